@@ -1,0 +1,131 @@
+/* The kernel boundary: the one module that talks to libcgroup and opens cgroupfs paths.
+ *
+ * A struct lmc_cgfs is the set of hierarchies lmctl manages, each with a directory fd on
+ * lmctl's root in it, opened once. Containers are addressed by their canonical name
+ * ("jobA/sub1", "" for the root), relative to that root in every hierarchy. */
+#ifndef LMC_CGROUPFS_H
+#define LMC_CGROUPFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/err.h"
+
+enum lmc_cg_mode {
+	LMC_CG_V1,     /* v1 controllers only */
+	LMC_CG_HYBRID, /* v1 controllers + a cgroup2 mount with none */
+	LMC_CG_V2,     /* unified */
+};
+
+/* A controller lmctl uses, or the cgroup2 "core" tree (kill, freeze, events, PSI). */
+enum lmc_ctrl {
+	LMC_CTRL_CPU,
+	LMC_CTRL_CPUACCT,
+	LMC_CTRL_CPUSET,
+	LMC_CTRL_MEMORY,
+	LMC_CTRL_BLKIO, /* "io" on v2 */
+	LMC_CTRL_PIDS,
+	LMC_CTRL_FREEZER,
+	LMC_CTRL_UNIFIED, /* the cgroup2 tree; absent in pure v1 mode */
+	LMC_CTRL__MAX,
+};
+
+struct lmc_cgfs;
+
+struct lmc_cgfs_opts {
+	/* Where lmctl's root lives in every hierarchy:
+	 *  NULL        -> own cgroup (per hierarchy, from /proc/self/cgroup) + "/lmctl";
+	 *  "/abs/path" -> that path from each hierarchy's mount point;
+	 *  "rel/path"  -> own cgroup (per hierarchy) + "/rel/path" (tests use lmctl-test-*). */
+	const char *root;
+	/* Unit tests: a directory standing in for /sys/fs/cgroup (layout given by fake_mode:
+	 * v1/hybrid -> <fake>/<controller>/..., <fake>/unified; v2 -> <fake>/...). Skips
+	 * libcgroup and /proc/self/cgroup (own cgroup is "/"). */
+	const char *fake_fsroot;
+	enum lmc_cg_mode fake_mode;
+	bool create_root; /* mkdir -p the root in every hierarchy (else it must exist) */
+};
+
+int lmc_cgfs_open(const struct lmc_cgfs_opts *opts, struct lmc_cgfs **ret, struct lmc_err *err);
+void lmc_cgfs_free(struct lmc_cgfs *cg);
+
+enum lmc_cg_mode lmc_cgfs_mode(const struct lmc_cgfs *cg);
+const char *lmc_cgfs_mode_name(enum lmc_cg_mode m);
+/* Is this controller managed (mounted and usable)? */
+bool lmc_cgfs_has(const struct lmc_cgfs *cg, enum lmc_ctrl c);
+const char *lmc_ctrl_name(enum lmc_ctrl c);
+/* Absolute path of the container's directory for controller c (for display and tests). */
+int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
+		  size_t size);
+
+/* Create the container's directory in every hierarchy (parent must exist). On failure
+ * nothing is left behind. On v2, enables the needed controllers in the parent's
+ * cgroup.subtree_control first. cpuset: copies the parent's effective cpus/mems in so
+ * tasks may attach. -EEXIST if it exists in any hierarchy. */
+int lmc_cgfs_create(struct lmc_cgfs *cg, const char *name, struct lmc_err *err);
+/* Remove the container's directory in every hierarchy where it exists (children first is
+ * the caller's job). -EBUSY if processes remain. Missing directories are not an error. */
+int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err);
+/* Does the directory exist in every managed hierarchy? */
+bool lmc_cgfs_exists(struct lmc_cgfs *cg, const char *name);
+/* Names of the sub-directories of name in the first managed hierarchy (the child
+ * containers), each malloc'd; *ret_n entries. */
+int lmc_cgfs_children(struct lmc_cgfs *cg, const char *name, char ***ret, size_t *ret_n);
+
+/* File I/O relative to a container's directory of controller c. write: the whole value in
+ * one write(2), -errno as the kernel gave it. read: NUL-terminated, at most size-1 bytes;
+ * returns length. */
+int lmc_cgfs_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		   const char *val);
+int lmc_cgfs_writef(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		    const char *fmt, ...) _printf_(5, 6);
+int lmc_cgfs_read(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		  char *buf, size_t size);
+/* Read a single unsigned number ("max" gives LMC_UNSET). */
+int lmc_cgfs_read_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		      uint64_t *ret);
+/* Find "key value" in a flat keyed file (memory.stat, cpu.stat, ...). -ENOENT if absent. */
+int lmc_cgfs_read_key(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		      const char *key, uint64_t *ret);
+bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name,
+			  const char *file);
+/* O_RDONLY|O_DIRECTORY fd of the container's directory (caller closes). */
+int lmc_cgfs_open_dir(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name);
+/* O_RDONLY|O_CLOEXEC fd of a file in a container's dir (caller closes); for eventfd/inotify. */
+int lmc_cgfs_open_file(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		       int flags);
+
+/* Move a whole process (thread group) into the container in every hierarchy via
+ * cgroup.procs. skip_unified: the caller already placed it there (CLONE_INTO_CGROUP). */
+int lmc_cgfs_attach(struct lmc_cgfs *cg, const char *name, pid_t pid, bool skip_unified,
+		    struct lmc_err *err);
+/* The cgroup2 directory fd for clone3(CLONE_INTO_CGROUP), or -EOPNOTSUPP in v1 mode. */
+int lmc_cgfs_unified_fd(struct lmc_cgfs *cg, const char *name);
+/* Pids in the container itself (not its children): from cgroup.procs of the process-
+ * tracking hierarchy (unified if present, else freezer, else the first). malloc'd. */
+int lmc_cgfs_procs(struct lmc_cgfs *cg, const char *name, pid_t **ret, size_t *ret_n);
+/* Does the container or anything below it hold a process? */
+int lmc_cgfs_populated(struct lmc_cgfs *cg, const char *name, bool *ret);
+
+/* Kill every process in the container and below: cgroup.kill where it exists; else freeze,
+ * SIGKILL every pid, thaw. Waits (bounded, timeout_ms) until it is empty; -ETIMEDOUT. */
+int lmc_cgfs_kill(struct lmc_cgfs *cg, const char *name, int timeout_ms, struct lmc_err *err);
+/* Send sig to every process in the container and below (recursive walk of procs). */
+int lmc_cgfs_signal(struct lmc_cgfs *cg, const char *name, int sig, struct lmc_err *err);
+/* Freeze (true) or thaw the subtree: cgroup.freeze in cgroup2, else freezer.state. Waits
+ * (bounded) until frozen. */
+int lmc_cgfs_freeze(struct lmc_cgfs *cg, const char *name, bool freeze, struct lmc_err *err);
+int lmc_cgfs_frozen(struct lmc_cgfs *cg, const char *name, bool *ret);
+
+/* Pressure: parse "<res>.pressure" ("cpu", "memory", "io") of the cgroup2 tree into the
+ * values of core/spec.h's struct lmc_psi. -ENOENT where the kernel has none. */
+struct lmc_psi;
+int lmc_cgfs_read_psi(struct lmc_cgfs *cg, const char *name, const char *res,
+		      struct lmc_psi *ret);
+
+/* Machine facts for the root's capacity. */
+int lmc_cgfs_machine(uint64_t *ret_mem_bytes, unsigned *ret_cpus, uint64_t *ret_pid_max);
+
+#endif

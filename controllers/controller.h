@@ -1,0 +1,43 @@
+/* One interface for every resource controller (crun's ops-table shape): validate a spec,
+ * apply it to a container's cgroup, read its stats; v1 and v2 handled inside each. */
+#ifndef LMC_CONTROLLER_H
+#define LMC_CONTROLLER_H
+
+#include "controllers/cgroupfs.h"
+#include "core/spec.h"
+
+struct lmc_ctrl_ops {
+	const char *name;
+	enum lmc_ctrl ctrl; /* the hierarchy it writes; skipped when !lmc_cgfs_has() */
+	/* Reject what this controller cannot express in this mode (e.g. memory-high on v1 is
+	 * accepted and ignored? no: refused with a clear message). May be NULL. */
+	int (*validate)(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			struct lmc_err *err);
+	/* Write every field the spec sets (unset fields: nothing written, except where an
+	 * update clears a value: old != NULL holds the previous spec, and a field that was set
+	 * and is now unset is written back to the kernel default). */
+	int (*apply)(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		     const struct lmc_spec *old, struct lmc_err *err);
+	/* Fill this controller's part of st; fields it cannot read stay LMC_UNSET. */
+	int (*stats)(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st);
+};
+
+/* The table, in apply order; NULL-terminated. */
+extern const struct lmc_ctrl_ops *const lmc_controllers[];
+
+/* Run validate then apply for every managed controller; stops at the first failure with
+ * err naming the container, the file and the value. */
+int lmc_ctrl_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		       const struct lmc_spec *old, struct lmc_err *err);
+int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			  struct lmc_err *err);
+/* Every controller's stats plus PSI. */
+int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st);
+
+/* v1 <-> v2 conversions (the formulas runc and crun use). */
+uint64_t lmc_conv_shares_to_weight(uint64_t shares);   /* 2..262144 -> 1..10000 */
+uint64_t lmc_conv_blkio_to_io_weight(uint64_t weight); /* 10..1000 -> 1..10000 */
+/* cpu reservation (millicores) -> v1 shares: 1000m = 1024 */
+uint64_t lmc_conv_millicores_to_shares(uint64_t millicores);
+
+#endif

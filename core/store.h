@@ -1,0 +1,38 @@
+/* The persistent spec store: one protobuf record per container under the state directory,
+ * written to a temporary file, fsynced and renamed; an flock on the directory so two lmctl
+ * processes (or lmctl and lmctld) never interleave. */
+#ifndef LMC_STORE_H
+#define LMC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+#include "proto/codec.h"
+
+struct lmc_store;
+
+/* Open (mkdir -p, mode 0700) the state directory. lock: take the exclusive lock, waiting up
+ * to lock_timeout_ms (0: fail at once with -EWOULDBLOCK, message names the holder pid if
+ * known). sync: fsync files and the directory (off only for benchmarks on tmpfs). */
+struct lmc_store_opts {
+	const char *dir;
+	bool lock;
+	int lock_timeout_ms;
+	bool nosync;
+};
+int lmc_store_open(const struct lmc_store_opts *opts, struct lmc_store **ret,
+		   struct lmc_err *err);
+void lmc_store_free(struct lmc_store *s); /* releases the lock */
+const char *lmc_store_dir(const struct lmc_store *s);
+
+/* Atomically write rec (keyed by rec->name; "" is the machine root record). */
+int lmc_store_put(struct lmc_store *s, const struct lmc_record *rec, struct lmc_err *err);
+/* Remove name's record (missing is not an error). */
+int lmc_store_del(struct lmc_store *s, const char *name, struct lmc_err *err);
+int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret);
+/* Every record, in no particular order (malloc'd array). Records that fail to decode are
+ * skipped and counted in *ret_bad (may be NULL); leftover temporary files are removed. */
+int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n, size_t *ret_bad);
+
+#endif

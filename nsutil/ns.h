@@ -1,0 +1,70 @@
+/* Starting processes in a leaf: placement before the first instruction, namespaces, the
+ * per-leaf init that holds them, setns entry. The only module that calls clone, clone3,
+ * unshare, setns or reads /proc/<pid>/ns. It never opens cgroupfs paths itself: the caller
+ * hands it a cgroup2 directory fd and/or an attach callback. */
+#ifndef LMC_NS_H
+#define LMC_NS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/err.h"
+#include "core/spec.h"
+
+/* Called in the parent while the child waits, before it runs anything of its own: write
+ * pid into every v1 hierarchy (and the cgroup2 tree when cgroup_fd was -1). */
+typedef int (*lmc_ns_attach_fn)(pid_t pid, void *userdata, struct lmc_err *err);
+
+struct lmc_ns_spawn_opts {
+	const char *const *argv; /* argv[0] is looked up in PATH (of env, else "/usr/bin:/bin") */
+	const char *const *env;  /* NULL: inherit the caller's environ */
+	int stdio[3];            /* fds for 0,1,2 in the child; -1 = inherit */
+	bool set_ids;            /* apply uid/gid (setgroups to just gid) */
+	uid_t uid;
+	gid_t gid;
+	const char *cwd; /* NULL: "/" inside a mount namespace, else unchanged */
+	int cgroup_fd;   /* cgroup2 dir fd for clone3(CLONE_INTO_CGROUP), -1 none */
+	lmc_ns_attach_fn attach;
+	void *userdata;
+	int join_pidfd;     /* pidfd of the leaf's init: join its namespaces (mask below); -1 none */
+	uint32_t join_mask; /* enum lmc_ns bits to join */
+	bool new_session;   /* setsid() (detached runs) */
+};
+
+/* Spawn argv. On success *ret_pid is the child's host pid and *ret_pidfd (if not NULL) a
+ * pidfd for it. The command is resolved and exec failures (ENOENT, EACCES, a bad uid) are
+ * reported through err before returning, with nothing left running:
+ * "run: /nonexistent: No such file or directory". */
+int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd,
+		 struct lmc_err *err);
+
+/* The leaf's init: pid 1 of a new pid namespace (when ns->mask has pid), holder of every
+ * namespace in ns->mask. It is placed (cgroup_fd / attach) before it unshares the cgroup
+ * namespace, mounts a private /proc (mnt+pid), sets the hostname (uts), brings lo up
+ * (net), gets uid/gid maps written (user: default 0 -> 100000, 65536 if none given), then
+ * loops: reaps every child, forwards SIGTERM/SIGINT/SIGHUP/SIGUSR1/SIGUSR2 to its
+ * children, exits when sent SIGTERM with no children left or on SIGKILL. It survives the
+ * exit of its starter (a new session, stdio on /dev/null). */
+struct lmc_ns_init_opts {
+	const struct lmc_spec_ns *ns;
+	int cgroup_fd;
+	lmc_ns_attach_fn attach;
+	void *userdata;
+};
+int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, struct lmc_err *err);
+
+/* Is pid a live lmctl init (checks /proc/<pid>/cmdline marker)? */
+bool lmc_ns_init_alive(pid_t pid);
+
+/* The inode number of /proc/<pid>/ns/<ns>. */
+int lmc_ns_inode(pid_t pid, enum lmc_ns ns, uint64_t *ret);
+
+/* Wait for pid (a child of ours, via its pidfd if >= 0): returns the exit status as a
+ * shell would: code, or 128+signal. timeout_ms < 0: forever; -ETIMEDOUT. */
+int lmc_ns_wait(pid_t pid, int pidfd, int timeout_ms, int *ret_status);
+
+/* pidfd_open wrapper. */
+int lmc_ns_pidfd_open(pid_t pid);
+
+#endif

@@ -1,0 +1,60 @@
+/* Parent-bounded admission and effective limits (DESIGN section 3). Pure functions over a
+ * struct lmc_tree; no I/O. The root node's spec holds the machine's capacity less the
+ * system reserve (memory.limit, cpu.limit_m, pids.limit); it has no reservations. */
+#ifndef LMC_POLICY_H
+#define LMC_POLICY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/spec.h"
+#include "core/tree.h"
+
+/* Admit creating `name` (not yet in the tree; its parent is) with spec. Checks every hard
+ * limit against the parent's effective one, the container's reservations against its own
+ * limits, and the siblings' reservations plus this one against the parent's reservation
+ * (or effective limit). On refusal fills err with one line naming the container, the
+ * resource, both values and the ancestor/children that bound it. Returns -EINVAL for a
+ * self-inconsistent spec (reservation above its own limit), -ERANGE for a bound violated. */
+int lmc_policy_admit_create(const struct lmc_tree *t, const char *name,
+			    const struct lmc_spec *spec, struct lmc_err *err);
+
+/* Admit replacing node's spec with newspec (already merged). Checks as for create against
+ * the parent, plus against the children: a new limit below a child's (effective) limit, or
+ * below the children's summed reservations, is refused naming the children. mem_usage is
+ * the container's current memory usage (LMC_UNSET if unknown): a memory limit below it is
+ * refused unless force. */
+int lmc_policy_admit_update(const struct lmc_tree *t, const struct lmc_node *node,
+			    const struct lmc_spec *newspec, uint64_t mem_usage, bool force,
+			    struct lmc_err *err);
+
+/* Effective values: the minimum over the node and its ancestors, with the name of the node
+ * that sets it (its own name if its own value binds; "" the machine root). LMC_UNSET where
+ * nothing in the chain sets one. */
+struct lmc_eff_value {
+	uint64_t value;
+	const char *from; /* points into the tree; valid while the tree is */
+};
+
+struct lmc_effective {
+	struct lmc_eff_value mem_limit, mem_reservation, mem_high, mem_swap;
+	struct lmc_eff_value cpu_limit_m, cpu_reservation_m;
+	struct lmc_eff_value pids_limit;
+	uint64_t cpu_shares; /* what the kernel is given (see lmc_policy_cpu_shares) */
+};
+
+int lmc_policy_effective(const struct lmc_tree *t, const struct lmc_node *node,
+			 struct lmc_effective *ret);
+
+/* CPU shares a spec gives (issue 4 rule 6): explicit shares win; latency batch -> 2 (the
+ * minimum); else reservation (1000m = 1024); LMC_UNSET when none applies. */
+uint64_t lmc_policy_cpu_shares(const struct lmc_spec_cpu *cpu);
+
+/* The root's capacity: machine less reserve. Fills spec (memory.limit, cpu.limit_m,
+ * pids.limit); -EINVAL via err if the reserve exceeds the machine. */
+int lmc_policy_root_capacity(uint64_t mem_total, unsigned ncpus, uint64_t pid_max,
+			     uint64_t reserve_mem, uint64_t reserve_cpu_m, struct lmc_spec *ret,
+			     struct lmc_err *err);
+
+#endif

@@ -1,0 +1,37 @@
+/* Conversions between core structs and the protobuf wire format (proto/lmctl.proto).
+ * The only header outside proto/ may include; generated types stay inside proto/. */
+#ifndef LMC_CODEC_H
+#define LMC_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/spec.h"
+
+/* What the store keeps per container. */
+enum lmc_rec_state {
+	LMC_REC_READY = 0,
+	LMC_REC_CREATING = 1,   /* write-ahead: the create was not acknowledged */
+	LMC_REC_DESTROYING = 2, /* write-ahead: the destroy was begun */
+};
+
+struct lmc_record {
+	char name[256];
+	struct lmc_spec spec;
+	enum lmc_rec_state state;
+	int32_t init_pid; /* the leaf's namespace init, 0 none */
+	uint64_t init_start; /* its start time (/proc/<pid>/stat field 22), to detect reuse */
+};
+
+/* Encode to a malloc'd buffer. */
+int lmc_codec_record_encode(const struct lmc_record *rec, uint8_t **ret_buf, size_t *ret_len);
+/* Decode; -EBADMSG on malformed input (never crashes on any bytes). */
+int lmc_codec_record_decode(const uint8_t *buf, size_t len, struct lmc_record *ret);
+
+int lmc_codec_spec_encode(const struct lmc_spec *spec, uint8_t **ret_buf, size_t *ret_len);
+int lmc_codec_spec_decode(const uint8_t *buf, size_t len, struct lmc_spec *ret);
+int lmc_codec_stats_encode(const struct lmc_stats *st, uint8_t **ret_buf, size_t *ret_len);
+int lmc_codec_stats_decode(const uint8_t *buf, size_t len, struct lmc_stats *ret);
+
+#endif

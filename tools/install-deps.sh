@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install every Debian package lmctl needs to build, test and benchmark. Idempotent and
+# non-interactive; run as root (CI does).
+set -euo pipefail
+
+pkgs=(
+	build-essential pkg-config clang clang-format cppcheck
+	libcgroup-dev cgroup-tools
+	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf
+	libev-dev libcmocka-dev
+	iproute2 procps util-linux
+	# cgroup v2 suite in a VM (tests/vm)
+	qemu-system-x86 busybox-static cpio
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
