@@ -102,6 +102,11 @@ int lmc_spec_merge(struct lmc_spec *spec, const struct lmc_spec *upd, struct lmc
  * hostname needs uts, maps need user. */
 int lmc_spec_validate(const char *name, const struct lmc_spec *spec, struct lmc_err *err);
 
+/* CPU shares a spec gives the kernel (issue 4 rule 6): explicit shares win; latency batch
+ * -> 2 (the minimum); else the reservation (1000m = 1024 shares, at least 2); LMC_UNSET when
+ * none applies. Controllers convert to cpu.weight on v2. */
+uint64_t lmc_spec_cpu_shares(const struct lmc_spec_cpu *cpu);
+
 /* Unit parsers. Each fills err naming the flag and the value:
  * "--memory: invalid size '12Q'". flag may be NULL. */
 int lmc_parse_size(const char *flag, const char *s, uint64_t *ret, struct lmc_err *err);

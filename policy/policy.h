@@ -41,15 +41,11 @@ struct lmc_effective {
 	struct lmc_eff_value mem_limit, mem_reservation, mem_high, mem_swap;
 	struct lmc_eff_value cpu_limit_m, cpu_reservation_m;
 	struct lmc_eff_value pids_limit;
-	uint64_t cpu_shares; /* what the kernel is given (see lmc_policy_cpu_shares) */
+	uint64_t cpu_shares; /* what the kernel is given: lmc_spec_cpu_shares() */
 };
 
 int lmc_policy_effective(const struct lmc_tree *t, const struct lmc_node *node,
 			 struct lmc_effective *ret);
-
-/* CPU shares a spec gives (issue 4 rule 6): explicit shares win; latency batch -> 2 (the
- * minimum); else reservation (1000m = 1024); LMC_UNSET when none applies. */
-uint64_t lmc_policy_cpu_shares(const struct lmc_spec_cpu *cpu);
 
 /* The root's capacity: machine less reserve. Fills spec (memory.limit, cpu.limit_m,
  * pids.limit); -EINVAL via err if the reserve exceeds the machine. */
