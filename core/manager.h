@@ -1,0 +1,127 @@
+/* The operations on containers (DESIGN section 4): create, update, destroy, run, enter, kill,
+ * pause, resume, list, spec, stats, init. The one layer that ties the tree, the store, the
+ * policy, the controllers and nsutil together; the CLI (direct mode) and the agent both call
+ * it. Every operation checks everything before it changes anything, and a failure part-way
+ * rolls back: the tree, the store and the kernel are left as they were. */
+#ifndef LMC_MANAGER_H
+#define LMC_MANAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "controllers/cgroupfs.h"
+#include "core/err.h"
+#include "core/spec.h"
+#include "core/tree.h"
+#include "policy/policy.h"
+
+#define LMC_DEFAULT_STATE_DIR "/var/lib/lmctl"
+#define LMC_DEFAULT_SOCKET "/run/lmctl/lmctld.sock"
+
+struct lmc_manager;
+
+struct lmc_manager_opts {
+	const char *state_dir;   /* NULL: $LMCTL_STATE_DIR, else LMC_DEFAULT_STATE_DIR */
+	const char *cgroup_root; /* NULL: $LMCTL_CGROUP_ROOT, else own cgroup + /lmctl */
+	int lock_timeout_ms;     /* how long to wait for the state directory lock */
+	bool nosync;             /* no fsync (benchmarks on tmpfs only) */
+	bool no_lock;            /* read-only callers that accept a racy view (never writers) */
+};
+
+/* Open: the cgroup hierarchies (creating lmctl's root), the store (locked), load every
+ * record into the tree, and finish what a crash interrupted: a CREATING record is rolled
+ * back (never acknowledged), a DESTROYING one is completed. */
+int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret,
+		 struct lmc_err *err);
+void lmc_mgr_free(struct lmc_manager *m);
+
+struct lmc_tree *lmc_mgr_tree(struct lmc_manager *m);
+struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m);
+
+/* Machine facts and the root's capacity. */
+struct lmc_machine_info {
+	enum lmc_cg_mode mode;
+	char paths[LMC_CTRL__MAX][512]; /* lmctl's root per managed hierarchy, "" if none */
+	uint64_t mem_total, pid_max;
+	unsigned ncpus;
+	uint64_t reserve_mem, reserve_cpu_m;
+	struct lmc_spec capacity; /* the root record: machine less reserve */
+	size_t n_containers;
+};
+int lmc_mgr_info(struct lmc_manager *m, struct lmc_machine_info *ret);
+/* Set the system reserve (LMC_UNSET: keep) and store the root's capacity. */
+int lmc_mgr_init(struct lmc_manager *m, uint64_t reserve_mem, uint64_t reserve_cpu_m,
+		 struct lmc_err *err);
+
+int lmc_mgr_create(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
+		   struct lmc_err *err);
+/* upd holds only the fields to change (others LMC_UNSET); force: allow a memory limit below
+ * current usage. */
+int lmc_mgr_update(struct lmc_manager *m, const char *name, const struct lmc_spec *upd,
+		   bool force, struct lmc_err *err);
+/* recursive: destroy the subtree and kill its processes; without it a container with
+ * children or processes is refused. */
+int lmc_mgr_destroy(struct lmc_manager *m, const char *name, bool recursive,
+		    struct lmc_err *err);
+
+struct lmc_list_entry {
+	char name[LMC_NAME_MAX + 1];
+	int depth; /* below the listed container: 0 for itself */
+	pid_t *pids; /* with want_pids; malloc'd */
+	size_t n_pids;
+};
+int lmc_mgr_list(struct lmc_manager *m, const char *name, bool recursive, bool want_pids,
+		 struct lmc_list_entry **ret, size_t *ret_n, struct lmc_err *err);
+void lmc_list_free(struct lmc_list_entry *l, size_t n);
+
+/* What was asked for and the effective values (eff's names point into the tree: use them
+ * before the next call that changes it). */
+int lmc_mgr_spec(struct lmc_manager *m, const char *name, struct lmc_spec *ret_spec,
+		 struct lmc_effective *ret_eff, struct lmc_err *err);
+
+struct lmc_stats_entry {
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_stats stats;
+};
+int lmc_mgr_stats(struct lmc_manager *m, const char *name, bool recursive,
+		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
+
+struct lmc_run_opts {
+	const char *const *argv;
+	const char *const *env; /* NULL: inherit */
+	const char *cwd;
+	bool set_ids;
+	uid_t uid;
+	gid_t gid;
+	int stdio[3]; /* -1: inherit */
+	bool detach;  /* new session */
+};
+/* Start argv in the leaf `name`, placed in every hierarchy before it runs anything, inside
+ * the leaf's namespaces (through its init) if it has any. Refused for a container with
+ * children. Returns the pid and a pidfd; the caller waits (lmc_ns_wait) or watches it. */
+int lmc_mgr_run(struct lmc_manager *m, const char *name, const struct lmc_run_opts *o,
+		pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err);
+/* Move existing processes (whole thread groups) into the leaf. */
+int lmc_mgr_enter(struct lmc_manager *m, const char *name, const pid_t *pids, size_t n,
+		  struct lmc_err *err);
+/* Signal every process in the container (and below with recursive). SIGKILL uses
+ * cgroup.kill and waits until they are gone. */
+int lmc_mgr_kill(struct lmc_manager *m, const char *name, int sig, bool recursive,
+		 struct lmc_err *err);
+int lmc_mgr_pause(struct lmc_manager *m, const char *name, struct lmc_err *err);
+int lmc_mgr_resume(struct lmc_manager *m, const char *name, struct lmc_err *err);
+
+/* Authorization (the agent): may uid act on name? Root always; otherwise name must lie at or
+ * under a container whose owner is uid (for a create: the parent chain). */
+int lmc_mgr_authorize(struct lmc_manager *m, uid_t uid, const char *name, bool creating,
+		      struct lmc_err *err);
+
+/* Reconcile the store with cgroupfs (the agent at start): recreate and re-apply stored
+ * containers whose cgroups are missing; report (never delete) cgroups under the root that no
+ * record names. report(name, what, userdata) is called once per finding. */
+typedef void (*lmc_mgr_report_fn)(const char *name, const char *what, void *userdata);
+int lmc_mgr_reconcile(struct lmc_manager *m, lmc_mgr_report_fn report, void *userdata,
+		      struct lmc_err *err);
+
+#endif
