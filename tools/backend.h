@@ -1,0 +1,87 @@
+/* How the CLI reaches the operations: directly through core/manager (tools/backend-direct.c)
+ * or through lmctld over its socket (tools/backend-agent.c). Both return the same core
+ * structs, so every command prints the same thing either way. */
+#ifndef LMC_BACKEND_H
+#define LMC_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/manager.h"
+
+/* Events a subscriber asks for (lmctl events). */
+enum lmc_event_kind {
+	LMC_EVENT_OOM = 1,
+	LMC_EVENT_THRESHOLD = 2,
+	LMC_EVENT_EMPTY = 3,
+	LMC_EVENT_EXIT = 4,
+};
+
+struct lmc_event_filter {
+	bool oom, empty, exit;
+	uint64_t mem_threshold; /* LMC_UNSET: none */
+};
+
+struct lmc_event {
+	char name[LMC_NAME_MAX + 1];
+	enum lmc_event_kind kind;
+	uint64_t value;       /* OOM kill count, memory usage for THRESHOLD */
+	pid_t pid;            /* EXIT */
+	int status;           /* EXIT: code or 128+signal */
+	uint64_t timestamp_ns; /* CLOCK_REALTIME when observed */
+};
+
+/* Return < 0 to stop the stream (that value is returned by events()). */
+typedef int (*lmc_event_cb)(const struct lmc_event *ev, void *userdata);
+
+struct lmc_backend;
+
+struct lmc_backend_ops {
+	const char *name; /* "direct" or "agent" */
+	int (*info)(struct lmc_backend *b, struct lmc_machine_info *ret, struct lmc_err *err);
+	int (*init)(struct lmc_backend *b, uint64_t reserve_mem, uint64_t reserve_cpu_m,
+		    struct lmc_err *err);
+	int (*create)(struct lmc_backend *b, const char *name, const struct lmc_spec *spec,
+		      struct lmc_err *err);
+	int (*update)(struct lmc_backend *b, const char *name, const struct lmc_spec *upd,
+		      bool force, struct lmc_err *err);
+	int (*destroy)(struct lmc_backend *b, const char *name, bool recursive,
+		       struct lmc_err *err);
+	int (*list)(struct lmc_backend *b, const char *name, bool recursive, bool want_pids,
+		    struct lmc_list_entry **ret, size_t *ret_n, struct lmc_err *err);
+	/* eff's `from` strings stay valid until the next call on b. */
+	int (*spec)(struct lmc_backend *b, const char *name, struct lmc_spec *ret_spec,
+		    struct lmc_effective *ret_eff, struct lmc_err *err);
+	int (*stats)(struct lmc_backend *b, const char *name, bool recursive,
+		     struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
+	/* Foreground: waits and returns the command's status (code or 128+signal) in
+	 * *ret_status. Detached: returns at once with *ret_pid. The caller's stdio (o->stdio,
+	 * -1 = its own 0/1/2) is what the command gets. b may be unusable afterwards. */
+	int (*run)(struct lmc_backend *b, const char *name, const struct lmc_run_opts *o,
+		   pid_t *ret_pid, int *ret_status, struct lmc_err *err);
+	int (*enter)(struct lmc_backend *b, const char *name, const pid_t *pids, size_t n,
+		     struct lmc_err *err);
+	int (*kill)(struct lmc_backend *b, const char *name, int sig, bool recursive,
+		    struct lmc_err *err);
+	int (*pause)(struct lmc_backend *b, const char *name, struct lmc_err *err);
+	int (*resume)(struct lmc_backend *b, const char *name, struct lmc_err *err);
+	/* Stream events for name (and below) until cb returns < 0 or the peer goes away. */
+	int (*events)(struct lmc_backend *b, const char *name, const struct lmc_event_filter *f,
+		      lmc_event_cb cb, void *userdata, struct lmc_err *err);
+	void (*close)(struct lmc_backend *b);
+};
+
+struct lmc_backend {
+	const struct lmc_backend_ops *ops;
+};
+
+/* Direct: opens core/manager with these options (takes the state directory lock). */
+int lmc_backend_direct_open(const struct lmc_manager_opts *opts, struct lmc_backend **ret,
+			    struct lmc_err *err);
+/* Agent: connects to socket_path; -ECONNREFUSED/-ENOENT when no agent answers (the CLI then
+ * falls back to direct mode). */
+int lmc_backend_agent_open(const char *socket_path, struct lmc_backend **ret,
+			   struct lmc_err *err);
+
+#endif
