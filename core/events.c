@@ -1,0 +1,320 @@
+/* Kernel event sources (OOM, memory threshold, empty) as pollable fds over controllers/cgroupfs.
+ * inotify needs a path: it is given /proc/self/fd/N of a file cgroupfs opened for us, so no
+ * cgroupfs path is ever spelled here. */
+#include "core/events.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "core/name.h"
+#include "core/spec.h"
+
+enum evsrc_how {
+	HOW_EVENTFD, /* v1 cgroup.event_control */
+	HOW_INOTIFY, /* cgroup2 file modified */
+	HOW_TIMER, /* sampling (v2 threshold) */
+};
+
+struct lmc_evsrc {
+	enum lmc_events_kind kind;
+	enum evsrc_how how;
+	struct lmc_cgfs *cg;
+	char name[LMC_NAME_MAX + 1];
+	int fd;
+	uint64_t last; /* OOM: kill count; THRESHOLD: 1 if above; EMPTY: populated */
+	uint64_t threshold;
+};
+
+static int evsrc_new(struct lmc_cgfs *cg, const char *name, enum lmc_events_kind kind,
+		     enum evsrc_how how, struct lmc_evsrc **ret)
+{
+	struct lmc_evsrc *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->kind = kind;
+	s->how = how;
+	s->cg = cg;
+	s->fd = -EBADF;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	*ret = s;
+	return 0;
+}
+
+void lmc_events_free(struct lmc_evsrc *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s);
+}
+
+static void evsrc_freep(struct lmc_evsrc **s)
+{
+	lmc_events_free(*s);
+}
+
+/* v1: eventfd registered through cgroup.event_control on file (args: extra text or NULL). */
+static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, struct lmc_err *err)
+{
+	_cleanup_close_ int efd = -EBADF, cfd = -EBADF;
+	int r;
+
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (efd < 0)
+		return lmc_err_set(err, lmc_negerrno(), "%s: eventfd: %m",
+				   lmc_name_display(s->name));
+	cfd = lmc_cgfs_open_file(s->cg, LMC_CTRL_MEMORY, s->name, file, O_RDONLY);
+	if (cfd < 0)
+		return lmc_err_set(err, cfd, "%s: cannot open %s: %s", lmc_name_display(s->name),
+				   file, strerror(-cfd));
+	if (args)
+		r = lmc_cgfs_writef(s->cg, LMC_CTRL_MEMORY, s->name, "cgroup.event_control",
+				    "%d %d %s", efd, cfd, args);
+	else
+		r = lmc_cgfs_writef(s->cg, LMC_CTRL_MEMORY, s->name, "cgroup.event_control",
+				    "%d %d", efd, cfd);
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: cannot register for %s events: %s",
+				   lmc_name_display(s->name), file, strerror(-r));
+	s->fd = TAKE_FD(efd);
+	return 0;
+}
+
+/* cgroup2 file: inotify IN_MODIFY through the /proc/self/fd alias of an fd cgroupfs gave us. */
+static int register_inotify(struct lmc_evsrc *s, enum lmc_ctrl c, const char *file,
+			    struct lmc_err *err)
+{
+	_cleanup_close_ int ifd = -EBADF, cfd = -EBADF;
+	char path[64];
+
+	cfd = lmc_cgfs_open_file(s->cg, c, s->name, file, O_RDONLY);
+	if (cfd < 0)
+		return lmc_err_set(err, cfd, "%s: cannot open %s: %s", lmc_name_display(s->name),
+				   file, strerror(-cfd));
+	ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ifd < 0)
+		return lmc_err_set(err, lmc_negerrno(), "inotify: %m");
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", cfd);
+	if (inotify_add_watch(ifd, path, IN_MODIFY) < 0)
+		return lmc_err_set(err, lmc_negerrno(), "%s: inotify on %s: %m",
+				   lmc_name_display(s->name), file);
+	s->fd = TAKE_FD(ifd);
+	return 0;
+}
+
+static int oom_count(struct lmc_evsrc *s, uint64_t *ret)
+{
+	if (s->how == HOW_EVENTFD)
+		return lmc_cgfs_read_key(s->cg, LMC_CTRL_MEMORY, s->name, "memory.oom_control",
+					 "oom_kill", ret);
+	return lmc_cgfs_read_key(s->cg, LMC_CTRL_MEMORY, s->name, "memory.events", "oom_kill", ret);
+}
+
+static int mem_usage(struct lmc_evsrc *s, uint64_t *ret)
+{
+	const char *file = lmc_cgfs_mode(s->cg) == LMC_CG_V2 ? "memory.current"
+							     : "memory.usage_in_bytes";
+
+	return lmc_cgfs_read_u64(s->cg, LMC_CTRL_MEMORY, s->name, file, ret);
+}
+
+static int need_memory(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
+{
+	if (!lmc_cgfs_has(cg, LMC_CTRL_MEMORY))
+		return lmc_err_set(err, -EOPNOTSUPP,
+				   "%s: memory events: the memory controller is not managed here",
+				   lmc_name_display(name));
+	return 0;
+}
+
+int lmc_events_oom_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc **ret,
+			struct lmc_err *err)
+{
+	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
+	bool v2 = lmc_cgfs_mode(cg) == LMC_CG_V2;
+	int r;
+
+	r = need_memory(cg, name, err);
+	if (r < 0)
+		return r;
+	r = evsrc_new(cg, name, LMC_EVK_OOM, v2 ? HOW_INOTIFY : HOW_EVENTFD, &s);
+	if (r < 0)
+		return r;
+	r = v2 ? register_inotify(s, LMC_CTRL_MEMORY, "memory.events", err)
+	       : register_v1(s, "memory.oom_control", NULL, err);
+	if (r < 0)
+		return r;
+	if (oom_count(s, &s->last) < 0)
+		s->last = 0;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+static int timer_open(struct lmc_evsrc *s, struct lmc_err *err)
+{
+	struct itimerspec its = {
+		.it_interval = {.tv_nsec = 10 * 1000 * 1000},
+		.it_value = {.tv_nsec = 10 * 1000 * 1000},
+	};
+
+	s->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->fd < 0 || timerfd_settime(s->fd, 0, &its, NULL) < 0)
+		return lmc_err_set(err, lmc_negerrno(), "timerfd: %m");
+	return 0;
+}
+
+int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
+			      struct lmc_evsrc **ret, struct lmc_err *err)
+{
+	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
+	bool v2 = lmc_cgfs_mode(cg) == LMC_CG_V2;
+	char arg[32];
+	uint64_t usage = 0;
+	int r;
+
+	r = need_memory(cg, name, err);
+	if (r < 0)
+		return r;
+	if (bytes == 0 || bytes == LMC_UNSET)
+		return lmc_err_set(err, -EINVAL, "%s: invalid memory threshold",
+				   lmc_name_display(name));
+	r = evsrc_new(cg, name, LMC_EVK_THRESHOLD, v2 ? HOW_TIMER : HOW_EVENTFD, &s);
+	if (r < 0)
+		return r;
+	s->threshold = bytes;
+	snprintf(arg, sizeof(arg), "%llu", (unsigned long long)bytes);
+	r = v2 ? timer_open(s, err) : register_v1(s, "memory.usage_in_bytes", arg, err);
+	if (r < 0)
+		return r;
+	if (mem_usage(s, &usage) >= 0)
+		s->last = usage >= bytes;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int lmc_events_empty_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc **ret,
+			  struct lmc_err *err)
+{
+	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
+	int r;
+
+	if (!lmc_cgfs_has(cg, LMC_CTRL_UNIFIED))
+		return lmc_err_set(err, -EOPNOTSUPP,
+				   "%s: empty events need the cgroup2 tree, absent here",
+				   lmc_name_display(name));
+	r = evsrc_new(cg, name, LMC_EVK_EMPTY, HOW_INOTIFY, &s);
+	if (r < 0)
+		return r;
+	r = register_inotify(s, LMC_CTRL_UNIFIED, "cgroup.events", err);
+	if (r < 0)
+		return r;
+	r = lmc_cgfs_read_key(cg, LMC_CTRL_UNIFIED, name, "cgroup.events", "populated", &s->last);
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: cannot read cgroup.events: %s",
+				   lmc_name_display(name), strerror(-r));
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int lmc_events_fd(const struct lmc_evsrc *s)
+{
+	return s->fd;
+}
+
+enum lmc_events_kind lmc_events_kind(const struct lmc_evsrc *s)
+{
+	return s->kind;
+}
+
+const char *lmc_events_name(const struct lmc_evsrc *s)
+{
+	return s->name;
+}
+
+/* Drain the fd; -ENOENT when inotify says the watched file is gone. */
+static int drain(struct lmc_evsrc *s, bool *ret_any)
+{
+	union {
+		char buf[4096];
+		struct inotify_event ev;
+	} u;
+	bool gone = false;
+	ssize_t n;
+
+	*ret_any = false;
+	for (;;) {
+		n = read(s->fd, u.buf, sizeof(u.buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		*ret_any = true;
+		if (s->how != HOW_INOTIFY)
+			break; /* eventfd/timerfd: one read takes the whole count */
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			struct inotify_event *ev = (struct inotify_event *)(u.buf + off);
+
+			if (ev->mask & (IN_IGNORED | IN_DELETE_SELF))
+				gone = true;
+			off += sizeof(*ev) + ev->len;
+		}
+	}
+	if (n < 0 && errno != EAGAIN)
+		return lmc_negerrno();
+	return gone ? -ENOENT : 0;
+}
+
+int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
+{
+	uint64_t v = 0;
+	bool any;
+	int r;
+
+	*ret_fired = false;
+	*ret_value = 0;
+	r = drain(s, &any);
+	if (r < 0)
+		return r;
+	if (!any)
+		return 0;
+	switch (s->kind) {
+	case LMC_EVK_OOM:
+		r = oom_count(s, &v);
+		if (r < 0)
+			return r; /* v1 signals the eventfd when the cgroup is removed */
+		/* v1: the eventfd itself is the OOM; v2: memory.events changes for other
+		 * reasons too, only a higher oom_kill is one. */
+		*ret_fired = s->how == HOW_EVENTFD || v > s->last;
+		break;
+	case LMC_EVK_THRESHOLD:
+		r = mem_usage(s, &v);
+		if (r < 0)
+			return r;
+		*ret_fired = s->how == HOW_EVENTFD || (v >= s->threshold) != (s->last != 0);
+		s->last = v >= s->threshold;
+		*ret_value = v;
+		return 0;
+	case LMC_EVK_EMPTY:
+		r = lmc_cgfs_read_key(s->cg, LMC_CTRL_UNIFIED, s->name, "cgroup.events",
+				      "populated", &v);
+		if (r < 0)
+			return r;
+		*ret_fired = s->last && !v;
+		s->last = v;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+	s->last = v;
+	*ret_value = v;
+	return 0;
+}

@@ -1,0 +1,46 @@
+/* Kernel event sources for one container: OOM kills, memory usage crossing a threshold, the
+ * container becoming empty. Each source is an fd to watch for readability (the agent puts it
+ * in an io watcher) and a function that drains it and says whether an event happened. All
+ * cgroupfs access goes through controllers/cgroupfs. */
+#ifndef LMC_EVENTS_H
+#define LMC_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controllers/cgroupfs.h"
+#include "core/err.h"
+
+/* The same values as tools/backend.h's enum lmc_event_kind (the wire uses them too). */
+enum lmc_events_kind {
+	LMC_EVK_OOM = 1, /* value: the container's OOM kill count */
+	LMC_EVK_THRESHOLD = 2, /* value: memory usage when it crossed */
+	LMC_EVK_EMPTY = 3, /* value: 0 */
+	LMC_EVK_EXIT = 4, /* a process the agent started exited (not a kernel source) */
+};
+
+struct lmc_evsrc;
+
+/* OOM kills in name: v1 cgroup.event_control + eventfd on memory.oom_control; v2 inotify on
+ * memory.events (oom_kill re-read). -EOPNOTSUPP when memory is not managed. */
+int lmc_events_oom_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc **ret,
+			struct lmc_err *err);
+/* Memory usage crossing bytes (either way): v1 cgroup.event_control on
+ * memory.usage_in_bytes; v2 (no kernel notification) a 10 ms timerfd sampling
+ * memory.current. */
+int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
+			      struct lmc_evsrc **ret, struct lmc_err *err);
+/* name (and everything below) becoming empty: inotify IN_MODIFY on the cgroup2
+ * cgroup.events, fired on populated 1 -> 0. -EOPNOTSUPP without a cgroup2 tree. */
+int lmc_events_empty_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc **ret,
+			  struct lmc_err *err);
+
+int lmc_events_fd(const struct lmc_evsrc *s);
+enum lmc_events_kind lmc_events_kind(const struct lmc_evsrc *s);
+const char *lmc_events_name(const struct lmc_evsrc *s);
+/* After fd polled readable: drain it; *ret_fired says whether this is an event to report,
+ * *ret_value its value. -errno if the container went away (the caller drops the source). */
+int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value);
+void lmc_events_free(struct lmc_evsrc *s);
+
+#endif
