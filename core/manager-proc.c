@@ -1,0 +1,390 @@
+/* The manager's process operations (run, enter, kill, pause, resume) and its readers
+ * (list, spec, stats), authorization and reconciliation. */
+#include "core/manager-internal.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "controllers/controller.h"
+#include "nsutil/ns.h"
+
+struct attach_ctx {
+	struct lmc_manager *m;
+	const char *name;
+	bool skip_unified;
+};
+
+/* nsutil calls this while the new process waits, before it runs anything of its own. */
+static int attach_cb(pid_t pid, void *userdata, struct lmc_err *err)
+{
+	struct attach_ctx *a = userdata;
+
+	return lmc_cgfs_attach(a->m->cg, a->name, pid, a->skip_unified, err);
+}
+
+int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
+		       pid_t *ret_pid, struct lmc_err *err)
+{
+	_cleanup_close_ int cgfd = lmc_cgfs_unified_fd(m->cg, name);
+	struct attach_ctx a = { .m = m, .name = name, .skip_unified = cgfd >= 0 };
+	struct lmc_ns_init_opts o = {
+		.ns = &spec->ns,
+		.cgroup_fd = cgfd >= 0 ? cgfd : -1,
+		.attach = attach_cb,
+		.userdata = &a,
+	};
+
+	return lmc_ns_init_start(&o, ret_pid, err);
+}
+
+/* A leaf with namespaces needs its init alive; one that died is started again. */
+static int ensure_init(struct lmc_manager *m, struct lmc_node *node, struct lmc_err *err)
+{
+	pid_t pid = lmc_mgr_init_pid(node);
+	int r;
+
+	if (pid > 0 && lmc_ns_init_alive(pid))
+		return 0;
+	r = lmc_mgr_start_init(m, node->name, &node->spec, &pid, err);
+	if (r < 0)
+		return r;
+	r = lmc_mgr_set_init_pid(node, pid);
+	if (r < 0)
+		return lmc_err_set(err, r, "out of memory");
+	/* Best effort: a stale pid in the store is checked with lmc_ns_init_alive anyway. */
+	lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, pid, NULL);
+	return 0;
+}
+
+static int leaf_lookup(struct lmc_manager *m, const char *uname, struct lmc_node **ret,
+		       struct lmc_err *err)
+{
+	int r = lmc_mgr_lookup(m, uname, false, ret, err);
+
+	if (r < 0)
+		return r;
+	if ((*ret)->n_children)
+		return lmc_err_set(err, -EISDIR,
+				   "%s: has child containers; processes run only in leaf containers",
+				   (*ret)->name);
+	return 0;
+}
+
+int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
+		pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	_cleanup_close_ int cgfd = -EBADF;
+	_cleanup_close_ int initfd = -EBADF;
+	struct attach_ctx a = { .m = m };
+	struct lmc_ns_spawn_opts so = {
+		.argv = o->argv,
+		.env = o->env,
+		.cwd = o->cwd,
+		.set_ids = o->set_ids,
+		.uid = o->uid,
+		.gid = o->gid,
+		.attach = attach_cb,
+		.userdata = &a,
+		.join_pidfd = -1,
+		.new_session = o->detach,
+	};
+	int r;
+
+	if (!o->argv || !o->argv[0] || !o->argv[0][0])
+		return lmc_err_set(err, -EINVAL, "run: no command given");
+	r = leaf_lookup(m, uname, &node, err);
+	if (r < 0)
+		return r;
+	memcpy(so.stdio, o->stdio, sizeof(so.stdio));
+	if (node->spec.ns.mask) {
+		r = ensure_init(m, node, err);
+		if (r < 0)
+			return r;
+		initfd = lmc_ns_pidfd_open(lmc_mgr_init_pid(node));
+		if (initfd < 0)
+			return lmc_err_set(err, initfd, "%s: cannot reach its init: %s", node->name,
+					   strerror(-initfd));
+		so.join_pidfd = initfd;
+		so.join_mask = node->spec.ns.mask;
+	}
+	cgfd = lmc_cgfs_unified_fd(m->cg, node->name);
+	so.cgroup_fd = cgfd >= 0 ? cgfd : -1;
+	a.name = node->name;
+	a.skip_unified = cgfd >= 0;
+	return lmc_ns_spawn(&so, ret_pid, ret_pidfd, err);
+}
+
+int lmc_mgr_enter(struct lmc_manager *m, const char *uname, const pid_t *pids, size_t n,
+		  struct lmc_err *err)
+{
+	struct lmc_node *node;
+	int r;
+
+	r = leaf_lookup(m, uname, &node, err);
+	if (r < 0)
+		return r;
+	/* All or nothing as far as we can tell beforehand: every pid must exist. */
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] <= 0 || (kill(pids[i], 0) < 0 && errno == ESRCH))
+			return lmc_err_set(err, -ESRCH, "enter: no process with pid %d", pids[i]);
+	for (size_t i = 0; i < n; i++) {
+		r = lmc_cgfs_attach(m->cg, node->name, pids[i], false, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int lmc_mgr_kill(struct lmc_manager *m, const char *uname, int sig, bool recursive,
+		 struct lmc_err *err)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	struct lmc_node *node;
+	size_t n = 0;
+	int r;
+
+	r = lmc_mgr_lookup(m, uname, false, &node, err);
+	if (r < 0)
+		return r;
+	if (sig < 0 || sig > SIGRTMAX)
+		return lmc_err_set(err, -EINVAL, "kill: invalid signal %d", sig);
+	if (recursive || !node->n_children) {
+		if (sig == SIGKILL)
+			return lmc_cgfs_kill(m->cg, node->name, KILL_TIMEOUT_MS, err);
+		return lmc_cgfs_signal(m->cg, node->name, sig, err);
+	}
+	/* Not recursive and it has children: it holds no process of its own (leaf rule),
+	 * but signal whatever cgroup.procs lists, in case something was put there by hand. */
+	r = lmc_cgfs_procs(m->cg, node->name, &pids, &n);
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: cannot list its processes: %s", node->name,
+				   strerror(-r));
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], sig);
+	return 0;
+}
+
+int lmc_mgr_pause(struct lmc_manager *m, const char *uname, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	int r = lmc_mgr_lookup(m, uname, false, &node, err);
+
+	return r < 0 ? r : lmc_cgfs_freeze(m->cg, node->name, true, err);
+}
+
+int lmc_mgr_resume(struct lmc_manager *m, const char *uname, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	int r = lmc_mgr_lookup(m, uname, false, &node, err);
+
+	return r < 0 ? r : lmc_cgfs_freeze(m->cg, node->name, false, err);
+}
+
+/* ---- readers ---- */
+
+static size_t subtree_size(const struct lmc_node *top, bool recursive)
+{
+	size_t n = 0;
+
+	if (!recursive)
+		return top->parent ? 1 : 1 + top->n_children;
+	for (const struct lmc_node *x = top; x; x = lmc_tree_next(top, x))
+		n++;
+	return n;
+}
+
+void lmc_list_free(struct lmc_list_entry *l, size_t n)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(l[i].pids);
+	free(l);
+}
+
+/* The nodes a reader covers: the container and, recursive, its subtree; for the root
+ * without -r, its direct children (what `lmctl list` shows by default). */
+static const struct lmc_node *reader_next(const struct lmc_node *top, const struct lmc_node *x,
+					  bool recursive)
+{
+	if (recursive)
+		return lmc_tree_next(top, x);
+	if (top->parent)
+		return NULL;
+	return x == top ? top->first_child : x->next_sibling;
+}
+
+int lmc_mgr_list(struct lmc_manager *m, const char *uname, bool recursive, bool want_pids,
+		 struct lmc_list_entry **ret, size_t *ret_n, struct lmc_err *err)
+{
+	struct lmc_node *top;
+	struct lmc_list_entry *l;
+	size_t n = 0;
+	int r, d0;
+
+	r = lmc_mgr_lookup(m, uname, true, &top, err);
+	if (r < 0)
+		return r;
+	l = calloc(subtree_size(top, recursive), sizeof(*l));
+	if (!l)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	d0 = lmc_node_depth(top);
+	for (const struct lmc_node *x = top; x; x = reader_next(top, x, recursive)) {
+		if (!x->parent)
+			continue; /* the root is not a container to list */
+		snprintf(l[n].name, sizeof(l[n].name), "%s", x->name);
+		l[n].depth = lmc_node_depth(x) - d0 - (top->parent ? 0 : 1);
+		if (want_pids) {
+			r = lmc_cgfs_procs(m->cg, x->name, &l[n].pids, &l[n].n_pids);
+			if (r < 0 && r != -ENOENT) {
+				lmc_list_free(l, n + 1);
+				return lmc_err_set(err, r, "%s: cannot list its processes: %s",
+						   x->name, strerror(-r));
+			}
+		}
+		n++;
+	}
+	*ret = l;
+	*ret_n = n;
+	return 0;
+}
+
+int lmc_mgr_spec(struct lmc_manager *m, const char *uname, struct lmc_spec *ret_spec,
+		 struct lmc_effective *ret_eff, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	int r;
+
+	r = lmc_mgr_lookup(m, uname, true, &node, err);
+	if (r < 0)
+		return r;
+	if (ret_spec)
+		*ret_spec = node->spec;
+	if (ret_eff) {
+		r = lmc_policy_effective(m->tree, node, ret_eff);
+		if (r < 0)
+			return lmc_err_set(err, r, "%s: %s", node->name, strerror(-r));
+	}
+	return 0;
+}
+
+int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,
+		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err)
+{
+	struct lmc_node *top;
+	struct lmc_stats_entry *e;
+	size_t n = 0;
+	int r;
+
+	r = lmc_mgr_lookup(m, uname, true, &top, err);
+	if (r < 0)
+		return r;
+	e = calloc(subtree_size(top, recursive), sizeof(*e));
+	if (!e)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	for (const struct lmc_node *x = top; x; x = recursive ? lmc_tree_next(top, x) : NULL) {
+		if (!x->parent && recursive)
+			continue; /* the root's own figures only when asked for alone */
+		snprintf(e[n].name, sizeof(e[n].name), "%s", x->name);
+		lmc_stats_init(&e[n].stats);
+		r = lmc_ctrl_stats_all(m->cg, x->name, &e[n].stats);
+		if (r < 0) {
+			free(e);
+			return lmc_err_set(err, r, "%s: cannot read its stats: %s",
+					   lmc_name_display(x->name), strerror(-r));
+		}
+		n++;
+	}
+	*ret = e;
+	*ret_n = n;
+	return 0;
+}
+
+/* ---- authorization ---- */
+
+int lmc_mgr_authorize(struct lmc_manager *m, uid_t uid, const char *uname, bool creating,
+		      struct lmc_err *err)
+{
+	char name[LMC_NAME_MAX + 1], parent[LMC_NAME_MAX + 1];
+	const struct lmc_node *n;
+	int r;
+
+	if (uid == 0)
+		return 0;
+	/* Canonical form first: no spelling reaches outside the owner's subtree. */
+	r = lmc_name_parse(uname, name, err);
+	if (r < 0)
+		return r;
+	n = lmc_tree_find(m->tree, name);
+	if (creating && !n && !lmc_name_is_root(name) &&
+	    lmc_name_parent(name, parent, sizeof(parent)) >= 0)
+		n = lmc_tree_find(m->tree, parent);
+	for (; n; n = n->parent)
+		if (n->parent && n->spec.owner == uid)
+			return 0;
+	return lmc_err_set(err, -EPERM, "%s: uid %u may not manage it (not owned by uid %u)",
+			   lmc_name_display(name), (unsigned)uid, (unsigned)uid);
+}
+
+/* ---- reconciliation ---- */
+
+static int reconcile_node(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_report_fn report,
+			  void *userdata)
+{
+	struct lmc_err e = { 0 };
+	pid_t pid = lmc_mgr_init_pid(n);
+	int r;
+
+	if (!lmc_cgfs_exists(m->cg, n->name)) {
+		lmc_cgfs_remove(m->cg, n->name, NULL); /* partial remains, if any */
+		r = lmc_cgfs_create(m->cg, n->name, &e);
+		if (r >= 0)
+			r = lmc_ctrl_apply_all(m->cg, n->name, &n->spec, NULL, &e);
+		report(n->name, r < 0 ? lmc_err_str(&e) : "cgroups were missing: recreated",
+		       userdata);
+		pid = 0;
+	}
+	if (n->spec.ns.mask && pid && !lmc_ns_init_alive(pid)) {
+		lmc_mgr_set_init_pid(n, 0);
+		report(n->name, "namespace init is gone: a new one starts with the next run",
+		       userdata);
+	}
+	return 0;
+}
+
+static void reconcile_orphans(struct lmc_manager *m, const char *name, lmc_mgr_report_fn report,
+			      void *userdata, int depth)
+{
+	char **kids = NULL;
+	size_t nk = 0;
+
+	if (depth > LMC_NAME_DEPTH_MAX || lmc_cgfs_children(m->cg, name, &kids, &nk) < 0)
+		return;
+	for (size_t i = 0; i < nk; i++) {
+		char child[LMC_NAME_MAX + 1];
+
+		if (lmc_name_join(name, kids[i], child, sizeof(child)) < 0)
+			report(kids[i], "cgroup under the root with an invalid name: left alone",
+			       userdata);
+		else if (!lmc_tree_find(m->tree, child))
+			report(child, "cgroup has no stored spec: left alone", userdata);
+		else
+			reconcile_orphans(m, child, report, userdata, depth + 1);
+		free(kids[i]);
+	}
+	free(kids);
+}
+
+int lmc_mgr_reconcile(struct lmc_manager *m, lmc_mgr_report_fn report, void *userdata,
+		      struct lmc_err *err)
+{
+	struct lmc_node *top = lmc_tree_root(m->tree);
+
+	(void)err;
+	for (struct lmc_node *n = top->first_child; n; n = lmc_tree_next(top, n))
+		reconcile_node(m, n, report, userdata);
+	reconcile_orphans(m, "", report, userdata, 0);
+	return 0;
+}

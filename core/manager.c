@@ -1,0 +1,508 @@
+/* The container lifecycle: open and recover, init, create, update, destroy. Every change is
+ * checked in full before anything is written, is written ahead to the store (a CREATING or
+ * DESTROYING record) so a crash at any point is finished or undone by the next open, and is
+ * rolled back on failure so the tree, the store and the kernel stay as they were. */
+#include "core/manager-internal.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "controllers/controller.h"
+#include "nsutil/ns.h"
+
+int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root,
+		   struct lmc_node **ret, struct lmc_err *err)
+{
+	char canon[LMC_NAME_MAX + 1];
+	struct lmc_node *n;
+	int r;
+
+	r = lmc_name_parse(name, canon, err);
+	if (r < 0)
+		return r;
+	if (!allow_root && lmc_name_is_root(canon))
+		return lmc_err_set(err, -EINVAL, "/: the root container cannot be changed this way");
+	n = lmc_tree_find(m->tree, canon);
+	if (!n)
+		return lmc_err_set(err, -ENOENT, "%s: no such container", canon);
+	*ret = n;
+	return 0;
+}
+
+pid_t lmc_mgr_init_pid(const struct lmc_node *n)
+{
+	const struct lmc_node_rt *rt = n->user;
+
+	return rt ? rt->init_pid : 0;
+}
+
+int lmc_mgr_set_init_pid(struct lmc_node *n, pid_t pid)
+{
+	struct lmc_node_rt *rt = n->user;
+
+	if (!rt) {
+		if (!pid)
+			return 0;
+		rt = calloc(1, sizeof(*rt));
+		if (!rt)
+			return -ENOMEM;
+		n->user = rt;
+	}
+	rt->init_pid = pid;
+	return 0;
+}
+
+int lmc_mgr_put(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
+		enum lmc_rec_state st, pid_t init_pid, struct lmc_err *err)
+{
+	struct lmc_record rec = { .state = st, .init_pid = init_pid };
+
+	snprintf(rec.name, sizeof(rec.name), "%s", name);
+	rec.spec = *spec;
+	return lmc_store_put(m->store, &rec, err);
+}
+
+int lmc_mgr_has_procs(struct lmc_manager *m, const char *name, bool *ret)
+{
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r;
+
+	r = lmc_cgfs_procs(m->cg, name, &pids, &n);
+	if (r == -ENOENT) {
+		*ret = false;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	*ret = n > 0;
+	return 0;
+}
+
+/* ---- open and recovery ---- */
+
+static int record_depth_cmp(const void *a, const void *b)
+{
+	const struct lmc_record *ra = a, *rb = b;
+
+	return lmc_name_depth(ra->name) - lmc_name_depth(rb->name);
+}
+
+/* Undo a create that was never acknowledged: kill what it started, remove its cgroups
+ * and its record. */
+static void recover_creating(struct lmc_manager *m, const struct lmc_record *rec)
+{
+	lmc_cgfs_kill(m->cg, rec->name, KILL_TIMEOUT_MS, NULL);
+	lmc_cgfs_remove(m->cg, rec->name, NULL);
+	lmc_store_del(m->store, rec->name, NULL);
+}
+
+static bool under_any_destroying(const struct lmc_record *recs, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].state == LMC_REC_DESTROYING && lmc_name_is_under(name, recs[i].name))
+			return true;
+	return false;
+}
+
+/* Finish a destroy that a crash interrupted: every record at or under a DESTROYING one
+ * goes, deepest first, with its processes and cgroups. */
+static void recover_destroying(struct lmc_manager *m, struct lmc_record *recs, size_t n)
+{
+	for (size_t i = n; i-- > 0;) {
+		if (!under_any_destroying(recs, n, recs[i].name))
+			continue;
+		lmc_cgfs_kill(m->cg, recs[i].name, KILL_TIMEOUT_MS, NULL);
+		lmc_cgfs_remove(m->cg, recs[i].name, NULL);
+		lmc_store_del(m->store, recs[i].name, NULL);
+		recs[i].name[0] = '\0';
+		recs[i].state = LMC_REC_CREATING; /* consumed: skipped below */
+	}
+}
+
+static int load_records(struct lmc_manager *m, struct lmc_err *err)
+{
+	_cleanup_free_ struct lmc_record *recs = NULL;
+	size_t n = 0;
+	int r;
+
+	r = lmc_store_load(m->store, &recs, &n, NULL);
+	if (r < 0)
+		return lmc_err_set(err, r, "cannot load the state store %s: %s",
+				   lmc_store_dir(m->store), strerror(-r));
+	qsort(recs, n, sizeof(*recs), record_depth_cmp);
+	recover_destroying(m, recs, n);
+	for (size_t i = 0; i < n; i++) {
+		struct lmc_node *node;
+
+		if (recs[i].state == LMC_REC_CREATING) {
+			if (recs[i].name[0])
+				recover_creating(m, &recs[i]);
+			continue;
+		}
+		if (lmc_name_is_root(recs[i].name)) {
+			lmc_tree_root(m->tree)->spec = recs[i].spec;
+			m->root_stored = true;
+			continue;
+		}
+		/* A record whose parent is missing is kept in the store but not served. */
+		if (lmc_tree_add(m->tree, recs[i].name, &recs[i].spec, &node) < 0)
+			continue;
+		if (recs[i].init_pid > 0 && lmc_mgr_set_init_pid(node, recs[i].init_pid) < 0)
+			return lmc_err_set(err, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Before `lmctl init` the root is the whole machine, no reserve. */
+static int default_root_capacity(struct lmc_manager *m, struct lmc_err *err)
+{
+	uint64_t mem, pid_max;
+	unsigned ncpus;
+	int r;
+
+	r = lmc_cgfs_machine(&mem, &ncpus, &pid_max);
+	if (r < 0)
+		return lmc_err_set(err, r, "cannot read the machine's capacity: %s", strerror(-r));
+	return lmc_policy_root_capacity(mem, ncpus, pid_max, 0, 0,
+					&lmc_tree_root(m->tree)->spec, err);
+}
+
+int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret,
+		 struct lmc_err *err)
+{
+	struct lmc_manager *m;
+	struct lmc_cgfs_opts co = { .create_root = true };
+	struct lmc_store_opts so = { .lock = !opts->no_lock };
+	int r;
+
+	co.root = opts->cgroup_root ? opts->cgroup_root : getenv("LMCTL_CGROUP_ROOT");
+	if (co.root && !co.root[0])
+		co.root = NULL;
+	so.dir = opts->state_dir ? opts->state_dir : getenv("LMCTL_STATE_DIR");
+	if (!so.dir || !so.dir[0])
+		so.dir = LMC_DEFAULT_STATE_DIR;
+	so.lock_timeout_ms = opts->lock_timeout_ms;
+	so.nosync = opts->nosync;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	r = lmc_tree_new(&m->tree);
+	if (r < 0) {
+		lmc_err_set(err, r, "out of memory");
+		goto fail;
+	}
+	/* The lock first: the cgroup root is shared state too. */
+	r = lmc_store_open(&so, &m->store, err);
+	if (r < 0)
+		goto fail;
+	r = lmc_cgfs_open(&co, &m->cg, err);
+	if (r < 0)
+		goto fail;
+	r = default_root_capacity(m, err);
+	if (r < 0)
+		goto fail;
+	r = load_records(m, err);
+	if (r < 0)
+		goto fail;
+	*ret = m;
+	return 0;
+fail:
+	lmc_mgr_free(m);
+	return r;
+}
+
+void lmc_mgr_free(struct lmc_manager *m)
+{
+	if (!m)
+		return;
+	if (m->tree) {
+		struct lmc_node *top = lmc_tree_root(m->tree);
+
+		for (struct lmc_node *n = top; n; n = lmc_tree_next(top, n))
+			free(n->user);
+		lmc_tree_free(m->tree);
+	}
+	lmc_cgfs_free(m->cg);
+	lmc_store_free(m->store);
+	free(m);
+}
+
+struct lmc_tree *lmc_mgr_tree(struct lmc_manager *m)
+{
+	return m->tree;
+}
+
+struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m)
+{
+	return m->cg;
+}
+
+/* ---- machine ---- */
+
+int lmc_mgr_info(struct lmc_manager *m, struct lmc_machine_info *ret)
+{
+	const struct lmc_spec *cap = &lmc_tree_root(m->tree)->spec;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->mode = lmc_cgfs_mode(m->cg);
+	for (int c = 0; c < LMC_CTRL__MAX; c++)
+		if (lmc_cgfs_has(m->cg, c))
+			lmc_cgfs_path(m->cg, c, "", ret->paths[c], sizeof(ret->paths[c]));
+	r = lmc_cgfs_machine(&ret->mem_total, &ret->ncpus, &ret->pid_max);
+	if (r < 0)
+		return r;
+	ret->capacity = *cap;
+	ret->reserve_mem = cap->memory.limit < ret->mem_total ? ret->mem_total - cap->memory.limit : 0;
+	ret->reserve_cpu_m = cap->cpu.limit_m < ret->ncpus * 1000ULL ?
+				     ret->ncpus * 1000ULL - cap->cpu.limit_m :
+				     0;
+	ret->n_containers = lmc_tree_count(m->tree);
+	return 0;
+}
+
+int lmc_mgr_init(struct lmc_manager *m, uint64_t reserve_mem, uint64_t reserve_cpu_m,
+		 struct lmc_err *err)
+{
+	struct lmc_node *root = lmc_tree_root(m->tree);
+	struct lmc_machine_info info;
+	struct lmc_spec cap, newroot;
+	int r;
+
+	r = lmc_mgr_info(m, &info);
+	if (r < 0)
+		return lmc_err_set(err, r, "cannot read the machine's capacity: %s", strerror(-r));
+	if (reserve_mem == LMC_UNSET)
+		reserve_mem = info.reserve_mem;
+	if (reserve_cpu_m == LMC_UNSET)
+		reserve_cpu_m = info.reserve_cpu_m;
+	lmc_spec_init(&cap);
+	r = lmc_policy_root_capacity(info.mem_total, info.ncpus, info.pid_max, reserve_mem,
+				     reserve_cpu_m, &cap, err);
+	if (r < 0)
+		return r;
+	/* The new capacity must still hold what is already there: check it as an update of
+	 * the root against its children. */
+	newroot = root->spec;
+	newroot.memory.limit = cap.memory.limit;
+	newroot.cpu.limit_m = cap.cpu.limit_m;
+	newroot.pids.limit = cap.pids.limit;
+	r = lmc_policy_admit_update(m->tree, root, &newroot, LMC_UNSET, true, err);
+	if (r < 0)
+		return r;
+	r = lmc_mgr_put(m, "", &newroot, LMC_REC_READY, 0, err);
+	if (r < 0)
+		return r;
+	root->spec = newroot;
+	m->root_stored = true;
+	return 0;
+}
+
+/* ---- create ---- */
+
+static int create_check(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
+			struct lmc_err *err)
+{
+	char parent[LMC_NAME_MAX + 1];
+	struct lmc_node *p;
+	bool busy;
+	int r;
+
+	if (lmc_tree_find(m->tree, name))
+		return lmc_err_set(err, -EEXIST, "%s: container already exists", name);
+	r = lmc_name_parent(name, parent, sizeof(parent));
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: invalid container name", name);
+	p = lmc_tree_find(m->tree, parent);
+	if (!p)
+		return lmc_err_set(err, -ENOENT, "%s: parent %s does not exist", name, parent);
+	if (!lmc_name_is_root(parent)) {
+		r = lmc_mgr_has_procs(m, parent, &busy);
+		if (r < 0)
+			return lmc_err_set(err, r, "%s: cannot read the processes of %s: %s", name,
+					   parent, strerror(-r));
+		if (busy || lmc_mgr_init_pid(p))
+			return lmc_err_set(err, -EBUSY,
+					   "%s: parent %s holds processes; only a container that runs nothing may have children",
+					   name, parent);
+	}
+	r = lmc_spec_validate(name, spec, err);
+	if (r < 0)
+		return r;
+	r = lmc_policy_admit_create(m->tree, name, spec, err);
+	if (r < 0)
+		return r;
+	return lmc_ctrl_validate_all(m->cg, name, spec, err);
+}
+
+int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_spec *uspec,
+		   struct lmc_err *err)
+{
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_spec spec = *uspec;
+	struct lmc_node *node;
+	pid_t init_pid = 0;
+	int r;
+
+	r = lmc_name_parse(uname, name, err);
+	if (r < 0)
+		return r;
+	if (lmc_name_is_root(name))
+		return lmc_err_set(err, -EEXIST, "/: the root always exists");
+	if ((spec.ns.mask & LMC_NS_UTS) && !spec.ns.hostname[0])
+		snprintf(spec.ns.hostname, sizeof(spec.ns.hostname), "%s", lmc_name_basename(name));
+	r = create_check(m, name, &spec, err);
+	if (r < 0)
+		return r;
+
+	r = lmc_mgr_put(m, name, &spec, LMC_REC_CREATING, 0, err);
+	if (r < 0)
+		return r;
+	r = lmc_cgfs_create(m->cg, name, err);
+	if (r < 0)
+		goto out_unstore;
+	r = lmc_ctrl_apply_all(m->cg, name, &spec, NULL, err);
+	if (r < 0)
+		goto out_rmdir;
+	if (spec.ns.mask) {
+		r = lmc_mgr_start_init(m, name, &spec, &init_pid, err);
+		if (r < 0)
+			goto out_rmdir;
+	}
+	r = lmc_mgr_put(m, name, &spec, LMC_REC_READY, init_pid, err);
+	if (r < 0)
+		goto out_kill;
+	r = lmc_tree_add(m->tree, name, &spec, &node);
+	if (r >= 0)
+		r = lmc_mgr_set_init_pid(node, init_pid);
+	if (r < 0) {
+		lmc_err_set(err, r, "%s: out of memory", name);
+		goto out_kill;
+	}
+	return 0;
+
+out_kill:
+	if (init_pid)
+		lmc_cgfs_kill(m->cg, name, KILL_TIMEOUT_MS, NULL);
+out_rmdir:
+	lmc_cgfs_remove(m->cg, name, NULL);
+out_unstore:
+	lmc_store_del(m->store, name, NULL);
+	return r;
+}
+
+/* ---- update ---- */
+
+static uint64_t memory_usage(struct lmc_manager *m, const char *name)
+{
+	struct lmc_stats st;
+
+	lmc_stats_init(&st);
+	if (lmc_ctrl_stats_all(m->cg, name, &st) < 0)
+		return LMC_UNSET;
+	return st.mem_usage;
+}
+
+int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_spec *upd,
+		   bool force, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	struct lmc_spec newspec;
+	uint64_t usage = LMC_UNSET;
+	int r;
+
+	r = lmc_mgr_lookup(m, uname, false, &node, err);
+	if (r < 0)
+		return r;
+	newspec = node->spec;
+	r = lmc_spec_merge(&newspec, upd, err);
+	if (r < 0)
+		return r;
+	r = lmc_spec_validate(node->name, &newspec, err);
+	if (r < 0)
+		return r;
+	if (newspec.memory.limit != LMC_UNSET && newspec.memory.limit != node->spec.memory.limit)
+		usage = memory_usage(m, node->name);
+	r = lmc_policy_admit_update(m->tree, node, &newspec, usage, force, err);
+	if (r < 0)
+		return r;
+	r = lmc_ctrl_validate_all(m->cg, node->name, &newspec, err);
+	if (r < 0)
+		return r;
+	r = lmc_ctrl_apply_all(m->cg, node->name, &newspec, &node->spec, err);
+	if (r < 0)
+		goto out_restore;
+	r = lmc_mgr_put(m, node->name, &newspec, LMC_REC_READY, lmc_mgr_init_pid(node), err);
+	if (r < 0)
+		goto out_restore;
+	node->spec = newspec;
+	return 0;
+
+out_restore:
+	/* Put back what the kernel had; the first error is the one the user sees. */
+	lmc_ctrl_apply_all(m->cg, node->name, &node->spec, &newspec, NULL);
+	return r;
+}
+
+/* ---- destroy ---- */
+
+static int destroy_check(struct lmc_manager *m, struct lmc_node *node, bool recursive,
+			 struct lmc_err *err)
+{
+	bool populated = false;
+	int r;
+
+	if (recursive)
+		return 0;
+	if (node->n_children)
+		return lmc_err_set(err, -ENOTEMPTY,
+				   "%s: has %u child container%s; use -r to destroy the subtree",
+				   node->name, node->n_children, node->n_children == 1 ? "" : "s");
+	r = lmc_cgfs_populated(m->cg, node->name, &populated);
+	if (r < 0 && r != -ENOENT)
+		return lmc_err_set(err, r, "%s: cannot read its processes: %s", node->name,
+				   strerror(-r));
+	if (populated || lmc_mgr_init_pid(node))
+		return lmc_err_set(err, -EBUSY,
+				   "%s: holds processes; use -r/--force to kill them and destroy it",
+				   node->name);
+	return 0;
+}
+
+int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive,
+		    struct lmc_err *err)
+{
+	struct lmc_node *node, *n, *next;
+	int r;
+
+	r = lmc_mgr_lookup(m, uname, false, &node, err);
+	if (r < 0)
+		return r;
+	r = destroy_check(m, node, recursive, err);
+	if (r < 0)
+		return r;
+	/* From here on the destroy is committed: a crash is finished by the next open. */
+	r = lmc_mgr_put(m, node->name, &node->spec, LMC_REC_DESTROYING, lmc_mgr_init_pid(node),
+			err);
+	if (r < 0)
+		return r;
+	r = lmc_cgfs_kill(m->cg, node->name, KILL_TIMEOUT_MS, err);
+	if (r < 0)
+		return r;
+	for (n = lmc_tree_post_first(node); n; n = next) {
+		next = lmc_tree_post_next(node, n);
+		r = lmc_cgfs_remove(m->cg, n->name, err);
+		if (r < 0)
+			return r;
+		r = lmc_store_del(m->store, n->name, err);
+		if (r < 0)
+			return r;
+		free(n->user);
+		n->user = NULL;
+		lmc_tree_remove(m->tree, n);
+	}
+	return 0;
+}
