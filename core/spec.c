@@ -99,7 +99,8 @@ static int merge_throttles(struct lmc_spec_blkio *b, const struct lmc_spec_blkio
 				"device throttles: at most %d devices, %u:%u is one more",
 				LMC_THROTTLE_MAX, u->major, u->minor);
 		if (u->path[0])
-			snprintf(t->path, sizeof(t->path), "%s", u->path);
+			snprintf(t->path, sizeof(t->path), "%.*s", (int)sizeof(t->path) - 1,
+				 u->path);
 		set_u64(&t->read_bps, u->read_bps);
 		set_u64(&t->write_bps, u->write_bps);
 		set_u64(&t->read_iops, u->read_iops);
@@ -115,7 +116,7 @@ static bool ns_is_set(const struct lmc_spec_ns *ns)
 
 static bool ns_equal(const struct lmc_spec_ns *a, const struct lmc_spec_ns *b)
 {
-	return a->mask == b->mask && strcmp(a->hostname, b->hostname) == 0 &&
+	return a->mask == b->mask && strncmp(a->hostname, b->hostname, sizeof(a->hostname)) == 0 &&
 	       a->n_uid_map == b->n_uid_map && a->n_gid_map == b->n_gid_map &&
 	       a->n_uid_map <= LMC_IDMAP_MAX && a->n_gid_map <= LMC_IDMAP_MAX &&
 	       memcmp(a->uid_map, b->uid_map, a->n_uid_map * sizeof(a->uid_map[0])) == 0 &&
@@ -199,22 +200,17 @@ static int validate_cpu(const char *name, const struct lmc_spec_cpu *c, struct l
 	if ((r = check_range(name, "--cpu-shares", c->shares, SHARES_MIN, SHARES_MAX, err)) < 0 ||
 	    (r = check_range(name, "--cpu-period", c->period_us, 1000, 1000000, err)) < 0)
 		return r;
-	if (c->limit_m != LMC_UNSET && (c->limit_m == 0 || c->limit_m > CPU_MAX_M)) {
-		lmc_format_cpus(c->limit_m, a, sizeof(a));
-		return lmc_err_set(err, -EINVAL, "%s: --cpus %s is out of range 0.001..1000000",
-				   name, a);
-	}
+	if ((c->limit_m == 0 || c->limit_m > CPU_MAX_M) && c->limit_m != LMC_UNSET)
+		return check_range(name, "--cpus (millicores)", c->limit_m, 1, CPU_MAX_M, err);
+	if (c->reservation_m > CPU_MAX_M && c->reservation_m != LMC_UNSET)
+		return check_range(name, "--cpu-reservation (millicores)", c->reservation_m, 0,
+				   CPU_MAX_M, err);
 	if (c->limit_m != LMC_UNSET && c->limit_m * period / 1000 < QUOTA_MIN_US) {
 		lmc_format_cpus(c->limit_m, a, sizeof(a));
 		lmc_format_cpus(QUOTA_MIN_US * 1000 / period, b, sizeof(b));
 		return lmc_err_set(err, -EINVAL,
 				   "%s: --cpus %s is below the minimum %s for a %llu us period",
 				   name, a, b, (unsigned long long)period);
-	}
-	if (c->reservation_m != LMC_UNSET && c->reservation_m > CPU_MAX_M) {
-		lmc_format_cpus(c->reservation_m, a, sizeof(a));
-		return lmc_err_set(err, -EINVAL,
-				   "%s: --cpu-reservation %s is out of range 0..1000000", name, a);
 	}
 	if (c->reservation_m != LMC_UNSET && c->limit_m != LMC_UNSET &&
 	    c->reservation_m > c->limit_m) {
@@ -309,6 +305,8 @@ static bool hostname_ok(const char *h)
 static int idmaps_check(const char *flag, const struct lmc_idmap *m, unsigned n,
 			struct lmc_err *err)
 {
+	if (n > LMC_IDMAP_MAX)
+		return flag_err(err, flag, "%u ranges, at most %d", n, LMC_IDMAP_MAX);
 	for (unsigned i = 0; i < n; i++) {
 		if (m[i].count == 0)
 			return flag_err(err, flag, "range %u:%u:%u is empty", m[i].inside,
@@ -344,9 +342,6 @@ static int validate_ns(const char *name, const struct lmc_spec_ns *ns, struct lm
 		return lmc_err_set(err, -EINVAL,
 				   "%s: --%s-map requires the user namespace (--ns=user)", name,
 				   ns->n_uid_map ? "uid" : "gid");
-	if (ns->n_uid_map > LMC_IDMAP_MAX || ns->n_gid_map > LMC_IDMAP_MAX)
-		return lmc_err_set(err, -EINVAL, "%s: at most %d id map ranges", name,
-				   LMC_IDMAP_MAX);
 	r = idmaps_check("--uid-map", ns->uid_map, ns->n_uid_map, err);
 	if (r >= 0)
 		r = idmaps_check("--gid-map", ns->gid_map, ns->n_gid_map, err);
@@ -494,8 +489,7 @@ static int parse_scaled(const char *flag, const char *what, const char *s, uint6
 	uint64_t mult, v = 0;
 	int r;
 
-	if (!s || !*s)
-		return flag_err(err, flag, "invalid %s '': empty", what);
+	s = s ?: ""; /* "" fails as "invalid ... ''" like any other garbage */
 	if (*s == '-')
 		return flag_err(err, flag, "invalid %s '%s': must not be negative", what, s);
 	r = parse_decimal(s, true, &d);
@@ -524,8 +518,7 @@ int lmc_parse_cpus(const char *flag, const char *s, uint64_t *ret_millicores, st
 	bool milli;
 	int r;
 
-	if (!s || !*s)
-		return flag_err(err, flag, "invalid cpu count '': empty");
+	s = s ?: "";
 	r = parse_decimal(s, true, &d);
 	milli = r == 0 && d.end[0] == 'm' && d.end[1] == '\0';
 	if (r == -EINVAL || (r == 0 && !milli && d.end[0] != '\0'))
@@ -549,8 +542,7 @@ int lmc_parse_u64(const char *flag, const char *s, uint64_t min, uint64_t max, u
 	struct decimal d;
 	int r;
 
-	if (!s || !*s)
-		return flag_err(err, flag, "invalid number '': empty");
+	s = s ?: "";
 	r = parse_decimal(s, false, &d);
 	if (r == -EINVAL || (r == 0 && *d.end))
 		return flag_err(err, flag, "invalid number '%s'", s);
@@ -568,12 +560,12 @@ static int cpulist_item(const char *flag, const char *s, const char **p, uint8_t
 {
 	struct decimal lo, hi;
 
-	if (parse_decimal(*p, false, &lo) < 0)
-		return flag_err(err, flag, "invalid list '%s'", s);
+	int r = parse_decimal(*p, false, &lo);
+
 	hi = lo;
-	if (*lo.end == '-' && parse_decimal(lo.end + 1, false, &hi) < 0)
-		return flag_err(err, flag, "invalid list '%s'", s);
-	if (*hi.end != ',' && *hi.end != '\0')
+	if (r == 0 && *lo.end == '-')
+		r = parse_decimal(lo.end + 1, false, &hi);
+	if (r < 0 || (*hi.end != ',' && *hi.end != '\0'))
 		return flag_err(err, flag, "invalid list '%s'", s);
 	if (hi.ip < lo.ip)
 		return flag_err(err, flag, "invalid list '%s': range %llu-%llu is reversed", s,
@@ -596,20 +588,16 @@ int lmc_parse_cpulist(const char *flag, const char *s, char *ret, struct lmc_err
 {
 	uint8_t set[CPU_ID_MAX / 8] = {0};
 	char out[LMC_CPUSET_MAX];
-	const char *p = s;
+	const char *p;
 	size_t len = 0;
 	int r;
 
-	if (!s || !*s)
-		return flag_err(err, flag, "invalid list '': empty");
-	for (;;) {
+	p = s = s ?: "";
+	do {
 		r = cpulist_item(flag, s, &p, set, err);
 		if (r < 0)
 			return r;
-		if (*p == '\0')
-			break;
-		p++; /* ',' */
-	}
+	} while (*p++ == ',');
 	out[0] = '\0';
 	for (unsigned i = 0; i < CPU_ID_MAX; i++) {
 		unsigned j = i;
@@ -717,11 +705,9 @@ const char *lmc_ns_name(enum lmc_ns ns)
 int lmc_parse_ns(const char *flag, const char *s, uint32_t *ret_mask, struct lmc_err *err)
 {
 	uint32_t mask = 0;
-	const char *p = s;
+	const char *p = s ?: "";
 
-	if (!s || !*s)
-		return flag_err(err, flag, "empty namespace list");
-	for (;;) {
+	do {
 		size_t len = strcspn(p, ",");
 		unsigned i;
 
@@ -731,10 +717,8 @@ int lmc_parse_ns(const char *flag, const char *s, uint32_t *ret_mask, struct lmc
 		if (i == ARRAY_SIZE(ns_names))
 			return flag_err(err, flag, "unknown namespace '%.*s'", (int)len, p);
 		mask |= (uint32_t)ns_names[i].ns;
-		if (!p[len])
-			break;
-		p += len + 1;
-	}
+		p += len;
+	} while (*p++ == ',');
 	*ret_mask = mask;
 	return 0;
 }
@@ -765,23 +749,19 @@ int lmc_parse_idmap(const char *flag, const char *s, struct lmc_idmap *maps, uns
 		    struct lmc_err *err)
 {
 	struct lmc_idmap m[LMC_IDMAP_MAX];
-	const char *p = s;
+	const char *p;
 	unsigned count = 0;
 	int r;
 
-	if (!s || !*s)
-		return flag_err(err, flag, "empty id map");
-	for (;;) {
+	p = s = s ?: "";
+	do {
 		if (count == LMC_IDMAP_MAX)
 			return flag_err(err, flag, "invalid id map '%s': at most %d ranges", s,
 					LMC_IDMAP_MAX);
 		r = idmap_item(flag, s, &p, &m[count++], err);
 		if (r < 0)
 			return r;
-		if (!*p)
-			break;
-		p++;
-	}
+	} while (*p++ == ',');
 	r = idmaps_check(flag, m, count, err);
 	if (r < 0)
 		return r;
@@ -807,15 +787,14 @@ void lmc_format_size(uint64_t v, char *buf, size_t size)
 
 void lmc_format_cpus(uint64_t millicores, char *buf, size_t size)
 {
-	unsigned frac = (unsigned)(millicores % 1000);
-	char f[8];
+	unsigned frac = (unsigned)(millicores % 1000), digits = 3;
 
-	if (frac == 0) {
+	/* Shortest exact decimal: 1500 -> "1.5", 1000 -> "1". */
+	for (; frac && frac % 10 == 0; frac /= 10)
+		digits--;
+	if (frac)
+		snprintf(buf, size, "%llu.%0*u", (unsigned long long)(millicores / 1000),
+			 (int)digits, frac);
+	else
 		snprintf(buf, size, "%llu", (unsigned long long)(millicores / 1000));
-		return;
-	}
-	snprintf(f, sizeof(f), "%03u", frac);
-	for (char *e = f + strlen(f) - 1; *e == '0'; e--)
-		*e = '\0';
-	snprintf(buf, size, "%llu.%s", (unsigned long long)(millicores / 1000), f);
 }
