@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Build the guest's initramfs (cpio newc, gzip): busybox-static with its applets as links,
+# bash, the project's tools, test and bench programs with the shared libraries ldd finds,
+# the kernel modules the guest needs (decompressed, dependencies first), /init and its
+# config. The guest mirrors the host: /build holds $BUILD's programs, /src the repo's
+# test and bench scripts.
+# Usage: tests/vm/mkinitramfs.sh MODE BUILD MODDIR OUT     (MODE: check | bench)
+set -euo pipefail
+mode=$1
+build=$2
+moddir=$3
+out=$4
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+root=$(dirname "$out")/initramfs-root
+# Modules: the virtio disk (io.max needs a real block device) and veth for network tests.
+modules=${LMCTL_VM_MODULES:-virtio_pci virtio_blk veth}
+
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root,build,src,lib/modules}
+
+is_elf() { [ "$(head -c 4 "$1" 2>/dev/null | od -An -c | tr -d ' ')" = '177ELF' ]; }
+
+# Copy one host file to the same path in the guest, following symlinks.
+put() {
+	mkdir -p "$root$(dirname "$2")"
+	cp -L "$1" "$root$2"
+}
+
+# Copy a program and every shared object ldd lists for it (the loader included).
+put_prog() {
+	local src=$1 dst=$2 lib
+	put "$src" "$dst"
+	chmod 0755 "$root$dst"
+	is_elf "$src" || return 0
+	for lib in $(ldd "$src" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+			$1 ~ /^\// { print $1 }'); do
+		[ -e "$root$lib" ] || put "$lib" "$lib"
+	done
+}
+
+# busybox first, so that real programs copied later replace its links.
+bb=$(command -v busybox)
+is_elf "$bb" && ! ldd "$bb" >/dev/null 2>&1 || {
+	echo "mkinitramfs: $bb is not static (install busybox-static)" >&2
+	exit 1
+}
+cp "$bb" "$root/bin/busybox"
+for a in $("$bb" --list-full); do
+	[ -e "$root/$a" ] || [ -L "$root/$a" ] || ln -s /bin/busybox "$root/$a"
+done
+rm -f "$root/bin/bash"
+put_prog "$(command -v bash)" /bin/bash
+
+# The project's programs under /build, as on the host, with the tools on PATH too.
+for t in lmctl lmctld; do
+	if [ -x "$build/$t" ]; then
+		put_prog "$build/$t" "/build/$t"
+		ln -sf "/build/$t" "$root/bin/$t"
+	fi
+done
+ntests=0
+for t in "$build"/tests/integration/test_*; do
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	put_prog "$t" "/build/tests/integration/${t##*/}"
+	ntests=$((ntests + 1))
+done
+nbench=0
+if [ "$mode" = bench ]; then
+	for t in "$build"/bench/*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		put_prog "$t" "/build/bench/${t##*/}"
+		nbench=$((nbench + 1))
+	done
+fi
+# Scripts and fixtures the programs may open relative to the repo root.
+for d in tests bench proto; do
+	[ -d "$repo/$d" ] && cp -r "$repo/$d" "$root/src/"
+done
+
+"$here/modules.sh" "$moddir" "$root" $modules >"$root/etc/modules.order"
+
+cp "$here/init.sh" "$root/init"
+chmod 0755 "$root/init"
+cat >"$root/etc/lmctl-vm.conf" <<EOF
+MODE=$mode
+TEST_TIMEOUT=${LMCTL_VM_TEST_TIMEOUT:-600}
+EOF
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+	>"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+
+(cd "$root" && find . -print0 | LC_ALL=C sort -z |
+	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$out.tmp"
+mv "$out.tmp" "$out"
+echo "mkinitramfs: $out ($(du -h "$out" | cut -f1)): $ntests integration tests," \
+	"$nbench bench programs, modules: $(tr '\n' ' ' <"$root/etc/modules.order")"
