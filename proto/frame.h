@@ -1,0 +1,62 @@
+/* Framing for the admin socket: a 4-byte big-endian length, then one protobuf message.
+ * File descriptors (run's stdio) travel beside a frame as SCM_RIGHTS ancillary data. */
+#ifndef LMC_FRAME_H
+#define LMC_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LMC_FRAME_HDR 4
+#define LMC_FRAME_MAX (4u << 20) /* 4 MiB: a longer frame is refused */
+#define LMC_FRAME_FDS_MAX 8 /* descriptors one frame may carry */
+
+/* The 4 header bytes for a message of len bytes (big-endian). */
+void lmc_frame_header(uint32_t len, uint8_t out[LMC_FRAME_HDR]);
+
+/* An incremental reader, embedded in its owner (one per connection). Bytes arrive in any
+ * pieces; it allocates a frame's buffer only once the header is complete, exactly the
+ * announced length, and refuses a length over LMC_FRAME_MAX as soon as the header is in.
+ * After an error the reader stays failed (the connection is to be closed). */
+struct lmc_frame_reader {
+	uint8_t hdr[LMC_FRAME_HDR];
+	size_t hdr_got;
+	uint8_t *buf; /* the frame being filled; NULL until its header is complete */
+	size_t len, got;
+	int fds[LMC_FRAME_FDS_MAX]; /* received with the current frame (owned) */
+	unsigned nfds;
+	int error; /* sticky -errno */
+};
+
+void lmc_frame_reader_init(struct lmc_frame_reader *r);
+/* Free the partial frame, close held fds; the reader is ready for init again. */
+void lmc_frame_reader_done(struct lmc_frame_reader *r);
+
+/* Consume bytes from data (n bytes), never past the end of the current frame: *ret_used
+ * says how many were taken. Returns 1 when a frame is complete (*ret_buf malloc'd, owned
+ * by the caller, non-NULL even for len 0), 0 when more bytes are needed, -EMSGSIZE for an
+ * announced length over LMC_FRAME_MAX. Call again with the rest while *ret_used < n. */
+int lmc_frame_reader_feed(struct lmc_frame_reader *r, const uint8_t *data, size_t n,
+			  size_t *ret_used, uint8_t **ret_buf, size_t *ret_len);
+
+/* Read from a non-blocking socket (or pipe) no further than the current frame, collecting
+ * SCM_RIGHTS fds (close-on-exec). Returns 1 with a complete frame (buffer as for feed;
+ * fds, up to fds_cap of them, moved to fds with *ret_nfds set; extra ones closed), 0 when
+ * the socket has no more data for now, -EPIPE when the peer closed between frames,
+ * -ECONNRESET when it closed inside one, -EMSGSIZE as for feed, -EBADMSG when more than
+ * LMC_FRAME_FDS_MAX descriptors arrive, or another -errno from recvmsg. */
+int lmc_frame_reader_recv(struct lmc_frame_reader *r, int fd, uint8_t **ret_buf, size_t *ret_len,
+			  int *fds, size_t fds_cap, size_t *ret_nfds);
+
+/* Blocking: send one frame, with nfds descriptors (0..LMC_FRAME_FDS_MAX) attached to its
+ * first byte. Never raises SIGPIPE (-EPIPE instead). Waits for POLLOUT if fd is
+ * non-blocking. */
+int lmc_frame_send(int fd, const uint8_t *buf, size_t len, const int *fds, size_t nfds);
+
+/* Blocking: receive one frame within timeout_ms (-1: no limit; -ETIMEDOUT when it passes).
+ * fds may be NULL (received descriptors are then closed); *nfds is its capacity on entry
+ * and the number received on return. Errors as for lmc_frame_reader_recv; the peer
+ * closing before any byte gives -EPIPE. */
+int lmc_frame_recv(int fd, uint8_t **ret_buf, size_t *ret_len, int *fds, size_t *nfds,
+		   int timeout_ms);
+
+#endif
