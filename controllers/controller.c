@@ -1,0 +1,245 @@
+/* The controller table and what runs over it (validate, apply, stats, PSI), the v1 <-> v2
+ * value conversions, and the helpers the controllers share. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controllers/ctrl-internal.h"
+#include "core/name.h"
+
+/* Apply order: cpu before cpuset and memory is arbitrary; every entry is independent. */
+const struct lmc_ctrl_ops *const lmc_controllers[] = {
+	&lmc_ctrl_cpu_ops,
+	&lmc_ctrl_cpuacct_ops,
+	&lmc_ctrl_cpuset_ops,
+	&lmc_ctrl_memory_ops,
+	&lmc_ctrl_blkio_ops,
+	&lmc_ctrl_pids_ops,
+	NULL,
+};
+
+bool lmc_ctrl_is_v2(const struct lmc_cgfs *cg)
+{
+	return lmc_cgfs_mode(cg) == LMC_CG_V2;
+}
+
+int lmc_ctrl_set(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		 const char *val, struct lmc_err *err)
+{
+	int r = lmc_cgfs_write(cg, c, name, file, val);
+
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: cannot set %s to %s: %s", lmc_name_display(name),
+				   file, val, strerror(-r));
+	return 0;
+}
+
+int lmc_ctrl_set_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		     uint64_t v, struct lmc_err *err)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	return lmc_ctrl_set(cg, c, name, file, buf, err);
+}
+
+int lmc_ctrl_read_all(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		      char **ret)
+{
+	/* Keyed files are small; io.stat and blkio's per-device files grow with the number
+	 * of disks, so start at a page and double until the whole file fits. */
+	size_t size = 4096;
+
+	for (;;) {
+		_cleanup_free_ char *buf = malloc(size);
+		int r;
+
+		if (!buf)
+			return -ENOMEM;
+		r = lmc_cgfs_read(cg, c, name, file, buf, size);
+		if (r < 0)
+			return r;
+		if ((size_t)r < size - 1 || size >= (1u << 22)) {
+			*ret = TAKE_PTR(buf);
+			return r;
+		}
+		size *= 2;
+	}
+}
+
+int lmc_ctrl_key(const char *buf, const char *key, uint64_t *ret)
+{
+	size_t klen = strlen(key);
+	const char *p = buf;
+
+	while (p && *p) {
+		if (strncmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '\t')) {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(p + klen + 1, &end, 10);
+			if (errno || end == p + klen + 1)
+				return -EINVAL;
+			*ret = v;
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -ENOENT;
+}
+
+void lmc_ctrl_stat_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		       uint64_t *dst)
+{
+	uint64_t v;
+
+	if (lmc_cgfs_read_u64(cg, c, name, file, &v) >= 0)
+		*dst = v;
+}
+
+void lmc_ctrl_stat_key(const char *buf, const char *key, uint64_t *dst)
+{
+	uint64_t v;
+
+	if (buf && lmc_ctrl_key(buf, key, &v) >= 0)
+		*dst = v;
+}
+
+int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			  struct lmc_err *err)
+{
+	for (const struct lmc_ctrl_ops *const *o = lmc_controllers; *o; o++) {
+		int r;
+
+		if (!(*o)->validate || !lmc_cgfs_has(cg, (*o)->ctrl))
+			continue;
+		r = (*o)->validate(cg, name, spec, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int lmc_ctrl_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		       const struct lmc_spec *old, struct lmc_err *err)
+{
+	int r = lmc_ctrl_validate_all(cg, name, spec, err);
+
+	if (r < 0)
+		return r;
+	for (const struct lmc_ctrl_ops *const *o = lmc_controllers; *o; o++) {
+		if (!(*o)->apply || !lmc_cgfs_has(cg, (*o)->ctrl))
+			continue;
+		r = (*o)->apply(cg, name, spec, old, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int stats_psi(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+{
+	static const char *const res[] = {"cpu", "memory", "io"};
+	struct lmc_psi *dst[] = {&st->psi_cpu, &st->psi_memory, &st->psi_io};
+
+	for (size_t i = 0; i < ARRAY_SIZE(res); i++) {
+		struct lmc_psi p = {0};
+		int r = lmc_cgfs_read_psi(cg, name, res[i], &p);
+
+		/* No PSI (v1 only, or a kernel without it) is "not available", not a failure. */
+		if (r == -ENOENT || r == -EOPNOTSUPP || r == -ENODEV)
+			continue;
+		if (r < 0)
+			return r;
+		*dst[i] = p;
+		dst[i]->present = true;
+	}
+	return 0;
+}
+
+int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+{
+	lmc_stats_init(st);
+	if (!lmc_cgfs_exists(cg, name))
+		return -ENOENT;
+	for (const struct lmc_ctrl_ops *const *o = lmc_controllers; *o; o++) {
+		int r;
+
+		if (!(*o)->stats || !lmc_cgfs_has(cg, (*o)->ctrl))
+			continue;
+		r = (*o)->stats(cg, name, st);
+		if (r < 0)
+			return r;
+	}
+	if (lmc_cgfs_has(cg, LMC_CTRL_UNIFIED) || lmc_ctrl_is_v2(cg))
+		return stats_psi(cg, name, st);
+	return 0;
+}
+
+/* ---- conversions, without libm (the build does not link it) ---- */
+
+/* log2 of an integer: the exponent, then the fraction bit by bit by repeated squaring. */
+static double log2_u64(uint64_t x)
+{
+	int n = 63 - __builtin_clzll(x);
+	double y = (double)x / (double)(UINT64_C(1) << n), r = n, bit = 0.5;
+
+	for (int i = 0; i < 53 && y != 1.0; i++, bit /= 2) {
+		y *= y;
+		if (y >= 2.0) {
+			y /= 2.0;
+			r += bit;
+		}
+	}
+	return r;
+}
+
+/* 10^e for e >= 0: 10^int times exp(frac * ln 10) by its Taylor series (frac * ln 10 < 2.31,
+ * so 40 terms are far past double precision). */
+static double pow10_pos(double e)
+{
+	int k = (int)e;
+	double x = (e - k) * 2.302585092994045684, term = 1.0, sum = 1.0;
+
+	for (int i = 1; i < 40; i++) {
+		term *= x / i;
+		sum += term;
+	}
+	while (k-- > 0)
+		sum *= 10.0;
+	return sum;
+}
+
+/* crun's mapping: weight = ceil(10^((l^2 + 125 l) / 612 - 7/34)), l = log2(shares); the same
+ * exponent factors as (l - 1)(l + 126) / 612, which is exact at the powers of two the
+ * known points use (2 -> 1, 1024 -> 100, 262144 -> 10000). */
+uint64_t lmc_conv_shares_to_weight(uint64_t shares)
+{
+	double l, v;
+	uint64_t w;
+
+	if (shares <= 2)
+		return 1;
+	if (shares >= 262144)
+		return 10000;
+	l = log2_u64(shares);
+	v = pow10_pos((l - 1.0) * (l + 126.0) / 612.0);
+	w = (uint64_t)v;
+	/* ceil, tolerant of the last bits of rounding in our own log and exp */
+	if ((double)w < v - 1e-9)
+		w++;
+	return w < 1 ? 1 : (w > 10000 ? 10000 : w);
+}
+
+/* runc/crun: io.weight = 1 + (blkio.weight - 10) * 9999 / 990. */
+uint64_t lmc_conv_blkio_to_io_weight(uint64_t weight)
+{
+	if (weight <= 10)
+		return 1;
+	if (weight >= 1000)
+		return 10000;
+	return 1 + (weight - 10) * 9999 / 990;
+}

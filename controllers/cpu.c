@@ -1,0 +1,153 @@
+/* cpu: weight (v1 cpu.shares / v2 cpu.weight) and the CFS bandwidth limit (v1
+ * cpu.cfs_quota_us + cpu.cfs_period_us / v2 cpu.max); throttling statistics. */
+#include <stdio.h>
+#include <string.h>
+
+#include "controllers/ctrl-internal.h"
+#include "core/name.h"
+
+#define QUOTA_MIN_US 1000
+#define SHARES_DEFAULT 1024
+#define WEIGHT_DEFAULT 100
+
+static uint64_t period_of(const struct lmc_spec_cpu *c)
+{
+	return c->period_us == LMC_UNSET ? LMC_CTRL_CFS_PERIOD_DEFAULT : c->period_us;
+}
+
+/* limit_m millicores over a period: quota = limit_m * period / 1000, at least 1ms. */
+static uint64_t quota_of(const struct lmc_spec_cpu *c)
+{
+	uint64_t q = c->limit_m * period_of(c) / 1000;
+
+	return q < QUOTA_MIN_US ? QUOTA_MIN_US : q;
+}
+
+static int cpu_validate(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			struct lmc_err *err)
+{
+	const struct lmc_spec_cpu *c = &spec->cpu;
+	char v[32];
+
+	(void)cg;
+	if (c->limit_m == LMC_UNSET || c->limit_m <= UINT64_MAX / period_of(c))
+		return 0;
+	lmc_format_cpus(c->limit_m, v, sizeof(v));
+	return lmc_err_set(err, -ERANGE, "%s: --cpus %s is out of range", lmc_name_display(name),
+			   v);
+}
+
+static int apply_weight(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			const struct lmc_spec *old, struct lmc_err *err)
+{
+	uint64_t shares = lmc_spec_cpu_shares(&spec->cpu);
+	bool v2 = lmc_ctrl_is_v2(cg);
+
+	if (shares == LMC_UNSET) {
+		/* Nothing asked now: undo a weight an earlier spec gave. */
+		if (!old || lmc_spec_cpu_shares(&old->cpu) == LMC_UNSET)
+			return 0;
+		shares = SHARES_DEFAULT;
+		if (v2)
+			return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.weight",
+						WEIGHT_DEFAULT, err);
+	}
+	if (v2)
+		return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.weight",
+					lmc_conv_shares_to_weight(shares), err);
+	return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.shares", shares, err);
+}
+
+/* v1: a quota with a new period would briefly mean another rate, which the kernel may refuse
+ * against the parent's; lift the quota first, set the period, then the quota. had_quota: an
+ * earlier spec set one, to be lifted if none is asked now. */
+static int apply_v1_limit(struct lmc_cgfs *cg, const char *name, uint64_t quota, uint64_t period,
+			  bool had_quota, struct lmc_err *err)
+{
+	bool lifted = false;
+	uint64_t cur;
+	int r;
+
+	if (lmc_cgfs_read_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_period_us", &cur) < 0 ||
+	    cur != period) {
+		r = lmc_ctrl_set(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us", LMC_CTRL_V1_UNLIMITED,
+				 err);
+		if (r < 0)
+			return r;
+		lifted = true;
+		r = lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_period_us", period, err);
+		if (r < 0)
+			return r;
+	}
+	if (quota != LMC_UNSET)
+		return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us", quota, err);
+	if (had_quota && !lifted)
+		return lmc_ctrl_set(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us",
+				    LMC_CTRL_V1_UNLIMITED, err);
+	return 0;
+}
+
+static int apply_limit(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		       const struct lmc_spec *old, struct lmc_err *err)
+{
+	const struct lmc_spec_cpu *c = &spec->cpu;
+	bool had_quota = old && old->cpu.limit_m != LMC_UNSET;
+	bool had = had_quota || (old && old->cpu.period_us != LMC_UNSET);
+	uint64_t quota = c->limit_m == LMC_UNSET ? LMC_UNSET : quota_of(c);
+	char buf[64];
+
+	if (c->limit_m == LMC_UNSET && c->period_us == LMC_UNSET && !had)
+		return 0;
+	if (!lmc_ctrl_is_v2(cg))
+		return apply_v1_limit(cg, name, quota, period_of(c), had_quota, err);
+	if (quota == LMC_UNSET)
+		snprintf(buf, sizeof(buf), "max %llu", (unsigned long long)period_of(c));
+	else
+		snprintf(buf, sizeof(buf), "%llu %llu", (unsigned long long)quota,
+			 (unsigned long long)period_of(c));
+	return lmc_ctrl_set(cg, LMC_CTRL_CPU, name, "cpu.max", buf, err);
+}
+
+static int cpu_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		     const struct lmc_spec *old, struct lmc_err *err)
+{
+	int r = apply_weight(cg, name, spec, old, err);
+
+	if (r < 0)
+		return r;
+	return apply_limit(cg, name, spec, old, err);
+}
+
+/* v1 cpu.stat: nr_periods, nr_throttled, throttled_time (ns). v2 cpu.stat: the same counts,
+ * throttled_usec, and usage/user/system in usec (v2 has no cpuacct). */
+static int cpu_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+{
+	_cleanup_free_ char *buf = NULL;
+	uint64_t us;
+
+	if (lmc_ctrl_read_all(cg, LMC_CTRL_CPU, name, "cpu.stat", &buf) < 0)
+		return 0;
+	lmc_ctrl_stat_key(buf, "nr_periods", &st->cpu_nr_periods);
+	lmc_ctrl_stat_key(buf, "nr_throttled", &st->cpu_nr_throttled);
+	if (!lmc_ctrl_is_v2(cg)) {
+		lmc_ctrl_stat_key(buf, "throttled_time", &st->cpu_throttled_ns);
+		return 0;
+	}
+	if (lmc_ctrl_key(buf, "throttled_usec", &us) >= 0)
+		st->cpu_throttled_ns = us * 1000;
+	if (lmc_ctrl_key(buf, "usage_usec", &us) >= 0)
+		st->cpu_usage_ns = us * 1000;
+	if (lmc_ctrl_key(buf, "user_usec", &us) >= 0)
+		st->cpu_user_ns = us * 1000;
+	if (lmc_ctrl_key(buf, "system_usec", &us) >= 0)
+		st->cpu_system_ns = us * 1000;
+	return 0;
+}
+
+const struct lmc_ctrl_ops lmc_ctrl_cpu_ops = {
+	.name = "cpu",
+	.ctrl = LMC_CTRL_CPU,
+	.validate = cpu_validate,
+	.apply = cpu_apply,
+	.stats = cpu_stats,
+};

@@ -1,0 +1,41 @@
+/* Internal to controllers/: the per-resource ops tables and the small helpers they share
+ * (one-line errors for failed writes, keyed-file parsing). Not for other modules. */
+#ifndef LMC_CTRL_INTERNAL_H
+#define LMC_CTRL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "controllers/controller.h"
+
+/* The kernel default we write back when an update clears a field. */
+#define LMC_CTRL_V1_UNLIMITED "-1"
+#define LMC_CTRL_CFS_PERIOD_DEFAULT 100000
+/* v1 reports "unlimited" as PAGE_COUNTER_MAX pages; anything this large means no limit. */
+#define LMC_CTRL_V1_HUGE (UINT64_C(1) << 62)
+
+extern const struct lmc_ctrl_ops lmc_ctrl_cpu_ops;
+extern const struct lmc_ctrl_ops lmc_ctrl_cpuacct_ops;
+extern const struct lmc_ctrl_ops lmc_ctrl_cpuset_ops;
+extern const struct lmc_ctrl_ops lmc_ctrl_memory_ops;
+extern const struct lmc_ctrl_ops lmc_ctrl_blkio_ops;
+extern const struct lmc_ctrl_ops lmc_ctrl_pids_ops;
+
+bool lmc_ctrl_is_v2(const struct lmc_cgfs *cg);
+/* Write val to file; on failure err reads "<name>: cannot set <file> to <val>: <reason>". */
+int lmc_ctrl_set(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		 const char *val, struct lmc_err *err);
+int lmc_ctrl_set_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		     uint64_t v, struct lmc_err *err);
+
+/* Read a whole file into a malloc'd, NUL-terminated buffer. */
+int lmc_ctrl_read_all(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		      char **ret);
+/* "key value" lines: the value of key in buf, -ENOENT if absent. */
+int lmc_ctrl_key(const char *buf, const char *key, uint64_t *ret);
+/* Stats: store the number read into *dst where the file has one; leave *dst otherwise. */
+void lmc_ctrl_stat_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		       uint64_t *dst);
+void lmc_ctrl_stat_key(const char *buf, const char *key, uint64_t *dst);
+
+#endif
