@@ -27,24 +27,54 @@ put() {
 	cp -L "$1" "$root$2"
 }
 
-# Copy a program and every shared object ldd lists for it (the loader included).
-put_prog() {
-	local src=$1 dst=$2 lib
-	put "$src" "$dst"
-	chmod 0755 "$root$dst"
-	is_elf "$src" || return 0
-	for lib in $(ldd "$src" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
+# Copy the shared objects ldd lists for an ELF file (the loader included).
+put_libs() {
+	local lib
+	is_elf "$1" || return 0
+	for lib in $(ldd "$1" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// { print $3 }
 			$1 ~ /^\// { print $1 }'); do
 		[ -e "$root$lib" ] || put "$lib" "$lib"
 	done
 }
 
+# Copy a program and its shared objects.
+put_prog() {
+	put "$1" "$2"
+	chmod 0755 "$root$2"
+	put_libs "$1"
+}
+
+# Debian's python3 with its standard library (no tests, caches or GUI), python3-protobuf and
+# protoc, for tests that drive the agent from Python.
+put_python() {
+	local py f
+	py=$(readlink -f /usr/bin/python3)
+	put_prog "$py" "$py"
+	ln -sf "${py##*/}" "$root/usr/bin/python3"
+	tar -C / -cf - --exclude=test --exclude=tests --exclude=__pycache__ --exclude=idlelib \
+		--exclude=tkinter --exclude=ensurepip --exclude=lib2to3 --exclude='config-*' \
+		"usr/lib/${py##*/}" usr/lib/python3/dist-packages/google | tar -C "$root" -xf -
+	while IFS= read -r f; do
+		put_libs "$f"
+	done < <(find "$root/usr/lib/${py##*/}" "$root/usr/lib/python3/dist-packages" -name '*.so')
+	command -v protoc >/dev/null && put_prog "$(command -v protoc)" /usr/bin/protoc
+	# protoc's well-known types (google/protobuf/*.proto), if a .proto imports them.
+	[ -d /usr/include/google/protobuf ] &&
+		put_tree /usr/include/google/protobuf
+	return 0
+}
+
+put_tree() {
+	mkdir -p "$root$(dirname "$1")"
+	cp -r "$1" "$root$1"
+}
+
 # busybox first, so that real programs copied later replace its links.
 bb=$(command -v busybox)
-is_elf "$bb" && ! ldd "$bb" >/dev/null 2>&1 || {
+if ! is_elf "$bb" || ldd "$bb" >/dev/null 2>&1; then
 	echo "mkinitramfs: $bb is not static (install busybox-static)" >&2
 	exit 1
-}
+fi
 cp "$bb" "$root/bin/busybox"
 for a in $("$bb" --list-full); do
 	[ -e "$root/$a" ] || [ -L "$root/$a" ] || ln -s /bin/busybox "$root/$a"
@@ -73,6 +103,18 @@ if [ "$mode" = bench ]; then
 		nbench=$((nbench + 1))
 	done
 fi
+# Python only when a test needs it (a .py beside the tests, or a program naming python3):
+# it triples the image. LMCTL_VM_PYTHON=1 forces it, 0 leaves it out.
+want_py=${LMCTL_VM_PYTHON:-auto}
+if [ "$want_py" = auto ]; then
+	want_py=0
+	if compgen -G "$repo/tests/integration/*.py" >/dev/null ||
+		grep -qla python3 "$root"/build/tests/integration/* 2>/dev/null; then
+		want_py=1
+	fi
+fi
+[ "$want_py" = 1 ] && [ -x /usr/bin/python3 ] && put_python
+
 # Scripts and fixtures the programs may open relative to the repo root.
 for d in tests bench proto; do
 	[ -d "$repo/$d" ] && cp -r "$repo/$d" "$root/src/"
@@ -94,4 +136,4 @@ printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 	cpio --null -o -H newc -R 0:0 --quiet) | gzip -1 >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "mkinitramfs: $out ($(du -h "$out" | cut -f1)): $ntests integration tests," \
-	"$nbench bench programs, modules: $(tr '\n' ' ' <"$root/etc/modules.order")"
+	"$nbench bench programs, python: $want_py, modules: $(tr '\n' ' ' <"$root/etc/modules.order")"
