@@ -1,0 +1,56 @@
+/* Shared internals of the cgroupfs module (cgroupfs*.c only): the hierarchy table and the
+ * dirfd-relative helpers. */
+#ifndef LMC_CGROUPFS_INTERNAL_H
+#define LMC_CGROUPFS_INTERNAL_H
+
+#include <limits.h>
+
+#include "controllers/cgroupfs.h"
+
+/* One mounted hierarchy lmctl manages (co-mounted v1 controllers share one). */
+struct lmc_cgfs_hier {
+	char *mount; /* absolute mount point */
+	char *own; /* this process's cgroup, relative to the mount ("" = hierarchy root) */
+	char *root; /* lmctl's root, relative to the mount */
+	int mount_fd;
+	int root_fd;
+	bool v2; /* a cgroup2 hierarchy (the unified tree) */
+	bool cpuset_v1; /* new directories need cpuset.cpus/mems copied from the parent */
+	unsigned ctrls; /* bit per enum lmc_ctrl served here */
+	char label[32]; /* for messages: "memory", "cpu,cpuacct", "unified" */
+};
+
+struct lmc_cgfs {
+	enum lmc_cg_mode mode;
+	bool fake;
+	size_t n_hier;
+	struct lmc_cgfs_hier hier[LMC_CTRL__MAX];
+	int ctrl_hier[LMC_CTRL__MAX]; /* index into hier, -1 when not managed */
+	int unified; /* index of the cgroup2 hierarchy, -1 if none */
+	char enable[96]; /* v2: "+cpu +memory ..." for cgroup.subtree_control */
+};
+
+/* "name/file" relative to a root dirfd; name "" is the root itself, file NULL the dir. */
+int lmc_cgfs_relpath(const char *name, const char *file, char *buf, size_t size);
+/* Refuse names that could escape the root ("..", leading '/', empty components). */
+int lmc_cgfs_check_name(const char *name);
+/* Whole-value write / NUL-terminated read relative to a dirfd. */
+int lmc_cgfs_write_at(int dirfd, const char *path, const char *val, bool create);
+int lmc_cgfs_read_at(int dirfd, const char *path, char *buf, size_t size);
+/* Read a whole file into a malloc'd NUL-terminated buffer. */
+int lmc_cgfs_read_all_at(int dirfd, const char *path, char **ret);
+/* Find "key value" in a buffer of lines. */
+int lmc_cgfs_parse_key(const char *buf, const char *key, uint64_t *ret);
+/* Hierarchy index serving c, or -EOPNOTSUPP. */
+int lmc_cgfs_hier_of(const struct lmc_cgfs *cg, enum lmc_ctrl c);
+/* The hierarchy that tracks processes: unified, else freezer, else the first. */
+int lmc_cgfs_track_hier(const struct lmc_cgfs *cg);
+
+/* Root creation (cgroupfs-tree.c): mkdir -p the root in hierarchy h, enabling v2
+ * controllers on the way; directories made are undone on failure. */
+int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool create,
+			  struct lmc_err *err);
+/* Copy cpuset.cpus and cpuset.mems from the parent of path into path (v1). */
+int lmc_cgfs_cpuset_copy(int dirfd, const char *path, bool fake);
+
+#endif

@@ -1,0 +1,248 @@
+/* The kernel boundary, part 2: file I/O on a container's directory, always openat relative
+ * to the hierarchy's cached root dirfd. */
+#include "controllers/cgroupfs-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/spec.h"
+
+int lmc_cgfs_write_at(int dirfd, const char *path, const char *val, bool create)
+{
+	_cleanup_close_ int fd = -EBADF;
+	size_t len = strlen(val);
+	ssize_t n;
+
+	/* A fake root is a plain directory: there are no kernel files to open. */
+	fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0644);
+	if (fd < 0)
+		return lmc_negerrno();
+	/* One write(2): the kernel parses each write as one whole value. */
+	n = write(fd, val, len);
+	if (n < 0)
+		return lmc_negerrno();
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int lmc_cgfs_read_at(int dirfd, const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -EBADF;
+	size_t len = 0;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lmc_negerrno();
+	while (len < size - 1) {
+		ssize_t n = read(fd, buf + len, size - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return lmc_negerrno();
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int lmc_cgfs_read_all_at(int dirfd, const char *path, char **ret)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (fd < 0)
+		return lmc_negerrno();
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 2048) {
+			char *nb = realloc(buf, cap + 8192);
+
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			cap += 8192;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return lmc_negerrno();
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = TAKE_PTR(buf);
+	return (int)len;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strncmp(s, "max", 3) == 0 && (s[3] == '\0' || s[3] == '\n' || s[3] == ' ')) {
+		*ret = LMC_UNSET;
+		return 0;
+	}
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || (*end && *end != '\n' && *end != ' '))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int lmc_cgfs_parse_key(const char *buf, const char *key, uint64_t *ret)
+{
+	size_t klen = strlen(key);
+	const char *p = buf;
+
+	while (p && *p) {
+		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+			return parse_u64(p + klen + 1, ret);
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -ENOENT;
+}
+
+/* Resolve (c, name, file) to a root dirfd and a relative path. */
+static int locate(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		  char *path, size_t size)
+{
+	int h = lmc_cgfs_hier_of(cg, c);
+	int r;
+
+	if (h < 0)
+		return h;
+	r = lmc_cgfs_relpath(name, file, path, size);
+	if (r < 0)
+		return r;
+	return cg->hier[h].root_fd;
+}
+
+int lmc_cgfs_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		   const char *val)
+{
+	char path[PATH_MAX];
+	int dfd = locate(cg, c, name, file, path, sizeof(path));
+
+	if (dfd < 0)
+		return dfd;
+	return lmc_cgfs_write_at(dfd, path, val, cg->fake);
+}
+
+int lmc_cgfs_writef(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		    const char *fmt, ...)
+{
+	char val[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(val))
+		return -E2BIG;
+	return lmc_cgfs_write(cg, c, name, file, val);
+}
+
+int lmc_cgfs_read(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		  char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	int dfd = locate(cg, c, name, file, path, sizeof(path));
+
+	if (dfd < 0)
+		return dfd;
+	return lmc_cgfs_read_at(dfd, path, buf, size);
+}
+
+int lmc_cgfs_read_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		      uint64_t *ret)
+{
+	char buf[64];
+	uint64_t v;
+	int r = lmc_cgfs_read(cg, c, name, file, buf, sizeof(buf));
+
+	if (r < 0)
+		return r;
+	r = parse_u64(buf, &v);
+	if (r < 0)
+		return r;
+	*ret = v;
+	return 0;
+}
+
+int lmc_cgfs_read_key(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		      const char *key, uint64_t *ret)
+{
+	char path[PATH_MAX];
+	_cleanup_free_ char *buf = NULL;
+	uint64_t v;
+	int dfd = locate(cg, c, name, file, path, sizeof(path));
+	int r;
+
+	if (dfd < 0)
+		return dfd;
+	r = lmc_cgfs_read_all_at(dfd, path, &buf);
+	if (r < 0)
+		return r;
+	r = lmc_cgfs_parse_key(buf, key, &v);
+	if (r < 0)
+		return r;
+	*ret = v;
+	return 0;
+}
+
+bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file)
+{
+	char path[PATH_MAX];
+	int dfd = locate(cg, c, name, file, path, sizeof(path));
+
+	return dfd >= 0 && faccessat(dfd, path, F_OK, 0) == 0;
+}
+
+int lmc_cgfs_open_dir(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name)
+{
+	char path[PATH_MAX];
+	int dfd = locate(cg, c, name, NULL, path, sizeof(path));
+	int fd;
+
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? lmc_negerrno() : fd;
+}
+
+int lmc_cgfs_open_file(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		       int flags)
+{
+	char path[PATH_MAX];
+	int dfd = locate(cg, c, name, file, path, sizeof(path));
+	int fd;
+
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, path, flags | O_CLOEXEC);
+	return fd < 0 ? lmc_negerrno() : fd;
+}

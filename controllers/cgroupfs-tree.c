@@ -1,0 +1,376 @@
+/* The kernel boundary, part 3: directories. The root chain (mkdir -p, v2 controller
+ * enabling, the delegated agent leaf), and per-container mkdir/rmdir in every hierarchy with
+ * rollback so a failed create leaves nothing behind. */
+#include "controllers/cgroupfs-internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define AGENT_LEAF "lmctl.agent"
+#define RMDIR_BUSY_MS 500
+#define ROOT_DEPTH_MAX 64
+
+static int copy_one(int dirfd, const char *parent, const char *path, const char *file, bool fake)
+{
+	char src[PATH_MAX], dst[PATH_MAX], val[4096];
+	int r;
+
+	snprintf(src, sizeof(src), "%s/%s", parent, file);
+	snprintf(dst, sizeof(dst), "%s/%s", path, file);
+	r = lmc_cgfs_read_at(dirfd, src, val, sizeof(val));
+	if (r == -ENOENT && fake)
+		return 0;
+	if (r < 0)
+		return r;
+	/* An empty parent has nothing to give; leave the child's (empty) default. */
+	if (val[0] == '\n' || val[0] == '\0')
+		return 0;
+	return lmc_cgfs_write_at(dirfd, dst, val, fake);
+}
+
+/* v1 cpuset cgroups start with empty cpus/mems and refuse tasks until both are set. */
+int lmc_cgfs_cpuset_copy(int dirfd, const char *path, bool fake)
+{
+	char parent[PATH_MAX];
+	char *slash;
+	int r;
+
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(parent, sizeof(parent), ".");
+	r = copy_one(dirfd, parent, path, "cpuset.cpus", fake);
+	if (r >= 0)
+		r = copy_one(dirfd, parent, path, "cpuset.mems", fake);
+	return r;
+}
+
+/* Are all of cg->enable's "+ctrl" already in the cgroup's subtree_control? */
+static bool enabled_already(int dirfd, const char *cgpath, const char *enable)
+{
+	char p[PATH_MAX], cur[256], want[96], *tok, *save = NULL;
+
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", cgpath);
+	if (lmc_cgfs_read_at(dirfd, p, cur + 1, sizeof(cur) - 2) < 0)
+		return false;
+	cur[0] = ' ';
+	cur[strcspn(cur, "\n")] = '\0';
+	strcat(cur, " ");
+	snprintf(want, sizeof(want), "%s", enable);
+	for (tok = strtok_r(want, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char pat[40];
+
+		snprintf(pat, sizeof(pat), " %s ", tok + 1);
+		if (!strstr(cur, pat))
+			return false;
+	}
+	return true;
+}
+
+static int enable_in(struct lmc_cgfs *cg, int dirfd, const char *cgpath)
+{
+	char p[PATH_MAX];
+
+	if (!cg->enable[0] || enabled_already(dirfd, cgpath, cg->enable))
+		return 0;
+	snprintf(p, sizeof(p), "%s/cgroup.subtree_control", cgpath);
+	return lmc_cgfs_write_at(dirfd, p, cg->enable, cg->fake);
+}
+
+/* The delegated model: a v2 cgroup holding processes may not enable controllers for its
+ * children, so this process (and only it) moves into a leaf of its own first. */
+static int move_self_to_leaf(struct lmc_cgfs_hier *h)
+{
+	char leaf[PATH_MAX], procs[PATH_MAX + 16], pid[32];
+
+	snprintf(leaf, sizeof(leaf), "%s/%s", h->own, AGENT_LEAF);
+	if (mkdirat(h->mount_fd, leaf, 0755) < 0 && errno != EEXIST)
+		return lmc_negerrno();
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", leaf);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	return lmc_cgfs_write_at(h->mount_fd, procs, pid, false);
+}
+
+static int enable_chain_level(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *cgpath,
+			      struct lmc_err *err)
+{
+	const char *p = cgpath[0] ? cgpath : ".";
+	int r = enable_in(cg, h->mount_fd, p);
+
+	if (r == -EBUSY && h->own[0] && strcmp(cgpath, h->own) == 0) {
+		r = move_self_to_leaf(h);
+		if (r < 0)
+			return lmc_err_set(err, r, "%s/%s: cannot move lmctl into %s: %s", h->mount,
+					   h->own, AGENT_LEAF, strerror(-r));
+		r = enable_in(cg, h->mount_fd, p);
+	}
+	if (r < 0)
+		return lmc_err_set(err, r,
+				   "%s/%s: cannot enable '%s' in cgroup.subtree_control: %s%s",
+				   h->mount, cgpath, cg->enable, strerror(-r),
+				   r == -EBUSY ? " (it holds other processes)" : "");
+	return 0;
+}
+
+static void rollback_made(struct lmc_cgfs_hier *h, char *path, const size_t *made, size_t n)
+{
+	while (n-- > 0) {
+		path[made[n]] = '\0';
+		unlinkat(h->mount_fd, path, AT_REMOVEDIR);
+	}
+}
+
+/* mkdir -p the root, enabling v2 controllers from the own cgroup (or the hierarchy root
+ * when the root is elsewhere) down to the root's parent, only where not already on. */
+static int make_root_chain(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, struct lmc_err *err)
+{
+	size_t len = strlen(h->root), ownlen = strlen(h->own), start = 0, made[ROOT_DEPTH_MAX];
+	size_t n_made = 0;
+	_cleanup_free_ char *path = strdup(h->root);
+	bool enable = h->v2 && cg->mode == LMC_CG_V2;
+	int r = 0;
+
+	if (!path)
+		return -ENOMEM;
+	if (ownlen && strncmp(h->root, h->own, ownlen) == 0 && h->root[ownlen] == '/')
+		start = ownlen;
+	for (size_t i = 1; i <= len && r >= 0; i++) {
+		if (i < len && h->root[i] != '/')
+			continue;
+		path[i] = '\0';
+		/* path is now a prefix ending at a component; its parent ends at the last '/'. */
+		if (enable) {
+			char *slash = strrchr(path, '/');
+			size_t plen = slash ? (size_t)(slash - path) : 0;
+
+			if (plen >= start) {
+				if (slash)
+					*slash = '\0';
+				r = enable_chain_level(cg, h, slash ? path : "", err);
+				if (slash)
+					*slash = '/';
+			}
+		}
+		if (r >= 0 && mkdirat(h->mount_fd, path, 0755) == 0) {
+			if (n_made < ROOT_DEPTH_MAX)
+				made[n_made++] = i;
+			if (h->cpuset_v1)
+				r = lmc_cgfs_cpuset_copy(h->mount_fd, path, cg->fake);
+		} else if (r >= 0 && errno != EEXIST) {
+			r = lmc_err_set(err, lmc_negerrno(), "%s/%s: mkdir: %s", h->mount, path,
+					strerror(errno));
+		}
+		path[i] = h->root[i];
+	}
+	if (r < 0) {
+		snprintf(path, len + 1, "%s", h->root);
+		rollback_made(h, path, made, n_made);
+	}
+	return r;
+}
+
+int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool create,
+			  struct lmc_err *err)
+{
+	int r;
+
+	if (create && h->root[0]) {
+		r = make_root_chain(cg, h, err);
+		if (r < 0)
+			return r;
+	}
+	h->root_fd =
+		openat(h->mount_fd, h->root[0] ? h->root : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->root_fd < 0)
+		return lmc_err_set(err, lmc_negerrno(), "cgroup root %s/%s: %s%s", h->mount,
+				   h->root, strerror(errno),
+				   errno == ENOENT ? " (lmctl init creates it)" : "");
+	return 0;
+}
+
+static void parent_of(const char *name, char *buf, size_t size)
+{
+	const char *slash = strrchr(name, '/');
+
+	if (!slash)
+		snprintf(buf, size, ".");
+	else
+		snprintf(buf, size, "%.*s", (int)(slash - name), name);
+}
+
+static int create_in(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *name,
+		     struct lmc_err *err)
+{
+	char parent[PATH_MAX];
+	int r;
+
+	if (h->v2 && cg->mode == LMC_CG_V2) {
+		parent_of(name, parent, sizeof(parent));
+		r = enable_in(cg, h->root_fd, parent);
+		if (r < 0)
+			return lmc_err_set(err, r, "%s: cannot enable '%s' in the parent: %s%s",
+					   name, cg->enable, strerror(-r),
+					   r == -EBUSY ? " (the parent holds processes)" : "");
+	}
+	if (mkdirat(h->root_fd, name, 0755) < 0) {
+		r = lmc_negerrno();
+		if (r == -EEXIST)
+			return lmc_err_set(err, r, "%s: already exists (%s hierarchy)", name,
+					   h->label);
+		return lmc_err_set(err, r, "%s: mkdir in %s hierarchy: %s", name, h->label,
+				   strerror(-r));
+	}
+	if (h->cpuset_v1) {
+		r = lmc_cgfs_cpuset_copy(h->root_fd, name, cg->fake);
+		if (r < 0) {
+			unlinkat(h->root_fd, name, AT_REMOVEDIR);
+			return lmc_err_set(err, r, "%s: copying the parent's cpuset: %s", name,
+					   strerror(-r));
+		}
+	}
+	return 0;
+}
+
+int lmc_cgfs_create(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
+{
+	size_t i;
+	int r = 0;
+
+	if (!name[0] || lmc_cgfs_check_name(name) < 0)
+		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
+	for (i = 0; i < cg->n_hier; i++) {
+		r = create_in(cg, &cg->hier[i], name, err);
+		if (r < 0)
+			break;
+	}
+	if (r < 0)
+		while (i-- > 0)
+			unlinkat(cg->hier[i].root_fd, name, AT_REMOVEDIR);
+	return r;
+}
+
+static bool has_subdirs(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	bool found = false;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (!found && (de = readdir(d)))
+		found = de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 &&
+			strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return found;
+}
+
+/* rmdir, retrying EBUSY for a bounded time while killed tasks finish exiting. */
+static int rmdir_retry(int dirfd, const char *path)
+{
+	struct timespec ts = {0, 1000 * 1000};
+
+	for (int ms = 0;; ms++) {
+		if (unlinkat(dirfd, path, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || ms >= RMDIR_BUSY_MS || has_subdirs(dirfd, path))
+			return lmc_negerrno();
+		nanosleep(&ts, NULL);
+	}
+}
+
+int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
+{
+	if (lmc_cgfs_check_name(name) < 0)
+		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		struct lmc_cgfs_hier *h = &cg->hier[i];
+		int r;
+
+		if (!name[0] && !h->root[0])
+			return lmc_err_set(err, -EPERM, "will not remove the hierarchy root %s",
+					   h->mount);
+		r = name[0] ? rmdir_retry(h->root_fd, name) : rmdir_retry(h->mount_fd, h->root);
+		if (r < 0)
+			return lmc_err_set(err, r, "%s: rmdir in %s hierarchy: %s%s",
+					   name[0] ? name : h->root, h->label, strerror(-r),
+					   r == -EBUSY ? " (processes or children remain)" : "");
+	}
+	return 0;
+}
+
+bool lmc_cgfs_exists(struct lmc_cgfs *cg, const char *name)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (lmc_cgfs_relpath(name, NULL, path, sizeof(path)) < 0)
+		return false;
+	for (size_t i = 0; i < cg->n_hier; i++)
+		if (fstatat(cg->hier[i].root_fd, path, &st, 0) < 0 || !S_ISDIR(st.st_mode))
+			return false;
+	return true;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int lmc_cgfs_children(struct lmc_cgfs *cg, const char *name, char ***ret, size_t *ret_n)
+{
+	char path[PATH_MAX], **v = NULL;
+	size_t n = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd, r = lmc_cgfs_relpath(name, NULL, path, sizeof(path));
+
+	if (r < 0 || cg->n_hier == 0)
+		return r < 0 ? r : -EOPNOTSUPP;
+	fd = openat(cg->hier[0].root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !(d = fdopendir(fd))) {
+		r = lmc_negerrno();
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	while ((de = readdir(d))) {
+		char **nv;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		nv = realloc(v, (n + 1) * sizeof(*v));
+		if (!nv || !(nv[n] = strdup(de->d_name))) {
+			free_strv(nv ? nv : v, n);
+			closedir(d);
+			return -ENOMEM;
+		}
+		v = nv;
+		n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_str);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}

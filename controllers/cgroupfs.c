@@ -1,0 +1,465 @@
+/* The kernel boundary, part 1: mode detection, mount discovery and the per-hierarchy root
+ * dirfds. libcgroup is used here, at open, and nowhere else: it re-reads /proc/mounts on
+ * every call, which makes a lifecycle through it about 2x slower than raw openat/read/write
+ * on dirfds opened once, so every later operation uses the cached dirfds. */
+#include "controllers/cgroupfs-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libcgroup.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+/* v1 controller name of each enum lmc_ctrl ("" for the unified tree). */
+static const char *const v1_names[LMC_CTRL__MAX] = {
+	[LMC_CTRL_CPU] = "cpu",		[LMC_CTRL_CPUACCT] = "cpuacct",
+	[LMC_CTRL_CPUSET] = "cpuset",	[LMC_CTRL_MEMORY] = "memory",
+	[LMC_CTRL_BLKIO] = "blkio",	[LMC_CTRL_PIDS] = "pids",
+	[LMC_CTRL_FREEZER] = "freezer", [LMC_CTRL_UNIFIED] = "unified",
+};
+
+/* What each maps to on v2: cpuacct is part of cpu, blkio is io, the freezer is the core
+ * cgroup.freeze (NULL: always there). */
+static const char *const v2_names[LMC_CTRL__MAX] = {
+	[LMC_CTRL_CPU] = "cpu",	      [LMC_CTRL_CPUACCT] = "cpu", [LMC_CTRL_CPUSET] = "cpuset",
+	[LMC_CTRL_MEMORY] = "memory", [LMC_CTRL_BLKIO] = "io",	  [LMC_CTRL_PIDS] = "pids",
+	[LMC_CTRL_FREEZER] = NULL,    [LMC_CTRL_UNIFIED] = NULL,
+};
+
+const char *lmc_ctrl_name(enum lmc_ctrl c)
+{
+	return c < LMC_CTRL__MAX ? v1_names[c] : "?";
+}
+
+const char *lmc_cgfs_mode_name(enum lmc_cg_mode m)
+{
+	switch (m) {
+	case LMC_CG_V1:
+		return "v1";
+	case LMC_CG_HYBRID:
+		return "hybrid";
+	case LMC_CG_V2:
+		return "v2";
+	}
+	return "?";
+}
+
+enum lmc_cg_mode lmc_cgfs_mode(const struct lmc_cgfs *cg)
+{
+	return cg->mode;
+}
+
+bool lmc_cgfs_has(const struct lmc_cgfs *cg, enum lmc_ctrl c)
+{
+	return cg && c < LMC_CTRL__MAX && cg->ctrl_hier[c] >= 0;
+}
+
+int lmc_cgfs_hier_of(const struct lmc_cgfs *cg, enum lmc_ctrl c)
+{
+	if (!lmc_cgfs_has(cg, c))
+		return -EOPNOTSUPP;
+	return cg->ctrl_hier[c];
+}
+
+int lmc_cgfs_track_hier(const struct lmc_cgfs *cg)
+{
+	if (cg->unified >= 0)
+		return cg->unified;
+	if (cg->ctrl_hier[LMC_CTRL_FREEZER] >= 0)
+		return cg->ctrl_hier[LMC_CTRL_FREEZER];
+	return cg->n_hier > 0 ? 0 : -EOPNOTSUPP;
+}
+
+int lmc_cgfs_check_name(const char *name)
+{
+	const char *p = name;
+
+	if (!name || name[0] == '/')
+		return -EINVAL;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return -EINVAL;
+		p += n;
+		if (*p == '/' && !*++p)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int lmc_cgfs_relpath(const char *name, const char *file, char *buf, size_t size)
+{
+	int n;
+
+	if (lmc_cgfs_check_name(name) < 0)
+		return -EINVAL;
+	if (!name[0])
+		n = snprintf(buf, size, "%s", file ? file : ".");
+	else if (file)
+		n = snprintf(buf, size, "%s/%s", name, file);
+	else
+		n = snprintf(buf, size, "%s", name);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
+		  size_t size)
+{
+	int h = lmc_cgfs_hier_of(cg, c);
+	const struct lmc_cgfs_hier *hi;
+	int n;
+
+	if (h < 0)
+		return h;
+	if (lmc_cgfs_check_name(name) < 0)
+		return -EINVAL;
+	hi = &cg->hier[h];
+	n = snprintf(buf, size, "%s%s%s%s%s", hi->mount, hi->root[0] ? "/" : "", hi->root,
+		     name[0] ? "/" : "", name);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static bool is_cgroup2(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* Add (or find) the hierarchy mounted at mount and make it serve c. */
+static int hier_add(struct lmc_cgfs *cg, const char *mount, bool v2, enum lmc_ctrl c)
+{
+	struct lmc_cgfs_hier *h;
+	size_t i;
+
+	for (i = 0; i < cg->n_hier; i++)
+		if (strcmp(cg->hier[i].mount, mount) == 0)
+			break;
+	h = &cg->hier[i];
+	if (i == cg->n_hier) {
+		if (i >= ARRAY_SIZE(cg->hier))
+			return -E2BIG;
+		h->mount = strdup(mount);
+		if (!h->mount)
+			return -ENOMEM;
+		h->v2 = v2;
+		cg->n_hier++;
+	}
+	h->ctrls |= 1u << c;
+	if (c == LMC_CTRL_CPUSET && !v2)
+		h->cpuset_v1 = true;
+	if (c == LMC_CTRL_UNIFIED)
+		cg->unified = (int)i;
+	cg->ctrl_hier[c] = (int)i;
+	if (strlen(h->label) + strlen(v1_names[c]) + 2 < sizeof(h->label) && !v2)
+		snprintf(h->label + strlen(h->label), sizeof(h->label) - strlen(h->label), "%s%s",
+			 h->label[0] ? "," : "", v1_names[c]);
+	else if (v2)
+		snprintf(h->label, sizeof(h->label), "unified");
+	return 0;
+}
+
+/* The cgroup2 mount when libcgroup maps no controller to it (hybrid with none enabled):
+ * one read of /proc/self/mounts at open. */
+static int find_cgroup2_mount(char *buf, size_t size)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/mounts", "re");
+	int r = -ENOENT;
+
+	if (!f)
+		return lmc_negerrno();
+	while (getline(&line, &cap, f) > 0) {
+		char dev[64], mnt[PATH_MAX], type[32];
+
+		if (sscanf(line, "%63s %4095s %31s", dev, mnt, type) == 3 &&
+		    strcmp(type, "cgroup2") == 0 && strlen(mnt) < size) {
+			snprintf(buf, size, "%s", mnt);
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+static int detect_libcgroup(struct lmc_cgfs *cg, char *unified, size_t usize)
+{
+	bool any_v1 = false;
+	int r;
+
+	unified[0] = '\0';
+	cg->mode = LMC_CG_V2;
+	if (cgroup_init() != 0) /* e.g. a cgroup2 mount with no controller at all */
+		return find_cgroup2_mount(unified, usize) == 0 ? 0 : -ENOENT;
+	for (int c = 0; c < LMC_CTRL_UNIFIED; c++) {
+		_cleanup_free_ char *mp = NULL;
+
+		if (cgroup_get_subsys_mount_point(v1_names[c], &mp) != 0 || !mp)
+			continue;
+		if (is_cgroup2(mp)) {
+			snprintf(unified, usize, "%s", mp);
+			continue;
+		}
+		any_v1 = true;
+		r = hier_add(cg, mp, false, c);
+		if (r < 0)
+			return r;
+	}
+	if (!unified[0]) {
+		_cleanup_free_ char *mp = NULL;
+
+		/* libcgroup lists the cgroup2 mount under the controllers enabled there. */
+		if (cgroup_get_subsys_mount_point("hugetlb", &mp) == 0 && mp && is_cgroup2(mp))
+			snprintf(unified, usize, "%s", mp);
+		else if (find_cgroup2_mount(unified, usize) < 0)
+			unified[0] = '\0';
+	}
+	cg->mode = any_v1 ? (unified[0] ? LMC_CG_HYBRID : LMC_CG_V1) : LMC_CG_V2;
+	if (!any_v1 && !unified[0])
+		return -ENOENT;
+	return 0;
+}
+
+/* Own cgroup in a hierarchy from /proc/self/cgroup: v1 lines by controller name (the
+ * second field may list several, "cpu,cpuacct"), cgroup2 by "0::". */
+static int own_cgroup(const struct lmc_cgfs_hier *h, char **ret)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	int r = -ENOENT;
+
+	if (!f)
+		return lmc_negerrno();
+	while (r == -ENOENT && getline(&line, &cap, f) > 0) {
+		char *ctrls = strchr(line, ':'), *path, *tok, *save = NULL;
+
+		if (!ctrls || !(path = strchr(++ctrls, ':')))
+			continue;
+		*path++ = '\0';
+		path[strcspn(path, "\n")] = '\0';
+		if (strncmp(path, "/", 1) == 0)
+			path++;
+		if (h->v2) {
+			if (!ctrls[0] && !(*ret = strdup(path)))
+				r = -ENOMEM;
+			else if (!ctrls[0])
+				r = 0;
+			continue;
+		}
+		for (tok = strtok_r(ctrls, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			for (int c = 0; c < LMC_CTRL_UNIFIED; c++) {
+				if (!(h->ctrls & (1u << c)) || strcmp(tok, v1_names[c]) != 0)
+					continue;
+				*ret = strdup(path);
+				r = *ret ? 0 : -ENOMEM;
+				break;
+			}
+			if (r != -ENOENT)
+				break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* v2: which controllers the own cgroup offers (cgroup.controllers; NULL: all) decide what
+ * is managed; the unified tree also stands in for the freezer (cgroup.freeze). */
+static void map_v2(struct lmc_cgfs *cg, int h, const char *avail)
+{
+	static const enum lmc_ctrl order[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
+					      LMC_CTRL_PIDS, LMC_CTRL_CPUSET};
+	size_t len = 0;
+
+	for (int c = 0; c < LMC_CTRL__MAX; c++) {
+		char pat[32];
+
+		snprintf(pat, sizeof(pat), " %s ", v2_names[c] ? v2_names[c] : "");
+		if (v2_names[c] && avail && !strstr(avail, pat))
+			continue;
+		cg->hier[h].ctrls |= 1u << c;
+		cg->ctrl_hier[c] = h;
+	}
+	cg->enable[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
+		if (cg->ctrl_hier[order[i]] >= 0)
+			len += snprintf(cg->enable + len, sizeof(cg->enable) - len, "%s+%s",
+					len ? " " : "", v2_names[order[i]]);
+}
+
+static int read_avail(const char *path, char *buf, size_t size)
+{
+	char raw[256];
+	int r = lmc_cgfs_read_at(AT_FDCWD, path, raw, sizeof(raw));
+
+	if (r < 0)
+		return r;
+	raw[strcspn(raw, "\n")] = '\0';
+	snprintf(buf, size, " %s ", raw);
+	return 0;
+}
+
+static int setup_fake(struct lmc_cgfs *cg, const char *fsroot, enum lmc_cg_mode mode)
+{
+	char path[PATH_MAX];
+	int r;
+
+	cg->fake = true;
+	cg->mode = mode;
+	if (mode == LMC_CG_V2)
+		return hier_add(cg, fsroot, true, LMC_CTRL_UNIFIED);
+	for (int c = 0; c < LMC_CTRL__MAX; c++) {
+		if (c == LMC_CTRL_UNIFIED && mode == LMC_CG_V1)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", fsroot, v1_names[c]);
+		/* A bare temp dir is a valid fake: every controller is "mounted". */
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return lmc_negerrno();
+		r = hier_add(cg, path, c == LMC_CTRL_UNIFIED, c);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Root relative to the mount per lmc_cgfs_opts.root. */
+static int resolve_root(const char *own, const char *opt, char **ret)
+{
+	const char *rel = opt ? opt : "lmctl";
+	char *s;
+
+	if (opt && opt[0] == '/') {
+		while (*opt == '/')
+			opt++;
+		s = strdup(opt);
+	} else if (asprintf(&s, "%s%s%s", own, own[0] ? "/" : "", rel) < 0) {
+		s = NULL;
+	}
+	if (!s)
+		return -ENOMEM;
+	for (size_t n = strlen(s); n > 0 && s[n - 1] == '/'; n--)
+		s[n - 1] = '\0';
+	if (s[0] && lmc_cgfs_check_name(s) < 0) {
+		free(s);
+		return -EINVAL;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* A process already moved into its agent leaf (see cgroupfs-tree.c) still belongs to the
+ * delegated cgroup above it: resolve roots from there, not from inside the leaf. */
+static void strip_agent_leaf(char *own)
+{
+	size_t n = strlen(own), l = strlen("lmctl.agent");
+
+	if (n >= l && strcmp(own + n - l, "lmctl.agent") == 0 && (n == l || own[n - l - 1] == '/'))
+		own[n == l ? 0 : n - l - 1] = '\0';
+}
+
+static int open_hier(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const struct lmc_cgfs_opts *o,
+		     struct lmc_err *err)
+{
+	int r;
+
+	h->mount_fd = open(h->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->mount_fd < 0)
+		return lmc_err_set(err, lmc_negerrno(), "cgroup mount %s: %s", h->mount,
+				   strerror(errno));
+	if (cg->fake)
+		h->own = strdup("");
+	else if ((r = own_cgroup(h, &h->own)) < 0)
+		return lmc_err_set(err, r, "%s: own cgroup not in /proc/self/cgroup", h->label);
+	if (!h->own)
+		return -ENOMEM;
+	if (h->v2)
+		strip_agent_leaf(h->own);
+	r = resolve_root(h->own, o->root, &h->root);
+	if (r < 0)
+		return lmc_err_set(err, r, "cgroup root '%s': invalid path", o->root);
+	return lmc_cgfs_root_prepare(cg, h, o->create_root, err);
+}
+
+static void cgfs_init(struct lmc_cgfs *cg)
+{
+	memset(cg, 0, sizeof(*cg));
+	cg->unified = -1;
+	for (int c = 0; c < LMC_CTRL__MAX; c++)
+		cg->ctrl_hier[c] = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(cg->hier); i++)
+		cg->hier[i].mount_fd = cg->hier[i].root_fd = -EBADF;
+}
+
+static int detect(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct lmc_err *err)
+{
+	char unified[PATH_MAX], avail[264], p[PATH_MAX + 32];
+	_cleanup_free_ char *own = NULL;
+	int r;
+
+	if (o->fake_fsroot)
+		r = setup_fake(cg, o->fake_fsroot, o->fake_mode);
+	else if ((r = detect_libcgroup(cg, unified, sizeof(unified))) == 0 && unified[0])
+		r = hier_add(cg, unified, true, LMC_CTRL_UNIFIED);
+	if (r < 0)
+		return lmc_err_set(err, r, "cgroup mounts: %s", strerror(-r));
+	if (cg->mode != LMC_CG_V2)
+		return 0;
+	/* v2: everything lives in the one tree; what the own cgroup offers is what we manage. */
+	if (!cg->fake && own_cgroup(&cg->hier[0], &own) < 0)
+		return lmc_err_set(err, -ENOENT, "unified: own cgroup not in /proc/self/cgroup");
+	snprintf(p, sizeof(p), "%s/%s%scgroup.controllers", cg->hier[0].mount, own ? own : "",
+		 own && own[0] ? "/" : "");
+	r = read_avail(p, avail, sizeof(avail));
+	map_v2(cg, 0, r < 0 ? (cg->fake ? NULL : "") : avail);
+	return 0;
+}
+
+int lmc_cgfs_open(const struct lmc_cgfs_opts *opts, struct lmc_cgfs **ret, struct lmc_err *err)
+{
+	struct lmc_cgfs *cg = malloc(sizeof(*cg));
+	int r;
+
+	if (!cg)
+		return -ENOMEM;
+	cgfs_init(cg);
+	r = detect(cg, opts, err);
+	for (size_t i = 0; r >= 0 && i < cg->n_hier; i++) {
+		r = open_hier(cg, &cg->hier[i], opts, err);
+	}
+	if (r < 0) {
+		lmc_cgfs_free(cg);
+		return r;
+	}
+	*ret = cg;
+	return 0;
+}
+
+void lmc_cgfs_free(struct lmc_cgfs *cg)
+{
+	if (!cg)
+		return;
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		struct lmc_cgfs_hier *h = &cg->hier[i];
+
+		if (h->root_fd >= 0)
+			close(h->root_fd);
+		if (h->mount_fd >= 0)
+			close(h->mount_fd);
+		free(h->mount);
+		free(h->own);
+		free(h->root);
+	}
+	free(cg);
+}
