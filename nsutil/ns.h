@@ -18,18 +18,18 @@ typedef int (*lmc_ns_attach_fn)(pid_t pid, void *userdata, struct lmc_err *err);
 
 struct lmc_ns_spawn_opts {
 	const char *const *argv; /* argv[0] is looked up in PATH (of env, else "/usr/bin:/bin") */
-	const char *const *env;  /* NULL: inherit the caller's environ */
-	int stdio[3];            /* fds for 0,1,2 in the child; -1 = inherit */
-	bool set_ids;            /* apply uid/gid (setgroups to just gid) */
+	const char *const *env; /* NULL: inherit the caller's environ */
+	int stdio[3]; /* fds for 0,1,2 in the child; -1 = inherit */
+	bool set_ids; /* apply uid/gid (setgroups to just gid) */
 	uid_t uid;
 	gid_t gid;
 	const char *cwd; /* NULL: "/" inside a mount namespace, else unchanged */
-	int cgroup_fd;   /* cgroup2 dir fd for clone3(CLONE_INTO_CGROUP), -1 none */
+	int cgroup_fd; /* cgroup2 dir fd for clone3(CLONE_INTO_CGROUP), -1 none */
 	lmc_ns_attach_fn attach;
 	void *userdata;
-	int join_pidfd;     /* pidfd of the leaf's init: join its namespaces (mask below); -1 none */
+	int join_pidfd; /* pidfd of the leaf's init: join its namespaces (mask below); -1 none */
 	uint32_t join_mask; /* enum lmc_ns bits to join */
-	bool new_session;   /* setsid() (detached runs) */
+	bool new_session; /* setsid() (detached runs) */
 };
 
 /* Spawn argv. On success *ret_pid is the child's host pid and *ret_pidfd (if not NULL) a
@@ -66,5 +66,22 @@ int lmc_ns_wait(pid_t pid, int pidfd, int timeout_ms, int *ret_status);
 
 /* pidfd_open wrapper. */
 int lmc_ns_pidfd_open(pid_t pid);
+
+/* ---- low-level helpers shared by nsutil's files (callers outside nsutil use the above) ---- */
+
+/* clone3 used like fork: returns 0 in the child, the child's pid in the parent, -errno on
+ * failure. flags are CLONE_* bits (CLONE_PIDFD is added when ret_pidfd is not NULL);
+ * cgroup_fd >= 0 adds CLONE_INTO_CGROUP. The child's exit signal is SIGCHLD. */
+pid_t lmc_ns_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd);
+
+/* In a freshly cloned child: every signal disposition back to SIG_DFL, so no handler of the
+ * parent's can run in the child once signals are unblocked. */
+void lmc_ns_reset_signals(void);
+
+/* enum lmc_ns bits -> CLONE_NEW* flags. */
+int lmc_ns_clone_flags(uint32_t mask);
+
+/* SIGKILL the child behind pidfd and reap it. */
+void lmc_ns_kill_reap(int pidfd);
 
 #endif

@@ -1,0 +1,332 @@
+/* Starting a command in a leaf: clone3 into the cgroup2 leaf, hold the child until the v1
+ * hierarchies have it, join the leaf init's namespaces, set ids, stdio and exec; every
+ * failure up to exec comes back to the caller as a one-line error with the child reaped.
+ *
+ * The child runs between a raw clone3 and execve on a copy of a possibly multithreaded
+ * parent, so it sticks to plain system calls: no malloc, no stdio, no glibc setxid
+ * (setresuid & co. go through syscall(2)). */
+#include "nsutil/ns.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DEFAULT_PATH "/usr/bin:/bin"
+
+/* Which step of the child's set-up failed; sent to the parent with errno. */
+enum spawn_step {
+	STEP_SETNS = 1,
+	STEP_CWD,
+	STEP_GROUPS,
+	STEP_GID,
+	STEP_UID,
+	STEP_STDIO,
+	STEP_SETSID,
+	STEP_EXEC,
+};
+
+struct spawn_report {
+	int step;
+	int err;
+};
+
+struct spawn_ctx {
+	const struct lmc_ns_spawn_opts *o;
+	const char *path; /* resolved by the parent, or NULL: the child searches */
+	const char *search; /* PATH for that search */
+	char *const *envp;
+	int chan; /* the child's end of the socketpair */
+	int parent_chan; /* the parent's end, closed in the child so a dead parent is seen */
+	int setns_flags; /* CLONE_NEW* to join in the child (never pid) */
+	bool join_mnt, join_user;
+};
+
+static _Noreturn void child_fail(int chan, int step, int e)
+{
+	struct spawn_report rep = {.step = step, .err = e};
+
+	(void)!send(chan, &rep, sizeof(rep), MSG_NOSIGNAL);
+	_exit(127);
+}
+
+static void child_ids(const struct spawn_ctx *c)
+{
+	uid_t uid = c->o->set_ids ? c->o->uid : 0;
+	gid_t gid = c->o->set_ids ? c->o->gid : 0;
+
+	/* In a joined user namespace we start as the overflow uid: become root there. */
+	if (!c->o->set_ids && !c->join_user)
+		return;
+	if (syscall(SYS_setgroups, 1, &gid) < 0)
+		child_fail(c->chan, STEP_GROUPS, errno);
+	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
+		child_fail(c->chan, STEP_GID, errno);
+	if (syscall(SYS_setresuid, uid, uid, uid) < 0)
+		child_fail(c->chan, STEP_UID, errno);
+}
+
+static void child_stdio(const struct spawn_ctx *c)
+{
+	int src[3];
+
+	/* A source that sits on another of 0..2 moves out of the way before any dup2. */
+	for (int i = 0; i < 3; i++) {
+		src[i] = c->o->stdio[i];
+		if (src[i] >= 0 && src[i] < 3 && src[i] != i)
+			src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 3);
+		if (c->o->stdio[i] >= 0 && src[i] < 0)
+			child_fail(c->chan, STEP_STDIO, errno);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (src[i] < 0)
+			continue;
+		if (src[i] == i ? fcntl(i, F_SETFD, 0) < 0 : dup2(src[i], i) < 0)
+			child_fail(c->chan, STEP_STDIO, errno);
+	}
+}
+
+/* execvpe without its allocations: every PATH entry, EACCES remembered as execvp does. */
+static _Noreturn void child_exec(const struct spawn_ctx *c)
+{
+	char *const *argv = (char *const *)c->o->argv;
+	const char *cmd = argv[0], *p = c->search;
+	size_t clen = strlen(cmd);
+	char buf[PATH_MAX];
+	int e = ENOENT;
+
+	if (c->path || strchr(cmd, '/')) {
+		execve(c->path ? c->path : cmd, argv, c->envp);
+		child_fail(c->chan, STEP_EXEC, errno);
+	}
+	while (*p) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+
+		if (dlen + clen + 2 <= sizeof(buf)) {
+			memcpy(buf, dlen ? p : ".", dlen ? dlen : 1);
+			dlen = dlen ? dlen : 1;
+			buf[dlen] = '/';
+			memcpy(buf + dlen + 1, cmd, clen + 1);
+			execve(buf, argv, c->envp);
+			if (errno == EACCES)
+				e = EACCES;
+			else if (errno != ENOENT && errno != ENOTDIR)
+				child_fail(c->chan, STEP_EXEC, errno);
+		}
+		p = *end ? end + 1 : end;
+	}
+	child_fail(c->chan, STEP_EXEC, e);
+}
+
+static _Noreturn void spawn_child(const struct spawn_ctx *c)
+{
+	const struct lmc_ns_spawn_opts *o = c->o;
+	sigset_t none;
+	char go;
+
+	lmc_ns_reset_signals();
+	close(c->parent_chan);
+	/* Nothing of our own runs before the parent has placed us everywhere. */
+	if (recv(c->chan, &go, 1, 0) != 1)
+		_exit(127);
+	if (c->setns_flags && setns(o->join_pidfd, c->setns_flags) < 0)
+		child_fail(c->chan, STEP_SETNS, errno);
+	if ((o->cwd || c->join_mnt) && chdir(o->cwd ? o->cwd : "/") < 0)
+		child_fail(c->chan, STEP_CWD, errno);
+	child_ids(c);
+	child_stdio(c);
+	if (o->new_session && setsid() < 0)
+		child_fail(c->chan, STEP_SETSID, errno);
+	/* Everything else we inherited goes at exec, the report channel included. */
+	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	child_exec(c);
+}
+
+static const char *env_path(const char *const *env)
+{
+	const char *p;
+
+	if (!env) {
+		p = getenv("PATH");
+		return p ? p : DEFAULT_PATH;
+	}
+	for (; *env; env++)
+		if (strncmp(*env, "PATH=", 5) == 0)
+			return *env + 5;
+	return DEFAULT_PATH;
+}
+
+/* The parent's look-up, so that a missing command fails before anything is cloned. */
+static int resolve(const char *cmd, const char *search, char *buf, size_t size)
+{
+	const char *p = search;
+	int e = -ENOENT;
+
+	while (*p) {
+		const char *end = strchrnul(p, ':');
+		int dlen = (int)(end - p);
+		struct stat st;
+
+		if (snprintf(buf, size, "%.*s/%s", dlen ? dlen : 1, dlen ? p : ".", cmd) <
+			    (int)size &&
+		    stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(buf, X_OK) == 0)
+				return 0;
+			e = -EACCES;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return e;
+}
+
+/* Clone, inside the init's pid namespace when joining one: that is decided at clone time
+ * through our pid_for_children, which is put back at once. */
+static pid_t spawn_clone(const struct spawn_ctx *c, bool join_pid, int *ret_pidfd,
+			 struct lmc_err *err)
+{
+	_cleanup_close_ int self_pidns = -EBADF;
+	const char *cmd = c->o->argv[0];
+	sigset_t all, old;
+	pid_t pid;
+	int r = 0;
+
+	if (join_pid) {
+		self_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+		if (self_pidns < 0 || setns(c->o->join_pidfd, CLONE_NEWPID) < 0)
+			return lmc_err_set(err, lmc_negerrno(),
+					   "run: %s: joining the pid namespace: %s", cmd,
+					   strerror(errno));
+	}
+	/* No handler of ours may run in the child before it has reset them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = lmc_ns_clone(0, c->o->cgroup_fd, ret_pidfd);
+	if (pid == 0)
+		spawn_child(c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (join_pid && setns(self_pidns, CLONE_NEWPID) < 0)
+		r = lmc_negerrno();
+	if (pid < 0)
+		return lmc_err_set(err, pid, "run: %s: cannot start: %s", cmd, strerror(-pid));
+	if (r < 0) {
+		lmc_ns_kill_reap(*ret_pidfd);
+		close(*ret_pidfd);
+		return lmc_err_set(err, r, "run: %s: restoring our pid namespace: %s", cmd,
+				   strerror(-r));
+	}
+	return pid;
+}
+
+static int spawn_error(const struct lmc_ns_spawn_opts *o, const struct spawn_report *rep,
+		       struct lmc_err *err)
+{
+	const char *cmd = o->argv[0], *why = strerror(rep->err);
+	int code = rep->err > 0 ? -rep->err : -EIO;
+
+	switch (rep->step) {
+	case STEP_SETNS:
+		return lmc_err_set(err, code, "run: %s: joining the container's namespaces: %s",
+				   cmd, why);
+	case STEP_CWD:
+		return lmc_err_set(err, code, "run: %s: cwd '%s': %s", cmd, o->cwd ? o->cwd : "/",
+				   why);
+	case STEP_GROUPS:
+	case STEP_GID:
+		return lmc_err_set(err, code, "run: %s: gid %u: %s", cmd,
+				   o->set_ids ? (unsigned)o->gid : 0U, why);
+	case STEP_UID:
+		return lmc_err_set(err, code, "run: %s: uid %u: %s", cmd,
+				   o->set_ids ? (unsigned)o->uid : 0U, why);
+	case STEP_STDIO:
+		return lmc_err_set(err, code, "run: %s: setting up stdio: %s", cmd, why);
+	case STEP_SETSID:
+		return lmc_err_set(err, code, "run: %s: new session: %s", cmd, why);
+	default:
+		return lmc_err_set(err, code, "run: %s: %s", cmd, why);
+	}
+}
+
+/* Place the held child (attach), let it go, and learn whether it reached exec. */
+static int spawn_release(const struct lmc_ns_spawn_opts *o, pid_t pid, int pidfd, int chan,
+			 struct lmc_err *err)
+{
+	struct spawn_report rep = {0};
+	ssize_t n;
+	int r;
+
+	if (o->attach) {
+		r = o->attach(pid, o->userdata, err);
+		if (r < 0) {
+			lmc_ns_kill_reap(pidfd);
+			return lmc_err_set(err, r, "run: %s: placing pid %d: %s", o->argv[0],
+					   (int)pid, strerror(-r));
+		}
+	}
+	if (send(chan, "g", 1, MSG_NOSIGNAL) != 1) {
+		r = lmc_negerrno();
+		lmc_ns_kill_reap(pidfd);
+		return lmc_err_set(err, r, "run: %s: child vanished: %s", o->argv[0], strerror(-r));
+	}
+	do
+		n = recv(chan, &rep, sizeof(rep), MSG_WAITALL);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0; /* the channel closed at exec */
+	lmc_ns_kill_reap(pidfd);
+	if (n != (ssize_t)sizeof(rep))
+		rep = (struct spawn_report){.step = STEP_EXEC, .err = n < 0 ? errno : EIO};
+	return spawn_error(o, &rep, err);
+}
+
+int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd,
+		 struct lmc_err *err)
+{
+	struct spawn_ctx c = {.o = opts};
+	_cleanup_close_ int pidfd = -EBADF, chan = -EBADF;
+	uint32_t join;
+	char path[PATH_MAX];
+	int sv[2], r;
+	pid_t pid;
+
+	if (!opts || !opts->argv || !opts->argv[0] || !opts->argv[0][0])
+		return lmc_err_set(err, -EINVAL, "run: no command given");
+	join = opts->join_pidfd >= 0 ? opts->join_mask : 0;
+	c.join_mnt = join & LMC_NS_MNT;
+	c.join_user = join & LMC_NS_USER;
+	c.setns_flags = lmc_ns_clone_flags(join & ~(uint32_t)LMC_NS_PID);
+	c.search = env_path(opts->env);
+	c.envp = opts->env ? (char *const *)opts->env : environ;
+	/* Inside a joined mount namespace the child looks the command up itself. */
+	if (!c.join_mnt && !strchr(opts->argv[0], '/')) {
+		r = resolve(opts->argv[0], c.search, path, sizeof(path));
+		if (r < 0)
+			return lmc_err_set(err, r, "run: %s: %s", opts->argv[0], strerror(-r));
+		c.path = path;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return lmc_err_set(err, lmc_negerrno(), "run: %s: socketpair: %s", opts->argv[0],
+				   strerror(errno));
+	chan = c.parent_chan = sv[0];
+	c.chan = sv[1];
+	pid = spawn_clone(&c, join & LMC_NS_PID, &pidfd, err);
+	close(sv[1]);
+	if (pid < 0)
+		return pid;
+	r = spawn_release(opts, pid, pidfd, chan, err);
+	if (r < 0)
+		return r;
+	*ret_pid = pid;
+	if (ret_pidfd)
+		*ret_pidfd = TAKE_FD(pidfd);
+	return 0;
+}
