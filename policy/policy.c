@@ -193,14 +193,15 @@ static void fmt_val(enum unit u, uint64_t v, char *buf, size_t size)
 	}
 }
 
-static void lim_label(const struct lim *l, char *buf, size_t size)
+/* " on /dev/vda" for a device throttle, "" otherwise. */
+static void dev_suffix(const struct lim *l, char *buf, size_t size)
 {
 	if (l->off != THROTTLE)
-		snprintf(buf, size, "%s", l->what);
+		buf[0] = '\0';
 	else if (l->dev && l->dev[0])
-		snprintf(buf, size, "%s on %s", l->what, l->dev);
+		snprintf(buf, size, " on %s", l->dev);
 	else
-		snprintf(buf, size, "%s on %" PRIu32 ":%" PRIu32, l->what, l->major, l->minor);
+		snprintf(buf, size, " on %" PRIu32 ":%" PRIu32, l->major, l->minor);
 }
 
 static const char *setter_name(const struct lmc_node *n)
@@ -297,7 +298,7 @@ static int check_self(const struct subject *s, struct lmc_err *err)
 /* Rule 1: a hard limit may not exceed the parent's effective one. */
 static int check_lim_parent(const struct subject *s, const struct lim *l, struct lmc_err *err)
 {
-	char label[LMC_DEVPATH_MAX + 48], a[VALBUF], b[VALBUF];
+	char dev[LMC_DEVPATH_MAX + 8], a[VALBUF], b[VALBUF];
 	const struct lmc_node *from;
 	uint64_t v = lim_get(l, s->spec), eff;
 
@@ -306,11 +307,11 @@ static int check_lim_parent(const struct subject *s, const struct lim *l, struct
 	eff = chain_min(l, s->parent, &from);
 	if (v <= eff)
 		return 0;
-	lim_label(l, label, sizeof(label));
+	dev_suffix(l, dev, sizeof(dev));
 	fmt_val(l->unit, v, a, sizeof(a));
 	fmt_val(l->unit, eff, b, sizeof(b));
-	return lmc_err_set(err, -ERANGE, "%s: %s %s exceeds the effective limit %s set by %s",
-			   s->name, label, a, b, setter_name(from));
+	return lmc_err_set(err, -ERANGE, "%s: %s %s%s exceeds the effective limit %s set by %s",
+			   s->name, l->what, a, dev, b, setter_name(from));
 }
 
 /* Rule 2, own part: a reservation fits in the container's effective limit. */
@@ -435,7 +436,7 @@ int lmc_policy_admit_create(const struct lmc_tree *t, const char *name, const st
 /* Rule 3: a lowered hard limit may not fall below a descendant's own limit or reservation. */
 static int check_lowered_lim(const struct subject *s, const struct lim *l, struct lmc_err *err)
 {
-	char label[LMC_DEVPATH_MAX + 48], v[VALBUF], list[LMC_ERR_MSG_MAX];
+	char dev[LMC_DEVPATH_MAX + 8], v[VALBUF], list[LMC_ERR_MSG_MAX];
 	uint64_t pe = s->parent ? chain_min(l, s->parent, NULL) : LMC_UNSET;
 	uint64_t neweff = u64min(lim_get(l, s->spec), pe), oldeff = u64min(lim_get(l, s->old), pe);
 	const struct lmc_node *d;
@@ -454,10 +455,10 @@ static int check_lowered_lim(const struct subject *s, const struct lim *l, struc
 	}
 	if (!b.n)
 		return 0;
-	lim_label(l, label, sizeof(label));
+	dev_suffix(l, dev, sizeof(dev));
 	fmt_val(l->unit, neweff, v, sizeof(v));
 	blockers_fmt_kinds(&b, s->self, l->unit, list, sizeof(list));
-	return lmc_err_set(err, -ERANGE, "%s: %s %s is below %s", s->name, label, v, list);
+	return lmc_err_set(err, -ERANGE, "%s: %s %s%s is below %s", s->name, l->what, v, dev, list);
 }
 
 /* The reservations of p's children, those holding one kept in b. */
