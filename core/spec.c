@@ -16,7 +16,7 @@
 #define CPU_MAX_M 1000000000ULL /* one million cores: anything above is a typo */
 #define PERIOD_DEFAULT_US 100000ULL
 #define QUOTA_MIN_US 1000ULL /* the kernel refuses a CFS quota below 1 ms */
-#define MEMORY_MIN (1024ULL * KIB) /* a smaller hard limit kills any process at exec */
+#define MEMORY_MIN (4 * KIB) /* one page: anything smaller is a typo (as lmctl's CLI) */
 #define PIDS_MAX 4194304ULL /* PID_MAX_LIMIT */
 #define CPU_ID_MAX 4096
 
@@ -245,7 +245,7 @@ static int validate_memory(const char *name, const struct lmc_spec_memory *m, st
 
 	if (m->limit != LMC_UNSET && m->limit < MEMORY_MIN) {
 		lmc_format_size(m->limit, v, sizeof(v));
-		return lmc_err_set(err, -EINVAL, "%s: --memory %s is below the minimum 1M", name,
+		return lmc_err_set(err, -EINVAL, "%s: --memory %s is below the minimum 4K", name,
 				   v);
 	}
 	if (m->reservation != LMC_UNSET && m->limit != LMC_UNSET && m->reservation > m->limit)

@@ -699,6 +699,7 @@ static void test_merge_throttles(void **state)
 	assert_int_equal(base.blkio.throttles[1].minor, 16);
 	assert_int_equal(base.blkio.throttles[1].read_iops, 100);
 	assert_int_equal(base.blkio.throttles[1].read_bps, LMC_UNSET);
+	assert_string_equal(base.blkio.throttles[1].path, "8:16"); /* display name carried over */
 	/* a rate replaced on one device leaves the other device alone */
 	lmc_spec_init(&upd);
 	assert_int_equal(lmc_parse_throttle("--device-read-bps", "8:0:1M", 0, &upd.blkio, NULL), 0);
@@ -797,8 +798,8 @@ V(v_pids_over, s->pids.limit = 4194305)
 V(v_memres_over, s->memory.limit = G; s->memory.reservation = 2 * G)
 V(v_memres_eq, s->memory.limit = G; s->memory.reservation = G)
 V(v_memres_alone, s->memory.reservation = 2 * G)
-V(v_mem_small, s->memory.limit = 512 * K)
-V(v_mem_min, s->memory.limit = M)
+V(v_mem_small, s->memory.limit = 2 * K)
+V(v_mem_min, s->memory.limit = 4 * K)
 V(v_cpures_over, s->cpu.limit_m = 1000; s->cpu.reservation_m = 2000)
 V(v_cpures_eq, s->cpu.limit_m = 1500; s->cpu.reservation_m = 1500)
 V(v_cpures_huge, s->cpu.reservation_m = 1000000001ULL)
@@ -856,7 +857,7 @@ static const struct vcase vcases[] = {
 	 "jobA/sub1: --memory-reservation 2G exceeds --memory 1G"},
 	{"mem reservation equal", v_memres_eq, NULL},
 	{"mem reservation alone", v_memres_alone, NULL},
-	{"memory below minimum", v_mem_small, "jobA/sub1: --memory 512K is below the minimum 1M"},
+	{"memory below minimum", v_mem_small, "jobA/sub1: --memory 2K is below the minimum 4K"},
 	{"memory at minimum", v_mem_min, NULL},
 	{"cpu reservation over", v_cpures_over, "jobA/sub1: --cpu-reservation 2 exceeds --cpus 1"},
 	{"cpu reservation equal", v_cpures_eq, NULL},
