@@ -1,0 +1,383 @@
+/* The client's half of the admin API: encode a Request from core structs, decode a Response
+ * back into them (what tools/backend-agent.c needs). */
+#include <stdio.h>
+#include <string.h>
+
+#include "proto/api-internal.h"
+
+/* One sub-message per operation; only the one named by op is used. */
+union req_body {
+	Lmctl__CreateRequest create;
+	Lmctl__UpdateRequest update;
+	Lmctl__DestroyRequest destroy;
+	Lmctl__ListRequest list;
+	Lmctl__SpecRequest spec;
+	Lmctl__StatsRequest stats;
+	Lmctl__RunRequest run;
+	Lmctl__EnterRequest enter;
+	Lmctl__KillRequest kill;
+	Lmctl__PauseRequest pause;
+	Lmctl__ResumeRequest resume;
+	Lmctl__InitRequest init;
+	Lmctl__VersionRequest version;
+	Lmctl__SubscribeRequest subscribe;
+};
+
+static size_t strv_len(const char *const *v)
+{
+	size_t n = 0;
+
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+static void enc_run(const struct lmc_api_req *r, char *name, Lmctl__Request *rq, union req_body *u)
+{
+	const struct lmc_run_opts *o = r->run;
+
+	lmctl__run_request__init(&u->run);
+	u->run.name = name;
+	u->run.n_argv = strv_len(o->argv);
+	u->run.argv = (char **)o->argv;
+	u->run.n_env = strv_len(o->env);
+	u->run.env = (char **)o->env;
+	u->run.cwd = (char *)(o->cwd ? o->cwd : "");
+	if (o->set_ids) {
+		u->run._uid_case = LMCTL__RUN_REQUEST___UID_UID;
+		u->run.uid = o->uid;
+		u->run._gid_case = LMCTL__RUN_REQUEST___GID_GID;
+		u->run.gid = o->gid;
+	}
+	u->run.detach = o->detach;
+	u->run.n_fds = r->n_fds;
+	rq->op_case = LMCTL__REQUEST__OP_RUN;
+	rq->run = &u->run;
+}
+
+static void enc_subscribe(const struct lmc_api_req *r, char *name, Lmctl__Request *rq,
+			  union req_body *u)
+{
+	lmctl__subscribe_request__init(&u->subscribe);
+	u->subscribe.name = name;
+	u->subscribe.recursive = r->sub.recursive;
+	u->subscribe.oom = r->sub.oom;
+	u->subscribe.empty = r->sub.empty;
+	u->subscribe.exit = r->sub.exit;
+	if (r->sub.threshold != LMC_UNSET) {
+		u->subscribe._memory_threshold_case =
+			LMCTL__SUBSCRIBE_REQUEST___MEMORY_THRESHOLD_MEMORY_THRESHOLD;
+		u->subscribe.memory_threshold = r->sub.threshold;
+	}
+	rq->op_case = LMCTL__REQUEST__OP_SUBSCRIBE;
+	rq->subscribe = &u->subscribe;
+}
+
+static void enc_init(const struct lmc_api_req *r, Lmctl__Request *rq, union req_body *u)
+{
+	lmctl__init_request__init(&u->init);
+	if (r->op == LMC_API_OP_INIT && r->reserve_mem != LMC_UNSET) {
+		u->init._reserve_memory_case = LMCTL__INIT_REQUEST___RESERVE_MEMORY_RESERVE_MEMORY;
+		u->init.reserve_memory = r->reserve_mem;
+	}
+	if (r->op == LMC_API_OP_INIT && r->reserve_cpu_m != LMC_UNSET) {
+		u->init._reserve_cpu_m_case = LMCTL__INIT_REQUEST___RESERVE_CPU_M_RESERVE_CPU_M;
+		u->init.reserve_cpu_m = r->reserve_cpu_m;
+	}
+	rq->op_case = LMCTL__REQUEST__OP_INIT;
+	rq->init = &u->init;
+}
+
+/* The operations that carry a name and flags only. */
+static int enc_simple(const struct lmc_api_req *r, char *name, Lmctl__Request *rq,
+		      union req_body *u)
+{
+#define SIMPLE(op, field, initfn, CASE) \
+	case op:                        \
+		initfn(&u->field);      \
+		u->field.name = name;   \
+		rq->op_case = CASE;     \
+		rq->field = &u->field;  \
+		break
+	switch (r->op) {
+		SIMPLE(LMC_API_OP_DESTROY, destroy, lmctl__destroy_request__init,
+		       LMCTL__REQUEST__OP_DESTROY);
+		SIMPLE(LMC_API_OP_LIST, list, lmctl__list_request__init, LMCTL__REQUEST__OP_LIST);
+		SIMPLE(LMC_API_OP_SPEC, spec, lmctl__spec_request__init, LMCTL__REQUEST__OP_SPEC);
+		SIMPLE(LMC_API_OP_STATS, stats, lmctl__stats_request__init,
+		       LMCTL__REQUEST__OP_STATS);
+		SIMPLE(LMC_API_OP_ENTER, enter, lmctl__enter_request__init,
+		       LMCTL__REQUEST__OP_ENTER);
+		SIMPLE(LMC_API_OP_KILL, kill, lmctl__kill_request__init, LMCTL__REQUEST__OP_KILL);
+		SIMPLE(LMC_API_OP_PAUSE, pause, lmctl__pause_request__init,
+		       LMCTL__REQUEST__OP_PAUSE);
+		SIMPLE(LMC_API_OP_RESUME, resume, lmctl__resume_request__init,
+		       LMCTL__REQUEST__OP_RESUME);
+	default:
+		return -EINVAL;
+	}
+#undef SIMPLE
+	switch (r->op) {
+	case LMC_API_OP_DESTROY:
+		u->destroy.recursive = r->recursive;
+		u->destroy.force = r->force;
+		break;
+	case LMC_API_OP_LIST:
+		u->list.recursive = r->recursive;
+		u->list.pids = r->want_pids;
+		break;
+	case LMC_API_OP_STATS:
+		u->stats.recursive = r->recursive;
+		break;
+	case LMC_API_OP_ENTER:
+		u->enter.n_pids = r->n_pids;
+		u->enter.pids = (int32_t *)r->pids;
+		break;
+	case LMC_API_OP_KILL:
+		u->kill.signal = r->sig;
+		u->kill.recursive = r->recursive;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__Request rq = LMCTL__REQUEST__INIT;
+	union req_body u;
+	struct lmc_pb_spec spec;
+	char *name = (char *)(r->name ? r->name : "");
+	int ret;
+
+	rq.id = r->id;
+	if ((r->op == LMC_API_OP_CREATE || r->op == LMC_API_OP_UPDATE) && r->spec) {
+		ret = lmc_codec_spec_to_pb(r->spec, &spec);
+		if (ret < 0)
+			return ret;
+	}
+	switch (r->op) {
+	case LMC_API_OP_CREATE:
+		lmctl__create_request__init(&u.create);
+		u.create.name = name;
+		u.create.spec = r->spec ? &spec.spec : NULL;
+		rq.op_case = LMCTL__REQUEST__OP_CREATE;
+		rq.create = &u.create;
+		break;
+	case LMC_API_OP_UPDATE:
+		lmctl__update_request__init(&u.update);
+		u.update.name = name;
+		u.update.spec = r->spec ? &spec.spec : NULL;
+		u.update.force = r->force;
+		rq.op_case = LMCTL__REQUEST__OP_UPDATE;
+		rq.update = &u.update;
+		break;
+	case LMC_API_OP_RUN:
+		if (!r->run)
+			return -EINVAL;
+		enc_run(r, name, &rq, &u);
+		break;
+	case LMC_API_OP_INFO:
+	case LMC_API_OP_INIT:
+		enc_init(r, &rq, &u);
+		break;
+	case LMC_API_OP_VERSION:
+		lmctl__version_request__init(&u.version);
+		rq.op_case = LMCTL__REQUEST__OP_VERSION;
+		rq.version = &u.version;
+		break;
+	case LMC_API_OP_SUBSCRIBE:
+		enc_subscribe(r, name, &rq, &u);
+		break;
+	default:
+		ret = enc_simple(r, name, &rq, &u);
+		if (ret < 0)
+			return ret;
+	}
+	return lmc_codec_pack(&rq.base, ret_buf, ret_len);
+}
+
+/* ---- responses ---- */
+
+static int copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		return -EBADMSG;
+	memcpy(dst, src, n + 1);
+	return 0;
+}
+
+static int dec_spec(const Lmctl__SpecReply *rep, struct lmc_api_resp *ret)
+{
+	struct lmc_spec eff;
+
+	if (lmc_codec_spec_from_pb(rep->asked, &ret->spec) < 0 ||
+	    lmc_codec_spec_from_pb(rep->effective, &eff) < 0)
+		return -EBADMSG;
+	ret->eff.mem_limit.value = eff.memory.limit;
+	ret->eff.mem_reservation.value = eff.memory.reservation;
+	ret->eff.mem_high.value = eff.memory.high;
+	ret->eff.mem_swap.value = eff.memory.swap;
+	ret->eff.cpu_limit_m.value = eff.cpu.limit_m;
+	ret->eff.cpu_reservation_m.value = eff.cpu.reservation_m;
+	ret->eff.pids_limit.value = eff.pids.limit;
+	ret->eff.cpu_shares = rep->cpu_shares ? rep->cpu_shares : LMC_UNSET;
+	for (size_t i = 0; i < rep->n_sources; i++)
+		for (size_t f = 0; f < LMC_API_EFF_N; f++) {
+			if (strcmp(rep->sources[i]->field, lmc_api_eff_fields[f]) != 0)
+				continue;
+			if (copy_str(ret->eff_from[f], sizeof(ret->eff_from[f]),
+				     rep->sources[i]->container) < 0)
+				return -EBADMSG;
+			lmc_api_eff_at(&ret->eff, f)->from = ret->eff_from[f];
+		}
+	return 0;
+}
+
+static int dec_stats(const Lmctl__StatsReply *rep, struct lmc_api_resp *ret)
+{
+	ret->stats = calloc(rep->n_containers ? rep->n_containers : 1, sizeof(*ret->stats));
+	if (!ret->stats)
+		return -ENOMEM;
+	for (size_t i = 0; i < rep->n_containers; i++) {
+		if (copy_str(ret->stats[i].name, sizeof(ret->stats[i].name),
+			     rep->containers[i]->name) < 0 ||
+		    lmc_codec_stats_from_pb(rep->containers[i]->stats, &ret->stats[i].stats) < 0)
+			return -EBADMSG;
+		ret->n = i + 1;
+	}
+	return 0;
+}
+
+static int dec_list(const Lmctl__ListReply *rep, struct lmc_api_resp *ret)
+{
+	ret->list = calloc(rep->n_containers ? rep->n_containers : 1, sizeof(*ret->list));
+	if (!ret->list)
+		return -ENOMEM;
+	for (size_t i = 0; i < rep->n_containers; i++) {
+		const Lmctl__ContainerEntry *ce = rep->containers[i];
+		struct lmc_list_entry *e = &ret->list[i];
+
+		ret->n = i + 1;
+		if (copy_str(e->name, sizeof(e->name), ce->name) < 0)
+			return -EBADMSG;
+		e->depth = (int)ce->depth;
+		if (!ce->n_pids)
+			continue;
+		e->pids = malloc(ce->n_pids * sizeof(pid_t));
+		if (!e->pids)
+			return -ENOMEM;
+		memcpy(e->pids, ce->pids, ce->n_pids * sizeof(pid_t));
+		e->n_pids = ce->n_pids;
+	}
+	return 0;
+}
+
+static int dec_machine(const Lmctl__MachineInfo *rep, struct lmc_machine_info *mi)
+{
+	if ((unsigned)rep->mode > LMC_CG_V2)
+		return -EBADMSG;
+	mi->mode = (enum lmc_cg_mode)rep->mode;
+	for (size_t i = 0; i < rep->n_hierarchies; i++)
+		for (int c = 0; c < LMC_CTRL__MAX; c++)
+			if (strcmp(rep->hierarchies[i]->controller, lmc_ctrl_name(c)) == 0 &&
+			    copy_str(mi->paths[c], sizeof(mi->paths[c]),
+				     rep->hierarchies[i]->path) < 0)
+				return -EBADMSG;
+	mi->mem_total = rep->memory_bytes;
+	mi->ncpus = rep->cpus;
+	mi->pid_max = rep->pid_max;
+	mi->reserve_mem = rep->reserve_memory;
+	mi->reserve_cpu_m = rep->reserve_cpu_m;
+	lmc_spec_init(&mi->capacity);
+	mi->capacity.memory.limit = rep->capacity_memory;
+	mi->capacity.cpu.limit_m = rep->capacity_cpu_m;
+	mi->capacity.pids.limit = rep->capacity_pids;
+	mi->n_containers = rep->containers;
+	return 0;
+}
+
+static int dec_event(const Lmctl__Event *rep, struct lmc_api_event *ev)
+{
+	if ((int)rep->kind < (int)LMC_EVK_OOM || (int)rep->kind > (int)LMC_EVK_EXIT)
+		return -EBADMSG;
+	ev->kind = (enum lmc_events_kind)rep->kind;
+	ev->value = rep->value;
+	ev->pid = rep->pid;
+	ev->wstatus = rep->status;
+	ev->timestamp_ns = rep->timestamp_ns;
+	return copy_str(ev->name, sizeof(ev->name), rep->container);
+}
+
+static int dec_payload(const Lmctl__Response *m, struct lmc_api_resp *ret)
+{
+	switch (m->payload_case) {
+	case LMCTL__RESPONSE__PAYLOAD__NOT_SET:
+		return 0;
+	case LMCTL__RESPONSE__PAYLOAD_SPEC:
+		ret->payload = LMC_API_PAY_SPEC;
+		return dec_spec(m->spec, ret);
+	case LMCTL__RESPONSE__PAYLOAD_STATS:
+		ret->payload = LMC_API_PAY_STATS;
+		return dec_stats(m->stats, ret);
+	case LMCTL__RESPONSE__PAYLOAD_LIST:
+		ret->payload = LMC_API_PAY_LIST;
+		return dec_list(m->list, ret);
+	case LMCTL__RESPONSE__PAYLOAD_RUN:
+		ret->payload = LMC_API_PAY_RUN;
+		ret->pid = m->run->pid;
+		ret->exited = m->run->exited;
+		ret->status_code = m->run->signal ? 128 + m->run->signal : m->run->exit_code;
+		return 0;
+	case LMCTL__RESPONSE__PAYLOAD_MACHINE:
+		ret->payload = LMC_API_PAY_MACHINE;
+		return dec_machine(m->machine, &ret->info);
+	case LMCTL__RESPONSE__PAYLOAD_VERSION:
+		ret->payload = LMC_API_PAY_VERSION;
+		return copy_str(ret->version, sizeof(ret->version), m->version->version);
+	case LMCTL__RESPONSE__PAYLOAD_EVENT:
+		ret->payload = LMC_API_PAY_EVENT;
+		return dec_event(m->event, &ret->event);
+	default:
+		return -EBADMSG;
+	}
+}
+
+static void response_free_unpacked(Lmctl__Response **m)
+{
+	if (*m)
+		lmctl__response__free_unpacked(*m, NULL);
+}
+
+int lmc_api_resp_decode(const uint8_t *buf, size_t len, struct lmc_api_resp *ret)
+{
+	_cleanup_(response_free_unpacked) Lmctl__Response *m = NULL;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	lmc_spec_init(&ret->spec);
+	m = lmctl__response__unpack(NULL, len, buf);
+	if (!m)
+		return -EBADMSG;
+	ret->id = m->id;
+	ret->status = m->status > 0 ? -EIO : m->status;
+	snprintf(ret->msg, sizeof(ret->msg), "%s", m->error);
+	r = dec_payload(m, ret);
+	if (r < 0)
+		lmc_api_resp_done(ret);
+	return r;
+}
+
+void lmc_api_resp_done(struct lmc_api_resp *r)
+{
+	if (!r)
+		return;
+	free(r->stats);
+	r->stats = NULL;
+	lmc_list_free(r->list, r->n);
+	r->list = NULL;
+	r->n = 0;
+}

@@ -1,0 +1,27 @@
+/* proto/-internal: what the API's files share (generated types included). */
+#ifndef LMC_API_INTERNAL_H
+#define LMC_API_INTERNAL_H
+
+#include "proto/api.h"
+#include "proto/codec-pb.h"
+
+/* The Spec field paths of the effective values, in struct lmc_effective order. */
+extern const char *const lmc_api_eff_fields[LMC_API_EFF_N];
+struct lmc_eff_value *lmc_api_eff_at(struct lmc_effective *e, size_t i);
+
+/* Pack resp (id, status, error already set) into a malloc'd buffer. */
+int lmc_api_pack(Lmctl__Response *resp, uint8_t **ret_buf, size_t *ret_len);
+
+/* Payload replies: each packs a whole Response with status 0. */
+int lmc_api_reply_spec(uint64_t id, const char *name, const struct lmc_spec *spec,
+		       const struct lmc_effective *eff, uint8_t **ret_buf, size_t *ret_len);
+int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, uint8_t **ret_buf,
+			size_t *ret_len);
+int lmc_api_reply_list(uint64_t id, const struct lmc_list_entry *e, size_t n, uint8_t **ret_buf,
+		       size_t *ret_len);
+int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_t **ret_buf,
+			  size_t *ret_len);
+int lmc_api_reply_version(uint64_t id, uint8_t **ret_buf, size_t *ret_len);
+int lmc_api_reply_started(uint64_t id, pid_t pid, uint8_t **ret_buf, size_t *ret_len);
+
+#endif

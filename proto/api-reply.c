@@ -1,0 +1,242 @@
+/* The agent's Response builders: one function per payload, each packing a whole Response. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "proto/api-internal.h"
+
+const char *const lmc_api_eff_fields[LMC_API_EFF_N] = {
+	"memory.limit", "memory.reservation", "memory.high", "memory.swap",
+	"cpu.limit_m",	"cpu.reservation_m",  "pids.limit",
+};
+
+/* Where each effective value lives in a struct lmc_spec (for the `effective` Spec). */
+static const size_t eff_spec_off[LMC_API_EFF_N] = {
+	offsetof(struct lmc_spec, memory.limit), offsetof(struct lmc_spec, memory.reservation),
+	offsetof(struct lmc_spec, memory.high),	 offsetof(struct lmc_spec, memory.swap),
+	offsetof(struct lmc_spec, cpu.limit_m),	 offsetof(struct lmc_spec, cpu.reservation_m),
+	offsetof(struct lmc_spec, pids.limit),
+};
+
+struct lmc_eff_value *lmc_api_eff_at(struct lmc_effective *e, size_t i)
+{
+	struct lmc_eff_value *v[LMC_API_EFF_N] = {
+		&e->mem_limit,	 &e->mem_reservation,	&e->mem_high,	&e->mem_swap,
+		&e->cpu_limit_m, &e->cpu_reservation_m, &e->pids_limit,
+	};
+
+	return v[i];
+}
+
+int lmc_api_pack(Lmctl__Response *resp, uint8_t **ret_buf, size_t *ret_len)
+{
+	return lmc_codec_pack(&resp->base, ret_buf, ret_len);
+}
+
+int lmc_api_reply_error(uint64_t id, int status, const char *msg, uint8_t **ret_buf,
+			size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+
+	resp.id = id;
+	resp.status = status;
+	resp.error = (char *)(msg ? msg : "");
+	return lmc_api_pack(&resp, ret_buf, ret_len);
+}
+
+static void effective_spec(const struct lmc_effective *eff, struct lmc_spec *ret)
+{
+	struct lmc_effective e = *eff;
+
+	lmc_spec_init(ret);
+	for (size_t i = 0; i < LMC_API_EFF_N; i++)
+		memcpy((char *)ret + eff_spec_off[i], &lmc_api_eff_at(&e, i)->value,
+		       sizeof(uint64_t));
+}
+
+int lmc_api_reply_spec(uint64_t id, const char *name, const struct lmc_spec *spec,
+		       const struct lmc_effective *eff, uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+	Lmctl__SpecReply rep = LMCTL__SPEC_REPLY__INIT;
+	Lmctl__EffectiveSource src[LMC_API_EFF_N], *srcp[LMC_API_EFF_N];
+	struct lmc_pb_spec asked, effective;
+	struct lmc_spec effspec;
+	struct lmc_effective e = *eff;
+	int r;
+
+	effective_spec(eff, &effspec);
+	r = lmc_codec_spec_to_pb(spec, &asked);
+	if (r >= 0)
+		r = lmc_codec_spec_to_pb(&effspec, &effective);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < LMC_API_EFF_N; i++) {
+		const struct lmc_eff_value *v = lmc_api_eff_at(&e, i);
+
+		if (v->value == LMC_UNSET || !v->from)
+			continue;
+		lmctl__effective_source__init(&src[rep.n_sources]);
+		src[rep.n_sources].field = (char *)lmc_api_eff_fields[i];
+		src[rep.n_sources].container = (char *)v->from;
+		srcp[rep.n_sources] = &src[rep.n_sources];
+		rep.n_sources++;
+	}
+	rep.name = (char *)name;
+	rep.asked = &asked.spec;
+	rep.effective = &effective.spec;
+	rep.sources = srcp;
+	rep.cpu_shares = eff->cpu_shares == LMC_UNSET ? 0 : eff->cpu_shares;
+	resp.id = id;
+	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_SPEC;
+	resp.spec = &rep;
+	return lmc_api_pack(&resp, ret_buf, ret_len);
+}
+
+int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, uint8_t **ret_buf,
+			size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+	Lmctl__StatsReply rep = LMCTL__STATS_REPLY__INIT;
+	_cleanup_free_ Lmctl__ContainerStats *cs = calloc(n ? n : 1, sizeof(*cs));
+	_cleanup_free_ Lmctl__ContainerStats **csp = calloc(n ? n : 1, sizeof(*csp));
+	_cleanup_free_ struct lmc_pb_stats *st = calloc(n ? n : 1, sizeof(*st));
+
+	if (!cs || !csp || !st)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		lmctl__container_stats__init(&cs[i]);
+		lmc_codec_stats_to_pb(&e[i].stats, &st[i]);
+		cs[i].name = (char *)e[i].name;
+		cs[i].stats = &st[i].stats;
+		csp[i] = &cs[i];
+	}
+	rep.n_containers = n;
+	rep.containers = csp;
+	resp.id = id;
+	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_STATS;
+	resp.stats = &rep;
+	return lmc_api_pack(&resp, ret_buf, ret_len);
+}
+
+int lmc_api_reply_list(uint64_t id, const struct lmc_list_entry *e, size_t n, uint8_t **ret_buf,
+		       size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+	Lmctl__ListReply rep = LMCTL__LIST_REPLY__INIT;
+	_cleanup_free_ Lmctl__ContainerEntry *ce = calloc(n ? n : 1, sizeof(*ce));
+	_cleanup_free_ Lmctl__ContainerEntry **cep = calloc(n ? n : 1, sizeof(*cep));
+
+	if (!ce || !cep)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		lmctl__container_entry__init(&ce[i]);
+		ce[i].name = (char *)e[i].name;
+		ce[i].depth = lmc_name_depth(e[i].name);
+		/* pid_t is int32_t on Linux: the array goes out as it is. */
+		ce[i].n_pids = e[i].n_pids;
+		ce[i].pids = (int32_t *)e[i].pids;
+		cep[i] = &ce[i];
+	}
+	rep.n_containers = n;
+	rep.containers = cep;
+	resp.id = id;
+	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_LIST;
+	resp.list = &rep;
+	return lmc_api_pack(&resp, ret_buf, ret_len);
+}
+
+int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_t **ret_buf,
+			  size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+	Lmctl__MachineInfo rep = LMCTL__MACHINE_INFO__INIT;
+	Lmctl__Hierarchy h[LMC_CTRL__MAX], *hp[LMC_CTRL__MAX];
+
+	for (int c = 0; c < LMC_CTRL__MAX; c++) {
+		if (!mi->paths[c][0])
+			continue;
+		lmctl__hierarchy__init(&h[rep.n_hierarchies]);
+		h[rep.n_hierarchies].controller = (char *)lmc_ctrl_name(c);
+		h[rep.n_hierarchies].path = (char *)mi->paths[c];
+		hp[rep.n_hierarchies] = &h[rep.n_hierarchies];
+		rep.n_hierarchies++;
+	}
+	rep.hierarchies = hp;
+	rep.mode = (Lmctl__CgroupMode)mi->mode;
+	rep.memory_bytes = mi->mem_total;
+	rep.cpus = mi->ncpus;
+	rep.pid_max = mi->pid_max;
+	rep.reserve_memory = mi->reserve_mem;
+	rep.reserve_cpu_m = mi->reserve_cpu_m;
+	rep.capacity_memory = mi->capacity.memory.limit;
+	rep.capacity_cpu_m = mi->capacity.cpu.limit_m;
+	rep.capacity_pids = mi->capacity.pids.limit;
+	rep.containers = mi->n_containers;
+	resp.id = id;
+	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_MACHINE;
+	resp.machine = &rep;
+	return lmc_api_pack(&resp, ret_buf, ret_len);
+}
+
+int lmc_api_reply_version(uint64_t id, uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+	Lmctl__VersionReply rep = LMCTL__VERSION_REPLY__INIT;
+
+	rep.version = (char *)LMC_API_VERSION_STRING;
+	rep.api_version = LMC_API_VERSION;
+	resp.id = id;
+	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_VERSION;
+	resp.version = &rep;
+	return lmc_api_pack(&resp, ret_buf, ret_len);
+}
+
+static int reply_run(uint64_t id, const Lmctl__RunReply *rep, uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+
+	resp.id = id;
+	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_RUN;
+	resp.run = (Lmctl__RunReply *)rep;
+	return lmc_api_pack(&resp, ret_buf, ret_len);
+}
+
+int lmc_api_reply_started(uint64_t id, pid_t pid, uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__RunReply rep = LMCTL__RUN_REPLY__INIT;
+
+	rep.pid = pid;
+	rep.exit_code = -1;
+	return reply_run(id, &rep, ret_buf, ret_len);
+}
+
+int lmc_api_reply_exit(uint64_t id, pid_t pid, int wstatus, uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__RunReply rep = LMCTL__RUN_REPLY__INIT;
+
+	rep.pid = pid;
+	rep.exited = true;
+	rep.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	rep.signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+	return reply_run(id, &rep, ret_buf, ret_len);
+}
+
+int lmc_api_reply_event(uint64_t id, const struct lmc_api_event *ev, uint8_t **ret_buf,
+			size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+	Lmctl__Event rep = LMCTL__EVENT__INIT;
+
+	rep.container = (char *)ev->name;
+	rep.kind = (Lmctl__EventKind)ev->kind;
+	rep.value = ev->value;
+	rep.pid = ev->pid;
+	rep.status = ev->wstatus;
+	rep.timestamp_ns = ev->timestamp_ns;
+	resp.id = id;
+	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_EVENT;
+	resp.event = &rep;
+	return lmc_api_pack(&resp, ret_buf, ret_len);
+}

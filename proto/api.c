@@ -1,0 +1,448 @@
+/* The agent's request dispatch: decode a Request, check the peer may do it, call
+ * core/manager, encode the Response. Every input is hostile: names are parsed to their
+ * canonical form before anything is authorized, and a non-root peer cannot widen its reach
+ * (no owner change, no update of the container it was given, no other uid for run). */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "proto/api-internal.h"
+
+#define RUN_ARGV_MAX 4096 /* arguments or environment entries */
+
+struct call {
+	struct lmc_manager *m; /* NULL: dry run without a manager */
+	const struct lmc_api_peer *peer;
+	unsigned flags;
+	int *fds;
+	size_t n_fds;
+	struct lmc_api_result *res;
+	struct lmc_err err;
+};
+
+static bool dry(const struct call *c)
+{
+	return c->flags & LMC_API_DRY_RUN;
+}
+
+/* Parse uname into ret and check the peer may act on it. */
+static int target(struct call *c, const char *uname, bool allow_root, bool creating, char *ret)
+{
+	int r = lmc_name_parse(uname, ret, &c->err);
+
+	if (r < 0)
+		return r;
+	if (!allow_root && lmc_name_is_root(ret))
+		return lmc_err_set(&c->err, -EINVAL, "missing container name");
+	if (!c->m)
+		return 0;
+	return lmc_mgr_authorize(c->m, c->peer->uid, ret, creating, &c->err);
+}
+
+/* Non-root may change only what lies strictly below the container it owns. */
+static int target_below(struct call *c, const char *uname, char *ret)
+{
+	char parent[LMC_NAME_MAX + 1];
+	int r = target(c, uname, false, false, ret);
+
+	if (r < 0 || c->peer->uid == 0 || !c->m)
+		return r;
+	r = lmc_name_parent(ret, parent, sizeof(parent));
+	if (r < 0 || lmc_name_is_root(parent) ||
+	    lmc_mgr_authorize(c->m, c->peer->uid, parent, false, NULL) < 0)
+		return lmc_err_set(
+			&c->err, -EPERM,
+			"%s: uid %u may manage only what lies below the container it owns", ret,
+			(unsigned)c->peer->uid);
+	return 0;
+}
+
+static int spec_in(struct call *c, const char *name, const Lmctl__Spec *pb, struct lmc_spec *ret)
+{
+	if (lmc_codec_spec_from_pb(pb, ret) < 0)
+		return lmc_err_set(&c->err, -EINVAL, "%s: malformed spec", lmc_name_display(name));
+	if (c->peer->uid != 0 && ret->owner != LMC_OWNER_UNSET && ret->owner != c->peer->uid)
+		return lmc_err_set(&c->err, -EPERM, "%s: uid %u may not give it to owner %u",
+				   lmc_name_display(name), (unsigned)c->peer->uid,
+				   (unsigned)ret->owner);
+	return 0;
+}
+
+static int op_create(struct call *c, const Lmctl__CreateRequest *rq)
+{
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_spec spec;
+	int r;
+
+	r = target(c, rq->name, false, true, name);
+	if (r >= 0)
+		r = spec_in(c, name, rq->spec, &spec);
+	if (r >= 0)
+		r = lmc_spec_validate(name, &spec, &c->err);
+	if (r < 0 || !c->m || dry(c))
+		return r;
+	return lmc_mgr_create(c->m, name, &spec, &c->err);
+}
+
+static int op_update(struct call *c, const Lmctl__UpdateRequest *rq)
+{
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_spec upd;
+	int r;
+
+	r = target_below(c, rq->name, name);
+	if (r >= 0)
+		r = spec_in(c, name, rq->spec, &upd);
+	if (r < 0 || !c->m || dry(c))
+		return r;
+	return lmc_mgr_update(c->m, name, &upd, rq->force, &c->err);
+}
+
+static int op_destroy(struct call *c, const Lmctl__DestroyRequest *rq)
+{
+	char name[LMC_NAME_MAX + 1];
+	int r;
+
+	r = target_below(c, rq->name, name);
+	if (r < 0 || !c->m || dry(c))
+		return r;
+	if (rq->force && !rq->recursive) {
+		r = lmc_mgr_kill(c->m, name, SIGKILL, false, &c->err);
+		if (r < 0)
+			return r;
+	}
+	return lmc_mgr_destroy(c->m, name, rq->recursive, &c->err);
+}
+
+static int op_list(struct call *c, const Lmctl__ListRequest *rq)
+{
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_list_entry *l = NULL;
+	size_t n = 0;
+	int r;
+
+	r = target(c, rq->name, true, false, name);
+	if (r < 0 || !c->m)
+		return r;
+	r = lmc_mgr_list(c->m, name, rq->recursive, rq->pids, &l, &n, &c->err);
+	if (r < 0)
+		return r;
+	r = lmc_api_reply_list(c->res->id, l, n, &c->res->reply, &c->res->reply_len);
+	lmc_list_free(l, n);
+	return r;
+}
+
+static int op_spec(struct call *c, const Lmctl__SpecRequest *rq)
+{
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_spec spec;
+	struct lmc_effective eff;
+	int r;
+
+	r = target(c, rq->name, true, false, name);
+	if (r < 0 || !c->m)
+		return r;
+	r = lmc_mgr_spec(c->m, name, &spec, &eff, &c->err);
+	if (r < 0)
+		return r;
+	return lmc_api_reply_spec(c->res->id, name, &spec, &eff, &c->res->reply,
+				  &c->res->reply_len);
+}
+
+static int op_stats(struct call *c, const Lmctl__StatsRequest *rq)
+{
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_stats_entry *e = NULL;
+	size_t n = 0;
+	int r;
+
+	r = target(c, rq->name, true, false, name);
+	if (r < 0 || !c->m)
+		return r;
+	r = lmc_mgr_stats(c->m, name, rq->recursive, &e, &n, &c->err);
+	if (r < 0)
+		return r;
+	r = lmc_api_reply_stats(c->res->id, e, n, &c->res->reply, &c->res->reply_len);
+	free(e);
+	return r;
+}
+
+/* Enter: a non-root peer may move only its own processes. */
+static int enter_pids_owned(struct call *c, const Lmctl__EnterRequest *rq)
+{
+	char path[64];
+	struct stat st;
+
+	if (c->peer->uid == 0)
+		return 0;
+	for (size_t i = 0; i < rq->n_pids; i++) {
+		snprintf(path, sizeof(path), "/proc/%d", rq->pids[i]);
+		if (rq->pids[i] <= 0 || stat(path, &st) < 0 || st.st_uid != c->peer->uid)
+			return lmc_err_set(&c->err, -EPERM,
+					   "enter: uid %u may not move pid %d (not its process)",
+					   (unsigned)c->peer->uid, rq->pids[i]);
+	}
+	return 0;
+}
+
+static int op_enter(struct call *c, const Lmctl__EnterRequest *rq)
+{
+	char name[LMC_NAME_MAX + 1];
+	int r;
+
+	r = target(c, rq->name, false, false, name);
+	if (r >= 0 && rq->n_pids == 0)
+		r = lmc_err_set(&c->err, -EINVAL, "%s: enter: no pids given", name);
+	if (r >= 0)
+		r = enter_pids_owned(c, rq);
+	if (r < 0 || !c->m || dry(c))
+		return r;
+	return lmc_mgr_enter(c->m, name, (const pid_t *)rq->pids, rq->n_pids, &c->err);
+}
+
+static int op_kill(struct call *c, const Lmctl__KillRequest *rq)
+{
+	char name[LMC_NAME_MAX + 1];
+	int sig = rq->signal ? rq->signal : SIGKILL;
+	int r;
+
+	r = target(c, rq->name, false, false, name);
+	if (r >= 0 && (sig < 1 || sig > SIGRTMAX))
+		r = lmc_err_set(&c->err, -EINVAL, "%s: kill: invalid signal %d", name, sig);
+	if (r < 0 || !c->m || dry(c))
+		return r;
+	return lmc_mgr_kill(c->m, name, sig, rq->recursive, &c->err);
+}
+
+static int op_freeze(struct call *c, const char *uname, bool freeze)
+{
+	char name[LMC_NAME_MAX + 1];
+	int r;
+
+	r = target(c, uname, false, false, name);
+	if (r < 0 || !c->m || dry(c))
+		return r;
+	return freeze ? lmc_mgr_pause(c->m, name, &c->err) : lmc_mgr_resume(c->m, name, &c->err);
+}
+
+static int op_init(struct call *c, const Lmctl__InitRequest *rq)
+{
+	struct lmc_machine_info mi;
+	bool set = rq->_reserve_memory_case || rq->_reserve_cpu_m_case;
+	int r;
+
+	if (set && c->peer->uid != 0)
+		return lmc_err_set(&c->err, -EPERM, "init: only root may set the system reserve");
+	if (!c->m)
+		return 0;
+	if (set && !dry(c)) {
+		r = lmc_mgr_init(c->m, rq->_reserve_memory_case ? rq->reserve_memory : LMC_UNSET,
+				 rq->_reserve_cpu_m_case ? rq->reserve_cpu_m : LMC_UNSET, &c->err);
+		if (r < 0)
+			return r;
+	}
+	r = lmc_mgr_info(c->m, &mi);
+	if (r < 0)
+		return lmc_err_set(&c->err, r, "cannot read the machine's facts: %s", strerror(-r));
+	return lmc_api_reply_machine(c->res->id, &mi, &c->res->reply, &c->res->reply_len);
+}
+
+static int op_subscribe(struct call *c, const Lmctl__SubscribeRequest *rq)
+{
+	struct lmc_api_sub *s = &c->res->sub;
+	int r;
+
+	r = target(c, rq->name, true, false, c->res->name);
+	if (r < 0)
+		return r;
+	s->recursive = rq->recursive;
+	s->oom = rq->oom;
+	s->empty = rq->empty;
+	s->exit = rq->exit;
+	s->threshold = rq->_memory_threshold_case ? rq->memory_threshold : LMC_UNSET;
+	if (!s->oom && !s->empty && !s->exit && s->threshold == LMC_UNSET)
+		return lmc_err_set(&c->err, -EINVAL, "%s: subscribe: no event kind asked for",
+				   lmc_name_display(c->res->name));
+	if (s->threshold == 0)
+		return lmc_err_set(&c->err, -EINVAL, "%s: subscribe: memory threshold 0",
+				   lmc_name_display(c->res->name));
+	if (c->m) {
+		r = lmc_mgr_spec(c->m, c->res->name, NULL, NULL, &c->err);
+		if (r < 0)
+			return r;
+	}
+	c->res->action = LMC_API_SUBSCRIBE;
+	return 0;
+}
+
+/* Run: stdio is the n_fds descriptors that came with the frame, or /dev/null. */
+static int run_stdio(struct call *c, const Lmctl__RunRequest *rq, int stdio[3], int *devnull)
+{
+	if ((rq->n_fds != 0 && rq->n_fds != 3) || rq->n_fds != c->n_fds)
+		return lmc_err_set(&c->err, -EINVAL,
+				   "run: %u descriptors announced, %zu received (0 or 3 expected)",
+				   rq->n_fds, c->n_fds);
+	if (c->n_fds == 3) {
+		memcpy(stdio, c->fds, 3 * sizeof(int));
+		return 0;
+	}
+	*devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (*devnull < 0)
+		return lmc_err_set(&c->err, lmc_negerrno(), "run: /dev/null: %m");
+	stdio[0] = stdio[1] = stdio[2] = *devnull;
+	return 0;
+}
+
+/* Run as whom: root may name any uid/gid; anyone else runs as itself. */
+static int run_ids(struct call *c, const Lmctl__RunRequest *rq, struct lmc_run_opts *o)
+{
+	bool has_uid = rq->_uid_case, has_gid = rq->_gid_case;
+
+	if (c->peer->uid == 0) {
+		o->set_ids = has_uid || has_gid;
+		o->uid = has_uid ? rq->uid : 0;
+		o->gid = has_gid ? rq->gid : 0;
+		return 0;
+	}
+	if ((has_uid && rq->uid != c->peer->uid) || (has_gid && rq->gid != c->peer->gid))
+		return lmc_err_set(&c->err, -EPERM, "run: uid %u may run only as itself",
+				   (unsigned)c->peer->uid);
+	o->set_ids = true;
+	o->uid = c->peer->uid;
+	o->gid = c->peer->gid;
+	return 0;
+}
+
+static int op_run(struct call *c, const Lmctl__RunRequest *rq)
+{
+	static const char *const default_env[] = {
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	struct lmc_run_opts o = {.detach = rq->detach};
+	_cleanup_free_ const char **argv = NULL, **env = NULL;
+	_cleanup_close_ int devnull = -EBADF;
+	struct lmc_api_result *res = c->res;
+	int r;
+
+	r = target(c, rq->name, false, false, res->name);
+	if (r >= 0 && (rq->n_argv == 0 || rq->n_argv > RUN_ARGV_MAX || !rq->argv[0][0]))
+		r = lmc_err_set(&c->err, -EINVAL, "%s: run: no command given", res->name);
+	if (r >= 0 && rq->n_env > RUN_ARGV_MAX)
+		r = lmc_err_set(&c->err, -E2BIG, "%s: run: environment too large", res->name);
+	if (r >= 0)
+		r = run_ids(c, rq, &o);
+	if (r >= 0)
+		r = run_stdio(c, rq, o.stdio, &devnull);
+	if (r < 0 || !c->m || dry(c))
+		return r;
+	argv = calloc(rq->n_argv + 1, sizeof(*argv));
+	env = calloc(rq->n_env + 1, sizeof(*env));
+	if (!argv || !env)
+		return -ENOMEM;
+	memcpy(argv, rq->argv, rq->n_argv * sizeof(*argv));
+	memcpy(env, rq->env, rq->n_env * sizeof(*env));
+	o.argv = argv;
+	o.env = rq->n_env ? env : default_env;
+	o.cwd = rq->cwd[0] ? rq->cwd : "/";
+	r = lmc_mgr_run(c->m, res->name, &o, &res->pid, &res->pidfd, &c->err);
+	if (r < 0)
+		return r;
+	res->action = LMC_API_RUN;
+	res->detached = rq->detach;
+	if (rq->detach)
+		return lmc_api_reply_started(res->id, res->pid, &res->reply, &res->reply_len);
+	return 0;
+}
+
+static int dispatch(struct call *c, const Lmctl__Request *rq)
+{
+	switch (rq->op_case) {
+	case LMCTL__REQUEST__OP_CREATE:
+		return op_create(c, rq->create);
+	case LMCTL__REQUEST__OP_UPDATE:
+		return op_update(c, rq->update);
+	case LMCTL__REQUEST__OP_DESTROY:
+		return op_destroy(c, rq->destroy);
+	case LMCTL__REQUEST__OP_LIST:
+		return op_list(c, rq->list);
+	case LMCTL__REQUEST__OP_SPEC:
+		return op_spec(c, rq->spec);
+	case LMCTL__REQUEST__OP_STATS:
+		return op_stats(c, rq->stats);
+	case LMCTL__REQUEST__OP_RUN:
+		return op_run(c, rq->run);
+	case LMCTL__REQUEST__OP_ENTER:
+		return op_enter(c, rq->enter);
+	case LMCTL__REQUEST__OP_KILL:
+		return op_kill(c, rq->kill);
+	case LMCTL__REQUEST__OP_PAUSE:
+		return op_freeze(c, rq->pause->name, true);
+	case LMCTL__REQUEST__OP_RESUME:
+		return op_freeze(c, rq->resume->name, false);
+	case LMCTL__REQUEST__OP_INIT:
+		return op_init(c, rq->init);
+	case LMCTL__REQUEST__OP_VERSION:
+		return lmc_api_reply_version(c->res->id, &c->res->reply, &c->res->reply_len);
+	case LMCTL__REQUEST__OP_SUBSCRIBE:
+		return op_subscribe(c, rq->subscribe);
+	default:
+		return lmc_err_set(&c->err, -EOPNOTSUPP, "unknown operation (field %d)",
+				   (int)rq->op_case);
+	}
+}
+
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
+		}
+}
+
+int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const uint8_t *buf,
+		   size_t len, int *fds, size_t n_fds, unsigned flags, struct lmc_api_result *ret)
+{
+	struct call c = {.m = m, .peer = peer, .flags = flags, .fds = fds, .n_fds = n_fds};
+	Lmctl__Request *rq;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->pidfd = -1;
+	c.res = ret;
+	rq = lmctl__request__unpack(NULL, len, buf);
+	if (!rq)
+		r = lmc_err_set(&c.err, -EBADMSG, "malformed request");
+	else {
+		ret->id = rq->id;
+		r = dispatch(&c, rq);
+		lmctl__request__free_unpacked(rq, NULL);
+	}
+	close_fds(fds, n_fds);
+	if (r < 0) {
+		free(ret->reply);
+		ret->reply = NULL;
+		ret->action = LMC_API_REPLY;
+		if (ret->pidfd >= 0)
+			close(ret->pidfd);
+		ret->pidfd = -1;
+		lmc_err_set(&c.err, r, "%s", strerror(-r));
+		return lmc_api_reply_error(ret->id, r, lmc_err_str(&c.err), &ret->reply,
+					   &ret->reply_len);
+	}
+	if (ret->reply || (ret->action == LMC_API_RUN && !ret->detached))
+		return 0;
+	return lmc_api_reply_error(ret->id, 0, NULL, &ret->reply, &ret->reply_len);
+}
+
+void lmc_api_result_done(struct lmc_api_result *r)
+{
+	if (!r)
+		return;
+	free(r->reply);
+	r->reply = NULL;
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	r->pidfd = -1;
+}

@@ -1,0 +1,153 @@
+/* The admin API over lmctl.proto: the agent's request dispatch (decode a Request, authorize
+ * the peer, call core/manager, encode the Response) and the client's encoders/decoders.
+ * Generated protobuf types stay behind this header. */
+#ifndef LMC_API_H
+#define LMC_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/err.h"
+#include "core/events.h"
+#include "core/manager.h"
+
+#define LMC_API_VERSION 1
+#define LMC_API_VERSION_STRING "0.1.0"
+#define LMC_API_MAX_FDS 3
+
+/* ---------------- server side ---------------- */
+
+struct lmc_api_peer {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+};
+
+enum lmc_api_action {
+	LMC_API_REPLY, /* send reply; done */
+	LMC_API_RUN, /* a process started: reply (detached) now, else when it exits */
+	LMC_API_SUBSCRIBE, /* send reply (the acknowledgement), then stream events */
+};
+
+/* What a subscription asked for (SubscribeRequest). */
+struct lmc_api_sub {
+	bool recursive, oom, empty, exit;
+	uint64_t threshold; /* LMC_UNSET: none */
+};
+
+struct lmc_api_result {
+	enum lmc_api_action action;
+	uint64_t id;
+	uint8_t *reply; /* encoded Response (malloc'd); NULL for a foreground RUN */
+	size_t reply_len;
+	char name[LMC_NAME_MAX + 1]; /* RUN, SUBSCRIBE: the canonical container name */
+	pid_t pid; /* RUN: the process started ... */
+	int pidfd; /* ... and its pidfd (the caller reaps it), else -1 */
+	bool detached;
+	struct lmc_api_sub sub; /* SUBSCRIBE */
+};
+
+enum lmc_api_flags {
+	LMC_API_DRY_RUN = 1u << 0, /* fuzzing: decode, validate, dispatch, but start nothing */
+};
+
+/* Handle one Request frame body from peer. fds (n_fds of them) arrived with it as
+ * SCM_RIGHTS; they are always consumed (closed, or handed to a started process). Always
+ * fills ret with a Response to send (an undecodable frame gets status -EBADMSG), except on
+ * -ENOMEM. m may be NULL with LMC_API_DRY_RUN (decode and validate only). */
+int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const uint8_t *buf,
+		   size_t len, int *fds, size_t n_fds, unsigned flags, struct lmc_api_result *ret);
+void lmc_api_result_done(struct lmc_api_result *r);
+
+/* A Response with only a status (and message): for frames refused before decoding. */
+int lmc_api_reply_error(uint64_t id, int status, const char *msg, uint8_t **ret_buf,
+			size_t *ret_len);
+/* A run's Response once its process ended: wstatus as waitpid(2) gives it. */
+int lmc_api_reply_exit(uint64_t id, pid_t pid, int wstatus, uint8_t **ret_buf, size_t *ret_len);
+
+/* One event as carried on the wire (kinds: core/events.h). */
+struct lmc_api_event {
+	char name[LMC_NAME_MAX + 1];
+	enum lmc_events_kind kind;
+	uint64_t value;
+	pid_t pid;
+	int wstatus; /* EXIT: as waitpid(2) */
+	uint64_t timestamp_ns;
+};
+int lmc_api_reply_event(uint64_t id, const struct lmc_api_event *ev, uint8_t **ret_buf,
+			size_t *ret_len);
+
+/* ---------------- client side ---------------- */
+
+enum lmc_api_op {
+	LMC_API_OP_INFO = 1, /* InitRequest with nothing set */
+	LMC_API_OP_INIT,
+	LMC_API_OP_CREATE,
+	LMC_API_OP_UPDATE,
+	LMC_API_OP_DESTROY,
+	LMC_API_OP_LIST,
+	LMC_API_OP_SPEC,
+	LMC_API_OP_STATS,
+	LMC_API_OP_RUN,
+	LMC_API_OP_ENTER,
+	LMC_API_OP_KILL,
+	LMC_API_OP_PAUSE,
+	LMC_API_OP_RESUME,
+	LMC_API_OP_VERSION,
+	LMC_API_OP_SUBSCRIBE,
+};
+
+struct lmc_api_req {
+	enum lmc_api_op op;
+	uint64_t id;
+	const char *name;
+	const struct lmc_spec *spec; /* CREATE, UPDATE */
+	bool force, recursive, want_pids;
+	int sig; /* KILL */
+	const pid_t *pids; /* ENTER */
+	size_t n_pids; /* ENTER */
+	uint64_t reserve_mem, reserve_cpu_m; /* INIT (LMC_UNSET: keep) */
+	const struct lmc_run_opts *run; /* RUN */
+	unsigned n_fds; /* RUN: stdio sent beside the frame */
+	struct lmc_api_sub sub; /* SUBSCRIBE */
+};
+int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *ret_len);
+
+enum lmc_api_payload {
+	LMC_API_PAY_NONE,
+	LMC_API_PAY_SPEC,
+	LMC_API_PAY_STATS,
+	LMC_API_PAY_LIST,
+	LMC_API_PAY_RUN,
+	LMC_API_PAY_MACHINE,
+	LMC_API_PAY_VERSION,
+	LMC_API_PAY_EVENT,
+};
+
+#define LMC_API_EFF_N 7
+/* A decoded Response. The arrays are malloc'd: lmc_api_resp_done frees them. */
+struct lmc_api_resp {
+	uint64_t id;
+	int status;
+	char msg[LMC_ERR_MSG_MAX];
+	enum lmc_api_payload payload;
+	struct lmc_spec spec; /* SPEC */
+	struct lmc_effective eff;
+	char eff_from[LMC_API_EFF_N][LMC_NAME_MAX + 1]; /* eff's from strings point here */
+	struct lmc_stats_entry *stats; /* STATS */
+	struct lmc_list_entry *list; /* LIST: depth = components in name */
+	size_t n; /* entries of stats or list */
+	pid_t pid; /* RUN */
+	bool exited;
+	int status_code; /* RUN exited: code, or 128+signal */
+	struct lmc_machine_info info; /* MACHINE */
+	char version[64]; /* VERSION */
+	struct lmc_api_event event; /* EVENT */
+};
+/* Decode; -EBADMSG on malformed input. eff.*.from point into ret->eff_from (NULL: unset). */
+int lmc_api_resp_decode(const uint8_t *buf, size_t len, struct lmc_api_resp *ret);
+void lmc_api_resp_done(struct lmc_api_resp *r);
+
+#endif
