@@ -7,7 +7,7 @@
 #include "controllers/ctrl-internal.h"
 #include "core/name.h"
 
-/* Apply order: cpu before cpuset and memory is arbitrary; every entry is independent. */
+/* Apply order; the entries are independent of one another, so any order is correct. */
 const struct lmc_ctrl_ops *const lmc_controllers[] = {
 	&lmc_ctrl_cpu_ops,
 	&lmc_ctrl_cpuacct_ops,
