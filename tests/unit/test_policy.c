@@ -238,6 +238,8 @@ static const struct pcase cases[] = {
 	/* rule 2: reservations */
 	{"reservation within parent limit", T_JOB, 'c', "jobA/sub2", "memres=1G", U_NONE, false, 0,
 	 NULL},
+	{"reservation equal to inherited limit", T_JOB, 'c', "jobA/x", "memres=4G", U_NONE, false,
+	 0, NULL},
 	{"reservation over own limit", T_JOB, 'c', "jobA/x", "mem=1G memres=2G", U_NONE, false,
 	 -EINVAL, "jobA/x: memory reservation 2G exceeds its own memory limit 1G"},
 	{"cpu reservation over own limit", T_JOB, 'c', "jobA/x", "cpu=500 cpures=600", U_NONE,
@@ -309,6 +311,11 @@ static const struct pcase cases[] = {
 	 false, -ERANGE,
 	 "p: memory limit 4G is below the 5G reserved by the children of p/c: p/c/x (2G), p/c/y "
 	 "(3G)"},
+	{"update squeeze to exactly grandchildren's reservations",
+	 "/: ; p: mem=8G; p/c: ; p/c/x: memres=2G; p/c/y: memres=3G", 'u', "p", "mem=5G", U_NONE,
+	 false, 0, NULL},
+	{"update other field while over usage", "/: mem=16G; j: mem=4G", 'u', "j", "cpu=1000",
+	 5 * G, false, 0, NULL},
 	{"update below usage", "/: mem=16G; j: mem=4G", 'u', "j", "mem=1G", 3 * G, false, -ERANGE,
 	 "j: memory limit 1G is below the current usage 3G (--force to lower it anyway)"},
 	{"update below usage forced", "/: mem=16G; j: mem=4G", 'u', "j", "mem=1G", 3 * G, true, 0,
