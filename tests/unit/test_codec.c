@@ -1,0 +1,476 @@
+/* The record/spec/stats codec: exact round trips (set, unset, maximum sizes), refusal of
+ * out-of-bounds input, and decoding of damaged or random bytes without a crash. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/name.h"
+#include "proto/codec.h"
+
+/* Every field set, every array and string at its maximum, values all distinct. */
+static void full_spec(struct lmc_spec *s)
+{
+	lmc_spec_init(s);
+	s->cpu.reservation_m = 1500;
+	s->cpu.limit_m = 2500;
+	s->cpu.shares = 262144;
+	s->cpu.period_us = 50000;
+	memset(s->cpu.cpus, '7', LMC_CPUSET_MAX - 1);
+	memcpy(s->cpu.mems, "0-1,3", 6);
+	s->cpu.latency = LMC_LATENCY_BATCH;
+	s->memory.limit = 4ull << 30;
+	s->memory.reservation = 256ull << 20;
+	s->memory.high = 3ull << 30;
+	s->memory.swap = LMC_UNSET - 1;
+	s->memory.oom_group = 1;
+	s->memory.eviction_priority = -42;
+	s->blkio.weight = 1000;
+	s->blkio.n_throttles = LMC_THROTTLE_MAX;
+	for (unsigned i = 0; i < LMC_THROTTLE_MAX; i++) {
+		struct lmc_throttle *t = &s->blkio.throttles[i];
+
+		t->major = 8 + i;
+		t->minor = UINT32_MAX - i;
+		memset(t->path, 'a' + (int)i, LMC_DEVPATH_MAX - 1);
+		t->read_bps = 1000 + i;
+		t->write_bps = i == 3 ? LMC_UNSET : 2000 + i;
+		t->read_iops = 0;
+		t->write_iops = 4000 + i;
+	}
+	s->pids.limit = 512;
+	s->ns.mask = LMC_NS_ALL;
+	memset(s->ns.hostname, 'h', LMC_HOSTNAME_MAX);
+	s->ns.n_uid_map = s->ns.n_gid_map = LMC_IDMAP_MAX;
+	for (unsigned i = 0; i < LMC_IDMAP_MAX; i++) {
+		s->ns.uid_map[i] = (struct lmc_idmap){i, 100000 + i * 65536, 65536};
+		s->ns.gid_map[i] = (struct lmc_idmap){i * 2, UINT32_MAX - i, 1};
+	}
+	s->owner = 1000;
+}
+
+static void full_record(struct lmc_record *r)
+{
+	memset(r, 0, sizeof(*r));
+	/* the longest valid name: 255 characters */
+	for (size_t i = 0; i < LMC_NAME_MAX; i++)
+		r->name[i] = i % 64 == 63 ? '/' : 'n';
+	assert_true(lmc_name_is_valid(r->name));
+	full_spec(&r->spec);
+	r->state = LMC_REC_DESTROYING;
+	r->init_pid = 4194304;
+	r->init_start = UINT64_MAX - 1;
+}
+
+static void roundtrip_record(const struct lmc_record *in)
+{
+	struct lmc_record out;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	assert_int_equal(lmc_codec_record_encode(in, &buf, &len), 0);
+	memset(&out, 0xa5, sizeof(out));
+	assert_int_equal(lmc_codec_record_decode(buf, len, &out), 0);
+	assert_string_equal(out.name, in->name);
+	assert_memory_equal(&out.spec, &in->spec, sizeof(in->spec));
+	assert_memory_equal(&out, in, sizeof(*in));
+	free(buf);
+}
+
+static void test_record_all_fields(void **state)
+{
+	struct lmc_record r;
+	(void)state;
+
+	full_record(&r);
+	roundtrip_record(&r);
+}
+
+static void test_record_unset(void **state)
+{
+	struct lmc_record r, out;
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+
+	memset(&r, 0, sizeof(r));
+	lmc_spec_init(&r.spec);
+	roundtrip_record(&r);
+
+	/* what a reader of the decoded record sees: nothing asked for */
+	assert_int_equal(lmc_codec_record_encode(&r, &buf, &len), 0);
+	assert_int_equal(lmc_codec_record_decode(buf, len, &out), 0);
+	free(buf);
+	assert_string_equal(out.name, "");
+	assert_true(out.spec.memory.limit == LMC_UNSET);
+	assert_true(out.spec.cpu.limit_m == LMC_UNSET);
+	assert_int_equal(out.spec.memory.oom_group, -1);
+	assert_true(out.spec.memory.eviction_priority == INT64_MIN);
+	assert_int_equal(out.spec.owner, LMC_OWNER_UNSET);
+	assert_int_equal(out.spec.blkio.n_throttles, 0);
+}
+
+/* Each optional field alone: its presence survives while every other stays unset, and a
+ * zero value is kept apart from "unset". */
+static void test_spec_one_field_at_a_time(void **state)
+{
+	struct lmc_spec full, one;
+	uint64_t *fields_full[] = {
+		&full.cpu.reservation_m, &full.cpu.limit_m,  &full.cpu.shares,
+		&full.cpu.period_us,	 &full.memory.limit, &full.memory.reservation,
+		&full.memory.high,	 &full.memory.swap,  &full.blkio.weight,
+		&full.pids.limit,
+	};
+	(void)state;
+
+	full_spec(&full);
+	for (size_t i = 0; i < ARRAY_SIZE(fields_full); i++) {
+		size_t off = (size_t)((char *)fields_full[i] - (char *)&full);
+
+		for (int zero = 0; zero < 2; zero++) {
+			struct lmc_spec out;
+			uint8_t *buf;
+			size_t len;
+			uint64_t v = zero ? 0 : *fields_full[i];
+
+			lmc_spec_init(&one);
+			memcpy((char *)&one + off, &v, sizeof(v));
+			assert_int_equal(lmc_codec_spec_encode(&one, &buf, &len), 0);
+			assert_int_equal(lmc_codec_spec_decode(buf, len, &out), 0);
+			free(buf);
+			assert_memory_equal(&out, &one, sizeof(one));
+		}
+	}
+}
+
+static void test_spec_small_fields(void **state)
+{
+	struct lmc_spec s, out;
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+
+	for (int og = -1; og <= 1; og++) {
+		lmc_spec_init(&s);
+		s.memory.oom_group = og;
+		s.memory.eviction_priority = og == 0 ? 0 : INT64_MAX;
+		s.owner = og == 1 ? 0 : LMC_OWNER_UNSET;
+		s.cpu.latency = (enum lmc_latency)(og + 1);
+		s.ns.mask = og == 0 ? LMC_NS_PID | LMC_NS_NET : 0;
+		assert_int_equal(lmc_codec_spec_encode(&s, &buf, &len), 0);
+		assert_int_equal(lmc_codec_spec_decode(buf, len, &out), 0);
+		free(buf);
+		assert_memory_equal(&out, &s, sizeof(s));
+	}
+}
+
+/* Field by field: a compound literal would leave the padding after `present` undefined. */
+static void set_psi(struct lmc_psi *p, double some, double full, uint64_t total)
+{
+	p->present = true;
+	p->some_avg10 = some;
+	p->some_avg60 = some / 2;
+	p->some_avg300 = some / 3;
+	p->some_total_us = total;
+	p->full_avg10 = full;
+	p->full_avg60 = full * 2;
+	p->full_avg300 = 0;
+	p->full_total_us = total / 7;
+}
+
+static void test_stats_roundtrip(void **state)
+{
+	struct lmc_stats st, out;
+	uint8_t *buf;
+	size_t len;
+	uint64_t *p;
+	(void)state;
+
+	/* all unset, no pressure */
+	lmc_stats_init(&st);
+	assert_int_equal(lmc_codec_stats_encode(&st, &buf, &len), 0);
+	assert_int_equal(lmc_codec_stats_decode(buf, len, &out), 0);
+	free(buf);
+	assert_memory_equal(&out, &st, sizeof(st));
+	assert_false(out.psi_io.present);
+	assert_true(out.mem_usage == LMC_UNSET);
+
+	/* every counter set to a distinct value (0 included), pressure on two resources */
+	lmc_stats_init(&st);
+	p = &st.cpu_usage_ns;
+	for (uint64_t i = 0; &p[i] <= &st.pids_limit; i++)
+		p[i] = i * 1000003;
+	set_psi(&st.psi_cpu, 0.5, 99.99, 123456789);
+	set_psi(&st.psi_io, 100, 1e-9, LMC_UNSET);
+	assert_int_equal(lmc_codec_stats_encode(&st, &buf, &len), 0);
+	assert_int_equal(lmc_codec_stats_decode(buf, len, &out), 0);
+	free(buf);
+	assert_memory_equal(&out, &st, sizeof(st));
+	assert_true(out.cpu_usage_ns == 0);
+	assert_false(out.psi_memory.present);
+}
+
+static void test_encode_refuses_out_of_bounds(void **state)
+{
+	struct lmc_record r;
+	uint8_t *buf = NULL;
+	size_t len;
+	(void)state;
+
+	full_record(&r);
+	r.spec.blkio.n_throttles = LMC_THROTTLE_MAX + 1;
+	assert_int_equal(lmc_codec_record_encode(&r, &buf, &len), -EINVAL);
+	full_record(&r);
+	r.spec.ns.n_gid_map = LMC_IDMAP_MAX + 1;
+	assert_int_equal(lmc_codec_record_encode(&r, &buf, &len), -EINVAL);
+	full_record(&r);
+	memset(r.spec.cpu.cpus, '1', sizeof(r.spec.cpu.cpus)); /* not terminated */
+	assert_int_equal(lmc_codec_record_encode(&r, &buf, &len), -EINVAL);
+	full_record(&r);
+	memset(r.name, 'a', sizeof(r.name));
+	assert_int_equal(lmc_codec_record_encode(&r, &buf, &len), -EINVAL);
+	full_record(&r);
+	r.spec.memory.oom_group = 2;
+	assert_int_equal(lmc_codec_record_encode(&r, &buf, &len), -EINVAL);
+	assert_null(buf);
+}
+
+/* ---- hand-built wire bytes (tests see no generated code) ---- */
+
+struct wbuf {
+	uint8_t b[8192];
+	size_t n;
+};
+
+static void put_varint(struct wbuf *w, uint64_t v)
+{
+	do {
+		w->b[w->n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+}
+
+/* field with wire type 2 (length-delimited) */
+static void put_bytes(struct wbuf *w, unsigned field, const void *p, size_t len)
+{
+	put_varint(w, field << 3 | 2);
+	put_varint(w, len);
+	memcpy(w->b + w->n, p, len);
+	w->n += len;
+}
+
+static void put_uint(struct wbuf *w, unsigned field, uint64_t v)
+{
+	put_varint(w, field << 3);
+	put_varint(w, v);
+}
+
+/* A record whose spec is `spec` (already encoded Spec bytes). */
+static int decode_with_spec(const struct wbuf *spec, struct lmc_record *out)
+{
+	struct wbuf rec = {.n = 0};
+
+	put_bytes(&rec, 1, "jobA", 4);
+	put_bytes(&rec, 2, spec->b, spec->n);
+	return lmc_codec_record_decode(rec.b, rec.n, out);
+}
+
+static void test_decode_refuses_out_of_bounds(void **state)
+{
+	struct lmc_record out;
+	struct wbuf w, sub;
+	char big[300];
+	(void)state;
+
+	memset(big, 'x', sizeof(big));
+	/* name of 255 fits, 256 does not */
+	w.n = 0;
+	put_bytes(&w, 1, big, 255);
+	assert_int_equal(lmc_codec_record_decode(w.b, w.n, &out), 0);
+	assert_int_equal(strlen(out.name), 255);
+	w.n = 0;
+	put_bytes(&w, 1, big, 256);
+	assert_int_equal(lmc_codec_record_decode(w.b, w.n, &out), -EBADMSG);
+
+	/* 17 throttles */
+	sub.n = 0;
+	for (int i = 0; i < LMC_THROTTLE_MAX + 1; i++)
+		put_bytes(&sub, 2, "", 0);
+	w.n = 0;
+	put_bytes(&w, 3, sub.b, sub.n);
+	assert_int_equal(decode_with_spec(&w, &out), -EBADMSG);
+
+	/* 9 uid maps; hostname of 65 */
+	sub.n = 0;
+	for (int i = 0; i < LMC_IDMAP_MAX + 1; i++)
+		put_bytes(&sub, 9, "", 0);
+	w.n = 0;
+	put_bytes(&w, 5, sub.b, sub.n);
+	assert_int_equal(decode_with_spec(&w, &out), -EBADMSG);
+	sub.n = 0;
+	put_bytes(&sub, 8, big, LMC_HOSTNAME_MAX + 1);
+	w.n = 0;
+	put_bytes(&w, 5, sub.b, sub.n);
+	assert_int_equal(decode_with_spec(&w, &out), -EBADMSG);
+	sub.n = 0;
+	put_bytes(&sub, 8, big, LMC_HOSTNAME_MAX);
+	w.n = 0;
+	put_bytes(&w, 5, sub.b, sub.n);
+	assert_int_equal(decode_with_spec(&w, &out), 0);
+
+	/* throttle path of 108; unknown latency; unknown record state */
+	sub.n = 0;
+	put_bytes(&sub, 3, big, LMC_DEVPATH_MAX);
+	w.n = 0;
+	put_bytes(&w, 2, sub.b, sub.n);
+	sub = w;
+	w.n = 0;
+	put_bytes(&w, 3, sub.b, sub.n);
+	assert_int_equal(decode_with_spec(&w, &out), -EBADMSG);
+	sub.n = 0;
+	put_uint(&sub, 7, 3);
+	w.n = 0;
+	put_bytes(&w, 1, sub.b, sub.n);
+	assert_int_equal(decode_with_spec(&w, &out), -EBADMSG);
+	w.n = 0;
+	put_uint(&w, 3, 3);
+	assert_int_equal(lmc_codec_record_decode(w.b, w.n, &out), -EBADMSG);
+}
+
+/* A decode that succeeds must give a struct every reader can trust. */
+static void check_sane(const struct lmc_record *r)
+{
+	const struct lmc_spec *s = &r->spec;
+
+	assert_true(strnlen(r->name, sizeof(r->name)) < sizeof(r->name));
+	assert_true(strnlen(s->cpu.cpus, sizeof(s->cpu.cpus)) < sizeof(s->cpu.cpus));
+	assert_true(strnlen(s->cpu.mems, sizeof(s->cpu.mems)) < sizeof(s->cpu.mems));
+	assert_true(strnlen(s->ns.hostname, sizeof(s->ns.hostname)) < sizeof(s->ns.hostname));
+	assert_true(s->blkio.n_throttles <= LMC_THROTTLE_MAX);
+	for (unsigned i = 0; i < s->blkio.n_throttles; i++)
+		assert_true(strnlen(s->blkio.throttles[i].path, LMC_DEVPATH_MAX) < LMC_DEVPATH_MAX);
+	assert_true(s->ns.n_uid_map <= LMC_IDMAP_MAX && s->ns.n_gid_map <= LMC_IDMAP_MAX);
+	assert_true(s->ns.mask <= LMC_NS_ALL);
+	assert_true(s->cpu.latency <= LMC_LATENCY_BATCH);
+	assert_true(s->memory.oom_group >= -1 && s->memory.oom_group <= 1);
+	assert_true(r->state <= LMC_REC_DESTROYING);
+}
+
+static void decode_any(const uint8_t *buf, size_t len)
+{
+	struct lmc_record r;
+	struct lmc_spec s;
+	struct lmc_stats st;
+	int ret;
+
+	ret = lmc_codec_record_decode(buf, len, &r);
+	assert_true(ret == 0 || ret == -EBADMSG);
+	if (ret == 0)
+		check_sane(&r);
+	ret = lmc_codec_spec_decode(buf, len, &s);
+	assert_true(ret == 0 || ret == -EBADMSG);
+	ret = lmc_codec_stats_decode(buf, len, &st);
+	assert_true(ret == 0 || ret == -EBADMSG);
+}
+
+/* Each decode gets a heap copy of exactly len bytes, so ASan sees any over-read. */
+static void decode_copy(const uint8_t *src, size_t len)
+{
+	uint8_t *copy = malloc(len ? len : 1);
+
+	assert_non_null(copy);
+	memcpy(copy, src, len);
+	decode_any(copy, len);
+	free(copy);
+}
+
+static void test_decode_truncated(void **state)
+{
+	struct lmc_record r;
+	uint8_t *buf;
+	size_t len;
+	int bad = 0;
+	(void)state;
+
+	full_record(&r);
+	assert_int_equal(lmc_codec_record_encode(&r, &buf, &len), 0);
+	for (size_t n = 0; n < len; n++) {
+		struct lmc_record out;
+
+		decode_copy(buf, n);
+		bad += lmc_codec_record_decode(buf, n, &out) == -EBADMSG;
+	}
+	/* most prefixes cut a field in half */
+	assert_true(bad > (int)len / 2);
+	free(buf);
+}
+
+static void test_decode_bit_flips(void **state)
+{
+	struct lmc_record r;
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+
+	full_record(&r);
+	assert_int_equal(lmc_codec_record_encode(&r, &buf, &len), 0);
+	for (size_t bit = 0; bit < len * 8; bit++) {
+		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		decode_copy(buf, len);
+		buf[bit / 8] ^= (uint8_t)(1u << (bit % 8));
+	}
+	free(buf);
+}
+
+static void test_decode_random(void **state)
+{
+	struct lmc_record r;
+	uint8_t *enc, rnd[512];
+	size_t len;
+	(void)state;
+
+	srandom(12345);
+	for (int i = 0; i < 20000; i++) {
+		size_t n = (size_t)random() % sizeof(rnd);
+
+		for (size_t j = 0; j < n; j++)
+			rnd[j] = (uint8_t)random();
+		decode_copy(rnd, n);
+	}
+	/* random overwrites of a valid record reach deeper into the parser */
+	full_record(&r);
+	assert_int_equal(lmc_codec_record_encode(&r, &enc, &len), 0);
+	for (int i = 0; i < 3000; i++) {
+		uint8_t *m = malloc(len);
+
+		memcpy(m, enc, len);
+		for (int k = 0; k < 4; k++)
+			m[(size_t)random() % len] = (uint8_t)random();
+		decode_copy(m, len);
+		free(m);
+	}
+	free(enc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_record_all_fields),
+		cmocka_unit_test(test_record_unset),
+		cmocka_unit_test(test_spec_one_field_at_a_time),
+		cmocka_unit_test(test_spec_small_fields),
+		cmocka_unit_test(test_stats_roundtrip),
+		cmocka_unit_test(test_encode_refuses_out_of_bounds),
+		cmocka_unit_test(test_decode_refuses_out_of_bounds),
+		cmocka_unit_test(test_decode_truncated),
+		cmocka_unit_test(test_decode_bit_flips),
+		cmocka_unit_test(test_decode_random),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
