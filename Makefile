@@ -36,6 +36,9 @@ TOOLS_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOLS_LIB_SRCS))
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
 TESTLIB_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(TESTLIB_SRCS))
+# An archive, so a unit test that links only some modules pulls in only the helpers it uses.
+TESTLIB := $(BUILD)/lib/libtestlib.a
+TESTLIB_ASAN := $(BUILD)/asan/lib/libtestlib.a
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRCS))
@@ -88,6 +91,13 @@ $(BUILD)/asan/lib/lib$(1).a: $(call mod_objs,$(1),asan/) $(if $(filter proto,$(1
 endef
 $(foreach m,$(MODULES),$(eval $(call mod_rules,$(m))))
 
+$(TESTLIB): $(TESTLIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(TESTLIB_ASAN): $(TESTLIB_ASAN_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 # ---- tools ----
 $(BUILD)/lmctl: $(BUILD)/obj/tools/lmctl.o $(TOOLS_LIB_OBJS) $(LIBS_NORMAL)
 	$(CC) $(CFLAGS_ALL) -o $@ $(BUILD)/obj/tools/lmctl.o $(TOOLS_LIB_OBJS) $(call LINK_GROUP,$(LIBS_NORMAL)) $(LDLIBS_ALL)
@@ -106,12 +116,12 @@ TEST_MODS_test_frame := proto core
 TEST_MODS_test_store := proto core
 tmods = $(if $(TEST_MODS_$(1)),$(TEST_MODS_$(1)),$(MODULES))
 
-$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB_OBJS) $$(foreach m,$$(call tmods,$$*),$(BUILD)/lib/lib$$(m).a)
+$(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB) $$(foreach m,$$(call tmods,$$*),$(BUILD)/lib/lib$$(m).a)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(TESTLIB_OBJS) $(call LINK_GROUP,$(foreach m,$(call tmods,$*),$(BUILD)/lib/lib$(m).a)) $(LDLIBS_ALL) -lcmocka
-$(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(TESTLIB_ASAN_OBJS) $$(foreach m,$$(call tmods,$$*),$(BUILD)/asan/lib/lib$$(m).a)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(call LINK_GROUP,$(TESTLIB) $(foreach m,$(call tmods,$*),$(BUILD)/lib/lib$(m).a)) $(LDLIBS_ALL) -lcmocka
+$(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(TESTLIB_ASAN) $$(foreach m,$$(call tmods,$$*),$(BUILD)/asan/lib/lib$$(m).a)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(ASAN) -o $@ $< $(TESTLIB_ASAN_OBJS) $(call LINK_GROUP,$(foreach m,$(call tmods,$*),$(BUILD)/asan/lib/lib$(m).a)) $(LDLIBS_ALL) -lcmocka
+	$(CC) $(CFLAGS_ALL) $(ASAN) -o $@ $< $(call LINK_GROUP,$(TESTLIB_ASAN) $(foreach m,$(call tmods,$*),$(BUILD)/asan/lib/lib$(m).a)) $(LDLIBS_ALL) -lcmocka
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB_OBJS) $(TOOLS_LIB_OBJS) $(LIBS_NORMAL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(TESTLIB_OBJS) $(TOOLS_LIB_OBJS) $(call LINK_GROUP,$(LIBS_NORMAL)) $(LDLIBS_ALL) -lcmocka

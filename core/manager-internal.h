@@ -13,6 +13,7 @@ struct lmc_manager {
 	struct lmc_store *store;
 	struct lmc_tree *tree;
 	bool root_stored; /* the machine record exists in the store */
+	bool locked; /* holds the state directory lock: may write and recover */
 };
 
 /* Per-node runtime facts kept in lmc_node.user (malloc'd, freed with the tree). */
@@ -22,8 +23,8 @@ struct lmc_node_rt {
 
 /* Look a container up by a user-supplied name; fills err ("x: no such container"). The
  * root is refused unless allow_root. */
-int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root,
-		   struct lmc_node **ret, struct lmc_err *err);
+int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root, struct lmc_node **ret,
+		   struct lmc_err *err);
 pid_t lmc_mgr_init_pid(const struct lmc_node *n);
 int lmc_mgr_set_init_pid(struct lmc_node *n, pid_t pid);
 /* Store the node's record in state st. */

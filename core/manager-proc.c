@@ -27,7 +27,7 @@ int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc
 		       pid_t *ret_pid, struct lmc_err *err)
 {
 	_cleanup_close_ int cgfd = lmc_cgfs_unified_fd(m->cg, name);
-	struct attach_ctx a = { .m = m, .name = name, .skip_unified = cgfd >= 0 };
+	struct attach_ctx a = {.m = m, .name = name, .skip_unified = cgfd >= 0};
 	struct lmc_ns_init_opts o = {
 		.ns = &spec->ns,
 		.cgroup_fd = cgfd >= 0 ? cgfd : -1,
@@ -65,9 +65,10 @@ static int leaf_lookup(struct lmc_manager *m, const char *uname, struct lmc_node
 	if (r < 0)
 		return r;
 	if ((*ret)->n_children)
-		return lmc_err_set(err, -EISDIR,
-				   "%s: has child containers; processes run only in leaf containers",
-				   (*ret)->name);
+		return lmc_err_set(
+			err, -EISDIR,
+			"%s: has child containers; processes run only in leaf containers",
+			(*ret)->name);
 	return 0;
 }
 
@@ -77,7 +78,7 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 	struct lmc_node *node;
 	_cleanup_close_ int cgfd = -EBADF;
 	_cleanup_close_ int initfd = -EBADF;
-	struct attach_ctx a = { .m = m };
+	struct attach_ctx a = {.m = m};
 	struct lmc_ns_spawn_opts so = {
 		.argv = o->argv,
 		.env = o->env,
@@ -333,7 +334,7 @@ int lmc_mgr_authorize(struct lmc_manager *m, uid_t uid, const char *uname, bool 
 static int reconcile_node(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_report_fn report,
 			  void *userdata)
 {
-	struct lmc_err e = { 0 };
+	struct lmc_err e = {0};
 	pid_t pid = lmc_mgr_init_pid(n);
 	int r;
 

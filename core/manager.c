@@ -11,8 +11,8 @@
 #include "controllers/controller.h"
 #include "nsutil/ns.h"
 
-int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root,
-		   struct lmc_node **ret, struct lmc_err *err)
+int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root, struct lmc_node **ret,
+		   struct lmc_err *err)
 {
 	char canon[LMC_NAME_MAX + 1];
 	struct lmc_node *n;
@@ -22,7 +22,8 @@ int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root,
 	if (r < 0)
 		return r;
 	if (!allow_root && lmc_name_is_root(canon))
-		return lmc_err_set(err, -EINVAL, "/: the root container cannot be changed this way");
+		return lmc_err_set(err, -EINVAL,
+				   "/: the root container cannot be changed this way");
 	n = lmc_tree_find(m->tree, canon);
 	if (!n)
 		return lmc_err_set(err, -ENOENT, "%s: no such container", canon);
@@ -56,8 +57,11 @@ int lmc_mgr_set_init_pid(struct lmc_node *n, pid_t pid)
 int lmc_mgr_put(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
 		enum lmc_rec_state st, pid_t init_pid, struct lmc_err *err)
 {
-	struct lmc_record rec = { .state = st, .init_pid = init_pid };
+	struct lmc_record rec = {.state = st, .init_pid = init_pid};
 
+	if (!m->locked)
+		return lmc_err_set(err, -EROFS, "%s: the state was opened read-only",
+				   lmc_name_display(name));
 	snprintf(rec.name, sizeof(rec.name), "%s", name);
 	rec.spec = *spec;
 	return lmc_store_put(m->store, &rec, err);
@@ -132,12 +136,15 @@ static int load_records(struct lmc_manager *m, struct lmc_err *err)
 		return lmc_err_set(err, r, "cannot load the state store %s: %s",
 				   lmc_store_dir(m->store), strerror(-r));
 	qsort(recs, n, sizeof(*recs), record_depth_cmp);
-	recover_destroying(m, recs, n);
+	/* Only the lock holder finishes or undoes what a crash interrupted; a lock-less reader
+	 * just leaves out what is in flight. */
+	if (m->locked)
+		recover_destroying(m, recs, n);
 	for (size_t i = 0; i < n; i++) {
 		struct lmc_node *node;
 
 		if (recs[i].state == LMC_REC_CREATING) {
-			if (recs[i].name[0])
+			if (recs[i].name[0] && m->locked)
 				recover_creating(m, &recs[i]);
 			continue;
 		}
@@ -165,16 +172,15 @@ static int default_root_capacity(struct lmc_manager *m, struct lmc_err *err)
 	r = lmc_cgfs_machine(&mem, &ncpus, &pid_max);
 	if (r < 0)
 		return lmc_err_set(err, r, "cannot read the machine's capacity: %s", strerror(-r));
-	return lmc_policy_root_capacity(mem, ncpus, pid_max, 0, 0,
-					&lmc_tree_root(m->tree)->spec, err);
+	return lmc_policy_root_capacity(mem, ncpus, pid_max, 0, 0, &lmc_tree_root(m->tree)->spec,
+					err);
 }
 
-int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret,
-		 struct lmc_err *err)
+int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, struct lmc_err *err)
 {
 	struct lmc_manager *m;
-	struct lmc_cgfs_opts co = { .create_root = true };
-	struct lmc_store_opts so = { .lock = !opts->no_lock };
+	struct lmc_cgfs_opts co = {.create_root = true};
+	struct lmc_store_opts so = {.lock = !opts->no_lock};
 	int r;
 
 	co.root = opts->cgroup_root ? opts->cgroup_root : getenv("LMCTL_CGROUP_ROOT");
@@ -189,6 +195,7 @@ int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret,
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return lmc_err_set(err, -ENOMEM, "out of memory");
+	m->locked = so.lock;
 	r = lmc_tree_new(&m->tree);
 	if (r < 0) {
 		lmc_err_set(err, r, "out of memory");
@@ -256,10 +263,11 @@ int lmc_mgr_info(struct lmc_manager *m, struct lmc_machine_info *ret)
 	if (r < 0)
 		return r;
 	ret->capacity = *cap;
-	ret->reserve_mem = cap->memory.limit < ret->mem_total ? ret->mem_total - cap->memory.limit : 0;
-	ret->reserve_cpu_m = cap->cpu.limit_m < ret->ncpus * 1000ULL ?
-				     ret->ncpus * 1000ULL - cap->cpu.limit_m :
-				     0;
+	ret->reserve_mem = cap->memory.limit < ret->mem_total ? ret->mem_total - cap->memory.limit
+							      : 0;
+	ret->reserve_cpu_m = cap->cpu.limit_m < ret->ncpus * 1000ULL
+				     ? ret->ncpus * 1000ULL - cap->cpu.limit_m
+				     : 0;
 	ret->n_containers = lmc_tree_count(m->tree);
 	return 0;
 }
@@ -325,9 +333,10 @@ static int create_check(struct lmc_manager *m, const char *name, const struct lm
 			return lmc_err_set(err, r, "%s: cannot read the processes of %s: %s", name,
 					   parent, strerror(-r));
 		if (busy || lmc_mgr_init_pid(p))
-			return lmc_err_set(err, -EBUSY,
-					   "%s: parent %s holds processes; only a container that runs nothing may have children",
-					   name, parent);
+			return lmc_err_set(
+				err, -EBUSY,
+				"%s: parent %s holds processes; only a container that runs nothing may have children",
+				name, parent);
 	}
 	r = lmc_spec_validate(name, spec, err);
 	if (r < 0)
@@ -406,8 +415,8 @@ static uint64_t memory_usage(struct lmc_manager *m, const char *name)
 	return st.mem_usage;
 }
 
-int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_spec *upd,
-		   bool force, struct lmc_err *err)
+int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_spec *upd, bool force,
+		   struct lmc_err *err)
 {
 	struct lmc_node *node;
 	struct lmc_spec newspec;
@@ -466,14 +475,14 @@ static int destroy_check(struct lmc_manager *m, struct lmc_node *node, bool recu
 		return lmc_err_set(err, r, "%s: cannot read its processes: %s", node->name,
 				   strerror(-r));
 	if (populated || lmc_mgr_init_pid(node))
-		return lmc_err_set(err, -EBUSY,
-				   "%s: holds processes; use -r/--force to kill them and destroy it",
-				   node->name);
+		return lmc_err_set(
+			err, -EBUSY,
+			"%s: holds processes; use -r/--force to kill them and destroy it",
+			node->name);
 	return 0;
 }
 
-int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive,
-		    struct lmc_err *err)
+int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, struct lmc_err *err)
 {
 	struct lmc_node *node, *n, *next;
 	int r;

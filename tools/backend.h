@@ -26,9 +26,9 @@ struct lmc_event_filter {
 struct lmc_event {
 	char name[LMC_NAME_MAX + 1];
 	enum lmc_event_kind kind;
-	uint64_t value;       /* OOM kill count, memory usage for THRESHOLD */
-	pid_t pid;            /* EXIT */
-	int status;           /* EXIT: code or 128+signal */
+	uint64_t value; /* OOM kill count, memory usage for THRESHOLD */
+	pid_t pid; /* EXIT */
+	int status; /* EXIT: code or 128+signal */
 	uint64_t timestamp_ns; /* CLOCK_REALTIME when observed */
 };
 
@@ -81,7 +81,6 @@ int lmc_backend_direct_open(const struct lmc_manager_opts *opts, struct lmc_back
 			    struct lmc_err *err);
 /* Agent: connects to socket_path; -ECONNREFUSED/-ENOENT when no agent answers (the CLI then
  * falls back to direct mode). */
-int lmc_backend_agent_open(const char *socket_path, struct lmc_backend **ret,
-			   struct lmc_err *err);
+int lmc_backend_agent_open(const char *socket_path, struct lmc_backend **ret, struct lmc_err *err);
 
 #endif

@@ -1,0 +1,268 @@
+/* The direct backend: the CLI works alone through core/manager, serialised with the agent
+ * and other lmctl processes by the state directory lock. */
+#include "tools/backend.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/events.h"
+#include "nsutil/ns.h"
+
+struct direct {
+	struct lmc_backend b;
+	struct lmc_manager *m;
+	struct lmc_manager_opts opts;
+};
+
+static struct lmc_manager *mgr(struct lmc_backend *b)
+{
+	return container_of(b, struct direct, b)->m;
+}
+
+static int d_info(struct lmc_backend *b, struct lmc_machine_info *ret, struct lmc_err *err)
+{
+	int r = lmc_mgr_info(mgr(b), ret);
+
+	return r < 0 ? lmc_err_set(err, r, "cannot read machine facts: %s", strerror(-r)) : 0;
+}
+
+static int d_init(struct lmc_backend *b, uint64_t reserve_mem, uint64_t reserve_cpu_m,
+		  struct lmc_err *err)
+{
+	return lmc_mgr_init(mgr(b), reserve_mem, reserve_cpu_m, err);
+}
+
+static int d_create(struct lmc_backend *b, const char *name, const struct lmc_spec *spec,
+		    struct lmc_err *err)
+{
+	return lmc_mgr_create(mgr(b), name, spec, err);
+}
+
+static int d_update(struct lmc_backend *b, const char *name, const struct lmc_spec *upd, bool force,
+		    struct lmc_err *err)
+{
+	return lmc_mgr_update(mgr(b), name, upd, force, err);
+}
+
+static int d_destroy(struct lmc_backend *b, const char *name, bool recursive, struct lmc_err *err)
+{
+	return lmc_mgr_destroy(mgr(b), name, recursive, err);
+}
+
+static int d_list(struct lmc_backend *b, const char *name, bool recursive, bool want_pids,
+		  struct lmc_list_entry **ret, size_t *ret_n, struct lmc_err *err)
+{
+	return lmc_mgr_list(mgr(b), name, recursive, want_pids, ret, ret_n, err);
+}
+
+static int d_spec(struct lmc_backend *b, const char *name, struct lmc_spec *ret_spec,
+		  struct lmc_effective *ret_eff, struct lmc_err *err)
+{
+	return lmc_mgr_spec(mgr(b), name, ret_spec, ret_eff, err);
+}
+
+static int d_stats(struct lmc_backend *b, const char *name, bool recursive,
+		   struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err)
+{
+	return lmc_mgr_stats(mgr(b), name, recursive, ret, ret_n, err);
+}
+
+/* Start, then let go of the manager (and so of the state lock) while the command runs:
+ * a long foreground run must not block every other lmctl. */
+static int d_run(struct lmc_backend *b, const char *name, const struct lmc_run_opts *o,
+		 pid_t *ret_pid, int *ret_status, struct lmc_err *err)
+{
+	struct direct *d = container_of(b, struct direct, b);
+	_cleanup_close_ int pidfd = -EBADF;
+	pid_t pid;
+	int r;
+
+	r = lmc_mgr_run(d->m, name, o, &pid, &pidfd, err);
+	if (r < 0)
+		return r;
+	*ret_pid = pid;
+	if (o->detach)
+		return 0;
+	lmc_mgr_free(d->m);
+	d->m = NULL;
+	/* The terminal's signals reach the command itself (same process group); lmctl stays
+	 * to report its status. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	r = lmc_ns_wait(pid, pidfd, -1, ret_status);
+	if (r < 0)
+		return lmc_err_set(err, r, "run: waiting for pid %d: %s", pid, strerror(-r));
+	return 0;
+}
+
+static int d_enter(struct lmc_backend *b, const char *name, const pid_t *pids, size_t n,
+		   struct lmc_err *err)
+{
+	return lmc_mgr_enter(mgr(b), name, pids, n, err);
+}
+
+static int d_kill(struct lmc_backend *b, const char *name, int sig, bool recursive,
+		  struct lmc_err *err)
+{
+	return lmc_mgr_kill(mgr(b), name, sig, recursive, err);
+}
+
+static int d_pause(struct lmc_backend *b, const char *name, struct lmc_err *err)
+{
+	return lmc_mgr_pause(mgr(b), name, err);
+}
+
+static int d_resume(struct lmc_backend *b, const char *name, struct lmc_err *err)
+{
+	return lmc_mgr_resume(mgr(b), name, err);
+}
+
+#define MAX_SOURCES 3
+
+static int add_source(struct lmc_evsrc **srcs, size_t *n, int r, struct lmc_evsrc *s,
+		      struct lmc_err *err)
+{
+	if (r < 0)
+		return r;
+	srcs[(*n)++] = s;
+	(void)err;
+	return 0;
+}
+
+static int open_sources(struct lmc_cgfs *cg, const char *name, const struct lmc_event_filter *f,
+			struct lmc_evsrc **srcs, size_t *n, struct lmc_err *err)
+{
+	struct lmc_evsrc *s = NULL;
+	int r;
+
+	if (f->oom) {
+		r = lmc_events_oom_open(cg, name, &s, err);
+		if (add_source(srcs, n, r, s, err) < 0)
+			return r;
+	}
+	if (f->mem_threshold != LMC_UNSET) {
+		r = lmc_events_threshold_open(cg, name, f->mem_threshold, &s, err);
+		if (add_source(srcs, n, r, s, err) < 0)
+			return r;
+	}
+	if (f->empty) {
+		r = lmc_events_empty_open(cg, name, &s, err);
+		if (add_source(srcs, n, r, s, err) < 0)
+			return r;
+	}
+	if (f->exit && !*n)
+		return lmc_err_set(
+			err, -EOPNOTSUPP,
+			"events --exit: process exits are reported by the agent (lmctld) only");
+	return 0;
+}
+
+static int poll_sources(struct lmc_evsrc **srcs, size_t n, lmc_event_cb cb, void *userdata)
+{
+	struct pollfd pfd[MAX_SOURCES];
+
+	for (size_t i = 0; i < n; i++)
+		pfd[i] = (struct pollfd){.fd = lmc_events_fd(srcs[i]), .events = POLLIN};
+	for (;;) {
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return lmc_negerrno();
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct lmc_event ev = {0};
+			struct timespec ts;
+			bool fired = false;
+			int r;
+
+			if (!pfd[i].revents)
+				continue;
+			r = lmc_events_read(srcs[i], &fired, &ev.value);
+			if (r < 0)
+				return r;
+			if (!fired)
+				continue;
+			snprintf(ev.name, sizeof(ev.name), "%s", lmc_events_name(srcs[i]));
+			ev.kind = (enum lmc_event_kind)lmc_events_kind(srcs[i]);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ev.timestamp_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+			r = cb(&ev, userdata);
+			if (r < 0)
+				return r;
+		}
+	}
+}
+
+/* Direct mode watches the kernel itself. The CLI opens the backend without the state lock
+ * for this (a reader), so a long watch blocks no other lmctl. */
+static int d_events(struct lmc_backend *b, const char *name, const struct lmc_event_filter *f,
+		    lmc_event_cb cb, void *userdata, struct lmc_err *err)
+{
+	struct lmc_evsrc *srcs[MAX_SOURCES];
+	struct lmc_node *node;
+	char canon[LMC_NAME_MAX + 1];
+	size_t n = 0;
+	int r;
+
+	r = lmc_name_parse(name, canon, err);
+	if (r < 0)
+		return r;
+	node = lmc_tree_find(lmc_mgr_tree(mgr(b)), canon);
+	if (!node)
+		return lmc_err_set(err, -ENOENT, "%s: no such container", canon);
+	r = open_sources(lmc_mgr_cgfs(mgr(b)), canon, f, srcs, &n, err);
+	if (r >= 0)
+		r = poll_sources(srcs, n, cb, userdata);
+	for (size_t i = 0; i < n; i++)
+		lmc_events_free(srcs[i]);
+	return r;
+}
+
+static void d_close(struct lmc_backend *b)
+{
+	struct direct *d = container_of(b, struct direct, b);
+
+	lmc_mgr_free(d->m);
+	free(d);
+}
+
+static const struct lmc_backend_ops direct_ops = {
+	.name = "direct",
+	.info = d_info,
+	.init = d_init,
+	.create = d_create,
+	.update = d_update,
+	.destroy = d_destroy,
+	.list = d_list,
+	.spec = d_spec,
+	.stats = d_stats,
+	.run = d_run,
+	.enter = d_enter,
+	.kill = d_kill,
+	.pause = d_pause,
+	.resume = d_resume,
+	.events = d_events,
+	.close = d_close,
+};
+
+int lmc_backend_direct_open(const struct lmc_manager_opts *opts, struct lmc_backend **ret,
+			    struct lmc_err *err)
+{
+	struct direct *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	d->b.ops = &direct_ops;
+	d->opts = *opts;
+	r = lmc_mgr_open(opts, &d->m, err);
+	if (r < 0) {
+		free(d);
+		return r;
+	}
+	*ret = &d->b;
+	return 0;
+}

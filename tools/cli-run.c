@@ -1,0 +1,337 @@
+/* lmctl run, events and top: the commands that last while something happens. */
+#include "tools/cli.h"
+
+#include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tools/output.h"
+
+#define RUN_ENV_MAX 256
+
+extern char **environ;
+
+struct run_args {
+	struct lmc_run_opts o;
+	const char *name;
+	const char *env[RUN_ENV_MAX + 1];
+	size_t n_env;
+};
+
+static int parse_id(const char *flag, const char *s, bool group, uint32_t *ret, struct lmc_err *err)
+{
+	uint64_t v;
+
+	if (s[0] >= '0' && s[0] <= '9') {
+		if (lmc_parse_u64(flag, s, 0, UINT32_MAX - 1, &v, err) < 0)
+			return err->code;
+		*ret = (uint32_t)v;
+		return 0;
+	}
+	if (group) {
+		struct group *g = getgrnam(s);
+
+		if (g)
+			return *ret = g->gr_gid, 0;
+	} else {
+		struct passwd *pw = getpwnam(s);
+
+		if (pw)
+			return *ret = pw->pw_uid, 0;
+	}
+	return lmc_err_set(err, -EINVAL, "%s: no such %s '%s'", flag, group ? "group" : "user", s);
+}
+
+/* --env=K=V entries on top of the caller's environment, a later K replacing an earlier. */
+static int add_env(struct run_args *a, const char *kv, struct lmc_err *err)
+{
+	const char *eq = strchr(kv, '=');
+
+	if (!eq || eq == kv)
+		return lmc_err_set(err, -EINVAL, "--env: '%s' is not KEY=VALUE", kv);
+	if (!a->n_env)
+		for (char **e = environ; *e && a->n_env < RUN_ENV_MAX; e++)
+			a->env[a->n_env++] = *e;
+	for (size_t i = 0; i < a->n_env; i++)
+		if (strncmp(a->env[i], kv, eq - kv + 1) == 0) {
+			a->env[i] = kv;
+			return 0;
+		}
+	if (a->n_env >= RUN_ENV_MAX)
+		return lmc_err_set(err, -E2BIG, "--env: too many variables (max %d)", RUN_ENV_MAX);
+	a->env[a->n_env++] = kv;
+	return 0;
+}
+
+static int run_option(struct run_args *a, int opt, const char *v, struct lmc_err *err)
+{
+	switch (opt) {
+	case 'd':
+		a->o.detach = true;
+		return 0;
+	case 'u':
+		a->o.set_ids = true;
+		return parse_id("--uid", v, false, &a->o.uid, err);
+	case 'g':
+		a->o.set_ids = true;
+		return parse_id("--gid", v, true, &a->o.gid, err);
+	case 'e':
+		return add_env(a, v, err);
+	case 'w':
+		if (v[0] != '/')
+			return lmc_err_set(err, -EINVAL, "--cwd: '%s' is not an absolute path", v);
+		a->o.cwd = v;
+		return 0;
+	}
+	return lmc_err_set(err, -EINVAL, "run: unknown or incomplete option");
+}
+
+/* `run [opts] NAME [opts] -- CMD...` or, without "--", `run [opts] NAME CMD...`. */
+static int parse_run(int argc, char **argv, struct run_args *a, char ***ret_cmd,
+		     struct lmc_err *err)
+{
+	static const struct option opts[] = {
+		{"detach", no_argument, NULL, 'd'},    {"uid", required_argument, NULL, 'u'},
+		{"gid", required_argument, NULL, 'g'}, {"env", required_argument, NULL, 'e'},
+		{"cwd", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
+	};
+	int dd = -1, nopt, opt;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			dd = i;
+			break;
+		}
+	nopt = dd >= 0 ? dd : argc;
+	optind = 0; /* 0: glibc re-initialises getopt (it ran already for the global options) */
+	opterr = 0;
+	while ((opt = getopt_long(nopt, argv, dd >= 0 ? "de:" : "+de:", opts, NULL)) != -1)
+		if (run_option(a, opt, optarg, err) < 0)
+			return lmc_err_set(err, -EINVAL, "run: bad option '%s'", argv[optind - 1]);
+	if (optind >= nopt)
+		return lmc_err_set(err, -EINVAL, "run: expected a container name and a command");
+	a->name = argv[optind];
+	if (dd >= 0) {
+		if (optind != dd - 1)
+			return lmc_err_set(err, -EINVAL,
+					   "run: expected one container name before '--'");
+		*ret_cmd = argv + dd + 1;
+	} else {
+		*ret_cmd = argv + optind + 1;
+	}
+	if (!**ret_cmd)
+		return lmc_err_set(err, -EINVAL, "run: no command given after the container name");
+	return 0;
+}
+
+static uint64_t oom_kills(struct lmc_backend *b, const char *name)
+{
+	struct lmc_stats_entry *e = NULL;
+	size_t n = 0;
+	uint64_t v = LMC_UNSET;
+
+	if (b->ops->stats(b, name, false, &e, &n, NULL) >= 0 && n == 1)
+		v = e[0].stats.mem_oom_kills;
+	free(e);
+	return v;
+}
+
+/* Say why the command died; an OOM kill is what users most need told. */
+static void report_signal(struct lmc_cli *c, const char *name, int status, uint64_t ooms_before)
+{
+	struct lmc_err err = {0};
+	uint64_t ooms_after = LMC_UNSET;
+
+	c->b->ops->close(c->b);
+	c->b = NULL;
+	if (lmc_cli_connect(c, true, &err) >= 0)
+		ooms_after = oom_kills(c->b, name);
+	if (ooms_before != LMC_UNSET && ooms_after != LMC_UNSET && ooms_after > ooms_before)
+		fprintf(stderr,
+			"lmctl: %s: command was killed by the OOM killer (memory limit reached)\n",
+			name);
+	else
+		fprintf(stderr, "lmctl: %s: command was killed by signal %d (%s)\n", name,
+			status - 128, strsignal(status - 128));
+}
+
+int lmc_cli_run(struct lmc_cli *c, int argc, char **argv)
+{
+	struct run_args a = {.o.stdio = {-1, -1, -1}};
+	struct lmc_err err = {0};
+	uint64_t ooms = LMC_UNSET;
+	char **cmd = NULL;
+	pid_t pid = 0;
+	int status = 0;
+
+	if (parse_run(argc, argv, &a, &cmd, &err) < 0)
+		return lmc_cli_usage("%s", lmc_err_str(&err));
+	a.o.argv = (const char *const *)cmd;
+	a.o.env = a.n_env ? a.env : NULL;
+	if (lmc_cli_connect(c, false, &err) < 0)
+		return lmc_cli_fail(&err);
+	if (!a.o.detach)
+		ooms = oom_kills(c->b, a.name);
+	if (c->b->ops->run(c->b, a.name, &a.o, &pid, &status, &err) < 0)
+		return lmc_cli_fail(&err);
+	if (a.o.detach) {
+		printf("%d\n", pid);
+		return 0;
+	}
+	if (status > 128)
+		report_signal(c, a.name, status, ooms);
+	return status;
+}
+
+/* ---- events ---- */
+
+static int print_event(const struct lmc_event *ev, void *userdata)
+{
+	lmc_out_event(stdout, ev, *(bool *)userdata);
+	return 0;
+}
+
+int lmc_cli_events(struct lmc_cli *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"oom", no_argument, NULL, 'o'},
+		{"memory-threshold", required_argument, NULL, 't'},
+		{"empty", no_argument, NULL, 'e'},
+		{"exit", no_argument, NULL, 'x'},
+		{"json", no_argument, NULL, 'j'},
+		{NULL, 0, NULL, 0},
+	};
+	struct lmc_event_filter f = {.mem_threshold = LMC_UNSET};
+	struct lmc_err err = {0};
+	bool json = false;
+	int opt;
+
+	optind = 0; /* 0: glibc re-initialises getopt (it ran already for the global options) */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'o')
+			f.oom = true;
+		else if (opt == 'e')
+			f.empty = true;
+		else if (opt == 'x')
+			f.exit = true;
+		else if (opt == 'j')
+			json = true;
+		else if (opt == 't') {
+			if (lmc_parse_size("--memory-threshold", optarg, &f.mem_threshold, &err) <
+			    0)
+				return lmc_cli_fail(&err);
+		} else
+			return lmc_cli_usage("events: unknown or incomplete option '%s'",
+					     argv[optind - 1]);
+	}
+	if (optind != argc - 1)
+		return lmc_cli_usage("%s: expected exactly one container name", "events");
+	if (!f.oom && !f.empty && !f.exit && f.mem_threshold == LMC_UNSET)
+		f.oom = f.empty = true;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (lmc_cli_connect(c, true, &err) < 0 ||
+	    c->b->ops->events(c->b, argv[optind], &f, print_event, &json, &err) < 0)
+		return lmc_cli_fail(&err);
+	return 0;
+}
+
+/* ---- top ---- */
+
+struct top_prev {
+	char name[LMC_NAME_MAX + 1];
+	uint64_t cpu_ns;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t prev_cpu(const struct top_prev *p, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(p[i].name, name) == 0)
+			return p[i].cpu_ns;
+	return LMC_UNSET;
+}
+
+static void top_print(const struct lmc_stats_entry *e, size_t n, const struct top_prev *p,
+		      size_t np, uint64_t dt_ns)
+{
+	printf("%-40s %7s %10s %10s %6s %5s\n", "CONTAINER", "CPU%", "MEMORY", "LIMIT", "PIDS",
+	       "OOMS");
+	for (size_t i = 0; i < n; i++) {
+		const struct lmc_stats *s = &e[i].stats;
+		uint64_t before = prev_cpu(p, np, e[i].name);
+		char mem[32] = "-", lim[32] = "-", cpu[16] = "-";
+
+		if (before != LMC_UNSET && s->cpu_usage_ns != LMC_UNSET && dt_ns)
+			snprintf(cpu, sizeof(cpu), "%.1f",
+				 100.0 * (double)(s->cpu_usage_ns - before) / (double)dt_ns);
+		if (s->mem_usage != LMC_UNSET)
+			lmc_format_size(s->mem_usage, mem, sizeof(mem));
+		if (s->mem_limit != LMC_UNSET)
+			lmc_format_size(s->mem_limit, lim, sizeof(lim));
+		printf("%-40s %7s %10s %10s %6" PRIu64 " %5" PRIu64 "\n", e[i].name, cpu, mem, lim,
+		       s->pids_current == LMC_UNSET ? 0 : s->pids_current,
+		       s->mem_oom_kills == LMC_UNSET ? 0 : s->mem_oom_kills);
+	}
+	fflush(stdout);
+}
+
+int lmc_cli_top(struct lmc_cli *c, int argc, char **argv)
+{
+	struct lmc_err err = {0};
+	struct top_prev *prev = NULL;
+	size_t nprev = 0;
+	uint64_t t0 = 0;
+	const char *name = argc > 1 && argv[argc - 1][0] != '-' ? argv[argc - 1] : "/";
+	int iterations = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--once") == 0)
+			iterations = 1;
+		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
+			iterations = atoi(argv[++i]);
+	}
+	if (lmc_cli_connect(c, true, &err) < 0)
+		return lmc_cli_fail(&err);
+	/* One sample to diff against, so the first table already has CPU%. */
+	for (int it = -1; iterations == 0 || it < iterations; it++) {
+		struct lmc_stats_entry *e = NULL;
+		size_t n = 0;
+		uint64_t t = now_ns();
+
+		if (c->b->ops->stats(c->b, name, true, &e, &n, &err) < 0) {
+			free(prev);
+			return lmc_cli_fail(&err);
+		}
+		if (it >= 0) {
+			if (isatty(1))
+				fputs("\033[H\033[2J", stdout);
+			top_print(e, n, prev, nprev, t - t0);
+		}
+		free(prev);
+		prev = calloc(n ? n : 1, sizeof(*prev));
+		for (size_t i = 0; prev && i < n; i++) {
+			snprintf(prev[i].name, sizeof(prev[i].name), "%s", e[i].name);
+			prev[i].cpu_ns = e[i].stats.cpu_usage_ns;
+		}
+		nprev = prev ? n : 0;
+		t0 = t;
+		free(e);
+		if (iterations == 0 || it + 1 < iterations)
+			nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
+	}
+	free(prev);
+	return 0;
+}

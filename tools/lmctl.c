@@ -1,0 +1,534 @@
+/* lmctl: the command line. Each command goes through the agent when its socket answers,
+ * otherwise (or with --direct) through the library; both print the same. Errors are one
+ * line on stderr; the exit status is 0 on success, 1 on error, 2 on bad usage (and the
+ * command's own status for `run`). */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tools/cli.h"
+#include "tools/cli-flags.h"
+#include "tools/output.h"
+
+#define LMCTL_VERSION "0.1.0"
+struct cmd {
+	const char *name;
+	int (*fn)(struct lmc_cli *c, int argc, char **argv);
+	const char *usage;
+	const char *help;
+};
+
+static const struct cmd *find_cmd(const char *name);
+
+static bool want_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+static int print_help(const char *name)
+{
+	const struct cmd *cmd = find_cmd(name);
+
+	if (!cmd)
+		return lmc_cli_usage("no such command '%s' (see 'lmctl help')", name);
+	printf("usage: lmctl %s %s\n\n%s", cmd->name, cmd->usage, cmd->help);
+	return 0;
+}
+
+/* ---- create / update ---- */
+
+static int cmd_create(struct lmc_cli *c, int argc, char **argv)
+{
+	struct lmc_cli_spec cs;
+	struct lmc_err err = {0};
+
+	if (lmc_cli_parse_spec(argc, argv, "create", &cs, &err) < 0)
+		return lmc_cli_fail(&err);
+	if (cs.help)
+		return print_help("create");
+	if (lmc_cli_connect(c, false, &err) < 0 ||
+	    c->b->ops->create(c->b, cs.name, &cs.spec, &err) < 0)
+		return lmc_cli_fail(&err);
+	return 0;
+}
+
+static int cmd_update(struct lmc_cli *c, int argc, char **argv)
+{
+	struct lmc_cli_spec cs;
+	struct lmc_err err = {0};
+
+	if (lmc_cli_parse_spec(argc, argv, "update", &cs, &err) < 0)
+		return lmc_cli_fail(&err);
+	if (cs.help)
+		return print_help("update");
+	if (lmc_cli_connect(c, false, &err) < 0 ||
+	    c->b->ops->update(c->b, cs.name, &cs.spec, cs.force, &err) < 0)
+		return lmc_cli_fail(&err);
+	return 0;
+}
+
+/* ---- small commands sharing one option parser ---- */
+
+struct simple_opts {
+	bool recursive, json, pids, once;
+	int sig;
+	const char *reserve_mem, *reserve_cpus;
+	double interval;
+	int iterations;
+};
+
+static int parse_signal(const char *s, int *ret)
+{
+	static const struct {
+		const char *name;
+		int sig;
+	} sigs[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT},
+		    {"HUP", SIGHUP},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+		    {"USR2", SIGUSR2}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
+	char *end;
+	long v;
+
+	if (strncmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		if (strcasecmp(s, sigs[i].name) == 0)
+			return *ret = sigs[i].sig, 0;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > SIGRTMAX)
+		return -EINVAL;
+	*ret = (int)v;
+	return 0;
+}
+
+/* Parses argv; positional arguments stay at argv[optind..]. */
+static int parse_simple(int argc, char **argv, struct simple_opts *o)
+{
+	static const struct option opts[] = {
+		{"recursive", no_argument, NULL, 'r'},
+		{"force", no_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{"pids", no_argument, NULL, 'p'},
+		{"signal", required_argument, NULL, 's'},
+		{"reserve-memory", required_argument, NULL, 'M'},
+		{"reserve-cpus", required_argument, NULL, 'C'},
+		{"interval", required_argument, NULL, 'd'},
+		{"iterations", required_argument, NULL, 'n'},
+		{"once", no_argument, NULL, '1'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->sig = SIGKILL;
+	o->interval = 1.0;
+	optind = 0; /* 0: glibc re-initialises getopt (it ran already for the global options) */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "rfjps:d:n:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'r':
+		case 'f':
+			o->recursive = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'p':
+			o->pids = true;
+			break;
+		case 's':
+			if (parse_signal(optarg, &o->sig) < 0)
+				return lmc_cli_usage("invalid signal '%s'", optarg);
+			break;
+		case 'M':
+			o->reserve_mem = optarg;
+			break;
+		case 'C':
+			o->reserve_cpus = optarg;
+			break;
+		case 'd':
+			o->interval = atof(optarg);
+			if (o->interval < 0.1 || o->interval > 3600)
+				return lmc_cli_usage("--interval: '%s' is not 0.1..3600 seconds",
+						     optarg);
+			break;
+		case 'n':
+			o->iterations = atoi(optarg);
+			if (o->iterations < 1)
+				return lmc_cli_usage("--iterations: '%s' is not a positive number",
+						     optarg);
+			break;
+		case '1':
+			o->once = true;
+			o->iterations = 1;
+			break;
+		default:
+			return lmc_cli_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	return 0;
+}
+
+/* Exactly one name, or none when the root is a sensible default. */
+static int one_name(int argc, char **argv, const char *dflt, const char **ret)
+{
+	if (optind == argc && dflt) {
+		*ret = dflt;
+		return 0;
+	}
+	if (optind != argc - 1)
+		return lmc_cli_usage("%s: expected exactly one container name", argv[0]);
+	*ret = argv[optind];
+	return 0;
+}
+
+static int cmd_destroy(struct lmc_cli *c, int argc, char **argv)
+{
+	struct simple_opts o;
+	struct lmc_err err = {0};
+	const char *name = NULL;
+	int r;
+
+	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+		return r;
+	if (lmc_cli_connect(c, false, &err) < 0 ||
+	    c->b->ops->destroy(c->b, name, o.recursive, &err) < 0)
+		return lmc_cli_fail(&err);
+	return 0;
+}
+
+static int cmd_list(struct lmc_cli *c, int argc, char **argv)
+{
+	struct simple_opts o;
+	struct lmc_err err = {0};
+	struct lmc_list_entry *l = NULL;
+	const char *name = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, "/", &name)))
+		return r;
+	if (lmc_cli_connect(c, true, &err) < 0 ||
+	    c->b->ops->list(c->b, name, o.recursive, o.pids, &l, &n, &err) < 0)
+		return lmc_cli_fail(&err);
+	lmc_out_list(stdout, l, n, o.pids, o.json);
+	lmc_list_free(l, n);
+	return 0;
+}
+
+static int cmd_spec(struct lmc_cli *c, int argc, char **argv)
+{
+	struct simple_opts o;
+	struct lmc_err err = {0};
+	struct lmc_spec spec;
+	struct lmc_effective eff;
+	char canon[LMC_NAME_MAX + 1];
+	const char *name = NULL;
+	int r;
+
+	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+		return r;
+	if (lmc_name_parse(name, canon, &err) < 0)
+		return lmc_cli_fail(&err);
+	if (lmc_cli_connect(c, true, &err) < 0 ||
+	    c->b->ops->spec(c->b, canon, &spec, &eff, &err) < 0)
+		return lmc_cli_fail(&err);
+	lmc_out_spec(stdout, canon, &spec, &eff, o.json);
+	return 0;
+}
+
+static int cmd_stats(struct lmc_cli *c, int argc, char **argv)
+{
+	struct simple_opts o;
+	struct lmc_err err = {0};
+	struct lmc_stats_entry *e = NULL;
+	const char *name = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+		return r;
+	if (lmc_cli_connect(c, true, &err) < 0 ||
+	    c->b->ops->stats(c->b, name, o.recursive, &e, &n, &err) < 0)
+		return lmc_cli_fail(&err);
+	lmc_out_stats(stdout, e, n, o.json);
+	free(e);
+	return 0;
+}
+
+static int name_op(struct lmc_cli *c, int argc, char **argv,
+		   int (*op)(struct lmc_backend *, const char *, struct lmc_err *))
+{
+	struct simple_opts o;
+	struct lmc_err err = {0};
+	const char *name = NULL;
+	int r;
+
+	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+		return r;
+	if (lmc_cli_connect(c, false, &err) < 0 || op(c->b, name, &err) < 0)
+		return lmc_cli_fail(&err);
+	return 0;
+}
+
+static int op_pause(struct lmc_backend *b, const char *name, struct lmc_err *err)
+{
+	return b->ops->pause(b, name, err);
+}
+
+static int op_resume(struct lmc_backend *b, const char *name, struct lmc_err *err)
+{
+	return b->ops->resume(b, name, err);
+}
+
+static int cmd_pause(struct lmc_cli *c, int argc, char **argv)
+{
+	return name_op(c, argc, argv, op_pause);
+}
+
+static int cmd_resume(struct lmc_cli *c, int argc, char **argv)
+{
+	return name_op(c, argc, argv, op_resume);
+}
+
+static int cmd_kill(struct lmc_cli *c, int argc, char **argv)
+{
+	struct simple_opts o;
+	struct lmc_err err = {0};
+	const char *name = NULL;
+	int r;
+
+	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+		return r;
+	if (lmc_cli_connect(c, false, &err) < 0 ||
+	    c->b->ops->kill(c->b, name, o.sig, o.recursive, &err) < 0)
+		return lmc_cli_fail(&err);
+	return 0;
+}
+
+static int cmd_enter(struct lmc_cli *c, int argc, char **argv)
+{
+	struct simple_opts o;
+	struct lmc_err err = {0};
+	_cleanup_free_ pid_t *pids = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = parse_simple(argc, argv, &o)))
+		return r;
+	if (argc - optind < 2)
+		return lmc_cli_usage("%s: expected a container name and at least one pid", "enter");
+	pids = calloc(argc - optind - 1, sizeof(*pids));
+	if (!pids)
+		return lmc_cli_fail(&(struct lmc_err){-ENOMEM, "out of memory"});
+	for (int i = optind + 1; i < argc; i++) {
+		uint64_t v;
+
+		if (lmc_parse_u64("enter", argv[i], 1, INT32_MAX, &v, &err) < 0)
+			return lmc_cli_fail(&err);
+		pids[n++] = (pid_t)v;
+	}
+	if (lmc_cli_connect(c, false, &err) < 0 ||
+	    c->b->ops->enter(c->b, argv[optind], pids, n, &err) < 0)
+		return lmc_cli_fail(&err);
+	return 0;
+}
+
+static int cmd_init(struct lmc_cli *c, int argc, char **argv)
+{
+	struct simple_opts o;
+	struct lmc_err err = {0};
+	struct lmc_machine_info info;
+	uint64_t rmem = LMC_UNSET, rcpu = LMC_UNSET;
+	int r;
+
+	if ((r = parse_simple(argc, argv, &o)))
+		return r;
+	if (optind != argc)
+		return lmc_cli_usage("%s: takes no container name", "init");
+	if (o.reserve_mem && lmc_parse_size("--reserve-memory", o.reserve_mem, &rmem, &err) < 0)
+		return lmc_cli_fail(&err);
+	if (o.reserve_cpus && strcmp(o.reserve_cpus, "0") != 0 &&
+	    lmc_parse_cpus("--reserve-cpus", o.reserve_cpus, &rcpu, &err) < 0)
+		return lmc_cli_fail(&err);
+	if (o.reserve_cpus && strcmp(o.reserve_cpus, "0") == 0)
+		rcpu = 0;
+	if (lmc_cli_connect(c, false, &err) < 0 || c->b->ops->init(c->b, rmem, rcpu, &err) < 0 ||
+	    c->b->ops->info(c->b, &info, &err) < 0)
+		return lmc_cli_fail(&err);
+	lmc_out_info(stdout, &info, o.json);
+	return 0;
+}
+
+static int cmd_version(struct lmc_cli *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	printf("lmctl %s\n", LMCTL_VERSION);
+	return 0;
+}
+
+static int cmd_help(struct lmc_cli *c, int argc, char **argv);
+
+static int cmd_run(struct lmc_cli *c, int argc, char **argv)
+{
+	return lmc_cli_run(c, argc, argv);
+}
+
+static int cmd_events(struct lmc_cli *c, int argc, char **argv)
+{
+	return lmc_cli_events(c, argc, argv);
+}
+
+static int cmd_top(struct lmc_cli *c, int argc, char **argv)
+{
+	return lmc_cli_top(c, argc, argv);
+}
+
+static const struct cmd cmds[] = {
+	{"init", cmd_init, "[--reserve-memory=SIZE] [--reserve-cpus=CPUS] [--json]",
+	 "Detect the cgroup mode and mounts, create lmctl's root, set the system reserve and\n"
+	 "print the machine's capacity less the reserve (what top-level containers share).\n"},
+	{"create", cmd_create, "NAME [RESOURCE FLAGS] [--ns=LIST] [--hostname=H] [--owner=UID]",
+	 "Create a container. Its parent must exist and run nothing. Resource flags:\n"
+	 "  --memory=SIZE --memory-reservation=SIZE --memory-swap=SIZE --memory-high=SIZE\n"
+	 "  --cpus=CPUS (hard limit: 1.5 or 1500m) --cpu-reservation=CPUS --cpu-shares=N\n"
+	 "  --cpu-period=US --cpuset-cpus=LIST --cpuset-mems=LIST\n"
+	 "  --latency=latency-sensitive|batch --pids-limit=N --blkio-weight=10..1000\n"
+	 "  --device-read-bps=DEV:RATE --device-write-bps=DEV:RATE (DEV: /dev/vda or 8:0)\n"
+	 "  --device-read-iops=DEV:N --device-write-iops=DEV:N --oom-group\n"
+	 "  --ns=pid,mnt,uts,ipc,net,user,cgroup --hostname=H --uid-map=IN:OUT:N --gid-map=...\n"
+	 "Sizes take K M G T (powers of 1024) or plain bytes. Limits may not exceed the\n"
+	 "parent's effective limit; reservations may not overcommit the parent.\n"},
+	{"update", cmd_update, "NAME [RESOURCE FLAGS] [--force]",
+	 "Change a container's limits (the flags of 'create'). Checked against the parent and\n"
+	 "the children; --force allows a memory limit below current usage.\n"},
+	{"destroy", cmd_destroy, "[-r|--force] NAME",
+	 "Remove a container. With -r, kill every process below it and remove the subtree.\n"},
+	{"run", cmd_run, "[-d] [--uid=U] [--gid=G] [--env=K=V]... [--cwd=DIR] NAME -- CMD [ARG]...",
+	 "Run CMD in the leaf container NAME, placed in its cgroups (and namespaces) before\n"
+	 "it runs anything. Waits and exits with CMD's status (128+signal if killed); -d\n"
+	 "prints the pid and returns at once.\n"},
+	{"enter", cmd_enter, "NAME PID...",
+	 "Move existing processes (whole thread groups) into a leaf container.\n"},
+	{"kill", cmd_kill, "[-s SIGNAL] [-r] NAME",
+	 "Signal every process in the container (default KILL; -r: and below).\n"},
+	{"pause", cmd_pause, "NAME", "Freeze every process in the container and below.\n"},
+	{"resume", cmd_resume, "NAME", "Thaw a paused container.\n"},
+	{"list", cmd_list, "[-r] [--pids] [--json] [NAME]",
+	 "List the children of NAME (default: the top level); -r the whole subtree, indented.\n"},
+	{"spec", cmd_spec, "[--json] NAME",
+	 "Show what was asked for and the effective value of each limit, with the ancestor\n"
+	 "that sets it.\n"},
+	{"stats", cmd_stats, "[-r] [--json] NAME",
+	 "Usage: cpu, throttling, memory, OOM kills, io, pids, pressure (PSI).\n"},
+	{"top", cmd_top, "[-d SECS] [-n N] [--once] [NAME]",
+	 "A live table of every container: cpu %, memory, pids, OOM kills.\n"},
+	{"events", cmd_events, "NAME [--oom] [--memory-threshold=SIZE] [--empty] [--exit] [--json]",
+	 "Stream one line per event until interrupted.\n"},
+	{"version", cmd_version, "", "Print the version.\n"},
+	{"help", cmd_help, "[CMD]", "Describe the commands, or one of them.\n"},
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+static void main_usage(FILE *f)
+{
+	fputs("usage: lmctl [--direct] [--socket=PATH] [--state-dir=DIR] [--cgroup-root=PATH] COMMAND ...\n\n"
+	      "commands:\n",
+	      f);
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].usage);
+	fputs("\nEnvironment: LMCTL_STATE_DIR, LMCTL_CGROUP_ROOT, LMCTL_SOCKET.\n"
+	      "'lmctl help CMD' or 'lmctl CMD --help' describes one command.\n",
+	      f);
+}
+
+static int cmd_help(struct lmc_cli *c, int argc, char **argv)
+{
+	(void)c;
+	if (argc < 2) {
+		main_usage(stdout);
+		return 0;
+	}
+	return print_help(argv[1]);
+}
+
+static int parse_global(int argc, char **argv, struct lmc_cli *c)
+{
+	static const struct option opts[] = {
+		{"direct", no_argument, NULL, 'D'},
+		{"socket", required_argument, NULL, 'S'},
+		{"state-dir", required_argument, NULL, 's'},
+		{"cgroup-root", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'D':
+			c->direct = true;
+			break;
+		case 'S':
+			c->socket = optarg;
+			break;
+		case 's':
+			c->mopts.state_dir = optarg;
+			break;
+		case 'c':
+			c->mopts.cgroup_root = optarg;
+			break;
+		case 'h':
+			main_usage(stdout);
+			exit(0);
+		case 'V':
+			exit(cmd_version(c, 0, NULL));
+		default:
+			exit(lmc_cli_usage("unknown or incomplete option '%s' (see 'lmctl help')",
+					   argv[optind - 1]));
+		}
+	}
+	return optind;
+}
+
+int main(int argc, char **argv)
+{
+	struct lmc_cli c = {.mopts.lock_timeout_ms = 5000};
+	const struct cmd *cmd;
+	int first, r;
+
+	c.socket = getenv("LMCTL_SOCKET");
+	if (!c.socket || !c.socket[0])
+		c.socket = LMC_DEFAULT_SOCKET;
+	first = parse_global(argc, argv, &c);
+	if (first >= argc) {
+		main_usage(stderr);
+		return LMC_EXIT_USAGE;
+	}
+	cmd = find_cmd(argv[first]);
+	if (!cmd)
+		return lmc_cli_usage("unknown command '%s' (see 'lmctl help')", argv[first]);
+	if (cmd->fn != cmd_help && cmd->fn != cmd_run && want_help(argc - first, argv + first))
+		return print_help(cmd->name);
+	r = cmd->fn(&c, argc - first, argv + first);
+	if (c.b)
+		c.b->ops->close(c.b);
+	return r;
+}
