@@ -1,0 +1,365 @@
+/* cgroupfs on this machine's real cgroups, inside a scratch subtree: directories in every
+ * hierarchy, attach, kill (frozen processes included), freeze, populated, PSI. Root only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "controllers/cgroupfs.h"
+#include "core/spec.h"
+#include "tests/lib/scratch.h"
+
+#define MAX_KIDS 8
+
+struct fx {
+	struct lmc_cgfs *cg;
+	char root[64];
+	pid_t kids[MAX_KIDS];
+	size_t n_kids;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!lmc_test_is_root()) {
+		free(f);
+		skip();
+	}
+	assert_non_null(f);
+	assert_int_equal(lmc_test_scratch_open(&f->cg, f->root, sizeof(f->root)), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (!f)
+		return 0;
+	lmc_test_scratch_close(f->cg);
+	for (size_t i = 0; i < f->n_kids; i++) {
+		kill(f->kids[i], SIGKILL);
+		waitpid(f->kids[i], NULL, 0);
+	}
+	free(f);
+	return 0;
+}
+
+/* A child that waits (or spins) forever, moved into name. */
+static pid_t spawn_in(struct fx *f, const char *name, bool spin)
+{
+	struct lmc_err err = {0};
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		for (;;)
+			if (!spin)
+				pause();
+	}
+	assert_true(f->n_kids < MAX_KIDS);
+	f->kids[f->n_kids++] = pid;
+	assert_int_equal(lmc_cgfs_attach(f->cg, name, pid, false, &err), 0);
+	return pid;
+}
+
+static int reap(struct fx *f, pid_t pid)
+{
+	int st = 0;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	for (size_t i = 0; i < f->n_kids; i++)
+		if (f->kids[i] == pid)
+			f->kids[i] = f->kids[--f->n_kids];
+	return st;
+}
+
+static bool dir_exists(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Where a container must be, built independently of cgroupfs: mount/<own>/<root>/<name>. */
+static void expected_path(const struct fx *f, enum lmc_ctrl c, const char *name, char *buf,
+			  size_t size)
+{
+	char own[512];
+	const char *ctrl = c == LMC_CTRL_UNIFIED ? "" : lmc_ctrl_name(c);
+
+	assert_int_equal(lmc_test_pid_cgroup(getpid(), ctrl, own, sizeof(own)), 0);
+	snprintf(buf, size, "/sys/fs/cgroup/%s%s/%s/%s", lmc_ctrl_name(c),
+		 strcmp(own, "/") == 0 ? "" : own, f->root, name);
+}
+
+static void test_create_remove_every_hierarchy(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_err err = {0};
+	char want[1024], got[1024];
+	int n = 0;
+
+	assert_int_equal(lmc_cgfs_mode(f->cg), LMC_CG_HYBRID);
+	assert_int_equal(lmc_cgfs_create(f->cg, "jobA", &err), 0);
+	assert_int_equal(lmc_cgfs_create(f->cg, "jobA/sub1", &err), 0);
+	for (int c = 0; c < LMC_CTRL__MAX; c++) {
+		if (!lmc_cgfs_has(f->cg, c))
+			continue;
+		expected_path(f, c, "jobA/sub1", want, sizeof(want));
+		assert_int_equal(lmc_cgfs_path(f->cg, c, "jobA/sub1", got, sizeof(got)), 0);
+		assert_string_equal(got, want);
+		assert_true(dir_exists(want));
+		n++;
+	}
+	assert_int_equal(n, LMC_CTRL__MAX);
+	assert_int_equal(lmc_cgfs_create(f->cg, "jobA", &err), -EEXIST);
+	assert_int_equal(lmc_cgfs_remove(f->cg, "jobA/sub1", &err), 0);
+	assert_int_equal(lmc_cgfs_remove(f->cg, "jobA", &err), 0);
+	for (int c = 0; c < LMC_CTRL__MAX; c++) {
+		expected_path(f, c, "jobA", want, sizeof(want));
+		assert_false(dir_exists(want));
+	}
+}
+
+static void test_cpuset_usable(void **state)
+{
+	struct fx *f = *state;
+	char buf[64], parent[64];
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "cs", NULL), 0);
+	assert_true(lmc_cgfs_read(f->cg, LMC_CTRL_CPUSET, "", "cpuset.cpus", parent,
+				  sizeof(parent)) > 1);
+	assert_true(lmc_cgfs_read(f->cg, LMC_CTRL_CPUSET, "cs", "cpuset.cpus", buf, sizeof(buf)) >
+		    1);
+	assert_string_equal(buf, parent);
+	/* The kernel refuses tasks in a cpuset without cpus; this attach proves they were set. */
+	spawn_in(f, "cs", false);
+}
+
+static void test_attach_child(void **state)
+{
+	struct fx *f = *state;
+	char want[1024], got[1024], own[512];
+	pid_t *pids = NULL;
+	size_t n = 0;
+	bool pop = true;
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "leaf", NULL), 0);
+	assert_int_equal(lmc_cgfs_populated(f->cg, "leaf", &pop), 0);
+	assert_false(pop);
+	pid_t pid = spawn_in(f, "leaf", false);
+	for (int c = 0; c < LMC_CTRL__MAX; c++) {
+		const char *ctrl = c == LMC_CTRL_UNIFIED ? "" : lmc_ctrl_name(c);
+
+		assert_int_equal(lmc_test_pid_cgroup(getpid(), ctrl, own, sizeof(own)), 0);
+		snprintf(want, sizeof(want), "%s/%s/leaf", strcmp(own, "/") == 0 ? "" : own,
+			 f->root);
+		assert_int_equal(lmc_test_pid_cgroup(pid, ctrl, got, sizeof(got)), 0);
+		assert_string_equal(got, want);
+	}
+	assert_int_equal(lmc_cgfs_procs(f->cg, "leaf", &pids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], pid);
+	free(pids);
+	assert_int_equal(lmc_cgfs_populated(f->cg, "", &pop), 0);
+	assert_true(pop);
+	assert_int_equal(lmc_cgfs_remove(f->cg, "leaf", NULL), -EBUSY);
+	assert_true(lmc_cgfs_exists(f->cg, "leaf"));
+}
+
+static void test_kill_subtree(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_err err = {0};
+	pid_t p[3];
+	bool pop = true, fz = false;
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "k", NULL), 0);
+	assert_int_equal(lmc_cgfs_create(f->cg, "k/a", NULL), 0);
+	assert_int_equal(lmc_cgfs_create(f->cg, "k/b", NULL), 0);
+	p[0] = spawn_in(f, "k/a", false);
+	p[1] = spawn_in(f, "k/a", true);
+	p[2] = spawn_in(f, "k/b", false);
+	assert_int_equal(lmc_cgfs_freeze(f->cg, "k/b", true, &err), 0);
+	assert_int_equal(lmc_cgfs_frozen(f->cg, "k/b", &fz), 0);
+	assert_true(fz);
+	assert_int_equal(lmc_cgfs_kill(f->cg, "k", 5000, &err), 0);
+	for (int i = 0; i < 3; i++) {
+		int st = reap(f, p[i]);
+
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGKILL);
+	}
+	assert_int_equal(lmc_cgfs_populated(f->cg, "k", &pop), 0);
+	assert_false(pop);
+	assert_int_equal(lmc_cgfs_remove(f->cg, "k/a", &err), 0);
+	assert_int_equal(lmc_cgfs_remove(f->cg, "k/b", &err), 0);
+	assert_int_equal(lmc_cgfs_remove(f->cg, "k", &err), 0);
+}
+
+static void test_signal_subtree(void **state)
+{
+	struct fx *f = *state;
+	pid_t a, b;
+	int st;
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "s", NULL), 0);
+	assert_int_equal(lmc_cgfs_create(f->cg, "s/x", NULL), 0);
+	a = spawn_in(f, "s", false);
+	b = spawn_in(f, "s/x", false);
+	assert_int_equal(lmc_cgfs_signal(f->cg, "s", SIGTERM, NULL), 0);
+	st = reap(f, a);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+	st = reap(f, b);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM);
+}
+
+static unsigned long long utime_of(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	/* fields after comm: state(3) ... utime is field 14 */
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu", &ut), 1);
+	return ut;
+}
+
+struct utime_wait {
+	pid_t pid;
+	unsigned long long base;
+};
+
+static bool utime_advanced(void *ud)
+{
+	struct utime_wait *w = ud;
+
+	return utime_of(w->pid) > w->base;
+}
+
+static void test_freeze_thaw(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_err err = {0};
+	struct utime_wait w;
+	bool fz = true;
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "fr", NULL), 0);
+	w.pid = spawn_in(f, "fr", true);
+	w.base = utime_of(w.pid);
+	assert_int_equal(lmc_test_wait_until(utime_advanced, &w, 3000), 0);
+	assert_int_equal(lmc_cgfs_freeze(f->cg, "fr", true, &err), 0);
+	assert_int_equal(lmc_cgfs_frozen(f->cg, "fr", &fz), 0);
+	assert_true(fz);
+	w.base = utime_of(w.pid);
+	/* A window long enough for a spinner to gain several ticks if it ran. */
+	usleep(300 * 1000);
+	assert_int_equal(utime_of(w.pid), w.base);
+	assert_int_equal(lmc_cgfs_freeze(f->cg, "fr", false, &err), 0);
+	assert_int_equal(lmc_cgfs_frozen(f->cg, "fr", &fz), 0);
+	assert_false(fz);
+	assert_int_equal(lmc_test_wait_until(utime_advanced, &w, 3000), 0);
+}
+
+struct psi_wait {
+	struct lmc_cgfs *cg;
+};
+
+static bool cpu_pressure_seen(void *ud)
+{
+	struct psi_wait *w = ud;
+	struct lmc_psi psi = {0};
+
+	return lmc_cgfs_read_psi(w->cg, "hot", "cpu", &psi) == 0 && psi.some_total_us > 0;
+}
+
+static void test_psi(void **state)
+{
+	struct fx *f = *state;
+	struct psi_wait w = {f->cg};
+	struct lmc_psi psi;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "hot", NULL), 0);
+	assert_int_equal(lmc_cgfs_read_psi(f->cg, "hot", "memory", &psi), 0);
+	assert_true(psi.present);
+	assert_int_equal(lmc_cgfs_read_psi(f->cg, "hot", "io", &psi), 0);
+	assert_true(psi.present);
+	/* More spinners than cpus: each waits for a cpu, which the kernel counts as pressure. */
+	for (long i = 0; i <= cpus && i < MAX_KIDS - 1; i++)
+		spawn_in(f, "hot", true);
+	assert_int_equal(lmc_test_wait_until(cpu_pressure_seen, &w, 5000), 0);
+}
+
+static void test_scratch_close_leaves_nothing(void **state)
+{
+	struct fx *f = *state;
+	char paths[LMC_CTRL__MAX][1024];
+	int st;
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "t", NULL), 0);
+	assert_int_equal(lmc_cgfs_create(f->cg, "t/u", NULL), 0);
+	pid_t pid = spawn_in(f, "t/u", true);
+	assert_int_equal(lmc_cgfs_freeze(f->cg, "t", true, NULL), 0);
+	for (int c = 0; c < LMC_CTRL__MAX; c++)
+		assert_int_equal(lmc_cgfs_path(f->cg, c, "", paths[c], sizeof(paths[c])), 0);
+	lmc_test_scratch_close(f->cg);
+	f->cg = NULL;
+	st = reap(f, pid);
+	assert_true(WIFSIGNALED(st));
+	for (int c = 0; c < LMC_CTRL__MAX; c++)
+		assert_false(dir_exists(paths[c]));
+}
+
+static void test_unified_fd(void **state)
+{
+	struct fx *f = *state;
+	struct stat st;
+	int fd;
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "u", NULL), 0);
+	fd = lmc_cgfs_unified_fd(f->cg, "u");
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(faccessat(fd, "cgroup.kill", F_OK, 0), 0);
+	close(fd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_remove_every_hierarchy, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cpuset_usable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_attach_child, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_subtree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signal_subtree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_freeze_thaw, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_psi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_scratch_close_leaves_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unified_fd, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
