@@ -5,7 +5,7 @@
 # any subtree_control here: lmctl must do that itself.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp
 MODE=check
-TEST_TIMEOUT=600
+TEST_TIMEOUT=300
 . /etc/lmctl-vm.conf
 
 finish() {
@@ -82,8 +82,19 @@ names=
 for t in /build/tests/integration/test_*; do
 	[ -x "$t" ] || continue
 	echo "=== integration-v2: ${t##*/}"
+	# A heartbeat keeps the host's no-output watchdog for a hung guest, not a slow test.
+	(
+		s=0
+		while sleep 60; do
+			s=$((s + 60))
+			echo "integration-v2: ${t##*/} still running (${s}s)"
+		done
+	) &
+	hb=$!
 	timeout -s KILL "$TEST_TIMEOUT" "$t" </dev/null
 	rc=$?
+	kill $hb 2>/dev/null
+	wait $hb 2>/dev/null
 	if [ $rc -eq 0 ]; then
 		pass=$((pass + 1))
 	else

@@ -126,7 +126,7 @@ cp "$here/init.sh" "$root/init"
 chmod 0755 "$root/init"
 cat >"$root/etc/lmctl-vm.conf" <<EOF
 MODE=$mode
-TEST_TIMEOUT=${LMCTL_VM_TEST_TIMEOUT:-600}
+TEST_TIMEOUT=${LMCTL_VM_TEST_TIMEOUT:-300}
 EOF
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
 	>"$root/etc/passwd"

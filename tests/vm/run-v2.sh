@@ -5,7 +5,7 @@
 # suite's status from its "LMCTL-V2-RESULT" line (no line: failure).
 # Usage: BUILD=build tests/vm/run-v2.sh check|maybe|bench
 # Env: LMCTL_VM_TIMEOUT (s, default 900), LMCTL_VM_IDLE (s without console output, default
-#      300), LMCTL_VM_TEST_TIMEOUT (s per test program in the guest, default 600).
+#      180; the guest prints a heartbeat each minute), LMCTL_VM_TEST_TIMEOUT (s per test program in the guest, default 300).
 set -uo pipefail
 mode=${1:-check}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +15,7 @@ build=$(cd "${BUILD:-build}" 2>/dev/null && pwd) || {
 }
 vmdir=$build/vm
 timeout_s=${LMCTL_VM_TIMEOUT:-900}
-idle_s=${LMCTL_VM_IDLE:-300}
+idle_s=${LMCTL_VM_IDLE:-180}
 name=check-v2
 [ "$mode" = bench ] && name=bench-v2
 
