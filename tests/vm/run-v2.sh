@@ -4,8 +4,12 @@
 # tests/vm/init.sh as /init. Prints the serial console as it goes; exits with the guest
 # suite's status from its "LMCTL-V2-RESULT" line (no line: failure).
 # Usage: BUILD=build tests/vm/run-v2.sh check|maybe|bench
-# Env: LMCTL_VM_TIMEOUT (s, default 900), LMCTL_VM_IDLE (s without console output, default
-#      180; the guest prints a heartbeat each minute), LMCTL_VM_TEST_TIMEOUT (s per test program in the guest, default 300).
+# Env: LMCTL_VM_TIMEOUT (s for the whole guest, default 900), LMCTL_VM_IDLE (s without
+#      console output, default 180; the guest prints a heartbeat each minute),
+#      LMCTL_VM_TEST_TIMEOUT (s per test program in the guest, default 300),
+#      LMCTL_VM_PYTHON (auto|1|0: python3, protobuf and protoc in the guest).
+# The guest sees LMCTL_BIN, LMCTLD_BIN, BUILD=/build, LMCTL_V2_VM=1 and
+# LMCTL_TEST_BLOCKDEV=/dev/vda (a 256 MiB virtio disk for io.max tests).
 set -uo pipefail
 mode=${1:-check}
 here=$(cd "$(dirname "$0")" && pwd)
