@@ -1,0 +1,762 @@
+/* lmctld: the node agent. One libev loop serves the admin socket (one watcher per client,
+ * embedded in its struct), watches the processes it started through their pidfds and the
+ * kernel event sources of subscriptions. Requests are dispatched by proto/api over
+ * core/manager; the agent holds the state directory lock for its whole life.
+ * (Over the usual size budget by a little: the loop's pieces read best in one place.) */
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/events.h"
+#include "core/manager.h"
+#include "nsutil/ns.h"
+#include "proto/api.h"
+#include "proto/frame.h"
+
+#define MAX_CLIENTS 4096
+#define FRAMES_PER_WAKEUP 32
+#define OUT_PAUSE (1u << 20) /* stop reading a client with this much unsent */
+#define OUT_MAX (64u << 20) /* drop a client that lets this much pile up */
+#define SUB_SOURCES_MAX 1024
+
+struct agent;
+struct client;
+
+struct src {
+	ev_io io;
+	struct lmc_evsrc *s;
+	struct sub *sub;
+	struct src *next;
+};
+
+struct sub {
+	struct client *c;
+	struct sub *next;
+	uint64_t id;
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_api_sub f;
+	struct src *srcs;
+};
+
+struct client {
+	struct agent *a;
+	struct client *prev, *next;
+	int fd;
+	ev_io rio, wio;
+	ev_timer idle;
+	struct lmc_frame_reader rd;
+	struct lmc_api_peer peer;
+	uint8_t *out;
+	size_t out_len, out_off, out_cap;
+	struct sub *subs;
+	bool busy; /* inside its read callback: a close is deferred to its end */
+	bool dead;
+};
+
+struct proc {
+	struct agent *a;
+	struct proc *prev, *next;
+	ev_io io; /* the pidfd: readable once the process has exited */
+	pid_t pid;
+	int pidfd;
+	struct client *c; /* waiting for the exit status; NULL when detached or gone */
+	uint64_t id;
+	char name[LMC_NAME_MAX + 1];
+};
+
+struct agent {
+	struct ev_loop *loop;
+	struct lmc_manager *m;
+	int lfd;
+	const char *socket_path;
+	ev_io lio;
+	ev_signal sigterm, sigint;
+	double idle_timeout;
+	struct client *clients;
+	struct proc *procs;
+	unsigned n_clients;
+};
+
+static void logf_(const char *fmt, ...) _printf_(1, 2);
+static void logf_(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lmctld: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------------- clients: output ---------------- */
+
+static void client_close(struct client *c);
+
+static int client_flush(struct client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n < 0)
+			return lmc_negerrno();
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+		ev_io_stop(c->a->loop, &c->wio);
+	} else {
+		ev_io_start(c->a->loop, &c->wio);
+	}
+	/* Back-pressure: a client that does not read its answers stops being read. */
+	if (c->out_len - c->out_off > OUT_PAUSE)
+		ev_io_stop(c->a->loop, &c->rio);
+	else
+		ev_io_start(c->a->loop, &c->rio);
+	return 0;
+}
+
+/* Queue one frame; takes buf. On failure the client is closed: the caller must not use c. */
+static int client_send(struct client *c, uint8_t *buf, size_t len)
+{
+	size_t need = c->out_len + LMC_FRAME_HDR + len;
+	int r;
+
+	if (c->dead) {
+		free(buf);
+		return -EPIPE;
+	}
+	if (need - c->out_off > OUT_MAX) {
+		free(buf);
+		logf_("client pid %d: %zu bytes unread, dropping it", (int)c->peer.pid, need);
+		client_close(c);
+		return -ENOBUFS;
+	}
+	if (need > c->out_cap) {
+		size_t cap = need < 4096 ? 4096 : need * 2;
+		uint8_t *p = realloc(c->out, cap);
+
+		if (!p) {
+			free(buf);
+			client_close(c);
+			return -ENOMEM;
+		}
+		c->out = p;
+		c->out_cap = cap;
+	}
+	lmc_frame_header((uint32_t)len, c->out + c->out_len);
+	memcpy(c->out + c->out_len + LMC_FRAME_HDR, buf, len);
+	c->out_len = need;
+	free(buf);
+	r = client_flush(c);
+	if (r < 0)
+		client_close(c);
+	return r;
+}
+
+static void client_send_error(struct client *c, uint64_t id, int status, const char *msg)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (lmc_api_reply_error(id, status, msg, &buf, &len) >= 0)
+		client_send(c, buf, len);
+}
+
+static void on_client_write(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c = container_of(w, struct client, wio);
+
+	(void)loop;
+	(void)revents;
+	if (client_flush(c) < 0)
+		client_close(c);
+}
+
+/* ---------------- subscriptions ---------------- */
+
+static void sub_free(struct agent *a, struct sub *s)
+{
+	struct src *x, *next;
+
+	for (x = s->srcs; x; x = next) {
+		next = x->next;
+		ev_io_stop(a->loop, &x->io);
+		lmc_events_free(x->s);
+		free(x);
+	}
+	free(s);
+}
+
+static void sub_emit(struct sub *s, const struct lmc_api_event *ev)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (lmc_api_reply_event(s->id, ev, &buf, &len) >= 0)
+		client_send(s->c, buf, len);
+}
+
+static void on_source(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct src *x = container_of(w, struct src, io);
+	struct lmc_api_event ev = {.kind = lmc_events_kind(x->s)};
+	bool fired;
+	int r;
+
+	(void)revents;
+	r = lmc_events_read(x->s, &fired, &ev.value);
+	if (r < 0) {
+		/* The container went away: this source is done, the subscription lives on. */
+		ev_io_stop(loop, &x->io);
+		return;
+	}
+	if (!fired)
+		return;
+	ev.timestamp_ns = now_ns();
+	snprintf(ev.name, sizeof(ev.name), "%s", lmc_events_name(x->s));
+	sub_emit(x->sub, &ev);
+}
+
+static int sub_source(struct agent *a, struct sub *s, const char *name, enum lmc_events_kind k,
+		      struct lmc_err *err)
+{
+	struct lmc_cgfs *cg = lmc_mgr_cgfs(a->m);
+	struct src *x;
+	int r;
+
+	x = calloc(1, sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	if (k == LMC_EVK_OOM)
+		r = lmc_events_oom_open(cg, name, &x->s, err);
+	else if (k == LMC_EVK_THRESHOLD)
+		r = lmc_events_threshold_open(cg, name, s->f.threshold, &x->s, err);
+	else
+		r = lmc_events_empty_open(cg, name, &x->s, err);
+	if (r < 0) {
+		free(x);
+		return r;
+	}
+	x->sub = s;
+	x->next = s->srcs;
+	s->srcs = x;
+	ev_io_init(&x->io, on_source, lmc_events_fd(x->s), EV_READ);
+	ev_io_start(a->loop, &x->io);
+	return 0;
+}
+
+/* Kernel sources for one container; the subscription's own container must succeed, a
+ * container below that vanished meanwhile is skipped. */
+static int sub_sources_for(struct agent *a, struct sub *s, const char *name, bool must,
+			   struct lmc_err *err)
+{
+	int r = 0;
+
+	if (s->f.oom)
+		r = sub_source(a, s, name, LMC_EVK_OOM, must ? err : NULL);
+	if (r >= 0 && s->f.threshold != LMC_UNSET)
+		r = sub_source(a, s, name, LMC_EVK_THRESHOLD, must ? err : NULL);
+	if (r >= 0 && s->f.empty)
+		r = sub_source(a, s, name, LMC_EVK_EMPTY, must ? err : NULL);
+	return must ? r : 0;
+}
+
+static int sub_open(struct agent *a, struct sub *s, struct lmc_err *err)
+{
+	struct lmc_list_entry *l = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (!lmc_name_is_root(s->name))
+		r = sub_sources_for(a, s, s->name, true, err);
+	if (r < 0 || !s->f.recursive)
+		return r;
+	r = lmc_mgr_list(a->m, s->name, true, false, &l, &n, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && i < SUB_SOURCES_MAX; i++)
+		if (strcmp(l[i].name, s->name) != 0)
+			sub_sources_for(a, s, l[i].name, false, NULL);
+	lmc_list_free(l, n);
+	return 0;
+}
+
+static void client_subscribe(struct client *c, struct lmc_api_result *res)
+{
+	struct lmc_err err = {0};
+	struct sub *s = calloc(1, sizeof(*s));
+	int r;
+
+	if (!s) {
+		client_send_error(c, res->id, -ENOMEM, "out of memory");
+		return;
+	}
+	s->c = c;
+	s->id = res->id;
+	s->f = res->sub;
+	snprintf(s->name, sizeof(s->name), "%s", res->name);
+	r = sub_open(c->a, s, &err);
+	if (r < 0) {
+		sub_free(c->a, s);
+		lmc_err_set(&err, r, "%s", strerror(-r));
+		client_send_error(c, res->id, r, lmc_err_str(&err));
+		return;
+	}
+	s->next = c->subs;
+	c->subs = s;
+	logf_("uid %u subscribed to events of %s", (unsigned)c->peer.uid,
+	      lmc_name_display(s->name));
+	client_send(c, TAKE_PTR(res->reply), res->reply_len);
+}
+
+/* ---------------- processes the agent started ---------------- */
+
+static void proc_free(struct proc *p)
+{
+	struct agent *a = p->a;
+
+	ev_io_stop(a->loop, &p->io);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		a->procs = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	free(p);
+}
+
+static void exit_event(struct agent *a, const struct proc *p, int wstatus)
+{
+	struct lmc_api_event ev = {
+		.kind = LMC_EVK_EXIT, .pid = p->pid, .wstatus = wstatus, .timestamp_ns = now_ns()};
+
+	snprintf(ev.name, sizeof(ev.name), "%s", p->name);
+	for (struct client *c = a->clients, *cn; c; c = cn) {
+		cn = c->next; /* a failed send closes c */
+		for (struct sub *s = c->subs; s; s = s->next) {
+			if (!s->f.exit)
+				continue;
+			if (strcmp(p->name, s->name) == 0 ||
+			    (s->f.recursive && lmc_name_is_under(p->name, s->name))) {
+				sub_emit(s, &ev);
+				break;
+			}
+		}
+	}
+}
+
+static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct proc *p = container_of(w, struct proc, io);
+	siginfo_t si = {0};
+	int wstatus;
+	uint8_t *buf;
+	size_t len;
+
+	(void)loop;
+	(void)revents;
+	if (waitid(P_PIDFD, p->pidfd, &si, WEXITED | WNOHANG) < 0) {
+		if (errno != ECHILD)
+			return;
+		si.si_code = CLD_EXITED; /* reaped elsewhere: status unknown */
+		si.si_status = 255;
+	} else if (si.si_pid == 0) {
+		return; /* not yet */
+	}
+	if (si.si_code == CLD_EXITED)
+		wstatus = (si.si_status & 0xff) << 8;
+	else
+		wstatus = (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+	logf_("%s: pid %d ended (%s %d)", lmc_name_display(p->name), (int)p->pid,
+	      WIFEXITED(wstatus) ? "exit" : "signal",
+	      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
+	if (p->c && lmc_api_reply_exit(p->id, p->pid, wstatus, &buf, &len) >= 0)
+		client_send(p->c, buf, len);
+	exit_event(p->a, p, wstatus);
+	proc_free(p);
+}
+
+static void client_started(struct client *c, struct lmc_api_result *res)
+{
+	struct agent *a = c->a;
+	struct proc *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		/* Cannot watch it: it still runs; answer what we know. */
+		client_send_error(c, res->id, -ENOMEM, "started but cannot be watched");
+		return;
+	}
+	p->a = a;
+	p->pid = res->pid;
+	p->pidfd = res->pidfd >= 0 ? TAKE_FD(res->pidfd) : lmc_ns_pidfd_open(res->pid);
+	p->id = res->id;
+	p->c = res->detached ? NULL : c;
+	snprintf(p->name, sizeof(p->name), "%s", res->name);
+	p->next = a->procs;
+	if (a->procs)
+		a->procs->prev = p;
+	a->procs = p;
+	logf_("%s: uid %u started pid %d%s", lmc_name_display(p->name), (unsigned)c->peer.uid,
+	      (int)p->pid, res->detached ? " (detached)" : "");
+	ev_io_init(&p->io, on_proc_exit, p->pidfd, EV_READ);
+	if (p->pidfd >= 0)
+		ev_io_start(a->loop, &p->io);
+	if (res->detached)
+		client_send(c, TAKE_PTR(res->reply), res->reply_len);
+}
+
+/* ---------------- clients: input ---------------- */
+
+static void client_close(struct client *c)
+{
+	struct agent *a = c->a;
+	struct sub *s, *next;
+
+	if (c->busy) {
+		c->dead = true;
+		ev_io_stop(a->loop, &c->rio);
+		ev_io_stop(a->loop, &c->wio);
+		return;
+	}
+	ev_io_stop(a->loop, &c->rio);
+	ev_io_stop(a->loop, &c->wio);
+	ev_timer_stop(a->loop, &c->idle);
+	for (s = c->subs; s; s = next) {
+		next = s->next;
+		sub_free(a, s);
+	}
+	for (struct proc *p = a->procs; p; p = p->next)
+		if (p->c == c)
+			p->c = NULL; /* it keeps running; its exit is still reaped */
+	lmc_frame_reader_done(&c->rd);
+	close(c->fd);
+	free(c->out);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		a->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	a->n_clients--;
+	free(c);
+}
+
+/* Handle one request frame (in c's read callback: c stays allocated). */
+static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds, size_t nfds)
+{
+	struct lmc_api_result res;
+	int r;
+
+	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds, 0, &res);
+	free(buf);
+	if (r < 0) {
+		client_close(c);
+		return;
+	}
+	switch (res.action) {
+	case LMC_API_RUN:
+		client_started(c, &res);
+		break;
+	case LMC_API_SUBSCRIBE:
+		client_subscribe(c, &res);
+		break;
+	default:
+		client_send(c, TAKE_PTR(res.reply), res.reply_len);
+	}
+	lmc_api_result_done(&res);
+}
+
+static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct client *c = container_of(w, struct client, rio);
+	int fds[LMC_FRAME_FDS_MAX];
+
+	(void)revents;
+	ev_timer_again(loop, &c->idle);
+	c->busy = true;
+	for (int i = 0; i < FRAMES_PER_WAKEUP && !c->dead && ev_is_active(&c->rio); i++) {
+		uint8_t *buf;
+		size_t len, nfds = 0;
+		int r = lmc_frame_reader_recv(&c->rd, c->fd, &buf, &len, fds, ARRAY_SIZE(fds),
+					      &nfds);
+
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (r == -EMSGSIZE) {
+				logf_("client pid %d: frame over %u bytes refused, closing",
+				      (int)c->peer.pid, LMC_FRAME_MAX);
+				client_send_error(c, 0, -EMSGSIZE, "frame too large");
+			} else if (r != -EPIPE) {
+				logf_("client pid %d: %s, closing", (int)c->peer.pid, strerror(-r));
+			}
+			client_close(c);
+			break;
+		}
+		client_request(c, buf, len, fds, nfds);
+	}
+	c->busy = false;
+	if (c->dead)
+		client_close(c);
+}
+
+static void on_client_idle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = container_of(w, struct client, idle);
+
+	(void)loop;
+	(void)revents;
+	if (c->rd.hdr_got == 0)
+		return; /* between frames: an idle client costs nothing */
+	logf_("client pid %d: half a frame and no more for %.1f s, closing", (int)c->peer.pid,
+	      c->a->idle_timeout);
+	client_close(c);
+}
+
+static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct agent *a = container_of(w, struct agent, lio);
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct client *c;
+	int fd;
+
+	(void)revents;
+	fd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (a->n_clients >= MAX_CLIENTS ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+	    !(c = calloc(1, sizeof(*c)))) {
+		logf_("refusing a connection: %s",
+		      a->n_clients >= MAX_CLIENTS ? "too many clients" : "out of resources");
+		close(fd);
+		return;
+	}
+	c->a = a;
+	c->fd = fd;
+	c->peer = (struct lmc_api_peer){.uid = cred.uid, .gid = cred.gid, .pid = cred.pid};
+	lmc_frame_reader_init(&c->rd);
+	ev_io_init(&c->rio, on_client_read, fd, EV_READ);
+	ev_io_init(&c->wio, on_client_write, fd, EV_WRITE);
+	ev_init(&c->idle, on_client_idle);
+	c->idle.repeat = a->idle_timeout;
+	ev_timer_again(loop, &c->idle);
+	ev_io_start(loop, &c->rio);
+	c->next = a->clients;
+	if (a->clients)
+		a->clients->prev = c;
+	a->clients = c;
+	a->n_clients++;
+}
+
+/* ---------------- start and stop ---------------- */
+
+static int mkdir_p(const char *dir)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return lmc_negerrno();
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return lmc_negerrno();
+	return 0;
+}
+
+/* Bind the socket: a stale one (nobody answers) is removed, a live one refused. */
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	_cleanup_close_ int fd = -EBADF, probe = -EBADF;
+	char dir[sizeof(sa.sun_path)];
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	if (mkdir_p(dirname(dir)) < 0)
+		return lmc_negerrno();
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return -EADDRINUSE;
+	if (unlink(path) < 0 && errno != ENOENT)
+		return lmc_negerrno();
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 ||
+	    listen(fd, 512) < 0)
+		return lmc_negerrno();
+	return TAKE_FD(fd);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	logf_("signal %d: stopping (containers and their processes keep running)", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_report(const char *name, const char *what, void *userdata)
+{
+	(void)userdata;
+	logf_("reconcile: %s: %s", lmc_name_display(name), what);
+}
+
+static void agent_stop(struct agent *a)
+{
+	while (a->clients)
+		client_close(a->clients);
+	while (a->procs)
+		proc_free(a->procs);
+	if (a->lfd >= 0) {
+		ev_io_stop(a->loop, &a->lio);
+		close(a->lfd);
+		unlink(a->socket_path);
+	}
+	lmc_mgr_free(a->m);
+	ev_loop_destroy(a->loop);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: lmctld [--socket=PATH] [--state-dir=DIR] [--cgroup-root=PATH]\n"
+		"              [--idle-timeout=SECONDS] [--foreground]\n"
+		"The lmctl node agent: serves the admin API on a unix socket (default %s).\n"
+		"LMCTL_STATE_DIR and LMCTL_CGROUP_ROOT are read when the options are absent.\n",
+		LMC_DEFAULT_SOCKET);
+}
+
+static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager_opts *o)
+{
+	static const struct option opts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"state-dir", required_argument, NULL, 'd'},
+		{"cgroup-root", required_argument, NULL, 'r'},
+		{"idle-timeout", required_argument, NULL, 'i'},
+		{"foreground", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "s:d:r:i:fh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			a->socket_path = optarg;
+			break;
+		case 'd':
+			o->state_dir = optarg;
+			break;
+		case 'r':
+			o->cgroup_root = optarg;
+			break;
+		case 'i':
+			a->idle_timeout = strtod(optarg, NULL);
+			if (a->idle_timeout <= 0)
+				return -EINVAL;
+			break;
+		case 'f':
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return -EINVAL;
+		}
+	}
+	return optind == argc ? 0 : -EINVAL;
+}
+
+static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
+{
+	struct lmc_err err = {0};
+	int r;
+
+	r = lmc_mgr_open(o, &a->m, &err);
+	if (r < 0) {
+		logf_("cannot open the manager: %s", lmc_err_str(&err));
+		return r;
+	}
+	r = lmc_mgr_reconcile(a->m, on_report, NULL, &err);
+	if (r < 0)
+		logf_("reconcile: %s", lmc_err_str(&err));
+	a->lfd = listen_on(a->socket_path);
+	if (a->lfd < 0) {
+		logf_("cannot listen on %s: %s", a->socket_path, strerror(-a->lfd));
+		return a->lfd;
+	}
+	ev_io_init(&a->lio, on_accept, a->lfd, EV_READ);
+	ev_io_start(a->loop, &a->lio);
+	ev_signal_init(&a->sigterm, on_signal, SIGTERM);
+	ev_signal_init(&a->sigint, on_signal, SIGINT);
+	ev_signal_start(a->loop, &a->sigterm);
+	ev_signal_start(a->loop, &a->sigint);
+	logf_("listening on %s (%zu containers)", a->socket_path,
+	      lmc_tree_count(lmc_mgr_tree(a->m)));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct agent a = {.lfd = -1, .socket_path = LMC_DEFAULT_SOCKET, .idle_timeout = 10.0};
+	struct lmc_manager_opts o = {.lock_timeout_ms = 5000};
+	int r;
+
+	if (parse_args(argc, argv, &a, &o) < 0) {
+		usage(stderr);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	/* Not the default loop: that one reaps every child through SIGCHLD, and the agent
+	 * reaps only the processes it started, through their pidfds. */
+	a.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
+	if (!a.loop) {
+		logf_("cannot create the event loop");
+		return 1;
+	}
+	r = agent_start(&a, &o);
+	if (r >= 0)
+		ev_run(a.loop, 0);
+	agent_stop(&a);
+	if (r >= 0)
+		logf_("stopped");
+	return r < 0 ? 1 : 0;
+}
