@@ -291,12 +291,14 @@ static int init_release(const struct lmc_ns_init_opts *o, pid_t pid, int chan, s
 int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, struct lmc_err *err)
 {
 	_cleanup_close_ int pidfd = -EBADF, chan = -EBADF;
-	/* The cgroup namespace comes later, from inside, once the init is placed. */
-	int flags = lmc_ns_clone_flags(opts->ns->mask & ~(uint32_t)LMC_NS_CGROUP);
 	sigset_t all, old;
-	int sv[2], r;
+	int sv[2], r, flags;
 	pid_t pid;
 
+	if (!opts->ns)
+		return lmc_err_set(err, -EINVAL, "init: no namespaces given");
+	/* The cgroup namespace comes later, from inside, once the init is placed. */
+	flags = lmc_ns_clone_flags(opts->ns->mask & ~(uint32_t)LMC_NS_CGROUP);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return lmc_err_set(err, lmc_negerrno(), "init: socketpair: %s", strerror(errno));
 	chan = sv[0];

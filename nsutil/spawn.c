@@ -189,6 +189,14 @@ static int resolve(const char *cmd, const char *search, char *buf, size_t size)
 	return e;
 }
 
+static int join_error(const char *cmd, int code, struct lmc_err *err)
+{
+	if (code == -ESRCH)
+		return lmc_err_set(err, code, "run: %s: the container's init is gone", cmd);
+	return lmc_err_set(err, code, "run: %s: joining the container's namespaces: %s", cmd,
+			   strerror(-code));
+}
+
 /* Clone, inside the init's pid namespace when joining one: that is decided at clone time
  * through our pid_for_children, which is put back at once. */
 static pid_t spawn_clone(const struct spawn_ctx *c, bool join_pid, int *ret_pidfd,
@@ -203,9 +211,7 @@ static pid_t spawn_clone(const struct spawn_ctx *c, bool join_pid, int *ret_pidf
 	if (join_pid) {
 		self_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
 		if (self_pidns < 0 || setns(c->o->join_pidfd, CLONE_NEWPID) < 0)
-			return lmc_err_set(err, lmc_negerrno(),
-					   "run: %s: joining the pid namespace: %s", cmd,
-					   strerror(errno));
+			return join_error(cmd, lmc_negerrno(), err);
 	}
 	/* No handler of ours may run in the child before it has reset them. */
 	sigfillset(&all);
@@ -235,8 +241,7 @@ static int spawn_error(const struct lmc_ns_spawn_opts *o, const struct spawn_rep
 
 	switch (rep->step) {
 	case STEP_SETNS:
-		return lmc_err_set(err, code, "run: %s: joining the container's namespaces: %s",
-				   cmd, why);
+		return join_error(cmd, code, err);
 	case STEP_CWD:
 		return lmc_err_set(err, code, "run: %s: cwd '%s': %s", cmd, o->cwd ? o->cwd : "/",
 				   why);

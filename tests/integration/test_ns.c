@@ -362,8 +362,10 @@ static void test_cwd_env_ids(void **state)
 	const char *argv[] = {"sh", "-c", "pwd; echo $K; id -u; id -g; id -G", NULL};
 	const char *env[] = {"K=V", "PATH=/usr/bin:/bin", NULL};
 	const char *badcwd[] = {"true", NULL};
+	const char *stat[] = {"cat", "/proc/self/stat", NULL};
+	int spid = 0, sid = -1;
 	struct lmc_ns_spawn_opts o = opts_for(argv);
-	char out[256], before[4096], after[4096];
+	char out[2048], before[4096], after[4096];
 	struct lmc_err err = {0};
 	pid_t pid;
 
@@ -374,6 +376,15 @@ static void test_cwd_env_ids(void **state)
 	o.gid = 1001;
 	assert_int_equal(run_capture(&o, out, sizeof(out)), 0);
 	assert_string_equal(out, "/tmp\nV\n1000\n1001\n1001\n");
+
+	/* A detached run leads its own session. */
+	o = opts_for(stat);
+	o.new_session = true;
+	assert_int_equal(run_capture(&o, out, sizeof(out)), 0);
+	assert_non_null(strrchr(out, ')'));
+	assert_int_equal(sscanf(out, "%d", &spid), 1);
+	assert_int_equal(sscanf(strrchr(out, ')') + 2, "%*c %*d %*d %d", &sid), 1);
+	assert_int_equal(sid, spid);
 
 	my_children(before, sizeof(before));
 	o = opts_for(badcwd);
@@ -694,6 +705,9 @@ static void test_init_term(void **state)
 	assert_int_equal(lmc_ns_wait(init, init_fd, WAIT_MS, &status), 0);
 	assert_false(lmc_ns_init_alive(init));
 	close(pidfd);
+	/* Joining a leaf whose init is gone fails with a clear error and starts nothing. */
+	assert_int_equal(lmc_ns_spawn(&o, &pid, NULL, &err), -ESRCH);
+	assert_string_equal(err.msg, "run: sleep: the container's init is gone");
 	close(init_fd);
 }
 
