@@ -79,6 +79,9 @@ qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 2048 \
 qpid=$!
 tail -n +1 -f --pid=$qpid "$log" &
 tpid=$!
+# An interrupted run takes its guest and console reader with it (our own pids only).
+trap 'kill -KILL $qpid $tpid 2>/dev/null' EXIT
+trap 'exit 130' INT TERM
 
 # Watch the guest: a hard deadline, and an earlier one when the console goes quiet.
 why=
