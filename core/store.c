@@ -1,0 +1,470 @@
+/* The persistent spec store: <dir>/containers/<encoded name>.rec, one protobuf record per
+ * container, replaced atomically (temporary file, fsync, rename, fsync of the directory),
+ * and <dir>/lock, an flock whose file holds the holder's pid so a refusal can name it. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/name.h"
+#include "core/store.h"
+
+#define CONTAINERS_DIR "containers"
+#define LOCK_FILE "lock"
+#define REC_SUFFIX ".rec"
+#define ROOT_FILE "@machine" REC_SUFFIX
+#define TMP_PREFIX ".tmp."
+/* Records are a few KiB; anything far bigger is not one of ours. */
+#define REC_SIZE_MAX (1u << 20)
+/* Names too long for a file name keep this much of their encoding plus a hash. */
+#define HASHED_PREFIX 200
+
+struct lmc_store {
+	char *dir;
+	int dirfd, cdirfd, lockfd;
+	bool nosync;
+	bool locked; /* lockfd holds the flock (and its file our pid) */
+	unsigned tmp_seq;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return h;
+}
+
+/* The file holding name's record. '/' becomes '+' (never in a name, so the mapping is
+ * one-to-one); a name whose file name would pass NAME_MAX keeps a prefix and gains a hash
+ * after '~' (also never in a name), and its record's own name settles any doubt. */
+static int rec_filename(const char *name, char *buf, size_t size)
+{
+	size_t len, n;
+
+	if (lmc_name_is_root(name))
+		return snprintf(buf, size, "%s", ROOT_FILE) < (int)size ? 0 : -ENAMETOOLONG;
+	if (!lmc_name_is_valid(name))
+		return -EINVAL;
+	len = strlen(name);
+	n = len + strlen(REC_SUFFIX) <= NAME_MAX ? len : HASHED_PREFIX;
+	if (size <= NAME_MAX)
+		return -ENAMETOOLONG;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = name[i] == '/' ? '+' : name[i];
+	if (n == len)
+		snprintf(buf + n, size - n, "%s", REC_SUFFIX);
+	else
+		snprintf(buf + n, size - n, "~%016llx%s", (unsigned long long)fnv1a(name),
+			 REC_SUFFIX);
+	return 0;
+}
+
+static int mkdir_p(const char *dir)
+{
+	_cleanup_free_ char *p = strdup(dir);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return lmc_negerrno();
+		*s = c;
+		if (!c)
+			return 0;
+	}
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The pid written by the current holder, 0 if unknown. */
+static long lock_holder(int fd)
+{
+	char buf[32];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10);
+}
+
+/* flock with a bounded wait: retry every few ms until timeout_ms has passed. */
+static int lock_wait(int fd, int timeout_ms)
+{
+	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return lmc_negerrno();
+		int64_t left = deadline - now_ms();
+
+		if (left <= 0)
+			return -EWOULDBLOCK;
+		struct timespec ts = {0, (left < 10 ? left : 10) * 1000000L};
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int take_lock(struct lmc_store *s, int timeout_ms, struct lmc_err *err)
+{
+	char pid[32];
+	int r, len;
+
+	s->lockfd = openat(s->dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lockfd < 0)
+		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot open %s: %m",
+				   s->dir, LOCK_FILE);
+	r = lock_wait(s->lockfd, timeout_ms);
+	if (r == -EWOULDBLOCK) {
+		long holder = lock_holder(s->lockfd);
+
+		if (holder > 0)
+			return lmc_err_set(err, r, "state directory %s is locked by pid %ld",
+					   s->dir, holder);
+		return lmc_err_set(err, r, "state directory %s is locked by another process",
+				   s->dir);
+	}
+	if (r < 0)
+		return lmc_err_set(err, r, "state directory %s: cannot lock: %s", s->dir,
+				   strerror(-r));
+	s->locked = true;
+	len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(s->lockfd, 0) < 0 || pwrite(s->lockfd, pid, len, 0) != len)
+		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot write %s: %m",
+				   s->dir, LOCK_FILE);
+	return 0;
+}
+
+static int open_dirs(struct lmc_store *s, struct lmc_err *err)
+{
+	int r = mkdir_p(s->dir);
+
+	if (r < 0)
+		return lmc_err_set(err, r, "state directory %s: cannot create: %s", s->dir,
+				   strerror(-r));
+	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0)
+		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot open: %m",
+				   s->dir);
+	if (mkdirat(s->dirfd, CONTAINERS_DIR, 0700) < 0 && errno != EEXIST)
+		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot create %s: %m",
+				   s->dir, CONTAINERS_DIR);
+	s->cdirfd = openat(s->dirfd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->cdirfd < 0)
+		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot open %s: %m",
+				   s->dir, CONTAINERS_DIR);
+	return 0;
+}
+
+int lmc_store_open(const struct lmc_store_opts *opts, struct lmc_store **ret, struct lmc_err *err)
+{
+	struct lmc_store *s;
+	int r;
+
+	if (!opts->dir || !*opts->dir)
+		return lmc_err_set(err, -EINVAL, "state directory: empty path");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dirfd = s->cdirfd = s->lockfd = -EBADF;
+	s->nosync = opts->nosync;
+	s->dir = strdup(opts->dir);
+	if (!s->dir) {
+		r = -ENOMEM;
+		goto out_free;
+	}
+	r = open_dirs(s, err);
+	if (r >= 0 && opts->lock)
+		r = take_lock(s, opts->lock_timeout_ms, err);
+	if (r < 0)
+		goto out_free;
+	*ret = s;
+	return 0;
+out_free:
+	lmc_store_free(s);
+	return r;
+}
+
+void lmc_store_free(struct lmc_store *s)
+{
+	if (!s)
+		return;
+	/* leave no stale pid for the next refusal to name; a failure is harmless, the next
+	 * holder rewrites it */
+	if (s->locked && ftruncate(s->lockfd, 0) < 0) {
+		/* ignored */
+	}
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	if (s->cdirfd >= 0)
+		close(s->cdirfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->dir);
+	free(s);
+}
+
+const char *lmc_store_dir(const struct lmc_store *s)
+{
+	return s->dir;
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return lmc_negerrno();
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write buf to a fresh temporary file in the containers directory and rename it over
+ * file: a reader sees the old record or the new one, never a mix. */
+static int replace_file(struct lmc_store *s, const char *file, const uint8_t *buf, size_t len)
+{
+	char tmp[64];
+	int fd, r;
+
+	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%ld.%u", (long)getpid(), s->tmp_seq++);
+	fd = openat(s->cdirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lmc_negerrno();
+	r = write_all(fd, buf, len);
+	if (r >= 0 && !s->nosync && fsync(fd) < 0)
+		r = lmc_negerrno();
+	if (close(fd) < 0 && r >= 0)
+		r = lmc_negerrno();
+	if (r >= 0 && renameat(s->cdirfd, tmp, s->cdirfd, file) < 0)
+		r = lmc_negerrno();
+	if (r < 0) {
+		unlinkat(s->cdirfd, tmp, 0);
+		return r;
+	}
+	if (!s->nosync && fsync(s->cdirfd) < 0)
+		return lmc_negerrno();
+	return 0;
+}
+
+int lmc_store_put(struct lmc_store *s, const struct lmc_record *rec, struct lmc_err *err)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	char file[NAME_MAX + 1];
+	size_t len;
+	int r;
+
+	r = rec_filename(rec->name, file, sizeof(file));
+	if (r < 0)
+		return lmc_err_set(err, r, "state directory %s: invalid container name '%.*s'",
+				   s->dir, LMC_NAME_MAX, rec->name);
+	r = lmc_codec_record_encode(rec, &buf, &len);
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: cannot encode record: %s",
+				   lmc_name_display(rec->name), strerror(-r));
+	r = replace_file(s, file, buf, len);
+	if (r < 0)
+		return lmc_err_set(err, r, "state directory %s: cannot save %s: %s", s->dir,
+				   lmc_name_display(rec->name), strerror(-r));
+	return 0;
+}
+
+int lmc_store_del(struct lmc_store *s, const char *name, struct lmc_err *err)
+{
+	char file[NAME_MAX + 1];
+	int r;
+
+	r = rec_filename(name, file, sizeof(file));
+	if (r < 0)
+		return lmc_err_set(err, r, "state directory %s: invalid container name '%s'",
+				   s->dir, name);
+	if (unlinkat(s->cdirfd, file, 0) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot remove %s: %m",
+				   s->dir, lmc_name_display(name));
+	}
+	if (!s->nosync && fsync(s->cdirfd) < 0)
+		return lmc_err_set(err, lmc_negerrno(), "state directory %s: fsync: %m", s->dir);
+	return 0;
+}
+
+/* Read and decode one record file. */
+static int read_record(struct lmc_store *s, const char *file, struct lmc_record *ret)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+
+	fd = openat(s->cdirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return lmc_negerrno();
+	if (fstat(fd, &st) < 0)
+		return lmc_negerrno();
+	if (!S_ISREG(st.st_mode) || st.st_size > REC_SIZE_MAX)
+		return -EBADMSG;
+	buf = malloc(st.st_size ? st.st_size : 1);
+	if (!buf)
+		return -ENOMEM;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return lmc_negerrno();
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return lmc_codec_record_decode(buf, got, ret);
+}
+
+int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret)
+{
+	struct lmc_record rec;
+	char file[NAME_MAX + 1];
+	int r;
+
+	r = rec_filename(name, file, sizeof(file));
+	if (r < 0)
+		return r;
+	r = read_record(s, file, &rec);
+	if (r < 0)
+		return r;
+	/* a hashed file name that holds another name is not this one's record */
+	if (strcmp(rec.name, name) != 0)
+		return lmc_name_is_root(name) || strchr(file, '~') ? -ENOENT : -EBADMSG;
+	*ret = rec;
+	return 0;
+}
+
+/* A temporary file no live writer owns: all of them if we hold the lock, else those whose
+ * writer has died. */
+static bool tmp_is_stale(struct lmc_store *s, const char *file)
+{
+	long pid = strtol(file + strlen(TMP_PREFIX), NULL, 10);
+
+	if (s->locked || pid <= 0)
+		return true;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Decode one directory entry; *ok only if it is a record stored where its name belongs. */
+static int load_one(struct lmc_store *s, const char *file, struct lmc_record *rec, bool *ok)
+{
+	char want[NAME_MAX + 1];
+	int r;
+
+	*ok = false;
+	r = read_record(s, file, rec);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return 0;
+	/* a record under another name's file is a copy or a corruption: not trusted */
+	if (rec_filename(rec->name, want, sizeof(want)) < 0 || strcmp(want, file) != 0)
+		return 0;
+	*ok = true;
+	return 0;
+}
+
+static int grow(struct lmc_record **recs, size_t *cap, size_t n)
+{
+	struct lmc_record *p;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 16;
+	p = realloc(*recs, c * sizeof(**recs));
+	if (!p)
+		return -ENOMEM;
+	*recs = p;
+	*cap = c;
+	return 0;
+}
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n, size_t *ret_bad)
+{
+	_cleanup_(closedirp) DIR *d = NULL;
+	_cleanup_free_ struct lmc_record *recs = NULL;
+	size_t n = 0, cap = 0, bad = 0;
+	struct dirent *de;
+	int fd, r;
+
+	fd = openat(s->cdirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return lmc_negerrno();
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return lmc_negerrno();
+	}
+	while ((de = readdir(d))) {
+		bool ok;
+
+		if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
+			if (tmp_is_stale(s, de->d_name))
+				unlinkat(s->cdirfd, de->d_name, 0);
+			continue;
+		}
+		if (de->d_name[0] == '.' || !has_suffix(de->d_name, REC_SUFFIX))
+			continue;
+		r = grow(&recs, &cap, n);
+		if (r >= 0)
+			r = load_one(s, de->d_name, &recs[n], &ok);
+		if (r < 0)
+			return r;
+		if (ok)
+			n++;
+		else
+			bad++;
+	}
+	*ret = TAKE_PTR(recs);
+	*ret_n = n;
+	if (ret_bad)
+		*ret_bad = bad;
+	return 0;
+}
