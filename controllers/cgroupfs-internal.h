@@ -14,6 +14,7 @@ struct lmc_cgfs_hier {
 	char *root; /* lmctl's root, relative to the mount */
 	int mount_fd;
 	int root_fd;
+	int made_from; /* open made the root's components after this prefix length; -1 none */
 	bool v2; /* a cgroup2 hierarchy (the unified tree) */
 	bool cpuset_v1; /* new directories need cpuset.cpus/mems copied from the parent */
 	unsigned ctrls; /* bit per enum lmc_ctrl served here */
@@ -51,6 +52,8 @@ int lmc_cgfs_track_hier(const struct lmc_cgfs *cg);
 int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool create,
 			  struct lmc_err *err);
 /* Copy cpuset.cpus and cpuset.mems from the parent of path into path (v1). */
+/* Undo what root_prepare made (a failed open). */
+void lmc_cgfs_root_unmake(struct lmc_cgfs_hier *h);
 int lmc_cgfs_cpuset_copy(int dirfd, const char *path, bool fake);
 
 #endif

@@ -163,6 +163,9 @@ static int make_root_chain(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, struct 
 		if (r >= 0 && mkdirat(h->mount_fd, path, 0755) == 0) {
 			if (n_made < ROOT_DEPTH_MAX)
 				made[n_made++] = i;
+			if (h->made_from < 0)
+				h->made_from =
+					(int)(strrchr(path, '/') ? strrchr(path, '/') - path : 0);
 			if (h->cpuset_v1)
 				r = lmc_cgfs_cpuset_copy(h->mount_fd, path, cg->fake);
 		} else if (r >= 0 && errno != EEXIST) {
@@ -174,8 +177,29 @@ static int make_root_chain(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, struct 
 	if (r < 0) {
 		snprintf(path, len + 1, "%s", h->root);
 		rollback_made(h, path, made, n_made);
+		h->made_from = -1;
 	}
 	return r;
+}
+
+void lmc_cgfs_root_unmake(struct lmc_cgfs_hier *h)
+{
+	_cleanup_free_ char *path = h->root ? strdup(h->root) : NULL;
+	char *slash;
+
+	if (!path || h->made_from < 0 || h->mount_fd < 0)
+		return;
+	if (h->root_fd >= 0)
+		close(h->root_fd);
+	h->root_fd = -EBADF;
+	/* Deepest first, up to the first component this open made. */
+	while (unlinkat(h->mount_fd, path, AT_REMOVEDIR) == 0) {
+		slash = strrchr(path, '/');
+		if (!slash || slash - path <= h->made_from)
+			break;
+		*slash = '\0';
+	}
+	h->made_from = -1;
 }
 
 int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool create,

@@ -399,7 +399,7 @@ static void cgfs_init(struct lmc_cgfs *cg)
 	for (int c = 0; c < LMC_CTRL__MAX; c++)
 		cg->ctrl_hier[c] = -1;
 	for (size_t i = 0; i < ARRAY_SIZE(cg->hier); i++)
-		cg->hier[i].mount_fd = cg->hier[i].root_fd = -EBADF;
+		cg->hier[i].mount_fd = cg->hier[i].root_fd = -EBADF, cg->hier[i].made_from = -1;
 }
 
 static int detect(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct lmc_err *err)
@@ -419,6 +419,8 @@ static int detect(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct lmc
 	/* v2: everything lives in the one tree; what the own cgroup offers is what we manage. */
 	if (!cg->fake && own_cgroup(&cg->hier[0], &own) < 0)
 		return lmc_err_set(err, -ENOENT, "unified: own cgroup not in /proc/self/cgroup");
+	if (own)
+		strip_agent_leaf(own);
 	snprintf(p, sizeof(p), "%s/%s%scgroup.controllers", cg->hier[0].mount, own ? own : "",
 		 own && own[0] ? "/" : "");
 	r = read_avail(p, avail, sizeof(avail));
@@ -439,6 +441,8 @@ int lmc_cgfs_open(const struct lmc_cgfs_opts *opts, struct lmc_cgfs **ret, struc
 		r = open_hier(cg, &cg->hier[i], opts, err);
 	}
 	if (r < 0) {
+		for (size_t i = 0; i < cg->n_hier; i++)
+			lmc_cgfs_root_unmake(&cg->hier[i]);
 		lmc_cgfs_free(cg);
 		return r;
 	}

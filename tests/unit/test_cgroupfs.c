@@ -165,6 +165,23 @@ static void test_bad_and_missing_root(void **state)
 	assert_null(strchr(err.msg, '\n'));
 }
 
+static void test_open_rollback(void **state)
+{
+	struct fx *f = *state;
+	char pids[128];
+
+	snprintf(pids, sizeof(pids), "%s/pids", f->dir);
+	assert_int_equal(mkdir(pids, 0755), 0);
+	/* The root chain is made in cpu, cpuacct, ... before pids refuses it. */
+	put(f->dir, "pids/lmctl", "a file where the root should be");
+	assert_int_equal(fx_open(f, LMC_CG_HYBRID, "lmctl/deep"), -ENOTDIR);
+	assert_null(f->cg);
+	assert_true(isdir(f->dir, "cpu"));
+	assert_false(exists(f->dir, "cpu/lmctl"));
+	assert_false(exists(f->dir, "memory/lmctl"));
+	assert_false(exists(f->dir, "unified/lmctl"));
+}
+
 static void test_create_remove(void **state)
 {
 	static const char *const hier[] = {"cpu",   "cpuacct", "cpuset",  "memory",
@@ -418,6 +435,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hybrid_has_unified, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abs_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_and_missing_root, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
