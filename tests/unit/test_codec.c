@@ -304,7 +304,16 @@ static void test_decode_refuses_out_of_bounds(void **state)
 	w.n = 0;
 	put_bytes(&w, 3, sub.b, sub.n);
 	assert_int_equal(decode_with_spec(&w, &out), -EBADMSG);
+}
 
+static void test_decode_refuses_bad_ns_and_enums(void **state)
+{
+	struct lmc_record out;
+	struct wbuf w, sub;
+	char big[300];
+	(void)state;
+
+	memset(big, 'x', sizeof(big));
 	/* 9 uid maps; hostname of 65 */
 	sub.n = 0;
 	for (int i = 0; i < LMC_IDMAP_MAX + 1; i++)
@@ -467,6 +476,7 @@ int main(void)
 		cmocka_unit_test(test_stats_roundtrip),
 		cmocka_unit_test(test_encode_refuses_out_of_bounds),
 		cmocka_unit_test(test_decode_refuses_out_of_bounds),
+		cmocka_unit_test(test_decode_refuses_bad_ns_and_enums),
 		cmocka_unit_test(test_decode_truncated),
 		cmocka_unit_test(test_decode_bit_flips),
 		cmocka_unit_test(test_decode_random),
