@@ -52,9 +52,12 @@ struct lmc_ns_init_opts {
 	lmc_ns_attach_fn attach;
 	void *userdata;
 };
+/* The init is a child of the caller: a long-lived caller reaps it when it exits (a SIGCHLD
+ * handler or child watcher); a short-lived one leaves it to be reparented. Runs that join it
+ * pass a join_mask within ns->mask (joining a user namespace it lacks fails with EINVAL). */
 int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, struct lmc_err *err);
 
-/* Is pid a live lmctl init (checks /proc/<pid>/cmdline marker)? */
+/* Is pid a live lmctl init (its /proc/<pid>/comm is "lmctl-init" and it is no zombie)? */
 bool lmc_ns_init_alive(pid_t pid);
 
 /* The inode number of /proc/<pid>/ns/<ns>. */

@@ -472,7 +472,7 @@ static void test_init_start(void **state)
 	struct lmc_spec_ns ns = {.mask = ALL_NS};
 	struct lmc_ns_init_opts io = {.ns = &ns, .cgroup_fd = g_cg_fd};
 	struct lmc_err err = {0};
-	char buf[256];
+	char buf[2048];
 	unsigned a, b, c;
 
 	snprintf(ns.hostname, sizeof(ns.hostname), "lmctl-ns-test");
@@ -488,6 +488,10 @@ static void test_init_start(void **state)
 	read_file(buf, buf, sizeof(buf));
 	assert_int_equal(sscanf(buf, "%u %u %u", &a, &b, &c), 3);
 	assert_true(a == 0 && b == 100000 && c == 65536);
+	/* The init became root inside: uid 100000 seen from here. */
+	snprintf(buf, sizeof(buf), "/proc/%d/status", (int)g_init);
+	read_file(buf, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nUid:\t100000\t100000\t100000\t100000\n"));
 	snprintf(buf, sizeof(buf), "/proc/%d/gid_map", (int)g_init);
 	read_file(buf, buf, sizeof(buf));
 	assert_int_equal(sscanf(buf, "%u %u %u", &a, &b, &c), 3);
@@ -700,6 +704,11 @@ static void test_init_term(void **state)
 		fail_msg("spawn: %s", lmc_err_str(&err));
 	track(pid);
 	assert_true(lmc_ns_init_alive(init));
+	/* Another leaf's namespaces are its own. */
+	if (g_init > 0) {
+		assert_int_not_equal(inode_of(pid, LMC_NS_PID), inode_of(g_init, LMC_NS_PID));
+		assert_int_not_equal(inode_of(pid, LMC_NS_MNT), inode_of(g_init, LMC_NS_MNT));
+	}
 	assert_int_equal(kill(init, SIGTERM), 0);
 	assert_int_equal(lmc_ns_wait(pid, pidfd, WAIT_MS, &status), 128 + SIGTERM);
 	assert_int_equal(lmc_ns_wait(init, init_fd, WAIT_MS, &status), 0);
