@@ -1,0 +1,189 @@
+/* Shared by the benchmark programs: a monotonic clock, sample sets with median/p99, the
+ * table they print, and this process's own cgroup per hierarchy (scratch roots go below it).
+ * Static functions only: every bench program is built from one .c file. */
+#ifndef LMC_BENCH_H
+#define LMC_BENCH_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BENCH_CG_MNT "/sys/fs/cgroup"
+
+struct bench_samples {
+	const char *label;
+	const char *note;
+	uint64_t *v; /* ns per iteration */
+	size_t n, cap;
+	unsigned failures;
+};
+
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline int bench_add(struct bench_samples *s, uint64_t ns)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		uint64_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = ns;
+	return 0;
+}
+
+static inline int bench_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile (p in 0..100) of the sorted samples. */
+static inline uint64_t bench_pct(const struct bench_samples *s, double p)
+{
+	size_t k;
+
+	if (!s->n)
+		return 0;
+	k = (size_t)(p / 100.0 * (double)s->n + 0.999999);
+	if (k < 1)
+		k = 1;
+	if (k > s->n)
+		k = s->n;
+	return s->v[k - 1];
+}
+
+static inline void bench_sort(struct bench_samples *s)
+{
+	qsort(s->v, s->n, sizeof(*s->v), bench_cmp_u64);
+}
+
+/* Human units for a time in ns: "12.3 us", "1.234 ms". */
+static inline const char *bench_fmt(uint64_t ns, char *buf, size_t size)
+{
+	if (ns < 10000)
+		snprintf(buf, size, "%llu ns", (unsigned long long)ns);
+	else if (ns < 10000000)
+		snprintf(buf, size, "%.1f us", (double)ns / 1e3);
+	else
+		snprintf(buf, size, "%.2f ms", (double)ns / 1e6);
+	return buf;
+}
+
+static inline void bench_table_head(const char *title)
+{
+	printf("\n%s\n", title);
+	printf("  %-44s %7s %12s %12s %8s %8s\n", "variant", "n", "median", "p99", "ratio",
+	       "p99 rat");
+}
+
+/* One row; ratios are to floor (NULL or itself: 1.00). */
+static inline void bench_row(struct bench_samples *s, const struct bench_samples *floor)
+{
+	char a[32], b[32];
+	double ratio = 1.0, ratio99 = 1.0;
+
+	bench_sort(s);
+	if (floor && floor != s && floor->n && s->n) {
+		ratio = (double)bench_pct(s, 50) / (double)bench_pct(floor, 50);
+		ratio99 = (double)bench_pct(s, 99) / (double)bench_pct(floor, 99);
+	}
+	if (!s->n) {
+		printf("  %-44s %7s %12s %12s %8s %8s   (%u failures)\n", s->label, "0", "-", "-",
+		       "-", "-", s->failures);
+		return;
+	}
+	printf("  %-44s %7zu %12s %12s %7.2fx %7.2fx", s->label, s->n,
+	       bench_fmt(bench_pct(s, 50), a, sizeof(a)), bench_fmt(bench_pct(s, 99), b, sizeof(b)),
+	       ratio, ratio99);
+	if (s->failures)
+		printf("   (%u failures)", s->failures);
+	if (s->note)
+		printf("   %s", s->note);
+	printf("\n");
+}
+
+/* This process's cgroup in hierarchy ctrl ("memory", "cpu", ...; "" for cgroup2) from
+ * /proc/self/cgroup, written to buf ("/" or "/a/b"). */
+static inline int bench_own_cgroup(const char *ctrl, char *buf, size_t size)
+{
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[1024];
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		char *tok, *save = NULL;
+		size_t len;
+		int match = 0;
+
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		len = strcspn(c2 + 1, "\n");
+		c2[1 + len] = '\0';
+		if (!ctrl[0])
+			match = c1[1] == '\0' && line[0] == '0';
+		for (tok = strtok_r(c1 + 1, ",", &save); ctrl[0] && tok;
+		     tok = strtok_r(NULL, ",", &save))
+			match |= !strcmp(tok, ctrl);
+		if (match) {
+			snprintf(buf, size, "%s", c2 + 1);
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+/* Absolute directory of the scratch root `root` (one component) below this process's own
+ * cgroup in hierarchy ctrl, whose mount is BENCH_CG_MNT/<mnt>. */
+static inline int bench_scratch_path(const char *ctrl, const char *mnt, const char *root, char *buf,
+				     size_t size)
+{
+	char own[512];
+	int r = bench_own_cgroup(ctrl, own, sizeof(own));
+	int n;
+
+	if (r < 0)
+		return r;
+	n = snprintf(buf, size, BENCH_CG_MNT "/%s%s%s/%s", mnt, own[1] ? "" : "", own[1] ? own : "",
+		     root);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Write a whole value to path relative to dirfd in one write(2). */
+static inline int bench_write_at(int dirfd, const char *path, const char *val)
+{
+	int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+#endif
