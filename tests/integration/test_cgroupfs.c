@@ -367,6 +367,51 @@ static void test_unified_fd(void **state)
 	close(fd);
 }
 
+/* Child: live in the scratch root, then open lmctl's default root below it (own + /lmctl).
+ * Exit 0 when it worked; on v2 it must have moved itself into own/lmctl.agent first. */
+static int delegated_child(struct fx *f)
+{
+	struct lmc_cgfs_opts o = {.root = NULL, .create_root = true};
+	struct lmc_cgfs *cg = NULL;
+	char cgpath[1024];
+	bool v2 = lmc_cgfs_mode(f->cg) == LMC_CG_V2;
+
+	if (lmc_cgfs_attach(f->cg, "", getpid(), false, NULL) < 0)
+		return 10;
+	if (lmc_cgfs_open(&o, &cg, NULL) < 0)
+		return 11;
+	if (lmc_cgfs_create(cg, "c", NULL) < 0)
+		return 12;
+	if (lmc_test_pid_cgroup(getpid(), "", cgpath, sizeof(cgpath)) < 0)
+		return 13;
+	if (v2 != (strstr(cgpath, "/lmctl.agent") != NULL))
+		return 14;
+	lmc_cgfs_free(cg);
+	return 0;
+}
+
+static void test_delegated_root(void **state)
+{
+	struct fx *f = *state;
+	char want[1024];
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(delegated_child(f));
+	f->kids[f->n_kids++] = pid;
+	st = reap(f, pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	for (int c = 0; c < LMC_CTRL__MAX; c++) {
+		if (!lmc_cgfs_has(f->cg, c))
+			continue;
+		expected_path(f, c, "lmctl/c", want, sizeof(want));
+		assert_true(dir_exists(want));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -380,6 +425,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_psi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scratch_close_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unified_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delegated_root, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
