@@ -126,14 +126,18 @@ static _Noreturn void child_exec(const struct spawn_ctx *c)
 	child_fail(c->chan, STEP_EXEC, e);
 }
 
-static _Noreturn void spawn_child(const struct spawn_ctx *c)
+static _Noreturn void spawn_child(const struct spawn_ctx *parent_ctx)
 {
+	struct spawn_ctx ctx = *parent_ctx, *c = &ctx;
 	const struct lmc_ns_spawn_opts *o = c->o;
 	sigset_t none;
 	char go;
 
 	lmc_ns_reset_signals();
 	close(c->parent_chan);
+	/* Keep the report channel clear of 0..2, which the stdio set-up overwrites. */
+	if (c->chan < 3 && (c->chan = fcntl(c->chan, F_DUPFD_CLOEXEC, 3)) < 0)
+		_exit(127);
 	/* Nothing of our own runs before the parent has placed us everywhere. */
 	if (recv(c->chan, &go, 1, 0) != 1)
 		_exit(127);

@@ -21,6 +21,8 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -203,6 +205,16 @@ static uint64_t inode_of(pid_t pid, enum lmc_ns ns)
 
 /* ---- group set-up: scratch cgroup and the shared init ---- */
 
+/* The cgroup2 tree: /sys/fs/cgroup/unified in hybrid mode, /sys/fs/cgroup on v2 (the VM). */
+static const char *cgroup2_mount(void)
+{
+	struct statfs fs;
+
+	if (statfs("/sys/fs/cgroup/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup/unified";
+	return "/sys/fs/cgroup";
+}
+
 static int scratch_cgroup_make(void)
 {
 	char buf[4096], *line, *own = NULL;
@@ -215,7 +227,7 @@ static int scratch_cgroup_make(void)
 		return -1;
 	snprintf(g_cg_rel, sizeof(g_cg_rel), "%s/lmctl-test-ns-%d", strcmp(own, "/") ? own : "",
 		 (int)getpid());
-	snprintf(g_cg_path, sizeof(g_cg_path), "/sys/fs/cgroup/unified%s", g_cg_rel);
+	snprintf(g_cg_path, sizeof(g_cg_path), "%s%s", cgroup2_mount(), g_cg_rel);
 	if (mkdir(g_cg_path, 0755) < 0)
 		return -1;
 	g_cg_fd = open(g_cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
