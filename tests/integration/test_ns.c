@@ -470,7 +470,9 @@ static void test_clone_into_cgroup(void **state)
 	char out[4096], want[PATH_MAX + 8];
 
 	o.cgroup_fd = g_cg_fd;
-	assert_int_equal(run_capture(&o, out, sizeof(out)), 0);
+	/* A leading newline so that the v2 file's one line matches too. */
+	out[0] = '\n';
+	assert_int_equal(run_capture(&o, out + 1, sizeof(out) - 1), 0);
 	snprintf(want, sizeof(want), "\n0::%s\n", g_cg_rel);
 	if (!strstr(out, want))
 		fail_msg("cgroup2 line %s not in:\n%s", want, out);
