@@ -14,9 +14,9 @@
 #include "core/err.h"
 
 enum lmc_cg_mode {
-	LMC_CG_V1,     /* v1 controllers only */
+	LMC_CG_V1, /* v1 controllers only */
 	LMC_CG_HYBRID, /* v1 controllers + a cgroup2 mount with none */
-	LMC_CG_V2,     /* unified */
+	LMC_CG_V2, /* unified */
 };
 
 /* A controller lmctl uses, or the cgroup2 "core" tree (kill, freeze, events, PSI). */
@@ -89,8 +89,7 @@ int lmc_cgfs_read_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, co
 /* Find "key value" in a flat keyed file (memory.stat, cpu.stat, ...). -ENOENT if absent. */
 int lmc_cgfs_read_key(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		      const char *key, uint64_t *ret);
-bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name,
-			  const char *file);
+bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file);
 /* O_RDONLY|O_DIRECTORY fd of the container's directory (caller closes). */
 int lmc_cgfs_open_dir(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name);
 /* O_RDONLY|O_CLOEXEC fd of a file in a container's dir (caller closes); for eventfd/inotify. */
@@ -122,8 +121,7 @@ int lmc_cgfs_frozen(struct lmc_cgfs *cg, const char *name, bool *ret);
 /* Pressure: parse "<res>.pressure" ("cpu", "memory", "io") of the cgroup2 tree into the
  * values of core/spec.h's struct lmc_psi. -ENOENT where the kernel has none. */
 struct lmc_psi;
-int lmc_cgfs_read_psi(struct lmc_cgfs *cg, const char *name, const char *res,
-		      struct lmc_psi *ret);
+int lmc_cgfs_read_psi(struct lmc_cgfs *cg, const char *name, const char *res, struct lmc_psi *ret);
 
 /* Machine facts for the root's capacity. */
 int lmc_cgfs_machine(uint64_t *ret_mem_bytes, unsigned *ret_cpus, uint64_t *ret_pid_max);

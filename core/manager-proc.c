@@ -12,30 +12,47 @@
 struct attach_ctx {
 	struct lmc_manager *m;
 	const char *name;
-	bool skip_unified;
 };
 
-/* nsutil calls this while the new process waits, before it runs anything of its own. */
+/* nsutil calls this while the new process waits, before it runs anything of its own. The
+ * cgroup2 tree is written too even when clone3 placed it there already (a no-op then), so
+ * the same callback serves the retry below. */
 static int attach_cb(pid_t pid, void *userdata, struct lmc_err *err)
 {
 	struct attach_ctx *a = userdata;
 
-	return lmc_cgfs_attach(a->m->cg, a->name, pid, a->skip_unified, err);
+	return lmc_cgfs_attach(a->m->cg, a->name, pid, false, err);
+}
+
+/* Kernel 6.18 (seen here): once a cgroup has been through cgroup.kill, clone3 with
+ * CLONE_INTO_CGROUP into it (or below it) SIGKILLs the child at birth, because the kill
+ * sequence compared is the parent's cgroup's, not the target's. The child then vanishes
+ * before the hand-shake. Such a spawn is retried once without CLONE_INTO_CGROUP: the child
+ * is held on its pipe until attach_cb has placed it, so it still runs nothing unplaced. */
+static bool clone_into_refused(int r, int cgroup_fd)
+{
+	return cgroup_fd >= 0 && (r == -EPIPE || r == -ECONNRESET || r == -ESRCH);
 }
 
 int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
 		       pid_t *ret_pid, struct lmc_err *err)
 {
 	_cleanup_close_ int cgfd = lmc_cgfs_unified_fd(m->cg, name);
-	struct attach_ctx a = {.m = m, .name = name, .skip_unified = cgfd >= 0};
+	struct attach_ctx a = {.m = m, .name = name};
 	struct lmc_ns_init_opts o = {
 		.ns = &spec->ns,
 		.cgroup_fd = cgfd >= 0 ? cgfd : -1,
 		.attach = attach_cb,
 		.userdata = &a,
 	};
+	int r = lmc_ns_init_start(&o, ret_pid, err);
 
-	return lmc_ns_init_start(&o, ret_pid, err);
+	if (r < 0 && clone_into_refused(r, o.cgroup_fd)) {
+		lmc_err_clear(err);
+		o.cgroup_fd = -1;
+		r = lmc_ns_init_start(&o, ret_pid, err);
+	}
+	return r;
 }
 
 /* A leaf with namespaces needs its init alive; one that died is started again. */
@@ -113,8 +130,13 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 	cgfd = lmc_cgfs_unified_fd(m->cg, node->name);
 	so.cgroup_fd = cgfd >= 0 ? cgfd : -1;
 	a.name = node->name;
-	a.skip_unified = cgfd >= 0;
-	return lmc_ns_spawn(&so, ret_pid, ret_pidfd, err);
+	r = lmc_ns_spawn(&so, ret_pid, ret_pidfd, err);
+	if (r < 0 && clone_into_refused(r, so.cgroup_fd)) {
+		lmc_err_clear(err);
+		so.cgroup_fd = -1;
+		r = lmc_ns_spawn(&so, ret_pid, ret_pidfd, err);
+	}
+	return r;
 }
 
 int lmc_mgr_enter(struct lmc_manager *m, const char *uname, const pid_t *pids, size_t n,

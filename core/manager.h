@@ -22,11 +22,11 @@
 struct lmc_manager;
 
 struct lmc_manager_opts {
-	const char *state_dir;   /* NULL: $LMCTL_STATE_DIR, else LMC_DEFAULT_STATE_DIR */
+	const char *state_dir; /* NULL: $LMCTL_STATE_DIR, else LMC_DEFAULT_STATE_DIR */
 	const char *cgroup_root; /* NULL: $LMCTL_CGROUP_ROOT, else own cgroup + /lmctl */
-	int lock_timeout_ms;     /* how long to wait for the state directory lock */
-	bool nosync;             /* no fsync (benchmarks on tmpfs only) */
-	bool no_lock;            /* read-only callers that accept a racy view (never writers) */
+	int lock_timeout_ms; /* how long to wait for the state directory lock */
+	bool nosync; /* no fsync (benchmarks on tmpfs only) */
+	bool no_lock; /* read-only callers that accept a racy view (never writers) */
 };
 
 /* Open: the cgroup hierarchies (creating lmctl's root), the store (locked), load every
@@ -58,12 +58,11 @@ int lmc_mgr_create(struct lmc_manager *m, const char *name, const struct lmc_spe
 		   struct lmc_err *err);
 /* upd holds only the fields to change (others LMC_UNSET); force: allow a memory limit below
  * current usage. */
-int lmc_mgr_update(struct lmc_manager *m, const char *name, const struct lmc_spec *upd,
-		   bool force, struct lmc_err *err);
+int lmc_mgr_update(struct lmc_manager *m, const char *name, const struct lmc_spec *upd, bool force,
+		   struct lmc_err *err);
 /* recursive: destroy the subtree and kill its processes; without it a container with
  * children or processes is refused. */
-int lmc_mgr_destroy(struct lmc_manager *m, const char *name, bool recursive,
-		    struct lmc_err *err);
+int lmc_mgr_destroy(struct lmc_manager *m, const char *name, bool recursive, struct lmc_err *err);
 
 struct lmc_list_entry {
 	char name[LMC_NAME_MAX + 1];
@@ -95,7 +94,7 @@ struct lmc_run_opts {
 	uid_t uid;
 	gid_t gid;
 	int stdio[3]; /* -1: inherit */
-	bool detach;  /* new session */
+	bool detach; /* new session */
 };
 /* Start argv in the leaf `name`, placed in every hierarchy before it runs anything, inside
  * the leaf's namespaces (through its init) if it has any. Refused for a container with

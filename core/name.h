@@ -7,9 +7,9 @@
 
 #include "core/err.h"
 
-#define LMC_NAME_MAX 255       /* total length */
-#define LMC_NAME_COMP_MAX 64   /* one component */
-#define LMC_NAME_DEPTH_MAX 16  /* components */
+#define LMC_NAME_MAX 255 /* total length */
+#define LMC_NAME_COMP_MAX 64 /* one component */
+#define LMC_NAME_DEPTH_MAX 16 /* components */
 
 /* Validate a container name and write its canonical form to ret (size >= LMC_NAME_MAX + 1).
  * "/" and "" are the root and give "". No leading '/', no "//", no trailing '/', no "." or

@@ -37,20 +37,20 @@ enum lmc_ns {
 
 struct lmc_spec_cpu {
 	uint64_t reservation_m; /* millicores guaranteed -> weight/shares */
-	uint64_t limit_m;       /* millicores hard cap -> CFS quota/period */
-	uint64_t shares;        /* explicit v1 shares (2..262144), converted to weight on v2 */
-	uint64_t period_us;     /* CFS period; LMC_UNSET = 100000 */
+	uint64_t limit_m; /* millicores hard cap -> CFS quota/period */
+	uint64_t shares; /* explicit v1 shares (2..262144), converted to weight on v2 */
+	uint64_t period_us; /* CFS period; LMC_UNSET = 100000 */
 	char cpus[LMC_CPUSET_MAX]; /* cpuset list, "" unset; canonical "0-3,5" */
 	char mems[LMC_CPUSET_MAX];
 	enum lmc_latency latency;
 };
 
 struct lmc_spec_memory {
-	uint64_t limit;       /* bytes */
+	uint64_t limit; /* bytes */
 	uint64_t reservation; /* bytes: memory.low / soft_limit_in_bytes */
-	uint64_t high;        /* bytes: memory.high (v2 only; v1 has no equivalent) */
-	uint64_t swap;        /* docker --memory-swap: memory+swap total bytes */
-	int oom_group;        /* -1 unset, 0/1 */
+	uint64_t high; /* bytes: memory.high (v2 only; v1 has no equivalent) */
+	uint64_t swap; /* docker --memory-swap: memory+swap total bytes */
+	int oom_group; /* -1 unset, 0/1 */
 	int64_t eviction_priority; /* INT64_MIN unset */
 };
 

@@ -21,8 +21,7 @@ struct lmc_store_opts {
 	int lock_timeout_ms;
 	bool nosync;
 };
-int lmc_store_open(const struct lmc_store_opts *opts, struct lmc_store **ret,
-		   struct lmc_err *err);
+int lmc_store_open(const struct lmc_store_opts *opts, struct lmc_store **ret, struct lmc_err *err);
 void lmc_store_free(struct lmc_store *s); /* releases the lock */
 const char *lmc_store_dir(const struct lmc_store *s);
 

@@ -16,7 +16,7 @@ struct lmc_node {
 	struct lmc_node *prev_sibling, *next_sibling;
 	unsigned n_children;
 	struct lmc_node *hnext; /* hash chain, private to tree.c */
-	void *user;             /* for the layer that owns the tree (manager) */
+	void *user; /* for the layer that owns the tree (manager) */
 };
 
 struct lmc_tree;

@@ -17,8 +17,8 @@
  * (or effective limit). On refusal fills err with one line naming the container, the
  * resource, both values and the ancestor/children that bound it. Returns -EINVAL for a
  * self-inconsistent spec (reservation above its own limit), -ERANGE for a bound violated. */
-int lmc_policy_admit_create(const struct lmc_tree *t, const char *name,
-			    const struct lmc_spec *spec, struct lmc_err *err);
+int lmc_policy_admit_create(const struct lmc_tree *t, const char *name, const struct lmc_spec *spec,
+			    struct lmc_err *err);
 
 /* Admit replacing node's spec with newspec (already merged). Checks as for create against
  * the parent, plus against the children: a new limit below a child's (effective) limit, or

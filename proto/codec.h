@@ -12,7 +12,7 @@
 /* What the store keeps per container. */
 enum lmc_rec_state {
 	LMC_REC_READY = 0,
-	LMC_REC_CREATING = 1,   /* write-ahead: the create was not acknowledged */
+	LMC_REC_CREATING = 1, /* write-ahead: the create was not acknowledged */
 	LMC_REC_DESTROYING = 2, /* write-ahead: the destroy was begun */
 };
 
