@@ -35,7 +35,7 @@ int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lm
 int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st);
 
 /* v1 <-> v2 conversions (the formulas runc and crun use). */
-uint64_t lmc_conv_shares_to_weight(uint64_t shares);   /* 2..262144 -> 1..10000 */
+uint64_t lmc_conv_shares_to_weight(uint64_t shares); /* 2..262144 -> 1..10000 */
 uint64_t lmc_conv_blkio_to_io_weight(uint64_t weight); /* 10..1000 -> 1..10000 */
 
 #endif
