@@ -51,7 +51,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 ALL_SRCS := $(foreach m,$(MODULES),$(call mod_srcs,$(m))) $(wildcard tools/*.c tests/*/*.c bench/*.c)
 ALL_HDRS := $(wildcard core/*.h controllers/*.h policy/*.h nsutil/*.h proto/*.h tools/*.h tests/*/*.h bench/*.h)
 
-.PHONY: all check unit unit-asan integration check-v2 check-v2-maybe run bench bench-v2 fuzz \
+.PHONY: deps all check unit unit-asan integration check-v2 check-v2-maybe run bench bench-v2 fuzz \
 	format format-check lint clean tests
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -139,14 +139,23 @@ integration: all $(INTEG_BINS)
 	@LMCTL_BIN=$(abspath $(BUILD)/lmctl) LMCTLD_BIN=$(abspath $(BUILD)/lmctld) \
 		tests/run-tests.sh integration $(INTEG_BINS)
 
-check: format-check all unit unit-asan integration check-v2-maybe
+# The quick start is `make run` / `make check` on a fresh machine: install what is missing
+# first (the script returns at once when everything is there).
+deps:
+	@tools/install-deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory format-check
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit unit-asan integration check-v2-maybe
 
 check-v2: all $(INTEG_BINS)
 	BUILD=$(BUILD) tests/vm/run-v2.sh check
 check-v2-maybe: all $(INTEG_BINS)
 	@BUILD=$(BUILD) tests/vm/run-v2.sh maybe
 
-run: all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@mkdir -p /run/lmctl
 	$(BUILD)/lmctld
 
