@@ -6,14 +6,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define BENCH_CG_MNT "/sys/fs/cgroup"
+/* Every scratch root and state directory the benchmarks make is named so. */
+#define BENCH_PREFIX "lmctl-test-bench-"
 
 struct bench_samples {
 	const char *label;
@@ -184,6 +188,129 @@ static inline int bench_write_at(int dirfd, const char *path, const char *val)
 		r = -errno;
 	close(fd);
 	return r;
+}
+
+/* The hierarchies lmctl manages in hybrid mode; the cgroup2 tree last. */
+static const struct bench_hier {
+	const char *ctrl; /* as in /proc/self/cgroup; "" cgroup2 */
+	const char *mnt; /* below /sys/fs/cgroup */
+} BENCH_H[] = {
+	{"cpu", "cpu"},	    {"cpuacct", "cpuacct"}, {"cpuset", "cpuset"},   {"memory", "memory"},
+	{"blkio", "blkio"}, {"pids", "pids"},	    {"freezer", "freezer"}, {"", "unified"},
+};
+#define N_H 8
+#define UNI 7 /* index of the cgroup2 tree */
+#define BENCH_CPUSET 2
+
+/* ---- scratch roots ---- */
+
+static inline int bench_root_path(int h, const char *root, const char *sub, char *buf, size_t size)
+{
+	char base[512];
+	int r = bench_scratch_path(BENCH_H[h].ctrl, BENCH_H[h].mnt, root, base, sizeof(base));
+
+	if (r < 0)
+		return r;
+	snprintf(buf, size, "%s%s%s", base, sub[0] ? "/" : "", sub);
+	return 0;
+}
+
+/* mkdir the root in every hierarchy; cpuset gets its parent's cpus/mems so tasks may join. */
+static inline int bench_scratch_make(const char *root, int fds[N_H])
+{
+	char p[512], v[256];
+	int r;
+
+	for (int h = 0; h < N_H; h++)
+		fds[h] = -1;
+	for (int h = 0; h < N_H; h++) {
+		if ((r = bench_root_path(h, root, "", p, sizeof(p))) < 0)
+			return r;
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		fds[h] = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fds[h] < 0)
+			return -errno;
+	}
+	for (int i = 0; i < 2; i++) {
+		const char *f = i ? "cpuset.mems" : "cpuset.cpus";
+		int fd = openat(fds[BENCH_CPUSET], "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int pf = fd >= 0 ? openat(fd, f, O_RDONLY | O_CLOEXEC) : -1;
+		ssize_t n = pf >= 0 ? read(pf, v, sizeof(v) - 1) : -1;
+
+		if (pf >= 0)
+			close(pf);
+		if (fd >= 0)
+			close(fd);
+		if (n <= 0)
+			return -EIO;
+		v[n] = '\0';
+		if ((r = bench_write_at(fds[BENCH_CPUSET], f, v)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static inline int bench_rm_dir_cb(const char *path, const struct stat *st, int flag,
+				  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP) {
+		for (int i = 0; i < 1000 && rmdir(path) < 0 && errno == EBUSY; i++)
+			usleep(1000);
+	}
+	return 0;
+}
+
+/* Kill whatever runs below the root (cgroup.kill in the cgroup2 tree), wait until it is
+ * empty, then remove every directory below it and itself, deepest first. */
+static inline void bench_scratch_remove(const char *root)
+{
+	char p[512], ev[256];
+
+	/* Never let this loose on anything but a bench scratch root. */
+	if (strncmp(root, BENCH_PREFIX, strlen(BENCH_PREFIX)) || strchr(root, '/') ||
+	    bench_root_path(UNI, root, "", p, sizeof(p)) < 0)
+		return;
+	if (access(p, F_OK) == 0) {
+		int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			bench_write_at(fd, "cgroup.kill", "1");
+			for (int i = 0; i < 2000; i++) {
+				int e = openat(fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+				ssize_t n = e >= 0 ? read(e, ev, sizeof(ev) - 1) : -1;
+
+				if (e >= 0)
+					close(e);
+				if (n <= 0 || (ev[n] = '\0', strstr(ev, "populated 0")))
+					break;
+				usleep(1000);
+			}
+			close(fd);
+		}
+	}
+	for (int h = 0; h < N_H; h++) {
+		if (bench_root_path(h, root, "", p, sizeof(p)) >= 0 && access(p, F_OK) == 0)
+			nftw(p, bench_rm_dir_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	}
+}
+
+static inline int bench_rm_any_cb(const char *path, const struct stat *st, int flag,
+				  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static inline void bench_state_remove(const char *dir)
+{
+	if (strstr(dir, "/" BENCH_PREFIX) && access(dir, F_OK) == 0)
+		nftw(dir, bench_rm_any_cb, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 #endif

@@ -1,0 +1,681 @@
+/* Benchmark (issue 3): the lifecycle "create a 2-level tree with limits in every controller
+ * (cpu, memory, blkio weight, pids, cpuset), start /bin/true in the leaf, wait, destroy the
+ * tree", measured in one run for: the raw-syscall floor written here, lmctl's library path
+ * (core/manager; state on tmpfs without fsync, and on disk with fsync), libcgroup's API, and
+ * the cgcreate/cgset/cgexec/cgdelete chain. Hybrid hierarchies (this project's machines).
+ *
+ * Everything lives in scratch roots lmctl-test-bench-<pid>-* below this process's own cgroup
+ * in every hierarchy, removed at the end (processes first), also after SIGINT/SIGTERM. */
+#include <fcntl.h>
+#include <libcgroup.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "bench/bench.h"
+#include "core/manager.h"
+#include "nsutil/ns.h"
+
+extern char **environ;
+
+#define I_CPU 0
+#define I_CPUSET 2
+#define I_MEM 3
+#define I_BLKIO 4
+#define I_PIDS 5
+
+/* The limits of the two levels: a = "jobA", b = "jobA/sub1". */
+static const struct level {
+	const char *quota, *mem, *weight, *pids, *cpus, *mems;
+	uint64_t limit_m, mem_b, weight_n, pids_n;
+} LV[2] = {
+	{"150000", "1073741824", "200", "512", "0-1", "0", 1500, 1073741824ull, 200, 512},
+	{"100000", "536870912", "100", "64", "0-1", "0", 1000, 536870912ull, 100, 64},
+};
+
+static volatile sig_atomic_t stop;
+static char root_raw[64], root_mgr[64], root_sync[64], root_lcg[64], root_cli[64];
+static char state_tmpfs[128], state_disk[128];
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* ---- the raw-syscall floor ---- */
+
+struct raw {
+	int fd[N_H];
+};
+
+static int raw_level(struct raw *x, int lv, const char *dir)
+{
+	char f[64];
+	const struct level *l = &LV[lv];
+	int r = 0;
+
+	for (int h = 0; h < N_H; h++)
+		if (mkdirat(x->fd[h], dir, 0755) < 0)
+			return -errno;
+#define W(h, file, val)                                       \
+	do {                                                  \
+		snprintf(f, sizeof(f), "%s/%s", dir, file);   \
+		if (r >= 0)                                   \
+			r = bench_write_at(x->fd[h], f, val); \
+	} while (0)
+	W(I_CPU, "cpu.cfs_quota_us", l->quota);
+	W(I_MEM, "memory.limit_in_bytes", l->mem);
+	W(I_BLKIO, "blkio.bfq.weight", l->weight);
+	W(I_PIDS, "pids.max", l->pids);
+	W(I_CPUSET, "cpuset.cpus", l->cpus);
+	W(I_CPUSET, "cpuset.mems", l->mems);
+#undef W
+	return r;
+}
+
+/* clone3 into the cgroup2 leaf; the child waits on a pipe until its pid is in every v1
+ * cgroup.procs, then execs /bin/true. Returns its exit status. */
+static int raw_spawn(struct raw *x, const char *leaf)
+{
+	static char *const argv[] = {"/bin/true", NULL};
+	struct clone_args ca = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD};
+	char f[64], pidbuf[16];
+	int p[2], st, r = 0;
+	int cfd = openat(x->fd[UNI], leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pid_t pid;
+
+	if (cfd < 0 || pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	ca.cgroup = (uint64_t)cfd;
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0) {
+		char c;
+
+		close(p[1]);
+		if (read(p[0], &c, 1) != 0)
+			_exit(126);
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	close(cfd);
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return -errno;
+	}
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+	snprintf(f, sizeof(f), "%s/cgroup.procs", leaf);
+	for (int h = 0; h < UNI && r >= 0; h++)
+		r = bench_write_at(x->fd[h], f, pidbuf);
+	if (r < 0)
+		kill(pid, SIGKILL);
+	close(p[1]);
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return r < 0 ? r : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+static int raw_rmdir(struct raw *x, const char *dir)
+{
+	int r = 0;
+
+	for (int h = 0; h < N_H; h++)
+		if (unlinkat(x->fd[h], dir, AT_REMOVEDIR) < 0 && errno != ENOENT && r >= 0)
+			r = -errno;
+	return r;
+}
+
+/* Phases timed separately: 0 create both levels, 1 run+wait, 2 destroy. */
+struct variant {
+	struct bench_samples all, ph[3];
+	int (*iter)(struct variant *v, uint64_t t[4]);
+	void *ctx;
+	int n_iter; /* per round */
+};
+
+static int raw_iter(struct variant *v, uint64_t t[4])
+{
+	struct raw *x = v->ctx;
+	int r;
+
+	t[0] = bench_now_ns();
+	r = raw_level(x, 0, "a");
+	if (r >= 0)
+		r = raw_level(x, 1, "a/b");
+	t[1] = bench_now_ns();
+	if (r >= 0)
+		r = raw_spawn(x, "a/b");
+	t[2] = bench_now_ns();
+	if (raw_rmdir(x, "a/b") < 0 || raw_rmdir(x, "a") < 0)
+		r = r < 0 ? r : -EBUSY;
+	t[3] = bench_now_ns();
+	return r;
+}
+
+/* ---- lmctl's library path ---- */
+
+static void mgr_spec(struct lmc_spec *s, int lv)
+{
+	lmc_spec_init(s);
+	s->cpu.limit_m = LV[lv].limit_m;
+	s->memory.limit = LV[lv].mem_b;
+	s->blkio.weight = LV[lv].weight_n;
+	s->pids.limit = LV[lv].pids_n;
+	snprintf(s->cpu.cpus, sizeof(s->cpu.cpus), "%s", LV[lv].cpus);
+	snprintf(s->cpu.mems, sizeof(s->cpu.mems), "%s", LV[lv].mems);
+}
+
+static int mgr_iter(struct variant *v, uint64_t t[4])
+{
+	static const char *const argv[] = {"/bin/true", NULL};
+	struct lmc_manager *m = v->ctx;
+	struct lmc_run_opts ro = {.argv = argv, .stdio = {-1, -1, -1}};
+	struct lmc_spec s0, s1;
+	struct lmc_err err = {0};
+	int pidfd = -1, st = -1, r;
+	pid_t pid;
+
+	mgr_spec(&s0, 0);
+	mgr_spec(&s1, 1);
+	t[0] = bench_now_ns();
+	r = lmc_mgr_create(m, "jobA", &s0, &err);
+	if (r >= 0)
+		r = lmc_mgr_create(m, "jobA/sub1", &s1, &err);
+	t[1] = bench_now_ns();
+	if (r >= 0)
+		r = lmc_mgr_run(m, "jobA/sub1", &ro, &pid, &pidfd, &err);
+	if (r >= 0) {
+		r = lmc_ns_wait(pid, pidfd, 10000, &st);
+		close(pidfd);
+	}
+	t[2] = bench_now_ns();
+	if (lmc_mgr_destroy(m, "jobA", true, &err) < 0 && r >= 0)
+		r = -EBUSY;
+	t[3] = bench_now_ns();
+	if (r < 0 || st != 0)
+		fprintf(stderr, "bench_lifecycle: lmctl: %s (status %d)\n", lmc_err_str(&err), st);
+	return r < 0 ? r : st;
+}
+
+static int mgr_open(const char *state, const char *root, bool nosync, struct lmc_manager **ret)
+{
+	struct lmc_manager_opts o = {
+		.state_dir = state, .cgroup_root = root, .lock_timeout_ms = 2000, .nosync = nosync};
+	struct lmc_err err = {0};
+	int r;
+
+	if (mkdir(state, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	r = lmc_mgr_open(&o, ret, &err);
+	if (r < 0)
+		fprintf(stderr, "bench_lifecycle: lmc_mgr_open %s: %s\n", state, lmc_err_str(&err));
+	return r;
+}
+
+static void mgr_close(struct lmc_manager *m)
+{
+	if (m) {
+		lmc_mgr_destroy(m, "jobA", true, NULL);
+		lmc_mgr_free(m);
+	}
+}
+
+/* ---- libcgroup's API ---- */
+
+/* One struct cgroup has one name for every controller in it, and this process's cgroup is
+ * not the same in every hierarchy: one struct per distinct base path. */
+struct lcg {
+	int fd[N_H]; /* scratch root fds: the cgroup2 step (libcgroup 2.0.2 cannot address it) */
+	char own[N_H][512]; /* own cgroup per hierarchy, "" for "/" */
+	int group_of[UNI]; /* index of the first hierarchy with the same base path */
+};
+
+static int lcg_values(struct cgroup_controller *cc, int h, int lv)
+{
+	const struct level *l = &LV[lv];
+	int r = 0;
+
+	if (h == I_CPU)
+		r = cgroup_add_value_string(cc, "cpu.cfs_quota_us", l->quota);
+	else if (h == I_MEM)
+		r = cgroup_add_value_string(cc, "memory.limit_in_bytes", l->mem);
+	else if (h == I_BLKIO)
+		r = cgroup_add_value_string(cc, "blkio.bfq.weight", l->weight);
+	else if (h == I_PIDS)
+		r = cgroup_add_value_string(cc, "pids.max", l->pids);
+	else if (h == I_CPUSET) {
+		r = cgroup_add_value_string(cc, "cpuset.cpus", l->cpus);
+		if (!r)
+			r = cgroup_add_value_string(cc, "cpuset.mems", l->mems);
+	}
+	return r;
+}
+
+/* Create level lv (dir "a" or "a/b") through libcgroup; the structs go to cgs[]. */
+static int lcg_create(struct lcg *x, const char *root, const char *dir, int lv,
+		      struct cgroup *cgs[UNI])
+{
+	char name[1024];
+	int r;
+
+	for (int g = 0; g < UNI; g++) {
+		if (x->group_of[g] != g)
+			continue;
+		snprintf(name, sizeof(name), "%s/%s/%s", x->own[g], root, dir);
+		cgs[g] = cgroup_new_cgroup(name);
+		if (!cgs[g])
+			return -ENOMEM;
+		for (int h = 0; h < UNI; h++) {
+			struct cgroup_controller *cc;
+
+			if (x->group_of[h] != g)
+				continue;
+			cc = cgroup_add_controller(cgs[g], BENCH_H[h].mnt);
+			if (!cc || lcg_values(cc, h, lv))
+				return -EINVAL;
+		}
+		r = cgroup_create_cgroup(cgs[g], 0);
+		if (r)
+			return -EIO;
+	}
+	return mkdirat(x->fd[UNI], dir, 0755) < 0 ? -errno : 0;
+}
+
+static int lcg_spawn(struct lcg *x, const char *leaf, struct cgroup *cgs[UNI])
+{
+	char f[64], pidbuf[16], c;
+	int p[2], st, r = 0;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 0)
+			_exit(126);
+		execl("/bin/true", "/bin/true", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	for (int g = 0; pid > 0 && g < UNI && !r; g++)
+		if (cgs[g])
+			r = cgroup_attach_task_pid(cgs[g], pid) ? -EIO : 0;
+	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+	snprintf(f, sizeof(f), "%s/cgroup.procs", leaf);
+	if (pid > 0 && !r)
+		r = bench_write_at(x->fd[UNI], f, pidbuf);
+	if (pid > 0 && r)
+		kill(pid, SIGKILL);
+	close(p[1]);
+	if (pid < 0)
+		return -errno;
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return r < 0 ? r : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+static int lcg_delete(struct lcg *x, const char *dir, struct cgroup *cgs[UNI])
+{
+	int r = 0;
+
+	for (int g = 0; g < UNI; g++) {
+		if (cgs[g] && cgroup_delete_cgroup(cgs[g], 0) && !r)
+			r = -EIO;
+		cgroup_free(&cgs[g]);
+	}
+	if (unlinkat(x->fd[UNI], dir, AT_REMOVEDIR) < 0 && !r)
+		r = -errno;
+	return r;
+}
+
+static int lcg_iter(struct variant *v, uint64_t t[4])
+{
+	struct lcg *x = v->ctx;
+	struct cgroup *a[UNI] = {0}, *b[UNI] = {0};
+	int r;
+
+	t[0] = bench_now_ns();
+	r = lcg_create(x, root_lcg, "a", 0, a);
+	if (r >= 0)
+		r = lcg_create(x, root_lcg, "a/b", 1, b);
+	t[1] = bench_now_ns();
+	if (r >= 0)
+		r = lcg_spawn(x, "a/b", b);
+	t[2] = bench_now_ns();
+	if ((lcg_delete(x, "a/b", b) < 0 || lcg_delete(x, "a", a) < 0) && r >= 0)
+		r = -EBUSY;
+	t[3] = bench_now_ns();
+	return r;
+}
+
+/* ---- the cgcreate/cgset/cgexec/cgdelete chain (v1 hierarchies: the tools cannot address
+ * the cgroup2 tree) ---- */
+
+struct cli {
+	struct lcg *l; /* for the base paths */
+};
+
+static int run_cmd(char *const argv[])
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st, r;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r)
+		return -r;
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+		fprintf(stderr, "bench_lifecycle: %s failed (status %d)\n", argv[0], st);
+		return -EIO;
+	}
+	return 0;
+}
+
+#define CLI_ARGS 48
+#define CLI_ARGLEN 1100
+
+struct argvec {
+	char *v[CLI_ARGS];
+	char buf[CLI_ARGS][CLI_ARGLEN];
+	int n;
+};
+
+static void av_add(struct argvec *a, const char *s)
+{
+	if (a->n < CLI_ARGS - 1) {
+		snprintf(a->buf[a->n], CLI_ARGLEN, "%s", s);
+		a->v[a->n] = a->buf[a->n];
+		a->v[++a->n] = NULL;
+	}
+}
+
+/* "-g ctrl1,ctrl2:path" for each group of hierarchies sharing a base path. */
+static void av_groups(struct argvec *a, struct lcg *x, const char *dir, bool per_ctrl)
+{
+	char g[CLI_ARGLEN];
+
+	for (int grp = 0; grp < UNI; grp++) {
+		size_t len = 0;
+
+		if (x->group_of[grp] != grp)
+			continue;
+		for (int h = 0; h < UNI; h++) {
+			if (x->group_of[h] != grp)
+				continue;
+			if (per_ctrl) {
+				snprintf(g, sizeof(g), "%s:%s/%s/%s", BENCH_H[h].mnt, x->own[h],
+					 root_cli, dir);
+				av_add(a, "-g");
+				av_add(a, g);
+				continue;
+			}
+			len += snprintf(g + len, sizeof(g) - len, "%s%s", len ? "," : "",
+					BENCH_H[h].mnt);
+		}
+		if (!per_ctrl) {
+			snprintf(g + len, sizeof(g) - len, ":%s/%s/%s", x->own[grp], root_cli, dir);
+			av_add(a, "-g");
+			av_add(a, g);
+		}
+	}
+}
+
+static int cli_set(struct lcg *x, const char *dir, int lv)
+{
+	const struct level *l = &LV[lv];
+	char kv[128], path[1024];
+
+	for (int grp = 0; grp < UNI; grp++) {
+		struct argvec a = {.n = 0};
+		int sets = 0, r;
+
+		if (x->group_of[grp] != grp)
+			continue;
+		av_add(&a, "/usr/bin/cgset");
+		for (int h = 0; h < UNI; h++) {
+			const char *kvs[2] = {NULL, NULL};
+
+			if (x->group_of[h] != grp)
+				continue;
+			if (h == I_CPU)
+				kvs[0] = "cpu.cfs_quota_us";
+			else if (h == I_MEM)
+				kvs[0] = "memory.limit_in_bytes";
+			else if (h == I_BLKIO)
+				kvs[0] = "blkio.bfq.weight";
+			else if (h == I_PIDS)
+				kvs[0] = "pids.max";
+			else if (h == I_CPUSET)
+				kvs[0] = "cpuset.cpus", kvs[1] = "cpuset.mems";
+			for (int k = 0; k < 2 && kvs[k]; k++) {
+				const char *val = h == I_CPU	 ? l->quota
+						  : h == I_MEM	 ? l->mem
+						  : h == I_BLKIO ? l->weight
+						  : h == I_PIDS	 ? l->pids
+						  : k		 ? l->mems
+								 : l->cpus;
+
+				snprintf(kv, sizeof(kv), "%s=%s", kvs[k], val);
+				av_add(&a, "-r");
+				av_add(&a, kv);
+				sets++;
+			}
+		}
+		snprintf(path, sizeof(path), "%s/%s/%s", x->own[grp], root_cli, dir);
+		av_add(&a, path);
+		if (sets && (r = run_cmd(a.v)) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int cli_iter(struct variant *v, uint64_t t[4])
+{
+	struct cli *c = v->ctx;
+	struct argvec a = {.n = 0};
+	int r;
+
+	t[0] = bench_now_ns();
+	av_add(&a, "/usr/bin/cgcreate");
+	av_groups(&a, c->l, "a", false);
+	av_groups(&a, c->l, "a/b", false);
+	r = run_cmd(a.v);
+	if (r >= 0)
+		r = cli_set(c->l, "a", 0);
+	if (r >= 0)
+		r = cli_set(c->l, "a/b", 1);
+	t[1] = bench_now_ns();
+	a.n = 0;
+	av_add(&a, "/usr/bin/cgexec");
+	av_groups(&a, c->l, "a/b", false);
+	av_add(&a, "/bin/true");
+	if (r >= 0)
+		r = run_cmd(a.v);
+	t[2] = bench_now_ns();
+	/* cgdelete -g a,b:x removes only the first controller's group: one -g per controller. */
+	a.n = 0;
+	av_add(&a, "/usr/bin/cgdelete");
+	av_add(&a, "-r");
+	av_groups(&a, c->l, "a", true);
+	if (run_cmd(a.v) < 0 && r >= 0)
+		r = -EIO;
+	t[3] = bench_now_ns();
+	return r;
+}
+
+/* ---- main ---- */
+
+static int lcg_setup(struct lcg *x, const char *root)
+{
+	int r = bench_scratch_make(root, x->fd);
+
+	for (int h = 0; r >= 0 && h < N_H; h++) {
+		r = bench_own_cgroup(BENCH_H[h].ctrl, x->own[h], sizeof(x->own[h]));
+		if (r >= 0 && !strcmp(x->own[h], "/"))
+			x->own[h][0] = '\0';
+	}
+	for (int h = 0; h < UNI; h++) {
+		x->group_of[h] = h;
+		for (int g = 0; g < h; g++)
+			if (x->group_of[g] == g && !strcmp(x->own[g], x->own[h])) {
+				x->group_of[h] = g;
+				break;
+			}
+	}
+	return r;
+}
+
+static void cleanup(struct lmc_manager *m1, struct lmc_manager *m2)
+{
+	mgr_close(m1);
+	mgr_close(m2);
+	bench_scratch_remove(root_raw);
+	bench_scratch_remove(root_mgr);
+	bench_scratch_remove(root_sync);
+	bench_scratch_remove(root_lcg);
+	bench_scratch_remove(root_cli);
+	bench_state_remove(state_tmpfs);
+	bench_state_remove(state_disk);
+}
+
+static void record(struct variant *v, const uint64_t t[4])
+{
+	bench_add(&v->all, t[3] - t[0]);
+	for (int i = 0; i < 3; i++)
+		bench_add(&v->ph[i], t[i + 1] - t[i]);
+}
+
+static void report(struct variant *vs, int nv, int iters, int cli_iters)
+{
+	char title[256];
+
+	snprintf(title, sizeof(title),
+		 "Lifecycle (issue 3): create jobA + jobA/sub1 with cpu/memory/blkio/pids/cpuset "
+		 "limits, run /bin/true in the leaf, wait, destroy; %d iterations (%d for the CLI "
+		 "chain); ratio to the raw floor",
+		 iters, cli_iters);
+	bench_table_head(title);
+	for (int i = 0; i < nv; i++)
+		bench_row(&vs[i].all, &vs[0].all);
+	printf("\n  per phase, median (create both levels | run + wait | destroy):\n");
+	for (int i = 0; i < nv; i++) {
+		char a[32], b[32], c[32];
+
+		for (int p = 0; p < 3; p++)
+			bench_sort(&vs[i].ph[p]);
+		printf("  %-44s %12s %12s %12s\n", vs[i].all.label,
+		       bench_fmt(bench_pct(&vs[i].ph[0], 50), a, sizeof(a)),
+		       bench_fmt(bench_pct(&vs[i].ph[1], 50), b, sizeof(b)),
+		       bench_fmt(bench_pct(&vs[i].ph[2], 50), c, sizeof(c)));
+	}
+}
+
+/* Rounds of every variant in turn, so drift of the machine touches each alike. */
+static int run_rounds(struct variant *vs, int nv, int rounds)
+{
+	uint64_t t[4];
+
+	for (int round = -1; round < rounds && !stop; round++) {
+		for (int i = 0; i < nv && !stop; i++) {
+			/* Round -1 warms caches up and is not recorded. */
+			int n = round < 0 ? 3 : vs[i].n_iter;
+
+			for (int k = 0; k < n && !stop; k++) {
+				int r = vs[i].iter(&vs[i], t);
+
+				if (r != 0) {
+					if (++vs[i].all.failures > 5) {
+						fprintf(stderr,
+							"bench_lifecycle: %s: too many "
+							"failures\n",
+							vs[i].all.label);
+						return -EIO;
+					}
+					continue;
+				}
+				if (round >= 0)
+					record(&vs[i], t);
+			}
+		}
+	}
+	return stop ? -EINTR : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int iters = argc > 1 ? atoi(argv[1]) : 500, cli_iters = argc > 2 ? atoi(argv[2]) : 100;
+	const int rounds = 25;
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct lmc_manager *m1 = NULL, *m2 = NULL;
+	struct raw raw;
+	struct lcg lcg;
+	struct cli cli = {.l = &lcg};
+	int cli_fds[N_H];
+	int pid = (int)getpid(), r;
+	struct variant vs[5] = {
+		{.all.label = "raw syscalls (floor)", .iter = raw_iter, .ctx = &raw},
+		{.all.label = "lmctl library, state on tmpfs, nosync", .iter = mgr_iter},
+		{.all.label = "lmctl library, state on disk, fsync", .iter = mgr_iter},
+		{.all.label = "libcgroup API", .iter = lcg_iter, .ctx = &lcg},
+		{.all.label = "cgcreate/cgset/cgexec/cgdelete", .iter = cli_iter, .ctx = &cli},
+	};
+
+	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) ||
+	    access("/sys/fs/cgroup/cpu/cgroup.procs", F_OK)) {
+		printf("\nLifecycle (issue 3): skipped: needs hybrid cgroups (v1 + cgroup2)\n");
+		return 0;
+	}
+	iters = iters < rounds ? rounds : iters;
+	cli_iters = cli_iters < rounds ? rounds : cli_iters;
+	for (int i = 0; i < 4; i++)
+		vs[i].n_iter = iters / rounds;
+	vs[4].n_iter = cli_iters / rounds;
+	vs[4].all.note = "(v1 hierarchies only)";
+	vs[3].all.note = "(cgroup2 dir by raw syscalls)";
+	snprintf(root_raw, sizeof(root_raw), "lmctl-test-bench-%d-raw", pid);
+	snprintf(root_mgr, sizeof(root_mgr), "lmctl-test-bench-%d-mgr", pid);
+	snprintf(root_sync, sizeof(root_sync), "lmctl-test-bench-%d-sync", pid);
+	snprintf(root_lcg, sizeof(root_lcg), "lmctl-test-bench-%d-lcg", pid);
+	snprintf(root_cli, sizeof(root_cli), "lmctl-test-bench-%d-cli", pid);
+	snprintf(state_tmpfs, sizeof(state_tmpfs), "/dev/shm/lmctl-test-bench-%d-state", pid);
+	snprintf(state_disk, sizeof(state_disk), "/var/tmp/lmctl-test-bench-%d-state", pid);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	r = cgroup_init() ? -EIO : 0;
+	if (r >= 0)
+		r = bench_scratch_make(root_raw, raw.fd);
+	if (r >= 0)
+		r = lcg_setup(&lcg, root_lcg);
+	if (r >= 0)
+		r = bench_scratch_make(root_cli, cli_fds);
+	if (r >= 0)
+		r = mgr_open(state_tmpfs, root_mgr, true, &m1);
+	if (r >= 0)
+		r = mgr_open(state_disk, root_sync, false, &m2);
+	if (r < 0) {
+		fprintf(stderr, "bench_lifecycle: set-up failed: %s\n", strerror(-r));
+		cleanup(m1, m2);
+		return 1;
+	}
+	vs[1].ctx = m1;
+	vs[2].ctx = m2;
+	r = run_rounds(vs, 5, rounds);
+	cleanup(m1, m2);
+	if (r < 0)
+		return 1;
+	report(vs, 5, iters, cli_iters);
+	return 0;
+}
