@@ -291,22 +291,26 @@ static void top_print(const struct lmc_stats_entry *e, size_t n, const struct to
 int lmc_cli_top(struct lmc_cli *c, int argc, char **argv)
 {
 	struct lmc_err err = {0};
+	struct lmc_cli_opts o;
 	struct top_prev *prev = NULL;
 	size_t nprev = 0;
 	uint64_t t0 = 0;
-	const char *name = argc > 1 && argv[argc - 1][0] != '-' ? argv[argc - 1] : "/";
-	int iterations = 0;
+	const char *name;
+	struct timespec pause;
+	int r;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--once") == 0)
-			iterations = 1;
-		else if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
-			iterations = atoi(argv[++i]);
-	}
+	r = lmc_cli_parse_opts(argc, argv, &o);
+	if (r)
+		return r;
+	if (argc - optind > 1)
+		return lmc_cli_usage("%s: expected at most one container name", "top");
+	name = optind < argc ? argv[optind] : "/";
+	pause.tv_sec = (time_t)o.interval;
+	pause.tv_nsec = (long)((o.interval - (double)pause.tv_sec) * 1e9);
 	if (lmc_cli_connect(c, true, &err) < 0)
 		return lmc_cli_fail(&err);
 	/* One sample to diff against, so the first table already has CPU%. */
-	for (int it = -1; iterations == 0 || it < iterations; it++) {
+	for (int it = -1; o.iterations == 0 || it < o.iterations; it++) {
 		struct lmc_stats_entry *e = NULL;
 		size_t n = 0;
 		uint64_t t = now_ns();
@@ -329,8 +333,8 @@ int lmc_cli_top(struct lmc_cli *c, int argc, char **argv)
 		nprev = prev ? n : 0;
 		t0 = t;
 		free(e);
-		if (iterations == 0 || it + 1 < iterations)
-			nanosleep(&(struct timespec){.tv_sec = 1}, NULL);
+		if (o.iterations == 0 || it + 1 < o.iterations)
+			nanosleep(it < 0 ? &(struct timespec){.tv_nsec = 200000000} : &pause, NULL);
 	}
 	free(prev);
 	return 0;

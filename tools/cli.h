@@ -22,6 +22,18 @@ int lmc_cli_fail(const struct lmc_err *err);
 /* Print "lmctl: <formatted>" and return the usage exit status. */
 int lmc_cli_usage(const char *fmt, ...) _printf_(1, 2);
 
+/* The options the small commands share (list, spec, stats, kill, destroy, init, top). */
+struct lmc_cli_opts {
+	bool recursive, json, pids;
+	int sig; /* -s, default SIGKILL */
+	const char *reserve_mem, *reserve_cpus;
+	double interval; /* top -d, seconds */
+	int iterations; /* top -n / --once; 0: forever */
+};
+/* Parse argv[1..]; positional arguments are left at argv[optind..]. Returns 0 or the usage
+ * exit status (the error printed). */
+int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o);
+
 /* Commands living in their own files. */
 int lmc_cli_run(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_events(struct lmc_cli *c, int argc, char **argv);

@@ -73,107 +73,7 @@ static int cmd_update(struct lmc_cli *c, int argc, char **argv)
 	return 0;
 }
 
-/* ---- small commands sharing one option parser ---- */
-
-struct simple_opts {
-	bool recursive, json, pids, once;
-	int sig;
-	const char *reserve_mem, *reserve_cpus;
-	double interval;
-	int iterations;
-};
-
-static int parse_signal(const char *s, int *ret)
-{
-	static const struct {
-		const char *name;
-		int sig;
-	} sigs[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT},
-		    {"HUP", SIGHUP},   {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
-		    {"USR2", SIGUSR2}, {"STOP", SIGSTOP}, {"CONT", SIGCONT}};
-	char *end;
-	long v;
-
-	if (strncmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		if (strcasecmp(s, sigs[i].name) == 0)
-			return *ret = sigs[i].sig, 0;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > SIGRTMAX)
-		return -EINVAL;
-	*ret = (int)v;
-	return 0;
-}
-
-/* Parses argv; positional arguments stay at argv[optind..]. */
-static int parse_simple(int argc, char **argv, struct simple_opts *o)
-{
-	static const struct option opts[] = {
-		{"recursive", no_argument, NULL, 'r'},
-		{"force", no_argument, NULL, 'r'},
-		{"json", no_argument, NULL, 'j'},
-		{"pids", no_argument, NULL, 'p'},
-		{"signal", required_argument, NULL, 's'},
-		{"reserve-memory", required_argument, NULL, 'M'},
-		{"reserve-cpus", required_argument, NULL, 'C'},
-		{"interval", required_argument, NULL, 'd'},
-		{"iterations", required_argument, NULL, 'n'},
-		{"once", no_argument, NULL, '1'},
-		{NULL, 0, NULL, 0},
-	};
-	int opt;
-
-	memset(o, 0, sizeof(*o));
-	o->sig = SIGKILL;
-	o->interval = 1.0;
-	optind = 0; /* 0: glibc re-initialises getopt (it ran already for the global options) */
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "rfjps:d:n:", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'r':
-		case 'f':
-			o->recursive = true;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'p':
-			o->pids = true;
-			break;
-		case 's':
-			if (parse_signal(optarg, &o->sig) < 0)
-				return lmc_cli_usage("invalid signal '%s'", optarg);
-			break;
-		case 'M':
-			o->reserve_mem = optarg;
-			break;
-		case 'C':
-			o->reserve_cpus = optarg;
-			break;
-		case 'd':
-			o->interval = atof(optarg);
-			if (o->interval < 0.1 || o->interval > 3600)
-				return lmc_cli_usage("--interval: '%s' is not 0.1..3600 seconds",
-						     optarg);
-			break;
-		case 'n':
-			o->iterations = atoi(optarg);
-			if (o->iterations < 1)
-				return lmc_cli_usage("--iterations: '%s' is not a positive number",
-						     optarg);
-			break;
-		case '1':
-			o->once = true;
-			o->iterations = 1;
-			break;
-		default:
-			return lmc_cli_usage("unknown or incomplete option '%s'", argv[optind - 1]);
-		}
-	}
-	return 0;
-}
+/* ---- small commands sharing one option parser (tools/cli.c) ---- */
 
 /* Exactly one name, or none when the root is a sensible default. */
 static int one_name(int argc, char **argv, const char *dflt, const char **ret)
@@ -190,12 +90,12 @@ static int one_name(int argc, char **argv, const char *dflt, const char **ret)
 
 static int cmd_destroy(struct lmc_cli *c, int argc, char **argv)
 {
-	struct simple_opts o;
+	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	const char *name = NULL;
 	int r;
 
-	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+	if ((r = lmc_cli_parse_opts(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
 		return r;
 	if (lmc_cli_connect(c, false, &err) < 0 ||
 	    c->b->ops->destroy(c->b, name, o.recursive, &err) < 0)
@@ -205,14 +105,14 @@ static int cmd_destroy(struct lmc_cli *c, int argc, char **argv)
 
 static int cmd_list(struct lmc_cli *c, int argc, char **argv)
 {
-	struct simple_opts o;
+	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	struct lmc_list_entry *l = NULL;
 	const char *name = NULL;
 	size_t n = 0;
 	int r;
 
-	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, "/", &name)))
+	if ((r = lmc_cli_parse_opts(argc, argv, &o)) || (r = one_name(argc, argv, "/", &name)))
 		return r;
 	if (lmc_cli_connect(c, true, &err) < 0 ||
 	    c->b->ops->list(c->b, name, o.recursive, o.pids, &l, &n, &err) < 0)
@@ -224,7 +124,7 @@ static int cmd_list(struct lmc_cli *c, int argc, char **argv)
 
 static int cmd_spec(struct lmc_cli *c, int argc, char **argv)
 {
-	struct simple_opts o;
+	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	struct lmc_spec spec;
 	struct lmc_effective eff;
@@ -232,7 +132,7 @@ static int cmd_spec(struct lmc_cli *c, int argc, char **argv)
 	const char *name = NULL;
 	int r;
 
-	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+	if ((r = lmc_cli_parse_opts(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
 		return r;
 	if (lmc_name_parse(name, canon, &err) < 0)
 		return lmc_cli_fail(&err);
@@ -245,14 +145,14 @@ static int cmd_spec(struct lmc_cli *c, int argc, char **argv)
 
 static int cmd_stats(struct lmc_cli *c, int argc, char **argv)
 {
-	struct simple_opts o;
+	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	struct lmc_stats_entry *e = NULL;
 	const char *name = NULL;
 	size_t n = 0;
 	int r;
 
-	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+	if ((r = lmc_cli_parse_opts(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
 		return r;
 	if (lmc_cli_connect(c, true, &err) < 0 ||
 	    c->b->ops->stats(c->b, name, o.recursive, &e, &n, &err) < 0)
@@ -265,12 +165,12 @@ static int cmd_stats(struct lmc_cli *c, int argc, char **argv)
 static int name_op(struct lmc_cli *c, int argc, char **argv,
 		   int (*op)(struct lmc_backend *, const char *, struct lmc_err *))
 {
-	struct simple_opts o;
+	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	const char *name = NULL;
 	int r;
 
-	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+	if ((r = lmc_cli_parse_opts(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
 		return r;
 	if (lmc_cli_connect(c, false, &err) < 0 || op(c->b, name, &err) < 0)
 		return lmc_cli_fail(&err);
@@ -299,12 +199,12 @@ static int cmd_resume(struct lmc_cli *c, int argc, char **argv)
 
 static int cmd_kill(struct lmc_cli *c, int argc, char **argv)
 {
-	struct simple_opts o;
+	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	const char *name = NULL;
 	int r;
 
-	if ((r = parse_simple(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
+	if ((r = lmc_cli_parse_opts(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
 		return r;
 	if (lmc_cli_connect(c, false, &err) < 0 ||
 	    c->b->ops->kill(c->b, name, o.sig, o.recursive, &err) < 0)
@@ -314,13 +214,13 @@ static int cmd_kill(struct lmc_cli *c, int argc, char **argv)
 
 static int cmd_enter(struct lmc_cli *c, int argc, char **argv)
 {
-	struct simple_opts o;
+	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	_cleanup_free_ pid_t *pids = NULL;
 	size_t n = 0;
 	int r;
 
-	if ((r = parse_simple(argc, argv, &o)))
+	if ((r = lmc_cli_parse_opts(argc, argv, &o)))
 		return r;
 	if (argc - optind < 2)
 		return lmc_cli_usage("%s: expected a container name and at least one pid", "enter");
@@ -342,13 +242,13 @@ static int cmd_enter(struct lmc_cli *c, int argc, char **argv)
 
 static int cmd_init(struct lmc_cli *c, int argc, char **argv)
 {
-	struct simple_opts o;
+	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	struct lmc_machine_info info;
 	uint64_t rmem = LMC_UNSET, rcpu = LMC_UNSET;
 	int r;
 
-	if ((r = parse_simple(argc, argv, &o)))
+	if ((r = lmc_cli_parse_opts(argc, argv, &o)))
 		return r;
 	if (optind != argc)
 		return lmc_cli_usage("%s: takes no container name", "init");
