@@ -83,7 +83,12 @@ static int op_create(struct call *c, const Lmctl__CreateRequest *rq)
 		r = lmc_spec_validate(name, &spec, &c->err);
 	if (r < 0 || !c->m || dry(c))
 		return r;
-	return lmc_mgr_create(c->m, name, &spec, &c->err);
+	r = lmc_mgr_create(c->m, name, &spec, &c->err);
+	if (r >= 0) {
+		c->res->created = true;
+		memcpy(c->res->name, name, sizeof(name));
+	}
+	return r;
 }
 
 static int op_update(struct call *c, const Lmctl__UpdateRequest *rq)

@@ -46,6 +46,7 @@ struct lmc_api_result {
 	pid_t pid; /* RUN: the process started ... */
 	int pidfd; /* ... and its pidfd (the caller reaps it), else -1 */
 	bool detached;
+	bool created; /* REPLY to a successful create (name set): new event sources */
 	struct lmc_api_sub sub; /* SUBSCRIBE */
 };
 

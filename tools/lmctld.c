@@ -309,6 +309,15 @@ static int sub_open(struct agent *a, struct sub *s, struct lmc_err *err)
 	return 0;
 }
 
+/* A container created under a recursive subscription's top gets its sources too. */
+static void subs_created(struct agent *a, const char *name)
+{
+	for (struct client *c = a->clients; c; c = c->next)
+		for (struct sub *s = c->subs; s; s = s->next)
+			if (s->f.recursive && lmc_name_is_under(name, s->name))
+				sub_sources_for(a, s, name, false, NULL);
+}
+
 static void client_subscribe(struct client *c, struct lmc_api_result *res)
 {
 	struct lmc_err err = {0};
@@ -491,6 +500,8 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		client_subscribe(c, &res);
 		break;
 	default:
+		if (res.created)
+			subs_created(c->a, res.name);
 		client_send(c, TAKE_PTR(res.reply), res.reply_len);
 	}
 	lmc_api_result_done(&res);

@@ -591,6 +591,36 @@ static void test_crash_restart(void **state)
 	}
 }
 
+/* ---- SIGTERM: the agent stops, what it started keeps running, the next one adopts it ---- */
+
+static void test_stop_keeps_running(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = open_be(h);
+	struct lmc_err err = {0};
+	const char *argv[] = {"sleep", "60", NULL};
+	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = argv, .detach = true};
+	struct lmc_list_entry *l;
+	size_t n;
+	pid_t pid;
+	int st;
+
+	create_mem(b, "keep", 64 * MiB, LMC_OWNER_UNSET);
+	assert_int_equal(b->ops->run(b, "keep", &ro, &pid, &st, &err), 0);
+	b->ops->close(b);
+	h_stop_agent(h, SIGTERM);
+	assert_int_equal(kill(pid, 0), 0);
+	assert_int_equal(h_start_agent(h), 0);
+	b = open_be(h);
+	assert_int_equal(b->ops->list(b, "keep", false, true, &l, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(l[0].n_pids, 1);
+	assert_int_equal(l[0].pids[0], pid);
+	lmc_list_free(l, n);
+	assert_int_equal(b->ops->destroy(b, "keep", true, &err), 0);
+	b->ops->close(b);
+}
+
 /* ---- events ---- */
 
 static int subscribe(const struct harness *h, const char *name, bool oom, bool empty)
@@ -636,8 +666,8 @@ static void test_events(void **state)
 	pid_t pid;
 
 	create_mem(b, "ev", 64 * MiB, LMC_OWNER_UNSET);
+	fd = subscribe(h, "ev", true, false); /* before the leaf exists: it is covered too */
 	create_mem(b, "ev/leaf", 16 * MiB, LMC_OWNER_UNSET);
-	fd = subscribe(h, "ev", true, false);
 	assert_int_equal(b->ops->run(b, "ev/leaf", &ro, &pid, &st, &err), 0);
 	assert_int_equal(st, 128 + SIGKILL);
 	wait_event(fd, "ev/leaf", LMC_EVK_OOM);
@@ -666,6 +696,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_keeps_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	};
 
