@@ -584,10 +584,15 @@ static void report(struct variant *vs, int nv, int iters, int cli_iters)
 /* Rounds of every variant in turn, so drift of the machine touches each alike. */
 static int run_rounds(struct variant *vs, int nv, int rounds)
 {
+	/* BENCH_ONLY=<row index>: run one row alone (for perf or strace). */
+	const char *o = getenv("BENCH_ONLY");
+	int only = o && *o ? atoi(o) : -1;
 	uint64_t t[4];
 
 	for (int round = -1; round < rounds && !stop; round++) {
 		for (int i = 0; i < nv && !stop; i++) {
+			if (only >= 0 && i != only)
+				continue;
 			/* Round -1 warms caches up and is not recorded. */
 			int n = round < 0 ? 3 : vs[i].n_iter;
 

@@ -7,6 +7,7 @@
  * state directory on tmpfs, removed at the end (processes first), also after SIGINT/SIGTERM. */
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
@@ -86,6 +87,33 @@ static int raw_iter(void *ctx)
 	if (pid > 0 && waitpid(pid, &st, 0) < 0)
 		return -errno;
 	return r < 0 ? r : exit_code(st);
+}
+
+/* posix_spawn-style: CLONE_VM|CLONE_VFORK on a stack of its own, so no page table is copied
+ * and no copy-on-write fault follows; not placed (a vfork child cannot be held while the
+ * parent writes cgroup.procs). */
+static int vfork_child(void *arg)
+{
+	static char *const argv[] = {"/bin/true", NULL};
+
+	(void)arg;
+	execve(argv[0], argv, environ);
+	_exit(127);
+}
+
+static int vfork_iter(void *ctx)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	pid_t pid;
+	int st;
+
+	(void)ctx;
+	pid = clone(vfork_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, NULL);
+	if (pid < 0)
+		return -errno;
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return exit_code(st);
 }
 
 /* ---- lmctl ---- */
@@ -180,8 +208,14 @@ static void cleanup(struct lmc_manager *m)
 
 static int run_rounds(struct variant *vs, int nv, int rounds, int per_round)
 {
+	/* BENCH_ONLY=<row index>: run one row alone (for perf or strace). */
+	const char *o = getenv("BENCH_ONLY");
+	int only = o && *o ? atoi(o) : -1;
+
 	for (int round = -1; round < rounds && !stop; round++) {
 		for (int i = 0; i < nv && !stop; i++) {
+			if (only >= 0 && i != only)
+				continue;
 			int n = round < 0 ? 3 : per_round; /* round -1: warm-up, not recorded */
 
 			for (int k = 0; k < n && !stop; k++) {
@@ -218,6 +252,7 @@ int main(int argc, char **argv)
 	struct variant vs[] = {
 		{{.label = "raw clone3 + exec + wait (floor)"}, raw_iter, &floor},
 		{{.label = "raw, placed in the leaf (8 hierarchies)"}, raw_iter, &placed},
+		{{.label = "raw clone(CLONE_VM|CLONE_VFORK), not placed"}, vfork_iter, NULL},
 		{{.label = "raw, 6 new namespaces"}, raw_iter, &ns6},
 		{{.label = "lmctl run, leaf without namespaces"}, mgr_iter, &plain},
 		{{.label = "lmctl run, leaf with 6 namespaces"}, mgr_iter, &nsrun},
