@@ -136,7 +136,7 @@ unit: $(UNIT_BINS)
 unit-asan: $(UNIT_ASAN_BINS)
 	@tests/run-tests.sh unit-asan $(UNIT_ASAN_BINS)
 integration: all $(INTEG_BINS)
-	@LMCTL_BIN=$(abspath $(BUILD)/lmctl) LMCTLD_BIN=$(abspath $(BUILD)/lmctld) \
+	@LMCTL_BIN=$(abspath $(BUILD)/lmctl) LMCTLD_BIN=$(abspath $(BUILD)/lmctld) LMCTL_SRCDIR=$(CURDIR) \
 		tests/run-tests.sh integration $(INTEG_BINS)
 
 # The quick start is `make run` / `make check` on a fresh machine: install what is missing
@@ -163,6 +163,10 @@ bench: all $(BENCH_BINS)
 	@BUILD=$(BUILD) bench/run.sh
 bench-v2: all $(BENCH_BINS)
 	BUILD=$(BUILD) tests/vm/run-v2.sh bench
+
+# libFuzzer (clang) on frame parsing, request decoding and dispatch; FUZZ_SECONDS bounds it.
+fuzz:
+	@FUZZ_BUILD=$(BUILD)-fuzz tests/fuzz/run.sh
 
 format:
 	clang-format -i $(ALL_SRCS) $(ALL_HDRS)

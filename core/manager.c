@@ -135,7 +135,8 @@ static int load_records(struct lmc_manager *m, struct lmc_err *err)
 	if (r < 0)
 		return lmc_err_set(err, r, "cannot load the state store %s: %s",
 				   lmc_store_dir(m->store), strerror(-r));
-	qsort(recs, n, sizeof(*recs), record_depth_cmp);
+	if (n)
+		qsort(recs, n, sizeof(*recs), record_depth_cmp);
 	/* Only the lock holder finishes or undoes what a crash interrupted; a lock-less reader
 	 * just leaves out what is in flight. */
 	if (m->locked)

@@ -84,7 +84,7 @@ struct agent {
 	int lfd;
 	const char *socket_path;
 	ev_io lio;
-	ev_signal sigterm, sigint;
+	ev_signal sigterm, sigint, sigchld;
 	double idle_timeout;
 	struct client *clients;
 	struct proc *procs;
@@ -644,6 +644,44 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
+static bool tracked(const struct agent *a, pid_t pid)
+{
+	for (const struct proc *p = a->procs; p; p = p->next)
+		if (p->pid == pid)
+			return true;
+	return false;
+}
+
+/* The leaves' namespace inits are children of the agent too (the manager starts them) but
+ * no watcher of ours waits for them: reap those that have exited. Processes started by
+ * `run` are left to their pidfd watchers, which report their status. */
+static void on_sigchld(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct agent *a = container_of(w, struct agent, sigchld);
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	(void)loop;
+	(void)revents;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)gettid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n")) {
+		pid_t pid = (pid_t)atoi(tok);
+		siginfo_t si = {0};
+
+		if (pid <= 0 || tracked(a, pid))
+			continue;
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG) == 0 && si.si_pid == pid)
+			logf_("reaped pid %d (a container's init)", (int)pid);
+	}
+}
+
 static void on_report(const char *name, const char *what, void *userdata)
 {
 	(void)userdata;
@@ -740,6 +778,8 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	ev_signal_init(&a->sigint, on_signal, SIGINT);
 	ev_signal_start(a->loop, &a->sigterm);
 	ev_signal_start(a->loop, &a->sigint);
+	ev_signal_init(&a->sigchld, on_sigchld, SIGCHLD);
+	ev_signal_start(a->loop, &a->sigchld);
 	logf_("listening on %s (%zu containers)", a->socket_path,
 	      lmc_tree_count(lmc_mgr_tree(a->m)));
 	return 0;
@@ -747,10 +787,12 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct agent a = {.lfd = -1, .socket_path = LMC_DEFAULT_SOCKET, .idle_timeout = 10.0};
+	struct agent a = {.lfd = -1, .socket_path = getenv("LMCTL_SOCKET"), .idle_timeout = 10.0};
 	struct lmc_manager_opts o = {.lock_timeout_ms = 5000};
 	int r;
 
+	if (!a.socket_path || !a.socket_path[0])
+		a.socket_path = LMC_DEFAULT_SOCKET;
 	if (parse_args(argc, argv, &a, &o) < 0) {
 		usage(stderr);
 		return 2;
