@@ -136,6 +136,7 @@ static int enc_simple(const struct lmc_api_req *r, char *name, Lmctl__Request *r
 	case LMC_API_OP_KILL:
 		u->kill.signal = r->sig;
 		u->kill.recursive = r->recursive;
+		u->kill.foreground = r->foreground;
 		break;
 	default:
 		break;

@@ -213,6 +213,14 @@ static int op_kill(struct call *c, const Lmctl__KillRequest *rq)
 	int sig = rq->signal ? rq->signal : SIGKILL;
 	int r;
 
+	if (rq->foreground) {
+		/* The agent knows which process the connection's run started. */
+		if (sig < 1 || sig > SIGRTMAX)
+			return lmc_err_set(&c->err, -EINVAL, "kill: invalid signal %d", sig);
+		c->res->action = LMC_API_SIGNAL_RUN;
+		c->res->sig = sig;
+		return 0;
+	}
 	r = target(c, rq->name, false, false, name);
 	if (r >= 0 && (sig < 1 || sig > SIGRTMAX))
 		r = lmc_err_set(&c->err, -EINVAL, "%s: kill: invalid signal %d", name, sig);

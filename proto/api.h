@@ -29,6 +29,7 @@ enum lmc_api_action {
 	LMC_API_REPLY, /* send reply; done */
 	LMC_API_RUN, /* a process started: reply (detached) now, else when it exits */
 	LMC_API_SUBSCRIBE, /* send reply (the acknowledgement), then stream events */
+	LMC_API_SIGNAL_RUN, /* send sig to this connection's foreground run, then the reply */
 };
 
 /* What a subscription asked for (SubscribeRequest). */
@@ -47,6 +48,7 @@ struct lmc_api_result {
 	int pidfd; /* ... and its pidfd (the caller reaps it), else -1 */
 	bool detached;
 	bool created; /* REPLY to a successful create (name set): new event sources */
+	int sig; /* SIGNAL_RUN */
 	struct lmc_api_sub sub; /* SUBSCRIBE */
 };
 
@@ -107,6 +109,7 @@ struct lmc_api_req {
 	const struct lmc_spec *spec; /* CREATE, UPDATE */
 	bool force, recursive, want_pids;
 	int sig; /* KILL */
+	bool foreground; /* KILL: only this connection's foreground run */
 	const pid_t *pids; /* ENTER */
 	size_t n_pids; /* ENTER */
 	uint64_t reserve_mem, reserve_cpu_m; /* INIT (LMC_UNSET: keep) */

@@ -2,7 +2,9 @@
  * (proto/api encodes both), so the CLI prints the same core structs as in direct mode. */
 #include "tools/backend.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -59,8 +61,8 @@ static int recv_resp(struct agent_be *a, uint64_t id, struct lmc_api_resp *resp,
 	return 0;
 }
 
-static int call_fds(struct agent_be *a, struct lmc_api_req *rq, const int *fds, size_t nfds,
-		    struct lmc_api_resp *resp, struct lmc_err *err)
+static int send_req(struct agent_be *a, struct lmc_api_req *rq, const int *fds, size_t nfds,
+		    struct lmc_err *err)
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len;
@@ -71,9 +73,15 @@ static int call_fds(struct agent_be *a, struct lmc_api_req *rq, const int *fds, 
 	if (r < 0)
 		return lmc_err_set(err, r, "cannot encode the request: %s", strerror(-r));
 	r = lmc_frame_send(a->fd, buf, len, fds, nfds);
-	if (r < 0)
-		return lost(err, r);
-	return recv_resp(a, rq->id, resp, err);
+	return r < 0 ? lost(err, r) : 0;
+}
+
+static int call_fds(struct agent_be *a, struct lmc_api_req *rq, const int *fds, size_t nfds,
+		    struct lmc_api_resp *resp, struct lmc_err *err)
+{
+	int r = send_req(a, rq, fds, nfds, err);
+
+	return r < 0 ? r : recv_resp(a, rq->id, resp, err);
 }
 
 static int call(struct agent_be *a, struct lmc_api_req *rq, struct lmc_api_resp *resp,
@@ -217,6 +225,66 @@ static int a_stats(struct lmc_backend *b, const char *name, bool recursive,
 	return 0;
 }
 
+/* While a foreground run waits, the signals a terminal sends lmctl go on to the command,
+ * as they would reach it in direct mode: one pre-encoded KillRequest{foreground} per signal,
+ * sent from the handler (send(2) is async-signal-safe). */
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+static struct {
+	int fd;
+	uint8_t *frame[ARRAY_SIZE(forwarded)];
+	size_t len[ARRAY_SIZE(forwarded)];
+} fwd = {.fd = -1};
+
+static void forward_signal(int sig)
+{
+	int saved = errno;
+
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		if (forwarded[i] == sig && fwd.fd >= 0 && fwd.frame[i])
+			(void)!send(fwd.fd, fwd.frame[i], fwd.len[i], MSG_NOSIGNAL);
+	errno = saved;
+}
+
+static void forward_start(struct agent_be *a)
+{
+	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
+
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++) {
+		struct lmc_api_req rq = {.op = LMC_API_OP_KILL,
+					 .name = "",
+					 .sig = forwarded[i],
+					 .foreground = true,
+					 .id = ++a->next_id};
+		uint8_t *body = NULL;
+		size_t len;
+
+		if (lmc_api_req_encode(&rq, &body, &len) < 0)
+			continue;
+		fwd.frame[i] = malloc(len + 4);
+		if (fwd.frame[i]) {
+			lmc_frame_header(len, fwd.frame[i]);
+			memcpy(fwd.frame[i] + 4, body, len);
+			fwd.len[i] = len + 4;
+		}
+		free(body);
+	}
+	fwd.fd = a->fd;
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaction(forwarded[i], &sa, NULL);
+}
+
+static void forward_stop(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++)
+		signal(forwarded[i], SIG_DFL);
+	fwd.fd = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(forwarded); i++) {
+		free(fwd.frame[i]);
+		fwd.frame[i] = NULL;
+	}
+}
+
 /* The command gets the caller's stdio (or o->stdio), environment and directory, as it
  * would in direct mode. */
 static int a_run(struct lmc_backend *b, const char *name, const struct lmc_run_opts *o,
@@ -235,7 +303,14 @@ static int a_run(struct lmc_backend *b, const char *name, const struct lmc_run_o
 		ro.env = (const char *const *)environ;
 	if (!ro.cwd && getcwd(cwd, sizeof(cwd)))
 		ro.cwd = cwd;
-	r = call_fds(be(b), &rq, fds, 3, &resp, err);
+	r = send_req(be(b), &rq, fds, 3, err);
+	if (r < 0)
+		return r;
+	if (!o->detach)
+		forward_start(be(b));
+	r = recv_resp(be(b), rq.id, &resp, err);
+	if (!o->detach)
+		forward_stop();
 	if (r < 0)
 		return r;
 	*ret_pid = resp.pid;

@@ -499,6 +499,12 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	case LMC_API_SUBSCRIBE:
 		client_subscribe(c, &res);
 		break;
+	case LMC_API_SIGNAL_RUN:
+		for (struct proc *p = c->a->procs; p; p = p->next)
+			if (p->c == c)
+				kill(p->pid, res.sig);
+		client_send(c, TAKE_PTR(res.reply), res.reply_len);
+		break;
 	default:
 		if (res.created)
 			subs_created(c->a, res.name);
