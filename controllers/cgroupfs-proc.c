@@ -350,10 +350,16 @@ static int kill_v1(struct lmc_cgfs *cg, const char *name, int timeout_ms)
 int lmc_cgfs_kill(struct lmc_cgfs *cg, const char *name, int timeout_ms, struct lmc_err *err)
 {
 	const char *shown = name[0] ? name : "/";
+	bool pop = true;
 	int r;
 
 	if (lmc_cgfs_check_name(name) < 0)
 		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
+	/* Nothing to kill: one read instead of a kill, a thaw walk and a wait (a destroy's
+	 * common case). It also spares the cgroup a cgroup.kill, after which this kernel
+	 * refuses CLONE_INTO_CGROUP into it (see core/manager-proc.c). */
+	if (!cg->fake && lmc_cgfs_populated(cg, name, &pop) == 0 && !pop)
+		return 0;
 	if (cg->unified >= 0 && (lmc_cgfs_file_exists(cg, LMC_CTRL_UNIFIED, name, "cgroup.kill") ||
 				 (cg->fake && cg->mode == LMC_CG_V2))) {
 		r = lmc_cgfs_write(cg, LMC_CTRL_UNIFIED, name, "cgroup.kill", "1");

@@ -126,10 +126,8 @@ int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lm
 int lmc_ctrl_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 		       const struct lmc_spec *old, struct lmc_err *err)
 {
-	int r = lmc_ctrl_validate_all(cg, name, spec, err);
+	int r;
 
-	if (r < 0)
-		return r;
 	for (const struct lmc_ctrl_ops *const *o = lmc_controllers; *o; o++) {
 		if (!(*o)->apply || !lmc_cgfs_has(cg, (*o)->ctrl))
 			continue;

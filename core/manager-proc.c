@@ -12,16 +12,15 @@
 struct attach_ctx {
 	struct lmc_manager *m;
 	const char *name;
+	bool skip_unified; /* clone3 placed it in the cgroup2 tree already */
 };
 
-/* nsutil calls this while the new process waits, before it runs anything of its own. The
- * cgroup2 tree is written too even when clone3 placed it there already (a no-op then), so
- * the same callback serves the retry below. */
+/* nsutil calls this while the new process waits, before it runs anything of its own. */
 static int attach_cb(pid_t pid, void *userdata, struct lmc_err *err)
 {
 	struct attach_ctx *a = userdata;
 
-	return lmc_cgfs_attach(a->m->cg, a->name, pid, false, err);
+	return lmc_cgfs_attach(a->m->cg, a->name, pid, a->skip_unified, err);
 }
 
 /* Kernel 6.18 (seen here): once a cgroup has been through cgroup.kill, clone3 with
@@ -38,7 +37,7 @@ int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc
 		       pid_t *ret_pid, struct lmc_err *err)
 {
 	_cleanup_close_ int cgfd = lmc_cgfs_unified_fd(m->cg, name);
-	struct attach_ctx a = {.m = m, .name = name};
+	struct attach_ctx a = {.m = m, .name = name, .skip_unified = cgfd >= 0};
 	struct lmc_ns_init_opts o = {
 		.ns = &spec->ns,
 		.cgroup_fd = cgfd >= 0 ? cgfd : -1,
@@ -50,6 +49,7 @@ int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc
 	if (r < 0 && clone_into_refused(r, o.cgroup_fd)) {
 		lmc_err_clear(err);
 		o.cgroup_fd = -1;
+		a.skip_unified = false;
 		r = lmc_ns_init_start(&o, ret_pid, err);
 	}
 	return r;
@@ -130,10 +130,12 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 	cgfd = lmc_cgfs_unified_fd(m->cg, node->name);
 	so.cgroup_fd = cgfd >= 0 ? cgfd : -1;
 	a.name = node->name;
+	a.skip_unified = cgfd >= 0;
 	r = lmc_ns_spawn(&so, ret_pid, ret_pidfd, err);
 	if (r < 0 && clone_into_refused(r, so.cgroup_fd)) {
 		lmc_err_clear(err);
 		so.cgroup_fd = -1;
+		a.skip_unified = false;
 		r = lmc_ns_spawn(&so, ret_pid, ret_pidfd, err);
 	}
 	return r;

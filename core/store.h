@@ -25,7 +25,9 @@ int lmc_store_open(const struct lmc_store_opts *opts, struct lmc_store **ret, st
 void lmc_store_free(struct lmc_store *s); /* releases the lock */
 const char *lmc_store_dir(const struct lmc_store *s);
 
-/* Atomically write rec (keyed by rec->name; "" is the machine root record). */
+/* Atomically write rec (keyed by rec->name; "" is the machine root record). A READY record
+ * is durable when this returns (file and directory fsynced, unless nosync); CREATING and
+ * DESTROYING records are written ahead for crash recovery of the process and not synced. */
 int lmc_store_put(struct lmc_store *s, const struct lmc_record *rec, struct lmc_err *err);
 /* Remove name's record (missing is not an error). */
 int lmc_store_del(struct lmc_store *s, const char *name, struct lmc_err *err);

@@ -460,7 +460,7 @@ static void expect_refusal(struct fx *x, const struct lmc_spec *s, const char *n
 	struct lmc_err err = {0};
 
 	snapshot(x, NAME, before, sizeof(before));
-	assert_true(lmc_ctrl_apply_all(x->cg, NAME, s, NULL, &err) < 0);
+	assert_true(lmc_ctrl_validate_all(x->cg, NAME, s, &err) < 0);
 	assert_true(err.code < 0);
 	if (!strstr(err.msg, needle))
 		fail_msg("'%s' does not say '%s'", err.msg, needle);
