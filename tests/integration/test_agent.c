@@ -658,7 +658,7 @@ static void test_events(void **state)
 	struct harness *h = *state;
 	struct lmc_backend *b = open_be(h);
 	struct lmc_err err = {0};
-	const char *hog[] = {"sh", "-c", "x=$(head -c 64M /dev/zero | tr '\\0' a)", NULL};
+	const char *hog[] = {"sh", "-c", "x=$(head -c 67108864 /dev/zero | tr '\\0' a)", NULL};
 	const char *reader[] = {"sh", "-c", "read x", NULL};
 	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = hog};
 	int p[2], fd, st;
