@@ -507,12 +507,13 @@ int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, st
 		r = lmc_cgfs_remove(m->cg, n->name, err);
 		if (r < 0)
 			return r;
-		r = lmc_store_del(m->store, n->name, err);
+		r = lmc_store_del_nosync(m->store, n->name, err);
 		if (r < 0)
 			return r;
 		free(n->user);
 		n->user = NULL;
 		lmc_tree_remove(m->tree, n);
 	}
-	return 0;
+	/* One directory sync for the whole subtree: durable once acknowledged. */
+	return lmc_store_sync(m->store, err);
 }

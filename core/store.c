@@ -303,6 +303,20 @@ int lmc_store_put(struct lmc_store *s, const struct lmc_record *rec, struct lmc_
 
 int lmc_store_del(struct lmc_store *s, const char *name, struct lmc_err *err)
 {
+	int r = lmc_store_del_nosync(s, name, err);
+
+	return r < 0 ? r : lmc_store_sync(s, err);
+}
+
+int lmc_store_sync(struct lmc_store *s, struct lmc_err *err)
+{
+	if (!s->nosync && fsync(s->cdirfd) < 0)
+		return lmc_err_set(err, lmc_negerrno(), "state directory %s: fsync: %m", s->dir);
+	return 0;
+}
+
+int lmc_store_del_nosync(struct lmc_store *s, const char *name, struct lmc_err *err)
+{
 	char file[NAME_MAX + 1];
 	int r;
 
@@ -316,8 +330,6 @@ int lmc_store_del(struct lmc_store *s, const char *name, struct lmc_err *err)
 		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot remove %s: %m",
 				   s->dir, lmc_name_display(name));
 	}
-	if (!s->nosync && fsync(s->cdirfd) < 0)
-		return lmc_err_set(err, lmc_negerrno(), "state directory %s: fsync: %m", s->dir);
 	return 0;
 }
 

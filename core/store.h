@@ -29,8 +29,11 @@ const char *lmc_store_dir(const struct lmc_store *s);
  * is durable when this returns (file and directory fsynced, unless nosync); CREATING and
  * DESTROYING records are written ahead for crash recovery of the process and not synced. */
 int lmc_store_put(struct lmc_store *s, const struct lmc_record *rec, struct lmc_err *err);
-/* Remove name's record (missing is not an error). */
+/* Remove name's record (missing is not an error), durably. */
 int lmc_store_del(struct lmc_store *s, const char *name, struct lmc_err *err);
+/* The same without the directory fsync, for removing a subtree: lmc_store_sync once after. */
+int lmc_store_del_nosync(struct lmc_store *s, const char *name, struct lmc_err *err);
+int lmc_store_sync(struct lmc_store *s, struct lmc_err *err);
 int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret);
 /* Every record, in no particular order (malloc'd array). Records that fail to decode are
  * skipped and counted in *ret_bad (may be NULL); leftover temporary files are removed. */
