@@ -1,0 +1,928 @@
+/* Benchmark (issue 6): the agent lmctld beside the direct library path (core/manager), both
+ * measured in this run: the lifecycle of issue 3 through an in-process client (frames over
+ * the socket, proto/api), beside the raw floor bench_lifecycle measured just before (-f);
+ * requests per second for create+destroy pairs and for stats with 1, 8 and 64 clients; stats
+ * -r of a 10,000-container tree; the agent's RSS with those containers.
+ *
+ * Everything lives in lmctl-test-bench-<pid>-{agent,direct} below this process's own cgroup
+ * and in /dev/shm/lmctl-test-bench-<pid>/ (both state directories on tmpfs, the socket, the
+ * agent's log and pid file); all of it is removed at the end, processes first, also after
+ * SIGINT/SIGTERM. The agent gets SIGTERM if this process dies (PR_SET_PDEATHSIG).
+ * (Over the usual size budget: the Makefile builds one program per bench .c file, and the four
+ * measurements share the agent, the client and the two targets set up here.) */
+#include <dirent.h>
+#include <getopt.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include "bench/bench.h"
+#include "core/manager.h"
+#include "nsutil/ns.h"
+#include "proto/api.h"
+#include "proto/frame.h"
+
+#define CALL_TIMEOUT_MS 120000 /* the 10,000-container destroy is one request */
+
+static volatile sig_atomic_t stop;
+static bool quiet; /* clean-up: refusals of what is already gone are expected */
+static char run_dir[64], sock_path[96], st_agent[128], st_direct[128];
+static char root_agent[64], root_direct[64];
+static pid_t agent_pid;
+static int devnull = -1;
+static const char *const RUN_ARGV[] = {"/bin/true", NULL};
+static const char *const RUN_ENV[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* ---- the agent process ---- */
+
+static bool agent_answers(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+static void agent_child(const char *bin, pid_t parent)
+{
+	char log[160];
+	int fd;
+
+	snprintf(log, sizeof(log), "%s/agent.log", run_dir);
+	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	/* Dies with us; its own process group, so a Ctrl-C reaches only us and we clean up
+	 * through it. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(1);
+	setpgid(0, 0);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	execl(bin, "lmctld", "--socket", sock_path, "--state-dir", st_agent, "--cgroup-root",
+	      root_agent, "--idle-timeout=3600", (char *)NULL);
+	_exit(127);
+}
+
+/* Start lmctld; 0 once its socket answers (polled: a socket offers no event for it). */
+static int agent_start(const char *bin)
+{
+	pid_t parent = getpid(), pid = fork();
+	char f[160];
+	FILE *pf;
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		agent_child(bin, parent);
+	agent_pid = pid;
+	snprintf(f, sizeof(f), "%s/agent.pid", run_dir);
+	pf = fopen(f, "we");
+	if (pf) {
+		fprintf(pf, "%d\n", (int)pid);
+		fclose(pf);
+	}
+	for (int i = 0; i < 20000 && !stop; i++) {
+		if (agent_answers())
+			return 0;
+		if (waitpid(pid, NULL, WNOHANG) == pid) {
+			agent_pid = 0;
+			return -ECHILD;
+		}
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void agent_stop(void)
+{
+	int st;
+
+	if (agent_pid <= 0)
+		return;
+	kill(agent_pid, SIGTERM);
+	if (lmc_ns_wait(agent_pid, -1, 10000, &st) < 0) {
+		kill(agent_pid, SIGKILL);
+		waitpid(agent_pid, NULL, 0);
+	}
+	agent_pid = 0;
+}
+
+/* VmRSS and VmHWM of the agent, in KiB. */
+static int agent_rss(unsigned long *rss, unsigned long *hwm)
+{
+	char f[64], line[256];
+	FILE *s;
+
+	snprintf(f, sizeof(f), "/proc/%d/status", (int)agent_pid);
+	s = fopen(f, "re");
+	if (!s)
+		return -errno;
+	*rss = *hwm = 0;
+	while (fgets(line, sizeof(line), s)) {
+		sscanf(line, "VmRSS: %lu", rss);
+		sscanf(line, "VmHWM: %lu", hwm);
+	}
+	fclose(s);
+	return 0;
+}
+
+/* ---- the in-process client: one connection, one request at a time ---- */
+
+struct conn {
+	int fd;
+	uint64_t id;
+};
+
+static int conn_open(struct conn *c)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	c->id = 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(c->fd);
+		c->fd = -1;
+		return r;
+	}
+	return 0;
+}
+
+/* One request, its Response decoded into resp (caller: lmc_api_resp_done); returns the
+ * Response's status. *ret_bytes (may be NULL): the Response frame's size. */
+static int conn_call(struct conn *c, struct lmc_api_req *rq, const int *fds, size_t nfds,
+		     struct lmc_api_resp *resp, size_t *ret_bytes)
+{
+	_cleanup_free_ uint8_t *out = NULL;
+	_cleanup_free_ uint8_t *in = NULL;
+	size_t len, got = 0;
+	int r;
+
+	memset(resp, 0, sizeof(*resp)); /* lmc_api_resp_done is safe whatever happens */
+	rq->id = ++c->id;
+	r = lmc_api_req_encode(rq, &out, &len);
+	if (r >= 0)
+		r = lmc_frame_send(c->fd, out, len, fds, nfds);
+	if (r >= 0)
+		r = lmc_frame_recv(c->fd, &in, &len, NULL, &got, CALL_TIMEOUT_MS);
+	if (r >= 0)
+		r = lmc_api_resp_decode(in, len, resp);
+	if (r < 0)
+		return r;
+	if (ret_bytes)
+		*ret_bytes = len + LMC_FRAME_HDR;
+	if (resp->status < 0 && !stop && !quiet)
+		fprintf(stderr, "bench_agent: lmctld: %s\n", resp->msg);
+	return resp->status;
+}
+
+/* ---- the two targets: lmctld over a connection, or core/manager in this process ---- */
+
+struct target {
+	struct conn conn; /* agent */
+	struct lmc_manager *m; /* direct */
+};
+
+/* Direct mode's state lock, in one process: every manager call holds it. */
+static pthread_mutex_t mgr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int mgr_fail(int r, const struct lmc_err *err)
+{
+	if (r < 0 && !stop && !quiet)
+		fprintf(stderr, "bench_agent: lmctl library: %s\n", lmc_err_str(err));
+	return r;
+}
+
+/* A request answered by a status only. */
+static int agent_status(struct conn *c, struct lmc_api_req *rq)
+{
+	struct lmc_api_resp resp;
+	int r = conn_call(c, rq, NULL, 0, &resp, NULL);
+
+	lmc_api_resp_done(&resp);
+	return r;
+}
+
+static int t_create(struct target *t, const char *name, const struct lmc_spec *s)
+{
+	struct lmc_api_req rq = {.op = LMC_API_OP_CREATE, .name = name, .spec = s};
+	struct lmc_err err = {0};
+	int r;
+
+	if (!t->m)
+		return agent_status(&t->conn, &rq);
+	pthread_mutex_lock(&mgr_lock);
+	r = lmc_mgr_create(t->m, name, s, &err);
+	pthread_mutex_unlock(&mgr_lock);
+	return mgr_fail(r, &err);
+}
+
+static int t_destroy(struct target *t, const char *name, bool recursive)
+{
+	struct lmc_api_req rq = {.op = LMC_API_OP_DESTROY, .name = name, .recursive = recursive};
+	struct lmc_err err = {0};
+	int r;
+
+	if (!t->m)
+		return agent_status(&t->conn, &rq);
+	pthread_mutex_lock(&mgr_lock);
+	r = lmc_mgr_destroy(t->m, name, recursive, &err);
+	pthread_mutex_unlock(&mgr_lock);
+	return mgr_fail(r, &err);
+}
+
+/* stats (-r with recursive); *ret_n entries, *ret_bytes the wire size (agent only). */
+static int t_stats(struct target *t, const char *name, bool recursive, size_t *ret_n,
+		   size_t *ret_bytes)
+{
+	struct lmc_api_req rq = {.op = LMC_API_OP_STATS, .name = name, .recursive = recursive};
+	struct lmc_api_resp resp;
+	struct lmc_stats_entry *e = NULL;
+	struct lmc_err err = {0};
+	int r;
+
+	if (!t->m) {
+		r = conn_call(&t->conn, &rq, NULL, 0, &resp, ret_bytes);
+		*ret_n = resp.n;
+		lmc_api_resp_done(&resp);
+		return r;
+	}
+	pthread_mutex_lock(&mgr_lock);
+	r = lmc_mgr_stats(t->m, name, recursive, &e, ret_n, &err);
+	pthread_mutex_unlock(&mgr_lock);
+	free(e);
+	return mgr_fail(r, &err);
+}
+
+/* Start /bin/true in the leaf, wait for it: its exit status. */
+static int t_run_true(struct target *t, const char *name)
+{
+	struct lmc_run_opts o = {
+		.argv = RUN_ARGV, .env = RUN_ENV, .cwd = "/", .stdio = {devnull, devnull, devnull}};
+	struct lmc_api_req rq = {.op = LMC_API_OP_RUN, .name = name, .run = &o, .n_fds = 3};
+	struct lmc_api_resp resp;
+	struct lmc_err err = {0};
+	int pidfd = -1, st = -1, r;
+	pid_t pid;
+
+	if (!t->m) {
+		r = conn_call(&t->conn, &rq, o.stdio, 3, &resp, NULL);
+		if (r >= 0)
+			r = resp.exited ? resp.status_code : -EPROTO;
+		lmc_api_resp_done(&resp);
+		return r;
+	}
+	pthread_mutex_lock(&mgr_lock);
+	r = lmc_mgr_run(t->m, name, &o, &pid, &pidfd, &err);
+	pthread_mutex_unlock(&mgr_lock);
+	if (r < 0)
+		return mgr_fail(r, &err);
+	r = lmc_ns_wait(pid, pidfd, 10000, &st);
+	close(pidfd);
+	return r < 0 ? r : st;
+}
+
+static int t_open(struct target *t, struct lmc_manager *m)
+{
+	t->m = m;
+	t->conn.fd = -1;
+	return m ? 0 : conn_open(&t->conn);
+}
+
+static void t_close(struct target *t)
+{
+	if (t->conn.fd >= 0)
+		close(t->conn.fd);
+	t->conn.fd = -1;
+}
+
+/* ---- 1. lifecycle ---- */
+
+/* The limits of bench_lifecycle's two levels: cpu, memory, blkio weight, pids, cpuset. */
+static void life_spec(struct lmc_spec *s, int lv)
+{
+	lmc_spec_init(s);
+	s->cpu.limit_m = lv ? 1000 : 1500;
+	s->memory.limit = lv ? 536870912ull : 1073741824ull;
+	s->blkio.weight = lv ? 100 : 200;
+	s->pids.limit = lv ? 64 : 512;
+	snprintf(s->cpu.cpus, sizeof(s->cpu.cpus), "0-%ld", sysconf(_SC_NPROCESSORS_ONLN) - 1);
+	snprintf(s->cpu.mems, sizeof(s->cpu.mems), "0");
+}
+
+static int life_iter(struct target *t, uint64_t *ret_ns)
+{
+	struct lmc_spec s0, s1;
+	uint64_t t0;
+	int r;
+
+	life_spec(&s0, 0);
+	life_spec(&s1, 1);
+	t0 = bench_now_ns();
+	r = t_create(t, "jobA", &s0);
+	if (r >= 0)
+		r = t_create(t, "jobA/sub1", &s1);
+	if (r >= 0)
+		r = t_run_true(t, "jobA/sub1");
+	if (t_destroy(t, "jobA", true) < 0 && r >= 0)
+		r = -EBUSY;
+	*ret_ns = bench_now_ns() - t0;
+	return r;
+}
+
+/* A row of bench_lifecycle's table ("  raw syscalls (floor)  n  9028.5 us  32.10 ms ..."). */
+static uint64_t parse_dur(double v, const char *unit)
+{
+	double mul = !strcmp(unit, "ms") ? 1e6 : !strcmp(unit, "us") ? 1e3 : 1.0;
+
+	return (uint64_t)(v * mul);
+}
+
+static int floor_read(const char *file, uint64_t *med, uint64_t *p99, size_t *n)
+{
+	char line[512], u1[8], u2[8];
+	const char *label = "raw syscalls (floor)";
+	FILE *f = fopen(file, "re");
+	double a, b;
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (r < 0 && fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, label);
+
+		if (p && sscanf(p + strlen(label), "%zu %lf %7s %lf %7s", n, &a, u1, &b, u2) == 5) {
+			*med = parse_dur(a, u1);
+			*p99 = parse_dur(b, u2);
+			r = 0;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+static void life_row(const char *label, uint64_t med, uint64_t p99, size_t n, uint64_t fmed,
+		     uint64_t fp99, const char *note)
+{
+	char a[32], b[32];
+
+	printf("  %-48s %5zu %11s %11s", label, n, bench_fmt(med, a, sizeof(a)),
+	       bench_fmt(p99, b, sizeof(b)));
+	if (fmed && fp99)
+		printf(" %6.2fx %6.2fx", (double)med / (double)fmed, (double)p99 / (double)fp99);
+	else
+		printf(" %7s %7s", "-", "-");
+	printf("   %s\n", note);
+}
+
+static void life_report(struct bench_samples *s, int iters, const char *floor_file)
+{
+	uint64_t fmed = 0, fp99 = 0;
+	size_t fn = 0;
+
+	bench_sort(&s[0]);
+	bench_sort(&s[1]);
+	printf("\nLifecycle through the agent (issues 3, 6): create jobA + jobA/sub1 with "
+	       "cpu/memory/blkio/pids/cpuset limits, run /bin/true in the leaf, wait, destroy; "
+	       "%d iterations each, interleaved; ratios to the raw floor\n",
+	       iters);
+	printf("  %-48s %5s %11s %11s %7s %7s\n", "variant", "n", "median", "p99", "ratio",
+	       "p99 rat");
+	if (floor_file && floor_read(floor_file, &fmed, &fp99, &fn) >= 0)
+		life_row("raw syscalls (floor)", fmed, fp99, fn, fmed, fp99,
+			 "(bench_lifecycle, just before)");
+	else
+		printf("  raw syscalls (floor): not measured (no -f file)\n");
+	life_row("lmctl library, direct (state on tmpfs, fsync)", bench_pct(&s[0], 50),
+		 bench_pct(&s[0], 99), s[0].n, fmed, fp99, "");
+	life_row("lmctld, in-process client (state on tmpfs)", bench_pct(&s[1], 50),
+		 bench_pct(&s[1], 99), s[1].n, fmed, fp99, "");
+	printf("  agent / direct: median %.2fx, p99 %.2fx%s\n",
+	       (double)bench_pct(&s[1], 50) / (double)(bench_pct(&s[0], 50) | 1),
+	       (double)bench_pct(&s[1], 99) / (double)(bench_pct(&s[0], 99) | 1),
+	       s[0].failures + s[1].failures ? "   (failures, see stderr)" : "");
+}
+
+/* Rounds alternate direct and agent so drift of the machine touches both alike. */
+static int bench_lifecycle_agent(struct target t[2], int iters, const char *floor_file)
+{
+	const int rounds = 25;
+	struct bench_samples s[2] = {{.label = "direct"}, {.label = "agent"}};
+	uint64_t ns;
+
+	for (int round = -1; round < rounds && !stop; round++) {
+		for (int i = 0; i < 2 && !stop; i++) {
+			int n = round < 0 ? 3 : (iters + rounds - 1) / rounds;
+
+			for (int k = 0; k < n && !stop; k++) {
+				if (life_iter(&t[i], &ns) != 0) {
+					if (++s[i].failures > 5)
+						return -EIO;
+				} else if (round >= 0) {
+					bench_add(&s[i], ns);
+				}
+			}
+		}
+	}
+	if (!stop)
+		life_report(s, (iters + rounds - 1) / rounds * rounds, floor_file);
+	free(s[0].v);
+	free(s[1].v);
+	return stop ? -EINTR : 0;
+}
+
+/* ---- 2. requests per second ---- */
+
+enum { OP_PAIR, OP_STATS };
+
+struct worker {
+	pthread_t th;
+	struct target t;
+	int idx, op;
+	pthread_barrier_t *bar;
+	uint64_t deadline_ns;
+	unsigned long max_ops;
+	struct bench_samples lat;
+	int err;
+};
+
+static int worker_op(struct worker *w)
+{
+	struct lmc_spec s;
+	char name[32];
+	size_t n;
+	int r;
+
+	if (w->op == OP_STATS)
+		return t_stats(&w->t, "statbox", false, &n, NULL);
+	lmc_spec_init(&s);
+	s.memory.limit = 256ull << 20;
+	s.pids.limit = 128;
+	snprintf(name, sizeof(name), "rps%d", w->idx);
+	r = t_create(&w->t, name, &s);
+	if (r >= 0)
+		r = t_destroy(&w->t, name, false);
+	return r;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	pthread_barrier_wait(w->bar);
+	while (!stop && w->lat.n < w->max_ops) {
+		uint64_t t0 = bench_now_ns();
+
+		if (t0 >= w->deadline_ns)
+			break;
+		w->err = worker_op(w);
+		if (w->err < 0)
+			break;
+		bench_add(&w->lat, bench_now_ns() - t0);
+	}
+	return NULL;
+}
+
+struct tp_result {
+	double per_s;
+	uint64_t p50, p99;
+	int err;
+};
+
+/* n clients doing op on m (direct) or each on its own connection (m NULL) until the
+ * deadline or max_ops each. */
+static struct tp_result tp_run(struct lmc_manager *m, int op, int n, double seconds)
+{
+	struct worker *w = calloc((size_t)n, sizeof(*w));
+	struct bench_samples all = {.label = "all"};
+	struct tp_result res = {0};
+	pthread_barrier_t bar;
+	uint64_t t0;
+	int started = 0;
+
+	if (!w)
+		return (struct tp_result){.err = -ENOMEM};
+	pthread_barrier_init(&bar, NULL, (unsigned)n + 1);
+	for (int i = 0; i < n && !res.err; i++) {
+		w[i] = (struct worker){.idx = i, .op = op, .bar = &bar, .max_ops = 200000};
+		res.err = t_open(&w[i].t, m);
+	}
+	t0 = bench_now_ns();
+	for (int i = 0; i < n && !res.err; i++) {
+		w[i].deadline_ns = t0 + (uint64_t)(seconds * 1e9) + 100000000ull;
+		if (pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0)
+			break;
+		started++;
+	}
+	if (started == n) {
+		pthread_barrier_wait(&bar);
+		t0 = bench_now_ns();
+	} else {
+		stop = 1; /* cannot release the barrier: give up the run */
+		res.err = res.err ? res.err : -EAGAIN;
+	}
+	for (int i = 0; i < started; i++)
+		pthread_join(w[i].th, NULL);
+	res.per_s = 0;
+	for (int i = 0; i < n; i++) {
+		for (size_t k = 0; k < w[i].lat.n; k++)
+			bench_add(&all, w[i].lat.v[k]);
+		res.err = res.err ? res.err : w[i].err;
+		free(w[i].lat.v);
+		t_close(&w[i].t);
+	}
+	bench_sort(&all);
+	res.per_s = (double)all.n / ((double)(bench_now_ns() - t0) / 1e9);
+	res.p50 = bench_pct(&all, 50);
+	res.p99 = bench_pct(&all, 99);
+	free(all.v);
+	free(w);
+	pthread_barrier_destroy(&bar);
+	return res;
+}
+
+static int bench_rps(struct lmc_manager *direct, double seconds)
+{
+	static const int clients[] = {1, 8, 64};
+	static const char *const ops[] = {"create+destroy pairs", "stats (one container)"};
+	char a[32], b[32], c[32], d[32];
+
+	printf("\nRequests per second (issue 6): agent = one connection per client thread; direct "
+	       "= one process, one manager, one thread per client serialised by a mutex (as the "
+	       "state lock serialises direct mode); up to %.1f s per cell\n",
+	       seconds);
+	printf("  %-22s %7s %12s %10s %10s %12s %10s %10s %8s\n", "operation", "clients",
+	       "agent /s", "p50", "p99", "direct /s", "p50", "p99", "a/d");
+	for (int op = 0; op < 2; op++) {
+		for (size_t i = 0; i < ARRAY_SIZE(clients) && !stop; i++) {
+			struct tp_result rd = tp_run(direct, op, clients[i], seconds);
+			struct tp_result ra = tp_run(NULL, op, clients[i], seconds);
+
+			if (rd.err || ra.err) {
+				fprintf(stderr, "bench_agent: %s x%d: %s\n", ops[op], clients[i],
+					strerror(-(rd.err ? rd.err : ra.err)));
+				return -EIO;
+			}
+			printf("  %-22s %7d %12.0f %10s %10s %12.0f %10s %10s %7.2fx\n", ops[op],
+			       clients[i], ra.per_s, bench_fmt(ra.p50, a, sizeof(a)),
+			       bench_fmt(ra.p99, b, sizeof(b)), rd.per_s,
+			       bench_fmt(rd.p50, c, sizeof(c)), bench_fmt(rd.p99, d, sizeof(d)),
+			       ra.per_s / (rd.per_s > 0 ? rd.per_s : 1));
+		}
+	}
+	return stop ? -EINTR : 0;
+}
+
+/* ---- 3, 4. a 10,000-container tree ---- */
+
+#define TREE_MIDS 99
+
+static int tree_create(struct target *t, int total, int *ret_n)
+{
+	int leaves = (total - 1 - TREE_MIDS) / TREE_MIDS, r;
+	struct lmc_spec s;
+	char name[64];
+
+	/* Cheap limits: one pids.max per container (within a pid_max of 32768). */
+	lmc_spec_init(&s);
+	s.pids.limit = 20000;
+	*ret_n = 0;
+	r = t_create(t, "big", &s);
+	for (int i = 0; r >= 0 && i < TREE_MIDS && !stop; i++) {
+		snprintf(name, sizeof(name), "big/m%02d", i);
+		s.pids.limit = 5000;
+		r = t_create(t, name, &s);
+		s.pids.limit = 50;
+		for (int j = 0; r >= 0 && j < leaves && !stop; j++) {
+			snprintf(name, sizeof(name), "big/m%02d/l%03d", i, j);
+			r = t_create(t, name, &s);
+			++*ret_n;
+		}
+		++*ret_n;
+	}
+	++*ret_n;
+	return stop ? -EINTR : r;
+}
+
+/* Median of k stats -r "/" through the agent and directly (a no_lock manager on the agent's
+ * own state directory and root: the same tree, as `lmctl --direct stats -r` reads it while
+ * the agent runs), alternating. */
+static int tree_stats(struct target *agent, struct lmc_manager *peek, int k, uint64_t med[2],
+		      size_t *ret_n, size_t *ret_bytes)
+{
+	struct bench_samples s[2] = {{.label = "direct"}, {.label = "agent"}};
+	struct target direct = {.m = peek, .conn.fd = -1};
+	size_t n[2] = {0, 0};
+	int r = 0;
+
+	for (int i = 0; i < k && r >= 0 && !stop; i++) {
+		for (int j = 0; j < 2 && r >= 0; j++) {
+			uint64_t t0 = bench_now_ns();
+
+			r = t_stats(j ? agent : &direct, "/", true, &n[j], ret_bytes);
+			bench_add(&s[j], bench_now_ns() - t0);
+		}
+	}
+	for (int j = 0; j < 2; j++) {
+		bench_sort(&s[j]);
+		med[j] = bench_pct(&s[j], 50);
+		free(s[j].v);
+	}
+	*ret_n = n[1] == n[0] ? n[1] : 0;
+	return r;
+}
+
+static int count_entries(const char *dir, bool dirs_only, const char *skip)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && (!skip || strcmp(e->d_name, skip)) &&
+		    (!dirs_only || e->d_type == DT_DIR))
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* After destroy -r: no cgroup below the agent's root in any hierarchy, no record left. */
+static int tree_left(void)
+{
+	char p[512];
+	int left = 0, n;
+
+	for (int h = 0; h < N_H; h++) {
+		if (bench_root_path(h, root_agent, "", p, sizeof(p)) < 0)
+			return -EIO;
+		n = count_entries(p, true, NULL);
+		left += n < 0 ? 0 : n;
+	}
+	snprintf(p, sizeof(p), "%s/containers", st_agent);
+	n = count_entries(p, false, "@machine.rec");
+	return left + (n < 0 ? 0 : n);
+}
+
+static void tree_report(int n, uint64_t ns_create, uint64_t ns_destroy, const uint64_t st[2],
+			const uint64_t st_open, size_t entries, size_t bytes,
+			const unsigned long rss[3])
+{
+	char a[32], b[32], c[32];
+
+	printf("\nA %d-container tree through the agent (issue 6): big, 99 x big/mNN, leaves "
+	       "below; one pids limit each; state on tmpfs (/dev/shm: nosync is not offered "
+	       "through the agent)\n",
+	       n);
+	printf("  build by %d creates over one connection   %10s  (%.0f creates/s)\n", n,
+	       bench_fmt(ns_create, a, sizeof(a)), (double)n / ((double)ns_create / 1e9));
+	printf("  stats -r / (%zu entries, %zu-byte reply)  agent %s   direct %s (%.2fx)   "
+	       "direct incl. opening the manager %s   target: agent < 1 s\n",
+	       entries, bytes, bench_fmt(st[1], a, sizeof(a)), bench_fmt(st[0], b, sizeof(b)),
+	       (double)st[1] / (double)(st[0] | 1), bench_fmt(st_open, c, sizeof(c)));
+	printf("  agent VmRSS: empty %lu KiB, with the tree %lu KiB, peak (VmHWM) %lu KiB   "
+	       "target: < 65536 KiB\n",
+	       rss[0], rss[1], rss[2]);
+	printf("  destroy -r big (one request)              %10s\n",
+	       bench_fmt(ns_destroy, a, sizeof(a)));
+}
+
+/* Direct stats -r as the CLI pays it: open a reading manager, read, free. */
+static int tree_stats_open(uint64_t *ret_ns)
+{
+	struct lmc_manager_opts o = {
+		.state_dir = st_agent, .cgroup_root = root_agent, .no_lock = true};
+	struct lmc_manager *m = NULL;
+	struct lmc_err err = {0};
+	struct target t = {.conn.fd = -1};
+	uint64_t t0 = bench_now_ns();
+	size_t n;
+	int r = lmc_mgr_open(&o, &m, &err);
+
+	if (r < 0)
+		return mgr_fail(r, &err);
+	t.m = m;
+	r = t_stats(&t, "/", true, &n, NULL);
+	lmc_mgr_free(m);
+	*ret_ns = bench_now_ns() - t0;
+	return r;
+}
+
+static int bench_tree(struct target *agent, int total, unsigned long rss[3])
+{
+	struct lmc_manager_opts o = {
+		.state_dir = st_agent, .cgroup_root = root_agent, .no_lock = true};
+	struct lmc_manager *peek = NULL;
+	struct lmc_err err = {0};
+	uint64_t t0, ns_create, ns_destroy, st[2] = {0, 0}, st_open = 0;
+	size_t entries = 0, bytes = 0;
+	unsigned long hwm;
+	int n, r;
+
+	t0 = bench_now_ns();
+	r = tree_create(agent, total, &n);
+	ns_create = bench_now_ns() - t0;
+	if (r >= 0)
+		r = agent_rss(&rss[1], &hwm);
+	if (r >= 0)
+		r = mgr_fail(lmc_mgr_open(&o, &peek, &err), &err);
+	if (r >= 0)
+		r = tree_stats(agent, peek, 5, st, &entries, &bytes);
+	if (r >= 0)
+		r = tree_stats_open(&st_open);
+	if (r >= 0)
+		r = agent_rss(&hwm, &rss[2]); /* rss[2]: the peak, stats -r included */
+	lmc_mgr_free(peek);
+	t0 = bench_now_ns();
+	if (t_destroy(agent, "big", true) < 0 && r >= 0)
+		r = -EIO;
+	ns_destroy = bench_now_ns() - t0;
+	if (r >= 0)
+		tree_report(n, ns_create, ns_destroy, st, st_open, entries, bytes, rss);
+	n = tree_left();
+	printf("  after destroy -r: %d cgroups or records left below the agent's root%s\n", n,
+	       n ? "   FAIL" : "");
+	return r < 0 ? r : n ? -ENOTEMPTY : 0;
+}
+
+/* ---- set-up and clean-up ---- */
+
+static int setup_dirs(void)
+{
+	int pid = (int)getpid();
+
+	snprintf(run_dir, sizeof(run_dir), "/dev/shm/" BENCH_PREFIX "%d", pid);
+	snprintf(sock_path, sizeof(sock_path), "%s/lmctld.sock", run_dir);
+	snprintf(st_agent, sizeof(st_agent), "%s/state-agent", run_dir);
+	snprintf(st_direct, sizeof(st_direct), "%s/state-direct", run_dir);
+	snprintf(root_agent, sizeof(root_agent), BENCH_PREFIX "%d-agent", pid);
+	snprintf(root_direct, sizeof(root_direct), BENCH_PREFIX "%d-direct", pid);
+	if (mkdir(run_dir, 0700) < 0 || mkdir(st_agent, 0700) < 0 || mkdir(st_direct, 0700) < 0)
+		return -errno;
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	return devnull < 0 ? -errno : 0;
+}
+
+/* Everything, whatever state it is in: the tree through the agent when it still answers
+ * (stop is cleared so the requests go out), then the agent, then the scratch roots
+ * (processes first) and the tmpfs directory. */
+static void cleanup(struct target *agent, struct lmc_manager *direct)
+{
+	static const char *const tops[] = {"big", "jobA", "statbox"};
+	char p[512];
+	int left = 0;
+
+	stop = 0;
+	quiet = true;
+	for (size_t i = 0; i < ARRAY_SIZE(tops); i++) {
+		if (agent && agent->conn.fd >= 0)
+			t_destroy(agent, tops[i], true);
+		if (direct)
+			lmc_mgr_destroy(direct, tops[i], true, NULL);
+	}
+	if (agent)
+		t_close(agent);
+	lmc_mgr_free(direct);
+	agent_stop();
+	bench_scratch_remove(root_agent);
+	bench_scratch_remove(root_direct);
+	bench_state_remove(run_dir);
+	for (int h = 0; h < N_H; h++)
+		for (int i = 0; i < 2; i++)
+			if (bench_root_path(h, i ? root_agent : root_direct, "", p, sizeof(p)) >= 0)
+				left += access(p, F_OK) == 0;
+	left += access(run_dir, F_OK) == 0;
+	if (left)
+		fprintf(stderr, "bench_agent: clean-up left %d scratch directories\n", left);
+}
+
+static int open_direct(struct lmc_manager **ret)
+{
+	struct lmc_manager_opts o = {
+		.state_dir = st_direct, .cgroup_root = root_direct, .lock_timeout_ms = 2000};
+	struct lmc_err err = {0};
+
+	return mgr_fail(lmc_mgr_open(&o, ret, &err), &err);
+}
+
+struct args {
+	int iters, tree;
+	bool tree_only; /* -T: only the tree (for perf) */
+	double seconds;
+	const char *floor_file, *agent_bin;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "n:t:s:f:a:T")) != -1) {
+		if (ch == 'n')
+			a->iters = atoi(optarg);
+		else if (ch == 't')
+			a->tree = atoi(optarg);
+		else if (ch == 's')
+			a->seconds = atof(optarg);
+		else if (ch == 'f')
+			a->floor_file = optarg;
+		else if (ch == 'a')
+			a->agent_bin = optarg;
+		else if (ch == 'T')
+			a->tree_only = true;
+		else
+			return -EINVAL;
+	}
+	if (a->iters < 25 || a->tree < 1 + TREE_MIDS * 2 || a->seconds <= 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int run_all(const struct args *a, struct target t[2])
+{
+	struct lmc_spec s;
+	unsigned long rss[3] = {0, 0, 0}, hwm;
+	int r;
+
+	r = a->tree_only ? 0 : bench_lifecycle_agent(t, a->iters, a->floor_file);
+	lmc_spec_init(&s);
+	s.memory.limit = 256ull << 20;
+	for (int i = 0; i < 2 && r >= 0; i++)
+		r = t_create(&t[i], "statbox", &s);
+	if (r >= 0 && !a->tree_only)
+		r = bench_rps(t[0].m, a->seconds);
+	for (int i = 0; i < 2 && r >= 0; i++)
+		r = t_destroy(&t[i], "statbox", false);
+	/* The empty figure: the agent after the runs above, with no container. */
+	if (r >= 0)
+		r = agent_rss(&rss[0], &hwm);
+	if (r >= 0)
+		r = bench_tree(&t[1], a->tree, rss);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {.iters = 300, .tree = 10000, .seconds = 1.5, .agent_bin = "build/lmctld"};
+	struct sigaction sa = {.sa_handler = on_signal};
+	struct lmc_manager *direct = NULL;
+	struct target t[2] = {{.conn.fd = -1}, {.conn.fd = -1}};
+	int r;
+
+	if (parse_args(argc, argv, &a) < 0) {
+		fprintf(stderr, "usage: bench_agent [-n ITERS>=25] [-t CONTAINERS] [-s SECONDS] "
+				"[-f BENCH_LIFECYCLE_OUTPUT] [-a LMCTLD] [-T]\n");
+		return 2;
+	}
+	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) ||
+	    access("/sys/fs/cgroup/cpu/cgroup.procs", F_OK)) {
+		printf("\nAgent (issue 6): skipped: needs hybrid cgroups (v1 + cgroup2)\n");
+		return 0;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	r = setup_dirs();
+	if (r >= 0)
+		r = agent_start(a.agent_bin);
+	if (r >= 0)
+		r = open_direct(&direct);
+	if (r >= 0)
+		r = t_open(&t[0], direct);
+	if (r >= 0)
+		r = t_open(&t[1], NULL);
+	if (r < 0)
+		fprintf(stderr, "bench_agent: set-up failed: %s\n", strerror(-r));
+	else
+		r = run_all(&a, t);
+	cleanup(&t[1], direct);
+	if (r < 0 && r != -EINTR)
+		fprintf(stderr, "bench_agent: failed: %s (agent log was in %s/agent.log)\n",
+			strerror(-r), run_dir);
+	return r < 0 ? 1 : 0;
+}
