@@ -37,7 +37,7 @@ stop_agent() {
 # Scratch roots of one benchmark process below this shell's own cgroup in each hierarchy; the
 # cgroup2 tree first: cgroup.kill empties the whole subtree before anything is removed.
 sweep() {
-	local pid=$1 ctrls path mnt dir i
+	local pid=$1 ctrls path mnt dir
 	stop_agent "$pid"
 	while IFS=: read -r _ ctrls path; do
 		case $ctrls in
@@ -46,11 +46,11 @@ sweep() {
 		*) mnt=${ctrls%%,*} ;;
 		esac
 		[ -d "$CG/$mnt" ] || continue
-		for dir in "$CG/$mnt${path%/}"/lmctl-test-bench-"$pid"-*; do
+		for dir in "$CG/$mnt${path%/}/lmctl-test-bench-$pid-"*; do
 			[ -d "$dir" ] || continue
 			if [ -e "$dir/cgroup.kill" ]; then
 				echo 1 >"$dir/cgroup.kill" 2>/dev/null
-				for i in $(seq 200); do
+				for _ in $(seq 200); do
 					grep -q 'populated 0' "$dir/cgroup.events" 2>/dev/null && break
 					sleep 0.01
 				done
@@ -63,12 +63,12 @@ sweep() {
 }
 
 stop_child() {
-	local i
+	local _
 	[ -n "$child" ] || return 0
 	if kill -0 "$child" 2>/dev/null; then
 		# bench_agent cleans up through the agent (the big tree takes seconds): wait for it.
 		kill -TERM "$child" 2>/dev/null
-		for i in $(seq 600); do
+		for _ in $(seq 600); do
 			kill -0 "$child" 2>/dev/null || break
 			sleep 0.1
 		done
