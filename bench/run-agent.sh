@@ -20,14 +20,14 @@ status=0
 
 # The agent bench_agent started (its pid file), if it is still that agent.
 stop_agent() {
-	local pid=$1 f apid i
+	local pid=$1 f apid
 	f=/dev/shm/lmctl-test-bench-$pid/agent.pid
 	[ -r "$f" ] || return 0
 	apid=$(cat "$f")
 	[ -n "$apid" ] || return 0
 	tr '\0' ' ' <"/proc/$apid/cmdline" 2>/dev/null | grep -q "lmctl-test-bench-$pid/" || return 0
 	kill -TERM "$apid" 2>/dev/null
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		kill -0 "$apid" 2>/dev/null || return 0
 		sleep 0.1
 	done
