@@ -108,14 +108,27 @@ static int apply_limit(struct lmc_cgfs *cg, const char *name, const struct lmc_s
 	return lmc_ctrl_set(cg, LMC_CTRL_CPU, name, "cpu.max", buf, err);
 }
 
+static int set_burst(struct lmc_cgfs *cg, const char *name, uint64_t us, struct lmc_err *err)
+{
+	return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name,
+				lmc_ctrl_is_v2(cg) ? "cpu.max.burst" : "cpu.cfs_burst_us", us, err);
+}
+
+/* The kernel refuses a burst above the quota: an old burst goes to 0 before the quota
+ * changes, the new one is written after it. */
 static int cpu_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 		     const struct lmc_spec *old, struct lmc_err *err)
 {
+	uint64_t burst = spec->cpu.burst_us;
 	int r = apply_weight(cg, name, spec, old, err);
 
-	if (r < 0)
-		return r;
-	return apply_limit(cg, name, spec, old, err);
+	if (r >= 0 && old && old->cpu.burst_us != LMC_UNSET && old->cpu.burst_us != 0)
+		r = set_burst(cg, name, 0, err);
+	if (r >= 0)
+		r = apply_limit(cg, name, spec, old, err);
+	if (r >= 0 && burst != LMC_UNSET && burst != 0)
+		r = set_burst(cg, name, burst, err);
+	return r;
 }
 
 /* v1 cpu.stat: nr_periods, nr_throttled, throttled_time (ns). v2 cpu.stat: the same counts,

@@ -40,6 +40,7 @@ struct lmc_spec_cpu {
 	uint64_t limit_m; /* millicores hard cap -> CFS quota/period */
 	uint64_t shares; /* explicit v1 shares (2..262144), converted to weight on v2 */
 	uint64_t period_us; /* CFS period; LMC_UNSET = 100000 */
+	uint64_t burst_us; /* CFS burst above the quota (cpu.max.burst); needs a limit */
 	char cpus[LMC_CPUSET_MAX]; /* cpuset list, "" unset; canonical "0-3,5" */
 	char mems[LMC_CPUSET_MAX];
 	enum lmc_latency latency;

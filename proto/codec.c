@@ -24,6 +24,7 @@ static const struct opt_u64 cpu_opts[] = {
 	OPT(Lmctl__CpuSpec, limit_m, struct lmc_spec_cpu, limit_m, 2),
 	OPT(Lmctl__CpuSpec, shares, struct lmc_spec_cpu, shares, 3),
 	OPT(Lmctl__CpuSpec, period_us, struct lmc_spec_cpu, period_us, 4),
+	OPT(Lmctl__CpuSpec, burst_us, struct lmc_spec_cpu, burst_us, 8),
 };
 
 static const struct opt_u64 mem_opts[] = {

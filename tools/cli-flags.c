@@ -18,6 +18,7 @@ enum {
 	F_CPU_RESERVATION,
 	F_CPU_SHARES,
 	F_CPU_PERIOD,
+	F_CPU_BURST,
 	F_CPUSET_CPUS,
 	F_CPUSET_MEMS,
 	F_LATENCY,
@@ -48,6 +49,7 @@ static const struct option spec_options[] = {
 	{"cpu-reservation", required_argument, NULL, F_CPU_RESERVATION},
 	{"cpu-shares", required_argument, NULL, F_CPU_SHARES},
 	{"cpu-period", required_argument, NULL, F_CPU_PERIOD},
+	{"cpu-burst", required_argument, NULL, F_CPU_BURST},
 	{"cpuset-cpus", required_argument, NULL, F_CPUSET_CPUS},
 	{"cpuset-mems", required_argument, NULL, F_CPUSET_MEMS},
 	{"latency", required_argument, NULL, F_LATENCY},
@@ -134,6 +136,8 @@ static int spec_flag(int opt, const char *v, struct lmc_spec *s, struct lmc_err 
 		return lmc_parse_u64("--cpu-shares", v, 2, 262144, &s->cpu.shares, err);
 	case F_CPU_PERIOD:
 		return lmc_parse_u64("--cpu-period", v, 1000, 1000000, &s->cpu.period_us, err);
+	case F_CPU_BURST:
+		return lmc_parse_u64("--cpu-burst", v, 0, 1000000, &s->cpu.burst_us, err);
 	case F_CPUSET_CPUS:
 		return lmc_parse_cpulist("--cpuset-cpus", v, s->cpu.cpus, err);
 	case F_CPUSET_MEMS:

@@ -300,7 +300,7 @@ static const struct cmd cmds[] = {
 	 "Create a container. Its parent must exist and run nothing. Resource flags:\n"
 	 "  --memory=SIZE --memory-reservation=SIZE --memory-swap=SIZE --memory-high=SIZE\n"
 	 "  --cpus=CPUS (hard limit: 1.5 or 1500m) --cpu-reservation=CPUS --cpu-shares=N\n"
-	 "  --cpu-period=US --cpuset-cpus=LIST --cpuset-mems=LIST\n"
+	 "  --cpu-period=US --cpu-burst=US --cpuset-cpus=LIST --cpuset-mems=LIST\n"
 	 "  --latency=latency-sensitive|batch --pids-limit=N --blkio-weight=10..1000\n"
 	 "  --device-read-bps=DEV:RATE --device-write-bps=DEV:RATE (DEV: /dev/vda or 8:0)\n"
 	 "  --device-read-iops=DEV:N --device-write-iops=DEV:N --oom-group\n"

@@ -199,6 +199,8 @@ static void spec_json(FILE *f, const char *name, const struct lmc_spec *spec,
 	fputs("}", f);
 	first = false;
 	json_u64(f, "cpu_shares", eff->cpu_shares, &first);
+	json_u64(f, "cpu_period_us", spec->cpu.period_us, &first);
+	json_u64(f, "cpu_burst_us", spec->cpu.burst_us, &first);
 	json_u64(f, "blkio_weight", spec->blkio.weight, &first);
 	fputs(",\"cpuset_cpus\":", f);
 	lmc_out_json_str(f, spec->cpu.cpus);
@@ -249,6 +251,10 @@ static void spec_text(FILE *f, const char *name, const struct lmc_spec *spec,
 	}
 	if (eff->cpu_shares != LMC_UNSET)
 		fprintf(f, "  %-20s %" PRIu64 "\n", "cpu.shares", eff->cpu_shares);
+	if (spec->cpu.period_us != LMC_UNSET)
+		fprintf(f, "  %-20s %" PRIu64 " us\n", "cpu.period", spec->cpu.period_us);
+	if (spec->cpu.burst_us != LMC_UNSET)
+		fprintf(f, "  %-20s %" PRIu64 " us\n", "cpu.burst", spec->cpu.burst_us);
 	if (spec->cpu.latency)
 		fprintf(f, "  %-20s %s\n", "cpu.latency", latency_name(spec->cpu.latency));
 	if (spec->cpu.cpus[0])

@@ -509,6 +509,11 @@ static void test_io_max_throttles_reads(void **state)
 
 /* ---- cpu ---- */
 
+static const char *burst_file(struct lmc_test_env *e)
+{
+	return is_v2(e) ? "cpu.max.burst" : "cpu.cfs_burst_us";
+}
+
 static void test_cpu_max_and_weight(void **state)
 {
 	struct lmc_test_env *e = *state;
@@ -545,6 +550,17 @@ static void test_cpu_max_and_weight(void **state)
 	} else {
 		assert_int_equal(kernel_u64(e, LMC_CTRL_CPU, "c", "cpu.cfs_quota_us"), 100000);
 	}
+	/* A burst (cpu.max.burst / cpu.cfs_burst_us) up to the quota; above it is refused and
+	 * the kernel keeps the old one; lowering the quota below the burst takes both down. */
+	LMCTL_OK("update", "c", "--cpu-burst=20000");
+	assert_int_equal(kernel_u64(e, LMC_CTRL_CPU, "c", burst_file(e)), 20000);
+	assert_int_not_equal(lmc_test_lmctl(NULL, 0, buf, sizeof(buf), "update", "c",
+					    "--cpu-burst=200000", NULL),
+			     0);
+	assert_non_null(strstr(buf, "--cpu-burst"));
+	assert_int_equal(kernel_u64(e, LMC_CTRL_CPU, "c", burst_file(e)), 20000);
+	LMCTL_OK("update", "c", "--cpus=0.5", "--cpu-burst=10000");
+	assert_int_equal(kernel_u64(e, LMC_CTRL_CPU, "c", burst_file(e)), 10000);
 }
 
 static void test_cpuset_from_flag(void **state)
