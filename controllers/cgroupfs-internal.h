@@ -17,6 +17,7 @@ struct lmc_cgfs_hier {
 	int made_from; /* open made the root's components after this prefix length; -1 none */
 	bool v2; /* a cgroup2 hierarchy (the unified tree) */
 	bool cpuset_v1; /* new directories need cpuset.cpus/mems copied from the parent */
+	bool cpuset_cloned; /* ... which the kernel does itself: clone_children set on the root */
 	unsigned ctrls; /* bit per enum lmc_ctrl served here */
 	char label[32]; /* for messages: "memory", "cpu,cpuacct", "unified" */
 };

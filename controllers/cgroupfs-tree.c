@@ -218,6 +218,13 @@ int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool cre
 		return lmc_err_set(err, lmc_negerrno(), "cgroup root %s/%s: %s%s", h->mount,
 				   h->root, strerror(errno),
 				   errno == ENOENT ? " (lmctl init creates it)" : "");
+	/* Let the kernel give every new cpuset its parent's cpus and mems at mkdir (the flag is
+	 * inherited below lmctl's root): writing them ourselves made each cpuset write rebuild
+	 * the scheduler domains, 295 us a create with 2,000 cpusets against 92 us. Never on a
+	 * hierarchy's own root, which is not lmctl's. */
+	if (h->cpuset_v1 && !cg->fake && h->root[0])
+		h->cpuset_cloned =
+			lmc_cgfs_write_at(h->root_fd, "cgroup.clone_children", "1", false) >= 0;
 	return 0;
 }
 
@@ -253,7 +260,7 @@ static int create_in(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *n
 		return lmc_err_set(err, r, "%s: mkdir in %s hierarchy: %s", name, h->label,
 				   strerror(-r));
 	}
-	if (h->cpuset_v1) {
+	if (h->cpuset_v1 && !h->cpuset_cloned) {
 		r = lmc_cgfs_cpuset_copy(h->root_fd, name, cg->fake);
 		if (r < 0) {
 			unlinkat(h->root_fd, name, AT_REMOVEDIR);
