@@ -86,4 +86,5 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 run "$BUILD/bench/bench_lifecycle" "$ITERS" "$CLI_ITERS"
 run "$BUILD/bench/bench_spawn" "$ITERS"
+run bench/run-agent.sh
 exit "$status"
