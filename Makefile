@@ -33,6 +33,8 @@ LINK_GROUP = -Wl,--start-group $(1) -Wl,--end-group
 
 TOOLS_LIB_SRCS := $(filter-out tools/lmctl.c tools/lmctld.c,$(wildcard tools/*.c))
 TOOLS_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOLS_LIB_SRCS))
+# An archive: each program pulls in only what it uses (lmctld-*.c only into lmctld).
+TOOLS_LIB := $(BUILD)/lib/libtools.a
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
 TESTLIB_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(TESTLIB_SRCS))
@@ -99,10 +101,13 @@ $(TESTLIB_ASAN): $(TESTLIB_ASAN_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # ---- tools ----
-$(BUILD)/lmctl: $(BUILD)/obj/tools/lmctl.o $(TOOLS_LIB_OBJS) $(LIBS_NORMAL)
-	$(CC) $(CFLAGS_ALL) -o $@ $(BUILD)/obj/tools/lmctl.o $(TOOLS_LIB_OBJS) $(call LINK_GROUP,$(LIBS_NORMAL)) $(LDLIBS_ALL)
-$(BUILD)/lmctld: $(BUILD)/obj/tools/lmctld.o $(TOOLS_LIB_OBJS) $(LIBS_NORMAL)
-	$(CC) $(CFLAGS_ALL) -o $@ $(BUILD)/obj/tools/lmctld.o $(TOOLS_LIB_OBJS) $(call LINK_GROUP,$(LIBS_NORMAL)) $(LDLIBS_ALL)
+$(TOOLS_LIB): $(TOOLS_LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/lmctl: $(BUILD)/obj/tools/lmctl.o $(TOOLS_LIB) $(LIBS_NORMAL)
+	$(CC) $(CFLAGS_ALL) -o $@ $(BUILD)/obj/tools/lmctl.o $(call LINK_GROUP,$(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
+$(BUILD)/lmctld: $(BUILD)/obj/tools/lmctld.o $(TOOLS_LIB) $(LIBS_NORMAL)
+	$(CC) $(CFLAGS_ALL) -o $@ $(BUILD)/obj/tools/lmctld.o $(call LINK_GROUP,$(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
 
 # ---- tests ----
 .SECONDEXPANSION:
@@ -122,9 +127,9 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB) $$(foreach m,$$(ca
 $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(TESTLIB_ASAN) $$(foreach m,$$(call tmods,$$*),$(BUILD)/asan/lib/lib$$(m).a)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(ASAN) -o $@ $< $(call LINK_GROUP,$(TESTLIB_ASAN) $(foreach m,$(call tmods,$*),$(BUILD)/asan/lib/lib$(m).a)) $(LDLIBS_ALL) -lcmocka
-$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB_OBJS) $(TOOLS_LIB_OBJS) $(LIBS_NORMAL)
+$(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB) $(TOOLS_LIB) $(LIBS_NORMAL)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(TESTLIB_OBJS) $(TOOLS_LIB_OBJS) $(call LINK_GROUP,$(LIBS_NORMAL)) $(LDLIBS_ALL) -lcmocka
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(call LINK_GROUP,$(TESTLIB) $(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL) -lcmocka
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_NORMAL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(call LINK_GROUP,$(LIBS_NORMAL)) $(LDLIBS_ALL)

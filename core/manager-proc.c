@@ -2,6 +2,7 @@
  * (list, spec, stats), authorization and reconciliation. */
 #include "core/manager-internal.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -214,7 +215,7 @@ static size_t subtree_size(const struct lmc_node *top, bool recursive)
 	size_t n = 0;
 
 	if (!recursive)
-		return top->parent ? 1 : 1 + top->n_children;
+		return 1 + top->n_children;
 	for (const struct lmc_node *x = top; x; x = lmc_tree_next(top, x))
 		n++;
 	return n;
@@ -229,15 +230,13 @@ void lmc_list_free(struct lmc_list_entry *l, size_t n)
 	free(l);
 }
 
-/* The nodes a reader covers: the container and, recursive, its subtree; for the root
- * without -r, its direct children (what `lmctl list` shows by default). */
+/* The nodes a listing covers: the container and its children (like ls), or with -r its
+ * whole subtree. */
 static const struct lmc_node *reader_next(const struct lmc_node *top, const struct lmc_node *x,
 					  bool recursive)
 {
 	if (recursive)
 		return lmc_tree_next(top, x);
-	if (top->parent)
-		return NULL;
 	return x == top ? top->first_child : x->next_sibling;
 }
 
@@ -295,8 +294,8 @@ int lmc_mgr_spec(struct lmc_manager *m, const char *uname, struct lmc_spec *ret_
 	return 0;
 }
 
-int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,
-		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err)
+int lmc_mgr_stats_plan(struct lmc_manager *m, const char *uname, bool recursive,
+		       struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err)
 {
 	struct lmc_node *top;
 	struct lmc_stats_entry *e;
@@ -314,13 +313,95 @@ int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,
 			continue; /* the root's own figures only when asked for alone */
 		snprintf(e[n].name, sizeof(e[n].name), "%s", x->name);
 		lmc_stats_init(&e[n].stats);
-		r = lmc_ctrl_stats_all(m->cg, x->name, &e[n].stats);
-		if (r < 0) {
-			free(e);
-			return lmc_err_set(err, r, "%s: cannot read its stats: %s",
-					   lmc_name_display(x->name), strerror(-r));
-		}
 		n++;
+	}
+	*ret = e;
+	*ret_n = n;
+	return 0;
+}
+
+/* Reading is all system calls on cgroupfs (about 25 per container), which several CPUs do
+ * in parallel: 10,000 containers took 1.5 s on one thread, 0.8 s on two. */
+#define FILL_PER_THREAD_MIN 256
+#define FILL_THREADS_MAX 8
+
+struct fill_job {
+	struct lmc_cgfs *cg;
+	struct lmc_stats_entry *e;
+	size_t from, to, failed; /* failed: index of the first container that failed, or to */
+	int r;
+};
+
+static void *fill_range(void *arg)
+{
+	struct fill_job *j = arg;
+
+	j->failed = j->to;
+	for (size_t i = j->from; i < j->to; i++) {
+		j->r = lmc_ctrl_stats_all(j->cg, j->e[i].name, &j->e[i].stats);
+		if (j->r < 0) {
+			j->failed = i;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static size_t fill_threads(size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t t = n / FILL_PER_THREAD_MIN;
+
+	if (cpus < 1)
+		cpus = 1;
+	if (t > (size_t)cpus)
+		t = (size_t)cpus;
+	if (t > FILL_THREADS_MAX)
+		t = FILL_THREADS_MAX;
+	return t ? t : 1;
+}
+
+int lmc_mgr_stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
+		       struct lmc_err *err)
+{
+	struct fill_job jobs[FILL_THREADS_MAX];
+	pthread_t tids[FILL_THREADS_MAX];
+	size_t nt = fill_threads(n), started = 1;
+
+	for (size_t t = 0; t < nt; t++)
+		jobs[t] = (struct fill_job){
+			.cg = cg, .e = e, .from = n * t / nt, .to = n * (t + 1) / nt};
+	/* This thread takes the first range, and those of any thread that could not start. */
+	while (started < nt &&
+	       pthread_create(&tids[started], NULL, fill_range, &jobs[started]) == 0)
+		started++;
+	fill_range(&jobs[0]);
+	for (size_t t = started; t < nt; t++)
+		fill_range(&jobs[t]);
+	for (size_t t = 1; t < started; t++)
+		pthread_join(tids[t], NULL);
+	for (size_t t = 0; t < nt; t++)
+		if (jobs[t].r < 0)
+			return lmc_err_set(err, jobs[t].r, "%s: cannot read its stats: %s",
+					   lmc_name_display(e[jobs[t].failed].name),
+					   strerror(-jobs[t].r));
+	return 0;
+}
+
+int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,
+		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err)
+{
+	struct lmc_stats_entry *e = NULL;
+	size_t n = 0;
+	int r;
+
+	r = lmc_mgr_stats_plan(m, uname, recursive, &e, &n, err);
+	if (r < 0)
+		return r;
+	r = lmc_mgr_stats_fill(m->cg, e, n, err);
+	if (r < 0) {
+		free(e);
+		return r;
 	}
 	*ret = e;
 	*ret_n = n;

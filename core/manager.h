@@ -85,6 +85,15 @@ struct lmc_stats_entry {
 };
 int lmc_mgr_stats(struct lmc_manager *m, const char *name, bool recursive,
 		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
+/* lmc_mgr_stats in two steps, so that the agent can read outside its event loop. plan lists
+ * the containers (names set, figures unset) from the tree without touching cgroupfs. fill
+ * reads their figures from cgroupfs alone, never the tree, so it may run on another thread
+ * while the tree changes; large sets are read by several threads at once. A container gone
+ * in between fails it with -ENOENT. */
+int lmc_mgr_stats_plan(struct lmc_manager *m, const char *name, bool recursive,
+		       struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
+int lmc_mgr_stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
+		       struct lmc_err *err);
 
 struct lmc_run_opts {
 	const char *const *argv;

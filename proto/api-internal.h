@@ -15,8 +15,6 @@ int lmc_api_pack(Lmctl__Response *resp, uint8_t **ret_buf, size_t *ret_len);
 /* Payload replies: each packs a whole Response with status 0. */
 int lmc_api_reply_spec(uint64_t id, const char *name, const struct lmc_spec *spec,
 		       const struct lmc_effective *eff, uint8_t **ret_buf, size_t *ret_len);
-int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, uint8_t **ret_buf,
-			size_t *ret_len);
 int lmc_api_reply_list(uint64_t id, const struct lmc_list_entry *e, size_t n, uint8_t **ret_buf,
 		       size_t *ret_len);
 int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_t **ret_buf,

@@ -166,6 +166,16 @@ static int op_stats(struct call *c, const Lmctl__StatsRequest *rq)
 	r = target(c, rq->name, true, false, name);
 	if (r < 0 || !c->m)
 		return r;
+	if (c->flags & LMC_API_DEFER_STATS) {
+		/* The tree is read here, cgroupfs by the caller, off its event loop. */
+		r = lmc_mgr_stats_plan(c->m, name, rq->recursive, &e, &n, &c->err);
+		if (r < 0)
+			return r;
+		c->res->action = LMC_API_STATS;
+		c->res->stats = e;
+		c->res->n_stats = n;
+		return 0;
+	}
 	r = lmc_mgr_stats(c->m, name, rq->recursive, &e, &n, &c->err);
 	if (r < 0)
 		return r;
@@ -455,6 +465,9 @@ void lmc_api_result_done(struct lmc_api_result *r)
 		return;
 	free(r->reply);
 	r->reply = NULL;
+	free(r->stats);
+	r->stats = NULL;
+	r->n_stats = 0;
 	if (r->pidfd >= 0)
 		close(r->pidfd);
 	r->pidfd = -1;

@@ -30,6 +30,7 @@ enum lmc_api_action {
 	LMC_API_RUN, /* a process started: reply (detached) now, else when it exits */
 	LMC_API_SUBSCRIBE, /* send reply (the acknowledgement), then stream events */
 	LMC_API_SIGNAL_RUN, /* send sig to this connection's foreground run, then the reply */
+	LMC_API_STATS, /* (LMC_API_DEFER_STATS) read stats[] (lmc_mgr_stats_fill), then reply */
 };
 
 /* What a subscription asked for (SubscribeRequest). */
@@ -49,11 +50,14 @@ struct lmc_api_result {
 	bool detached;
 	bool created; /* REPLY to a successful create (name set): new event sources */
 	int sig; /* SIGNAL_RUN */
+	struct lmc_stats_entry *stats; /* STATS: the containers to read (malloc'd) */
+	size_t n_stats;
 	struct lmc_api_sub sub; /* SUBSCRIBE */
 };
 
 enum lmc_api_flags {
 	LMC_API_DRY_RUN = 1u << 0, /* fuzzing: decode, validate, dispatch, but start nothing */
+	LMC_API_DEFER_STATS = 1u << 1, /* stats: answer STATS with the plan; the caller reads */
 };
 
 /* Handle one Request frame body from peer. fds (n_fds of them) arrived with it as
@@ -66,6 +70,9 @@ void lmc_api_result_done(struct lmc_api_result *r);
 
 /* A Response with only a status (and message): for frames refused before decoding. */
 int lmc_api_reply_error(uint64_t id, int status, const char *msg, uint8_t **ret_buf,
+			size_t *ret_len);
+/* A stats Response (for a deferred STATS once its figures are read). */
+int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, uint8_t **ret_buf,
 			size_t *ret_len);
 /* A run's Response once its process ended: wstatus as waitpid(2) gives it. */
 int lmc_api_reply_exit(uint64_t id, pid_t pid, int wstatus, uint8_t **ret_buf, size_t *ret_len);

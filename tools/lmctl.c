@@ -323,7 +323,7 @@ static const struct cmd cmds[] = {
 	{"pause", cmd_pause, "NAME", "Freeze every process in the container and below.\n"},
 	{"resume", cmd_resume, "NAME", "Thaw a paused container.\n"},
 	{"list", cmd_list, "[-r] [--pids] [--json] [NAME]",
-	 "List the children of NAME (default: the top level); -r the whole subtree, indented.\n"},
+	 "List NAME (default: the top level) and its children; -r its whole subtree, indented.\n"},
 	{"spec", cmd_spec, "[--json] NAME",
 	 "Show what was asked for and the effective value of each limit, with the ancestor\n"
 	 "that sets it.\n"},

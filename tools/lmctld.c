@@ -2,7 +2,7 @@
  * embedded in its struct), watches the processes it started through their pidfds and the
  * kernel event sources of subscriptions. Requests are dispatched by proto/api over
  * core/manager; the agent holds the state directory lock for its whole life.
- * (Over the usual size budget by a little: the loop's pieces read best in one place.) */
+ */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -24,75 +24,13 @@
 #include "core/events.h"
 #include "core/manager.h"
 #include "nsutil/ns.h"
+#include "tools/jobs.h"
 #include "proto/api.h"
 #include "proto/frame.h"
 
-#define MAX_CLIENTS 4096
-#define FRAMES_PER_WAKEUP 32
-#define OUT_PAUSE (1u << 20) /* stop reading a client with this much unsent */
-#define OUT_MAX (64u << 20) /* drop a client that lets this much pile up */
-#define SUB_SOURCES_MAX 1024
+#include "tools/lmctld.h"
 
-struct agent;
-struct client;
-
-struct src {
-	ev_io io;
-	struct lmc_evsrc *s;
-	struct sub *sub;
-	struct src *next;
-};
-
-struct sub {
-	struct client *c;
-	struct sub *next;
-	uint64_t id;
-	char name[LMC_NAME_MAX + 1];
-	struct lmc_api_sub f;
-	struct src *srcs;
-};
-
-struct client {
-	struct agent *a;
-	struct client *prev, *next;
-	int fd;
-	ev_io rio, wio;
-	ev_timer idle;
-	struct lmc_frame_reader rd;
-	struct lmc_api_peer peer;
-	uint8_t *out;
-	size_t out_len, out_off, out_cap;
-	struct sub *subs;
-	bool busy; /* inside its read callback: a close is deferred to its end */
-	bool dead;
-};
-
-struct proc {
-	struct agent *a;
-	struct proc *prev, *next;
-	ev_io io; /* the pidfd: readable once the process has exited */
-	pid_t pid;
-	int pidfd;
-	struct client *c; /* waiting for the exit status; NULL when detached or gone */
-	uint64_t id;
-	char name[LMC_NAME_MAX + 1];
-};
-
-struct agent {
-	struct ev_loop *loop;
-	struct lmc_manager *m;
-	int lfd;
-	const char *socket_path;
-	ev_io lio;
-	ev_signal sigterm, sigint, sigchld;
-	double idle_timeout;
-	struct client *clients;
-	struct proc *procs;
-	unsigned n_clients;
-};
-
-static void logf_(const char *fmt, ...) _printf_(1, 2);
-static void logf_(const char *fmt, ...)
+void lmc_agent_log(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,7 +41,7 @@ static void logf_(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static uint64_t now_ns(void)
+uint64_t lmc_agent_now_ns(void)
 {
 	struct timespec ts;
 
@@ -144,7 +82,7 @@ static int client_flush(struct client *c)
 }
 
 /* Queue one frame; takes buf. On failure the client is closed: the caller must not use c. */
-static int client_send(struct client *c, uint8_t *buf, size_t len)
+int lmc_agent_send(struct client *c, uint8_t *buf, size_t len)
 {
 	size_t need = c->out_len + LMC_FRAME_HDR + len;
 	int r;
@@ -155,7 +93,8 @@ static int client_send(struct client *c, uint8_t *buf, size_t len)
 	}
 	if (need - c->out_off > OUT_MAX) {
 		free(buf);
-		logf_("client pid %d: %zu bytes unread, dropping it", (int)c->peer.pid, need);
+		lmc_agent_log("client pid %d: %zu bytes unread, dropping it", (int)c->peer.pid,
+			      need);
 		client_close(c);
 		return -ENOBUFS;
 	}
@@ -181,13 +120,13 @@ static int client_send(struct client *c, uint8_t *buf, size_t len)
 	return r;
 }
 
-static void client_send_error(struct client *c, uint64_t id, int status, const char *msg)
+void lmc_agent_send_error(struct client *c, uint64_t id, int status, const char *msg)
 {
 	uint8_t *buf;
 	size_t len;
 
 	if (lmc_api_reply_error(id, status, msg, &buf, &len) >= 0)
-		client_send(c, buf, len);
+		lmc_agent_send(c, buf, len);
 }
 
 static void on_client_write(struct ev_loop *loop, ev_io *w, int revents)
@@ -198,152 +137,6 @@ static void on_client_write(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	if (client_flush(c) < 0)
 		client_close(c);
-}
-
-/* ---------------- subscriptions ---------------- */
-
-static void sub_free(struct agent *a, struct sub *s)
-{
-	struct src *x, *next;
-
-	for (x = s->srcs; x; x = next) {
-		next = x->next;
-		ev_io_stop(a->loop, &x->io);
-		lmc_events_free(x->s);
-		free(x);
-	}
-	free(s);
-}
-
-static void sub_emit(struct sub *s, const struct lmc_api_event *ev)
-{
-	uint8_t *buf;
-	size_t len;
-
-	if (lmc_api_reply_event(s->id, ev, &buf, &len) >= 0)
-		client_send(s->c, buf, len);
-}
-
-static void on_source(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct src *x = container_of(w, struct src, io);
-	struct lmc_api_event ev = {.kind = lmc_events_kind(x->s)};
-	bool fired;
-	int r;
-
-	(void)revents;
-	r = lmc_events_read(x->s, &fired, &ev.value);
-	if (r < 0) {
-		/* The container went away: this source is done, the subscription lives on. */
-		ev_io_stop(loop, &x->io);
-		return;
-	}
-	if (!fired)
-		return;
-	ev.timestamp_ns = now_ns();
-	snprintf(ev.name, sizeof(ev.name), "%s", lmc_events_name(x->s));
-	sub_emit(x->sub, &ev);
-}
-
-static int sub_source(struct agent *a, struct sub *s, const char *name, enum lmc_events_kind k,
-		      struct lmc_err *err)
-{
-	struct lmc_cgfs *cg = lmc_mgr_cgfs(a->m);
-	struct src *x;
-	int r;
-
-	x = calloc(1, sizeof(*x));
-	if (!x)
-		return -ENOMEM;
-	if (k == LMC_EVK_OOM)
-		r = lmc_events_oom_open(cg, name, &x->s, err);
-	else if (k == LMC_EVK_THRESHOLD)
-		r = lmc_events_threshold_open(cg, name, s->f.threshold, &x->s, err);
-	else
-		r = lmc_events_empty_open(cg, name, &x->s, err);
-	if (r < 0) {
-		free(x);
-		return r;
-	}
-	x->sub = s;
-	x->next = s->srcs;
-	s->srcs = x;
-	ev_io_init(&x->io, on_source, lmc_events_fd(x->s), EV_READ);
-	ev_io_start(a->loop, &x->io);
-	return 0;
-}
-
-/* Kernel sources for one container; the subscription's own container must succeed, a
- * container below that vanished meanwhile is skipped. */
-static int sub_sources_for(struct agent *a, struct sub *s, const char *name, bool must,
-			   struct lmc_err *err)
-{
-	int r = 0;
-
-	if (s->f.oom)
-		r = sub_source(a, s, name, LMC_EVK_OOM, must ? err : NULL);
-	if (r >= 0 && s->f.threshold != LMC_UNSET)
-		r = sub_source(a, s, name, LMC_EVK_THRESHOLD, must ? err : NULL);
-	if (r >= 0 && s->f.empty)
-		r = sub_source(a, s, name, LMC_EVK_EMPTY, must ? err : NULL);
-	return must ? r : 0;
-}
-
-static int sub_open(struct agent *a, struct sub *s, struct lmc_err *err)
-{
-	struct lmc_list_entry *l = NULL;
-	size_t n = 0;
-	int r = 0;
-
-	if (!lmc_name_is_root(s->name))
-		r = sub_sources_for(a, s, s->name, true, err);
-	if (r < 0 || !s->f.recursive)
-		return r;
-	r = lmc_mgr_list(a->m, s->name, true, false, &l, &n, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n && i < SUB_SOURCES_MAX; i++)
-		if (strcmp(l[i].name, s->name) != 0)
-			sub_sources_for(a, s, l[i].name, false, NULL);
-	lmc_list_free(l, n);
-	return 0;
-}
-
-/* A container created under a recursive subscription's top gets its sources too. */
-static void subs_created(struct agent *a, const char *name)
-{
-	for (struct client *c = a->clients; c; c = c->next)
-		for (struct sub *s = c->subs; s; s = s->next)
-			if (s->f.recursive && lmc_name_is_under(name, s->name))
-				sub_sources_for(a, s, name, false, NULL);
-}
-
-static void client_subscribe(struct client *c, struct lmc_api_result *res)
-{
-	struct lmc_err err = {0};
-	struct sub *s = calloc(1, sizeof(*s));
-	int r;
-
-	if (!s) {
-		client_send_error(c, res->id, -ENOMEM, "out of memory");
-		return;
-	}
-	s->c = c;
-	s->id = res->id;
-	s->f = res->sub;
-	snprintf(s->name, sizeof(s->name), "%s", res->name);
-	r = sub_open(c->a, s, &err);
-	if (r < 0) {
-		sub_free(c->a, s);
-		lmc_err_set(&err, r, "%s", strerror(-r));
-		client_send_error(c, res->id, r, lmc_err_str(&err));
-		return;
-	}
-	s->next = c->subs;
-	c->subs = s;
-	logf_("uid %u subscribed to events of %s", (unsigned)c->peer.uid,
-	      lmc_name_display(s->name));
-	client_send(c, TAKE_PTR(res->reply), res->reply_len);
 }
 
 /* ---------------- processes the agent started ---------------- */
@@ -366,8 +159,10 @@ static void proc_free(struct proc *p)
 
 static void exit_event(struct agent *a, const struct proc *p, int wstatus)
 {
-	struct lmc_api_event ev = {
-		.kind = LMC_EVK_EXIT, .pid = p->pid, .wstatus = wstatus, .timestamp_ns = now_ns()};
+	struct lmc_api_event ev = {.kind = LMC_EVK_EXIT,
+				   .pid = p->pid,
+				   .wstatus = wstatus,
+				   .timestamp_ns = lmc_agent_now_ns()};
 
 	snprintf(ev.name, sizeof(ev.name), "%s", p->name);
 	for (struct client *c = a->clients, *cn; c; c = cn) {
@@ -377,7 +172,7 @@ static void exit_event(struct agent *a, const struct proc *p, int wstatus)
 				continue;
 			if (strcmp(p->name, s->name) == 0 ||
 			    (s->f.recursive && lmc_name_is_under(p->name, s->name))) {
-				sub_emit(s, &ev);
+				lmc_agent_sub_emit(s, &ev);
 				break;
 			}
 		}
@@ -406,11 +201,11 @@ static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
 		wstatus = (si.si_status & 0xff) << 8;
 	else
 		wstatus = (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
-	logf_("%s: pid %d ended (%s %d)", lmc_name_display(p->name), (int)p->pid,
-	      WIFEXITED(wstatus) ? "exit" : "signal",
-	      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
+	lmc_agent_log("%s: pid %d ended (%s %d)", lmc_name_display(p->name), (int)p->pid,
+		      WIFEXITED(wstatus) ? "exit" : "signal",
+		      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
 	if (p->c && lmc_api_reply_exit(p->id, p->pid, wstatus, &buf, &len) >= 0)
-		client_send(p->c, buf, len);
+		lmc_agent_send(p->c, buf, len);
 	exit_event(p->a, p, wstatus);
 	proc_free(p);
 }
@@ -422,7 +217,7 @@ static void client_started(struct client *c, struct lmc_api_result *res)
 
 	if (!p) {
 		/* Cannot watch it: it still runs; answer what we know. */
-		client_send_error(c, res->id, -ENOMEM, "started but cannot be watched");
+		lmc_agent_send_error(c, res->id, -ENOMEM, "started but cannot be watched");
 		return;
 	}
 	p->a = a;
@@ -435,13 +230,70 @@ static void client_started(struct client *c, struct lmc_api_result *res)
 	if (a->procs)
 		a->procs->prev = p;
 	a->procs = p;
-	logf_("%s: uid %u started pid %d%s", lmc_name_display(p->name), (unsigned)c->peer.uid,
-	      (int)p->pid, res->detached ? " (detached)" : "");
+	lmc_agent_log("%s: uid %u started pid %d%s", lmc_name_display(p->name),
+		      (unsigned)c->peer.uid, (int)p->pid, res->detached ? " (detached)" : "");
 	ev_io_init(&p->io, on_proc_exit, p->pidfd, EV_READ);
 	if (p->pidfd >= 0)
 		ev_io_start(a->loop, &p->io);
 	if (res->detached)
-		client_send(c, TAKE_PTR(res->reply), res->reply_len);
+		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
+}
+
+/* ---------------- stats off the loop ---------------- */
+
+static void stats_work(void *arg)
+{
+	struct stats_req *q = arg;
+	struct lmc_err err = {0};
+	int r = lmc_mgr_stats_fill(lmc_mgr_cgfs(q->a->m), q->e, q->n, &err);
+
+	if (r < 0)
+		lmc_api_reply_error(q->id, r, lmc_err_str(&err), &q->reply, &q->reply_len);
+	else
+		lmc_api_reply_stats(q->id, q->e, q->n, &q->reply, &q->reply_len);
+}
+
+static void stats_done(void *arg)
+{
+	struct stats_req *q = arg;
+
+	if (q->c && q->reply)
+		lmc_agent_send(q->c, TAKE_PTR(q->reply), q->reply_len);
+	else if (q->c)
+		lmc_agent_send_error(q->c, q->id, -ENOMEM, "out of memory");
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		q->a->stats_reqs = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	free(q->reply);
+	free(q->e);
+	free(q);
+}
+
+/* The tree was read on the loop (res holds the containers); the kernel's figures are read
+ * by a worker for a large set, so one `stats -r` of 10,000 containers stalls nobody. */
+static void stats_begin(struct client *c, struct lmc_api_result *res)
+{
+	struct agent *a = c->a;
+	struct stats_req *q = calloc(1, sizeof(*q));
+
+	if (!q) {
+		lmc_agent_send_error(c, res->id, -ENOMEM, "out of memory");
+		return;
+	}
+	*q = (struct stats_req){
+		.a = a, .c = c, .id = res->id, .n = res->n_stats, .next = a->stats_reqs};
+	q->e = TAKE_PTR(res->stats);
+	if (a->stats_reqs)
+		a->stats_reqs->prev = q;
+	a->stats_reqs = q;
+	if (q->n < STATS_ASYNC_MIN || a->jobs.n >= STATS_JOBS_MAX ||
+	    lmc_jobs_start(&a->jobs, stats_work, stats_done, q) < 0) {
+		stats_work(q);
+		stats_done(q);
+	}
 }
 
 /* ---------------- clients: input ---------------- */
@@ -462,11 +314,14 @@ static void client_close(struct client *c)
 	ev_timer_stop(a->loop, &c->idle);
 	for (s = c->subs; s; s = next) {
 		next = s->next;
-		sub_free(a, s);
+		lmc_agent_sub_free(a, s);
 	}
 	for (struct proc *p = a->procs; p; p = p->next)
 		if (p->c == c)
 			p->c = NULL; /* it keeps running; its exit is still reaped */
+	for (struct stats_req *q = a->stats_reqs; q; q = q->next)
+		if (q->c == c)
+			q->c = NULL; /* its reading finishes; the answer goes nowhere */
 	lmc_frame_reader_done(&c->rd);
 	close(c->fd);
 	free(c->out);
@@ -486,7 +341,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	struct lmc_api_result res;
 	int r;
 
-	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds, 0, &res);
+	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds, LMC_API_DEFER_STATS, &res);
 	free(buf);
 	if (r < 0) {
 		client_close(c);
@@ -497,18 +352,21 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		client_started(c, &res);
 		break;
 	case LMC_API_SUBSCRIBE:
-		client_subscribe(c, &res);
+		lmc_agent_subscribe(c, &res);
+		break;
+	case LMC_API_STATS:
+		stats_begin(c, &res);
 		break;
 	case LMC_API_SIGNAL_RUN:
 		for (struct proc *p = c->a->procs; p; p = p->next)
 			if (p->c == c)
 				kill(p->pid, res.sig);
-		client_send(c, TAKE_PTR(res.reply), res.reply_len);
+		lmc_agent_send(c, TAKE_PTR(res.reply), res.reply_len);
 		break;
 	default:
 		if (res.created)
-			subs_created(c->a, res.name);
-		client_send(c, TAKE_PTR(res.reply), res.reply_len);
+			lmc_agent_subs_created(c->a, res.name);
+		lmc_agent_send(c, TAKE_PTR(res.reply), res.reply_len);
 	}
 	lmc_api_result_done(&res);
 }
@@ -531,11 +389,12 @@ static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 			break;
 		if (r < 0) {
 			if (r == -EMSGSIZE) {
-				logf_("client pid %d: frame over %u bytes refused, closing",
-				      (int)c->peer.pid, LMC_FRAME_MAX);
-				client_send_error(c, 0, -EMSGSIZE, "frame too large");
+				lmc_agent_log("client pid %d: frame over %u bytes refused, closing",
+					      (int)c->peer.pid, LMC_FRAME_MAX);
+				lmc_agent_send_error(c, 0, -EMSGSIZE, "frame too large");
 			} else if (r != -EPIPE) {
-				logf_("client pid %d: %s, closing", (int)c->peer.pid, strerror(-r));
+				lmc_agent_log("client pid %d: %s, closing", (int)c->peer.pid,
+					      strerror(-r));
 			}
 			client_close(c);
 			break;
@@ -555,8 +414,8 @@ static void on_client_idle(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	if (c->rd.hdr_got == 0)
 		return; /* between frames: an idle client costs nothing */
-	logf_("client pid %d: half a frame and no more for %.1f s, closing", (int)c->peer.pid,
-	      c->a->idle_timeout);
+	lmc_agent_log("client pid %d: half a frame and no more for %.1f s, closing",
+		      (int)c->peer.pid, c->a->idle_timeout);
 	client_close(c);
 }
 
@@ -575,8 +434,9 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	if (a->n_clients >= MAX_CLIENTS ||
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
 	    !(c = calloc(1, sizeof(*c)))) {
-		logf_("refusing a connection: %s",
-		      a->n_clients >= MAX_CLIENTS ? "too many clients" : "out of resources");
+		lmc_agent_log("refusing a connection: %s", a->n_clients >= MAX_CLIENTS
+								   ? "too many clients"
+								   : "out of resources");
 		close(fd);
 		return;
 	}
@@ -646,7 +506,8 @@ static int listen_on(const char *path)
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	(void)revents;
-	logf_("signal %d: stopping (containers and their processes keep running)", w->signum);
+	lmc_agent_log("signal %d: stopping (containers and their processes keep running)",
+		      w->signum);
 	ev_break(loop, EVBREAK_ALL);
 }
 
@@ -684,18 +545,20 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *w, int revents)
 		if (pid <= 0 || tracked(a, pid))
 			continue;
 		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG) == 0 && si.si_pid == pid)
-			logf_("reaped pid %d (a container's init)", (int)pid);
+			lmc_agent_log("reaped pid %d (a container's init)", (int)pid);
 	}
 }
 
 static void on_report(const char *name, const char *what, void *userdata)
 {
 	(void)userdata;
-	logf_("reconcile: %s: %s", lmc_name_display(name), what);
+	lmc_agent_log("reconcile: %s: %s", lmc_name_display(name), what);
 }
 
 static void agent_stop(struct agent *a)
 {
+	if (a->jobs.loop)
+		lmc_jobs_stop(&a->jobs); /* the readers use the manager: finish them first */
 	while (a->clients)
 		client_close(a->clients);
 	while (a->procs)
@@ -767,17 +630,18 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 
 	r = lmc_mgr_open(o, &a->m, &err);
 	if (r < 0) {
-		logf_("cannot open the manager: %s", lmc_err_str(&err));
+		lmc_agent_log("cannot open the manager: %s", lmc_err_str(&err));
 		return r;
 	}
 	r = lmc_mgr_reconcile(a->m, on_report, NULL, &err);
 	if (r < 0)
-		logf_("reconcile: %s", lmc_err_str(&err));
+		lmc_agent_log("reconcile: %s", lmc_err_str(&err));
 	a->lfd = listen_on(a->socket_path);
 	if (a->lfd < 0) {
-		logf_("cannot listen on %s: %s", a->socket_path, strerror(-a->lfd));
+		lmc_agent_log("cannot listen on %s: %s", a->socket_path, strerror(-a->lfd));
 		return a->lfd;
 	}
+	lmc_jobs_init(&a->jobs, a->loop);
 	ev_io_init(&a->lio, on_accept, a->lfd, EV_READ);
 	ev_io_start(a->loop, &a->lio);
 	ev_signal_init(&a->sigterm, on_signal, SIGTERM);
@@ -786,8 +650,8 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	ev_signal_start(a->loop, &a->sigint);
 	ev_signal_init(&a->sigchld, on_sigchld, SIGCHLD);
 	ev_signal_start(a->loop, &a->sigchld);
-	logf_("listening on %s (%zu containers)", a->socket_path,
-	      lmc_tree_count(lmc_mgr_tree(a->m)));
+	lmc_agent_log("listening on %s (%zu containers)", a->socket_path,
+		      lmc_tree_count(lmc_mgr_tree(a->m)));
 	return 0;
 }
 
@@ -808,7 +672,7 @@ int main(int argc, char **argv)
 	 * reaps only the processes it started, through their pidfds. */
 	a.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);
 	if (!a.loop) {
-		logf_("cannot create the event loop");
+		lmc_agent_log("cannot create the event loop");
 		return 1;
 	}
 	r = agent_start(&a, &o);
@@ -816,6 +680,6 @@ int main(int argc, char **argv)
 		ev_run(a.loop, 0);
 	agent_stop(&a);
 	if (r >= 0)
-		logf_("stopped");
+		lmc_agent_log("stopped");
 	return r < 0 ? 1 : 0;
 }

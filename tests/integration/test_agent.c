@@ -593,6 +593,41 @@ static void test_crash_restart(void **state)
 
 /* ---- SIGTERM: the agent stops, what it started keeps running, the next one adopts it ---- */
 
+/* A stats -r large enough to be read off the agent's loop (on worker threads) answers
+ * with every container's figures, while a second client is served in the meantime. */
+static void test_stats_large_tree(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = open_be(h), *b2 = open_be(h);
+	struct lmc_stats_entry *e = NULL;
+	struct lmc_list_entry *l = NULL;
+	struct lmc_err err = {0};
+	size_t n = 0, nl = 0;
+	char name[32];
+
+	create_mem(b, "big", 512 * MiB, LMC_OWNER_UNSET);
+	for (int i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "big/c%d", i);
+		create_mem(b, name, (uint64_t)(i + 1) * MiB, LMC_OWNER_UNSET);
+	}
+	assert_int_equal(b->ops->stats(b, "big", true, &e, &n, &err), 0);
+	assert_int_equal(n, 151);
+	for (size_t i = 1; i < n; i++) {
+		int k;
+
+		assert_int_equal(sscanf(e[i].name, "big/c%d", &k), 1);
+		assert_int_equal(e[i].stats.mem_limit, (uint64_t)(k + 1) * MiB);
+		assert_int_equal(e[i].stats.pids_current, 0);
+	}
+	free(e);
+	assert_int_equal(b2->ops->list(b2, "big", false, false, &l, &nl, &err), 0);
+	assert_int_equal(nl, 151); /* itself and its children */
+	lmc_list_free(l, nl);
+	assert_int_equal(b->ops->destroy(b, "big", true, &err), 0);
+	b->ops->close(b);
+	b2->ops->close(b2);
+}
+
 static void test_stop_keeps_running(void **state)
 {
 	struct harness *h = *state;
@@ -696,6 +731,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_large_tree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_keeps_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
 	};
