@@ -43,34 +43,35 @@ static int print_help(const char *name)
 
 /* ---- create / update ---- */
 
-static int cmd_create(struct lmc_cli *c, int argc, char **argv)
+/* create and update take the same flags; update alone takes --force. */
+static int spec_cmd(struct lmc_cli *c, int argc, char **argv, bool update)
 {
+	const char *cmd = update ? "update" : "create";
 	struct lmc_cli_spec cs;
 	struct lmc_err err = {0};
+	int r;
 
-	if (lmc_cli_parse_spec(argc, argv, "create", &cs, &err) < 0)
+	if (lmc_cli_parse_spec(argc, argv, cmd, &cs, &err) < 0)
 		return lmc_cli_fail(&err);
 	if (cs.help)
-		return print_help("create");
-	if (lmc_cli_connect(c, false, &err) < 0 ||
-	    c->b->ops->create(c->b, cs.name, &cs.spec, &err) < 0)
-		return lmc_cli_fail(&err);
-	return 0;
+		return print_help(cmd);
+	if (cs.force && !update)
+		return lmc_cli_usage("%s", "create: --force is for update");
+	r = lmc_cli_connect(c, false, &err);
+	if (r >= 0)
+		r = update ? c->b->ops->update(c->b, cs.name, &cs.spec, cs.force, &err)
+			   : c->b->ops->create(c->b, cs.name, &cs.spec, &err);
+	return r < 0 ? lmc_cli_fail(&err) : 0;
+}
+
+static int cmd_create(struct lmc_cli *c, int argc, char **argv)
+{
+	return spec_cmd(c, argc, argv, false);
 }
 
 static int cmd_update(struct lmc_cli *c, int argc, char **argv)
 {
-	struct lmc_cli_spec cs;
-	struct lmc_err err = {0};
-
-	if (lmc_cli_parse_spec(argc, argv, "update", &cs, &err) < 0)
-		return lmc_cli_fail(&err);
-	if (cs.help)
-		return print_help("update");
-	if (lmc_cli_connect(c, false, &err) < 0 ||
-	    c->b->ops->update(c->b, cs.name, &cs.spec, cs.force, &err) < 0)
-		return lmc_cli_fail(&err);
-	return 0;
+	return spec_cmd(c, argc, argv, true);
 }
 
 /* ---- small commands sharing one option parser (tools/cli.c) ---- */

@@ -1,0 +1,83 @@
+#!/bin/bash
+# What bench/run.sh and bench/run-agent.sh share: run one benchmark program in the background
+# (so a signal reaches the caller's trap at once), and clean up after it whatever happened:
+# its agent (if it started one), then every scratch cgroup it made (lmctl-test-bench-<pid>-*
+# below this shell's own cgroup in each hierarchy; the cgroup2 tree first, where cgroup.kill
+# empties a whole subtree), then its state directories.
+# The caller sets CG (the cgroup mount root) and uses $child and $status.
+
+child=
+status=0
+# How long stop_child waits for a benchmark to clean up itself, in tenths of a second.
+BENCH_STOP_WAIT=${BENCH_STOP_WAIT:-300}
+
+# The agent a benchmark started (its pid file), if it is still that agent.
+bench_stop_agent() {
+	local pid=$1 f apid
+	f=/dev/shm/lmctl-test-bench-$pid/agent.pid
+	[ -r "$f" ] || return 0
+	apid=$(cat "$f")
+	[ -n "$apid" ] || return 0
+	tr '\0' ' ' <"/proc/$apid/cmdline" 2>/dev/null | grep -q "lmctl-test-bench-$pid/" || return 0
+	kill -TERM "$apid" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$apid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$apid" 2>/dev/null
+}
+
+bench_sweep() {
+	local pid=$1 ctrls path mnt dir
+	bench_stop_agent "$pid"
+	while IFS=: read -r _ ctrls path; do
+		case $ctrls in
+		"") mnt=unified ;;
+		name=*) continue ;;
+		*) mnt=${ctrls%%,*} ;;
+		esac
+		[ -d "$CG/$mnt" ] || continue
+		for dir in "$CG/$mnt${path%/}/lmctl-test-bench-$pid-"*; do
+			[ -d "$dir" ] || continue
+			if [ -e "$dir/cgroup.kill" ]; then
+				echo 1 >"$dir/cgroup.kill" 2>/dev/null
+				for _ in $(seq 200); do
+					grep -q 'populated 0' "$dir/cgroup.events" 2>/dev/null && break
+					sleep 0.01
+				done
+			fi
+			find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
+	done < <(sort -t: -k1,1n /proc/self/cgroup)
+	rm -rf /dev/shm/lmctl-test-bench-"$pid" /dev/shm/lmctl-test-bench-"$pid"-* \
+		/var/tmp/lmctl-test-bench-"$pid"-*
+}
+
+bench_stop_child() {
+	[ -n "$child" ] || return 0
+	if kill -0 "$child" 2>/dev/null; then
+		kill -TERM "$child" 2>/dev/null
+		for _ in $(seq "$BENCH_STOP_WAIT"); do
+			kill -0 "$child" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$child" 2>/dev/null
+		wait "$child" 2>/dev/null
+	fi
+	bench_sweep "$child"
+	child=
+}
+
+bench_run() {
+	local rc
+	"$@" &
+	child=$!
+	wait "$child"
+	rc=$?
+	bench_sweep "$child"
+	child=
+	if [ "$rc" -ne 0 ]; then
+		echo "bench: $(basename "$1") failed (exit $rc)" >&2
+		status=1
+	fi
+}
