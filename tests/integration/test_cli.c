@@ -79,23 +79,6 @@ static int work_cgroup(void)
 
 /* ---- fixture ---- */
 
-static int setup(void **state)
-{
-	struct lmc_test_env *e;
-
-	if (!lmc_test_is_root())
-		skip();
-	assert_int_equal(lmc_test_env_open(&e), 0);
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lmc_test_env_close(*state);
-	return 0;
-}
-
 /* ---- tests ---- */
 
 static void test_oom_kill_reported(void **state)
@@ -377,17 +360,26 @@ static void test_kill9_mid_create(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_oom_kill_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_parent_limit_binds_child, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fork_bomb_held_at_pids_limit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu_limit_throttles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_failed_create_leaves_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_update_reaches_kernel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_placed_from_first_instruction, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_kill9_mid_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom_kill_reported, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_parent_limit_binds_child, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_fork_bomb_held_at_pids_limit,
+						lmc_test_env_setup, lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_limit_throttles, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_leaves_nothing, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_create_leaves_nothing,
+						lmc_test_env_setup, lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_update_reaches_kernel, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_run_placed_from_first_instruction,
+						lmc_test_env_setup, lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_kill9_mid_create, lmc_test_env_setup,
+						lmc_test_env_teardown),
 	};
 	if (argc > 1) {
 		if (strcmp(argv[1], "hog") == 0)

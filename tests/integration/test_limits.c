@@ -25,18 +25,10 @@
 #include "controllers/cgroupfs.h"
 #include "core/name.h"
 #include "core/spec.h"
+#include "tests/lib/lmctl-run.h"
 #include "tests/lib/scratch.h"
 
 #define MiB (1ULL << 20)
-
-static char self_exe[4096];
-static const char *lmctl_bin;
-
-struct fixture {
-	struct lmc_cgfs *cg;
-	char root[128];
-	char state[64];
-};
 
 /* ---- workload (runs inside a container) ---- */
 
@@ -74,52 +66,7 @@ static int work_alloc(int argc, char **argv)
 	return 0;
 }
 
-/* ---- running lmctl ---- */
-
-/* Run lmctl with the NULL-terminated arguments; capture stdout/stderr (either may be NULL).
- * Returns the exit status (128+signal if killed). */
-static int lmctl(char *out, size_t outsz, char *err, size_t errsz, ...)
-{
-	const char *argv[64] = {lmctl_bin};
-	int fds[2] = {memfd_create("out", 0), memfd_create("err", 0)};
-	size_t n = 1;
-	va_list ap;
-	pid_t pid;
-	int st;
-
-	va_start(ap, errsz);
-	while (n < 63 && (argv[n] = va_arg(ap, const char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		dup2(fds[0], 1);
-		dup2(fds[1], 2);
-		execv(lmctl_bin, (char **)argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	for (int i = 0; i < 2; i++) {
-		char *buf = i ? err : out;
-		size_t sz = i ? errsz : outsz;
-		ssize_t r = buf ? pread(fds[i], buf, sz - 1, 0) : 0;
-
-		if (buf)
-			buf[r > 0 ? r : 0] = '\0';
-		close(fds[i]);
-	}
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-#define LMCTL_OK(...)                                                       \
-	do {                                                                \
-		char _e[1024];                                              \
-		int _r = lmctl(NULL, 0, _e, sizeof(_e), __VA_ARGS__, NULL); \
-		if (_r != 0)                                                \
-			fail_msg("lmctl failed (%d): %s", _r, _e);          \
-	} while (0)
+/* ---- reading lmctl's output ---- */
 
 /* The number after "key": in json, searched from the first occurrence of `within` (NULL:
  * from the start). LMC_UNSET for null; the test fails if the key is missing. */
@@ -143,7 +90,8 @@ static uint64_t stat_of(const char *name, const char *key)
 {
 	char out[8192];
 
-	assert_int_equal(lmctl(out, sizeof(out), NULL, 0, "stats", "--json", name, NULL), 0);
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "stats", "--json", name, NULL),
+			 0);
 	return json_u64_in(out, NULL, key);
 }
 
@@ -232,7 +180,7 @@ static void snap_dir(FILE *o, const char *dir, bool rec_only)
 
 /* The whole scratch root in every hierarchy (so every container involved, its ancestors
  * and its children), then the store. malloc'd. */
-static char *snapshot(struct fixture *f)
+static char *snapshot(struct lmc_test_env *f)
 {
 	char *buf = NULL, path[1024];
 	size_t len = 0;
@@ -273,7 +221,7 @@ static void assert_same_snapshot(const char *what, const char *a, const char *b)
 
 /* The snapshot sees what it must: the container's memory limit file with the kernel's value
  * and its stored record (so a refusal that wrote either would be caught). */
-static void assert_snapshot_covers(struct fixture *f, const char *name, uint64_t mem_limit)
+static void assert_snapshot_covers(struct lmc_test_env *f, const char *name, uint64_t mem_limit)
 {
 	char *snap = snapshot(f), path[1024], want[1200], rec[LMC_NAME_MAX + 8];
 
@@ -301,7 +249,7 @@ struct refusal {
 
 /* Run one refused command: non-zero exit, one line on stderr with every wanted substring,
  * and nothing changed in any cgroup file or stored record. */
-static void check_refusal(struct fixture *f, const struct refusal *t)
+static void check_refusal(struct lmc_test_env *f, const struct refusal *t)
 {
 	char *before = snapshot(f), *after, err[2048], cmd[256] = "";
 	const char *const *a = t->argv;
@@ -309,7 +257,7 @@ static void check_refusal(struct fixture *f, const struct refusal *t)
 
 	for (int i = 0; a[i]; i++)
 		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s ", a[i]);
-	r = lmctl(NULL, 0, err, sizeof(err), a[0], a[1], a[2], a[3], a[4], a[5], NULL);
+	r = lmc_test_lmctl(NULL, 0, err, sizeof(err), a[0], a[1], a[2], a[3], a[4], a[5], NULL);
 	print_message("%s-> %d: %s", cmd, r, err);
 	if (r == 0)
 		fail_msg("'%s' was accepted", cmd);
@@ -326,44 +274,12 @@ static void check_refusal(struct fixture *f, const struct refusal *t)
 
 /* ---- fixture ---- */
 
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!lmc_test_is_root())
-		skip();
-	assert_non_null(f);
-	assert_int_equal(lmc_test_scratch_open(&f->cg, f->root, sizeof(f->root)), 0);
-	snprintf(f->state, sizeof(f->state), "/tmp/lmctl-test-state-XXXXXX");
-	assert_non_null(mkdtemp(f->state));
-	setenv("LMCTL_STATE_DIR", f->state, 1);
-	setenv("LMCTL_CGROUP_ROOT", f->root, 1);
-	setenv("LMCTL_SOCKET", "/nonexistent/lmctl.sock", 1);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	if (!f)
-		return 0;
-	lmc_test_scratch_close(f->cg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->state);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
 /* The root's capacity as lmctl reports it (after any init). */
 static void capacity(uint64_t *mem, uint64_t *cpu_m, uint64_t *pids)
 {
 	char out[4096];
 
-	assert_int_equal(lmctl(out, sizeof(out), NULL, 0, "init", "--json", NULL), 0);
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "init", "--json", NULL), 0);
 	*mem = json_u64_in(out, "\"capacity\":", "memory");
 	*cpu_m = json_u64_in(out, "\"capacity\":", "cpu_millicores");
 	*pids = json_u64_in(out, "\"capacity\":", "pids");
@@ -373,7 +289,7 @@ static void capacity(uint64_t *mem, uint64_t *cpu_m, uint64_t *pids)
 
 static void test_refusals_change_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct lmc_test_env *f = *state;
 	char over_mem[32], cap_mem[32], over_cpu[32], cap_cpu[32], half_cpu[32], rest_cpu[32];
 	char asked_mem[32];
 	uint64_t mem, cpu_m, pids;
@@ -451,7 +367,7 @@ static bool usage_reached(void *ud)
 
 static void test_memory_below_usage_needs_force(void **state)
 {
-	struct fixture *f = *state;
+	struct lmc_test_env *f = *state;
 	char file[128], ready[140];
 	struct usage_wait w = {"w", ready, 64 * MiB};
 	const struct refusal t = {{"update", "w", "--memory=32M"},
@@ -466,7 +382,7 @@ static void test_memory_below_usage_needs_force(void **state)
 	LMCTL_OK("create", "w", "--memory=256M");
 	/* 16M of anonymous memory and 48M of clean page cache: over 64M in use, of which
 	 * reclaim can give back enough to fit under 32M when forced. */
-	LMCTL_OK("run", "-d", "w", "--", self_exe, "alloc", "16", "48", file);
+	LMCTL_OK("run", "-d", "w", "--", lmc_test_self_exe(), "alloc", "16", "48", file);
 	assert_int_equal(lmc_test_wait_until(usage_reached, &w, 20000), 0);
 	check_refusal(f, &t);
 	/* With --force it is accepted: the kernel reclaims to fit, and both the kernel and
@@ -529,7 +445,7 @@ static void test_overcommit_held_to_parent(void **state)
 	/* Either child alone reaches its 140M: the parent's room is all its own. */
 	for (int i = 0; i < 2; i++) {
 		w.name = i ? "p/c2" : "p/c1";
-		LMCTL_OK("run", "-d", w.name, "--", self_exe, "alloc", "140");
+		LMCTL_OK("run", "-d", w.name, "--", lmc_test_self_exe(), "alloc", "140");
 		if (lmc_test_wait_until(usage_at_least, &w, 20000) < 0)
 			fail_msg("%s alone did not reach 140M", w.name);
 		assert_int_equal(oom_kills(w.name), 0);
@@ -538,7 +454,7 @@ static void test_overcommit_held_to_parent(void **state)
 	}
 	/* c2 holds 140M; c1 asks for 140M more, past the 116M left in p: the kernel kills
 	 * within p, and p never holds more than N. */
-	LMCTL_OK("run", "-d", "p/c1", "--", self_exe, "alloc", "140");
+	LMCTL_OK("run", "-d", "p/c1", "--", lmc_test_self_exe(), "alloc", "140");
 	assert_int_equal(lmc_test_wait_until(oom_in_parent, &n, 20000), 0);
 	print_message("OOM kills: p/c1 %" PRIu64 ", p/c2 %" PRIu64 ", p %" PRIu64
 		      "; peaks: p %" PRIu64 "M\n",
@@ -578,7 +494,7 @@ static const char *line_of(const char *text, const char *start, char *buf, size_
 
 static void test_init_reports_capacity(void **state)
 {
-	struct fixture *f = *state;
+	struct lmc_test_env *f = *state;
 	uint64_t mem = read_proc_u64("/proc/meminfo", "MemTotal:") << 10;
 	uint64_t cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t pid_max = read_proc_u64("/proc/sys/kernel/pid_max", NULL);
@@ -588,8 +504,8 @@ static void test_init_reports_capacity(void **state)
 	lmc_format_size(cap_mem, s_mem, sizeof(s_mem));
 	lmc_format_cpus(cap_cpu, s_cpu, sizeof(s_cpu));
 	snprintf(s_pids, sizeof(s_pids), "%" PRIu64, pid_max);
-	assert_int_equal(lmctl(out, sizeof(out), NULL, 0, "init", "--reserve-memory=1G",
-			       "--reserve-cpus=0.5", NULL),
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "init", "--reserve-memory=1G",
+					"--reserve-cpus=0.5", NULL),
 			 0);
 	print_message("%s", out);
 	line_of(out, "reserve:", line, sizeof(line));
@@ -600,7 +516,7 @@ static void test_init_reports_capacity(void **state)
 	assert_non_null(strstr(line, s_cpu));
 	assert_non_null(strstr(line, s_pids));
 	/* The reserve is kept: a later init without flags reports the same. */
-	assert_int_equal(lmctl(out, sizeof(out), NULL, 0, "init", "--json", NULL), 0);
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "init", "--json", NULL), 0);
 	assert_int_equal(json_u64_in(out, "\"machine\":", "memory"), mem);
 	assert_int_equal(json_u64_in(out, "\"machine\":", "cpus"), cpus);
 	assert_int_equal(json_u64_in(out, "\"machine\":", "pid_max"), pid_max);
@@ -642,7 +558,8 @@ static void spec_field(const char *name, const char *res, struct field *ret)
 	char out[8192], pat[64], obj[512];
 	const char *p, *b;
 
-	assert_int_equal(lmctl(out, sizeof(out), NULL, 0, "spec", "--json", name, NULL), 0);
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "spec", "--json", name, NULL),
+			 0);
 	snprintf(pat, sizeof(pat), "\"%s\":{", res);
 	p = strstr(out, pat);
 	if (!p)
@@ -671,7 +588,7 @@ static void expect_field(const char *name, const char *res, uint64_t asked, uint
 
 static void test_spec_asked_and_effective(void **state)
 {
-	struct fixture *f = *state;
+	struct lmc_test_env *f = *state;
 	uint64_t cap_mem, cap_cpu, cap_pids, v;
 
 	capacity(&cap_mem, &cap_cpu, &cap_pids);
@@ -699,23 +616,18 @@ static void test_spec_asked_and_effective(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_refusals_change_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memory_below_usage_needs_force, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_overcommit_held_to_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_reports_capacity, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spec_asked_and_effective, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_change_nothing, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_memory_below_usage_needs_force,
+						lmc_test_env_setup, lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_overcommit_held_to_parent, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_init_reports_capacity, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_spec_asked_and_effective, lmc_test_env_setup,
+						lmc_test_env_teardown),
 	};
-	ssize_t n;
-
 	if (argc > 2 && strcmp(argv[1], "alloc") == 0)
 		return work_alloc(argc, argv);
-	n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
-	if (n <= 0)
-		return 1;
-	self_exe[n] = '\0';
-	lmctl_bin = getenv("LMCTL_BIN");
-	if (!lmctl_bin)
-		lmctl_bin = "build/lmctl";
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

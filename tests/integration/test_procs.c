@@ -77,23 +77,6 @@ static int work_orphan(void)
 
 /* ---- helpers ---- */
 
-static int setup(void **state)
-{
-	struct lmc_test_env *e;
-
-	if (!lmc_test_is_root())
-		skip();
-	assert_int_equal(lmc_test_env_open(&e), 0);
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lmc_test_env_close(*state);
-	return 0;
-}
-
 static unsigned long long field(const char *out, const char *key)
 {
 	char pat[32];
@@ -361,14 +344,22 @@ static void test_bad_process_input(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_namespaces_shared_per_leaf, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_private_proc_and_lo_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_user_namespace_map, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_orphan_reaped_by_init, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pause_stops_cpu, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kill_reaches_everything, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_list_pids_and_enter, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_process_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_namespaces_shared_per_leaf, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_private_proc_and_lo_only, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_user_namespace_map, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_orphan_reaped_by_init, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_pause_stops_cpu, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_kill_reaches_everything, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_list_pids_and_enter, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_bad_process_input, lmc_test_env_setup,
+						lmc_test_env_teardown),
 	};
 
 	if (argc > 1) {

@@ -100,23 +100,6 @@ static int work_cat(const char *path)
 
 /* ---- helpers ---- */
 
-static int setup(void **state)
-{
-	struct lmc_test_env *e;
-
-	if (!lmc_test_is_root())
-		skip();
-	assert_int_equal(lmc_test_env_open(&e), 0);
-	*state = e;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	lmc_test_env_close(*state);
-	return 0;
-}
-
 static bool is_v2(const struct lmc_test_env *e)
 {
 	return lmc_cgfs_mode(e->cg) == LMC_CG_V2;
@@ -722,19 +705,30 @@ static void test_psi_per_container(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_subtree_control_down_to_containers, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_own_cgroup_delegates, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memory_high_throttles, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memory_low_from_reservation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_memory_swap_max, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oom_counted_in_stats, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_io_max_throttles_reads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpu_max_and_weight, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cpuset_from_flag, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clone_into_cgroup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cgroup_kill_subtree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_psi_per_container, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_subtree_control_down_to_containers,
+						lmc_test_env_setup, lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_own_cgroup_delegates, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_memory_high_throttles, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_memory_low_from_reservation,
+						lmc_test_env_setup, lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_memory_swap_max, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_oom_counted_in_stats, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_io_max_throttles_reads, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_max_and_weight, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_cpuset_from_flag, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_clone_into_cgroup, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_cgroup_kill_subtree, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_psi_per_container, lmc_test_env_setup,
+						lmc_test_env_teardown),
 	};
 	if (argc > 2 && strcmp(argv[1], "hog") == 0)
 		return work_hog(argv[2]);

@@ -75,6 +75,23 @@ void lmc_test_env_close(struct lmc_test_env *e)
 	free(e);
 }
 
+int lmc_test_env_setup(void **state)
+{
+	struct lmc_test_env *e;
+
+	if (!lmc_test_is_root())
+		skip();
+	assert_int_equal(lmc_test_env_open(&e), 0);
+	*state = e;
+	return 0;
+}
+
+int lmc_test_env_teardown(void **state)
+{
+	lmc_test_env_close(*state);
+	return 0;
+}
+
 static void read_back(int fd, char *buf, size_t size)
 {
 	ssize_t r;

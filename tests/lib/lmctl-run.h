@@ -25,6 +25,9 @@ const char *lmc_test_self_exe(void);
 int lmc_test_env_open(struct lmc_test_env **ret);
 /* Kill and remove everything, whatever state it is in. Accepts NULL. */
 void lmc_test_env_close(struct lmc_test_env *e);
+/* cmocka setup/teardown: a fresh env in *state (the test is skipped when not root). */
+int lmc_test_env_setup(void **state);
+int lmc_test_env_teardown(void **state);
 
 /* Run lmctl with the NULL-terminated arguments; out/err (may be NULL) get its stdout and
  * stderr. Returns its exit status, 128+signal if killed. */
