@@ -365,7 +365,7 @@ static size_t fill_threads(size_t n)
 int lmc_mgr_stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
 		       struct lmc_err *err)
 {
-	struct fill_job jobs[FILL_THREADS_MAX];
+	struct fill_job jobs[FILL_THREADS_MAX] = {0};
 	pthread_t tids[FILL_THREADS_MAX];
 	size_t nt = fill_threads(n), started = 1;
 

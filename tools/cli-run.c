@@ -296,7 +296,7 @@ int lmc_cli_top(struct lmc_cli *c, int argc, char **argv)
 	size_t nprev = 0;
 	uint64_t t0 = 0;
 	const char *name;
-	struct timespec pause;
+	struct timespec pause, first = {.tv_nsec = 200000000};
 	int r;
 
 	r = lmc_cli_parse_opts(argc, argv, &o);
@@ -334,7 +334,7 @@ int lmc_cli_top(struct lmc_cli *c, int argc, char **argv)
 		t0 = t;
 		free(e);
 		if (o.iterations == 0 || it + 1 < o.iterations)
-			nanosleep(it < 0 ? &(struct timespec){.tv_nsec = 200000000} : &pause, NULL);
+			nanosleep(it < 0 ? &first : &pause, NULL);
 	}
 	free(prev);
 	return 0;
