@@ -28,10 +28,15 @@ int lmc_ctrl_set(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const c
 		 const char *val, struct lmc_err *err)
 {
 	int r = lmc_cgfs_write(cg, c, name, file, val);
+	/* v1 refuses a memory limit it cannot reclaim down to with EBUSY (v2 OOM-kills). */
+	bool unreclaimable = r == -EBUSY && c == LMC_CTRL_MEMORY && strstr(file, "limit_in_bytes");
 
 	if (r < 0)
-		return lmc_err_set(err, r, "%s: cannot set %s to %s: %s", lmc_name_display(name),
-				   file, val, strerror(-r));
+		return lmc_err_set(err, r, "%s: cannot set %s to %s: %s%s", lmc_name_display(name),
+				   file, val, strerror(-r),
+				   unreclaimable
+					   ? " (the kernel cannot reclaim that much of its memory)"
+					   : "");
 	return 0;
 }
 
