@@ -180,7 +180,8 @@ static int default_root_capacity(struct lmc_manager *m, struct lmc_err *err)
 int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, struct lmc_err *err)
 {
 	struct lmc_manager *m;
-	struct lmc_cgfs_opts co = {.create_root = true};
+	/* A reader (no lock) never creates lmctl's root: reading makes no cgroups. */
+	struct lmc_cgfs_opts co = {.create_root = !opts->no_lock};
 	struct lmc_store_opts so = {.lock = !opts->no_lock};
 	int r;
 
