@@ -7,7 +7,9 @@
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -114,8 +116,6 @@ static void init_detach(int chan)
 			init_send(chan, ISTEP_DEVNULL, errno);
 	syscall(SYS_close_range, 3U, (unsigned)chan - 1, 0U);
 	syscall(SYS_close_range, (unsigned)chan + 1, ~0U, 0U);
-	init_send(chan, ISTEP_OK, 0);
-	close(chan);
 }
 
 /* Reap every exited child; true while children remain. */
@@ -140,16 +140,22 @@ static bool init_busy(bool pid1)
 	return pid1 ? kill(-1, 0) == 0 : kids;
 }
 
-static _Noreturn void init_loop(bool pid1)
+static void init_sigset(sigset_t *set)
 {
 	static const int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2};
+
+	sigemptyset(set);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaddset(set, sigs[i]);
+}
+
+static _Noreturn void init_loop(bool pid1)
+{
 	const struct timespec poll = {.tv_nsec = INIT_TERM_POLL_NS};
 	bool term = false;
 	sigset_t set;
 
-	sigemptyset(&set);
-	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
-		sigaddset(&set, sigs[i]);
+	init_sigset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 	for (;;) {
 		/* After a SIGTERM, joined runs that exit tell us nothing: look again now and
@@ -165,6 +171,51 @@ static _Noreturn void init_loop(bool pid1)
 		if (!init_busy(pid1) && term)
 			_exit(0);
 	}
+}
+
+/* The namespaces are set up: become a fresh image of this program instead of staying a
+ * copy-on-write copy of the starter, which could pin up to the agent's whole heap per
+ * leaf. /proc/self/exe is a magic link: it reaches the binary from any mount namespace.
+ * The new image goes straight to init_loop (init_entry below), and only it reports the
+ * start-up done, so that no one sees the init between exec and its name being set. The
+ * signals it serves are blocked across exec: one sent meanwhile waits for the loop. If exec
+ * fails, the copy serves as the init. */
+static _Noreturn void init_reexec(bool pid1, int chan)
+{
+	char fd[16];
+	char *const argv[] = {(char *)INIT_COMM, (char *)(pid1 ? "1" : "0"), fd, NULL};
+	char *const envp[] = {NULL};
+	sigset_t set;
+
+	init_sigset(&set);
+	sigprocmask(SIG_SETMASK, &set, NULL);
+	snprintf(fd, sizeof(fd), "%d", chan);
+	if (fcntl(chan, F_SETFD, 0) == 0)
+		execve("/proc/self/exe", argv, envp);
+	init_send(chan, ISTEP_OK, 0);
+	close(chan);
+	init_loop(pid1);
+}
+
+/* Runs before main() in every program that links the init (glibc passes constructors
+ * argc/argv): the image init_reexec made runs only the init loop. */
+__attribute__((constructor)) static void init_entry(int argc, char **argv, char **envp)
+{
+	char *end;
+	long chan;
+
+	/* Exactly what init_reexec passes: the name, "0" or "1", the channel, no environment. */
+	if (argc != 3 || !argv || !argv[0] || strcmp(argv[0], INIT_COMM) != 0 || !envp || envp[0] ||
+	    (strcmp(argv[1], "0") != 0 && strcmp(argv[1], "1") != 0))
+		return;
+	chan = strtol(argv[2], &end, 10);
+	if (*end || chan < 3 || chan > INT32_MAX)
+		return;
+	prctl(PR_SET_NAME, INIT_COMM, 0, 0, 0);
+	signal(SIGPIPE, SIG_IGN);
+	init_send((int)chan, ISTEP_OK, 0);
+	close((int)chan);
+	init_loop(argv[1][0] == '1');
 }
 
 static _Noreturn void init_child(const struct lmc_spec_ns *ns, int chan, int parent_chan)
@@ -184,7 +235,7 @@ static _Noreturn void init_child(const struct lmc_spec_ns *ns, int chan, int par
 		_exit(127);
 	init_setup(ns, chan);
 	init_detach(chan);
-	init_loop(getpid() == 1);
+	init_reexec(getpid() == 1, chan);
 }
 
 /* "0:100000:65536,..." as the command line spells maps, for messages. */
