@@ -178,6 +178,10 @@ static void test_private_proc_and_lo_only(void **state)
 	assert_true(atoi(out) >= 2 && atoi(out) <= 4);
 	sh("n", "cat /proc/1/comm", out, sizeof(out));
 	assert_string_equal(out, "lmctl-init\n");
+	/* A fresh image of its own, not a copy of whoever started it: its command line is the
+	 * one it was re-executed with. */
+	sh("n", "tr '\\0' ' ' < /proc/1/cmdline", out, sizeof(out));
+	assert_true(strncmp(out, "lmctl-init 1 ", 13) == 0);
 	/* Interfaces: the header lines and lo, nothing else; lo is up. */
 	sh("n", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '", out, sizeof(out));
 	assert_string_equal(out, "lo\n");
