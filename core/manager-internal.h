@@ -12,7 +12,6 @@ struct lmc_manager {
 	struct lmc_cgfs *cg;
 	struct lmc_store *store;
 	struct lmc_tree *tree;
-	bool root_stored; /* the machine record exists in the store */
 	bool locked; /* holds the state directory lock: may write and recover */
 };
 

@@ -151,7 +151,6 @@ static int load_records(struct lmc_manager *m, struct lmc_err *err)
 		}
 		if (lmc_name_is_root(recs[i].name)) {
 			lmc_tree_root(m->tree)->spec = recs[i].spec;
-			m->root_stored = true;
 			continue;
 		}
 		/* A record whose parent is missing is kept in the store but not served. */
@@ -307,7 +306,6 @@ int lmc_mgr_init(struct lmc_manager *m, uint64_t reserve_mem, uint64_t reserve_c
 	if (r < 0)
 		return r;
 	root->spec = newroot;
-	m->root_stored = true;
 	return 0;
 }
 
