@@ -7,6 +7,7 @@
 #include "tests/lib/lmctl-run.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,25 +104,28 @@ static void read_back(int fd, char *buf, size_t size)
 	close(fd);
 }
 
-int lmc_test_lmctl(char *out, size_t outsz, char *err, size_t errsz, ...)
+int lmc_test_lmctl_as(uid_t uid, gid_t gid, char *out, size_t outsz, char *err, size_t errsz,
+		      const char *const *args)
 {
 	const char *argv[64] = {lmc_test_lmctl_bin()};
 	int fo = memfd_create("out", 0), fe = memfd_create("err", 0);
 	size_t n = 1;
-	va_list ap;
 	pid_t pid;
 	int st;
 
-	va_start(ap, errsz);
-	while (n < 63 && (argv[n] = va_arg(ap, const char *)))
+	while (n < 63 && args[n - 1]) {
+		argv[n] = args[n - 1];
 		n++;
-	va_end(ap);
+	}
 	argv[n] = NULL;
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		dup2(fo, 1);
 		dup2(fe, 2);
+		if (uid != (uid_t)-1 && (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
+					 setresuid(uid, uid, uid) < 0))
+			_exit(126);
 		execv(argv[0], (char **)argv);
 		_exit(127);
 	}
@@ -129,6 +133,20 @@ int lmc_test_lmctl(char *out, size_t outsz, char *err, size_t errsz, ...)
 	read_back(fo, out, outsz);
 	read_back(fe, err, errsz);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+int lmc_test_lmctl(char *out, size_t outsz, char *err, size_t errsz, ...)
+{
+	const char *args[64];
+	size_t n = 0;
+	va_list ap;
+
+	va_start(ap, errsz);
+	while (n < 63 && (args[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	args[n] = NULL;
+	return lmc_test_lmctl_as((uid_t)-1, (gid_t)-1, out, outsz, err, errsz, args);
 }
 
 uint64_t lmc_test_json_u64(const char *json, const char *key)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "controllers/cgroupfs.h"
 
@@ -32,6 +33,9 @@ int lmc_test_env_teardown(void **state);
 /* Run lmctl with the NULL-terminated arguments; out/err (may be NULL) get its stdout and
  * stderr. Returns its exit status, 128+signal if killed. */
 int lmc_test_lmctl(char *out, size_t outsz, char *err, size_t errsz, ...);
+/* The same with a NULL-terminated argument array, as uid/gid ((uid_t)-1: as the caller). */
+int lmc_test_lmctl_as(uid_t uid, gid_t gid, char *out, size_t outsz, char *err, size_t errsz,
+		      const char *const *args);
 
 #define LMCTL_OK(...)                                                                \
 	do {                                                                         \
