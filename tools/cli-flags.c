@@ -1,9 +1,9 @@
 /* The resource flags `create` and `update` share (docker run's names plus lmctl's own),
  * parsed into a struct lmc_spec with a one-line error naming the flag and the value. */
 #include "tools/cli-flags.h"
+#include "tools/cli.h"
 
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,7 +72,6 @@ static const struct option spec_options[] = {
 
 static int parse_owner(const char *s, uint32_t *ret, struct lmc_err *err)
 {
-	struct passwd *pw;
 	uint64_t v;
 
 	if (s[0] >= '0' && s[0] <= '9') {
@@ -81,10 +80,8 @@ static int parse_owner(const char *s, uint32_t *ret, struct lmc_err *err)
 		*ret = (uint32_t)v;
 		return 0;
 	}
-	pw = getpwnam(s);
-	if (!pw)
+	if (lmc_cli_user_id(s, ret) < 0)
 		return lmc_err_set(err, -EINVAL, "--owner: no such user '%s'", s);
-	*ret = pw->pw_uid;
 	return 0;
 }
 

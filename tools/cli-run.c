@@ -2,9 +2,7 @@
 #include "tools/cli.h"
 
 #include <getopt.h>
-#include <grp.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,17 +31,8 @@ static int parse_id(const char *flag, const char *s, bool group, uint32_t *ret, 
 		*ret = (uint32_t)v;
 		return 0;
 	}
-	if (group) {
-		struct group *g = getgrnam(s);
-
-		if (g)
-			return *ret = g->gr_gid, 0;
-	} else {
-		struct passwd *pw = getpwnam(s);
-
-		if (pw)
-			return *ret = pw->pw_uid, 0;
-	}
+	if ((group ? lmc_cli_group_id(s, ret) : lmc_cli_user_id(s, ret)) == 0)
+		return 0;
 	return lmc_err_set(err, -EINVAL, "%s: no such %s '%s'", flag, group ? "group" : "user", s);
 }
 

@@ -34,6 +34,10 @@ struct lmc_cli_opts {
  * exit status (the error printed). */
 int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o);
 
+/* A user or group name to its id (tools/cli-ids.c); 0 or -ENOENT. */
+int lmc_cli_user_id(const char *name, uint32_t *ret);
+int lmc_cli_group_id(const char *name, uint32_t *ret);
+
 /* Commands living in their own files. */
 int lmc_cli_run(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_events(struct lmc_cli *c, int argc, char **argv);
