@@ -54,7 +54,7 @@ ALL_SRCS := $(foreach m,$(MODULES),$(call mod_srcs,$(m))) $(wildcard tools/*.c t
 ALL_HDRS := $(wildcard core/*.h controllers/*.h policy/*.h nsutil/*.h proto/*.h tools/*.h tests/*/*.h bench/*.h)
 
 .PHONY: deps all check unit unit-asan integration check-v2 check-v2-maybe run bench bench-v2 fuzz \
-	format format-check lint clean tests
+	format format-check lint clean tests install uninstall check-install static check-static FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -109,6 +109,19 @@ $(BUILD)/lmctl: $(BUILD)/obj/tools/lmctl.o $(TOOLS_LIB) $(LIBS_NORMAL)
 $(BUILD)/lmctld: $(BUILD)/obj/tools/lmctld.o $(TOOLS_LIB) $(LIBS_NORMAL)
 	$(CC) $(CFLAGS_ALL) -o $@ $(BUILD)/obj/tools/lmctld.o $(call LINK_GROUP,$(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
 
+# ---- static build: one copied binary runs where libcgroup, protobuf-c, libev are absent ----
+# glibc is linked statically too. ld warns that libcgroup's getpwnam/getgrnam/getpwuid/getgrgid
+# (config and rules-file parsing, which lmctl never calls) need glibc's shared NSS modules at
+# run time; lmctl's own name lookups (--owner, --uid, --gid) come from tools/cli-ids.c built
+# with LMC_STATIC, which reads /etc/passwd and /etc/group itself.
+STATIC_IDS := $(BUILD)/static/obj/tools/cli-ids.o
+$(STATIC_IDS): tools/cli-ids.c | $(GEN_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -DLMC_STATIC -c $< -o $@
+$(BUILD)/static/lmctl $(BUILD)/static/lmctld: $(BUILD)/static/%: $(BUILD)/obj/tools/%.o $(STATIC_IDS) $(TOOLS_LIB) $(LIBS_NORMAL)
+	$(CC) $(CFLAGS_ALL) -static -o $@ $< $(STATIC_IDS) $(call LINK_GROUP,$(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
+static: $(BUILD)/static/lmctl $(BUILD)/static/lmctld
+
 # ---- tests ----
 .SECONDEXPANSION:
 # A unit test links only the modules it names in TEST_MODS_<name> (so one module can be
@@ -152,7 +165,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit unit-asan integration check-v2-maybe
+	@$(MAKE) --no-print-directory unit unit-asan integration check-install check-v2-maybe
 
 check-v2: all $(INTEG_BINS)
 	BUILD=$(BUILD) tests/vm/run-v2.sh check
@@ -168,6 +181,39 @@ bench: all $(BENCH_BINS)
 	@BUILD=$(BUILD) bench/run.sh
 bench-v2: all $(BENCH_BINS)
 	BUILD=$(BUILD) tests/vm/run-v2.sh bench
+
+# ---- install ----
+# systemd reads units from /usr/local/lib/systemd/system (the administrator's) and
+# /usr/lib/systemd/system (the distribution's), nothing below other prefixes: any other
+# PREFIX puts the unit in /etc/systemd/system. SYSTEMDUNITDIR overrides the choice.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+SYSTEMDUNITDIR ?= $(if $(filter /usr /usr/local,$(PREFIX)),$(PREFIX)/lib/systemd/system,/etc/systemd/system)
+INSTALLED := $(BINDIR)/lmctl $(SBINDIR)/lmctld $(SYSTEMDUNITDIR)/lmctld.service \
+	$(MANDIR)/man1/lmctl.1 $(MANDIR)/man8/lmctld.8 $(BASHCOMPDIR)/lmctl
+
+# The unit names the installed lmctld (@SBINDIR@ in tools/lmctld.service).
+$(BUILD)/lmctld.service: tools/lmctld.service FORCE
+	@mkdir -p $(@D)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@.tmp && mv $@.tmp $@
+
+install: all $(BUILD)/lmctld.service
+	install -D -m 0755 $(BUILD)/lmctl $(DESTDIR)$(BINDIR)/lmctl
+	install -D -m 0755 $(BUILD)/lmctld $(DESTDIR)$(SBINDIR)/lmctld
+	install -D -m 0644 $(BUILD)/lmctld.service $(DESTDIR)$(SYSTEMDUNITDIR)/lmctld.service
+	install -D -m 0644 docs/man/lmctl.1 $(DESTDIR)$(MANDIR)/man1/lmctl.1
+	install -D -m 0644 docs/man/lmctld.8 $(DESTDIR)$(MANDIR)/man8/lmctld.8
+	install -D -m 0644 tools/lmctl.bash $(DESTDIR)$(BASHCOMPDIR)/lmctl
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+# Installs into a temporary DESTDIR and checks what landed there (tests/install-check.sh).
+check-install: all
+	@BUILD=$(BUILD) tests/install-check.sh
+
+FORCE:
 
 # libFuzzer (clang) on frame parsing, request decoding and dispatch; FUZZ_SECONDS bounds it.
 fuzz:

@@ -11,6 +11,8 @@ pkgs=(
 	iproute2 procps util-linux
 	# cgroup v2 suite in a VM (tests/vm)
 	qemu-system-x86 busybox-static cpio
+	# make check-install renders the man pages
+	man-db groff-base
 )
 
 missing=()
