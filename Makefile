@@ -121,6 +121,9 @@ $(STATIC_IDS): tools/cli-ids.c | $(GEN_HDRS)
 $(BUILD)/static/lmctl $(BUILD)/static/lmctld: $(BUILD)/static/%: $(BUILD)/obj/tools/%.o $(STATIC_IDS) $(TOOLS_LIB) $(LIBS_NORMAL)
 	$(CC) $(CFLAGS_ALL) -static -o $@ $< $(STATIC_IDS) $(call LINK_GROUP,$(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
 static: $(BUILD)/static/lmctl $(BUILD)/static/lmctld
+# The static programs in a VM whose image has no shared object at all (tests/vm/static-check.sh).
+check-static: static
+	@BUILD=$(BUILD) tests/vm/static-check.sh
 
 # ---- tests ----
 .SECONDEXPANSION:
@@ -165,7 +168,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory unit unit-asan integration check-install check-v2-maybe
+	@$(MAKE) --no-print-directory unit unit-asan integration check-install check-static check-v2-maybe
 
 check-v2: all $(INTEG_BINS)
 	BUILD=$(BUILD) tests/vm/run-v2.sh check
