@@ -224,9 +224,28 @@ static int blkio_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *
 	return 0;
 }
 
+static const char *blkio_asks(const struct lmc_spec *spec)
+{
+	static const char *const flags[] = {"--device-read-bps", "--device-write-bps",
+					    "--device-read-iops", "--device-write-iops"};
+
+	if (spec->blkio.weight != LMC_UNSET)
+		return "--blkio-weight";
+	for (unsigned i = 0; i < spec->blkio.n_throttles; i++) {
+		const struct lmc_throttle *t = &spec->blkio.throttles[i];
+		const uint64_t v[] = {t->read_bps, t->write_bps, t->read_iops, t->write_iops};
+
+		for (size_t k = 0; k < ARRAY_SIZE(v); k++)
+			if (v[k] != LMC_UNSET)
+				return flags[k];
+	}
+	return NULL;
+}
+
 const struct lmc_ctrl_ops lmc_ctrl_blkio_ops = {
 	.name = "blkio",
 	.ctrl = LMC_CTRL_BLKIO,
+	.asks = blkio_asks,
 	.apply = blkio_apply,
 	.stats = blkio_stats,
 };

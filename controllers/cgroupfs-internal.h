@@ -15,6 +15,8 @@ struct lmc_cgfs_hier {
 	int mount_fd;
 	int root_fd;
 	int made_from; /* open made the root's components after this prefix length; -1 none */
+	size_t base_len; /* v2: controllers are enabled from root[0..base_len) down (the deepest
+			  * cgroup that existed above the root: the one lmctl may delegate from) */
 	bool v2; /* a cgroup2 hierarchy (the unified tree) */
 	bool cpuset_v1; /* new directories need cpuset.cpus/mems copied from the parent */
 	bool cpuset_cloned; /* ... which the kernel does itself: clone_children set on the root */
@@ -30,6 +32,8 @@ struct lmc_cgfs {
 	int ctrl_hier[LMC_CTRL__MAX]; /* index into hier, -1 when not managed */
 	int unified; /* index of the cgroup2 hierarchy, -1 if none */
 	char enable[96]; /* v2: "+cpu +memory ..." for cgroup.subtree_control */
+	char why[LMC_CTRL__MAX][400]; /* why a controller is not usable ("" if it is) */
+	char placement[320]; /* where the root went and why, for `lmctl init` */
 };
 
 /* "name/file" relative to a root dirfd; name "" is the root itself, file NULL the dir. */
@@ -47,6 +51,17 @@ int lmc_cgfs_parse_key(const char *buf, const char *key, uint64_t *ret);
 int lmc_cgfs_hier_of(const struct lmc_cgfs *cg, enum lmc_ctrl c);
 /* The hierarchy that tracks processes: unified, else freezer, else the first. */
 int lmc_cgfs_track_hier(const struct lmc_cgfs *cg);
+
+/* Discovery helpers (cgroupfs.c) that the v2 placement (cgroupfs-v2.c) shares. */
+int lmc_cgfs_own_cgroup(const struct lmc_cgfs_hier *h, char **ret);
+void lmc_cgfs_strip_agent_leaf(char *own);
+/* Root relative to the mount for a root option (NULL default "lmctl", "/abs", "rel") below
+ * base (for relative ones). */
+int lmc_cgfs_resolve_root(const char *base, const char *opt, char **ret);
+const char *lmc_cgfs_v2_name(enum lmc_ctrl c);
+/* v2: choose where lmctl's root goes and which controllers it can use there (sets the
+ * hierarchy's own, root, base_len and mount_fd, cg->enable, cg->why, cg->placement). */
+int lmc_cgfs_v2_place(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct lmc_err *err);
 
 /* Root creation (cgroupfs-tree.c): mkdir -p the root in hierarchy h, enabling v2
  * controllers on the way; directories made are undone on failure. */

@@ -129,11 +129,11 @@ static void rollback_made(struct lmc_cgfs_hier *h, char *path, const size_t *mad
 	}
 }
 
-/* mkdir -p the root, enabling v2 controllers from the own cgroup (or the hierarchy root
- * when the root is elsewhere) down to the root's parent, only where not already on. */
+/* mkdir -p the root, enabling v2 controllers from the base (cgroupfs-v2.c: the deepest cgroup
+ * that existed above the root) down to the root's parent, only where not already on. */
 static int make_root_chain(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, struct lmc_err *err)
 {
-	size_t len = strlen(h->root), ownlen = strlen(h->own), start = 0, made[ROOT_DEPTH_MAX];
+	size_t len = strlen(h->root), start = h->base_len, made[ROOT_DEPTH_MAX];
 	size_t n_made = 0;
 	_cleanup_free_ char *path = strdup(h->root);
 	bool enable = h->v2 && cg->mode == LMC_CG_V2;
@@ -141,8 +141,6 @@ static int make_root_chain(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, struct 
 
 	if (!path)
 		return -ENOMEM;
-	if (ownlen && strncmp(h->root, h->own, ownlen) == 0 && h->root[ownlen] == '/')
-		start = ownlen;
 	for (size_t i = 1; i <= len && r >= 0; i++) {
 		if (i < len && h->root[i] != '/')
 			continue;

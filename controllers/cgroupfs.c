@@ -36,6 +36,30 @@ const char *lmc_ctrl_name(enum lmc_ctrl c)
 	return c < LMC_CTRL__MAX ? v1_names[c] : "?";
 }
 
+const char *lmc_cgfs_v2_name(enum lmc_ctrl c)
+{
+	return c < LMC_CTRL__MAX ? v2_names[c] : NULL;
+}
+
+const char *lmc_cgfs_ctrl_kernel_name(const struct lmc_cgfs *cg, enum lmc_ctrl c)
+{
+	if (cg->mode == LMC_CG_V2 && c < LMC_CTRL__MAX && v2_names[c])
+		return v2_names[c];
+	return lmc_ctrl_name(c);
+}
+
+const char *lmc_cgfs_why(const struct lmc_cgfs *cg, enum lmc_ctrl c)
+{
+	if (lmc_cgfs_has(cg, c) || c >= LMC_CTRL__MAX)
+		return NULL;
+	return cg->why[c][0] ? cg->why[c] : "no mounted hierarchy offers it";
+}
+
+const char *lmc_cgfs_placement(const struct lmc_cgfs *cg)
+{
+	return cg->placement;
+}
+
 const char *lmc_cgfs_mode_name(enum lmc_cg_mode m)
 {
 	switch (m) {
@@ -234,7 +258,7 @@ static int detect_libcgroup(struct lmc_cgfs *cg, char *unified, size_t usize)
 
 /* Own cgroup in a hierarchy from /proc/self/cgroup: v1 lines by controller name (the
  * second field may list several, "cpu,cpuacct"), cgroup2 by "0::". */
-static int own_cgroup(const struct lmc_cgfs_hier *h, char **ret)
+int lmc_cgfs_own_cgroup(const struct lmc_cgfs_hier *h, char **ret)
 {
 	_cleanup_free_ char *line = NULL;
 	size_t cap = 0;
@@ -275,42 +299,6 @@ static int own_cgroup(const struct lmc_cgfs_hier *h, char **ret)
 	return r;
 }
 
-/* v2: which controllers the own cgroup offers (cgroup.controllers; NULL: all) decide what
- * is managed; the unified tree also stands in for the freezer (cgroup.freeze). */
-static void map_v2(struct lmc_cgfs *cg, int h, const char *avail)
-{
-	static const enum lmc_ctrl order[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
-					      LMC_CTRL_PIDS, LMC_CTRL_CPUSET};
-	size_t len = 0;
-
-	for (int c = 0; c < LMC_CTRL__MAX; c++) {
-		char pat[32];
-
-		snprintf(pat, sizeof(pat), " %s ", v2_names[c] ? v2_names[c] : "");
-		if (v2_names[c] && avail && !strstr(avail, pat))
-			continue;
-		cg->hier[h].ctrls |= 1u << c;
-		cg->ctrl_hier[c] = h;
-	}
-	cg->enable[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-		if (cg->ctrl_hier[order[i]] >= 0)
-			len += snprintf(cg->enable + len, sizeof(cg->enable) - len, "%s+%s",
-					len ? " " : "", v2_names[order[i]]);
-}
-
-static int read_avail(const char *path, char *buf, size_t size)
-{
-	char raw[256];
-	int r = lmc_cgfs_read_at(AT_FDCWD, path, raw, sizeof(raw));
-
-	if (r < 0)
-		return r;
-	raw[strcspn(raw, "\n")] = '\0';
-	snprintf(buf, size, " %s ", raw);
-	return 0;
-}
-
 static int setup_fake(struct lmc_cgfs *cg, const char *fsroot, enum lmc_cg_mode mode)
 {
 	char path[PATH_MAX];
@@ -335,7 +323,7 @@ static int setup_fake(struct lmc_cgfs *cg, const char *fsroot, enum lmc_cg_mode 
 }
 
 /* Root relative to the mount per lmc_cgfs_opts.root. */
-static int resolve_root(const char *own, const char *opt, char **ret)
+int lmc_cgfs_resolve_root(const char *own, const char *opt, char **ret)
 {
 	const char *rel = opt ? opt : "lmctl";
 	char *s;
@@ -361,7 +349,7 @@ static int resolve_root(const char *own, const char *opt, char **ret)
 
 /* A process already moved into its agent leaf (see cgroupfs-tree.c) still belongs to the
  * delegated cgroup above it: resolve roots from there, not from inside the leaf. */
-static void strip_agent_leaf(char *own)
+void lmc_cgfs_strip_agent_leaf(char *own)
 {
 	size_t n = strlen(own), l = strlen("lmctl.agent");
 
@@ -374,19 +362,21 @@ static int open_hier(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const struct 
 {
 	int r;
 
+	if (h->root) /* placed already (v2) */
+		return lmc_cgfs_root_prepare(cg, h, o->create_root, err);
 	h->mount_fd = open(h->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h->mount_fd < 0)
 		return lmc_err_set(err, lmc_negerrno(), "cgroup mount %s: %s", h->mount,
 				   strerror(errno));
 	if (cg->fake)
 		h->own = strdup("");
-	else if ((r = own_cgroup(h, &h->own)) < 0)
+	else if ((r = lmc_cgfs_own_cgroup(h, &h->own)) < 0)
 		return lmc_err_set(err, r, "%s: own cgroup not in /proc/self/cgroup", h->label);
 	if (!h->own)
 		return -ENOMEM;
 	if (h->v2)
-		strip_agent_leaf(h->own);
-	r = resolve_root(h->own, o->root, &h->root);
+		lmc_cgfs_strip_agent_leaf(h->own);
+	r = lmc_cgfs_resolve_root(h->own, o->root, &h->root);
 	if (r < 0)
 		return lmc_err_set(err, r, "cgroup root '%s': invalid path", o->root);
 	return lmc_cgfs_root_prepare(cg, h, o->create_root, err);
@@ -404,8 +394,7 @@ static void cgfs_init(struct lmc_cgfs *cg)
 
 static int detect(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct lmc_err *err)
 {
-	char unified[PATH_MAX], avail[264], p[PATH_MAX + 32];
-	_cleanup_free_ char *own = NULL;
+	char unified[PATH_MAX];
 	int r;
 
 	if (o->fake_fsroot)
@@ -416,16 +405,7 @@ static int detect(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct lmc
 		return lmc_err_set(err, r, "cgroup mounts: %s", strerror(-r));
 	if (cg->mode != LMC_CG_V2)
 		return 0;
-	/* v2: everything lives in the one tree; what the own cgroup offers is what we manage. */
-	if (!cg->fake && own_cgroup(&cg->hier[0], &own) < 0)
-		return lmc_err_set(err, -ENOENT, "unified: own cgroup not in /proc/self/cgroup");
-	if (own)
-		strip_agent_leaf(own);
-	snprintf(p, sizeof(p), "%s/%s%scgroup.controllers", cg->hier[0].mount, own ? own : "",
-		 own && own[0] ? "/" : "");
-	r = read_avail(p, avail, sizeof(avail));
-	map_v2(cg, 0, r < 0 ? (cg->fake ? NULL : "") : avail);
-	return 0;
+	return lmc_cgfs_v2_place(cg, o, err);
 }
 
 int lmc_cgfs_open(const struct lmc_cgfs_opts *opts, struct lmc_cgfs **ret, struct lmc_err *err)

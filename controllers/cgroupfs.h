@@ -45,6 +45,7 @@ struct lmc_cgfs_opts {
 	 * libcgroup and /proc/self/cgroup (own cgroup is "/"). */
 	const char *fake_fsroot;
 	enum lmc_cg_mode fake_mode;
+	const char *fake_own; /* the own cgroup under fake_fsroot (v2 placement tests); NULL "" */
 	bool create_root; /* mkdir -p the root in every hierarchy (else it must exist) */
 };
 
@@ -56,6 +57,13 @@ const char *lmc_cgfs_mode_name(enum lmc_cg_mode m);
 /* Is this controller managed (mounted and usable)? */
 bool lmc_cgfs_has(const struct lmc_cgfs *cg, enum lmc_ctrl c);
 const char *lmc_ctrl_name(enum lmc_ctrl c);
+/* Why controller c is not usable where lmctl's root is (one line naming the cgroup that does
+ * not offer it), or NULL when it is. */
+const char *lmc_cgfs_why(const struct lmc_cgfs *cg, enum lmc_ctrl c);
+/* Where lmctl's root went and why (v2 placement), one line; "" when there was no choice. */
+const char *lmc_cgfs_placement(const struct lmc_cgfs *cg);
+/* The kernel's name of controller c in this mode ("io" for blkio on v2). */
+const char *lmc_cgfs_ctrl_kernel_name(const struct lmc_cgfs *cg, enum lmc_ctrl c);
 /* Absolute path of the container's directory for controller c (for display and tests). */
 int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
 		  size_t size);

@@ -118,8 +118,17 @@ int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lm
 			  struct lmc_err *err)
 {
 	for (const struct lmc_ctrl_ops *const *o = lmc_controllers; *o; o++) {
+		const char *flag = (*o)->asks ? (*o)->asks(spec) : NULL;
 		int r;
 
+		if (flag && !lmc_cgfs_has(cg, (*o)->ctrl))
+			return lmc_err_set(
+				err, -EOPNOTSUPP,
+				"%s: %s needs the '%s' controller, which lmctl cannot use "
+				"here: %s",
+				lmc_name_display(name), flag,
+				lmc_cgfs_ctrl_kernel_name(cg, (*o)->ctrl),
+				lmc_cgfs_why(cg, (*o)->ctrl));
 		if (!(*o)->validate || !lmc_cgfs_has(cg, (*o)->ctrl))
 			continue;
 		r = (*o)->validate(cg, name, spec, err);

@@ -13,6 +13,9 @@ struct lmc_ctrl_ops {
 	 * accepted and ignored? no: refused with a clear message). May be NULL. */
 	int (*validate)(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 			struct lmc_err *err);
+	/* The flag of the first field of spec this controller would write, NULL if none: a
+	 * spec that asks for a controller lmctl cannot use is refused, never dropped. */
+	const char *(*asks)(const struct lmc_spec *spec);
 	/* Write every field the spec sets (unset fields: nothing written, except where an
 	 * update clears a value: old != NULL holds the previous spec, and a field that was set
 	 * and is now unset is written back to the kernel default). */

@@ -157,9 +157,27 @@ static int cpu_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 	return 0;
 }
 
+static const char *cpu_asks(const struct lmc_spec *spec)
+{
+	const struct lmc_spec_cpu *c = &spec->cpu;
+
+	if (c->limit_m != LMC_UNSET)
+		return "--cpus";
+	if (c->reservation_m != LMC_UNSET)
+		return "--cpu-reservation";
+	if (c->shares != LMC_UNSET)
+		return "--cpu-shares";
+	if (c->period_us != LMC_UNSET)
+		return "--cpu-period";
+	if (c->burst_us != LMC_UNSET)
+		return "--cpu-burst";
+	return c->latency != LMC_LATENCY_UNSET ? "--latency" : NULL;
+}
+
 const struct lmc_ctrl_ops lmc_ctrl_cpu_ops = {
 	.name = "cpu",
 	.ctrl = LMC_CTRL_CPU,
+	.asks = cpu_asks,
 	.validate = cpu_validate,
 	.apply = cpu_apply,
 	.stats = cpu_stats,

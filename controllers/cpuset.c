@@ -137,9 +137,17 @@ static int cpuset_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_
 	return set_one(cg, name, "mems", spec->cpu.mems, old && old->cpu.mems[0], err);
 }
 
+static const char *cpuset_asks(const struct lmc_spec *spec)
+{
+	if (spec->cpu.cpus[0])
+		return "--cpuset-cpus";
+	return spec->cpu.mems[0] ? "--cpuset-mems" : NULL;
+}
+
 const struct lmc_ctrl_ops lmc_ctrl_cpuset_ops = {
 	.name = "cpuset",
 	.ctrl = LMC_CTRL_CPUSET,
+	.asks = cpuset_asks,
 	.validate = cpuset_validate,
 	.apply = cpuset_apply,
 };

@@ -209,9 +209,25 @@ static int memory_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats 
 	return 0;
 }
 
+static const char *memory_asks(const struct lmc_spec *spec)
+{
+	const struct lmc_spec_memory *m = &spec->memory;
+
+	if (m->limit != LMC_UNSET)
+		return "--memory";
+	if (m->reservation != LMC_UNSET)
+		return "--memory-reservation";
+	if (m->high != LMC_UNSET)
+		return "--memory-high";
+	if (m->swap != LMC_UNSET)
+		return "--memory-swap";
+	return m->oom_group >= 0 ? "--oom-group" : NULL;
+}
+
 const struct lmc_ctrl_ops lmc_ctrl_memory_ops = {
 	.name = "memory",
 	.ctrl = LMC_CTRL_MEMORY,
+	.asks = memory_asks,
 	.validate = memory_validate,
 	.apply = memory_apply,
 	.stats = memory_stats,

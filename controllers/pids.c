@@ -19,9 +19,15 @@ static int pids_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *s
 	return 0;
 }
 
+static const char *pids_asks(const struct lmc_spec *spec)
+{
+	return spec->pids.limit != LMC_UNSET ? "--pids-limit" : NULL;
+}
+
 const struct lmc_ctrl_ops lmc_ctrl_pids_ops = {
 	.name = "pids",
 	.ctrl = LMC_CTRL_PIDS,
+	.asks = pids_asks,
 	.apply = pids_apply,
 	.stats = pids_stats,
 };

@@ -260,6 +260,9 @@ int lmc_mgr_info(struct lmc_manager *m, struct lmc_machine_info *ret)
 	for (int c = 0; c < LMC_CTRL__MAX; c++)
 		if (lmc_cgfs_has(m->cg, c))
 			lmc_cgfs_path(m->cg, c, "", ret->paths[c], sizeof(ret->paths[c]));
+		else
+			snprintf(ret->why[c], sizeof(ret->why[c]), "%s", lmc_cgfs_why(m->cg, c));
+	snprintf(ret->placement, sizeof(ret->placement), "%s", lmc_cgfs_placement(m->cg));
 	r = lmc_cgfs_machine(&ret->mem_total, &ret->ncpus, &ret->pid_max);
 	if (r < 0)
 		return r;

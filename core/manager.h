@@ -43,6 +43,8 @@ struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m);
 struct lmc_machine_info {
 	enum lmc_cg_mode mode;
 	char paths[LMC_CTRL__MAX][512]; /* lmctl's root per managed hierarchy, "" if none */
+	char placement[320]; /* where the root went and why (v2), "" when there was no choice */
+	char why[LMC_CTRL__MAX][400]; /* why a controller is not usable, "" if it is */
 	uint64_t mem_total, pid_max;
 	unsigned ncpus;
 	uint64_t reserve_mem, reserve_cpu_m;

@@ -288,6 +288,14 @@ static int dec_machine(const Lmctl__MachineInfo *rep, struct lmc_machine_info *m
 			    copy_str(mi->paths[c], sizeof(mi->paths[c]),
 				     rep->hierarchies[i]->path) < 0)
 				return -EBADMSG;
+	for (size_t i = 0; i < rep->n_unavailable; i++)
+		for (int c = 0; c < LMC_CTRL__MAX; c++)
+			if (strcmp(rep->unavailable[i]->controller, lmc_ctrl_name(c)) == 0 &&
+			    copy_str(mi->why[c], sizeof(mi->why[c]), rep->unavailable[i]->reason) <
+				    0)
+				return -EBADMSG;
+	if (copy_str(mi->placement, sizeof(mi->placement), rep->placement) < 0)
+		return -EBADMSG;
 	mi->mem_total = rep->memory_bytes;
 	mi->ncpus = rep->cpus;
 	mi->pid_max = rep->pid_max;

@@ -153,6 +153,7 @@ int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_
 	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__MachineInfo rep = LMCTL__MACHINE_INFO__INIT;
 	Lmctl__Hierarchy h[LMC_CTRL__MAX], *hp[LMC_CTRL__MAX];
+	Lmctl__Unavailable u[LMC_CTRL__MAX], *up[LMC_CTRL__MAX];
 
 	for (int c = 0; c < LMC_CTRL__MAX; c++) {
 		if (!mi->paths[c][0])
@@ -164,6 +165,17 @@ int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_
 		rep.n_hierarchies++;
 	}
 	rep.hierarchies = hp;
+	for (int c = 0; c < LMC_CTRL__MAX; c++) {
+		if (!mi->why[c][0])
+			continue;
+		lmctl__unavailable__init(&u[rep.n_unavailable]);
+		u[rep.n_unavailable].controller = (char *)lmc_ctrl_name(c);
+		u[rep.n_unavailable].reason = (char *)mi->why[c];
+		up[rep.n_unavailable] = &u[rep.n_unavailable];
+		rep.n_unavailable++;
+	}
+	rep.unavailable = up;
+	rep.placement = (char *)mi->placement;
 	rep.mode = (Lmctl__CgroupMode)mi->mode;
 	rep.memory_bytes = mi->mem_total;
 	rep.cpus = mi->ncpus;

@@ -58,6 +58,17 @@ void lmc_out_info(FILE *f, const struct lmc_machine_info *info, bool json)
 			lmc_out_json_str(f, info->paths[c]);
 			first = false;
 		}
+		fputs("},\"placement\":", f);
+		lmc_out_json_str(f, info->placement);
+		fputs(",\"unavailable\":{", f);
+		first = true;
+		for (int c = 0; c < LMC_CTRL__MAX; c++) {
+			if (!info->why[c][0])
+				continue;
+			fprintf(f, "%s\"%s\":", first ? "" : ",", lmc_ctrl_name(c));
+			lmc_out_json_str(f, info->why[c]);
+			first = false;
+		}
 		first = true;
 		fputs("},", f);
 		fputs("\"machine\":{", f);
@@ -77,9 +88,15 @@ void lmc_out_info(FILE *f, const struct lmc_machine_info *info, bool json)
 		return;
 	}
 	fprintf(f, "cgroup mode: %s\n", lmc_cgfs_mode_name(info->mode));
+	if (info->placement[0])
+		fprintf(f, "lmctl root:  %s\n", info->placement);
+	fprintf(f, "usable:\n");
 	for (int c = 0; c < LMC_CTRL__MAX; c++)
 		if (info->paths[c][0])
 			fprintf(f, "  %-9s %s\n", lmc_ctrl_name(c), info->paths[c]);
+	for (int c = 0; c < LMC_CTRL__MAX; c++)
+		if (info->why[c][0])
+			fprintf(f, "not usable: %-9s %s\n", lmc_ctrl_name(c), info->why[c]);
 	fprintf(f, "machine:     memory %s, %u cpus, pid_max %" PRIu64 "\n", mem, info->ncpus,
 		info->pid_max);
 	fprintf(f, "reserve:     memory %s, cpus %s\n", res, rcpus);

@@ -133,6 +133,19 @@ static void kernel_str(struct lmc_test_env *e, enum lmc_ctrl c, const char *name
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
+static uint64_t file_u64(const char *path)
+{
+	char buf[64] = "";
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		fail_msg("cannot open %s", path);
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strtoull(buf, NULL, 10);
+}
+
 /* " cpu io memory pids " style membership of one word in a space-separated list. */
 static bool has_word(const char *list, const char *word)
 {
@@ -702,6 +715,65 @@ static void test_psi_per_container(void **state)
 	LMCTL_OK("destroy", "-r", "busy");
 }
 
+/* The cgroup2 mount point, from /proc/self/mounts. */
+static void cgroup2_mount(char *buf, size_t size)
+{
+	char line[1024], dev[128], mnt[512], type[64];
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	assert_non_null(f);
+	buf[0] = '\0';
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %511s %63s", dev, mnt, type) == 3 &&
+		    strcmp(type, "cgroup2") == 0) {
+			snprintf(buf, size, "%s", mnt);
+			break;
+		}
+	fclose(f);
+	assert_true(buf[0] != '\0');
+}
+
+/* Issue 10: availability is read where lmctl's root is. A cgroup whose parent delegates only
+ * memory: --memory reaches memory.max, --pids-limit is refused before anything is written,
+ * naming the flag, the controller and the cgroup that withholds it; init says why. */
+static void test_partial_delegation(void **state)
+{
+	struct lmc_test_env *e = *state;
+	char mnt[512], base[1024], root[1024], out[4096], err[1024], p[1200];
+	struct stat st;
+
+	if (!is_v2(e))
+		skip();
+	/* scratch/deleg passes on memory only, to scratch/deleg/base. */
+	assert_int_equal(lmc_cgfs_create(e->cg, "deleg", NULL), 0);
+	assert_int_equal(lmc_cgfs_write(e->cg, LMC_CTRL_UNIFIED, "deleg", "cgroup.subtree_control",
+					"+memory"),
+			 0);
+	assert_int_equal(lmc_cgfs_path(e->cg, LMC_CTRL_UNIFIED, "deleg", base, sizeof(base)), 0);
+	strcat(base, "/base");
+	assert_int_equal(mkdir(base, 0755), 0);
+	cgroup2_mount(mnt, sizeof(mnt));
+	assert_true(strncmp(base, mnt, strlen(mnt)) == 0);
+	snprintf(root, sizeof(root), "%s/lmctl", base + strlen(mnt));
+	setenv("LMCTL_CGROUP_ROOT", root, 1);
+
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), err, sizeof(err), "init", NULL), 0);
+	assert_non_null(strstr(out, "not usable: pids"));
+	assert_non_null(strstr(out, "/deleg/base does not offer it"));
+	LMCTL_OK("create", "x", "--memory=64M");
+	snprintf(p, sizeof(p), "%s/lmctl/x/memory.max", base);
+	assert_int_equal(file_u64(p), 64 * MiB);
+	assert_int_equal(lmc_test_lmctl(NULL, 0, err, sizeof(err), "create", "y", "--memory=64M",
+					"--pids-limit=16", NULL),
+			 1);
+	assert_non_null(strstr(err, "y: --pids-limit needs the 'pids' controller"));
+	assert_non_null(strstr(err, "/deleg/base does not offer it"));
+	snprintf(p, sizeof(p), "%s/lmctl/y", base);
+	assert_int_equal(stat(p, &st), -1);
+	LMCTL_OK("destroy", "x");
+	setenv("LMCTL_CGROUP_ROOT", e->root, 1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,6 +800,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_cgroup_kill_subtree, lmc_test_env_setup,
 						lmc_test_env_teardown),
 		cmocka_unit_test_setup_teardown(test_psi_per_container, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_partial_delegation, lmc_test_env_setup,
 						lmc_test_env_teardown),
 	};
 	if (argc > 2 && strcmp(argv[1], "hog") == 0)

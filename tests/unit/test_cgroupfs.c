@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "controllers/cgroupfs.h"
+#include "controllers/controller.h"
 #include "core/spec.h"
 
 struct fx {
@@ -40,6 +41,22 @@ static void put(const char *dir, const char *rel, const char *val)
 	assert_non_null(f);
 	fputs(val, f);
 	fclose(f);
+}
+
+static int mkdir_p(const char *dir, const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, rel);
+	for (char *s = p + strlen(dir) + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 static void get(const char *dir, const char *rel, char *buf, size_t size)
@@ -428,6 +445,98 @@ static void test_machine(void **state)
 	assert_true(pid_max >= 301);
 }
 
+/* v2 placement (issue 10): a caller's cgroup that holds other processes cannot delegate, so
+ * the default root goes to the top of the hierarchy and nothing is written below it. */
+static void test_v2_busy_own_goes_top(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_cgfs_opts o = {.fake_fsroot = f->dir,
+				  .fake_mode = LMC_CG_V2,
+				  .fake_own = "user.slice/session-1.scope",
+				  .create_root = true};
+	char p[512], want[512], buf[128];
+
+	assert_int_equal(mkdir_p(f->dir, "user.slice/session-1.scope"), 0);
+	put(f->dir, "cgroup.controllers", "cpuset cpu io memory pids\n");
+	put(f->dir, "user.slice/session-1.scope/cgroup.procs", "1\n4242\n");
+	assert_int_equal(lmc_cgfs_open(&o, &f->cg, NULL), 0);
+	assert_int_equal(lmc_cgfs_path(f->cg, LMC_CTRL_PIDS, "", p, sizeof(p)), 0);
+	snprintf(want, sizeof(want), "%s/lmctl", f->dir);
+	assert_string_equal(p, want);
+	assert_non_null(strstr(lmc_cgfs_placement(f->cg), "holds other processes"));
+	get(f->dir, "cgroup.subtree_control", buf, sizeof(buf));
+	assert_string_equal(buf, "+cpu +memory +io +pids +cpuset");
+	assert_false(exists(f->dir, "user.slice/session-1.scope/lmctl"));
+	assert_false(exists(f->dir, "user.slice/session-1.scope/cgroup.subtree_control"));
+	assert_true(lmc_cgfs_has(f->cg, LMC_CTRL_PIDS));
+	assert_true(lmc_cgfs_has(f->cg, LMC_CTRL_BLKIO));
+	assert_null(lmc_cgfs_why(f->cg, LMC_CTRL_MEMORY));
+}
+
+/* A cgroup holding only this process delegates (lmctld under Delegate=yes). */
+static void test_v2_own_alone_delegates(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_cgfs_opts o = {.fake_fsroot = f->dir,
+				  .fake_mode = LMC_CG_V2,
+				  .fake_own = "system.slice/lmctld.service"};
+	char p[512], want[512], pid[32];
+
+	assert_int_equal(mkdir_p(f->dir, "system.slice/lmctld.service/lmctl"), 0);
+	put(f->dir, "system.slice/lmctld.service/cgroup.controllers", "cpu memory pids\n");
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	put(f->dir, "system.slice/lmctld.service/cgroup.procs", pid);
+	assert_int_equal(lmc_cgfs_open(&o, &f->cg, NULL), 0);
+	assert_int_equal(lmc_cgfs_path(f->cg, LMC_CTRL_MEMORY, "", p, sizeof(p)), 0);
+	snprintf(want, sizeof(want), "%s/system.slice/lmctld.service/lmctl", f->dir);
+	assert_string_equal(p, want);
+	assert_non_null(strstr(lmc_cgfs_placement(f->cg), "below the caller's cgroup"));
+	assert_false(lmc_cgfs_has(f->cg, LMC_CTRL_BLKIO));
+	assert_non_null(strstr(lmc_cgfs_why(f->cg, LMC_CTRL_BLKIO), "does not offer it"));
+}
+
+/* Availability is read where the root is, along the real chain: a base that was delegated
+ * memory and pids but holds other processes passes on only what it already enables. */
+static void test_v2_partial_delegation(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_cgfs_opts o = {.root = "/deleg/lmctl",
+				  .fake_fsroot = f->dir,
+				  .fake_mode = LMC_CG_V2,
+				  .fake_own = "elsewhere",
+				  .create_root = true};
+	struct lmc_err err = {0};
+	struct lmc_spec spec;
+	const char *why;
+
+	assert_int_equal(mkdir_p(f->dir, "deleg"), 0);
+	assert_int_equal(mkdir_p(f->dir, "elsewhere"), 0);
+	put(f->dir, "cgroup.controllers", "cpuset cpu io memory pids\n");
+	put(f->dir, "elsewhere/cgroup.controllers", "cpuset cpu io memory pids\n");
+	put(f->dir, "deleg/cgroup.controllers", "memory pids\n");
+	put(f->dir, "deleg/cgroup.subtree_control", "memory\n");
+	put(f->dir, "deleg/cgroup.procs", "4242\n");
+	assert_int_equal(lmc_cgfs_open(&o, &f->cg, NULL), 0);
+	assert_true(lmc_cgfs_has(f->cg, LMC_CTRL_MEMORY));
+	assert_false(lmc_cgfs_has(f->cg, LMC_CTRL_PIDS));
+	assert_false(lmc_cgfs_has(f->cg, LMC_CTRL_CPU));
+	why = lmc_cgfs_why(f->cg, LMC_CTRL_PIDS);
+	assert_non_null(strstr(why, "/deleg holds other processes"));
+	why = lmc_cgfs_why(f->cg, LMC_CTRL_CPU);
+	assert_non_null(strstr(why, "/deleg does not offer it"));
+	assert_true(lmc_cgfs_has(f->cg, LMC_CTRL_FREEZER));
+
+	/* A spec asking for a withheld controller is refused, never silently dropped. */
+	lmc_spec_init(&spec);
+	spec.memory.limit = 64 << 20;
+	assert_int_equal(lmc_ctrl_validate_all(f->cg, "pj", &spec, &err), 0);
+	spec.pids.limit = 16;
+	assert_int_equal(lmc_ctrl_validate_all(f->cg, "pj", &spec, &err), -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "pj: --pids-limit needs the 'pids' controller"));
+	assert_non_null(strstr(err.msg, "/deleg holds other processes"));
+	assert_null(strchr(err.msg, '\n'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +557,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_attach_procs_populated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_freeze_fake, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_machine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_busy_own_goes_top, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_own_alone_delegates, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_v2_partial_delegation, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
