@@ -59,6 +59,8 @@ void lmc_cgfs_strip_agent_leaf(char *own);
  * base (for relative ones). */
 int lmc_cgfs_resolve_root(const char *base, const char *opt, char **ret);
 const char *lmc_cgfs_v2_name(enum lmc_ctrl c);
+/* The root opts->recorded names for this mount ("/abs" form, malloc'd), or NULL. */
+char *lmc_cgfs_recorded_root(const struct lmc_cgfs_opts *o, const char *mount);
 /* v2: choose where lmctl's root goes and which controllers it can use there (sets the
  * hierarchy's own, root, base_len and mount_fd, cg->enable, cg->why, cg->placement). */
 int lmc_cgfs_v2_place(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct lmc_err *err);

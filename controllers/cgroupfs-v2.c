@@ -171,7 +171,9 @@ static int v2_own(const struct lmc_cgfs_opts *o, struct lmc_cgfs_hier *h, struct
 int lmc_cgfs_v2_place(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct lmc_err *err)
 {
 	struct lmc_cgfs_hier *h = &cg->hier[0];
-	bool absolute = o->root && o->root[0] == '/', busy = false;
+	_cleanup_free_ char *rec = o->root ? NULL : lmc_cgfs_recorded_root(o, h->mount);
+	const char *opt = rec ? rec : o->root;
+	bool absolute = opt && opt[0] == '/', busy = false;
 	char where[PATH_MAX + 64];
 	int r;
 
@@ -184,9 +186,9 @@ int lmc_cgfs_v2_place(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct
 		return r;
 	if (!absolute)
 		busy = h->own[0] && holds_others(h->mount_fd, h->own);
-	r = lmc_cgfs_resolve_root(busy ? "" : h->own, o->root, &h->root);
+	r = lmc_cgfs_resolve_root(busy ? "" : h->own, opt, &h->root);
 	if (r < 0)
-		return lmc_err_set(err, r, "cgroup root '%s': invalid path", o->root);
+		return lmc_err_set(err, r, "cgroup root '%s': invalid path", opt);
 	full(h, h->own, where, sizeof(where));
 	if (busy)
 		snprintf(cg->placement, sizeof(cg->placement),
@@ -197,7 +199,8 @@ int lmc_cgfs_v2_place(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct
 		snprintf(cg->placement, sizeof(cg->placement), "below the caller's cgroup %.200s",
 			 where);
 	else
-		snprintf(cg->placement, sizeof(cg->placement), "as given (--cgroup-root)");
+		snprintf(cg->placement, sizeof(cg->placement), "%s",
+			 rec ? "as the state directory recorded it" : "as given (--cgroup-root)");
 	h->base_len = existing_base(h->mount_fd, h->root);
 	v2_usable(cg, h, o->fake_fsroot != NULL);
 	return 0;

@@ -55,6 +55,36 @@ const char *lmc_cgfs_why(const struct lmc_cgfs *cg, enum lmc_ctrl c)
 	return cg->why[c][0] ? cg->why[c] : "no mounted hierarchy offers it";
 }
 
+char *lmc_cgfs_recorded_root(const struct lmc_cgfs_opts *o, const char *mount)
+{
+	size_t mlen = strlen(mount);
+
+	for (const char *l = o->recorded; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : "") {
+		size_t n = strcspn(l, "\n");
+
+		if (n > mlen + 1 && strncmp(l, mount, mlen) == 0 && l[mlen] == '\t' &&
+		    l[mlen + 1] == '/')
+			return strndup(l + mlen + 1, n - mlen - 1);
+	}
+	return NULL;
+}
+
+int lmc_cgfs_roots_text(const struct lmc_cgfs *cg, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		int n = snprintf(buf + len, size - len, "%s\t/%s\n", cg->hier[i].mount,
+				 cg->hier[i].root);
+
+		if (n < 0 || (size_t)n >= size - len)
+			return -ENAMETOOLONG;
+		len += (size_t)n;
+	}
+	return (int)len;
+}
+
 const char *lmc_cgfs_placement(const struct lmc_cgfs *cg)
 {
 	return cg->placement;
@@ -360,6 +390,7 @@ void lmc_cgfs_strip_agent_leaf(char *own)
 static int open_hier(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const struct lmc_cgfs_opts *o,
 		     struct lmc_err *err)
 {
+	_cleanup_free_ char *rec = NULL;
 	int r;
 
 	if (h->root) /* placed already (v2) */
@@ -376,7 +407,9 @@ static int open_hier(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const struct 
 		return -ENOMEM;
 	if (h->v2)
 		lmc_cgfs_strip_agent_leaf(h->own);
-	r = lmc_cgfs_resolve_root(h->own, o->root, &h->root);
+	if (!o->root)
+		rec = lmc_cgfs_recorded_root(o, h->mount);
+	r = lmc_cgfs_resolve_root(h->own, rec ? rec : o->root, &h->root);
 	if (r < 0)
 		return lmc_err_set(err, r, "cgroup root '%s': invalid path", o->root);
 	return lmc_cgfs_root_prepare(cg, h, o->create_root, err);

@@ -40,6 +40,10 @@ struct lmc_cgfs_opts {
 	 *  "/abs/path" -> that path from each hierarchy's mount point;
 	 *  "rel/path"  -> own cgroup (per hierarchy) + "/rel/path" (tests use lmctl-test-*). */
 	const char *root;
+	/* Roots a state directory recorded, "<mount>\t/<root>\n" per hierarchy (from
+	 * lmc_cgfs_roots_text): used for hierarchies it names when root is NULL, so every
+	 * caller of one state directory finds the same tree wherever it runs. May be NULL. */
+	const char *recorded;
 	/* Unit tests: a directory standing in for /sys/fs/cgroup (layout given by fake_mode:
 	 * v1/hybrid -> <fake>/<controller>/..., <fake>/unified; v2 -> <fake>/...). Skips
 	 * libcgroup and /proc/self/cgroup (own cgroup is "/"). */
@@ -64,6 +68,8 @@ const char *lmc_cgfs_why(const struct lmc_cgfs *cg, enum lmc_ctrl c);
 const char *lmc_cgfs_placement(const struct lmc_cgfs *cg);
 /* The kernel's name of controller c in this mode ("io" for blkio on v2). */
 const char *lmc_cgfs_ctrl_kernel_name(const struct lmc_cgfs *cg, enum lmc_ctrl c);
+/* "<mount>\t/<root>\n" per hierarchy, for lmc_cgfs_opts.recorded. */
+int lmc_cgfs_roots_text(const struct lmc_cgfs *cg, char *buf, size_t size);
 /* Absolute path of the container's directory for controller c (for display and tests). */
 int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
 		  size_t size);

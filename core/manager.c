@@ -176,12 +176,49 @@ static int default_root_capacity(struct lmc_manager *m, struct lmc_err *err)
 					err);
 }
 
+#define ROOTS_META "cgroup-roots"
+#define ROOTS_META_MAX 4096
+
+/* Every caller of one state directory must find the same cgroup tree, wherever it runs (the
+ * agent in its service cgroup, lmctl from a login shell): the roots are recorded at the first
+ * open that may write, and later opens without --cgroup-root use them. A different
+ * --cgroup-root for a state directory that manages containers elsewhere is refused. */
+static int record_roots(struct lmc_manager *m, struct lmc_err *err)
+{
+	char now[ROOTS_META_MAX], was[ROOTS_META_MAX];
+	int had = lmc_store_meta_get(m->store, ROOTS_META, was, sizeof(was));
+	int r = lmc_cgfs_roots_text(m->cg, now, sizeof(now));
+
+	if (r < 0)
+		return lmc_err_set(err, r, "cgroup roots: %s", strerror(-r));
+	if (had >= 0 && strcmp(now, was) == 0)
+		return 0;
+	if (had >= 0 && lmc_tree_count(m->tree) > 0) {
+		char *tab = strchr(was, '\t');
+
+		was[strcspn(was, "\n")] = '\0';
+		if (tab)
+			memmove(tab, tab + 1, strlen(tab));
+		return lmc_err_set(
+			err, -EEXIST,
+			"state directory %s manages containers under another cgroup root "
+			"(%s): use that --cgroup-root, or another --state-dir",
+			lmc_store_dir(m->store), was);
+	}
+	r = lmc_store_meta_put(m->store, ROOTS_META, now);
+	if (r < 0)
+		return lmc_err_set(err, r, "state directory %s: cannot record the cgroup root: %s",
+				   lmc_store_dir(m->store), strerror(-r));
+	return 0;
+}
+
 int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, struct lmc_err *err)
 {
 	struct lmc_manager *m;
 	/* A reader (no lock) never creates lmctl's root: reading makes no cgroups. */
 	struct lmc_cgfs_opts co = {.create_root = !opts->no_lock};
 	struct lmc_store_opts so = {.lock = !opts->no_lock};
+	char recorded[ROOTS_META_MAX];
 	int r;
 
 	co.root = opts->cgroup_root ? opts->cgroup_root : getenv("LMCTL_CGROUP_ROOT");
@@ -206,6 +243,8 @@ int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, 
 	r = lmc_store_open(&so, &m->store, err);
 	if (r < 0)
 		goto fail;
+	if (!co.root && lmc_store_meta_get(m->store, ROOTS_META, recorded, sizeof(recorded)) >= 0)
+		co.recorded = recorded;
 	r = lmc_cgfs_open(&co, &m->cg, err);
 	if (r < 0)
 		goto fail;
@@ -213,6 +252,8 @@ int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, 
 	if (r < 0)
 		goto fail;
 	r = load_records(m, err);
+	if (r >= 0 && m->locked)
+		r = record_roots(m, err);
 	if (r < 0)
 		goto fail;
 	*ret = m;

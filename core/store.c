@@ -249,14 +249,14 @@ static int write_all(int fd, const uint8_t *buf, size_t len)
 
 /* Write buf to a fresh temporary file in the containers directory and rename it over
  * file: a reader sees the old record or the new one, never a mix. */
-static int replace_file(struct lmc_store *s, const char *file, const uint8_t *buf, size_t len,
-			bool durable)
+static int replace_file_at(struct lmc_store *s, int dirfd, const char *file, const uint8_t *buf,
+			   size_t len, bool durable)
 {
 	char tmp[64];
 	int fd, r;
 
 	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%ld.%u", (long)getpid(), s->tmp_seq++);
-	fd = openat(s->cdirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return lmc_negerrno();
 	r = write_all(fd, buf, len);
@@ -264,15 +264,43 @@ static int replace_file(struct lmc_store *s, const char *file, const uint8_t *bu
 		r = lmc_negerrno();
 	if (close(fd) < 0 && r >= 0)
 		r = lmc_negerrno();
-	if (r >= 0 && renameat(s->cdirfd, tmp, s->cdirfd, file) < 0)
+	if (r >= 0 && renameat(dirfd, tmp, dirfd, file) < 0)
 		r = lmc_negerrno();
 	if (r < 0) {
-		unlinkat(s->cdirfd, tmp, 0);
+		unlinkat(dirfd, tmp, 0);
 		return r;
 	}
-	if (durable && fsync(s->cdirfd) < 0)
+	if (durable && fsync(dirfd) < 0)
 		return lmc_negerrno();
 	return 0;
+}
+
+static int replace_file(struct lmc_store *s, const char *file, const uint8_t *buf, size_t len,
+			bool durable)
+{
+	return replace_file_at(s, s->cdirfd, file, buf, len, durable);
+}
+
+int lmc_store_meta_get(struct lmc_store *s, const char *key, char *buf, size_t size)
+{
+	int fd = openat(s->dirfd, key, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return lmc_negerrno();
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return lmc_negerrno();
+	if ((size_t)n >= size - 1)
+		return -EFBIG;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int lmc_store_meta_put(struct lmc_store *s, const char *key, const char *val)
+{
+	return replace_file_at(s, s->dirfd, key, (const uint8_t *)val, strlen(val), !s->nosync);
 }
 
 int lmc_store_put(struct lmc_store *s, const struct lmc_record *rec, struct lmc_err *err)

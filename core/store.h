@@ -37,6 +37,10 @@ int lmc_store_sync(struct lmc_store *s, struct lmc_err *err);
 int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret);
 /* Every record, in no particular order (malloc'd array). Records that fail to decode are
  * skipped and counted in *ret_bad (may be NULL); leftover temporary files are removed. */
+/* Small facts about the whole state (the cgroup roots it manages), a file each in the state
+ * directory, replaced atomically. get: length, -ENOENT when absent, -EFBIG over size-1. */
+int lmc_store_meta_get(struct lmc_store *s, const char *key, char *buf, size_t size);
+int lmc_store_meta_put(struct lmc_store *s, const char *key, const char *val);
 int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n, size_t *ret_bad);
 
 #endif
