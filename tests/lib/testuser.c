@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <shadow.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,9 @@
 #include "tests/lib/lmctl-run.h"
 
 #define LOCK_RETRY_MS 10000
+#define USERADD "/usr/sbin/useradd"
+#define SUB_FIRST 100000u
+#define SUB_COUNT 65536u
 
 /* useradd/userdel as a child; they exit 10 (or 1) while another one holds /etc/passwd's
  * lock, which parallel test programs do: retry for a bounded time. */
@@ -43,6 +47,97 @@ static int run_tool(const char *const *argv)
 	}
 }
 
+/* ---- without shadow's tools (the busybox VMs): the same files, under lckpwdf() ---- */
+
+static int append_line(const char *file, const char *line)
+{
+	FILE *f = fopen(file, "ae");
+
+	if (!f)
+		return -errno;
+	fputs(line, f);
+	return fclose(f) == 0 ? 0 : -errno;
+}
+
+/* Drop every line starting with "name:", rewriting the file in place (held under lckpwdf). */
+static void drop_lines(const char *file, const char *name)
+{
+	char line[1024], *kept = NULL;
+	size_t n = strlen(name), size = 0;
+	FILE *in = fopen(file, "re"), *mem = open_memstream(&kept, &size), *out;
+
+	if (in && mem)
+		while (fgets(line, sizeof(line), in))
+			if (strncmp(line, name, n) != 0 || line[n] != ':')
+				fputs(line, mem);
+	if (in)
+		fclose(in);
+	if (!mem)
+		return;
+	fclose(mem);
+	out = in ? fopen(file, "we") : NULL;
+	if (out) {
+		fwrite(kept, 1, size, out);
+		fclose(out);
+	}
+	free(kept);
+}
+
+/* The first subordinate id after every range the file gives. */
+static unsigned long sub_next(const char *file)
+{
+	unsigned long next = SUB_FIRST, start, count;
+	char line[256];
+	FILE *f = fopen(file, "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *p = strchr(line, ':');
+
+		if (p && sscanf(p + 1, "%lu:%lu", &start, &count) == 2 && start + count > next)
+			next = start + count;
+	}
+	if (f)
+		fclose(f);
+	return next;
+}
+
+static int add_by_hand(struct lmc_test_user *u)
+{
+	char line[256];
+	uid_t id = 2000;
+	int r;
+
+	if (lckpwdf() < 0)
+		return -errno;
+	while (getpwuid(id) || getgrgid(id))
+		id++;
+	snprintf(line, sizeof(line), "%s:x:%u:%u::/:/usr/sbin/nologin\n", u->name, id, id);
+	r = append_line("/etc/passwd", line);
+	snprintf(line, sizeof(line), "%s:x:%u:\n", u->name, id);
+	if (r >= 0)
+		r = append_line("/etc/group", line);
+	snprintf(line, sizeof(line), "%s:%lu:%u\n", u->name, sub_next("/etc/subuid"), SUB_COUNT);
+	if (r >= 0)
+		r = append_line("/etc/subuid", line);
+	snprintf(line, sizeof(line), "%s:%lu:%u\n", u->name, sub_next("/etc/subgid"), SUB_COUNT);
+	if (r >= 0)
+		r = append_line("/etc/subgid", line);
+	ulckpwdf();
+	return r;
+}
+
+static void del_by_hand(const char *name)
+{
+	static const char *const files[] = {"/etc/passwd", "/etc/group", "/etc/subuid",
+					    "/etc/subgid"};
+
+	if (lckpwdf() < 0)
+		return;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		drop_lines(files[i], name);
+	ulckpwdf();
+}
+
 int lmc_test_user_add(struct lmc_test_user *ret)
 {
 	static unsigned counter;
@@ -51,11 +146,13 @@ int lmc_test_user_add(struct lmc_test_user *ret)
 	int r;
 
 	snprintf(u.name, sizeof(u.name), "lmctl-t%d-%u", (int)getpid(), counter++);
-	{
-		const char *argv[] = {"/usr/sbin/useradd", "-M",   "-U", "-d", "/", "-s",
-				      "/usr/sbin/nologin", u.name, NULL};
+	if (access(USERADD, X_OK) == 0) {
+		const char *argv[] = {USERADD, "-M", "-U", "-d", "/", "-s", "/usr/sbin/nologin",
+				      u.name,  NULL};
 
 		r = run_tool(argv);
+	} else {
+		r = add_by_hand(&u);
 	}
 	if (r < 0)
 		return r;
@@ -76,7 +173,9 @@ void lmc_test_user_del(struct lmc_test_user *u)
 
 	if (!u->name[0] || strncmp(u->name, "lmctl-t", 7) != 0)
 		return;
-	if (run_tool(argv) < 0)
+	if (access(argv[0], X_OK) != 0)
+		del_by_hand(u->name);
+	else if (run_tool(argv) < 0)
 		fprintf(stderr, "warning: userdel %s failed\n", u->name);
 	memset(u, 0, sizeof(*u));
 }
