@@ -28,6 +28,7 @@ struct harness {
 	char sock[96];
 	char log[128];
 	pid_t agent;
+	const char *extra[3]; /* more lmctld options for the next (re)start, NULL-ended */
 };
 
 static inline long long h_now_us(void)
@@ -90,7 +91,7 @@ static inline int h_start_agent(struct harness *h)
 		if (fd >= 0)
 			dup2(fd, 2);
 		execl(bin, "lmctld", "--socket", h->sock, "--state-dir", h->state,
-		      "--idle-timeout=1", (char *)NULL);
+		      "--idle-timeout=1", h->extra[0], h->extra[1], (char *)NULL);
 		_exit(127);
 	}
 	h->agent = pid;
