@@ -218,7 +218,8 @@ check-install: all
 
 FORCE:
 
-# libFuzzer (clang) on frame parsing, request decoding and dispatch; FUZZ_SECONDS bounds it.
+# libFuzzer (clang) on frame reading (the agent's recv path), request decoding and dispatch;
+# FUZZ_SECONDS bounds each target (default 30), FUZZ_RUNS runs a number of inputs instead.
 fuzz:
 	@FUZZ_BUILD=$(BUILD)-fuzz tests/fuzz/run.sh
 

@@ -34,6 +34,28 @@ static bool clone_into_refused(int r, int cgroup_fd)
 	return cgroup_fd >= 0 && (r == -EPIPE || r == -ECONNRESET || r == -ESRCH);
 }
 
+/* A process started in a frozen cgroup is frozen before its first instruction: its start-up
+ * hand-shake would wait for a resume (holding the agent, or the state lock in direct mode).
+ * Refuse up front when the container or one above it is paused (or being paused). */
+static int refuse_frozen(struct lmc_manager *m, const char *name, const char *what,
+			 struct lmc_err *err)
+{
+	char cur[LMC_NAME_MAX + 1], up[LMC_NAME_MAX + 1];
+
+	snprintf(cur, sizeof(cur), "%s", name);
+	while (!lmc_name_is_root(cur)) {
+		bool frozen = false;
+
+		if (lmc_cgfs_frozen(m->cg, cur, &frozen) >= 0 && frozen)
+			return lmc_err_set(err, -EBUSY, "%s: %s: %s is paused (resume it first)",
+					   lmc_name_display(name), what, lmc_name_display(cur));
+		if (lmc_name_parent(cur, up, sizeof(up)) < 0)
+			break;
+		memcpy(cur, up, sizeof(cur));
+	}
+	return 0;
+}
+
 int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
 		       pid_t *ret_pid, struct lmc_err *err)
 {
@@ -45,8 +67,10 @@ int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc
 		.attach = attach_cb,
 		.userdata = &a,
 	};
-	int r = lmc_ns_init_start(&o, ret_pid, err);
+	int r = refuse_frozen(m, name, "starting its namespace init", err);
 
+	if (r >= 0)
+		r = lmc_ns_init_start(&o, ret_pid, err);
 	if (r < 0 && clone_into_refused(r, o.cgroup_fd)) {
 		lmc_err_clear(err);
 		o.cgroup_fd = -1;
@@ -114,6 +138,8 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 	if (!o->argv || !o->argv[0] || !o->argv[0][0])
 		return lmc_err_set(err, -EINVAL, "run: no command given");
 	r = leaf_lookup(m, uname, &node, err);
+	if (r >= 0)
+		r = refuse_frozen(m, node->name, "run", err);
 	if (r < 0)
 		return r;
 	memcpy(so.stdio, o->stdio, sizeof(so.stdio));

@@ -331,6 +331,10 @@ static int init_release(const struct lmc_ns_init_opts *o, pid_t pid, int chan, s
 	if (send(chan, "g", 1, MSG_NOSIGNAL) != 1)
 		return lmc_err_set(err, lmc_negerrno(), "init: vanished before start-up: %s",
 				   strerror(errno));
+	r = lmc_ns_wait_readable(chan, LMC_NS_HANDSHAKE_MS);
+	if (r < 0)
+		return lmc_err_set(err, r, "init: did not start within %d ms (is it frozen?)",
+				   LMC_NS_HANDSHAKE_MS);
 	do
 		n = recv(chan, &rep, sizeof(rep), 0);
 	while (n < 0 && errno == EINTR);

@@ -32,6 +32,10 @@ struct lmc_ns_spawn_opts {
 	bool new_session; /* setsid() (detached runs) */
 };
 
+/* How long a started process (run's child, a leaf's init) has to report its start-up: one
+ * that cannot (frozen, stopped) is killed and the start fails, instead of waiting forever. */
+#define LMC_NS_HANDSHAKE_MS 10000
+
 /* Spawn argv. On success *ret_pid is the child's host pid and *ret_pidfd (if not NULL) a
  * pidfd for it. The command is resolved and exec failures (ENOENT, EACCES, a bad uid) are
  * reported through err before returning, with nothing left running:
@@ -84,7 +88,10 @@ void lmc_ns_reset_signals(void);
 /* enum lmc_ns bits -> CLONE_NEW* flags. */
 int lmc_ns_clone_flags(uint32_t mask);
 
-/* SIGKILL the child behind pidfd and reap it. */
+/* SIGKILL the child behind pidfd and reap it (waiting at most LMC_NS_HANDSHAKE_MS). */
 void lmc_ns_kill_reap(int pidfd);
+
+/* poll fd for POLLIN (or hang-up) up to timeout_ms: 0, -ETIMEDOUT or -errno. */
+int lmc_ns_wait_readable(int fd, int timeout_ms);
 
 #endif

@@ -93,13 +93,40 @@ int lmc_ns_clone_flags(uint32_t mask)
 	return flags;
 }
 
+/* A SIGKILLed task frozen by a v1 freezer dies only once thawed: wait a bounded time and
+ * leave a late one to the caller's reaping of exited children. */
 void lmc_ns_kill_reap(int pidfd)
 {
 	siginfo_t si;
 
 	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	if (lmc_ns_wait_readable(pidfd, LMC_NS_HANDSHAKE_MS) < 0)
+		return;
 	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;
+}
+
+int lmc_ns_wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec t0, t;
+	int n, left = timeout_ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		n = poll(&p, 1, left);
+		if (n > 0)
+			return 0;
+		if (n == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return lmc_negerrno();
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms -
+		       (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			return -ETIMEDOUT;
+	}
 }
 
 int lmc_ns_pidfd_open(pid_t pid)

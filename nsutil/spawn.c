@@ -286,6 +286,12 @@ static int spawn_release(const struct lmc_ns_spawn_opts *o, pid_t pid, int pidfd
 		lmc_ns_kill_reap(pidfd);
 		return lmc_err_set(err, r, "run: %s: child vanished: %s", o->argv[0], strerror(-r));
 	}
+	r = lmc_ns_wait_readable(chan, LMC_NS_HANDSHAKE_MS);
+	if (r < 0) {
+		lmc_ns_kill_reap(pidfd);
+		return lmc_err_set(err, r, "run: %s: did not start within %d ms (is it frozen?)",
+				   o->argv[0], LMC_NS_HANDSHAKE_MS);
+	}
 	do
 		n = recv(chan, &rep, sizeof(rep), MSG_WAITALL);
 	while (n < 0 && errno == EINTR);

@@ -42,19 +42,39 @@ static int fail(struct lmc_frame_reader *r, int code)
 	return code;
 }
 
-/* The header is in: check the announced length and allocate exactly that much. */
+/* The header is in: check the announced length. The buffer starts small and grows with
+ * what arrives (room), so a peer that announces 4 MiB and sends a byte costs a byte. */
 static int header_done(struct lmc_frame_reader *r)
 {
 	uint32_t len = (uint32_t)r->hdr[0] << 24 | (uint32_t)r->hdr[1] << 16 |
 		       (uint32_t)r->hdr[2] << 8 | r->hdr[3];
+	size_t cap = len < LMC_FRAME_CHUNK ? len : LMC_FRAME_CHUNK;
 
 	if (len > LMC_FRAME_MAX)
 		return fail(r, -EMSGSIZE);
-	r->buf = malloc(len ? len : 1);
+	r->buf = malloc(cap ? cap : 1);
 	if (!r->buf)
 		return fail(r, -ENOMEM);
 	r->len = len;
+	r->cap = cap;
 	r->got = 0;
+	return 0;
+}
+
+/* Room for the next bytes of the frame: at least one byte (0 only when it is complete),
+ * doubling the buffer once it is full, never past the announced length. */
+static int room(struct lmc_frame_reader *r, size_t *ret)
+{
+	if (r->got == r->cap && r->cap < r->len) {
+		size_t cap = r->cap * 2 < r->len ? r->cap * 2 : r->len;
+		uint8_t *p = realloc(r->buf, cap);
+
+		if (!p)
+			return fail(r, -ENOMEM);
+		r->buf = p;
+		r->cap = cap;
+	}
+	*ret = r->cap - r->got;
 	return 0;
 }
 
@@ -64,7 +84,7 @@ static int take(struct lmc_frame_reader *r, uint8_t **ret_buf, size_t *ret_len)
 	*ret_buf = r->buf;
 	*ret_len = r->len;
 	r->buf = NULL;
-	r->len = r->got = r->hdr_got = 0;
+	r->len = r->cap = r->got = r->hdr_got = 0;
 	return 1;
 }
 
@@ -89,12 +109,16 @@ int lmc_frame_reader_feed(struct lmc_frame_reader *r, const uint8_t *data, size_
 		if (ret < 0)
 			return ret;
 	}
-	k = r->len - r->got;
-	k = k < n - used ? k : n - used;
-	if (k)
+	while (r->got < r->len && used < n) {
+		ret = room(r, &k);
+		if (ret < 0)
+			return ret;
+		k = k < n - used ? k : n - used;
 		memcpy(r->buf + r->got, data + used, k);
-	r->got += k;
-	*ret_used = used + k;
+		r->got += k;
+		used += k;
+	}
+	*ret_used = used;
 	if (r->got < r->len)
 		return 0;
 	return take(r, ret_buf, ret_len);
@@ -144,8 +168,10 @@ static ssize_t recv_some(struct lmc_frame_reader *r, int fd)
 		iov.iov_base = r->hdr + r->hdr_got;
 		iov.iov_len = LMC_FRAME_HDR - r->hdr_got;
 	} else {
+		ret = room(r, &iov.iov_len);
+		if (ret < 0)
+			return ret;
 		iov.iov_base = r->buf + r->got;
-		iov.iov_len = r->len - r->got;
 	}
 	msg.msg_control = ctl.buf;
 	msg.msg_controllen = sizeof(ctl.buf);

@@ -9,19 +9,21 @@
 #define LMC_FRAME_HDR 4
 #define LMC_FRAME_MAX (4u << 20) /* 4 MiB: a longer frame is refused */
 #define LMC_FRAME_FDS_MAX 8 /* descriptors one frame may carry */
+#define LMC_FRAME_CHUNK (16u << 10) /* a frame's first buffer; it doubles as bytes arrive */
 
 /* The 4 header bytes for a message of len bytes (big-endian). */
 void lmc_frame_header(uint32_t len, uint8_t out[LMC_FRAME_HDR]);
 
 /* An incremental reader, embedded in its owner (one per connection). Bytes arrive in any
- * pieces; it allocates a frame's buffer only once the header is complete, exactly the
- * announced length, and refuses a length over LMC_FRAME_MAX as soon as the header is in.
- * After an error the reader stays failed (the connection is to be closed). */
+ * pieces; it refuses a length over LMC_FRAME_MAX as soon as the header is in, and its buffer
+ * follows what arrived (LMC_FRAME_CHUNK first, doubling when full, at most the announced
+ * length), not what was announced. After an error the reader stays failed (the connection
+ * is to be closed). */
 struct lmc_frame_reader {
 	uint8_t hdr[LMC_FRAME_HDR];
 	size_t hdr_got;
 	uint8_t *buf; /* the frame being filled; NULL until its header is complete */
-	size_t len, got;
+	size_t len, cap, got; /* announced, allocated, received */
 	int fds[LMC_FRAME_FDS_MAX]; /* received with the current frame (owned) */
 	unsigned nfds;
 	int error; /* sticky -errno */

@@ -1,46 +1,137 @@
-/* lmctld's event subscriptions: kernel event sources (core/events) per container of a
- * subscription, watched on the agent's loop, streamed to the subscriber as Event frames. */
+/* lmctld's event subscriptions: kernel event sources (core/events) per container, watched
+ * on the agent's loop and streamed to subscribers as Event frames. One source per container,
+ * kind and threshold serves every subscription that asks for it; a non-root uid holds a
+ * bounded number of subscriptions and source references, and a subscriber that stops
+ * reading is dropped with a last Response saying why. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
 
 #include "core/events.h"
 #include "tools/lmctld.h"
 
+/* Append p to a growing array of pointers. */
+static int push(void ***arr, size_t *n, size_t *cap, void *p)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 4;
+		void **x = realloc(*arr, c * sizeof(*x));
+
+		if (!x)
+			return -ENOMEM;
+		*arr = x;
+		*cap = c;
+	}
+	(*arr)[(*n)++] = p;
+	return 0;
+}
+
+static void src_free(struct agent *a, struct src *x)
+{
+	ev_io_stop(a->loop, &x->io);
+	lmc_events_free(x->s);
+	if (x->prev)
+		x->prev->next = x->next;
+	else
+		a->srcs = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
+	free(x->subs);
+	free(x);
+}
+
+/* s no longer receives x's events; the last subscriber's leaving closes the source. */
+static void src_unref(struct agent *a, struct src *x, struct sub *s)
+{
+	for (size_t i = 0; i < x->n_subs; i++)
+		if (x->subs[i] == s) {
+			x->subs[i] = x->subs[--x->n_subs];
+			break;
+		}
+	if (!x->n_subs)
+		src_free(a, x);
+}
+
 void lmc_agent_sub_free(struct agent *a, struct sub *s)
 {
-	struct src *x, *next;
-
-	for (x = s->srcs; x; x = next) {
-		next = x->next;
-		ev_io_stop(a->loop, &x->io);
-		lmc_events_free(x->s);
-		free(x);
-	}
+	for (size_t i = 0; i < s->n_srcs; i++)
+		src_unref(a, s->srcs[i], s);
+	free(s->srcs);
 	free(s);
+}
+
+unsigned lmc_agent_subs_of_uid(const struct agent *a, uid_t uid, size_t *ret_refs)
+{
+	unsigned n = 0;
+	size_t refs = 0;
+
+	for (const struct client *c = a->clients; c; c = c->next)
+		if (c->peer.uid == uid)
+			for (const struct sub *s = c->subs; s; s = s->next)
+				if (!s->dropped) {
+					n++;
+					refs += s->n_srcs;
+				}
+	if (ret_refs)
+		*ret_refs = refs;
+	return n;
+}
+
+/* The subscriber's queue is over the bound: stop all its subscriptions (freed at the sweep)
+ * and queue one last Response per subscription saying why. */
+static void sub_drop(struct client *c, size_t unread)
+{
+	char msg[160];
+
+	lmc_agent_log("client pid %d (uid %u): %zu bytes of events unread, dropping its "
+		      "subscriptions",
+		      (int)c->peer.pid, (unsigned)c->peer.uid, unread);
+	snprintf(msg, sizeof(msg), "subscription dropped: %zu bytes of events unread (limit %zu)",
+		 unread, c->a->sub_queue_max);
+	for (struct sub *s = c->subs; s; s = s->next)
+		if (!s->dropped) {
+			s->dropped = true;
+			lmc_agent_send_error(c, s->id, -ENOBUFS, msg);
+		}
+	c->a->sweep = true;
 }
 
 void lmc_agent_sub_emit(struct sub *s, const struct lmc_api_event *ev)
 {
+	struct client *c = s->c;
+	size_t unread = c->out_len - c->out_off;
 	uint8_t *buf;
 	size_t len;
+	int inq = 0;
 
+	if (s->dropped || c->dead)
+		return;
+	/* Unread: what waits here and what the socket holds that the peer has not read. */
+	if (ioctl(c->fd, SIOCOUTQ, &inq) == 0 && inq > 0)
+		unread += (size_t)inq;
+	if (unread > c->a->sub_queue_max) {
+		sub_drop(c, unread);
+		return;
+	}
 	if (lmc_api_reply_event(s->id, ev, &buf, &len) >= 0)
-		lmc_agent_send(s->c, buf, len);
+		lmc_agent_send(c, buf, len);
 }
 
 static void on_source(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct src *x = container_of(w, struct src, io);
-	struct lmc_api_event ev = {.kind = lmc_events_kind(x->s)};
+	struct agent *a = x->a;
+	struct lmc_api_event ev = {.kind = x->kind};
 	bool fired;
 	int r;
 
 	(void)revents;
 	r = lmc_events_read(x->s, &fired, &ev.value);
 	if (r < 0) {
-		/* The container went away: this source is done, the subscription lives on. */
+		/* The container went away: this source is done, the subscriptions live on. */
 		ev_io_stop(loop, &x->io);
 		return;
 	}
@@ -48,39 +139,96 @@ static void on_source(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	ev.timestamp_ns = lmc_agent_now_ns();
 	snprintf(ev.name, sizeof(ev.name), "%s", lmc_events_name(x->s));
-	lmc_agent_sub_emit(x->sub, &ev);
+	/* Nothing is freed while delivering (closes and drops wait for the sweep). */
+	a->emitting++;
+	for (size_t i = 0; i < x->n_subs; i++)
+		lmc_agent_sub_emit(x->subs[i], &ev);
+	a->emitting--;
+	lmc_agent_sweep(a);
 }
 
-static int sub_source(struct agent *a, struct sub *s, const char *name, enum lmc_events_kind k,
-		      struct lmc_err *err)
+static struct src *src_find(struct agent *a, const char *name, enum lmc_events_kind k,
+			    uint64_t threshold)
+{
+	for (struct src *x = a->srcs; x; x = x->next)
+		if (x->kind == k && (k != LMC_EVK_THRESHOLD || x->threshold == threshold) &&
+		    strcmp(lmc_events_name(x->s), name) == 0)
+			return x;
+	return NULL;
+}
+
+static int src_open(struct agent *a, const char *name, enum lmc_events_kind k, uint64_t threshold,
+		    struct src **ret, struct lmc_err *err)
 {
 	struct lmc_cgfs *cg = lmc_mgr_cgfs(a->m);
-	struct src *x;
+	struct src *x = calloc(1, sizeof(*x));
 	int r;
 
-	x = calloc(1, sizeof(*x));
 	if (!x)
 		return -ENOMEM;
 	if (k == LMC_EVK_OOM)
 		r = lmc_events_oom_open(cg, name, &x->s, err);
 	else if (k == LMC_EVK_THRESHOLD)
-		r = lmc_events_threshold_open(cg, name, s->f.threshold, &x->s, err);
+		r = lmc_events_threshold_open(cg, name, threshold, &x->s, err);
 	else
 		r = lmc_events_empty_open(cg, name, &x->s, err);
 	if (r < 0) {
 		free(x);
 		return r;
 	}
-	x->sub = s;
-	x->next = s->srcs;
-	s->srcs = x;
+	x->a = a;
+	x->kind = k;
+	x->threshold = threshold;
+	x->next = a->srcs;
+	if (a->srcs)
+		a->srcs->prev = x;
+	a->srcs = x;
 	ev_io_init(&x->io, on_source, lmc_events_fd(x->s), EV_READ);
 	ev_io_start(a->loop, &x->io);
+	*ret = x;
+	return 0;
+}
+
+/* Refer s to the source for (name, k), opening it if nobody watches it yet; -EDQUOT when
+ * s's uid holds as many references as it may. */
+static int sub_source(struct agent *a, struct sub *s, const char *name, enum lmc_events_kind k,
+		      struct lmc_err *err)
+{
+	uint64_t th = k == LMC_EVK_THRESHOLD ? s->f.threshold : 0;
+	struct src *x = src_find(a, name, k, th);
+	size_t refs = 0;
+	int r;
+
+	if (s->c->peer.uid != 0) {
+		lmc_agent_subs_of_uid(a, s->c->peer.uid, &refs);
+		refs += s->n_srcs; /* s itself is not listed yet */
+		if (refs >= SUB_REFS_PER_UID)
+			return lmc_err_set(err, -EDQUOT,
+					   "%s: uid %u watches %zu containers' events, the most "
+					   "one uid may",
+					   lmc_name_display(name), (unsigned)s->c->peer.uid, refs);
+	}
+	if (s->n_srcs >= SUB_SOURCES_MAX)
+		return lmc_err_set(err, -EDQUOT, "%s: a subscription watches at most %u sources",
+				   lmc_name_display(name), SUB_SOURCES_MAX);
+	for (size_t i = 0; x && i < s->n_srcs; i++)
+		if (s->srcs[i] == x)
+			return 0;
+	if (!x && (r = src_open(a, name, k, th, &x, err)) < 0)
+		return r;
+	if (push((void ***)&s->srcs, &s->n_srcs, &s->cap_srcs, x) < 0 ||
+	    push((void ***)&x->subs, &x->n_subs, &x->cap_subs, s) < 0) {
+		if (s->n_srcs && s->srcs[s->n_srcs - 1] == x)
+			s->n_srcs--;
+		if (!x->n_subs)
+			src_free(a, x);
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	}
 	return 0;
 }
 
 /* Kernel sources for one container; the subscription's own container must succeed, a
- * container below that vanished meanwhile is skipped. */
+ * container below that vanished meanwhile (or over the uid's bound) is skipped. */
 static int sub_sources_for(struct agent *a, struct sub *s, const char *name, bool must,
 			   struct lmc_err *err)
 {
@@ -108,7 +256,7 @@ static int sub_open(struct agent *a, struct sub *s, struct lmc_err *err)
 	r = lmc_mgr_list(a->m, s->name, true, false, &l, &n, err);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n && i < SUB_SOURCES_MAX; i++)
+	for (size_t i = 0; i < n && s->n_srcs < SUB_SOURCES_MAX; i++)
 		if (strcmp(l[i].name, s->name) != 0)
 			sub_sources_for(a, s, l[i].name, false, NULL);
 	lmc_list_free(l, n);
@@ -120,16 +268,23 @@ void lmc_agent_subs_created(struct agent *a, const char *name)
 {
 	for (struct client *c = a->clients; c; c = c->next)
 		for (struct sub *s = c->subs; s; s = s->next)
-			if (s->f.recursive && lmc_name_is_under(name, s->name))
+			if (s->f.recursive && !s->dropped && lmc_name_is_under(name, s->name))
 				sub_sources_for(a, s, name, false, NULL);
 }
 
 void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res)
 {
 	struct lmc_err err = {0};
-	struct sub *s = calloc(1, sizeof(*s));
+	struct sub *s;
 	int r;
 
+	if (c->peer.uid != 0 && lmc_agent_subs_of_uid(c->a, c->peer.uid, NULL) >= SUBS_PER_UID) {
+		lmc_err_set(&err, -EDQUOT, "%s: uid %u has %u subscriptions, the most one uid may",
+			    lmc_name_display(res->name), (unsigned)c->peer.uid, SUBS_PER_UID);
+		lmc_agent_send_error(c, res->id, -EDQUOT, lmc_err_str(&err));
+		return;
+	}
+	s = calloc(1, sizeof(*s));
 	if (!s) {
 		lmc_agent_send_error(c, res->id, -ENOMEM, "out of memory");
 		return;
@@ -147,7 +302,7 @@ void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res)
 	}
 	s->next = c->subs;
 	c->subs = s;
-	lmc_agent_log("uid %u subscribed to events of %s", (unsigned)c->peer.uid,
-		      lmc_name_display(s->name));
+	lmc_agent_log("uid %u subscribed to events of %s (%zu sources)", (unsigned)c->peer.uid,
+		      lmc_name_display(s->name), s->n_srcs);
 	lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
 }

@@ -52,7 +52,10 @@ uint64_t lmc_agent_now_ns(void)
 
 /* ---------------- clients: output ---------------- */
 
-static void client_close(struct client *c);
+static void client_close(struct client *c)
+{
+	lmc_agent_client_close(c);
+}
 
 static int client_flush(struct client *c)
 {
@@ -67,6 +70,7 @@ static int client_flush(struct client *c)
 		if (n < 0)
 			return lmc_negerrno();
 		c->out_off += (size_t)n;
+		c->last_active = ev_now(c->a->loop);
 	}
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
@@ -130,7 +134,7 @@ void lmc_agent_send_error(struct client *c, uint64_t id, int status, const char 
 		lmc_agent_send(c, buf, len);
 }
 
-static void on_client_write(struct ev_loop *loop, ev_io *w, int revents)
+void lmc_agent_on_client_write(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = container_of(w, struct client, wio);
 
@@ -166,8 +170,8 @@ static void exit_event(struct agent *a, const struct proc *p, int wstatus)
 				   .timestamp_ns = lmc_agent_now_ns()};
 
 	snprintf(ev.name, sizeof(ev.name), "%s", p->name);
-	for (struct client *c = a->clients, *cn; c; c = cn) {
-		cn = c->next; /* a failed send closes c */
+	a->emitting++; /* a failed send only marks a client dead until the sweep */
+	for (struct client *c = a->clients; c; c = c->next) {
 		for (struct sub *s = c->subs; s; s = s->next) {
 			if (!s->f.exit)
 				continue;
@@ -178,6 +182,8 @@ static void exit_event(struct agent *a, const struct proc *p, int wstatus)
 			}
 		}
 	}
+	a->emitting--;
+	lmc_agent_sweep(a);
 }
 
 static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
@@ -299,13 +305,27 @@ static void stats_begin(struct client *c, struct lmc_api_result *res)
 
 /* ---------------- clients: input ---------------- */
 
-static void client_close(struct client *c)
+bool lmc_agent_client_waiting(const struct client *c)
+{
+	if (c->subs)
+		return true;
+	for (const struct proc *p = c->a->procs; p; p = p->next)
+		if (p->c == c)
+			return true;
+	for (const struct stats_req *q = c->a->stats_reqs; q; q = q->next)
+		if (q->c == c)
+			return true;
+	return false;
+}
+
+void lmc_agent_client_close(struct client *c)
 {
 	struct agent *a = c->a;
 	struct sub *s, *next;
 
-	if (c->busy) {
+	if (c->busy || a->emitting) {
 		c->dead = true;
+		a->sweep = a->sweep || !c->busy;
 		ev_io_stop(a->loop, &c->rio);
 		ev_io_stop(a->loop, &c->wio);
 		return;
@@ -376,13 +396,58 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	lmc_api_result_done(&res);
 }
 
-static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
+/* Free what was left for later: clients closed while busy or during an event's delivery,
+ * subscriptions dropped for not reading. */
+void lmc_agent_sweep(struct agent *a)
+{
+	struct client *c, *next;
+
+	if (!a->sweep || a->emitting)
+		return;
+	a->sweep = false;
+	for (c = a->clients; c; c = next) {
+		next = c->next;
+		if (c->busy)
+			continue;
+		if (c->dead) {
+			lmc_agent_client_close(c);
+			continue;
+		}
+		for (struct sub **pp = &c->subs; *pp;) {
+			struct sub *s = *pp;
+
+			if (!s->dropped) {
+				pp = &s->next;
+				continue;
+			}
+			*pp = s->next;
+			lmc_agent_sub_free(a, s);
+		}
+	}
+}
+
+/* Track where the frame being read began: its deadline does not move with each byte. */
+static void client_frame_clock(struct client *c, bool was_in_frame, bool completed)
+{
+	bool in_frame = c->rd.hdr_got != 0;
+
+	c->last_active = ev_now(c->a->loop);
+	if (in_frame && (!was_in_frame || completed))
+		c->frame_start = ev_now(c->a->loop);
+	else if (!in_frame)
+		c->frame_start = 0;
+	if (in_frame != was_in_frame || completed)
+		lmc_agent_client_arm(c);
+}
+
+void lmc_agent_on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *c = container_of(w, struct client, rio);
 	int fds[LMC_FRAME_FDS_MAX];
+	bool was_in_frame = c->rd.hdr_got != 0, completed = false;
 
+	(void)loop;
 	(void)revents;
-	ev_timer_again(loop, &c->idle);
 	c->busy = true;
 	for (int i = 0; i < FRAMES_PER_WAKEUP && !c->dead && ev_is_active(&c->rio); i++) {
 		uint8_t *buf;
@@ -404,62 +469,15 @@ static void on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 			client_close(c);
 			break;
 		}
+		completed = true;
 		client_request(c, buf, len, fds, nfds);
 	}
 	c->busy = false;
-	if (c->dead)
+	if (c->dead) {
 		client_close(c);
-}
-
-static void on_client_idle(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct client *c = container_of(w, struct client, idle);
-
-	(void)loop;
-	(void)revents;
-	if (c->rd.hdr_got == 0)
-		return; /* between frames: an idle client costs nothing */
-	lmc_agent_log("client pid %d: half a frame and no more for %.1f s, closing",
-		      (int)c->peer.pid, c->a->idle_timeout);
-	client_close(c);
-}
-
-static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct agent *a = container_of(w, struct agent, lio);
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	struct client *c;
-	int fd;
-
-	(void)revents;
-	fd = accept4(a->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (a->n_clients >= MAX_CLIENTS ||
-	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
-	    !(c = calloc(1, sizeof(*c)))) {
-		lmc_agent_log("refusing a connection: %s", a->n_clients >= MAX_CLIENTS
-								   ? "too many clients"
-								   : "out of resources");
-		close(fd);
 		return;
 	}
-	c->a = a;
-	c->fd = fd;
-	c->peer = (struct lmc_api_peer){.uid = cred.uid, .gid = cred.gid, .pid = cred.pid};
-	lmc_frame_reader_init(&c->rd);
-	ev_io_init(&c->rio, on_client_read, fd, EV_READ);
-	ev_io_init(&c->wio, on_client_write, fd, EV_WRITE);
-	ev_init(&c->idle, on_client_idle);
-	c->idle.repeat = a->idle_timeout;
-	ev_timer_again(loop, &c->idle);
-	ev_io_start(loop, &c->rio);
-	c->next = a->clients;
-	if (a->clients)
-		a->clients->prev = c;
-	a->clients = c;
-	a->n_clients++;
+	client_frame_clock(c, was_in_frame, completed);
 }
 
 /* ---------------- start and stop ---------------- */
@@ -568,6 +586,7 @@ static void agent_stop(struct agent *a)
 		client_close(a->clients);
 	while (a->procs)
 		proc_free(a->procs);
+	lmc_agent_conn_stop(a);
 	if (a->lfd >= 0) {
 		ev_io_stop(a->loop, &a->lio);
 		close(a->lfd);
@@ -581,8 +600,12 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: lmctld [--socket=PATH] [--state-dir=DIR] [--cgroup-root=PATH]\n"
-		"              [--idle-timeout=SECONDS] [--foreground]\n"
+		"              [--idle-timeout=SECONDS] [--conn-timeout=SECONDS]\n"
+		"              [--sub-queue=BYTES] [--foreground]\n"
 		"The lmctl node agent: serves the admin API on a unix socket (default %s).\n"
+		"A request must arrive whole within --idle-timeout of its first byte (10 s); a\n"
+		"connection with nothing under way is closed after --conn-timeout (300 s); a\n"
+		"subscriber that leaves --sub-queue bytes unread (1 MiB) is dropped.\n"
 		"LMCTL_STATE_DIR and LMCTL_CGROUP_ROOT are read when the options are absent.\n",
 		LMC_DEFAULT_SOCKET);
 }
@@ -594,13 +617,15 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		{"state-dir", required_argument, NULL, 'd'},
 		{"cgroup-root", required_argument, NULL, 'r'},
 		{"idle-timeout", required_argument, NULL, 'i'},
+		{"conn-timeout", required_argument, NULL, 'c'},
+		{"sub-queue", required_argument, NULL, 'q'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:d:r:i:fh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			a->socket_path = optarg;
@@ -614,6 +639,16 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		case 'i':
 			a->idle_timeout = strtod(optarg, NULL);
 			if (a->idle_timeout <= 0)
+				return -EINVAL;
+			break;
+		case 'c':
+			a->conn_timeout = strtod(optarg, NULL);
+			if (a->conn_timeout <= 0)
+				return -EINVAL;
+			break;
+		case 'q':
+			a->sub_queue_max = strtoul(optarg, NULL, 10);
+			if (a->sub_queue_max < 1024 || a->sub_queue_max > OUT_MAX / 2)
 				return -EINVAL;
 			break;
 		case 'f':
@@ -647,7 +682,7 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 		return a->lfd;
 	}
 	lmc_jobs_init(&a->jobs, a->loop);
-	ev_io_init(&a->lio, on_accept, a->lfd, EV_READ);
+	ev_io_init(&a->lio, lmc_agent_on_accept, a->lfd, EV_READ);
 	ev_io_start(a->loop, &a->lio);
 	ev_signal_init(&a->sigterm, on_signal, SIGTERM);
 	ev_signal_init(&a->sigint, on_signal, SIGINT);
@@ -655,14 +690,19 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	ev_signal_start(a->loop, &a->sigint);
 	ev_signal_init(&a->sigchld, on_sigchld, SIGCHLD);
 	ev_signal_start(a->loop, &a->sigchld);
-	lmc_agent_log("listening on %s (%zu containers)", a->socket_path,
-		      lmc_tree_count(lmc_mgr_tree(a->m)));
+	lmc_agent_log("listening on %s (%zu containers, up to %u connections)", a->socket_path,
+		      lmc_tree_count(lmc_mgr_tree(a->m)), a->max_clients);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct agent a = {.lfd = -1, .socket_path = getenv("LMCTL_SOCKET"), .idle_timeout = 10.0};
+	struct agent a = {.lfd = -1,
+			  .spare_fd = -1,
+			  .socket_path = getenv("LMCTL_SOCKET"),
+			  .idle_timeout = 10.0,
+			  .conn_timeout = 300.0,
+			  .sub_queue_max = SUB_QUEUE_MAX};
 	struct lmc_manager_opts o = {.lock_timeout_ms = 5000};
 	int r;
 
@@ -680,6 +720,7 @@ int main(int argc, char **argv)
 		lmc_agent_log("cannot create the event loop");
 		return 1;
 	}
+	lmc_agent_conn_init(&a);
 	r = agent_start(&a, &o);
 	if (r >= 0)
 		ev_run(a.loop, 0);

@@ -19,14 +19,31 @@
 #define OUT_MAX (64u << 20) /* drop a client that lets this much pile up */
 #define SUB_SOURCES_MAX 1024
 
+/* What one non-root uid may hold (root is not bounded, and MAX_CLIENTS keeps a reserve for
+ * it): connections, subscriptions, container sources its subscriptions refer to. */
+#define CLIENTS_PER_UID 64
+#define ROOT_RESERVE 64
+#define SUBS_PER_UID 16
+#define SUB_REFS_PER_UID 64
+/* A subscriber with this much unread (queued here or in its socket) is dropped, a last
+ * Response saying why (--sub-queue). */
+#define SUB_QUEUE_MAX (1u << 20)
+#define ACCEPTS_PER_WAKEUP 64
+
 struct agent;
 struct client;
 
+/* One kernel event source (an inotify or eventfd) for one container, event kind and
+ * threshold, shared by every subscription that wants it. */
 struct src {
 	ev_io io;
+	struct agent *a;
 	struct lmc_evsrc *s;
-	struct sub *sub;
-	struct src *next;
+	enum lmc_events_kind kind;
+	uint64_t threshold;
+	struct src *prev, *next;
+	struct sub **subs; /* who receives its events */
+	size_t n_subs, cap_subs;
 };
 
 struct sub {
@@ -35,7 +52,9 @@ struct sub {
 	uint64_t id;
 	char name[LMC_NAME_MAX + 1];
 	struct lmc_api_sub f;
-	struct src *srcs;
+	struct src **srcs;
+	size_t n_srcs, cap_srcs;
+	bool dropped; /* stopped (unread queue); freed by lmc_agent_sweep */
 };
 
 struct client {
@@ -46,6 +65,8 @@ struct client {
 	ev_timer idle;
 	struct lmc_frame_reader rd;
 	struct lmc_api_peer peer;
+	ev_tstamp frame_start; /* first byte of the frame being read; 0 between frames */
+	ev_tstamp last_active; /* last byte read or written */
 	uint8_t *out;
 	size_t out_len, out_off, out_cap;
 	struct sub *subs;
@@ -71,10 +92,18 @@ struct agent {
 	const char *socket_path;
 	ev_io lio;
 	ev_signal sigterm, sigint, sigchld;
-	double idle_timeout;
+	double idle_timeout; /* a frame must be complete this long after its first byte */
+	double conn_timeout; /* a connection with nothing going on is closed after this */
+	size_t sub_queue_max; /* unread bytes that drop a subscriber */
 	struct client *clients;
 	struct proc *procs;
-	unsigned n_clients;
+	unsigned n_clients, max_clients;
+	int spare_fd; /* given up to accept (and refuse) a connection when out of fds */
+	ev_timer accept_again; /* the listening watcher rests while fds are short */
+	double refused_logged; /* when a refusal was last logged (one line a second) */
+	struct src *srcs; /* every kernel source of every subscription */
+	unsigned emitting; /* inside an event's delivery: closes are deferred */
+	bool sweep; /* some client or subscription waits to be freed */
 	struct lmc_jobs jobs;
 	struct stats_req *stats_reqs; /* being read on a worker thread */
 };
@@ -100,9 +129,26 @@ uint64_t lmc_agent_now_ns(void);
 /* Queue an encoded Response (takes buf) to a client; on failure the client is closed. */
 int lmc_agent_send(struct client *c, uint8_t *buf, size_t len);
 void lmc_agent_send_error(struct client *c, uint64_t id, int status, const char *msg);
+/* Close a client (deferred while it is busy or an event is being delivered). */
+void lmc_agent_client_close(struct client *c);
+/* Free what was deferred: dead clients, dropped subscriptions. */
+void lmc_agent_sweep(struct agent *a);
+/* True while the client has a run, a subscription or a stats reading going on. */
+bool lmc_agent_client_waiting(const struct client *c);
+
+/* Connections (tools/lmctld-conn.c). */
+void lmc_agent_conn_init(struct agent *a);
+void lmc_agent_conn_stop(struct agent *a);
+void lmc_agent_on_accept(struct ev_loop *loop, ev_io *w, int revents);
+void lmc_agent_on_client_read(struct ev_loop *loop, ev_io *w, int revents);
+void lmc_agent_on_client_write(struct ev_loop *loop, ev_io *w, int revents);
+/* Re-arm a client's timer: its frame's deadline, or its idle one. */
+void lmc_agent_client_arm(struct client *c);
+void lmc_agent_client_timer(struct ev_loop *loop, ev_timer *w, int revents);
 
 /* Subscriptions (tools/lmctld-subs.c). */
 void lmc_agent_sub_free(struct agent *a, struct sub *s);
+unsigned lmc_agent_subs_of_uid(const struct agent *a, uid_t uid, size_t *ret_refs);
 void lmc_agent_sub_emit(struct sub *s, const struct lmc_api_event *ev);
 void lmc_agent_subs_created(struct agent *a, const char *name);
 void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res);
