@@ -1,20 +1,48 @@
 #!/usr/bin/env bash
-# Build the libFuzzer target tests/fuzz/fuzz_api.c (clang, -fsanitize=fuzzer,address) over
-# every module and run it for a bounded time (FUZZ_SECONDS, default 60) from seed requests of
-# every operation. Exits non-zero on a crash, a leak or a sanitizer report.
+# Build the libFuzzer targets (clang, -fsanitize=fuzzer,address,undefined) over every module
+# and run each for a bounded time (FUZZ_SECONDS each, default 30), from the corpus kept in
+# the tree (tests/fuzz/corpus/<target>, read only here) plus seed requests of every
+# operation; new finds go to $FUZZ_BUILD/corpus/<target>. Exits non-zero on a crash, a leak
+# or a sanitizer report.
+#   fuzz_api    frames fed in pieces to lmc_frame_reader_feed, each dispatched (dry run)
+#   fuzz_frame  the agent's own reader, lmc_frame_reader_recv, over a unix socket with
+#               descriptors beside the bytes, each frame dispatched (dry run)
+# FUZZ_RUNS=N runs N inputs per target instead of a time bound (-runs); FUZZ_TARGETS picks.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${FUZZ_BUILD:-build-fuzz}
-secs=${FUZZ_SECONDS:-60}
-mkdir -p "$out/corpus" "$out/artifacts"
+secs=${FUZZ_SECONDS:-30}
+targets=${FUZZ_TARGETS:-fuzz_api fuzz_frame}
+mkdir -p "$out/artifacts"
 protoc-c --c_out="$out" proto/lmctl.proto
 srcs=$(ls core/*.c controllers/*.c policy/*.c nsutil/*.c proto/*.c)
-# shellcheck disable=SC2086
-clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -I"$out" -w \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-o "$out/fuzz_api" tests/fuzz/fuzz_api.c $srcs "$out/proto/lmctl.pb-c.c" \
-	-lcgroup -lprotobuf-c -lev -pthread
-LMC_FUZZ_SEEDS="$out/corpus" "$out/fuzz_api" -runs=0 "$out/corpus" >/dev/null 2>&1
-echo "fuzz_api: running for ${secs}s"
-"$out/fuzz_api" -max_total_time="$secs" -max_len=8192 -print_final_stats=1 \
-	-artifact_prefix="$out/artifacts/" "$out/corpus" 2>&1 | tail -n 20
+for t in $targets; do
+	mkdir -p "$out/corpus/$t" "tests/fuzz/corpus/$t"
+	# shellcheck disable=SC2086
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -I"$out" -w \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-o "$out/$t" "tests/fuzz/$t.c" $srcs "$out/proto/lmctl.pb-c.c" \
+		-lcgroup -lprotobuf-c -lev -pthread
+done
+# Seeds: one framed request of every operation (fuzz_api writes them), and the same with
+# fuzz_frame's second control byte (no descriptors, no hang-up).
+seeds="$out/seeds"
+mkdir -p "$seeds/fuzz_api" "$seeds/fuzz_frame"
+LMC_FUZZ_SEEDS="$seeds/fuzz_api" "$out/fuzz_api" -runs=0 "$out/corpus/fuzz_api" >/dev/null 2>&1 ||
+	true
+for f in "$seeds/fuzz_api"/seed-*; do
+	{ head -c1 "$f"; printf '\000'; tail -c +2 "$f"; } >"$seeds/fuzz_frame/$(basename "$f")"
+done
+for t in $targets; do
+	if [ -n "${FUZZ_RUNS:-}" ]; then
+		bound=(-runs="$FUZZ_RUNS")
+		echo "$t: running $FUZZ_RUNS inputs"
+	else
+		bound=(-max_total_time="$secs")
+		echo "$t: running for ${secs}s"
+	fi
+	"$out/$t" "${bound[@]}" -max_len=8192 -print_final_stats=1 \
+		-artifact_prefix="$out/artifacts/" "$out/corpus/$t" "tests/fuzz/corpus/$t" \
+		"$seeds/$t" 2>&1 | tail -n 20
+	[ "${PIPESTATUS[0]}" -eq 0 ] || exit 1
+done
