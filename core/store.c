@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/name.h"
+#include "core/safedir.h"
 #include "core/store.h"
 
 #define CONTAINERS_DIR "containers"
@@ -66,26 +67,6 @@ static int rec_filename(const char *name, char *buf, size_t size)
 	return 0;
 }
 
-static int mkdir_p(const char *dir)
-{
-	_cleanup_free_ char *p = strdup(dir);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-
-		*s = '\0';
-		if (mkdir(p, 0700) < 0 && errno != EEXIST)
-			return lmc_negerrno();
-		*s = c;
-		if (!c)
-			return 0;
-	}
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -133,9 +114,18 @@ static int take_lock(struct lmc_store *s, int timeout_ms, struct lmc_err *err)
 	char pid[32];
 	int r, len;
 
-	s->lockfd = openat(s->dirfd, LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	struct stat st;
+
+	/* Never through a link, never anything but our own plain file: a root process opening
+	 * "lock" must not truncate whatever someone made it point at. */
+	s->lockfd = openat(s->dirfd, LOCK_FILE,
+			   O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (s->lockfd < 0)
 		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot open %s: %m",
+				   s->dir, LOCK_FILE);
+	if (fstat(s->lockfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return lmc_err_set(err, -EPERM,
+				   "state directory %s: %s is not a plain file of this user",
 				   s->dir, LOCK_FILE);
 	r = lock_wait(s->lockfd, timeout_ms);
 	if (r == -EWOULDBLOCK) {
@@ -160,23 +150,21 @@ static int take_lock(struct lmc_store *s, int timeout_ms, struct lmc_err *err)
 
 static int open_dirs(struct lmc_store *s, struct lmc_err *err)
 {
-	int r = mkdir_p(s->dir);
+	char path[PATH_MAX];
 
-	if (r < 0)
-		return lmc_err_set(err, r, "state directory %s: cannot create: %s", s->dir,
-				   strerror(-r));
-	s->dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->dirfd = lmc_safedir_open("state directory", s->dir, err);
 	if (s->dirfd < 0)
-		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot open: %m",
-				   s->dir);
+		return s->dirfd;
 	if (mkdirat(s->dirfd, CONTAINERS_DIR, 0700) < 0 && errno != EEXIST)
 		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot create %s: %m",
 				   s->dir, CONTAINERS_DIR);
-	s->cdirfd = openat(s->dirfd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->cdirfd =
+		openat(s->dirfd, CONTAINERS_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (s->cdirfd < 0)
 		return lmc_err_set(err, lmc_negerrno(), "state directory %s: cannot open %s: %m",
 				   s->dir, CONTAINERS_DIR);
-	return 0;
+	snprintf(path, sizeof(path), "%s/%s", s->dir, CONTAINERS_DIR);
+	return lmc_safedir_check("state directory", path, s->cdirfd, err);
 }
 
 int lmc_store_open(const struct lmc_store_opts *opts, struct lmc_store **ret, struct lmc_err *err)
@@ -256,7 +244,11 @@ static int replace_file_at(struct lmc_store *s, int dirfd, const char *file, con
 	int fd, r;
 
 	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%ld.%u", (long)getpid(), s->tmp_seq++);
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* O_EXCL: a fresh file of ours, never one left (or linked) there before; a leftover of
+	 * a dead writer with our pid goes first. */
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return lmc_negerrno();
 	r = write_all(fd, buf, len);

@@ -12,7 +12,9 @@
 
 struct lmc_store;
 
-/* Open (mkdir -p, mode 0700) the state directory. lock: take the exclusive lock, waiting up
+/* Open the state directory, creating what is missing (mode 0700). Refused (-EPERM, -ENOTDIR)
+ * unless it and every directory above it is safe from other users (core/safedir.h); every
+ * file in it is opened relative to it and never through a symbolic link. lock: take the exclusive lock, waiting up
  * to lock_timeout_ms (0: fail at once with -EWOULDBLOCK, message names the holder pid if
  * known). sync: fsync files and the directory (off only for benchmarks on tmpfs). */
 struct lmc_store_opts {

@@ -357,6 +357,126 @@ static void test_lock_between_processes(void **state)
 	lmc_store_free(open_store(f->sub, true));
 }
 
+/* ---- a state directory safe from other users (issue 11, item 12) ---- */
+
+static int try_open(const char *dir, struct lmc_err *err)
+{
+	struct lmc_store_opts o = {.dir = dir, .lock = true, .nosync = true};
+	struct lmc_store *s = NULL;
+	int r;
+
+	lmc_err_clear(err);
+	r = lmc_store_open(&o, &s, err);
+	lmc_store_free(s);
+	return r;
+}
+
+static void mkdir_mode(const char *base, const char *sub, mode_t mode, char *ret, size_t size)
+{
+	snprintf(ret, size, "%s/%s", base, sub);
+	assert_int_equal(mkdir(ret, 0700), 0);
+	assert_int_equal(chmod(ret, mode), 0); /* whatever the umask */
+}
+
+static void assert_refused(const char *dir, int code, const char *what)
+{
+	struct lmc_err err = {0};
+
+	assert_int_equal(try_open(dir, &err), code);
+	if (!strstr(err.msg, what))
+		fail_msg("refusal of %s says '%s', not '%s'", dir, err.msg, what);
+}
+
+/* Writable by others, below a directory others may write (not sticky), not a directory:
+ * refused with the path and the reason; below a sticky one, through dots, doubled slashes
+ * and a link root made: accepted. */
+static void test_unsafe_dirs(void **state)
+{
+	struct fixture *f = *state;
+	struct lmc_err err = {0};
+	char d[160], sub[224], file[160];
+
+	mkdir_mode(f->dir, "open", 0777, d, sizeof(d));
+	assert_refused(d, -EPERM, "is writable by others (mode 0777)");
+	assert_int_equal(chmod(d, 0770), 0);
+	assert_refused(d, -EPERM, "is writable by its group (mode 0770)");
+	/* nothing was created in a refused directory */
+	snprintf(sub, sizeof(sub), "%s/lock", d);
+	assert_int_equal(access(sub, F_OK), -1);
+
+	mkdir_mode(f->dir, "anc", 0777, d, sizeof(d));
+	snprintf(sub, sizeof(sub), "%s/state", d);
+	assert_refused(sub, -EPERM, "anc is writable by others (mode 0777)");
+	/* sticky, as /tmp: no one else can rename or remove what is ours in it */
+	assert_int_equal(chmod(d, 01777), 0);
+	assert_int_equal(try_open(sub, &err), 0);
+	snprintf(sub, sizeof(sub), "%s//anc/../anc/./state/", f->dir);
+	assert_int_equal(try_open(sub, &err), 0);
+	/* a link to it, made by root in root's directory */
+	snprintf(sub, sizeof(sub), "%s/state", d);
+	snprintf(file, sizeof(file), "%s/link", f->dir);
+	assert_int_equal(symlink(sub, file), 0);
+	assert_int_equal(try_open(file, &err), 0);
+
+	snprintf(file, sizeof(file), "%s/plain", f->dir);
+	close(open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	assert_refused(file, -ENOTDIR, "is not a directory");
+	snprintf(sub, sizeof(sub), "%s/below", file);
+	assert_refused(sub, -ENOTDIR, "is not a directory");
+}
+
+/* Owned by another user: the directory, a directory above it, a link in a sticky directory. */
+static void test_foreign_owner(void **state)
+{
+	struct fixture *f = *state;
+	struct lmc_err err = {0};
+	char d[160], sub[224], link[240];
+
+	if (geteuid() != 0)
+		skip();
+	mkdir_mode(f->dir, "theirs", 0700, d, sizeof(d));
+	assert_int_equal(chown(d, 65534, 65534), 0);
+	assert_refused(d, -EPERM, "theirs is owned by uid 65534, not by root");
+	snprintf(sub, sizeof(sub), "%s/state", d);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_refused(sub, -EPERM, "theirs is owned by uid 65534, not by root");
+
+	mkdir_mode(f->dir, "mine", 0700, d, sizeof(d));
+	mkdir_mode(f->dir, "sticky", 01777, sub, sizeof(sub));
+	snprintf(link, sizeof(link), "%s/l", sub);
+	assert_int_equal(symlink(d, link), 0);
+	assert_int_equal(try_open(link, &err), 0);
+	assert_int_equal(lchown(link, 65534, 65534), 0);
+	assert_refused(link, -EPERM,
+		       "is a symbolic link of uid 65534 in a directory others may write");
+}
+
+/* `lock` is never opened through a link nor as anything but a plain file: the file the link
+ * points at keeps its content. */
+static void test_lock_not_followed(void **state)
+{
+	struct fixture *f = *state;
+	char victim[128], lock[128], buf[32] = "";
+	int fd;
+
+	snprintf(victim, sizeof(victim), "%s/victim", f->dir);
+	fd = open(victim, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_int_equal(write(fd, "precious\n", 9), 9);
+	close(fd);
+	lmc_store_free(open_store(f->sub, false));
+	snprintf(lock, sizeof(lock), "%s/lock", f->sub);
+	assert_int_equal(symlink(victim, lock), 0);
+	assert_refused(f->sub, -ELOOP, "cannot open lock");
+	fd = open(victim, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(read(fd, buf, sizeof(buf)), 9);
+	close(fd);
+	assert_string_equal(buf, "precious\n");
+
+	assert_int_equal(unlink(lock), 0);
+	assert_int_equal(mkfifo(lock, 0600), 0);
+	assert_refused(f->sub, -EPERM, "lock is not a plain file");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +484,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_root_and_long_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_write_cleaned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_between_processes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsafe_dirs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_not_followed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
