@@ -39,6 +39,16 @@ int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lm
 /* Every controller's stats plus PSI. */
 int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st);
 
+/* The limits the kernel holds for a container, read back from its files (controllers/
+ * readback.c): memory limit, cpu quota and period, pids limit; every other field unset.
+ * What a container whose record was lost is adopted with. */
+int lmc_ctrl_read_spec(struct lmc_cgfs *cg, const char *name, struct lmc_spec *ret);
+/* Does the kernel hold the limits spec asks for (those lmc_ctrl_read_spec reads)? 0 yes;
+ * 1 no, with why ("pids.max is 11, the spec says 45"); -errno if they cannot be read.
+ * ret_kernel (may be NULL) gets what was read. */
+int lmc_ctrl_diff(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		  struct lmc_spec *ret_kernel, char *why, size_t size);
+
 /* v1 <-> v2 conversions (the formulas runc and crun use). */
 uint64_t lmc_conv_shares_to_weight(uint64_t shares); /* 2..262144 -> 1..10000 */
 uint64_t lmc_conv_blkio_to_io_weight(uint64_t weight); /* 10..1000 -> 1..10000 */

@@ -182,3 +182,8 @@ const struct lmc_ctrl_ops lmc_ctrl_cpu_ops = {
 	.apply = cpu_apply,
 	.stats = cpu_stats,
 };
+
+uint64_t lmc_ctrl_cpu_quota(const struct lmc_spec_cpu *c)
+{
+	return c->limit_m == LMC_UNSET ? LMC_UNSET : quota_of(c);
+}

@@ -28,6 +28,9 @@ int lmc_ctrl_set(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const c
 int lmc_ctrl_set_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		     uint64_t v, struct lmc_err *err);
 
+/* The CFS quota (us) cpu.c writes for a spec; LMC_UNSET for none. */
+uint64_t lmc_ctrl_cpu_quota(const struct lmc_spec_cpu *c);
+
 /* Read a whole file into a malloc'd, NUL-terminated buffer. */
 int lmc_ctrl_read_all(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		      char **ret);

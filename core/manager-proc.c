@@ -463,6 +463,30 @@ int lmc_mgr_authorize(struct lmc_manager *m, uid_t uid, const char *uname, bool 
 
 /* ---- reconciliation ---- */
 
+/* The stored spec is the truth (an update stores it before it writes the kernel): where the
+ * kernel holds other limits, apply it again. */
+static void reconcile_limits(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_report_fn report,
+			     void *userdata)
+{
+	char why[256], msg[LMC_ERR_MSG_MAX];
+	struct lmc_err e = {0};
+	struct lmc_spec kernel;
+	int r = lmc_ctrl_diff(m->cg, n->name, &n->spec, &kernel, why, sizeof(why));
+
+	if (r == 0)
+		return;
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "cannot read its limits back: %s", strerror(-r));
+		report(n->name, msg, userdata);
+		return;
+	}
+	/* the kernel's values as the old spec: a limit the spec no longer sets is lifted */
+	r = lmc_ctrl_apply_all(m->cg, n->name, &n->spec, &kernel, &e);
+	snprintf(msg, sizeof(msg), "the kernel did not hold the stored spec (%s): %s", why,
+		 r < 0 ? lmc_err_str(&e) : "re-applied");
+	report(n->name, msg, userdata);
+}
+
 static int reconcile_node(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_report_fn report,
 			  void *userdata)
 {
@@ -478,6 +502,8 @@ static int reconcile_node(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_rep
 		report(n->name, r < 0 ? lmc_err_str(&e) : "cgroups were missing: recreated",
 		       userdata);
 		pid = 0;
+	} else {
+		reconcile_limits(m, n, report, userdata);
 	}
 	if (n->spec.ns.mask && pid && !lmc_ns_init_alive(pid)) {
 		lmc_mgr_set_init_pid(n, 0);
@@ -516,6 +542,7 @@ int lmc_mgr_reconcile(struct lmc_manager *m, lmc_mgr_report_fn report, void *use
 	struct lmc_node *top = lmc_tree_root(m->tree);
 
 	(void)err;
+	lmc_mgr_notes(m, report, userdata);
 	for (struct lmc_node *n = top->first_child; n; n = lmc_tree_next(top, n))
 		reconcile_node(m, n, report, userdata);
 	reconcile_orphans(m, "", report, userdata, 0);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "controllers/controller.h"
+#include "core/crashpoint.h"
 #include "nsutil/ns.h"
 
 int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root, struct lmc_node **ret,
@@ -128,10 +129,11 @@ static void recover_destroying(struct lmc_manager *m, struct lmc_record *recs, s
 static int load_records(struct lmc_manager *m, struct lmc_err *err)
 {
 	_cleanup_free_ struct lmc_record *recs = NULL;
-	size_t n = 0;
+	_cleanup_free_ struct lmc_store_bad *bad = NULL;
+	size_t n = 0, nbad = 0;
 	int r;
 
-	r = lmc_store_load(m->store, &recs, &n, NULL);
+	r = lmc_store_load(m->store, &recs, &n, &bad, &nbad);
 	if (r < 0)
 		return lmc_err_set(err, r, "cannot load the state store %s: %s",
 				   lmc_store_dir(m->store), strerror(-r));
@@ -153,12 +155,14 @@ static int load_records(struct lmc_manager *m, struct lmc_err *err)
 			lmc_tree_root(m->tree)->spec = recs[i].spec;
 			continue;
 		}
-		/* A record whose parent is missing is kept in the store but not served. */
+		/* A record whose parent is missing waits for lmc_mgr_recover_lost. */
 		if (lmc_tree_add(m->tree, recs[i].name, &recs[i].spec, &node) < 0)
 			continue;
 		if (recs[i].init_pid > 0 && lmc_mgr_set_init_pid(node, recs[i].init_pid) < 0)
 			return lmc_err_set(err, -ENOMEM, "out of memory");
 	}
+	if (m->locked && lmc_mgr_recover_lost(m, recs, n, bad, nbad) < 0)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -276,6 +280,7 @@ void lmc_mgr_free(struct lmc_manager *m)
 	}
 	lmc_cgfs_free(m->cg);
 	lmc_store_free(m->store);
+	free(m->notes);
 	free(m);
 }
 
@@ -485,18 +490,24 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	r = lmc_ctrl_validate_all(m->cg, node->name, &newspec, err);
 	if (r < 0)
 		return r;
-	r = lmc_ctrl_apply_all(m->cg, node->name, &newspec, &node->spec, err);
-	if (r < 0)
-		goto out_restore;
+	/* Write-ahead: the record first. A crash before the kernel has it all leaves a stored
+	 * spec the kernel does not hold, which the next start re-applies (lmc_mgr_reconcile);
+	 * the other order left the kernel holding a limit no record knew. */
 	r = lmc_mgr_put(m, node->name, &newspec, LMC_REC_READY, lmc_mgr_init_pid(node), err);
+	if (r < 0)
+		return r;
+	lmc_crash_point("update-after-record");
+	r = lmc_ctrl_apply_all(m->cg, node->name, &newspec, &node->spec, err);
 	if (r < 0)
 		goto out_restore;
 	node->spec = newspec;
 	return 0;
 
 out_restore:
-	/* Put back what the kernel had; the first error is the one the user sees. */
+	/* Put back what the kernel and the store had; the first error is the one the user
+	 * sees. */
 	lmc_ctrl_apply_all(m->cg, node->name, &node->spec, &newspec, NULL);
+	lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, lmc_mgr_init_pid(node), NULL);
 	return r;
 }
 

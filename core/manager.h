@@ -127,11 +127,16 @@ int lmc_mgr_resume(struct lmc_manager *m, const char *name, struct lmc_err *err)
 int lmc_mgr_authorize(struct lmc_manager *m, uid_t uid, const char *name, bool creating,
 		      struct lmc_err *err);
 
-/* Reconcile the store with cgroupfs (the agent at start): recreate and re-apply stored
- * containers whose cgroups are missing; report (never delete) cgroups under the root that no
- * record names. report(name, what, userdata) is called once per finding. */
+/* Reconcile the store with cgroupfs (the agent at start): report what open found and did
+ * while recovering (lmc_mgr_notes), recreate and re-apply stored containers whose cgroups
+ * are missing, re-apply a stored spec whose limits the kernel does not hold (a crash in the
+ * middle of an update); report (never delete) cgroups under the root that no record names.
+ * report(name, what, userdata) is called once per finding. */
 typedef void (*lmc_mgr_report_fn)(const char *name, const char *what, void *userdata);
 int lmc_mgr_reconcile(struct lmc_manager *m, lmc_mgr_report_fn report, void *userdata,
 		      struct lmc_err *err);
+/* What open found and did while recovering (an unreadable record moved aside, a container
+ * adopted from cgroupfs), once per finding; for direct mode, which does not reconcile. */
+void lmc_mgr_notes(struct lmc_manager *m, lmc_mgr_report_fn report, void *userdata);
 
 #endif

@@ -20,6 +20,7 @@
 #define REC_SUFFIX ".rec"
 #define ROOT_FILE "@machine" REC_SUFFIX
 #define TMP_PREFIX ".tmp."
+#define CORRUPT_SUFFIX ".corrupt"
 /* Records are a few KiB; anything far bigger is not one of ours. */
 #define REC_SIZE_MAX (1u << 20)
 /* Names too long for a file name keep this much of their encoding plus a hash. */
@@ -441,20 +442,53 @@ static int load_one(struct lmc_store *s, const char *file, struct lmc_record *re
 	return 0;
 }
 
-static int grow(struct lmc_record **recs, size_t *cap, size_t n)
+static int grow(void *arr, size_t elem, size_t *cap, size_t n)
 {
-	struct lmc_record *p;
+	void **p = arr, *q;
 	size_t c;
 
 	if (n < *cap)
 		return 0;
 	c = *cap ? *cap * 2 : 16;
-	p = realloc(*recs, c * sizeof(**recs));
-	if (!p)
+	q = realloc(*p, c * elem);
+	if (!q)
 		return -ENOMEM;
-	*recs = p;
+	*p = q;
 	*cap = c;
 	return 0;
+}
+
+/* The container a record file is named for; "" when the name cannot tell (the root's file,
+ * a hashed long name, not a name at all). */
+static void file_to_name(const char *file, char *buf, size_t size)
+{
+	size_t len = strlen(file) - strlen(REC_SUFFIX);
+
+	buf[0] = '\0';
+	if (strchr(file, '~') || !has_suffix(file, REC_SUFFIX) || len >= size ||
+	    strcmp(file, ROOT_FILE) == 0)
+		return;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = file[i] == '+' ? '/' : file[i];
+	buf[len] = '\0';
+	if (!lmc_name_is_valid(buf))
+		buf[0] = '\0';
+}
+
+/* A record load cannot use: listed, and (by the lock holder) moved aside to <file>.corrupt,
+ * where the next load does not meet it again and a person can look at it. */
+static void set_bad(struct lmc_store *s, const char *file, struct lmc_store_bad *b)
+{
+	size_t keep = NAME_MAX - strlen(CORRUPT_SUFFIX);
+
+	memset(b, 0, sizeof(*b));
+	snprintf(b->file, sizeof(b->file), "%s", file);
+	file_to_name(file, b->name, sizeof(b->name));
+	if (!s->locked)
+		return;
+	snprintf(b->aside, sizeof(b->aside), "%.*s%s", (int)keep, file, CORRUPT_SUFFIX);
+	if (renameat(s->cdirfd, file, s->cdirfd, b->aside) < 0)
+		b->aside[0] = '\0';
 }
 
 static void closedirp(DIR **d)
@@ -463,11 +497,13 @@ static void closedirp(DIR **d)
 		closedir(*d);
 }
 
-int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n, size_t *ret_bad)
+int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n,
+		   struct lmc_store_bad **ret_bad, size_t *ret_nbad)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	_cleanup_free_ struct lmc_record *recs = NULL;
-	size_t n = 0, cap = 0, bad = 0;
+	_cleanup_free_ struct lmc_store_bad *bad = NULL;
+	size_t n = 0, cap = 0, nbad = 0, bcap = 0;
 	struct dirent *de;
 	int fd, r;
 
@@ -489,19 +525,23 @@ int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n, 
 		}
 		if (de->d_name[0] == '.' || !has_suffix(de->d_name, REC_SUFFIX))
 			continue;
-		r = grow(&recs, &cap, n);
+		r = grow(&recs, sizeof(*recs), &cap, n);
 		if (r >= 0)
 			r = load_one(s, de->d_name, &recs[n], &ok);
+		if (r >= 0 && !ok)
+			r = grow(&bad, sizeof(*bad), &bcap, nbad);
 		if (r < 0)
 			return r;
 		if (ok)
 			n++;
 		else
-			bad++;
+			set_bad(s, de->d_name, &bad[nbad++]);
 	}
 	*ret = TAKE_PTR(recs);
 	*ret_n = n;
+	if (ret_nbad)
+		*ret_nbad = nbad;
 	if (ret_bad)
-		*ret_bad = bad;
+		*ret_bad = TAKE_PTR(bad);
 	return 0;
 }

@@ -5,18 +5,20 @@
 #define LMC_STORE_H
 
 #include <stdbool.h>
+#include <limits.h>
 #include <stddef.h>
 
 #include "core/err.h"
+#include "core/name.h"
 #include "proto/codec.h"
 
 struct lmc_store;
 
 /* Open the state directory, creating what is missing (mode 0700). Refused (-EPERM, -ENOTDIR)
  * unless it and every directory above it is safe from other users (core/safedir.h); every
- * file in it is opened relative to it and never through a symbolic link. lock: take the exclusive lock, waiting up
- * to lock_timeout_ms (0: fail at once with -EWOULDBLOCK, message names the holder pid if
- * known). sync: fsync files and the directory (off only for benchmarks on tmpfs). */
+ * file in it is opened relative to it and never through a symbolic link. lock: take the
+ * exclusive lock, waiting up to lock_timeout_ms (0: fail at once with -EWOULDBLOCK, message
+ * names the holder pid if known). sync: fsync files and the directory (off only for benchmarks on tmpfs). */
 struct lmc_store_opts {
 	const char *dir;
 	bool lock;
@@ -37,12 +39,21 @@ int lmc_store_del(struct lmc_store *s, const char *name, struct lmc_err *err);
 int lmc_store_del_nosync(struct lmc_store *s, const char *name, struct lmc_err *err);
 int lmc_store_sync(struct lmc_store *s, struct lmc_err *err);
 int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret);
-/* Every record, in no particular order (malloc'd array). Records that fail to decode are
- * skipped and counted in *ret_bad (may be NULL); leftover temporary files are removed. */
 /* Small facts about the whole state (the cgroup roots it manages), a file each in the state
  * directory, replaced atomically. get: length, -ENOENT when absent, -EFBIG over size-1. */
 int lmc_store_meta_get(struct lmc_store *s, const char *key, char *buf, size_t size);
 int lmc_store_meta_put(struct lmc_store *s, const char *key, const char *val);
-int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n, size_t *ret_bad);
+/* A record file load could not use (does not decode, or holds another name's record). */
+struct lmc_store_bad {
+	char file[NAME_MAX + 1];
+	char aside[NAME_MAX + 1]; /* what it was renamed to (lock holder only), "" if not */
+	char name[LMC_NAME_MAX + 1]; /* the container its file name gives, "" if it cannot tell */
+};
+/* Every record, in no particular order (malloc'd array). Leftover temporary files are
+ * removed. Files that fail to decode are not returned but listed in *ret_bad (malloc'd; both
+ * may be NULL) and, by the lock holder, moved aside to <file>.corrupt: never silently
+ * dropped, never met again by the next load. */
+int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n,
+		   struct lmc_store_bad **ret_bad, size_t *ret_nbad);
 
 #endif

@@ -248,6 +248,13 @@ static const struct lmc_backend_ops direct_ops = {
 	.close = d_close,
 };
 
+/* Direct mode has no log: what opening the state recovered is said on stderr, once. */
+static void warn_note(const char *name, const char *what, void *userdata)
+{
+	(void)userdata;
+	fprintf(stderr, "lmctl: warning: %s%s%s\n", name, name[0] ? ": " : "", what);
+}
+
 int lmc_backend_direct_open(const struct lmc_manager_opts *opts, struct lmc_backend **ret,
 			    struct lmc_err *err)
 {
@@ -263,6 +270,7 @@ int lmc_backend_direct_open(const struct lmc_manager_opts *opts, struct lmc_back
 		free(d);
 		return r;
 	}
+	lmc_mgr_notes(d->m, warn_note, NULL);
 	*ret = &d->b;
 	return 0;
 }

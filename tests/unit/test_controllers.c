@@ -706,6 +706,68 @@ static void test_stats_missing(void **state)
 	assert_false(st.psi_io.present);
 }
 
+/* ---- read back (issue 11, items 13 and 14) ---- */
+
+/* What the kernel holds, read back: the limits of a spec, what differs from a stored spec
+ * and why, and re-applying with the kernel's values as the old spec lifts a limit the spec
+ * no longer sets. */
+static void readback_case(struct fx *x, bool v2)
+{
+	const char *mem = v2 ? "memory.max" : "memory.limit_in_bytes";
+	struct lmc_spec want, got, kernel;
+	char why[256];
+
+	put(x, LMC_CTRL_MEMORY, NAME, mem, "67108864\n");
+	put(x, LMC_CTRL_PIDS, NAME, "pids.max", "45\n");
+	if (v2) {
+		put(x, LMC_CTRL_CPU, NAME, "cpu.max", "50000 100000\n");
+	} else {
+		put(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us", "50000\n");
+		put(x, LMC_CTRL_CPU, NAME, "cpu.cfs_period_us", "100000\n");
+	}
+	assert_int_equal(lmc_ctrl_read_spec(x->cg, NAME, &got), 0);
+	assert_true(got.memory.limit == 64 * MB && got.pids.limit == 45);
+	assert_true(got.cpu.limit_m == 500 && got.cpu.period_us == LMC_UNSET);
+	assert_true(got.owner == LMC_OWNER_UNSET && got.ns.mask == 0);
+
+	lmc_spec_init(&want);
+	want.memory.limit = 64 * MB + 100; /* the kernel keeps whole pages */
+	want.pids.limit = 45;
+	want.cpu.limit_m = 500;
+	assert_int_equal(lmc_ctrl_diff(x->cg, NAME, &want, NULL, why, sizeof(why)), 0);
+	put(x, LMC_CTRL_PIDS, NAME, "pids.max", "11\n");
+	assert_int_equal(lmc_ctrl_diff(x->cg, NAME, &want, &kernel, why, sizeof(why)), 1);
+	assert_string_equal(why, "pids.max is 11, the spec says 45");
+	assert_true(kernel.pids.limit == 11);
+
+	/* the spec lifts the pids limit and the cpu quota: both are lifted */
+	want.pids.limit = LMC_UNSET;
+	want.cpu.limit_m = LMC_UNSET;
+	assert_int_equal(lmc_ctrl_diff(x->cg, NAME, &want, &kernel, why, sizeof(why)), 1);
+	assert_non_null(strstr(why, "pids.max is 11, the spec says max"));
+	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &want, &kernel, NULL), 0);
+	assert_string_equal(get(x, LMC_CTRL_PIDS, NAME, "pids.max"), "max");
+	if (v2) {
+		assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.max"), "max 100000");
+	} else {
+		assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us"), "-1");
+		/* v1's "no limit" reads back as no limit */
+		put(x, LMC_CTRL_MEMORY, NAME, mem, "9223372036854771712\n");
+		assert_int_equal(lmc_ctrl_read_spec(x->cg, NAME, &got), 0);
+		assert_true(got.memory.limit == LMC_UNSET && got.cpu.limit_m == LMC_UNSET);
+	}
+}
+
+static void test_readback_v2(void **state)
+{
+	readback_case(*state, true);
+}
+
+static void test_readback_hybrid(void **state)
+{
+	readback_case(*state, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -726,6 +788,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stats_hybrid, setup_hybrid, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_v2, setup_v2, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_missing, setup_v2, teardown),
+		cmocka_unit_test_setup_teardown(test_readback_v2, setup_v2, teardown),
+		cmocka_unit_test_setup_teardown(test_readback_hybrid, setup_hybrid, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

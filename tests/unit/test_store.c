@@ -133,7 +133,7 @@ static void test_round_trip_1000(void **state)
 
 	/* a fresh open sees exactly the 500 left */
 	s = open_store(f->sub, true);
-	assert_int_equal(lmc_store_load(s, &recs, &n, &bad), 0);
+	assert_int_equal(lmc_store_load(s, &recs, &n, NULL, &bad), 0);
 	assert_int_equal(n, 500);
 	assert_int_equal(bad, 0);
 	qsort(recs, n, sizeof(*recs), cmp_name);
@@ -179,7 +179,7 @@ static void test_root_and_long_names(void **state)
 	assert_true(got.spec.pids.limit == 2);
 	assert_int_equal(lmc_store_get(s, b, &got), 0);
 	assert_true(got.spec.pids.limit == 3);
-	assert_int_equal(lmc_store_load(s, &recs, &n, &bad), 0);
+	assert_int_equal(lmc_store_load(s, &recs, &n, NULL, &bad), 0);
 	assert_int_equal(n, 3);
 	assert_int_equal(bad, 0);
 	free(recs);
@@ -224,7 +224,7 @@ static void test_interrupted_write_cleaned(void **state)
 	write_file(f->sub, "garbage.rec", "\xff\xff\xff\xff\xff", 5);
 	write_file(f->sub, "empty+x.rec", "", 0); /* decodes as the root: misplaced */
 	write_file(f->sub, "README", "not a record", 12);
-	assert_int_equal(lmc_store_load(s, &recs, &n, &bad), 0);
+	assert_int_equal(lmc_store_load(s, &recs, &n, NULL, &bad), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(recs[0].name, "jobA");
 	assert_int_equal(bad, 2);
@@ -477,6 +477,68 @@ static void test_lock_not_followed(void **state)
 	assert_refused(f->sub, -EPERM, "lock is not a plain file");
 }
 
+/* ---- unreadable records (issue 11, item 14) ---- */
+
+static const struct lmc_store_bad *find_bad(const struct lmc_store_bad *b, size_t n,
+					    const char *file)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(b[i].file, file) == 0)
+			return &b[i];
+	fail_msg("%s is not listed as bad", file);
+	return NULL;
+}
+
+/* Listed with the container its file name gives; moved aside to *.corrupt by the lock holder
+ * only, after which a load meets them no more. */
+static void test_corrupt_listed_and_moved_aside(void **state)
+{
+	struct fixture *f = *state;
+	struct lmc_store *s = open_store(f->sub, false);
+	struct lmc_record r, *recs = NULL;
+	struct lmc_store_bad *bad = NULL;
+	const struct lmc_store_bad *b;
+	size_t n = 0, nbad = 0;
+
+	make_record(&r, "jobA", 1);
+	assert_int_equal(lmc_store_put(s, &r, NULL), 0);
+	make_record(&r, "jobA/x", 2);
+	assert_int_equal(lmc_store_put(s, &r, NULL), 0);
+	write_file(f->sub, "jobA+x.rec", "\x0a", 1); /* truncated */
+	write_file(f->sub, "long~0123456789abcdef.rec", "\xff\xff", 2);
+
+	/* a reader lists them and moves nothing */
+	assert_int_equal(lmc_store_load(s, &recs, &n, &bad, &nbad), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(nbad, 2);
+	b = find_bad(bad, nbad, "jobA+x.rec");
+	assert_string_equal(b->name, "jobA/x");
+	assert_string_equal(b->aside, "");
+	b = find_bad(bad, nbad, "long~0123456789abcdef.rec");
+	assert_string_equal(b->name, "");
+	assert_true(file_exists(f->sub, "jobA+x.rec"));
+	free(recs);
+	free(bad);
+	lmc_store_free(s);
+
+	s = open_store(f->sub, true);
+	assert_int_equal(lmc_store_load(s, &recs, &n, &bad, &nbad), 0);
+	assert_int_equal(nbad, 2);
+	b = find_bad(bad, nbad, "jobA+x.rec");
+	assert_string_equal(b->aside, "jobA+x.rec.corrupt");
+	assert_false(file_exists(f->sub, "jobA+x.rec"));
+	assert_true(file_exists(f->sub, "jobA+x.rec.corrupt"));
+	assert_true(file_exists(f->sub, "long~0123456789abcdef.rec.corrupt"));
+	free(recs);
+	free(bad);
+	assert_int_equal(lmc_store_load(s, &recs, &n, &bad, &nbad), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(nbad, 0);
+	free(recs);
+	free(bad);
+	lmc_store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +549,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsafe_dirs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lock_not_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_listed_and_moved_aside, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

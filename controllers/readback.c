@@ -1,0 +1,143 @@
+/* A container's limits read back from the kernel's files: is a stored spec in force (start-up
+ * reconciliation after a crash between a record and its kernel write), and what does a
+ * container hold whose record was lost (adoption). Only the limits are read: weights,
+ * cpusets, throttles and the memory extras are re-applied from the spec, not compared. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "controllers/ctrl-internal.h"
+
+struct limits {
+	bool has_mem, has_pids, has_cpu;
+	uint64_t mem, pids, quota, period; /* LMC_UNSET: no limit */
+};
+
+static int read_memory(struct lmc_cgfs *cg, const char *name, uint64_t *ret)
+{
+	bool v2 = lmc_ctrl_is_v2(cg);
+	uint64_t v;
+	int r = lmc_cgfs_read_u64(cg, LMC_CTRL_MEMORY, name,
+				  v2 ? "memory.max" : "memory.limit_in_bytes", &v);
+
+	if (r < 0)
+		return r;
+	*ret = !v2 && v >= LMC_CTRL_V1_HUGE ? LMC_UNSET : v;
+	return 0;
+}
+
+static int read_cpu(struct lmc_cgfs *cg, const char *name, uint64_t *quota, uint64_t *period)
+{
+	char buf[64], q[32];
+	unsigned long long p;
+	int r;
+
+	if (lmc_ctrl_is_v2(cg)) {
+		r = lmc_cgfs_read(cg, LMC_CTRL_CPU, name, "cpu.max", buf, sizeof(buf));
+		if (r < 0)
+			return r;
+		if (sscanf(buf, "%31s %llu", q, &p) != 2)
+			return -EBADMSG;
+		*period = p;
+	} else {
+		r = lmc_cgfs_read(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us", q, sizeof(q));
+		if (r < 0)
+			return r;
+		r = lmc_cgfs_read_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_period_us", period);
+		if (r < 0)
+			return r;
+	}
+	/* "max" on v2, -1 on v1: no quota */
+	*quota = q[0] == 'm' || q[0] == '-' ? LMC_UNSET : strtoull(q, NULL, 10);
+	return 0;
+}
+
+static int read_limits(struct lmc_cgfs *cg, const char *name, struct limits *k)
+{
+	int r = 0;
+
+	memset(k, 0, sizeof(*k));
+	k->has_mem = lmc_cgfs_has(cg, LMC_CTRL_MEMORY);
+	k->has_pids = lmc_cgfs_has(cg, LMC_CTRL_PIDS);
+	k->has_cpu = lmc_cgfs_has(cg, LMC_CTRL_CPU);
+	if (k->has_mem)
+		r = read_memory(cg, name, &k->mem);
+	if (r >= 0 && k->has_pids)
+		r = lmc_cgfs_read_u64(cg, LMC_CTRL_PIDS, name, "pids.max", &k->pids);
+	if (r >= 0 && k->has_cpu)
+		r = read_cpu(cg, name, &k->quota, &k->period);
+	if (r >= 0 && k->has_cpu && k->period == 0)
+		r = -EBADMSG;
+	return r;
+}
+
+int lmc_ctrl_read_spec(struct lmc_cgfs *cg, const char *name, struct lmc_spec *ret)
+{
+	struct limits k;
+	struct lmc_spec s;
+	int r = read_limits(cg, name, &k);
+
+	if (r < 0)
+		return r;
+	lmc_spec_init(&s);
+	if (k.has_mem)
+		s.memory.limit = k.mem;
+	if (k.has_pids)
+		s.pids.limit = k.pids;
+	if (k.has_cpu && k.period != LMC_CTRL_CFS_PERIOD_DEFAULT)
+		s.cpu.period_us = k.period;
+	if (k.has_cpu && k.quota != LMC_UNSET)
+		s.cpu.limit_m = k.quota * 1000 / k.period;
+	*ret = s;
+	return 0;
+}
+
+/* The kernel keeps memory limits in whole pages: compare what it can hold. */
+static uint64_t pages(uint64_t bytes)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	return bytes == LMC_UNSET ? LMC_UNSET : bytes / (uint64_t)(ps > 0 ? ps : 4096);
+}
+
+static void say(char *why, size_t size, size_t *len, const char *file, uint64_t is, uint64_t want)
+{
+	char a[24] = "max", b[24] = "max";
+
+	if (is != LMC_UNSET)
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)is);
+	if (want != LMC_UNSET)
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)want);
+	if (*len < size)
+		*len += (size_t)snprintf(why + *len, size - *len, "%s%s is %s, the spec says %s",
+					 *len ? ", " : "", file, a, b);
+}
+
+int lmc_ctrl_diff(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		  struct lmc_spec *ret_kernel, char *why, size_t size)
+{
+	const struct lmc_spec_cpu *c = &spec->cpu;
+	uint64_t quota = lmc_ctrl_cpu_quota(c);
+	uint64_t period = c->period_us == LMC_UNSET ? LMC_CTRL_CFS_PERIOD_DEFAULT : c->period_us;
+	bool v2 = lmc_ctrl_is_v2(cg);
+	size_t len = 0;
+	struct limits k;
+	int r = read_limits(cg, name, &k);
+
+	if (r < 0)
+		return r;
+	if (ret_kernel && (r = lmc_ctrl_read_spec(cg, name, ret_kernel)) < 0)
+		return r;
+	if (size)
+		why[0] = '\0';
+	if (k.has_mem && pages(k.mem) != pages(spec->memory.limit))
+		say(why, size, &len, v2 ? "memory.max" : "memory.limit_in_bytes", k.mem,
+		    spec->memory.limit);
+	if (k.has_pids && k.pids != spec->pids.limit)
+		say(why, size, &len, "pids.max", k.pids, spec->pids.limit);
+	if (k.has_cpu && k.quota != quota)
+		say(why, size, &len, v2 ? "cpu.max quota" : "cpu.cfs_quota_us", k.quota, quota);
+	if (k.has_cpu && (quota != LMC_UNSET || c->period_us != LMC_UNSET) && k.period != period)
+		say(why, size, &len, v2 ? "cpu.max period" : "cpu.cfs_period_us", k.period, period);
+	return len ? 1 : 0;
+}

@@ -1,0 +1,127 @@
+/* Recovery from lost records (issue 11, item 14): a record the store cannot read is moved
+ * aside by the store; here its container, if cgroupfs still has it, is adopted with the
+ * limits the kernel holds, and so is any missing ancestor of a stored container, so that the
+ * subtree stays managed (a destroy -r of the parent reaches everything). Nothing is dropped
+ * without a note, and the agent logs every note at start. */
+#include "core/manager-internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "controllers/controller.h"
+
+int lmc_mgr_note(struct lmc_manager *m, const char *name, const char *fmt, ...)
+{
+	struct lmc_mgr_note *p = realloc(m->notes, (m->n_notes + 1) * sizeof(*p));
+	va_list ap;
+
+	if (!p)
+		return -ENOMEM;
+	m->notes = p;
+	p += m->n_notes++;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	va_start(ap, fmt);
+	vsnprintf(p->what, sizeof(p->what), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+void lmc_mgr_notes(struct lmc_manager *m, lmc_mgr_report_fn report, void *userdata)
+{
+	for (size_t i = 0; i < m->n_notes; i++)
+		report(m->notes[i].name, m->notes[i].what, userdata);
+}
+
+static void fmt_limit(uint64_t v, bool size, char *buf, size_t n)
+{
+	if (v == LMC_UNSET)
+		snprintf(buf, n, "none");
+	else if (size)
+		lmc_format_size(v, buf, n);
+	else
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
+/* Take name (its cgroup exists) into the tree and the store with the limits read back from
+ * the kernel (none where they cannot be read), its missing ancestors first. */
+static int adopt(struct lmc_manager *m, const char *name, const char *why)
+{
+	char parent[LMC_NAME_MAX + 1], mem[32], pids[32], cpus[32] = "none";
+	struct lmc_err e = {0};
+	struct lmc_node *node;
+	struct lmc_spec spec;
+	int r;
+
+	if (lmc_tree_find(m->tree, name))
+		return 0;
+	if (lmc_name_is_root(name) || !lmc_cgfs_exists(m->cg, name))
+		return -ENOENT;
+	r = lmc_name_parent(name, parent, sizeof(parent));
+	if (r >= 0 && !lmc_tree_find(m->tree, parent))
+		r = adopt(m, parent, "no record, but a container below it is stored");
+	if (r < 0)
+		return r;
+	if (lmc_ctrl_read_spec(m->cg, name, &spec) < 0)
+		lmc_spec_init(&spec);
+	r = lmc_tree_add(m->tree, name, &spec, &node);
+	if (r < 0)
+		return r;
+	r = lmc_mgr_put(m, name, &spec, LMC_REC_READY, 0, &e);
+	fmt_limit(spec.memory.limit, true, mem, sizeof(mem));
+	fmt_limit(spec.pids.limit, false, pids, sizeof(pids));
+	if (spec.cpu.limit_m != LMC_UNSET)
+		lmc_format_cpus(spec.cpu.limit_m, cpus, sizeof(cpus));
+	return lmc_mgr_note(
+		m, name,
+		"%s: adopted from cgroupfs with the limits the kernel holds (memory %s, "
+		"cpus %s, pids %s); its owner and namespaces are not known%s%s",
+		why, mem, cpus, pids, r < 0 ? "; not stored: " : "", r < 0 ? lmc_err_str(&e) : "");
+}
+
+static int recover_bad(struct lmc_manager *m, const struct lmc_store_bad *b)
+{
+	char why[NAME_MAX + 64];
+
+	if (b->aside[0])
+		snprintf(why, sizeof(why), "record unreadable (kept as %s)", b->aside);
+	else
+		snprintf(why, sizeof(why), "record unreadable (%s, left in place)", b->file);
+	if (!b->name[0])
+		return lmc_mgr_note(m, "", "%s: the file name does not say which container", why);
+	if (adopt(m, b->name, why) >= 0)
+		return 0;
+	return lmc_mgr_note(m, b->name, "%s; no cgroup to adopt: no longer managed", why);
+}
+
+int lmc_mgr_recover_lost(struct lmc_manager *m, struct lmc_record *recs, size_t n,
+			 const struct lmc_store_bad *bad, size_t nbad)
+{
+	struct lmc_node *node;
+	char parent[LMC_NAME_MAX + 1];
+	int r;
+
+	for (size_t i = 0; i < nbad; i++)
+		if (recover_bad(m, &bad[i]) == -ENOMEM)
+			return -ENOMEM;
+	/* recs are in depth order: a waiting parent is placed before its children */
+	for (size_t i = 0; i < n; i++) {
+		if (!recs[i].name[0] || recs[i].state != LMC_REC_READY ||
+		    lmc_tree_find(m->tree, recs[i].name))
+			continue;
+		r = lmc_name_parent(recs[i].name, parent, sizeof(parent));
+		if (r >= 0)
+			r = adopt(m, parent, "no record, but a container below it is stored");
+		if (r >= 0)
+			r = lmc_tree_add(m->tree, recs[i].name, &recs[i].spec, &node);
+		if (r >= 0 && recs[i].init_pid > 0)
+			r = lmc_mgr_set_init_pid(node, recs[i].init_pid);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			lmc_mgr_note(m, recs[i].name,
+				     "stored, but its parent has neither a record nor a cgroup: "
+				     "kept in the store, not managed");
+	}
+	return 0;
+}
