@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,7 +170,7 @@ static inline int bench_scratch_path(const char *ctrl, const char *mnt, const ch
 
 	if (r < 0)
 		return r;
-	n = snprintf(buf, size, BENCH_CG_MNT "/%s%s%s/%s", mnt, own[1] ? "" : "", own[1] ? own : "",
+	n = snprintf(buf, size, BENCH_CG_MNT "%s%s%s/%s", mnt[0] ? "/" : "", mnt, own[1] ? own : "",
 		     root);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
@@ -190,17 +191,52 @@ static inline int bench_write_at(int dirfd, const char *path, const char *val)
 	return r;
 }
 
-/* The hierarchies lmctl manages in hybrid mode; the cgroup2 tree last. */
-static const struct bench_hier {
+/* The hierarchies lmctl manages in hybrid mode, the cgroup2 tree last; and on cgroup v2 the
+ * one tree (mounted at BENCH_CG_MNT itself). */
+struct bench_hier {
 	const char *ctrl; /* as in /proc/self/cgroup; "" cgroup2 */
-	const char *mnt; /* below /sys/fs/cgroup */
-} BENCH_H[] = {
+	const char *mnt; /* below /sys/fs/cgroup; "" the mount itself */
+};
+static const struct bench_hier BENCH_HYBRID[] = {
 	{"cpu", "cpu"},	    {"cpuacct", "cpuacct"}, {"cpuset", "cpuset"},   {"memory", "memory"},
 	{"blkio", "blkio"}, {"pids", "pids"},	    {"freezer", "freezer"}, {"", "unified"},
 };
-#define N_H 8
-#define UNI 7 /* index of the cgroup2 tree */
-#define BENCH_CPUSET 2
+static const struct bench_hier BENCH_V2[] = {{"", ""}};
+#define N_H_MAX 8
+
+/* The layout of this machine, set by bench_cg_init(): BENCH_H, N_H hierarchies, UNI the
+ * index of the cgroup2 tree (the v1 hierarchies are 0..UNI-1, none on v2), BENCH_CPUSET
+ * the v1 cpuset hierarchy (-1: none). Run-time values behind constant-looking names, so that
+ * the loops over hierarchies read the same in both modes. */
+static struct bench_cg {
+	const struct bench_hier *h;
+	int nh, uni, cpuset;
+	bool v2;
+} bench_cg __attribute__((unused)) = {BENCH_HYBRID, 8, 7, 2, false};
+#define BENCH_H (bench_cg.h)
+#define N_H (bench_cg.nh)
+#define UNI (bench_cg.uni)
+#define BENCH_CPUSET (bench_cg.cpuset)
+/* What a v2 scratch root hands down to the cgroups the benchmarks make below it. */
+#define BENCH_V2_CTRLS "+cpu +memory +pids +io +cpuset"
+
+/* Hybrid (v1 controllers + cgroup2 at unified/) or pure cgroup v2; -ENOTSUP otherwise. */
+static inline int bench_cg_init(void)
+{
+	if (access(BENCH_CG_MNT "/unified/cgroup.procs", F_OK) == 0 &&
+	    access(BENCH_CG_MNT "/cpu/cgroup.procs", F_OK) == 0)
+		return 0;
+	if (access(BENCH_CG_MNT "/cgroup.subtree_control", F_OK) == 0) {
+		bench_cg = (struct bench_cg){BENCH_V2, 1, 0, -1, true};
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
+static inline const char *bench_cg_mode(void)
+{
+	return bench_cg.v2 ? "cgroup v2" : "hybrid";
+}
 
 /* ---- scratch roots ---- */
 
@@ -216,12 +252,12 @@ static inline int bench_root_path(int h, const char *root, const char *sub, char
 }
 
 /* mkdir the root in every hierarchy; cpuset gets its parent's cpus/mems so tasks may join. */
-static inline int bench_scratch_make(const char *root, int fds[N_H])
+static inline int bench_scratch_make(const char *root, int fds[N_H_MAX])
 {
 	char p[512], v[256];
 	int r;
 
-	for (int h = 0; h < N_H; h++)
+	for (int h = 0; h < N_H_MAX; h++)
 		fds[h] = -1;
 	for (int h = 0; h < N_H; h++) {
 		if ((r = bench_root_path(h, root, "", p, sizeof(p))) < 0)
@@ -232,7 +268,7 @@ static inline int bench_scratch_make(const char *root, int fds[N_H])
 		if (fds[h] < 0)
 			return -errno;
 	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2 && BENCH_CPUSET >= 0; i++) {
 		const char *f = i ? "cpuset.mems" : "cpuset.cpus";
 		int fd = openat(fds[BENCH_CPUSET], "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		int pf = fd >= 0 ? openat(fd, f, O_RDONLY | O_CLOEXEC) : -1;
@@ -249,6 +285,45 @@ static inline int bench_scratch_make(const char *root, int fds[N_H])
 			return r;
 	}
 	return 0;
+}
+
+/* On v2, let the scratch root (fd) hand BENCH_V2_CTRLS down to the cgroups made below it:
+ * its parent (this process's own cgroup) must offer them first. That parent is only written
+ * when it lacks one (as in a VM booted for the benchmarks, where it is the root cgroup); a
+ * parent holding processes refuses (EBUSY) and the caller skips with the reason. */
+static inline int bench_v2_delegate(int fd)
+{
+	static const char *const want[] = {"cpu", "memory", "pids", "io", "cpuset"};
+	int pfd = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int cfd = pfd >= 0 ? openat(pfd, "cgroup.subtree_control", O_RDONLY | O_CLOEXEC) : -1;
+	char cur[256] = " ";
+	ssize_t n = cfd >= 0 ? read(cfd, cur + 1, sizeof(cur) - 3) : -1;
+	bool missing = false;
+	int r = 0;
+
+	if (cfd >= 0)
+		close(cfd);
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	cur[1 + n] = '\0';
+	cur[strcspn(cur, "\n")] = '\0';
+	strcat(cur, " ");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		char pat[16];
+
+		snprintf(pat, sizeof(pat), " %s ", want[i]);
+		missing |= !strstr(cur, pat);
+	}
+	if (missing)
+		r = bench_write_at(pfd, "cgroup.subtree_control", BENCH_V2_CTRLS);
+	if (r >= 0)
+		r = bench_write_at(fd, "cgroup.subtree_control", BENCH_V2_CTRLS);
+out:
+	if (pfd >= 0)
+		close(pfd);
+	return r;
 }
 
 static inline int bench_rm_dir_cb(const char *path, const struct stat *st, int flag,

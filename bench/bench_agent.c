@@ -897,9 +897,9 @@ int main(int argc, char **argv)
 				"[-f BENCH_LIFECYCLE_OUTPUT] [-a LMCTLD] [-T]\n");
 		return 2;
 	}
-	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) ||
-	    access("/sys/fs/cgroup/cpu/cgroup.procs", F_OK)) {
-		printf("\nAgent (issue 6): skipped: needs hybrid cgroups (v1 + cgroup2)\n");
+	if (bench_cg_init() < 0) {
+		printf("\nAgent (issue 6): skipped: needs hybrid cgroups (v1 + cgroup2) or cgroup "
+		       "v2\n");
 		return 0;
 	}
 	sigaction(SIGINT, &sa, NULL);

@@ -2,18 +2,21 @@
  * (cpu, memory, blkio weight, pids, cpuset), start /bin/true in the leaf, wait, destroy the
  * tree", measured in one run for: the raw-syscall floor written here, lmctl's library path
  * (core/manager; state on tmpfs without fsync, and on disk with fsync), libcgroup's API, and
- * the cgcreate/cgset/cgexec/cgdelete chain. Hybrid hierarchies (this project's machines).
+ * the cgcreate/cgset/cgexec/cgdelete chain. Hybrid hierarchies (this project's machines), and
+ * pure cgroup v2 (the floor, lmctl's library path; libcgroup's rows are hybrid only).
  *
  * Everything lives in scratch roots lmctl-test-bench-<pid>-* below this process's own cgroup
  * in every hierarchy, removed at the end (processes first), also after SIGINT/SIGTERM. */
 #include <fcntl.h>
 #include <libcgroup.h>
+#include <linux/magic.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 
 #include "bench/bench.h"
@@ -28,13 +31,16 @@ extern char **environ;
 #define I_BLKIO 4
 #define I_PIDS 5
 
-/* The limits of the two levels: a = "jobA", b = "jobA/sub1". */
+/* The limits of the two levels: a = "jobA", b = "jobA/sub1"; on v2 cpu.max and io.weight
+ * (lmctl's conversion of the blkio weight). */
 static const struct level {
-	const char *quota, *mem, *weight, *pids, *cpus, *mems;
+	const char *quota, *mem, *weight, *pids, *cpus, *mems, *cpu_max, *io_weight;
 	uint64_t limit_m, mem_b, weight_n, pids_n;
 } LV[2] = {
-	{"150000", "1073741824", "200", "512", "0-1", "0", 1500, 1073741824ull, 200, 512},
-	{"100000", "536870912", "100", "64", "0-1", "0", 1000, 536870912ull, 100, 64},
+	{"150000", "1073741824", "200", "512", "0-1", "0", "150000 100000", "default 1920", 1500,
+	 1073741824ull, 200, 512},
+	{"100000", "536870912", "100", "64", "0-1", "0", "100000 100000", "default 910", 1000,
+	 536870912ull, 100, 64},
 };
 
 static volatile sig_atomic_t stop;
@@ -50,8 +56,35 @@ static void on_signal(int sig)
 /* ---- the raw-syscall floor ---- */
 
 struct raw {
-	int fd[N_H];
+	int fd[N_H_MAX];
 };
+
+#define W(h, file, val)                                       \
+	do {                                                  \
+		snprintf(f, sizeof(f), "%s/%s", dir, file);   \
+		if (r >= 0)                                   \
+			r = bench_write_at(x->fd[h], f, val); \
+	} while (0)
+
+/* v2: one directory; a parent hands the controllers down to its child. */
+static int raw_level_v2(struct raw *x, int lv, const char *dir)
+{
+	char f[64];
+	const struct level *l = &LV[lv];
+	int r = 0;
+
+	if (mkdirat(x->fd[0], dir, 0755) < 0)
+		return -errno;
+	if (lv == 0)
+		W(0, "cgroup.subtree_control", BENCH_V2_CTRLS);
+	W(0, "cpu.max", l->cpu_max);
+	W(0, "memory.max", l->mem);
+	W(0, "io.weight", l->io_weight);
+	W(0, "pids.max", l->pids);
+	W(0, "cpuset.cpus", l->cpus);
+	W(0, "cpuset.mems", l->mems);
+	return r;
+}
 
 static int raw_level(struct raw *x, int lv, const char *dir)
 {
@@ -59,62 +92,69 @@ static int raw_level(struct raw *x, int lv, const char *dir)
 	const struct level *l = &LV[lv];
 	int r = 0;
 
+	if (bench_cg.v2)
+		return raw_level_v2(x, lv, dir);
 	for (int h = 0; h < N_H; h++)
 		if (mkdirat(x->fd[h], dir, 0755) < 0)
 			return -errno;
-#define W(h, file, val)                                       \
-	do {                                                  \
-		snprintf(f, sizeof(f), "%s/%s", dir, file);   \
-		if (r >= 0)                                   \
-			r = bench_write_at(x->fd[h], f, val); \
-	} while (0)
 	W(I_CPU, "cpu.cfs_quota_us", l->quota);
 	W(I_MEM, "memory.limit_in_bytes", l->mem);
 	W(I_BLKIO, "blkio.bfq.weight", l->weight);
 	W(I_PIDS, "pids.max", l->pids);
 	W(I_CPUSET, "cpuset.cpus", l->cpus);
 	W(I_CPUSET, "cpuset.mems", l->mems);
-#undef W
 	return r;
 }
+#undef W
 
-/* clone3 into the cgroup2 leaf; the child waits on a pipe until its pid is in every v1
- * cgroup.procs, then execs /bin/true. Returns its exit status. */
+/* clone3 into the cgroup2 leaf; in hybrid mode the child waits on a pipe until its pid is in
+ * every v1 cgroup.procs (on v2 clone3 placed it completely), then execs /bin/true. Returns
+ * its exit status. */
 static int raw_spawn(struct raw *x, const char *leaf)
 {
 	static char *const argv[] = {"/bin/true", NULL};
 	struct clone_args ca = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD};
 	char f[64], pidbuf[16];
-	int p[2], st, r = 0;
+	const bool hold = UNI > 0; /* v1 hierarchies to join after clone3 */
+	int p[2] = {-1, -1}, st, r = 0;
 	int cfd = openat(x->fd[UNI], leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	pid_t pid;
 
-	if (cfd < 0 || pipe2(p, O_CLOEXEC) < 0)
+	if (cfd < 0)
 		return -errno;
+	if (hold && pipe2(p, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(cfd);
+		return r;
+	}
 	ca.cgroup = (uint64_t)cfd;
 	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid == 0) {
 		char c;
 
-		close(p[1]);
-		if (read(p[0], &c, 1) != 0)
-			_exit(126);
+		if (hold) {
+			close(p[1]);
+			if (read(p[0], &c, 1) != 0)
+				_exit(126);
+		}
 		execve(argv[0], argv, environ);
 		_exit(127);
 	}
+	if (pid < 0)
+		r = -errno;
 	close(cfd);
-	close(p[0]);
-	if (pid < 0) {
+	if (hold) {
+		close(p[0]);
+		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+		snprintf(f, sizeof(f), "%s/cgroup.procs", leaf);
+		for (int h = 0; pid > 0 && h < UNI && r >= 0; h++)
+			r = bench_write_at(x->fd[h], f, pidbuf);
+		if (pid > 0 && r < 0)
+			kill(pid, SIGKILL);
 		close(p[1]);
-		return -errno;
 	}
-	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
-	snprintf(f, sizeof(f), "%s/cgroup.procs", leaf);
-	for (int h = 0; h < UNI && r >= 0; h++)
-		r = bench_write_at(x->fd[h], f, pidbuf);
-	if (r < 0)
-		kill(pid, SIGKILL);
-	close(p[1]);
+	if (pid < 0)
+		return r;
 	if (waitpid(pid, &st, 0) < 0)
 		return -errno;
 	return r < 0 ? r : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
@@ -202,6 +242,21 @@ static int mgr_iter(struct variant *v, uint64_t t[4])
 	return r < 0 ? r : st;
 }
 
+/* mkdir -p of dir's parents: the v2 VM's initramfs has no /var/tmp. */
+static int make_parents(const char *dir)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return 0;
+}
+
 static int mgr_open(const char *state, const char *root, bool nosync, struct lmc_manager **ret)
 {
 	struct lmc_manager_opts o = {
@@ -209,7 +264,7 @@ static int mgr_open(const char *state, const char *root, bool nosync, struct lmc
 	struct lmc_err err = {0};
 	int r;
 
-	if (mkdir(state, 0700) < 0 && errno != EEXIST)
+	if (make_parents(state) < 0 || (mkdir(state, 0700) < 0 && errno != EEXIST))
 		return -errno;
 	r = lmc_mgr_open(&o, ret, &err);
 	if (r < 0)
@@ -230,9 +285,9 @@ static void mgr_close(struct lmc_manager *m)
 /* One struct cgroup has one name for every controller in it, and this process's cgroup is
  * not the same in every hierarchy: one struct per distinct base path. */
 struct lcg {
-	int fd[N_H]; /* scratch root fds: the cgroup2 step (libcgroup 2.0.2 cannot address it) */
-	char own[N_H][512]; /* own cgroup per hierarchy, "" for "/" */
-	int group_of[UNI]; /* index of the first hierarchy with the same base path */
+	int fd[N_H_MAX]; /* scratch root fds: the cgroup2 step (libcgroup 2.0.2 cannot address it) */
+	char own[N_H_MAX][512]; /* own cgroup per hierarchy, "" for "/" */
+	int group_of[N_H_MAX]; /* index of the first hierarchy with the same base path */
 };
 
 static int lcg_values(struct cgroup_controller *cc, int h, int lv)
@@ -258,7 +313,7 @@ static int lcg_values(struct cgroup_controller *cc, int h, int lv)
 
 /* Create level lv (dir "a" or "a/b") through libcgroup; the structs go to cgs[]. */
 static int lcg_create(struct lcg *x, const char *root, const char *dir, int lv,
-		      struct cgroup *cgs[UNI])
+		      struct cgroup *cgs[N_H_MAX])
 {
 	char name[1024];
 	int r;
@@ -286,7 +341,7 @@ static int lcg_create(struct lcg *x, const char *root, const char *dir, int lv,
 	return mkdirat(x->fd[UNI], dir, 0755) < 0 ? -errno : 0;
 }
 
-static int lcg_spawn(struct lcg *x, const char *leaf, struct cgroup *cgs[UNI])
+static int lcg_spawn(struct lcg *x, const char *leaf, struct cgroup *cgs[N_H_MAX])
 {
 	char f[64], pidbuf[16], c;
 	int p[2], st, r = 0;
@@ -320,7 +375,7 @@ static int lcg_spawn(struct lcg *x, const char *leaf, struct cgroup *cgs[UNI])
 	return r < 0 ? r : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
-static int lcg_delete(struct lcg *x, const char *dir, struct cgroup *cgs[UNI])
+static int lcg_delete(struct lcg *x, const char *dir, struct cgroup *cgs[N_H_MAX])
 {
 	int r = 0;
 
@@ -337,7 +392,7 @@ static int lcg_delete(struct lcg *x, const char *dir, struct cgroup *cgs[UNI])
 static int lcg_iter(struct variant *v, uint64_t t[4])
 {
 	struct lcg *x = v->ctx;
-	struct cgroup *a[UNI] = {0}, *b[UNI] = {0};
+	struct cgroup *a[N_H_MAX] = {0}, *b[N_H_MAX] = {0};
 	int r;
 
 	t[0] = bench_now_ns();
@@ -558,13 +613,16 @@ static void record(struct variant *v, const uint64_t t[4])
 
 static void report(struct variant *vs, int nv, int iters, int cli_iters)
 {
-	char title[256];
+	char title[320], cli[48] = "";
 
+	if (nv > 4)
+		snprintf(cli, sizeof(cli), " (%d for the CLI chain)", cli_iters);
 	snprintf(title, sizeof(title),
 		 "Lifecycle (issue 3): create jobA + jobA/sub1 with cpu/memory/blkio/pids/cpuset "
-		 "limits, run /bin/true in the leaf, wait, destroy; %d iterations (%d for the CLI "
-		 "chain); ratio to the raw floor",
-		 iters, cli_iters);
+		 "limits, run /bin/true in the leaf, wait, destroy; %s; %d iterations%s; ratio to "
+		 "the raw floor%s",
+		 bench_cg_mode(), iters, cli,
+		 bench_cg.v2 ? "; libcgroup's rows are hybrid only" : "");
 	bench_table_head(title);
 	for (int i = 0; i < nv; i++)
 		bench_row(&vs[i].all, &vs[0].all);
@@ -617,6 +675,36 @@ static int run_rounds(struct variant *vs, int nv, int rounds)
 	return stop ? -EINTR : 0;
 }
 
+/* Scratch roots and managers for every variant (nv of them: the libcgroup rows only in
+ * hybrid mode). */
+static int setup(struct raw *raw, struct lcg *lcg, int nv, struct lmc_manager **m1,
+		 struct lmc_manager **m2)
+{
+	int cli_fds[N_H_MAX];
+	int r = cgroup_init() ? -EIO : 0;
+
+	if (r >= 0)
+		r = bench_scratch_make(root_raw, raw->fd);
+	if (r >= 0 && bench_cg.v2 && (r = bench_v2_delegate(raw->fd[0])) < 0)
+		fprintf(stderr,
+			"bench_lifecycle: cannot enable '%s' for %s (and in its parent, this "
+			"process's own cgroup): %s\n",
+			BENCH_V2_CTRLS, root_raw, strerror(-r));
+	if (r >= 0 && nv > 3)
+		r = lcg_setup(lcg, root_lcg);
+	if (r >= 0 && nv > 3) {
+		r = bench_scratch_make(root_cli, cli_fds);
+		for (int h = 0; h < N_H_MAX; h++)
+			if (cli_fds[h] >= 0)
+				close(cli_fds[h]);
+	}
+	if (r >= 0)
+		r = mgr_open(state_tmpfs, root_mgr, true, m1);
+	if (r >= 0)
+		r = mgr_open(state_disk, root_sync, false, m2);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	int iters = argc > 1 ? atoi(argv[1]) : 500, cli_iters = argc > 2 ? atoi(argv[2]) : 100;
@@ -626,8 +714,8 @@ int main(int argc, char **argv)
 	struct raw raw;
 	struct lcg lcg;
 	struct cli cli = {.l = &lcg};
-	int cli_fds[N_H];
-	int pid = (int)getpid(), r;
+	int pid = (int)getpid(), nv = 5, r;
+	struct statfs sf;
 	struct variant vs[5] = {
 		{.all.label = "raw syscalls (floor)", .iter = raw_iter, .ctx = &raw},
 		{.all.label = "lmctl library, state on tmpfs, nosync", .iter = mgr_iter},
@@ -636,11 +724,14 @@ int main(int argc, char **argv)
 		{.all.label = "cgcreate/cgset/cgexec/cgdelete", .iter = cli_iter, .ctx = &cli},
 	};
 
-	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) ||
-	    access("/sys/fs/cgroup/cpu/cgroup.procs", F_OK)) {
-		printf("\nLifecycle (issue 3): skipped: needs hybrid cgroups (v1 + cgroup2)\n");
+	if (bench_cg_init() < 0) {
+		printf("\nLifecycle (issue 3): skipped: needs hybrid cgroups (v1 + cgroup2) or "
+		       "cgroup v2\n");
 		return 0;
 	}
+	/* libcgroup 2.0.2 and its tools drive v1 hierarchies: their rows are hybrid only. */
+	if (bench_cg.v2)
+		nv = 3;
 	iters = iters < rounds ? rounds : iters;
 	cli_iters = cli_iters < rounds ? rounds : cli_iters;
 	for (int i = 0; i < 4; i++)
@@ -659,17 +750,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	r = cgroup_init() ? -EIO : 0;
-	if (r >= 0)
-		r = bench_scratch_make(root_raw, raw.fd);
-	if (r >= 0)
-		r = lcg_setup(&lcg, root_lcg);
-	if (r >= 0)
-		r = bench_scratch_make(root_cli, cli_fds);
-	if (r >= 0)
-		r = mgr_open(state_tmpfs, root_mgr, true, &m1);
-	if (r >= 0)
-		r = mgr_open(state_disk, root_sync, false, &m2);
+	r = setup(&raw, &lcg, nv, &m1, &m2);
 	if (r < 0) {
 		fprintf(stderr, "bench_lifecycle: set-up failed: %s\n", strerror(-r));
 		cleanup(m1, m2);
@@ -677,10 +758,12 @@ int main(int argc, char **argv)
 	}
 	vs[1].ctx = m1;
 	vs[2].ctx = m2;
-	r = run_rounds(vs, 5, rounds);
+	if (statfs(state_disk, &sf) == 0 && (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC))
+		vs[2].all.note = "(/var/tmp is in memory here)";
+	r = run_rounds(vs, nv, rounds);
 	cleanup(m1, m2);
 	if (r < 0)
 		return 1;
-	report(vs, 5, iters, cli_iters);
+	report(vs, nv, iters, cli_iters);
 	return 0;
 }

@@ -41,31 +41,33 @@ static int exit_code(int st)
 /* ---- raw floors ---- */
 
 struct raw {
-	int fd[N_H]; /* the scratch root: itself the leaf */
+	int fd[N_H_MAX]; /* the scratch root: itself the leaf */
 	uint64_t flags; /* extra clone3 flags (namespaces) */
-	bool placed; /* into the leaf: CLONE_INTO_CGROUP + every v1 cgroup.procs */
+	bool placed; /* into the leaf: CLONE_INTO_CGROUP (+ every v1 cgroup.procs in hybrid) */
 };
 
-/* clone3 + exec /bin/true + wait; placed: the child waits on a pipe until the parent has
- * written it into every v1 hierarchy (CLONE_INTO_CGROUP did the cgroup2 tree). */
+/* clone3 + exec /bin/true + wait; placed: CLONE_INTO_CGROUP into the cgroup2 tree, and in
+ * hybrid mode the child waits on a pipe until the parent has written it into every v1
+ * hierarchy (on v2 clone3 alone places it). */
 static int raw_iter(void *ctx)
 {
 	static char *const argv[] = {"/bin/true", NULL};
 	struct raw *x = ctx;
 	struct clone_args ca = {.flags = x->flags, .exit_signal = SIGCHLD};
+	const bool hold = x->placed && UNI > 0; /* v1 hierarchies to join after clone3 */
 	int p[2] = {-1, -1}, st, r = 0;
 	char pidbuf[16], c;
 	pid_t pid;
 
+	if (hold && pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
 	if (x->placed) {
-		if (pipe2(p, O_CLOEXEC) < 0)
-			return -errno;
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = (uint64_t)x->fd[UNI];
 	}
 	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid == 0) {
-		if (x->placed) {
+		if (hold) {
 			close(p[1]);
 			if (read(p[0], &c, 1) != 0)
 				_exit(126);
@@ -75,7 +77,7 @@ static int raw_iter(void *ctx)
 	}
 	if (pid < 0)
 		r = -errno;
-	if (x->placed) {
+	if (hold) {
 		close(p[0]);
 		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
 		for (int h = 0; pid > 0 && h < UNI && r >= 0; h++)
@@ -251,7 +253,7 @@ int main(int argc, char **argv)
 	int pid = (int)getpid(), r;
 	struct variant vs[] = {
 		{{.label = "raw clone3 + exec + wait (floor)"}, raw_iter, &floor},
-		{{.label = "raw, placed in the leaf (8 hierarchies)"}, raw_iter, &placed},
+		{{.label = "raw, placed in the leaf"}, raw_iter, &placed},
 		{{.label = "raw clone(CLONE_VM|CLONE_VFORK), not placed"}, vfork_iter, NULL},
 		{{.label = "raw, 6 new namespaces"}, raw_iter, &ns6},
 		{{.label = "lmctl run, leaf without namespaces"}, mgr_iter, &plain},
@@ -260,9 +262,9 @@ int main(int argc, char **argv)
 	};
 	const int nv = (int)(sizeof(vs) / sizeof(vs[0]));
 
-	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) ||
-	    access("/sys/fs/cgroup/cpu/cgroup.procs", F_OK)) {
-		printf("\nSpawn (issue 5): skipped: needs hybrid cgroups (v1 + cgroup2)\n");
+	if (bench_cg_init() < 0) {
+		printf("\nSpawn (issue 5): skipped: needs hybrid cgroups (v1 + cgroup2) or cgroup "
+		       "v2\n");
 		return 0;
 	}
 	iters = iters < rounds ? rounds : iters;
@@ -287,9 +289,9 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return 1;
 	snprintf(title, sizeof(title),
-		 "Spawn (issue 5): start /bin/true, wait; %d iterations each, interleaved; ratio "
-		 "to the raw floor",
-		 iters / rounds * rounds);
+		 "Spawn (issue 5): start /bin/true, wait; %s (placed: in %d hierarch%s); %d "
+		 "iterations each, interleaved; ratio to the raw floor",
+		 bench_cg_mode(), N_H, N_H == 1 ? "y" : "ies", iters / rounds * rounds);
 	bench_table_head(title);
 	for (int i = 0; i < nv; i++)
 		bench_row(&vs[i].s, &vs[0].s);

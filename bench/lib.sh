@@ -30,14 +30,19 @@ bench_stop_agent() {
 bench_sweep() {
 	local pid=$1 ctrls path mnt dir
 	bench_stop_agent "$pid"
-	while IFS=: read -r _ ctrls path; do
+	# A pipe, not <(...): the v2 VM's /dev has no /dev/fd.
+	sort -t: -k1,1n /proc/self/cgroup | while IFS=: read -r _ ctrls path; do
 		case $ctrls in
-		"") mnt=unified ;;
+		"")
+			# hybrid: cgroup2 at unified/; pure v2: the mount itself
+			mnt=unified
+			[ -e "$CG/cgroup.subtree_control" ] && mnt=
+			;;
 		name=*) continue ;;
 		*) mnt=${ctrls%%,*} ;;
 		esac
 		[ -d "$CG/$mnt" ] || continue
-		for dir in "$CG/$mnt${path%/}/lmctl-test-bench-$pid-"*; do
+		for dir in "$CG${mnt:+/$mnt}${path%/}/lmctl-test-bench-$pid-"*; do
 			[ -d "$dir" ] || continue
 			if [ -e "$dir/cgroup.kill" ]; then
 				echo 1 >"$dir/cgroup.kill" 2>/dev/null
@@ -48,7 +53,7 @@ bench_sweep() {
 			fi
 			find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
 		done
-	done < <(sort -t: -k1,1n /proc/self/cgroup)
+	done
 	rm -rf /dev/shm/lmctl-test-bench-"$pid" /dev/shm/lmctl-test-bench-"$pid"-* \
 		/var/tmp/lmctl-test-bench-"$pid"-*
 }

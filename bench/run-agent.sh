@@ -3,15 +3,18 @@
 # row bench_agent prints beside its own figures, then bench_agent (lmctld against the direct
 # library path, same run). Called from bench/run.sh with BUILD set; needs root. Knobs:
 #   BENCH_AGENT_ITERS (lifecycle iterations per variant, default 300), BENCH_AGENT_TREE
-#   (containers in the big tree, default 10000), BENCH_AGENT_SECONDS (per throughput cell, 1.5).
+#   (containers in the big tree, default 10000), BENCH_AGENT_SECONDS (per throughput cell, 1.5);
+#   a fifth of the counts in the emulated v2 VM (LMCTL_V2_VM=1).
 # Whatever happens (failure, Ctrl-C, TERM), the running program and the agent it started are
 # stopped, and every scratch cgroup (lmctl-test-bench-<pid>-*) and directory it made is removed,
 # processes first.
 set -u
 
 BUILD=${BUILD:-build}
-ITERS=${BENCH_AGENT_ITERS:-300}
-TREE=${BENCH_AGENT_TREE:-10000}
+scale=1
+[ "${LMCTL_V2_VM:-0}" = 1 ] && scale=5
+ITERS=${BENCH_AGENT_ITERS:-$((300 / scale))}
+TREE=${BENCH_AGENT_TREE:-$((10000 / scale))}
 SECONDS_PER_CELL=${BENCH_AGENT_SECONDS:-1.5}
 CG=/sys/fs/cgroup
 # shellcheck source=bench/lib.sh

@@ -2,15 +2,18 @@
 # Runs every benchmark (issues 3, 4, 5) and prints their tables; each table holds its own
 # baseline measured in the same run. Called by `make bench` with BUILD set. Knobs:
 #   BENCH_ITERS (default 500), BENCH_CLI_ITERS (the slow cg* tool chain, default 100),
-#   BENCH_ADMIT_SAMPLES (default 2000).
+#   BENCH_ADMIT_SAMPLES (default 2000). In the emulated v2 VM (LMCTL_V2_VM=1, make bench-v2)
+#   the defaults are a fifth of these: compare its ratios, not its times.
 # Whatever happens (failure, Ctrl-C), the running benchmark is stopped and every scratch
 # cgroup (lmctl-test-bench-<pid>-*) and state directory it made is removed, processes first.
 set -u
 
 BUILD=${BUILD:-build}
-ITERS=${BENCH_ITERS:-500}
-CLI_ITERS=${BENCH_CLI_ITERS:-100}
-ADMIT_SAMPLES=${BENCH_ADMIT_SAMPLES:-2000}
+scale=1
+[ "${LMCTL_V2_VM:-0}" = 1 ] && scale=5
+ITERS=${BENCH_ITERS:-$((500 / scale))}
+CLI_ITERS=${BENCH_CLI_ITERS:-$((100 / scale))}
+ADMIT_SAMPLES=${BENCH_ADMIT_SAMPLES:-$((2000 / scale))}
 CG=/sys/fs/cgroup
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -21,7 +24,9 @@ on_exit() {
 trap on_exit EXIT
 trap 'echo "bench: interrupted" >&2; exit 130' INT TERM HUP
 
-echo "lmctl benchmarks: $(nproc) CPUs, kernel $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+mode="cgroup v2"
+[ -d "$CG/unified" ] && mode=hybrid
+echo "lmctl benchmarks: $(nproc) CPUs, kernel $(uname -r), $mode, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 bench_run "$BUILD/bench/bench_admit" "$ADMIT_SAMPLES"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench: lifecycle and spawn need root (real cgroups): skipped"
