@@ -2,6 +2,7 @@
 #include "tests/lib/scratch.h"
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -170,4 +171,20 @@ int lmc_test_pid_cgroup(pid_t pid, const char *ctrl, char *buf, size_t size)
 bool lmc_test_is_root(void)
 {
 	return geteuid() == 0;
+}
+
+int lmc_test_pin_one_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return -errno;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		CPU_ZERO(&set);
+		CPU_SET(c, &set);
+		return sched_setaffinity(0, sizeof(set), &set) < 0 ? -errno : 0;
+	}
+	return -ESRCH;
 }

@@ -33,4 +33,8 @@ int lmc_test_pid_cgroup(pid_t pid, const char *ctrl, char *buf, size_t size);
 /* Real-cgroup tests need root; they skip otherwise. */
 bool lmc_test_is_root(void);
 
+/* Pin the calling process to the first CPU it may run on: spinners pinned together contend
+ * for one CPU (CPU pressure, throttling) whatever the machine's CPU count. 0 or -errno. */
+int lmc_test_pin_one_cpu(void);
+
 #endif

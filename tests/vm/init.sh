@@ -1,15 +1,22 @@
 #!/bin/sh
-# The guest's /init: mount the kernel filesystems and cgroup2, load the modules, run the
-# integration suite (or the benchmarks), print a tally and a marker line that
-# tests/vm/run-v2.sh parses, then power off. Controllers are deliberately not enabled in
-# any subtree_control here: lmctl must do that itself.
+# The busybox guest's /init: mount the kernel filesystems and the cgroup hierarchies, load
+# the modules, run the integration suite (or the benchmarks), print a tally and a marker
+# line that tests/vm/run-vm.sh parses, then power off.
+# FLAVOR v2: pure cgroup v2 (cgroup2 on /sys/fs/cgroup, no v1 controller).
+# FLAVOR v1: every controller on its own v1 hierarchy (as systemd lays them out), no cgroup2.
+# Either way the suite runs from a non-root cgroup, session.scope, that also holds another
+# process (a sleep), as a login shell's cgroup does: on v2 a busy "domain" cgroup, which the
+# no-internal-process rule forbids to enable controllers below. Controllers are
+# deliberately not enabled in any subtree_control here: lmctl must do that itself.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TMPDIR=/tmp
 MODE=check
+FLAVOR=v2
 TEST_TIMEOUT=300
 . /etc/lmctl-vm.conf
 
 finish() {
-	echo "LMCTL-V2-RESULT rc=$1 tests=$2 failed=$3"
+	[ -n "${busy:-}" ] && kill "$busy" 2>/dev/null
+	echo "LMCTL-VM-RESULT rc=$1 tests=$2 failed=$3"
 	sync
 	poweroff -f
 	sleep 5
@@ -25,18 +32,75 @@ mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=0755 tmpfs /run
-if ! mount -t cgroup2 cgroup2 /sys/fs/cgroup; then
-	echo "init: cannot mount cgroup2 on /sys/fs/cgroup"
-	finish 1 0 0
+# v1: one hierarchy per controller, the pairs systemd mounts together with its links.
+mount_v1() {
+	local c d
+	mount -t tmpfs -o mode=0755 cgroup /sys/fs/cgroup || return 1
+	for c in $(awk 'NR > 1 && $4 == 1 { print $1 }' /proc/cgroups); do
+		case $c in
+		cpu | cpuacct) d=cpu,cpuacct ;;
+		net_cls | net_prio) d=net_cls,net_prio ;;
+		*) d=$c ;;
+		esac
+		[ -d "/sys/fs/cgroup/$d" ] && continue
+		mkdir -p "/sys/fs/cgroup/$d"
+		mount -t cgroup -o "$d" cgroup "/sys/fs/cgroup/$d" || return 1
+		case $d in *,*)
+			ln -s "$d" "/sys/fs/cgroup/${d%,*}"
+			ln -s "$d" "/sys/fs/cgroup/${d#*,}"
+			;;
+		esac
+	done
+}
+
+# The session: session.scope in every hierarchy with a sleep in it; the caller follows.
+make_session() {
+	local h
+	for h in $1; do
+		mkdir -p "$h/session.scope" || return 1
+	done
+	sleep 1000000 &
+	busy=$!
+	for h in $1; do
+		echo "$busy" >"$h/session.scope/cgroup.procs" || return 1
+		echo $$ >"$h/session.scope/cgroup.procs" || return 1
+	done
+}
+
+echo "kernel: $(uname -r) ($(cat /proc/cmdline))"
+case $FLAVOR in
+v1)
+	if ! mount_v1; then
+		echo "init: cannot mount the v1 hierarchies"
+		finish 1 0 0
+	fi
+	hier=$(awk '$3 == "cgroup" { print $2 }' /proc/mounts)
+	echo "cgroup mode: v1 only ($(echo $hier | wc -w) hierarchies, no cgroup2 mount)"
+	grep -E ' cgroup2? ' /proc/mounts | sed 's/^/mount: /'
+	;;
+*)
+	if ! mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup; then
+		echo "init: cannot mount cgroup2 on /sys/fs/cgroup"
+		finish 1 0 0
+	fi
+	hier=/sys/fs/cgroup
+	echo "cgroup mode: v2 only ($(grep ' /sys/fs/cgroup ' /proc/mounts))"
+	echo "cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
+	echo "cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
+	;;
+esac
+echo "controllers (/proc/cgroups enabled):" $(awk 'NR > 1 && $4 == 1 { print $1 }' /proc/cgroups)
+echo "cpus: $(nproc), $(grep MemTotal /proc/meminfo)"
+if [ "$MODE" = check ]; then
+	if ! make_session "$hier"; then
+		echo "init: cannot make the session cgroup"
+		finish 1 0 0
+	fi
+	echo "test process's cgroup (/proc/self/cgroup):" $(cat /proc/self/cgroup)
+	echo "session.scope holds: $(cat "${hier%% *}/session.scope/cgroup.procs" | tr '\n' ' ')"
 fi
 
-echo "kernel: $(uname -r)"
-echo "cgroup2: $(grep ' /sys/fs/cgroup ' /proc/mounts)"
-echo "cgroup.controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
-echo "cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
-echo "cpus: $(nproc), $(grep MemTotal /proc/meminfo)"
-
-hostname lmctl-v2
+hostname "lmctl-$FLAVOR"
 ip link set lo up
 for m in $(cat /etc/modules.order); do
 	insmod "$m" || echo "init: insmod $m failed"
@@ -58,7 +122,7 @@ export LMCTL_BIN=/bin/lmctl LMCTLD_BIN=/bin/lmctld BUILD=/build LMCTL_V2_VM=1
 cd /src || finish 1 0 0
 
 if [ "$MODE" = bench ]; then
-	echo "=== bench-v2 (emulated: compare only with other bench-v2 runs)"
+	echo "=== bench-vm (emulated: compare only with other bench-vm runs)"
 	if [ -x /src/bench/run.sh ]; then
 		/src/bench/run.sh
 		rc=$?
@@ -68,11 +132,11 @@ if [ "$MODE" = bench ]; then
 	failed=0
 	for b in /build/bench/*; do
 		[ -x "$b" ] || continue
-		echo "=== bench-v2: ${b##*/}"
+		echo "=== bench-vm: ${b##*/}"
 		n=$((n + 1))
 		"$b" || failed=$((failed + 1))
 	done
-	echo "bench-v2: $((n - failed)) passed, $failed failed"
+	echo "bench-vm: $((n - failed)) passed, $failed failed"
 	finish $((failed != 0)) $n $failed
 fi
 
@@ -81,13 +145,13 @@ failed=0
 names=
 for t in /build/tests/integration/test_*; do
 	[ -x "$t" ] || continue
-	echo "=== integration-v2: ${t##*/}"
+	echo "=== integration-vm: ${t##*/}"
 	# A heartbeat keeps the host's no-output watchdog for a hung guest, not a slow test.
 	(
 		s=0
 		while sleep 60; do
 			s=$((s + 60))
-			echo "integration-v2: ${t##*/} still running (${s}s)"
+			echo "integration-vm: ${t##*/} still running (${s}s)"
 		done
 	) &
 	hb=$!
@@ -98,11 +162,11 @@ for t in /build/tests/integration/test_*; do
 	if [ $rc -eq 0 ]; then
 		pass=$((pass + 1))
 	else
-		[ $rc -eq 137 ] && echo "integration-v2: ${t##*/} killed (timeout ${TEST_TIMEOUT}s?)"
+		[ $rc -eq 137 ] && echo "integration-vm: ${t##*/} killed (timeout ${TEST_TIMEOUT}s?)"
 		failed=$((failed + 1))
 		names="$names ${t##*/}"
 	fi
 done
-echo "integration-v2: $pass passed, $failed failed"
-[ $failed -eq 0 ] || echo "integration-v2: failing programs:$names"
+echo "integration-vm: $pass passed, $failed failed"
+[ $failed -eq 0 ] || echo "integration-vm: failing programs:$names"
 finish $((failed != 0)) $((pass + failed)) $failed

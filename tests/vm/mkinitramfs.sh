@@ -4,12 +4,14 @@
 # the kernel modules the guest needs (decompressed, dependencies first), /init and its
 # config. The guest mirrors the host: /build holds $BUILD's programs, /src the repo's
 # test and bench scripts.
-# Usage: tests/vm/mkinitramfs.sh MODE BUILD MODDIR OUT     (MODE: check | bench)
+# Usage: tests/vm/mkinitramfs.sh MODE BUILD MODDIR OUT [FLAVOR]
+#        (MODE: check | bench; FLAVOR: v2 | v1, see init.sh)
 set -euo pipefail
 mode=$1
 build=$2
 moddir=$3
 out=$4
+flavor=${5:-v2}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 root=$(dirname "$out")/initramfs-root
@@ -126,6 +128,7 @@ cp "$here/init.sh" "$root/init"
 chmod 0755 "$root/init"
 cat >"$root/etc/lmctl-vm.conf" <<EOF
 MODE=$mode
+FLAVOR=$flavor
 TEST_TIMEOUT=${LMCTL_VM_TEST_TIMEOUT:-300}
 EOF
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
