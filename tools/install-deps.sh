@@ -9,8 +9,9 @@ pkgs=(
 	libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf
 	libev-dev libcmocka-dev
 	iproute2 procps util-linux
-	# cgroup v2 suite in a VM (tests/vm)
-	qemu-system-x86 busybox-static cpio
+	# the suite in VMs (tests/vm): qemu, the busybox initramfs, module decompression, and the
+	# systemd guest's root filesystem (mmdebstrap, an ext4 image, a qcow2 layer over it)
+	qemu-system-x86 qemu-utils busybox-static cpio xz-utils mmdebstrap e2fsprogs
 	# make check-install renders the man pages
 	man-db groff-base
 )

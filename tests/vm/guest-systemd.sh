@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2016,SC1091 # single quotes expand in the inner shell; a guest file
 # Runs inside the systemd guest as lmctl-vm.service (tests/vm/mkinitramfs-systemd.sh puts it
 # there), once the system is up: prints the kernel, the cgroup mode and controllers; starts
 # the installed lmctld with `systemctl enable --now`; checks lmctl from a login-like shell
@@ -137,7 +138,7 @@ if [ "$MODE" = bench ]; then
 	kill $hb
 	finish $((rc != 0 || cfail != 0)) $((checks + 1)) $((cfail + (rc != 0)))
 fi
-# shellcheck disable=SC2016
+
 in_session bash -c '
 	echo "test process cgroup: $(cat /proc/self/cgroup) (holds: $(tr "\n" " " <'$CG'$(sed -n "s/^0:://p" /proc/self/cgroup)/cgroup.procs))"
 	pass=0 failed=0 names=

@@ -5,7 +5,7 @@
 # (e.g. bookworm-backports: 6.12) is reached through a private apt configuration under
 # VMDIR (its own sources.list and lists directory), so the host's apt setup is untouched.
 # A second run reuses the cached .deb and the unpacked tree; with no apt lists (offline) the
-# newest cached .deb is used. Exit 2 when no kernel can be had (run-v2.sh maybe then skips).
+# newest cached .deb is used. Exit 2 when no kernel can be had (run-vm.sh maybe then skips).
 # Usage: tests/vm/kernel.sh VMDIR [SUITE]
 set -euo pipefail
 mkdir -p "$1"

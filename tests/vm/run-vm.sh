@@ -24,7 +24,6 @@ set -uo pipefail
 mode=${1:-check}
 flavor=${2:-v2}
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
 name=vm-$flavor
 [ "$mode" = bench ] && name=bench-$flavor
 build=$(cd "${BUILD:-build}" 2>/dev/null && pwd) || {
