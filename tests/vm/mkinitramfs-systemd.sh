@@ -13,7 +13,7 @@ moddir=$3
 out=$4
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-root=$(dirname "$out")/initramfs-systemd-root
+root=${out%.cpio.gz}-root
 pay=$root/payload
 modules="virtio_pci virtio_blk crc32c_generic ext4 veth"
 

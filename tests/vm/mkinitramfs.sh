@@ -14,7 +14,7 @@ out=$4
 flavor=${5:-v2}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-root=$(dirname "$out")/initramfs-root
+root=${out%.cpio.gz}-root # one tree per image: runs of two flavors may overlap
 # Modules: the virtio disk (io.max needs a real block device) and veth for network tests.
 modules=${LMCTL_VM_MODULES:-virtio_pci virtio_blk veth}
 
