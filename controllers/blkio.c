@@ -124,15 +124,16 @@ static int v2_device(struct lmc_cgfs *cg, const char *name, const struct lmc_thr
 	return 0;
 }
 
-static int blkio_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
-		       const struct lmc_spec *old, struct lmc_err *err)
+int lmc_ctrl_apply_throttles(struct lmc_cgfs *cg, const char *name, const struct lmc_spec_blkio *b,
+			     const struct lmc_spec_blkio *ob, struct lmc_err *err)
 {
-	const struct lmc_spec_blkio *b = &spec->blkio, *ob = old ? &old->blkio : NULL;
 	int (*dev)(struct lmc_cgfs *, const char *, const struct lmc_throttle *,
 		   const struct lmc_throttle *, struct lmc_err *) = lmc_ctrl_is_v2(cg) ? v2_device
 										       : v1_device;
-	int r = apply_weight(cg, name, b->weight, ob && ob->weight != LMC_UNSET, err);
+	int r = 0;
 
+	if (!lmc_cgfs_has(cg, B))
+		return 0;
 	for (unsigned i = 0; r >= 0 && i < b->n_throttles; i++) {
 		const struct lmc_throttle *t = &b->throttles[i];
 
@@ -146,6 +147,15 @@ static int blkio_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_s
 			r = dev(cg, name, NULL, t, err);
 	}
 	return r < 0 ? r : 0;
+}
+
+static int blkio_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		       const struct lmc_spec *old, struct lmc_err *err)
+{
+	const struct lmc_spec_blkio *b = &spec->blkio, *ob = old ? &old->blkio : NULL;
+	int r = apply_weight(cg, name, b->weight, ob && ob->weight != LMC_UNSET, err);
+
+	return r < 0 ? r : lmc_ctrl_apply_throttles(cg, name, b, ob, err);
 }
 
 /* v1 "maj:min Read N" lines, summed over devices (the "Total" lines have no device). */

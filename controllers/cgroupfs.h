@@ -122,6 +122,12 @@ int lmc_cgfs_procs(struct lmc_cgfs *cg, const char *name, pid_t **ret, size_t *r
 /* Does the container or anything below it hold a process? */
 int lmc_cgfs_populated(struct lmc_cgfs *cg, const char *name, bool *ret);
 
+/* Where pid is: fn(c, name, ud) once per managed hierarchy (c one controller it serves),
+ * name the container it is in relative to lmctl's root ("" the root itself), or NULL where
+ * it lies outside lmctl's root. Stops at fn's first negative return. -ESRCH: no such pid. */
+int lmc_cgfs_pid_places(struct lmc_cgfs *cg, pid_t pid,
+			int (*fn)(enum lmc_ctrl c, const char *name, void *ud), void *ud);
+
 /* Kill every process in the container and below: cgroup.kill where it exists; else freeze,
  * SIGKILL every pid, thaw. Waits (bounded, timeout_ms) until it is empty; -ETIMEDOUT. */
 int lmc_cgfs_kill(struct lmc_cgfs *cg, const char *name, int timeout_ms, struct lmc_err *err);

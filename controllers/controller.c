@@ -10,13 +10,8 @@
 
 /* Apply order; the entries are independent of one another, so any order is correct. */
 const struct lmc_ctrl_ops *const lmc_controllers[] = {
-	&lmc_ctrl_cpu_ops,
-	&lmc_ctrl_cpuacct_ops,
-	&lmc_ctrl_cpuset_ops,
-	&lmc_ctrl_memory_ops,
-	&lmc_ctrl_blkio_ops,
-	&lmc_ctrl_pids_ops,
-	NULL,
+	&lmc_ctrl_cpu_ops,   &lmc_ctrl_cpuacct_ops, &lmc_ctrl_cpuset_ops,      &lmc_ctrl_memory_ops,
+	&lmc_ctrl_blkio_ops, &lmc_ctrl_pids_ops,    &lmc_ctrl_descendants_ops, NULL,
 };
 
 bool lmc_ctrl_is_v2(const struct lmc_cgfs *cg)

@@ -36,6 +36,11 @@ int lmc_ctrl_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_s
 		       const struct lmc_spec *old, struct lmc_err *err);
 int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 			  struct lmc_err *err);
+/* Only the block throttles: b replaces ob (NULL: none before; a rate ob set that b does not
+ * goes back to no limit). The manager rewrites a subtree's throttles with it where the
+ * hierarchy does not nest them (v1). */
+int lmc_ctrl_apply_throttles(struct lmc_cgfs *cg, const char *name, const struct lmc_spec_blkio *b,
+			     const struct lmc_spec_blkio *ob, struct lmc_err *err);
 /* Every controller's stats plus PSI. */
 int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st);
 

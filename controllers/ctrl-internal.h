@@ -20,6 +20,7 @@ extern const struct lmc_ctrl_ops lmc_ctrl_cpuset_ops;
 extern const struct lmc_ctrl_ops lmc_ctrl_memory_ops;
 extern const struct lmc_ctrl_ops lmc_ctrl_blkio_ops;
 extern const struct lmc_ctrl_ops lmc_ctrl_pids_ops;
+extern const struct lmc_ctrl_ops lmc_ctrl_descendants_ops;
 
 bool lmc_ctrl_is_v2(const struct lmc_cgfs *cg);
 /* Write val to file; on failure err reads "<name>: cannot set <file> to <val>: <reason>". */

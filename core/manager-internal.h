@@ -51,4 +51,48 @@ int lmc_mgr_note(struct lmc_manager *m, const char *name, const char *fmt, ...) 
 /* Does the container itself (not below) hold any process? */
 int lmc_mgr_has_procs(struct lmc_manager *m, const char *name, bool *ret);
 
+/* ---- core/manager-limits.c ---- */
+
+/* What the kernel is given for a container with spec below parent: spec itself, except that
+ * where blkio does not nest throttles (v1) they are the minimum along the ancestors (at's
+ * taken from as, for an update not yet in the tree; at may be NULL). -E2BIG via err if that
+ * names more devices than a spec holds. */
+int lmc_mgr_kernel_spec(struct lmc_manager *m, const char *name, const struct lmc_node *parent,
+			const struct lmc_spec *spec, const struct lmc_node *at,
+			const struct lmc_spec *as, struct lmc_spec *ret, struct lmc_err *err);
+/* v1: rewrite the throttles of node's descendants for node's new spec (write false: only
+ * check that each fits). A failed write puts back those done. */
+int lmc_mgr_subtree_throttles(struct lmc_manager *m, struct lmc_node *node,
+			      const struct lmc_spec *newspec, bool write, struct lmc_err *err);
+/* Start-up: write n's throttles again where they do not nest (v1), best effort. */
+void lmc_mgr_reconcile_throttles(struct lmc_manager *m, const struct lmc_node *n);
+/* Update: the spec the kernel gets now and had before, and a check that every descendant's
+ * throttles still fit (v1). */
+int lmc_mgr_update_limits(struct lmc_manager *m, struct lmc_node *node,
+			  const struct lmc_spec *newspec, struct lmc_spec *ret_knew,
+			  struct lmc_spec *ret_kold, struct lmc_err *err);
+
+/* Tasks about to enter a container, and the container they are in now (NULL: none). */
+struct lmc_pids_incoming {
+	const char *from;
+	uint64_t tasks;
+};
+/* Refuse (-EAGAIN via err, naming `what`) if the incoming tasks would take `from` or an
+ * ancestor past its pids limit; moving the kernel never checks that. name: for messages. */
+int lmc_mgr_pids_room(struct lmc_manager *m, const char *name, const struct lmc_node *from,
+		      const struct lmc_pids_incoming *in, size_t n, const char *what,
+		      struct lmc_err *err);
+/* Before moving pids into the leaf node on behalf of uid: each exists (pidfds[i] gets a pidfd
+ * for it, the caller closes them), uid (unless 0) is its real, effective and saved uid and
+ * owns the container it is in, in every hierarchy, and the moves fit the pids limits. */
+int lmc_mgr_enter_check(struct lmc_manager *m, uid_t uid, const struct lmc_node *node,
+			const pid_t *pids, size_t n, int *pidfds, struct lmc_err *err);
+bool lmc_mgr_pidfd_alive(int pidfd);
+/* Create: fill the default max_containers of a container given to a non-root owner
+ * (lmc_policy_owner_default); then, once admitted, the spec the kernel is given, and room
+ * in the pids limits for a namespace init. */
+void lmc_mgr_owner_default(struct lmc_manager *m, const char *name, struct lmc_spec *spec);
+int lmc_mgr_create_limits(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
+			  struct lmc_spec *ret_kspec, struct lmc_err *err);
+
 #endif

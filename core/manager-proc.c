@@ -114,6 +114,17 @@ static int leaf_lookup(struct lmc_manager *m, const char *uname, struct lmc_node
 	return 0;
 }
 
+/* The process, and the init if one must start first, fit the pids limits. */
+static int run_pids_room(struct lmc_manager *m, const struct lmc_node *node, struct lmc_err *err)
+{
+	pid_t init = lmc_mgr_init_pid(node);
+	bool new_init = node->spec.ns.mask && !(init > 0 && lmc_ns_init_alive(init));
+	struct lmc_pids_incoming in = {NULL, new_init ? 2 : 1};
+
+	return lmc_mgr_pids_room(m, node->name, node, &in, 1,
+				 new_init ? "run (with its namespace init)" : "run", err);
+}
+
 int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
 		pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err)
 {
@@ -142,6 +153,9 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 		r = refuse_frozen(m, node->name, "run", err);
 	if (r < 0)
 		return r;
+	r = run_pids_room(m, node, err);
+	if (r < 0)
+		return r;
 	memcpy(so.stdio, o->stdio, sizeof(so.stdio));
 	if (node->spec.ns.mask) {
 		r = ensure_init(m, node, err);
@@ -168,25 +182,45 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 	return r;
 }
 
-int lmc_mgr_enter(struct lmc_manager *m, const char *uname, const pid_t *pids, size_t n,
-		  struct lmc_err *err)
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
+int lmc_mgr_enter_as(struct lmc_manager *m, uid_t uid, const char *uname, const pid_t *pids,
+		     size_t n, struct lmc_err *err)
 {
 	struct lmc_node *node;
-	int r;
+	int *fds, r;
 
 	r = leaf_lookup(m, uname, &node, err);
 	if (r < 0)
 		return r;
-	/* All or nothing as far as we can tell beforehand: every pid must exist. */
+	fds = malloc((n ? n : 1) * sizeof(*fds));
+	if (!fds)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
-		if (pids[i] <= 0 || (kill(pids[i], 0) < 0 && errno == ESRCH))
-			return lmc_err_set(err, -ESRCH, "enter: no process with pid %d", pids[i]);
-	for (size_t i = 0; i < n; i++) {
-		r = lmc_cgfs_attach(m->cg, node->name, pids[i], false, err);
-		if (r < 0)
-			return r;
+		fds[i] = -1;
+	/* All or nothing as far as we can tell beforehand: every pid exists and may move. */
+	r = lmc_mgr_enter_check(m, uid, node, pids, n, fds, err);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		/* A pid whose process ended may name another one by now: not moved. */
+		if (!lmc_mgr_pidfd_alive(fds[i]))
+			r = lmc_err_set(err, -ESRCH, "enter: pid %d ended", pids[i]);
+		else
+			r = lmc_cgfs_attach(m->cg, node->name, pids[i], false, err);
 	}
-	return 0;
+	close_all(fds, n);
+	return r < 0 ? r : 0;
+}
+
+int lmc_mgr_enter(struct lmc_manager *m, const char *uname, const pid_t *pids, size_t n,
+		  struct lmc_err *err)
+{
+	return lmc_mgr_enter_as(m, 0, uname, pids, n, err);
 }
 
 int lmc_mgr_kill(struct lmc_manager *m, const char *uname, int sig, bool recursive,
@@ -470,9 +504,12 @@ static void reconcile_limits(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_
 {
 	char why[256], msg[LMC_ERR_MSG_MAX];
 	struct lmc_err e = {0};
-	struct lmc_spec kernel;
+	struct lmc_spec kernel, k;
 	int r = lmc_ctrl_diff(m->cg, n->name, &n->spec, &kernel, why, sizeof(why));
 
+	/* v1 throttles are not read back: each container's are written again as they must
+	 * be, so a crash between an ancestor's record and its subtree's files is undone. */
+	lmc_mgr_reconcile_throttles(m, n);
 	if (r == 0)
 		return;
 	if (r < 0) {
@@ -481,7 +518,9 @@ static void reconcile_limits(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_
 		return;
 	}
 	/* the kernel's values as the old spec: a limit the spec no longer sets is lifted */
-	r = lmc_ctrl_apply_all(m->cg, n->name, &n->spec, &kernel, &e);
+	r = lmc_mgr_kernel_spec(m, n->name, n->parent, &n->spec, NULL, NULL, &k, &e);
+	if (r >= 0)
+		r = lmc_ctrl_apply_all(m->cg, n->name, &k, &kernel, &e);
 	snprintf(msg, sizeof(msg), "the kernel did not hold the stored spec (%s): %s", why,
 		 r < 0 ? lmc_err_str(&e) : "re-applied");
 	report(n->name, msg, userdata);
@@ -492,13 +531,17 @@ static int reconcile_node(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_rep
 {
 	struct lmc_err e = {0};
 	pid_t pid = lmc_mgr_init_pid(n);
+	struct lmc_spec k;
 	int r;
 
 	if (!lmc_cgfs_exists(m->cg, n->name)) {
 		lmc_cgfs_remove(m->cg, n->name, NULL); /* partial remains, if any */
 		r = lmc_cgfs_create(m->cg, n->name, &e);
 		if (r >= 0)
-			r = lmc_ctrl_apply_all(m->cg, n->name, &n->spec, NULL, &e);
+			r = lmc_mgr_kernel_spec(m, n->name, n->parent, &n->spec, NULL, NULL, &k,
+						&e);
+		if (r >= 0)
+			r = lmc_ctrl_apply_all(m->cg, n->name, &k, NULL, &e);
 		report(n->name, r < 0 ? lmc_err_str(&e) : "cgroups were missing: recreated",
 		       userdata);
 		pid = 0;

@@ -400,7 +400,7 @@ int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_sp
 		   struct lmc_err *err)
 {
 	char name[LMC_NAME_MAX + 1];
-	struct lmc_spec spec = *uspec;
+	struct lmc_spec spec = *uspec, kspec;
 	struct lmc_node *node;
 	pid_t init_pid = 0;
 	int r;
@@ -412,7 +412,10 @@ int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_sp
 		return lmc_err_set(err, -EEXIST, "/: the root always exists");
 	if ((spec.ns.mask & LMC_NS_UTS) && !spec.ns.hostname[0])
 		snprintf(spec.ns.hostname, sizeof(spec.ns.hostname), "%s", lmc_name_basename(name));
+	lmc_mgr_owner_default(m, name, &spec);
 	r = create_check(m, name, &spec, err);
+	if (r >= 0)
+		r = lmc_mgr_create_limits(m, name, &spec, &kspec, err);
 	if (r < 0)
 		return r;
 
@@ -422,7 +425,7 @@ int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	r = lmc_cgfs_create(m->cg, name, err);
 	if (r < 0)
 		goto out_unstore;
-	r = lmc_ctrl_apply_all(m->cg, name, &spec, NULL, err);
+	r = lmc_ctrl_apply_all(m->cg, name, &kspec, NULL, err);
 	if (r < 0)
 		goto out_rmdir;
 	if (spec.ns.mask) {
@@ -468,7 +471,7 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 		   struct lmc_err *err)
 {
 	struct lmc_node *node;
-	struct lmc_spec newspec;
+	struct lmc_spec newspec, knew, kold;
 	uint64_t usage = LMC_UNSET;
 	int r;
 
@@ -479,6 +482,8 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	r = lmc_spec_merge(&newspec, upd, err);
 	if (r < 0)
 		return r;
+	if (newspec.owner != node->spec.owner)
+		lmc_policy_owner_default(node->parent, &newspec);
 	r = lmc_spec_validate(node->name, &newspec, err);
 	if (r < 0)
 		return r;
@@ -488,6 +493,8 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	if (r < 0)
 		return r;
 	r = lmc_ctrl_validate_all(m->cg, node->name, &newspec, err);
+	if (r >= 0)
+		r = lmc_mgr_update_limits(m, node, &newspec, &knew, &kold, err);
 	if (r < 0)
 		return r;
 	/* Write-ahead: the record first. A crash before the kernel has it all leaves a stored
@@ -497,7 +504,11 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	if (r < 0)
 		return r;
 	lmc_crash_point("update-after-record");
-	r = lmc_ctrl_apply_all(m->cg, node->name, &newspec, &node->spec, err);
+	r = lmc_ctrl_apply_all(m->cg, node->name, &knew, &kold, err);
+	if (r < 0)
+		goto out_restore;
+	/* A failure part way puts back the descendants it had rewritten. */
+	r = lmc_mgr_subtree_throttles(m, node, &newspec, true, err);
 	if (r < 0)
 		goto out_restore;
 	node->spec = newspec;
@@ -506,7 +517,7 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 out_restore:
 	/* Put back what the kernel and the store had; the first error is the one the user
 	 * sees. */
-	lmc_ctrl_apply_all(m->cg, node->name, &node->spec, &newspec, NULL);
+	lmc_ctrl_apply_all(m->cg, node->name, &kold, &knew, NULL);
 	lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, lmc_mgr_init_pid(node), NULL);
 	return r;
 }

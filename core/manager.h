@@ -112,9 +112,14 @@ struct lmc_run_opts {
  * children. Returns the pid and a pidfd; the caller waits (lmc_ns_wait) or watches it. */
 int lmc_mgr_run(struct lmc_manager *m, const char *name, const struct lmc_run_opts *o,
 		pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err);
-/* Move existing processes (whole thread groups) into the leaf. */
+/* Move existing processes (whole thread groups) into the leaf, if they fit its pids limits
+ * and its ancestors' (the kernel does not check a move against them). */
 int lmc_mgr_enter(struct lmc_manager *m, const char *name, const pid_t *pids, size_t n,
 		  struct lmc_err *err);
+/* The same on behalf of uid (the agent's peer): unless 0, uid may move only processes whose
+ * real, effective and saved uid it is, out of containers it owns. */
+int lmc_mgr_enter_as(struct lmc_manager *m, uid_t uid, const char *name, const pid_t *pids,
+		     size_t n, struct lmc_err *err);
 /* Signal every process in the container (and below with recursive). SIGKILL uses
  * cgroup.kill and waits until they are gone. */
 int lmc_mgr_kill(struct lmc_manager *m, const char *name, int sig, bool recursive,

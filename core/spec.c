@@ -55,6 +55,7 @@ void lmc_spec_init(struct lmc_spec *spec)
 	spec->blkio.weight = LMC_UNSET;
 	spec->pids.limit = LMC_UNSET;
 	spec->owner = LMC_OWNER_UNSET;
+	spec->max_containers = LMC_UNSET;
 }
 
 static void set_u64(uint64_t *dst, uint64_t v)
@@ -167,6 +168,7 @@ int lmc_spec_merge(struct lmc_spec *spec, const struct lmc_spec *upd, struct lmc
 	set_u64(&s.pids.limit, upd->pids.limit);
 	if (upd->owner != LMC_OWNER_UNSET)
 		s.owner = upd->owner;
+	set_u64(&s.max_containers, upd->max_containers);
 	*spec = s;
 	return 0;
 }
@@ -290,6 +292,15 @@ static int validate_blkio(const char *name, const struct lmc_spec_blkio *b, stru
 		const struct lmc_throttle *t = &b->throttles[i];
 		const uint64_t rates[] = {t->read_bps, t->write_bps, t->read_iops, t->write_iops};
 
+		/* Policy reads the first entry of a device, the kernel keeps the last written:
+		 * two entries would let the second slip past the parent's bound. */
+		for (unsigned j = 0; j < i; j++)
+			if (b->throttles[j].major == t->major && b->throttles[j].minor == t->minor)
+				return lmc_err_set(err, -EINVAL,
+						   "%s: device %u:%u has two throttle entries; "
+						   "give each device once",
+						   name, t->major, t->minor);
+
 		for (unsigned k = 0; k < ARRAY_SIZE(rates); k++)
 			if (rates[k] == 0)
 				return lmc_err_set(err, -EINVAL,
@@ -375,6 +386,8 @@ int lmc_spec_validate(const char *name, const struct lmc_spec *spec, struct lmc_
 	    (r = validate_memory(n, &spec->memory, err)) < 0 ||
 	    (r = validate_blkio(n, &spec->blkio, err)) < 0 ||
 	    (r = check_range(n, "--pids-limit", spec->pids.limit, 1, PIDS_MAX, err)) < 0 ||
+	    (r = check_range(n, "--max-containers", spec->max_containers, 0, LMC_MAX_CONTAINERS_MAX,
+			     err)) < 0 ||
 	    (r = validate_ns(n, &spec->ns, err)) < 0)
 		return r;
 	return 0;
@@ -658,6 +671,33 @@ static int throttle_device(const char *flag, const char *dev, uint32_t *major, u
 	return 0;
 }
 
+static uint64_t *throttle_rate(struct lmc_throttle *t, int which)
+{
+	return (uint64_t *[]){&t->read_bps, &t->write_bps, &t->read_iops, &t->write_iops}[which];
+}
+
+/* One rate per device: the same device named twice (by path or number) is refused rather
+ * than silently replaced, so what the user reads on the command line is what applies. */
+static int throttle_once(const char *flag, int which, struct lmc_throttle *t, uint64_t rate,
+			 struct lmc_err *err)
+{
+	char a[32], b[32];
+	uint64_t had = *throttle_rate(t, which);
+
+	if (had == LMC_UNSET)
+		return 0;
+	if (which < 2) {
+		lmc_format_size(had, a, sizeof(a));
+		lmc_format_size(rate, b, sizeof(b));
+	} else {
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)had);
+		snprintf(b, sizeof(b), "%llu", (unsigned long long)rate);
+	}
+	return flag_err(err, flag,
+			"device %u:%u is given twice (%s, then %s); give each device once",
+			t->major, t->minor, a, b);
+}
+
 int lmc_parse_throttle(const char *flag, const char *s, int which, struct lmc_spec_blkio *blkio,
 		       struct lmc_err *err)
 {
@@ -690,8 +730,11 @@ int lmc_parse_throttle(const char *flag, const char *s, int which, struct lmc_sp
 	t = throttle_get(blkio, major, minor);
 	if (!t)
 		return flag_err(err, flag, "%s: at most %d devices", dev, LMC_THROTTLE_MAX);
+	r = throttle_once(flag, which, t, rate, err);
+	if (r < 0)
+		return r;
 	snprintf(t->path, sizeof(t->path), "%s", dev);
-	*(uint64_t *[]){&t->read_bps, &t->write_bps, &t->read_iops, &t->write_iops}[which] = rate;
+	*throttle_rate(t, which) = rate;
 	return 0;
 }
 

@@ -91,8 +91,14 @@ struct lmc_spec {
 	struct lmc_spec_pids pids;
 	struct lmc_spec_ns ns;
 	uint32_t owner; /* uid that may manage this subtree; LMC_OWNER_UNSET none */
+	uint64_t max_containers; /* descendants it may hold (cgroup.max.descendants) */
 };
 #define LMC_OWNER_UNSET UINT32_MAX
+#define LMC_MAX_CONTAINERS_MAX 1048576ULL
+/* What a container given to a non-root owner may hold when nothing above it bounds it: the
+ * kernel's cgroup ids are finite (memory's run out at 65,535), and each container is a
+ * cgroup in every hierarchy. */
+#define LMC_OWNER_MAX_CONTAINERS 64ULL
 
 /* Every field unset. */
 void lmc_spec_init(struct lmc_spec *spec);

@@ -142,6 +142,8 @@ int lmc_tree_add(struct lmc_tree *t, const char *name, const struct lmc_spec *sp
 		p->first_child = n;
 	p->last_child = n;
 	p->n_children++;
+	for (struct lmc_node *a = p; a; a = a->parent)
+		a->n_descendants++;
 	k = name_hash(name) & (t->n_buckets - 1);
 	n->hnext = t->buckets[k];
 	t->buckets[k] = n;
@@ -174,6 +176,8 @@ int lmc_tree_remove(struct lmc_tree *t, struct lmc_node *n)
 	else
 		p->last_child = n->prev_sibling;
 	p->n_children--;
+	for (struct lmc_node *a = p; a; a = a->parent)
+		a->n_descendants--;
 	t->count--;
 	free(n);
 	return 0;

@@ -15,6 +15,7 @@ struct lmc_node {
 	struct lmc_node *first_child, *last_child;
 	struct lmc_node *prev_sibling, *next_sibling;
 	unsigned n_children;
+	unsigned n_descendants; /* containers below it, at any depth */
 	struct lmc_node *hnext; /* hash chain, private to tree.c */
 	void *user; /* for the layer that owns the tree (manager) */
 };

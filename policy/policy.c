@@ -37,7 +37,7 @@ struct resv {
 	int lim; /* index in scalar_lims[] */
 };
 
-enum { LIM_MEM, LIM_CPU, LIM_PIDS, N_SCALAR_LIMS };
+enum { LIM_MEM, LIM_CPU, LIM_PIDS, LIM_MAXC, N_SCALAR_LIMS };
 
 static const struct lim scalar_lims[N_SCALAR_LIMS] = {
 	[LIM_MEM] = {"memory limit", U_SIZE, offsetof(struct lmc_spec, memory.limit), 0, 0, 0, 0,
@@ -45,6 +45,9 @@ static const struct lim scalar_lims[N_SCALAR_LIMS] = {
 	[LIM_CPU] = {"cpu limit", U_CPU, offsetof(struct lmc_spec, cpu.limit_m), 1, 0, 0, 0, NULL},
 	[LIM_PIDS] = {"pids limit", U_COUNT, offsetof(struct lmc_spec, pids.limit), -1, 0, 0, 0,
 		      NULL},
+	/* A child's subtree lies inside its parent's: a larger bound could never apply. */
+	[LIM_MAXC] = {"max containers", U_COUNT, offsetof(struct lmc_spec, max_containers), -1, 0,
+		      0, 0, NULL},
 };
 
 static const struct resv resvs[] = {
@@ -413,12 +416,30 @@ static int check_parent(const struct subject *s, struct lmc_err *err)
 	return 0;
 }
 
+/* Every ancestor's max containers has room for one more below it. */
+static int check_room(const char *name, const struct lmc_node *parent, struct lmc_err *err)
+{
+	for (const struct lmc_node *a = parent; a; a = a->parent) {
+		uint64_t max = a->spec.max_containers;
+
+		if (max == LMC_UNSET || (uint64_t)a->n_descendants + 1 <= max)
+			continue;
+		return lmc_err_set(err, -EDQUOT,
+				   "%s: %s already holds %u container%s below it, as many as "
+				   "its max containers %" PRIu64 " allows",
+				   name, node_name(a), a->n_descendants,
+				   a->n_descendants == 1 ? "" : "s", max);
+	}
+	return 0;
+}
+
 int lmc_policy_admit_create(const struct lmc_tree *t, const char *name, const struct lmc_spec *spec,
 			    struct lmc_err *err)
 {
 	char pname[LMC_NAME_MAX + 1];
 	const struct lmc_node *parent;
 	struct subject s = {.name = name, .spec = spec};
+	int r;
 
 	if (!t || !name || !spec)
 		return -EINVAL;
@@ -430,7 +451,10 @@ int lmc_policy_admit_create(const struct lmc_tree *t, const char *name, const st
 	if (!parent)
 		return lmc_err_set(err, -ENOENT, "%s: parent %s does not exist", name, pname);
 	s.parent = parent;
-	return check_parent(&s, err);
+	r = check_parent(&s, err);
+	if (r < 0)
+		return r;
+	return check_room(name, parent, err);
 }
 
 /* Rule 3: a lowered hard limit may not fall below a descendant's own limit or reservation. */
@@ -572,6 +596,11 @@ int lmc_policy_admit_update(const struct lmc_tree *t, const struct lmc_node *nod
 	r = check_subtree(&s, err);
 	if (r < 0)
 		return r;
+	lim = newspec->max_containers;
+	if (lim != LMC_UNSET && lim < node->n_descendants)
+		return lmc_err_set(err, -ERANGE,
+				   "%s: max containers %" PRIu64 " is below the %u it holds now",
+				   s.name, lim, node->n_descendants);
 	lim = newspec->memory.limit;
 	if (force || mem_usage == LMC_UNSET || lim == LMC_UNSET || lim == node->spec.memory.limit ||
 	    lim >= mem_usage)
@@ -627,6 +656,7 @@ int lmc_policy_effective(const struct lmc_tree *t, const struct lmc_node *node,
 	e.cpu_limit_m = eff_of(&scalar_lims[LIM_CPU], node);
 	e.cpu_reservation_m = eff_resv(&resvs[1], node, e.cpu_limit_m);
 	e.pids_limit = eff_of(&scalar_lims[LIM_PIDS], node);
+	e.max_containers = eff_of(&scalar_lims[LIM_MAXC], node);
 	e.cpu_shares = lmc_spec_cpu_shares(&node->spec.cpu);
 	*ret = e;
 	return 0;
@@ -670,5 +700,58 @@ int lmc_policy_root_capacity(uint64_t mem_total, unsigned ncpus, uint64_t pid_ma
 	if (pid_max != LMC_UNSET && pid_max > 0)
 		s.pids.limit = pid_max;
 	*ret = s;
+	return 0;
+}
+
+void lmc_policy_owner_default(const struct lmc_node *parent, struct lmc_spec *spec)
+{
+	if (spec->owner == LMC_OWNER_UNSET || spec->owner == 0 ||
+	    spec->max_containers != LMC_UNSET ||
+	    chain_min(&scalar_lims[LIM_MAXC], parent, NULL) != LMC_UNSET)
+		return;
+	spec->max_containers = LMC_OWNER_MAX_CONTAINERS;
+}
+
+/* Fold one spec's throttles into ret: per device, each rate the smaller. */
+static int flat_fold(const struct lmc_spec_blkio *b, struct lmc_spec_blkio *ret)
+{
+	for (unsigned i = 0; i < b->n_throttles && i < LMC_THROTTLE_MAX; i++) {
+		const struct lmc_throttle *t = &b->throttles[i];
+		struct lmc_throttle *o = NULL;
+
+		for (unsigned k = 0; k < ret->n_throttles && !o; k++)
+			if (ret->throttles[k].major == t->major &&
+			    ret->throttles[k].minor == t->minor)
+				o = &ret->throttles[k];
+		if (!o) {
+			if (ret->n_throttles >= LMC_THROTTLE_MAX)
+				return -E2BIG;
+			o = &ret->throttles[ret->n_throttles++];
+			*o = *t;
+			continue;
+		}
+		o->read_bps = u64min(o->read_bps, t->read_bps);
+		o->write_bps = u64min(o->write_bps, t->write_bps);
+		o->read_iops = u64min(o->read_iops, t->read_iops);
+		o->write_iops = u64min(o->write_iops, t->write_iops);
+	}
+	return 0;
+}
+
+int lmc_policy_flat_throttles(const struct lmc_spec_blkio *own, const struct lmc_node *above,
+			      const struct lmc_node *at, const struct lmc_spec_blkio *as,
+			      struct lmc_spec_blkio *ret)
+{
+	struct lmc_spec_blkio f;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	f.weight = own->weight;
+	r = flat_fold(own, &f);
+	for (const struct lmc_node *n = above; r >= 0 && n; n = n->parent)
+		r = flat_fold(n == at ? as : &n->spec.blkio, &f);
+	if (r < 0)
+		return r;
+	*ret = f;
 	return 0;
 }

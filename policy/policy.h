@@ -11,7 +11,8 @@
 #include "core/spec.h"
 #include "core/tree.h"
 
-/* Admit creating `name` (not yet in the tree; its parent is) with spec. Checks every hard
+/* Admit creating `name` (not yet in the tree; its parent is) with spec. Checks that every
+ * ancestor's max_containers has room for one more (-EDQUOT), every hard
  * limit against the parent's effective one, the container's reservations against its own
  * limits, and the siblings' reservations plus this one against the parent's reservation
  * (or effective limit). On refusal fills err with one line naming the container, the
@@ -21,7 +22,7 @@ int lmc_policy_admit_create(const struct lmc_tree *t, const char *name, const st
 			    struct lmc_err *err);
 
 /* Admit replacing node's spec with newspec (already merged). Checks as for create against
- * the parent, plus against the children: a new limit below a child's (effective) limit, or
+ * the parent, plus against the children (and max_containers against what it holds): a new limit below a child's (effective) limit, or
  * below the children's summed reservations, is refused naming the children. mem_usage is
  * the container's current memory usage (LMC_UNSET if unknown): a memory limit below it is
  * refused unless force. */
@@ -41,11 +42,26 @@ struct lmc_effective {
 	struct lmc_eff_value mem_limit, mem_reservation, mem_high, mem_swap;
 	struct lmc_eff_value cpu_limit_m, cpu_reservation_m;
 	struct lmc_eff_value pids_limit;
+	struct lmc_eff_value max_containers;
 	uint64_t cpu_shares; /* what the kernel is given: lmc_spec_cpu_shares() */
 };
 
 int lmc_policy_effective(const struct lmc_tree *t, const struct lmc_node *node,
 			 struct lmc_effective *ret);
+
+/* A container given to a non-root owner holds at most LMC_OWNER_MAX_CONTAINERS below it
+ * unless it, or an ancestor (from parent up), sets max_containers: fills that default into
+ * spec. Nothing for root's own containers or an unowned one. */
+void lmc_policy_owner_default(const struct lmc_node *parent, struct lmc_spec *spec);
+
+/* Throttles for a hierarchy that does not nest them (cgroup v1 blkio): per device, each rate
+ * the minimum of own and every ancestor's from `above` (the parent) up, so that what a
+ * container's own files say is what binds it. Where `at` is met its throttles are taken
+ * from `as` instead (an update not yet in the tree); at may be NULL. The weight is own's.
+ * -E2BIG if the chain names more than LMC_THROTTLE_MAX devices. */
+int lmc_policy_flat_throttles(const struct lmc_spec_blkio *own, const struct lmc_node *above,
+			      const struct lmc_node *at, const struct lmc_spec_blkio *as,
+			      struct lmc_spec_blkio *ret);
 
 /* The root's capacity: machine less reserve. Fills spec (memory.limit, cpu.limit_m,
  * pids.limit); -EINVAL via err if the reserve exceeds the machine. */

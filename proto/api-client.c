@@ -225,6 +225,7 @@ static int dec_spec(const Lmctl__SpecReply *rep, struct lmc_api_resp *ret)
 	ret->eff.cpu_limit_m.value = eff.cpu.limit_m;
 	ret->eff.cpu_reservation_m.value = eff.cpu.reservation_m;
 	ret->eff.pids_limit.value = eff.pids.limit;
+	ret->eff.max_containers.value = eff.max_containers;
 	ret->eff.cpu_shares = rep->cpu_shares ? rep->cpu_shares : LMC_UNSET;
 	for (size_t i = 0; i < rep->n_sources; i++)
 		for (size_t f = 0; f < LMC_API_EFF_N; f++) {

@@ -8,7 +8,7 @@
 
 const char *const lmc_api_eff_fields[LMC_API_EFF_N] = {
 	"memory.limit", "memory.reservation", "memory.high", "memory.swap",
-	"cpu.limit_m",	"cpu.reservation_m",  "pids.limit",
+	"cpu.limit_m",	"cpu.reservation_m",  "pids.limit",  "max_containers",
 };
 
 /* Where each effective value lives in a struct lmc_spec (for the `effective` Spec). */
@@ -16,14 +16,14 @@ static const size_t eff_spec_off[LMC_API_EFF_N] = {
 	offsetof(struct lmc_spec, memory.limit), offsetof(struct lmc_spec, memory.reservation),
 	offsetof(struct lmc_spec, memory.high),	 offsetof(struct lmc_spec, memory.swap),
 	offsetof(struct lmc_spec, cpu.limit_m),	 offsetof(struct lmc_spec, cpu.reservation_m),
-	offsetof(struct lmc_spec, pids.limit),
+	offsetof(struct lmc_spec, pids.limit),	 offsetof(struct lmc_spec, max_containers),
 };
 
 struct lmc_eff_value *lmc_api_eff_at(struct lmc_effective *e, size_t i)
 {
 	struct lmc_eff_value *v[LMC_API_EFF_N] = {
 		&e->mem_limit,	 &e->mem_reservation,	&e->mem_high,	&e->mem_swap,
-		&e->cpu_limit_m, &e->cpu_reservation_m, &e->pids_limit,
+		&e->cpu_limit_m, &e->cpu_reservation_m, &e->pids_limit, &e->max_containers,
 	};
 
 	return v[i];

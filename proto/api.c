@@ -61,8 +61,8 @@ static int target_below(struct call *c, const char *uname, char *ret)
 
 static int spec_in(struct call *c, const char *name, const Lmctl__Spec *pb, struct lmc_spec *ret)
 {
-	if (lmc_codec_spec_from_pb(pb, ret) < 0)
-		return lmc_err_set(&c->err, -EINVAL, "%s: malformed spec", lmc_name_display(name));
+	if (lmc_codec_spec_from_pb_err(pb, ret, lmc_name_display(name), &c->err) < 0)
+		return -EINVAL;
 	if (c->peer->uid != 0 && ret->owner != LMC_OWNER_UNSET && ret->owner != c->peer->uid)
 		return lmc_err_set(&c->err, -EPERM, "%s: uid %u may not give it to owner %u",
 				   lmc_name_display(name), (unsigned)c->peer->uid,
@@ -214,7 +214,8 @@ static int op_enter(struct call *c, const Lmctl__EnterRequest *rq)
 		r = enter_pids_owned(c, rq);
 	if (r < 0 || !c->m || dry(c))
 		return r;
-	return lmc_mgr_enter(c->m, name, (const pid_t *)rq->pids, rq->n_pids, &c->err);
+	return lmc_mgr_enter_as(c->m, c->peer->uid, name, (const pid_t *)rq->pids, rq->n_pids,
+				&c->err);
 }
 
 static int op_kill(struct call *c, const Lmctl__KillRequest *rq)

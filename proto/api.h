@@ -137,7 +137,7 @@ enum lmc_api_payload {
 	LMC_API_PAY_EVENT,
 };
 
-#define LMC_API_EFF_N 7
+#define LMC_API_EFF_N 8
 /* A decoded Response. The arrays are malloc'd: lmc_api_resp_done frees them. */
 struct lmc_api_resp {
 	uint64_t id;

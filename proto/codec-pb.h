@@ -4,6 +4,7 @@
 #ifndef LMC_CODEC_PB_H
 #define LMC_CODEC_PB_H
 
+#include "core/err.h"
 #include "core/spec.h"
 #include "proto/lmctl.pb-c.h"
 
@@ -33,6 +34,10 @@ int lmc_codec_spec_to_pb(const struct lmc_spec *spec, struct lmc_pb_spec *b);
 /* Convert an unpacked message (NULL: every field unset). -EBADMSG if a string or count
  * exceeds the struct's bounds or an enum value is unknown; ret untouched on failure. */
 int lmc_codec_spec_from_pb(const Lmctl__Spec *pb, struct lmc_spec *ret);
+/* The same for a spec a client sent: a refusal says why in err ("NAME: device 8:0 has two
+ * throttle entries ...", else "NAME: malformed spec"), -EINVAL. */
+int lmc_codec_spec_from_pb_err(const Lmctl__Spec *pb, struct lmc_spec *ret, const char *name,
+			       struct lmc_err *err);
 void lmc_codec_stats_to_pb(const struct lmc_stats *st, struct lmc_pb_stats *b);
 int lmc_codec_stats_from_pb(const Lmctl__Stats *pb, struct lmc_stats *ret);
 

@@ -49,6 +49,10 @@ static const struct opt_u64 pids_opts[] = {
 	OPT(Lmctl__PidsSpec, limit, struct lmc_spec_pids, limit, 1),
 };
 
+static const struct opt_u64 spec_opts[] = {
+	OPT(Lmctl__Spec, max_containers, struct lmc_spec, max_containers, 7),
+};
+
 #define SOPT(f, id) OPT(Lmctl__Stats, f, struct lmc_stats, f, id)
 static const struct opt_u64 stats_opts[] = {
 	SOPT(cpu_usage_ns, 1),	 SOPT(cpu_user_ns, 2),	    SOPT(cpu_system_ns, 3),
@@ -231,6 +235,7 @@ int lmc_codec_spec_to_pb(const struct lmc_spec *spec, struct lmc_pb_spec *b)
 		b->spec._owner_case = LMCTL__SPEC___OWNER_OWNER;
 		b->spec.owner = spec->owner;
 	}
+	opts_to_pb(&b->spec, spec, spec_opts, ARRAY_SIZE(spec_opts));
 	return 0;
 }
 
@@ -268,12 +273,24 @@ static void memory_from_pb(const Lmctl__MemorySpec *pb, struct lmc_spec_memory *
 		m->eviction_priority = pb->eviction_priority;
 }
 
+/* The first entry naming a device an earlier entry names, or NULL. One entry per device:
+ * the policy would check the first, the kernel keep the last written. */
+static const Lmctl__Throttle *dup_throttle(const Lmctl__BlkioSpec *pb)
+{
+	for (size_t i = 0; pb && i < pb->n_throttles && i < LMC_THROTTLE_MAX; i++)
+		for (size_t j = 0; j < i; j++)
+			if (pb->throttles[j]->major == pb->throttles[i]->major &&
+			    pb->throttles[j]->minor == pb->throttles[i]->minor)
+				return pb->throttles[i];
+	return NULL;
+}
+
 static int blkio_from_pb(const Lmctl__BlkioSpec *pb, struct lmc_spec_blkio *bl)
 {
 	if (!pb)
 		return 0;
 	opts_from_pb(bl, pb, blkio_opts, ARRAY_SIZE(blkio_opts));
-	if (pb->n_throttles > LMC_THROTTLE_MAX)
+	if (pb->n_throttles > LMC_THROTTLE_MAX || dup_throttle(pb))
 		return -EBADMSG;
 	for (size_t i = 0; i < pb->n_throttles; i++) {
 		const Lmctl__Throttle *pt = pb->throttles[i];
@@ -338,9 +355,25 @@ int lmc_codec_spec_from_pb(const Lmctl__Spec *pb, struct lmc_spec *ret)
 			return -EBADMSG;
 		if (pb->_owner_case == LMCTL__SPEC___OWNER_OWNER)
 			s.owner = pb->owner;
+		opts_from_pb(&s, pb, spec_opts, ARRAY_SIZE(spec_opts));
 	}
 	*ret = s;
 	return 0;
+}
+
+int lmc_codec_spec_from_pb_err(const Lmctl__Spec *pb, struct lmc_spec *ret, const char *name,
+			       struct lmc_err *err)
+{
+	const Lmctl__Throttle *dup = pb ? dup_throttle(pb->blkio) : NULL;
+
+	if (lmc_codec_spec_from_pb(pb, ret) >= 0)
+		return 0;
+	if (dup)
+		return lmc_err_set(err, -EINVAL,
+				   "%s: device %u:%u has two throttle entries; give each device "
+				   "once",
+				   name, dup->major, dup->minor);
+	return lmc_err_set(err, -EINVAL, "%s: malformed spec", name);
 }
 
 static void psi_to_pb(const struct lmc_psi *p, Lmctl__Psi *pb, Lmctl__Psi **ret)

@@ -177,7 +177,7 @@ static void eff_repoint(struct agent_be *a, const struct lmc_effective *in,
 {
 	struct lmc_eff_value *vals[LMC_API_EFF_N] = {
 		&out->mem_limit,   &out->mem_reservation,   &out->mem_high,   &out->mem_swap,
-		&out->cpu_limit_m, &out->cpu_reservation_m, &out->pids_limit,
+		&out->cpu_limit_m, &out->cpu_reservation_m, &out->pids_limit, &out->max_containers,
 	};
 
 	*out = *in;

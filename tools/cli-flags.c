@@ -23,6 +23,7 @@ enum {
 	F_CPUSET_MEMS,
 	F_LATENCY,
 	F_PIDS_LIMIT,
+	F_MAX_CONTAINERS,
 	F_BLKIO_WEIGHT,
 	F_READ_BPS,
 	F_WRITE_BPS,
@@ -54,6 +55,7 @@ static const struct option spec_options[] = {
 	{"cpuset-mems", required_argument, NULL, F_CPUSET_MEMS},
 	{"latency", required_argument, NULL, F_LATENCY},
 	{"pids-limit", required_argument, NULL, F_PIDS_LIMIT},
+	{"max-containers", required_argument, NULL, F_MAX_CONTAINERS},
 	{"blkio-weight", required_argument, NULL, F_BLKIO_WEIGHT},
 	{"device-read-bps", required_argument, NULL, F_READ_BPS},
 	{"device-write-bps", required_argument, NULL, F_WRITE_BPS},
@@ -143,6 +145,9 @@ static int spec_flag(int opt, const char *v, struct lmc_spec *s, struct lmc_err 
 		return parse_latency(v, &s->cpu.latency, err);
 	case F_PIDS_LIMIT:
 		return lmc_parse_u64("--pids-limit", v, 1, 4194304, &s->pids.limit, err);
+	case F_MAX_CONTAINERS:
+		return lmc_parse_u64("--max-containers", v, 0, LMC_MAX_CONTAINERS_MAX,
+				     &s->max_containers, err);
 	case F_BLKIO_WEIGHT:
 		return lmc_parse_u64("--blkio-weight", v, 10, 1000, &s->blkio.weight, err);
 	case F_READ_BPS:

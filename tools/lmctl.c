@@ -306,8 +306,11 @@ static const struct cmd cmds[] = {
 	 "  --device-read-bps=DEV:RATE --device-write-bps=DEV:RATE (DEV: /dev/vda or 8:0)\n"
 	 "  --device-read-iops=DEV:N --device-write-iops=DEV:N --oom-group\n"
 	 "  --ns=pid,mnt,uts,ipc,net,user,cgroup --hostname=H --uid-map=IN:OUT:N --gid-map=...\n"
+	 "  --max-containers=N (containers it may hold below it, at any depth; 64 by default\n"
+	 "  for a container given to a non-root --owner with no bound above it)\n"
 	 "Sizes take K M G T (powers of 1024) or plain bytes. Limits may not exceed the\n"
-	 "parent's effective limit; reservations may not overcommit the parent.\n"},
+	 "parent's effective limit; reservations may not overcommit the parent. Each device\n"
+	 "and rate is given once.\n"},
 	{"update", cmd_update, "NAME [RESOURCE FLAGS] [--force]",
 	 "Change a container's limits (the flags of 'create'). Checked against the parent and\n"
 	 "the children; --force allows a memory limit below current usage.\n"},

@@ -157,6 +157,7 @@ static const struct eff_row eff_rows[] = {
 	{"cpu.limit", F_CPU, SPEC_U64(cpu.limit_m), EFF(cpu_limit_m)},
 	{"cpu.reservation", F_CPU, SPEC_U64(cpu.reservation_m), EFF(cpu_reservation_m)},
 	{"pids.limit", F_NUM, SPEC_U64(pids.limit), EFF(pids_limit)},
+	{"max_containers", F_NUM, SPEC_U64(max_containers), EFF(max_containers)},
 };
 
 static void fmt_value(enum fmt fmt, uint64_t v, char *buf, size_t size)

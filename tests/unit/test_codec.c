@@ -52,6 +52,7 @@ static void full_spec(struct lmc_spec *s)
 		s->ns.gid_map[i] = (struct lmc_idmap){i * 2, UINT32_MAX - i, 1};
 	}
 	s->owner = 1000;
+	s->max_containers = 1048576;
 }
 
 static void full_record(struct lmc_record *r)
@@ -121,10 +122,10 @@ static void test_spec_one_field_at_a_time(void **state)
 {
 	struct lmc_spec full, one;
 	uint64_t *fields_full[] = {
-		&full.cpu.reservation_m, &full.cpu.limit_m,  &full.cpu.shares,
-		&full.cpu.period_us,	 &full.memory.limit, &full.memory.reservation,
-		&full.memory.high,	 &full.memory.swap,  &full.blkio.weight,
-		&full.pids.limit,
+		&full.cpu.reservation_m, &full.cpu.limit_m,    &full.cpu.shares,
+		&full.cpu.period_us,	 &full.memory.limit,   &full.memory.reservation,
+		&full.memory.high,	 &full.memory.swap,    &full.blkio.weight,
+		&full.pids.limit,	 &full.max_containers,
 	};
 	(void)state;
 
@@ -306,6 +307,45 @@ static void test_decode_refuses_out_of_bounds(void **state)
 	assert_int_equal(decode_with_spec(&w, &out), -EBADMSG);
 }
 
+/* One entry per device: [8:0 1M, 8:0 100G] would be checked at 1M and applied at 100G. */
+static void test_decode_refuses_duplicate_devices(void **state)
+{
+	struct lmc_spec s, out;
+	struct lmc_record rec;
+	struct wbuf w, sub, thr;
+	uint8_t *buf;
+	size_t len;
+	(void)state;
+
+	lmc_spec_init(&s);
+	s.blkio.n_throttles = 2;
+	for (int i = 0; i < 2; i++)
+		s.blkio.throttles[i] = (struct lmc_throttle){
+			8,	   0,	      "8:0",	i ? 100ULL << 30 : 1ULL << 20,
+			LMC_UNSET, LMC_UNSET, LMC_UNSET};
+	assert_int_equal(lmc_codec_spec_encode(&s, &buf, &len), 0);
+	memset(&out, 0xa5, sizeof(out));
+	assert_int_equal(lmc_codec_spec_decode(buf, len, &out), -EBADMSG);
+	free(buf);
+	/* Another minor is another device. */
+	s.blkio.throttles[1].minor = 16;
+	assert_int_equal(lmc_codec_spec_encode(&s, &buf, &len), 0);
+	assert_int_equal(lmc_codec_spec_decode(buf, len, &out), 0);
+	assert_int_equal(out.blkio.n_throttles, 2);
+	free(buf);
+	/* Hand-built: the same device, third entry, in a stored record. */
+	sub.n = 0;
+	for (int i = 0; i < 3; i++) {
+		thr.n = 0;
+		put_uint(&thr, 1, 8);
+		put_uint(&thr, 2, i == 1 ? 1 : 0);
+		put_bytes(&sub, 2, thr.b, thr.n);
+	}
+	w.n = 0;
+	put_bytes(&w, 3, sub.b, sub.n);
+	assert_int_equal(decode_with_spec(&w, &rec), -EBADMSG);
+}
+
 static void test_decode_refuses_bad_ns_and_enums(void **state)
 {
 	struct lmc_record out;
@@ -476,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_stats_roundtrip),
 		cmocka_unit_test(test_encode_refuses_out_of_bounds),
 		cmocka_unit_test(test_decode_refuses_out_of_bounds),
+		cmocka_unit_test(test_decode_refuses_duplicate_devices),
 		cmocka_unit_test(test_decode_refuses_bad_ns_and_enums),
 		cmocka_unit_test(test_decode_truncated),
 		cmocka_unit_test(test_decode_bit_flips),

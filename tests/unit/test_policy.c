@@ -20,7 +20,7 @@
 
 /* ---- a small language for trees and specs ----
  * tree: "/: mem=16G cpu=4000; jobA: mem=4G; jobA/sub1: mem=2G" (cpu in millicores)
- * spec keys: mem memres memhigh swap cpu cpures pids shares batch
+ * spec keys: mem memres memhigh swap cpu cpures pids maxc shares batch
  *            rbps wbps riops wiops=MAJ:MIN:VALUE[:PATH]
  * values: 4G, 4G+1, 123, "-" (unset), "max-1" (UINT64_MAX - 1); suffixes K M G T E. */
 
@@ -99,6 +99,7 @@ static void apply_kv(struct lmc_spec *sp, const char *k, const char *v)
 		{"memhigh", &sp->memory.high}, {"swap", &sp->memory.swap},
 		{"cpu", &sp->cpu.limit_m},     {"cpures", &sp->cpu.reservation_m},
 		{"pids", &sp->pids.limit},     {"shares", &sp->cpu.shares},
+		{"maxc", &sp->max_containers},
 	};
 
 	if (strcmp(k, "batch") == 0) {
@@ -353,6 +354,26 @@ static const struct pcase cases[] = {
 	 "a: pids limit 399 is below the limit 400 of child a/b"},
 	{"update pids to child's", "/: pids=1000; a: pids=500; a/b: pids=400", 'u', "a", "pids=400",
 	 U_NONE, false, 0, NULL},
+	/* max containers: how many may exist below, at any depth, for every owner below */
+	{"max containers: room for one more", "/: ; a: maxc=3; a/b: ; a/b/c: ", 'c', "a/b/d", "",
+	 U_NONE, false, 0, NULL},
+	{"max containers: full, deep below", "/: ; a: maxc=2; a/b: ; a/b/c: ", 'c', "a/b/c/d", "",
+	 U_NONE, false, -EDQUOT,
+	 "a/b/c/d: a already holds 2 containers below it, as many as its max containers 2 "
+	 "allows"},
+	{"max containers: the tightest ancestor binds",
+	 "/: ; a: maxc=10; a/b: maxc=1; a/b/c: ", 'c', "a/b/d", "", U_NONE, false, -EDQUOT,
+	 "a/b/d: a/b already holds 1 container below it, as many as its max containers 1 allows"},
+	{"max containers 0: no children", "/: ; a: maxc=0", 'c', "a/x", "", U_NONE, false, -EDQUOT,
+	 "a/x: a already holds 0 containers below it, as many as its max containers 0 allows"},
+	{"max containers: a child asks for more", "/: ; a: maxc=2", 'c', "a/x", "maxc=5", U_NONE,
+	 false, -ERANGE, "a/x: max containers 5 exceeds the effective limit 2 set by a"},
+	{"max containers: lowered below what it holds", "/: ; a: maxc=3; a/b: ; a/c: ", 'u', "a",
+	 "maxc=1", U_NONE, false, -ERANGE, "a: max containers 1 is below the 2 it holds now"},
+	{"max containers: lowered to what it holds", "/: ; a: maxc=3; a/b: ; a/c: ", 'u', "a",
+	 "maxc=2", U_NONE, false, 0, NULL},
+	{"max containers: lowered below a child's own", "/: ; a: maxc=10; a/b: maxc=8", 'u', "a",
+	 "maxc=5", U_NONE, false, -ERANGE, "a: max containers 5 is below the limit 8 of child a/b"},
 };
 
 static void run_case(void **state)
@@ -434,6 +455,99 @@ static void test_effective(void **state)
 	assert_int_equal(lmc_policy_effective(t, lmc_tree_root(t), &e), 0);
 	assert_eff(e.mem_limit, 16 * G, "");
 	assert_int_equal(e.cpu_shares, LMC_UNSET);
+	lmc_tree_free(t);
+}
+
+static void test_max_containers_effective(void **state)
+{
+	struct lmc_tree *t = tree_build("/: ; a: maxc=64; a/b: maxc=8; a/b/c: ; x: ");
+	struct lmc_effective e;
+	(void)state;
+
+	assert_int_equal(lmc_policy_effective(t, lmc_tree_find(t, "a/b/c"), &e), 0);
+	assert_eff(e.max_containers, 8, "a/b");
+	assert_int_equal(lmc_policy_effective(t, lmc_tree_find(t, "x"), &e), 0);
+	assert_eff(e.max_containers, LMC_UNSET, NULL);
+	assert_int_equal(lmc_tree_root(t)->n_descendants, 4);
+	assert_int_equal(lmc_tree_find(t, "a")->n_descendants, 2);
+	lmc_tree_free(t);
+}
+
+/* A container given to a non-root owner gets 64 unless something above (or itself) bounds
+ * it; root's own and unowned containers get nothing. */
+static void test_owner_default(void **state)
+{
+	struct lmc_tree *t = tree_build("/: ; free: ; bound: maxc=1000");
+	struct lmc_spec s;
+	(void)state;
+
+	lmc_spec_init(&s);
+	s.owner = 1500;
+	lmc_policy_owner_default(lmc_tree_find(t, "free"), &s);
+	assert_int_equal(s.max_containers, LMC_OWNER_MAX_CONTAINERS);
+	lmc_spec_init(&s);
+	s.owner = 1500;
+	lmc_policy_owner_default(lmc_tree_find(t, "bound"), &s);
+	assert_int_equal(s.max_containers, LMC_UNSET);
+	s.max_containers = 7;
+	lmc_policy_owner_default(lmc_tree_find(t, "free"), &s);
+	assert_int_equal(s.max_containers, 7);
+	for (int i = 0; i < 2; i++) {
+		lmc_spec_init(&s);
+		s.owner = i ? 0 : LMC_OWNER_UNSET;
+		lmc_policy_owner_default(lmc_tree_find(t, "free"), &s);
+		assert_int_equal(s.max_containers, LMC_UNSET);
+	}
+	lmc_tree_free(t);
+}
+
+static const struct lmc_throttle *thr(const struct lmc_spec_blkio *b, uint32_t maj, uint32_t min)
+{
+	for (unsigned i = 0; i < b->n_throttles; i++)
+		if (b->throttles[i].major == maj && b->throttles[i].minor == min)
+			return &b->throttles[i];
+	fail_msg("no throttle for %u:%u", maj, min);
+	return NULL;
+}
+
+/* v1's flat throttles: per device and rate, the minimum along the ancestors. */
+static void test_flat_throttles(void **state)
+{
+	struct lmc_tree *t = tree_build("/: ; a: rbps=8:0:1M wiops=8:0:100; a/b: rbps=8:16:5M; "
+					"a/b/c: rbps=8:0:512K wbps=8:0:9M");
+	struct lmc_node *b = lmc_tree_find(t, "a/b"), *c = lmc_tree_find(t, "a/b/c");
+	struct lmc_spec_blkio f, none = {0}, upd;
+	char dev[32];
+	(void)state;
+
+	assert_int_equal(lmc_policy_flat_throttles(&b->spec.blkio, b->parent, NULL, NULL, &f), 0);
+	assert_int_equal(f.n_throttles, 2);
+	assert_int_equal(thr(&f, 8, 16)->read_bps, 5 * M);
+	assert_int_equal(thr(&f, 8, 0)->read_bps, M); /* inherited from a */
+	assert_int_equal(thr(&f, 8, 0)->write_iops, 100);
+	assert_int_equal(thr(&f, 8, 0)->write_bps, LMC_UNSET);
+	assert_int_equal(lmc_policy_flat_throttles(&c->spec.blkio, c->parent, NULL, NULL, &f), 0);
+	assert_int_equal(thr(&f, 8, 0)->read_bps, 512 * K); /* its own is smaller */
+	assert_int_equal(thr(&f, 8, 0)->write_bps, 9 * M);
+	assert_int_equal(thr(&f, 8, 0)->write_iops, 100);
+	/* A new child with nothing of its own gets the chain's. */
+	assert_int_equal(lmc_policy_flat_throttles(&none, c, NULL, NULL, &f), 0);
+	assert_int_equal(thr(&f, 8, 0)->read_bps, 512 * K);
+	assert_int_equal(thr(&f, 8, 16)->read_bps, 5 * M);
+	/* An update of a not yet in the tree: as it would be. */
+	upd = lmc_tree_find(t, "a")->spec.blkio;
+	upd.throttles[0].read_bps = 256 * K;
+	assert_int_equal(lmc_policy_flat_throttles(&c->spec.blkio, c->parent, lmc_tree_find(t, "a"),
+						   &upd, &f),
+			 0);
+	assert_int_equal(thr(&f, 8, 0)->read_bps, 256 * K);
+	/* More devices along the chain than a spec holds (16 here, 8:16 above): refused,
+	 * not cut short. */
+	for (unsigned i = 0; i + 1 < LMC_THROTTLE_MAX; i++) {
+		snprintf(dev, sizeof(dev), "9:%u:1M", i);
+		set_throttle(&upd, 0, dev);
+	}
+	assert_int_equal(lmc_policy_flat_throttles(&upd, c, NULL, NULL, &f), -E2BIG);
 	lmc_tree_free(t);
 }
 
@@ -589,6 +703,9 @@ int main(void)
 	const struct CMUnitTest fixed[] = {
 		cmocka_unit_test(test_effective),
 		cmocka_unit_test(test_effective_unset),
+		cmocka_unit_test(test_max_containers_effective),
+		cmocka_unit_test(test_owner_default),
+		cmocka_unit_test(test_flat_throttles),
 		cmocka_unit_test(test_root_capacity),
 		cmocka_unit_test(test_root_capacity_refused),
 		cmocka_unit_test(test_root_capacity_admits),

@@ -360,9 +360,16 @@ static void test_parse_throttle_raw(void **state)
 	assert_int_equal(b->throttles[0].write_bps, G);
 	assert_int_equal(b->throttles[0].read_iops, 1000); /* iops count: K = 1000 */
 	assert_int_equal(b->throttles[0].write_iops, 250);
-	/* a later value for the same rate replaces the earlier */
-	assert_int_equal(lmc_parse_throttle("--device-read-bps", "8:0:20M", 0, b, &err), 0);
-	assert_int_equal(b->throttles[0].read_bps, 20 * M);
+	/* the same rate of the same device again is refused, not silently replaced */
+	assert_int_equal(lmc_parse_throttle("--device-read-bps", "8:0:20M", 0, b, &err), -EINVAL);
+	assert_string_equal(err.msg, "--device-read-bps: device 8:0 is given twice (10M, then "
+				     "20M); give each device once");
+	assert_int_equal(b->throttles[0].read_bps, 10 * M);
+	lmc_err_clear(&err);
+	assert_int_equal(lmc_parse_throttle("--device-write-iops", "8:0:300", 3, b, &err), -EINVAL);
+	assert_msg(&err, "--device-write-iops: device 8:0 is given twice (250, then 300)", NULL);
+	assert_int_equal(b->throttles[0].write_iops, 250);
+	lmc_err_clear(&err);
 	/* another device: a second entry */
 	assert_int_equal(lmc_parse_throttle("--device-read-bps", "8:16:1M", 0, b, &err), 0);
 	assert_int_equal(b->n_throttles, 2);
@@ -551,6 +558,7 @@ static void test_spec_init_and_stats_init(void **state)
 	assert_int_equal(s.cpu.reservation_m, LMC_UNSET);
 	assert_int_equal(s.cpu.limit_m, LMC_UNSET);
 	assert_int_equal(s.cpu.shares, LMC_UNSET);
+	assert_int_equal(s.max_containers, LMC_UNSET);
 	assert_int_equal(s.cpu.period_us, LMC_UNSET);
 	assert_string_equal(s.cpu.cpus, "");
 	assert_string_equal(s.cpu.mems, "");
@@ -633,6 +641,7 @@ static void test_merge_overlay(void **state)
 	strcpy(base.cpu.cpus, "0-1");
 	base.pids.limit = 64;
 	base.owner = 1000;
+	base.max_containers = 64;
 	base.memory.oom_group = 1;
 	lmc_spec_init(&upd);
 	upd.memory.limit = 2 * G;
@@ -646,6 +655,7 @@ static void test_merge_overlay(void **state)
 	assert_string_equal(base.cpu.cpus, "0-1");
 	assert_int_equal(base.pids.limit, 64);
 	assert_int_equal(base.owner, 1000);
+	assert_int_equal(base.max_containers, 64);
 	assert_int_equal(base.memory.oom_group, 1);
 	assert_int_equal(base.blkio.weight, 200);
 	assert_true(base.memory.eviction_priority == -5);
@@ -662,7 +672,9 @@ static void test_merge_overlay(void **state)
 	upd.memory.swap = 4 * G;
 	upd.pids.limit = 128;
 	upd.owner = 0;
+	upd.max_containers = 0;
 	assert_int_equal(lmc_spec_merge(&base, &upd, &err), 0);
+	assert_int_equal(base.max_containers, 0);
 	assert_string_equal(base.cpu.cpus, "1");
 	assert_string_equal(base.cpu.mems, "0");
 	assert_int_equal(base.cpu.latency, LMC_LATENCY_BATCH);
@@ -834,6 +846,12 @@ V(v_throttle_zero, s->blkio.n_throttles = 1;
 						.read_iops = LMC_UNSET,
 						.write_iops = LMC_UNSET})
 V(v_throttle_count, s->blkio.n_throttles = LMC_THROTTLE_MAX + 1)
+V(v_throttle_dup, s->blkio.n_throttles = 2;
+  s->blkio.throttles[0] = (struct lmc_throttle){8, 0, "8:0", M, LMC_UNSET, LMC_UNSET, LMC_UNSET};
+  s->blkio.throttles[1] = s->blkio.throttles[0]; s->blkio.throttles[1].read_bps = 100 * G)
+V(v_maxc0, s->max_containers = 0)
+V(v_maxc_max, s->max_containers = 1048576)
+V(v_maxc_over, s->max_containers = 1048577)
 V(v_latency_bad, s->cpu.latency = (enum lmc_latency)7)
 #undef V
 
@@ -888,6 +906,12 @@ static const struct vcase vcases[] = {
 	{"unterminated cpuset", v_cpuset_unterminated, "--cpuset-cpus"},
 	{"zero throttle", v_throttle_zero, "jobA/sub1: --device-write-bps: rate for 8:0"},
 	{"too many throttles", v_throttle_count, "at most 16"},
+	{"a device twice", v_throttle_dup,
+	 "jobA/sub1: device 8:0 has two throttle entries; give each device once"},
+	{"max containers 0", v_maxc0, NULL},
+	{"max containers at most", v_maxc_max, NULL},
+	{"max containers over", v_maxc_over,
+	 "jobA/sub1: --max-containers 1048577 is out of range 0..1048576"},
 	{"bad latency", v_latency_bad, "--latency"},
 };
 
