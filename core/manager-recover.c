@@ -94,34 +94,44 @@ static int recover_bad(struct lmc_manager *m, const struct lmc_store_bad *b)
 	return lmc_mgr_note(m, b->name, "%s; no cgroup to adopt: no longer managed", why);
 }
 
+/* A readable record still waiting for its parent: placed below an adopted one. */
+static int place_waiting(struct lmc_manager *m, const struct lmc_record *rec)
+{
+	char parent[LMC_NAME_MAX + 1];
+	struct lmc_node *node;
+	int r;
+
+	if (rec->state != LMC_REC_READY || lmc_tree_find(m->tree, rec->name))
+		return 0;
+	r = lmc_name_parent(rec->name, parent, sizeof(parent));
+	if (r >= 0)
+		r = adopt(m, parent, "no record, but a container below it is stored");
+	if (r >= 0)
+		r = lmc_tree_add(m->tree, rec->name, &rec->spec, &node);
+	if (r >= 0 && rec->init_pid > 0)
+		r = lmc_mgr_set_init_pid(node, rec->init_pid);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return lmc_mgr_note(m, rec->name,
+				    "stored, but its parent has neither a record nor a cgroup: "
+				    "kept in the store, not managed");
+	return 0;
+}
+
 int lmc_mgr_recover_lost(struct lmc_manager *m, struct lmc_record *recs, size_t n,
 			 const struct lmc_store_bad *bad, size_t nbad)
 {
-	struct lmc_node *node;
-	char parent[LMC_NAME_MAX + 1];
-	int r;
-
-	for (size_t i = 0; i < nbad; i++)
-		if (recover_bad(m, &bad[i]) == -ENOMEM)
-			return -ENOMEM;
-	/* recs are in depth order: a waiting parent is placed before its children */
-	for (size_t i = 0; i < n; i++) {
-		if (!recs[i].name[0] || recs[i].state != LMC_REC_READY ||
-		    lmc_tree_find(m->tree, recs[i].name))
-			continue;
-		r = lmc_name_parent(recs[i].name, parent, sizeof(parent));
-		if (r >= 0)
-			r = adopt(m, parent, "no record, but a container below it is stored");
-		if (r >= 0)
-			r = lmc_tree_add(m->tree, recs[i].name, &recs[i].spec, &node);
-		if (r >= 0 && recs[i].init_pid > 0)
-			r = lmc_mgr_set_init_pid(node, recs[i].init_pid);
-		if (r == -ENOMEM)
-			return r;
-		if (r < 0)
-			lmc_mgr_note(m, recs[i].name,
-				     "stored, but its parent has neither a record nor a cgroup: "
-				     "kept in the store, not managed");
+	/* Depth by depth: a container's own record, readable or not, is dealt with before
+	 * anything below it could have it adopted as a record-less parent. */
+	for (int d = 0; d <= LMC_NAME_DEPTH_MAX; d++) {
+		for (size_t i = 0; i < nbad; i++)
+			if (lmc_name_depth(bad[i].name) == d && recover_bad(m, &bad[i]) == -ENOMEM)
+				return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			if (recs[i].name[0] && lmc_name_depth(recs[i].name) == d &&
+			    place_waiting(m, &recs[i]) == -ENOMEM)
+				return -ENOMEM;
 	}
 	return 0;
 }

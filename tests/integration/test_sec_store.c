@@ -403,10 +403,15 @@ static void test_corrupt_records(void **state)
 
 	create(b, "par", 64 * MiB, 20);
 	create(b, "par/kid", 32 * MiB, 10);
+	lmc_spec_init(&s);
+	s.owner = 4321; /* what only its record knows */
+	assert_int_equal(b->ops->update(b, "par/kid", &s, false, &err), 0);
+	create(b, "par/kid/gk", 16 * MiB, 5);
 	create(b, "leaf", 48 * MiB, 30);
 	b->ops->close(b);
 	h_stop_agent(h, SIGKILL);
 	damage(h, "par.rec", "\x0a", 1); /* a name field cut short */
+	damage(h, "par+kid+gk.rec", "\x0a", 1);
 	damage(h, "leaf.rec", "\xff\xff\xff\xff", 4);
 	assert_int_equal(h_start_agent(h), 0);
 
@@ -422,13 +427,18 @@ static void test_corrupt_records(void **state)
 	assert_true(listed(b, "leaf"));
 	assert_int_equal(b->ops->spec(b, "par", &s, &e, &err), 0);
 	assert_true(s.memory.limit == 64 * MiB && s.pids.limit == 20);
+	/* par/kid's own record is used, not the kernel's limits: its owner is kept */
 	assert_int_equal(b->ops->spec(b, "par/kid", &s, &e, &err), 0);
 	assert_true(s.memory.limit == 32 * MiB && s.pids.limit == 10);
+	assert_int_equal(s.owner, 4321);
+	assert_true(listed(b, "par/kid/gk"));
+	assert_log(h, "reconcile: par/kid/gk: record unreadable (kept as par+kid+gk.rec.corrupt)");
 
 	if (b->ops->destroy(b, "par", true, &err) < 0)
 		fail_msg("destroy -r par: %s", lmc_err_str(&err));
 	if (b->ops->destroy(b, "leaf", true, &err) < 0)
 		fail_msg("destroy -r leaf: %s", lmc_err_str(&err));
+	assert_false(lmc_cgfs_exists(h->cg, "par/kid/gk"));
 	assert_false(lmc_cgfs_exists(h->cg, "par/kid"));
 	assert_false(lmc_cgfs_exists(h->cg, "par"));
 	assert_false(lmc_cgfs_exists(h->cg, "leaf"));
