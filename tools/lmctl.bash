@@ -9,7 +9,7 @@ _lmctl_spec_opts="--memory= --memory-reservation= --memory-swap= --memory-high= 
 	--eviction-priority= --cpus= --cpu-reservation= --cpu-shares= --cpu-period= --cpu-burst=
 	--cpuset-cpus= --cpuset-mems= --latency= --pids-limit= --blkio-weight= --device-read-bps=
 	--device-write-bps= --device-read-iops= --device-write-iops= --ns= --hostname= --uid-map=
-	--gid-map= --owner= --help"
+	--gid-map= --owner= --max-containers= --help"
 
 # Options of one command (a trailing '=' takes a value).
 _lmctl_cmd_opts() {
