@@ -76,6 +76,12 @@ check "the unit's ExecStart is not /usr/local/sbin/lmctld" \
 	grep -q '^ExecStart=/usr/local/sbin/lmctld ' "$unit"
 check "a placeholder is left in the unit" bash -c "! grep -q '@[A-Z]*@' '$unit'"
 check "the unit lost Delegate=yes" grep -qx 'Delegate=yes' "$unit"
+# systemd's own reading of it (ExecStart pointed into DESTDIR, where the program is now).
+if command -v systemd-analyze >/dev/null; then
+	sed "s|^ExecStart=/usr/local/sbin/|ExecStart=$dest/usr/local/sbin/|" "$unit" >"$tmp/lmctld.service"
+	out=$(systemd-analyze verify "$tmp/lmctld.service" 2>&1)
+	check "systemd-analyze verify of the unit said: $(head -3 <<<"$out")" test -z "$out"
+fi
 
 # Where the unit goes for other prefixes: systemd reads /usr/lib/systemd/system, and
 # nothing below /opt, so /opt/... installs into /etc/systemd/system.
