@@ -3,7 +3,7 @@
  * tree", measured in one run for: the raw-syscall floor written here, lmctl's library path
  * (core/manager; state on tmpfs without fsync, and on disk with fsync), libcgroup's API, and
  * the cgcreate/cgset/cgexec/cgdelete chain. Hybrid hierarchies (this project's machines), and
- * pure cgroup v2 (the floor, lmctl's library path; libcgroup's rows are hybrid only).
+ * pure cgroup v2 (every row but the cg* tools' chain).
  *
  * Everything lives in scratch roots lmctl-test-bench-<pid>-* below this process's own cgroup
  * in every hierarchy, removed at the end (processes first), also after SIGINT/SIGTERM. */
@@ -311,6 +311,32 @@ static int lcg_values(struct cgroup_controller *cc, int h, int lv)
 	return r;
 }
 
+/* v2: one struct cgroup with the five controllers (libcgroup enables them in the parents'
+ * cgroup.subtree_control itself). */
+static int lcg_create_v2(struct lcg *x, const char *root, const char *dir, int lv,
+			 struct cgroup **ret)
+{
+	static const char *const ctrls[] = {"cpu", "memory", "io", "pids", "cpuset"};
+	const struct level *l = &LV[lv];
+	const char *const files[][2] = {{"cpu.max", l->cpu_max},     {"memory.max", l->mem},
+					{"io.weight", l->io_weight}, {"pids.max", l->pids},
+					{"cpuset.cpus", l->cpus},    {"cpuset.mems", l->mems}};
+	char name[1024];
+
+	snprintf(name, sizeof(name), "%s/%s/%s", x->own[0], root, dir);
+	*ret = cgroup_new_cgroup(name);
+	if (!*ret)
+		return -ENOMEM;
+	for (int c = 0; c < 5; c++) {
+		struct cgroup_controller *cc = cgroup_add_controller(*ret, ctrls[c]);
+
+		if (!cc || cgroup_add_value_string(cc, files[c][0], files[c][1]) ||
+		    (c == 4 && cgroup_add_value_string(cc, files[5][0], files[5][1])))
+			return -EINVAL;
+	}
+	return cgroup_create_cgroup(*ret, 0) ? -EIO : 0;
+}
+
 /* Create level lv (dir "a" or "a/b") through libcgroup; the structs go to cgs[]. */
 static int lcg_create(struct lcg *x, const char *root, const char *dir, int lv,
 		      struct cgroup *cgs[N_H_MAX])
@@ -318,6 +344,8 @@ static int lcg_create(struct lcg *x, const char *root, const char *dir, int lv,
 	char name[1024];
 	int r;
 
+	if (bench_cg.v2)
+		return lcg_create_v2(x, root, dir, lv, &cgs[0]);
 	for (int g = 0; g < UNI; g++) {
 		if (x->group_of[g] != g)
 			continue;
@@ -344,6 +372,7 @@ static int lcg_create(struct lcg *x, const char *root, const char *dir, int lv,
 static int lcg_spawn(struct lcg *x, const char *leaf, struct cgroup *cgs[N_H_MAX])
 {
 	char f[64], pidbuf[16], c;
+	const int ng = bench_cg.v2 ? 1 : UNI; /* libcgroup's groups; hybrid: cgroup2 by hand */
 	int p[2], st, r = 0;
 	pid_t pid;
 
@@ -358,12 +387,12 @@ static int lcg_spawn(struct lcg *x, const char *leaf, struct cgroup *cgs[N_H_MAX
 		_exit(127);
 	}
 	close(p[0]);
-	for (int g = 0; pid > 0 && g < UNI && !r; g++)
+	for (int g = 0; pid > 0 && g < ng && !r; g++)
 		if (cgs[g])
 			r = cgroup_attach_task_pid(cgs[g], pid) ? -EIO : 0;
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
 	snprintf(f, sizeof(f), "%s/cgroup.procs", leaf);
-	if (pid > 0 && !r)
+	if (pid > 0 && !r && !bench_cg.v2)
 		r = bench_write_at(x->fd[UNI], f, pidbuf);
 	if (pid > 0 && r)
 		kill(pid, SIGKILL);
@@ -377,14 +406,15 @@ static int lcg_spawn(struct lcg *x, const char *leaf, struct cgroup *cgs[N_H_MAX
 
 static int lcg_delete(struct lcg *x, const char *dir, struct cgroup *cgs[N_H_MAX])
 {
+	const int ng = bench_cg.v2 ? 1 : UNI;
 	int r = 0;
 
-	for (int g = 0; g < UNI; g++) {
+	for (int g = 0; g < ng; g++) {
 		if (cgs[g] && cgroup_delete_cgroup(cgs[g], 0) && !r)
 			r = -EIO;
 		cgroup_free(&cgs[g]);
 	}
-	if (unlinkat(x->fd[UNI], dir, AT_REMOVEDIR) < 0 && !r)
+	if (!bench_cg.v2 && unlinkat(x->fd[UNI], dir, AT_REMOVEDIR) < 0 && !r)
 		r = -errno;
 	return r;
 }
@@ -622,7 +652,7 @@ static void report(struct variant *vs, int nv, int iters, int cli_iters)
 		 "limits, run /bin/true in the leaf, wait, destroy; %s; %d iterations%s; ratio to "
 		 "the raw floor%s",
 		 bench_cg_mode(), iters, cli,
-		 bench_cg.v2 ? "; libcgroup's rows are hybrid only" : "");
+		 bench_cg.v2 ? "; the cg* tools' row is hybrid only" : "");
 	bench_table_head(title);
 	for (int i = 0; i < nv; i++)
 		bench_row(&vs[i].all, &vs[0].all);
@@ -675,7 +705,7 @@ static int run_rounds(struct variant *vs, int nv, int rounds)
 	return stop ? -EINTR : 0;
 }
 
-/* Scratch roots and managers for every variant (nv of them: the libcgroup rows only in
+/* Scratch roots and managers for every variant (nv of them: the cg* tools' row only in
  * hybrid mode). */
 static int setup(struct raw *raw, struct lcg *lcg, int nv, struct lmc_manager **m1,
 		 struct lmc_manager **m2)
@@ -692,7 +722,7 @@ static int setup(struct raw *raw, struct lcg *lcg, int nv, struct lmc_manager **
 			BENCH_V2_CTRLS, root_raw, strerror(-r));
 	if (r >= 0 && nv > 3)
 		r = lcg_setup(lcg, root_lcg);
-	if (r >= 0 && nv > 3) {
+	if (r >= 0 && nv > 4) {
 		r = bench_scratch_make(root_cli, cli_fds);
 		for (int h = 0; h < N_H_MAX; h++)
 			if (cli_fds[h] >= 0)
@@ -729,16 +759,17 @@ int main(int argc, char **argv)
 		       "cgroup v2\n");
 		return 0;
 	}
-	/* libcgroup 2.0.2 and its tools drive v1 hierarchies: their rows are hybrid only. */
+	/* The cg* tools' row is hybrid only (the busybox v2 VM has no cgroup-tools). */
 	if (bench_cg.v2)
-		nv = 3;
+		nv = 4;
 	iters = iters < rounds ? rounds : iters;
 	cli_iters = cli_iters < rounds ? rounds : cli_iters;
 	for (int i = 0; i < 4; i++)
 		vs[i].n_iter = iters / rounds;
 	vs[4].n_iter = cli_iters / rounds;
 	vs[4].all.note = "(v1 hierarchies only)";
-	vs[3].all.note = "(cgroup2 dir by raw syscalls)";
+	if (!bench_cg.v2)
+		vs[3].all.note = "(cgroup2 dir by raw syscalls)";
 	snprintf(root_raw, sizeof(root_raw), "lmctl-test-bench-%d-raw", pid);
 	snprintf(root_mgr, sizeof(root_mgr), "lmctl-test-bench-%d-mgr", pid);
 	snprintf(root_sync, sizeof(root_sync), "lmctl-test-bench-%d-sync", pid);
