@@ -597,7 +597,7 @@ int lmc_policy_admit_update(const struct lmc_tree *t, const struct lmc_node *nod
 	if (r < 0)
 		return r;
 	lim = newspec->max_containers;
-	if (lim != LMC_UNSET && lim < node->n_descendants)
+	if (lim != LMC_UNSET && lim != node->spec.max_containers && lim < node->n_descendants)
 		return lmc_err_set(err, -ERANGE,
 				   "%s: max containers %" PRIu64 " is below the %u it holds now",
 				   s.name, lim, node->n_descendants);

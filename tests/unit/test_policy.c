@@ -372,6 +372,8 @@ static const struct pcase cases[] = {
 	 "maxc=1", U_NONE, false, -ERANGE, "a: max containers 1 is below the 2 it holds now"},
 	{"max containers: lowered to what it holds", "/: ; a: maxc=3; a/b: ; a/c: ", 'u', "a",
 	 "maxc=2", U_NONE, false, 0, NULL},
+	{"max containers: an update that leaves it alone", "/: ; a: maxc=1; a/b: ; a/c: ", 'u', "a",
+	 "mem=1G", U_NONE, false, 0, NULL},
 	{"max containers: lowered below a child's own", "/: ; a: maxc=10; a/b: maxc=8", 'u', "a",
 	 "maxc=5", U_NONE, false, -ERANGE, "a: max containers 5 is below the limit 8 of child a/b"},
 };
