@@ -1,10 +1,12 @@
 #!/bin/bash
-# The agent benchmark (issue 6): bench_lifecycle's raw-syscall floor alone (BENCH_ONLY=0), whose
-# row bench_agent prints beside its own figures, then bench_agent (lmctld against the direct
-# library path, same run). Called from bench/run.sh with BUILD set; needs root. Knobs:
+# The agent benchmarks (issues 6, 11): bench_lifecycle's raw-syscall floor alone (BENCH_ONLY=0),
+# whose row bench_agent prints beside its own figures, then bench_agent (lmctld against the
+# direct library path, same run), then bench_dos (root's list p99 while a non-root uid attacks
+# the agent). Called from bench/run.sh with BUILD set; needs root. Knobs:
 #   BENCH_AGENT_ITERS (lifecycle iterations per variant, default 300), BENCH_AGENT_TREE
-#   (containers in the big tree, default 10000), BENCH_AGENT_SECONDS (per throughput cell, 1.5);
-#   a fifth of the iterations and a twentieth of the tree in the emulated v2 VM (LMCTL_V2_VM=1:
+#   (containers in the big tree, default 10000), BENCH_AGENT_SECONDS (per throughput cell, 1.5),
+#   BENCH_DOS_LISTS (root's lists per attack in bench_dos, issue 11, default 500); a fifth of
+#   the iterations and lists and a twentieth of the tree in the emulated v2 VM (LMCTL_V2_VM=1:
 #   its console must not stay silent for minutes while the tree is built).
 # Whatever happens (failure, Ctrl-C, TERM), the running program and the agent it started are
 # stopped, and every scratch cgroup (lmctl-test-bench-<pid>-*) and directory it made is removed,
@@ -17,6 +19,7 @@ scale=1 tree_scale=1
 ITERS=${BENCH_AGENT_ITERS:-$((300 / scale))}
 TREE=${BENCH_AGENT_TREE:-$((10000 / tree_scale))}
 SECONDS_PER_CELL=${BENCH_AGENT_SECONDS:-1.5}
+DOS_LISTS=${BENCH_DOS_LISTS:-$((500 / scale))}
 CG=/sys/fs/cgroup
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -39,4 +42,5 @@ floor=$(mktemp /tmp/lmctl-bench-floor.XXXXXX) || exit 1
 BENCH_ONLY=0 bench_run "$BUILD/bench/bench_lifecycle" "$ITERS" 25 >"$floor"
 bench_run "$BUILD/bench/bench_agent" -n "$ITERS" -t "$TREE" -s "$SECONDS_PER_CELL" -f "$floor" \
 	-a "$BUILD/lmctld"
+bench_run "$BUILD/bench/bench_dos" -n "$DOS_LISTS" -a "$BUILD/lmctld"
 exit "$status"

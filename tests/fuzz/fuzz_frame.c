@@ -16,7 +16,36 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int devnull = -1;
+static int devnull = -1, pair[2] = {-1, -1};
+
+/* Empty the socket of what a failed reader left (bytes and descriptors), so the pair can
+ * serve the next input: a new pair per input would cost more than the reading. */
+static void drain(int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 64)];
+	} ctl;
+	char b[8192];
+
+	for (;;) {
+		struct iovec iov = {b, sizeof(b)};
+		struct msghdr msg = {.msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl.buf,
+				     .msg_controllen = sizeof(ctl.buf)};
+
+		if (recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) <= 0)
+			return;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+				int x;
+
+				memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof(x));
+				close(x);
+			}
+	}
+}
 
 static void dispatch(const uint8_t *buf, size_t len, int *fds, size_t nfds, uid_t uid)
 {
@@ -84,8 +113,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	if (devnull < 0)
-		devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0 &&
+	    ((devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
+	     socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, pair) < 0))
+		abort();
 	/* The lowest free descriptor now must be the lowest free one at the end. */
 	fd_mark = dup(devnull);
 	close(fd_mark);
@@ -93,8 +124,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * i%7) and whether the client hangs up at the end (0x80). */
 	uid = data[0] & 0x80 ? 12345 : 0;
 	step = (size_t)(data[0] & 0x7f) * 8 + 1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
-		abort();
+	/* At most 64 sends an input: byte-sized pieces for short inputs, and speed. */
+	if (step < size / 64)
+		step = size / 64;
+	/* A hang-up ends a pair: that input gets its own. */
+	if (data[1] & 0x80) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
+			abort();
+	} else {
+		sv[0] = pair[0];
+		sv[1] = pair[1];
+	}
 	lmc_frame_reader_init(&rd);
 	for (unsigned i = 0; off < size && r >= 0; i++) {
 		size_t n = size - off < step ? size - off : step;
@@ -113,8 +153,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort(); /* a hang-up must be seen */
 	}
 	lmc_frame_reader_done(&rd);
-	close(sv[0]);
-	close(sv[1]);
+	if (data[1] & 0x80) {
+		close(sv[0]);
+		close(sv[1]);
+	} else {
+		drain(sv[1]);
+	}
 	/* Every descriptor that arrived was closed or handed on and closed: none leaks. */
 	probe = dup(devnull);
 	if (probe != fd_mark)
