@@ -69,6 +69,7 @@ static int setup(void **state)
 	assert_int_equal(h_setup(&f.h), 0);
 	assert_int_equal(chmod(f.h.sock, 0666), 0);
 	setenv("LMCTL_SOCKET", f.h.sock, 1);
+	unsetenv("LMCTL_STATE_DIR"); /* a direct-mode test before may have set it */
 	assert_int_equal(lmc_test_user_add(&f.u), 0);
 	snprintf(f.uid, sizeof(f.uid), "%u", (unsigned)f.u.uid);
 	LMCTL_OK("create", "sec-a", "--owner", f.uid);
@@ -314,6 +315,56 @@ static void test_ns_child_of_paused(void **state)
 	assert_int_equal(user_lmctl(err, sizeof(err), "resume", "sec-a", NULL, NULL, NULL), 0);
 	assert_int_equal(user_lmctl(err, sizeof(err), "create", "sec-a/n", "--ns=uts", NULL, NULL),
 			 0);
+}
+
+/* Direct mode (root, no agent): the same run must not leave the state lock to a frozen
+ * child, so the next command (resume) goes through. */
+static void test_direct_paused_run(void **state)
+{
+	char err[1024] = "";
+	int p[2], r;
+	ssize_t n;
+	pid_t pid;
+
+	(void)state;
+	LMCTL_OK("create", "dp");
+	LMCTL_OK("pause", "dp");
+	assert_int_equal(pipe(p), 0);
+	pid = kid_fork();
+	if (pid == 0) {
+		close(p[0]);
+		r = lmc_test_lmctl(NULL, 0, err, sizeof(err), "run", "dp", "--", "true", NULL);
+		(void)!write(p[1], err, strlen(err));
+		_exit(r);
+	}
+	close(p[1]);
+	r = wait_bounded(pid, 20000);
+	n = read(p[0], err, sizeof(err) - 1);
+	err[n > 0 ? n : 0] = '\0';
+	close(p[0]);
+	if (r == -ETIMEDOUT)
+		fail_msg("direct mode: a run into a paused container hangs");
+	assert_int_not_equal(r, 0);
+	assert_non_null(strstr(err, "paused"));
+	LMCTL_OK("resume", "dp");
+	LMCTL_OK("run", "dp", "--", "true");
+}
+
+static int direct_setup(void **state)
+{
+	memset(kids, 0, sizeof(kids));
+	return lmc_test_env_setup(state);
+}
+
+static int direct_teardown(void **state)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(kids); i++)
+		if (kids[i]) {
+			kill(-kids[i], SIGKILL);
+			waitpid(kids[i], NULL, 0);
+			kids[i] = 0;
+		}
+	return lmc_test_env_teardown(state);
 }
 
 /* ---- 4: connections ---- */
@@ -615,6 +666,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_run_in_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ns_child_of_paused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_paused_run, direct_setup,
+						direct_teardown),
 		cmocka_unit_test_setup_teardown(test_conn_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_fds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_conn_closed, setup, teardown),
