@@ -235,7 +235,7 @@ static pid_t user_lmctl_bg(int *errfd, const char *a1, const char *a2, const cha
 	int p[2];
 	pid_t pid;
 
-	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	pid = kid_fork();
 	if (pid == 0) {
 		char err[1024] = "";
@@ -263,8 +263,9 @@ static int wait_bounded(pid_t pid, int ms)
 		}
 		usleep(20000);
 	}
-	kill(pid, SIGKILL);
+	kill(-pid, SIGKILL); /* its lmctl too */
 	waitpid(pid, &st, 0);
+	kid_done(pid);
 	return -ETIMEDOUT;
 }
 
@@ -329,7 +330,7 @@ static void test_direct_paused_run(void **state)
 	(void)state;
 	LMCTL_OK("create", "dp");
 	LMCTL_OK("pause", "dp");
-	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	pid = kid_fork();
 	if (pid == 0) {
 		close(p[0]);
