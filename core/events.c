@@ -159,11 +159,11 @@ int lmc_events_oom_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc 
 	return 0;
 }
 
-static int timer_open(struct lmc_evsrc *s, struct lmc_err *err)
+static int timer_open(struct lmc_evsrc *s, long period_ms, struct lmc_err *err)
 {
 	struct itimerspec its = {
-		.it_interval = {.tv_nsec = 10 * 1000 * 1000},
-		.it_value = {.tv_nsec = 10 * 1000 * 1000},
+		.it_interval = {.tv_nsec = period_ms * 1000 * 1000},
+		.it_value = {.tv_nsec = period_ms * 1000 * 1000},
 	};
 
 	s->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -192,7 +192,7 @@ int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t by
 		return r;
 	s->threshold = bytes;
 	snprintf(arg, sizeof(arg), "%llu", (unsigned long long)bytes);
-	r = v2 ? timer_open(s, err) : register_v1(s, "memory.usage_in_bytes", arg, err);
+	r = v2 ? timer_open(s, 10, err) : register_v1(s, "memory.usage_in_bytes", arg, err);
 	if (r < 0)
 		return r;
 	if (mem_usage(s, &usage) >= 0)
@@ -201,25 +201,39 @@ int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t by
 	return 0;
 }
 
+/* Populated: cgroup.events where the cgroup2 tree is; v1 alone has no per-cgroup
+ * notification (release_agent is one host-wide program), so there the tree's cgroup.procs
+ * files are sampled. */
+static int populated(struct lmc_evsrc *s, uint64_t *ret)
+{
+	bool pop = false;
+	int r;
+
+	if (s->how == HOW_INOTIFY)
+		return lmc_cgfs_read_key(s->cg, LMC_CTRL_UNIFIED, s->name, "cgroup.events",
+					 "populated", ret);
+	r = lmc_cgfs_populated(s->cg, s->name, &pop);
+	*ret = pop;
+	return r;
+}
+
 int lmc_events_empty_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc **ret,
 			  struct lmc_err *err)
 {
 	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
+	bool v2 = lmc_cgfs_has(cg, LMC_CTRL_UNIFIED);
 	int r;
 
-	if (!lmc_cgfs_has(cg, LMC_CTRL_UNIFIED))
-		return lmc_err_set(err, -EOPNOTSUPP,
-				   "%s: empty events need the cgroup2 tree, absent here",
-				   lmc_name_display(name));
-	r = evsrc_new(cg, name, LMC_EVK_EMPTY, HOW_INOTIFY, &s);
+	r = evsrc_new(cg, name, LMC_EVK_EMPTY, v2 ? HOW_INOTIFY : HOW_TIMER, &s);
 	if (r < 0)
 		return r;
-	r = register_inotify(s, LMC_CTRL_UNIFIED, "cgroup.events", err);
+	r = v2 ? register_inotify(s, LMC_CTRL_UNIFIED, "cgroup.events", err)
+	       : timer_open(s, 100, err);
 	if (r < 0)
 		return r;
-	r = lmc_cgfs_read_key(cg, LMC_CTRL_UNIFIED, name, "cgroup.events", "populated", &s->last);
+	r = populated(s, &s->last);
 	if (r < 0)
-		return lmc_err_set(err, r, "%s: cannot read cgroup.events: %s",
+		return lmc_err_set(err, r, "%s: cannot tell whether it holds processes: %s",
 				   lmc_name_display(name), strerror(-r));
 	*ret = TAKE_PTR(s);
 	return 0;
@@ -304,8 +318,7 @@ int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 		*ret_value = v;
 		return 0;
 	case LMC_EVK_EMPTY:
-		r = lmc_cgfs_read_key(s->cg, LMC_CTRL_UNIFIED, s->name, "cgroup.events",
-				      "populated", &v);
+		r = populated(s, &v);
 		if (r < 0)
 			return r;
 		*ret_fired = s->last && !v;

@@ -58,6 +58,11 @@ make_session() {
 	local h
 	for h in $1; do
 		mkdir -p "$h/session.scope" || return 1
+		# A v1 cpuset cgroup takes no process before it has cpus and mems.
+		if [ -f "$h/cpuset.cpus" ]; then
+			cat "$h/cpuset.cpus" >"$h/session.scope/cpuset.cpus" || return 1
+			cat "$h/cpuset.mems" >"$h/session.scope/cpuset.mems" || return 1
+		fi
 	done
 	sleep 1000000 &
 	busy=$!
