@@ -94,7 +94,7 @@ v1)
 	echo "cgroup.subtree_control: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 	;;
 esac
-echo "controllers (/proc/cgroups enabled):" $(awk 'NR > 1 && $4 == 1 { print $1 }' /proc/cgroups)
+echo "controllers the kernel has (/proc/cgroups):" $(awk 'NR > 1 && $4 == 1 { print $1 }' /proc/cgroups)
 echo "cpus: $(nproc), $(grep MemTotal /proc/meminfo)"
 if [ "$MODE" = check ]; then
 	if ! make_session "$hier"; then
@@ -102,7 +102,8 @@ if [ "$MODE" = check ]; then
 		finish 1 0 0
 	fi
 	echo "test process's cgroup (/proc/self/cgroup):" $(cat /proc/self/cgroup)
-	echo "session.scope holds: $(cat "${hier%% *}/session.scope/cgroup.procs" | tr '\n' ' ')"
+	first=$(echo $hier | cut -d' ' -f1)
+	echo "session.scope holds: $(tr '\n' ' ' <"$first/session.scope/cgroup.procs")"
 fi
 
 hostname "lmctl-$FLAVOR"
