@@ -23,9 +23,17 @@ struct lmc_mgr_note {
 	char what[384];
 };
 
-/* Per-node runtime facts kept in lmc_node.user (malloc'd, freed with the tree). */
+/* A leaf's namespace init as the store records it: its pid and start time together (a pid
+ * alone may be another process by now). */
+struct lmc_init_id {
+	pid_t pid; /* 0 none */
+	uint64_t start; /* /proc/<pid>/stat field 22 */
+};
+
+/* Per-node runtime facts kept in lmc_node.user (lmc_mgr_rt_free'd with the tree). */
 struct lmc_node_rt {
-	pid_t init_pid; /* the leaf's namespace init, 0 none */
+	struct lmc_init_id init;
+	int init_pidfd; /* held once the init is known to be that process; -1 not yet */
 };
 
 /* Look a container up by a user-supplied name; fills err ("x: no such container"). The
@@ -33,13 +41,28 @@ struct lmc_node_rt {
 int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root, struct lmc_node **ret,
 		   struct lmc_err *err);
 pid_t lmc_mgr_init_pid(const struct lmc_node *n);
-int lmc_mgr_set_init_pid(struct lmc_node *n, pid_t pid);
-/* Store the node's record in state st. */
+/* The recorded init (NULL none), for lmc_mgr_put. */
+const struct lmc_init_id *lmc_mgr_init_id(const struct lmc_node *n);
+/* Record the node's init (pid 0: none); takes pidfd (-1: not opened yet). */
+int lmc_mgr_set_init(struct lmc_node *n, const struct lmc_init_id *id, int pidfd);
+/* A pidfd of the node's init if it is still the process recorded (the held one, or one
+ * adopted by pid and start time); -ESRCH, the record cleared, when it is gone. Not owned by
+ * the caller. */
+int lmc_mgr_init_fd(struct lmc_node *n);
+void lmc_mgr_rt_free(struct lmc_node *n);
+/* Store the node's record in state st, with its init (NULL: none). */
 int lmc_mgr_put(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
-		enum lmc_rec_state st, pid_t init_pid, struct lmc_err *err);
-/* Start the leaf's namespace init (placed in its cgroups first). */
+		enum lmc_rec_state st, const struct lmc_init_id *init, struct lmc_err *err);
+/* Start the leaf's namespace init (placed in its cgroups first): who it is, and a pidfd. */
 int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
-		       pid_t *ret_pid, struct lmc_err *err);
+		       struct lmc_init_id *ret_id, int *ret_pidfd, struct lmc_err *err);
+/* A user namespace without a uid or gid map gets a range of its own from the pool. */
+int lmc_mgr_idmaps_assign(struct lmc_manager *m, const char *name, struct lmc_spec *spec,
+			  struct lmc_err *err);
+/* The gid and supplementary groups a run as o->uid gets (o->gid_from_user); *ret_groups
+ * is malloc'd. */
+int lmc_mgr_run_groups(const struct lmc_run_opts *o, gid_t *ret_gid, gid_t **ret_groups,
+		       size_t *ret_n, struct lmc_err *err);
 /* Keep managing what a lost record leaves (core/manager-recover.c): records load could not
  * read are adopted from cgroupfs where their container still exists, and so are the missing
  * ancestors of the records in recs still waiting for a parent (name set, state READY); every

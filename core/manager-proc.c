@@ -56,8 +56,26 @@ static int refuse_frozen(struct lmc_manager *m, const char *name, const char *wh
 	return 0;
 }
 
+/* Start the init and learn its start time: with the pid, what the store knows it by. */
+static int start_init_once(struct lmc_ns_init_opts *o, struct lmc_init_id *ret_id, int *ret_pidfd,
+			   struct lmc_err *err)
+{
+	int r = lmc_ns_init_start(o, &ret_id->pid, ret_pidfd, err);
+
+	if (r < 0)
+		return r;
+	r = lmc_ns_proc_start(ret_id->pid, &ret_id->start);
+	if (r < 0) {
+		lmc_ns_kill_reap(*ret_pidfd);
+		close(*ret_pidfd);
+		return lmc_err_set(err, r, "init: pid %d: cannot read its start time: %s",
+				   (int)ret_id->pid, strerror(-r));
+	}
+	return 0;
+}
+
 int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
-		       pid_t *ret_pid, struct lmc_err *err)
+		       struct lmc_init_id *ret_id, int *ret_pidfd, struct lmc_err *err)
 {
 	_cleanup_close_ int cgfd = lmc_cgfs_unified_fd(m->cg, name);
 	struct attach_ctx a = {.m = m, .name = name, .skip_unified = cgfd >= 0};
@@ -70,32 +88,43 @@ int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc
 	int r = refuse_frozen(m, name, "starting its namespace init", err);
 
 	if (r >= 0)
-		r = lmc_ns_init_start(&o, ret_pid, err);
+		r = start_init_once(&o, ret_id, ret_pidfd, err);
 	if (r < 0 && clone_into_refused(r, o.cgroup_fd)) {
 		lmc_err_clear(err);
 		o.cgroup_fd = -1;
 		a.skip_unified = false;
-		r = lmc_ns_init_start(&o, ret_pid, err);
+		r = start_init_once(&o, ret_id, ret_pidfd, err);
 	}
 	return r;
 }
 
-/* A leaf with namespaces needs its init alive; one that died is started again. */
-static int ensure_init(struct lmc_manager *m, struct lmc_node *node, struct lmc_err *err)
+/* A leaf with namespaces needs its init alive; one that is gone (or that the record's pid
+ * and start time no longer name) is started again. *ret_fd stays the node's. */
+static int ensure_init(struct lmc_manager *m, struct lmc_node *node, int *ret_fd,
+		       struct lmc_err *err)
 {
-	pid_t pid = lmc_mgr_init_pid(node);
-	int r;
+	struct lmc_init_id id;
+	int fd = lmc_mgr_init_fd(node), r;
 
-	if (pid > 0 && lmc_ns_init_alive(pid))
+	if (fd >= 0) {
+		*ret_fd = fd;
 		return 0;
-	r = lmc_mgr_start_init(m, node->name, &node->spec, &pid, err);
+	}
+	/* A record from before ranges were assigned gets its own now. */
+	r = lmc_mgr_idmaps_assign(m, node->name, &node->spec, err);
+	if (r >= 0)
+		r = lmc_mgr_start_init(m, node->name, &node->spec, &id, &fd, err);
 	if (r < 0)
 		return r;
-	r = lmc_mgr_set_init_pid(node, pid);
-	if (r < 0)
+	r = lmc_mgr_set_init(node, &id, fd);
+	if (r < 0) {
+		lmc_ns_kill_reap(fd);
+		close(fd);
 		return lmc_err_set(err, r, "out of memory");
-	/* Best effort: a stale pid in the store is checked with lmc_ns_init_alive anyway. */
-	lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, pid, NULL);
+	}
+	/* Best effort: a record naming a gone init is found out by its start time anyway. */
+	lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, &id, NULL);
+	*ret_fd = fd;
 	return 0;
 }
 
@@ -115,10 +144,9 @@ static int leaf_lookup(struct lmc_manager *m, const char *uname, struct lmc_node
 }
 
 /* The process, and the init if one must start first, fit the pids limits. */
-static int run_pids_room(struct lmc_manager *m, const struct lmc_node *node, struct lmc_err *err)
+static int run_pids_room(struct lmc_manager *m, struct lmc_node *node, struct lmc_err *err)
 {
-	pid_t init = lmc_mgr_init_pid(node);
-	bool new_init = node->spec.ns.mask && !(init > 0 && lmc_ns_init_alive(init));
+	bool new_init = node->spec.ns.mask && lmc_mgr_init_fd(node) < 0;
 	struct lmc_pids_incoming in = {NULL, new_init ? 2 : 1};
 
 	return lmc_mgr_pids_room(m, node->name, node, &in, 1,
@@ -130,7 +158,7 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 {
 	struct lmc_node *node;
 	_cleanup_close_ int cgfd = -EBADF;
-	_cleanup_close_ int initfd = -EBADF;
+	_cleanup_free_ gid_t *groups = NULL;
 	struct attach_ctx a = {.m = m};
 	struct lmc_ns_spawn_opts so = {
 		.argv = o->argv,
@@ -157,15 +185,18 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 	if (r < 0)
 		return r;
 	memcpy(so.stdio, o->stdio, sizeof(so.stdio));
-	if (node->spec.ns.mask) {
-		r = ensure_init(m, node, err);
+	if (o->set_ids && o->gid_from_user) {
+		r = lmc_mgr_run_groups(o, &so.gid, &groups, &so.n_groups, err);
 		if (r < 0)
 			return r;
-		initfd = lmc_ns_pidfd_open(lmc_mgr_init_pid(node));
-		if (initfd < 0)
-			return lmc_err_set(err, initfd, "%s: cannot reach its init: %s", node->name,
-					   strerror(-initfd));
-		so.join_pidfd = initfd;
+		so.groups = groups;
+	}
+	if (node->spec.ns.mask) {
+		/* Joined through the pidfd: if the init dies meanwhile, setns fails (ESRCH)
+		 * rather than reach whatever has its pid next. */
+		r = ensure_init(m, node, &so.join_pidfd, err);
+		if (r < 0)
+			return r;
 		so.join_mask = node->spec.ns.mask;
 	}
 	cgfd = lmc_cgfs_unified_fd(m->cg, node->name);
@@ -548,11 +579,10 @@ static int reconcile_node(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_rep
 	} else {
 		reconcile_limits(m, n, report, userdata);
 	}
-	if (n->spec.ns.mask && pid && !lmc_ns_init_alive(pid)) {
-		lmc_mgr_set_init_pid(n, 0);
+	/* Known again by pid and start time (and held by a pidfd from now on), or gone. */
+	if (n->spec.ns.mask && pid && lmc_mgr_init_fd(n) < 0)
 		report(n->name, "namespace init is gone: a new one starts with the next run",
 		       userdata);
-	}
 	return 0;
 }
 

@@ -67,7 +67,7 @@ static int adopt(struct lmc_manager *m, const char *name, const char *why)
 	r = lmc_tree_add(m->tree, name, &spec, &node);
 	if (r < 0)
 		return r;
-	r = lmc_mgr_put(m, name, &spec, LMC_REC_READY, 0, &e);
+	r = lmc_mgr_put(m, name, &spec, LMC_REC_READY, NULL, &e);
 	fmt_limit(spec.memory.limit, true, mem, sizeof(mem));
 	fmt_limit(spec.pids.limit, false, pids, sizeof(pids));
 	if (spec.cpu.limit_m != LMC_UNSET)
@@ -109,7 +109,8 @@ static int place_waiting(struct lmc_manager *m, const struct lmc_record *rec)
 	if (r >= 0)
 		r = lmc_tree_add(m->tree, rec->name, &rec->spec, &node);
 	if (r >= 0 && rec->init_pid > 0)
-		r = lmc_mgr_set_init_pid(node, rec->init_pid);
+		r = lmc_mgr_set_init(node, &(struct lmc_init_id){rec->init_pid, rec->init_start},
+				     -1);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)

@@ -32,33 +32,15 @@ int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root, str
 	return 0;
 }
 
-pid_t lmc_mgr_init_pid(const struct lmc_node *n)
-{
-	const struct lmc_node_rt *rt = n->user;
-
-	return rt ? rt->init_pid : 0;
-}
-
-int lmc_mgr_set_init_pid(struct lmc_node *n, pid_t pid)
-{
-	struct lmc_node_rt *rt = n->user;
-
-	if (!rt) {
-		if (!pid)
-			return 0;
-		rt = calloc(1, sizeof(*rt));
-		if (!rt)
-			return -ENOMEM;
-		n->user = rt;
-	}
-	rt->init_pid = pid;
-	return 0;
-}
-
 int lmc_mgr_put(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
-		enum lmc_rec_state st, pid_t init_pid, struct lmc_err *err)
+		enum lmc_rec_state st, const struct lmc_init_id *init, struct lmc_err *err)
 {
-	struct lmc_record rec = {.state = st, .init_pid = init_pid};
+	struct lmc_record rec = {.state = st};
+
+	if (init) {
+		rec.init_pid = init->pid;
+		rec.init_start = init->start;
+	}
 
 	if (!m->locked)
 		return lmc_err_set(err, -EROFS, "%s: the state was opened read-only",
@@ -158,7 +140,10 @@ static int load_records(struct lmc_manager *m, struct lmc_err *err)
 		/* A record whose parent is missing waits for lmc_mgr_recover_lost. */
 		if (lmc_tree_add(m->tree, recs[i].name, &recs[i].spec, &node) < 0)
 			continue;
-		if (recs[i].init_pid > 0 && lmc_mgr_set_init_pid(node, recs[i].init_pid) < 0)
+		/* Only the pid and start time: lmc_mgr_init_fd checks it is still that process. */
+		if (lmc_mgr_set_init(node,
+				     &(struct lmc_init_id){recs[i].init_pid, recs[i].init_start},
+				     -1) < 0)
 			return lmc_err_set(err, -ENOMEM, "out of memory");
 	}
 	if (m->locked && lmc_mgr_recover_lost(m, recs, n, bad, nbad) < 0)
@@ -275,7 +260,7 @@ void lmc_mgr_free(struct lmc_manager *m)
 		struct lmc_node *top = lmc_tree_root(m->tree);
 
 		for (struct lmc_node *n = top; n; n = lmc_tree_next(top, n))
-			free(n->user);
+			lmc_mgr_rt_free(n);
 		lmc_tree_free(m->tree);
 	}
 	lmc_cgfs_free(m->cg);
@@ -351,7 +336,7 @@ int lmc_mgr_init(struct lmc_manager *m, uint64_t reserve_mem, uint64_t reserve_c
 	r = lmc_policy_admit_update(m->tree, root, &newroot, LMC_UNSET, true, err);
 	if (r < 0)
 		return r;
-	r = lmc_mgr_put(m, "", &newroot, LMC_REC_READY, 0, err);
+	r = lmc_mgr_put(m, "", &newroot, LMC_REC_READY, NULL, err);
 	if (r < 0)
 		return r;
 	root->spec = newroot;
@@ -402,7 +387,8 @@ int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	char name[LMC_NAME_MAX + 1];
 	struct lmc_spec spec = *uspec, kspec;
 	struct lmc_node *node;
-	pid_t init_pid = 0;
+	struct lmc_init_id init = {0};
+	_cleanup_close_ int init_fd = -EBADF;
 	int r;
 
 	r = lmc_name_parse(uname, name, err);
@@ -415,11 +401,13 @@ int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	lmc_mgr_owner_default(m, name, &spec);
 	r = create_check(m, name, &spec, err);
 	if (r >= 0)
+		r = lmc_mgr_idmaps_assign(m, name, &spec, err);
+	if (r >= 0)
 		r = lmc_mgr_create_limits(m, name, &spec, &kspec, err);
 	if (r < 0)
 		return r;
 
-	r = lmc_mgr_put(m, name, &spec, LMC_REC_CREATING, 0, err);
+	r = lmc_mgr_put(m, name, &spec, LMC_REC_CREATING, NULL, err);
 	if (r < 0)
 		return r;
 	r = lmc_cgfs_create(m->cg, name, err);
@@ -429,16 +417,16 @@ int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	if (r < 0)
 		goto out_rmdir;
 	if (spec.ns.mask) {
-		r = lmc_mgr_start_init(m, name, &spec, &init_pid, err);
+		r = lmc_mgr_start_init(m, name, &spec, &init, &init_fd, err);
 		if (r < 0)
 			goto out_rmdir;
 	}
-	r = lmc_mgr_put(m, name, &spec, LMC_REC_READY, init_pid, err);
+	r = lmc_mgr_put(m, name, &spec, LMC_REC_READY, &init, err);
 	if (r < 0)
 		goto out_kill;
 	r = lmc_tree_add(m->tree, name, &spec, &node);
 	if (r >= 0)
-		r = lmc_mgr_set_init_pid(node, init_pid);
+		r = lmc_mgr_set_init(node, &init, TAKE_FD(init_fd));
 	if (r < 0) {
 		lmc_err_set(err, r, "%s: out of memory", name);
 		goto out_kill;
@@ -446,7 +434,7 @@ int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	return 0;
 
 out_kill:
-	if (init_pid)
+	if (init.pid)
 		lmc_cgfs_kill(m->cg, name, KILL_TIMEOUT_MS, NULL);
 out_rmdir:
 	lmc_cgfs_remove(m->cg, name, NULL);
@@ -500,7 +488,7 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	/* Write-ahead: the record first. A crash before the kernel has it all leaves a stored
 	 * spec the kernel does not hold, which the next start re-applies (lmc_mgr_reconcile);
 	 * the other order left the kernel holding a limit no record knew. */
-	r = lmc_mgr_put(m, node->name, &newspec, LMC_REC_READY, lmc_mgr_init_pid(node), err);
+	r = lmc_mgr_put(m, node->name, &newspec, LMC_REC_READY, lmc_mgr_init_id(node), err);
 	if (r < 0)
 		return r;
 	lmc_crash_point("update-after-record");
@@ -518,7 +506,7 @@ out_restore:
 	/* Put back what the kernel and the store had; the first error is the one the user
 	 * sees. */
 	lmc_ctrl_apply_all(m->cg, node->name, &kold, &knew, NULL);
-	lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, lmc_mgr_init_pid(node), NULL);
+	lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, lmc_mgr_init_id(node), NULL);
 	return r;
 }
 
@@ -560,8 +548,7 @@ int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, st
 	if (r < 0)
 		return r;
 	/* From here on the destroy is committed: a crash is finished by the next open. */
-	r = lmc_mgr_put(m, node->name, &node->spec, LMC_REC_DESTROYING, lmc_mgr_init_pid(node),
-			err);
+	r = lmc_mgr_put(m, node->name, &node->spec, LMC_REC_DESTROYING, lmc_mgr_init_id(node), err);
 	if (r < 0)
 		return r;
 	r = lmc_cgfs_kill(m->cg, node->name, KILL_TIMEOUT_MS, err);
@@ -575,8 +562,7 @@ int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, st
 		r = lmc_store_del_nosync(m->store, n->name, err);
 		if (r < 0)
 			return r;
-		free(n->user);
-		n->user = NULL;
+		lmc_mgr_rt_free(n);
 		lmc_tree_remove(m->tree, n);
 	}
 	/* One directory sync for the whole subtree: durable once acknowledged. */

@@ -104,6 +104,10 @@ struct lmc_run_opts {
 	bool set_ids;
 	uid_t uid;
 	gid_t gid;
+	/* uid named without a gid: gid and supplementary groups from the user database (as
+	 * runuser and setpriv --init-groups); a uid it does not know is refused. Otherwise
+	 * setgroups to just gid. */
+	bool gid_from_user;
 	int stdio[3]; /* -1: inherit */
 	bool detach; /* new session */
 };
@@ -131,6 +135,10 @@ int lmc_mgr_resume(struct lmc_manager *m, const char *name, struct lmc_err *err)
  * under a container whose owner is uid (for a create: the parent chain). */
 int lmc_mgr_authorize(struct lmc_manager *m, uid_t uid, const char *name, bool creating,
 		      struct lmc_err *err);
+/* May a non-root uid (gid) create name with spec's user namespace maps? Only its own ids
+ * and its /etc/subuid, /etc/subgid ranges (newuidmap's rule); root may map anything. */
+int lmc_mgr_authorize_idmaps(uid_t uid, gid_t gid, const char *name, const struct lmc_spec *spec,
+			     struct lmc_err *err);
 
 /* Reconcile the store with cgroupfs (the agent at start): report what open found and did
  * while recovering (lmc_mgr_notes), recreate and re-apply stored containers whose cgroups

@@ -40,8 +40,6 @@ struct init_report {
 	int err;
 };
 
-static const struct lmc_idmap default_map = {.inside = 0, .outside = 100000, .count = 65536};
-
 static void init_send(int chan, int step, int e)
 {
 	struct init_report rep = {.step = step, .err = e};
@@ -266,10 +264,9 @@ static int write_map(pid_t pid, const char *what, const struct lmc_idmap *maps, 
 	size_t len = 0;
 	int r;
 
-	if (n == 0) {
-		maps = &default_map;
-		n = 1;
-	}
+	/* No default: which host ids a container gets is the manager's choice (its own). */
+	if (n == 0)
+		return lmc_err_set(err, -EINVAL, "init: no %s given for the user namespace", what);
 	for (unsigned i = 0; i < n && i < LMC_IDMAP_MAX; i++)
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%u %u %u\n", maps[i].inside,
 					maps[i].outside, maps[i].count);
@@ -343,7 +340,8 @@ static int init_release(const struct lmc_ns_init_opts *o, pid_t pid, int chan, s
 	return rep.step == ISTEP_OK ? 0 : init_error(o->ns, &rep, err);
 }
 
-int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, struct lmc_err *err)
+int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, int *ret_pidfd,
+		      struct lmc_err *err)
 {
 	_cleanup_close_ int pidfd = -EBADF, chan = -EBADF;
 	sigset_t all, old;
@@ -372,30 +370,7 @@ int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, struc
 		return r;
 	}
 	*ret_pid = pid;
+	if (ret_pidfd)
+		*ret_pidfd = TAKE_FD(pidfd);
 	return 0;
-}
-
-bool lmc_ns_init_alive(pid_t pid)
-{
-	char path[64], buf[64];
-	_cleanup_close_ int fd = -EBADF;
-	ssize_t n;
-	char *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return false;
-	buf[n] = '\0';
-	if (strcmp(buf, INIT_COMM "\n") != 0)
-		return false;
-	close(TAKE_FD(fd));
-	/* A zombie keeps its name but holds nothing. */
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }

@@ -20,10 +20,14 @@ struct lmc_ns_spawn_opts {
 	const char *const *argv; /* argv[0] is looked up in PATH (of env, else "/usr/bin:/bin") */
 	const char *const *env; /* NULL: inherit the caller's environ */
 	int stdio[3]; /* fds for 0,1,2 in the child; -1 = inherit */
-	bool set_ids; /* apply uid/gid (setgroups to just gid) */
+	bool set_ids; /* apply uid/gid and the supplementary groups */
 	uid_t uid;
 	gid_t gid;
-	const char *cwd; /* NULL: "/" inside a mount namespace, else unchanged */
+	const gid_t *groups; /* supplementary groups; NULL: just gid */
+	size_t n_groups;
+	/* NULL: "/" inside a mount namespace, else unchanged. Changed to, and argv[0] looked up,
+	 * as the target ids: a run learns nothing about paths its uid cannot reach. */
+	const char *cwd;
 	int cgroup_fd; /* cgroup2 dir fd for clone3(CLONE_INTO_CGROUP), -1 none */
 	lmc_ns_attach_fn attach;
 	void *userdata;
@@ -46,7 +50,7 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
 /* The leaf's init: pid 1 of a new pid namespace (when ns->mask has pid), holder of every
  * namespace in ns->mask. It is placed (cgroup_fd / attach) before it unshares the cgroup
  * namespace, mounts a private /proc (mnt+pid), sets the hostname (uts), brings lo up
- * (net), gets uid/gid maps written (user: default 0 -> 100000, 65536 if none given), then
+ * (net), gets uid/gid maps written (user: both must be given), then
  * loops: reaps every child, forwards SIGTERM/SIGINT/SIGHUP/SIGUSR1/SIGUSR2 to its
  * children, exits when sent SIGTERM with no children left or on SIGKILL. It survives the
  * exit of its starter (a new session, stdio on /dev/null). */
@@ -59,10 +63,41 @@ struct lmc_ns_init_opts {
 /* The init is a child of the caller: a long-lived caller reaps it when it exits (a SIGCHLD
  * handler or child watcher); a short-lived one leaves it to be reparented. Runs that join it
  * pass a join_mask within ns->mask (joining a user namespace it lacks fails with EINVAL). */
-int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, struct lmc_err *err);
+int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, int *ret_pidfd,
+		      struct lmc_err *err);
 
-/* Is pid a live lmctl init (its /proc/<pid>/comm is "lmctl-init" and it is no zombie)? */
-bool lmc_ns_init_alive(pid_t pid);
+/* ---- knowing a process again: never by name or pid alone ---- */
+
+/* Its start time: /proc/<pid>/stat field 22 (clock ticks after boot). */
+int lmc_ns_proc_start(pid_t pid, uint64_t *ret);
+/* A pidfd for the process that has pid now and started at start, if it has not exited;
+ * -ESRCH if pid is gone or now another process (reused), start 0 included. */
+int lmc_ns_pidfd_adopt(pid_t pid, uint64_t start, int *ret_pidfd);
+/* Has the process behind pidfd not exited (zombies have)? */
+bool lmc_ns_pidfd_alive(int pidfd);
+
+/* ---- user namespace id ranges (idmap.c) ---- */
+
+/* Root's containers get host ids from this pool, one slot each, never meeting a range of
+ * /etc/subuid or /etc/subgid (useradd hands those out below SUB_UID_MAX, 600100000 by
+ * default) nor another container's map: 16384 slots of 65536 from 2^30 up to 2^31. */
+#define LMC_NS_POOL_BASE (1u << 30)
+#define LMC_NS_POOL_SLOT 65536u
+#define LMC_NS_POOL_SLOTS 16384u
+
+/* Where the subordinate ranges are; NULL fields (or a NULL struct): /etc/subuid, /etc/subgid. */
+struct lmc_ns_subid_files {
+	const char *subuid, *subgid;
+};
+/* May a non-root uid (primary group gid) have ns's maps written for it? Only its own uid/gid
+ * (one id) and its subordinate ranges (by user name or numeric uid), each map within one:
+ * what newuidmap(1)/newgidmap(1) allow. -EPERM naming the map otherwise. */
+int lmc_ns_idmaps_allowed(uid_t uid, gid_t gid, const struct lmc_spec_ns *ns,
+			  const struct lmc_ns_subid_files *files, struct lmc_err *err);
+/* The first pool slot (its first host id) meeting none of used[] (outside ranges) and no
+ * subordinate range; -ENOSPC when the pool is full. */
+int lmc_ns_idmap_pool_pick(const struct lmc_idmap *used, size_t n_used,
+			   const struct lmc_ns_subid_files *files, uint32_t *ret);
 
 /* The inode number of /proc/<pid>/ns/<ns>. */
 int lmc_ns_inode(pid_t pid, enum lmc_ns ns, uint64_t *ret);

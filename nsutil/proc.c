@@ -1,10 +1,12 @@
 /* Process primitives shared by spawn and init: clone3, pidfds, waiting, namespace inodes. */
 #include "nsutil/ns.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -230,4 +232,62 @@ int lmc_ns_wait(pid_t pid, int pidfd, int timeout_ms, int *ret_status)
 	if (ret_status)
 		*ret_status = status;
 	return status;
+}
+
+int lmc_ns_proc_start(pid_t pid, uint64_t *ret)
+{
+	char path[64], buf[1024], *p, *end;
+	_cleanup_close_ int fd = -EBADF;
+	unsigned long long v;
+	ssize_t n;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : lmc_negerrno();
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return n < 0 && errno != ESRCH ? lmc_negerrno() : -ESRCH;
+	buf[n] = '\0';
+	/* The name (field 2) may hold spaces and parentheses: count from the last ')'. Field
+	 * 22 is the 20th after it. */
+	p = strrchr(buf, ')');
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -EIO;
+	errno = 0;
+	v = strtoull(p + 1, &end, 10);
+	if (errno || end == p + 1)
+		return -EIO;
+	*ret = v;
+	return 0;
+}
+
+bool lmc_ns_pidfd_alive(int pidfd)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	/* A pidfd is readable once its process has exited. */
+	return pidfd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+int lmc_ns_pidfd_adopt(pid_t pid, uint64_t start, int *ret_pidfd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	uint64_t now;
+
+	if (pid <= 0 || start == 0)
+		return -ESRCH;
+	/* The pidfd first: if pid still shows the recorded start time after it was opened,
+	 * that process held pid all along, so the pidfd is for it and no later one. */
+	fd = lmc_ns_pidfd_open(pid);
+	if (fd < 0)
+		return -ESRCH;
+	if (lmc_ns_proc_start(pid, &now) < 0 || now != start || !lmc_ns_pidfd_alive(fd))
+		return -ESRCH;
+	*ret_pidfd = TAKE_FD(fd);
+	return 0;
 }

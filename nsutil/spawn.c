@@ -1,5 +1,6 @@
 /* Starting a command in a leaf: clone3 into the cgroup2 leaf, hold the child until the v1
- * hierarchies have it, join the leaf init's namespaces, set ids, stdio and exec; every
+ * hierarchies have it, join the leaf init's namespaces, set ids, then cwd, stdio and exec
+ * (the look-ups as the target ids); every
  * failure up to exec comes back to the caller as a one-line error with the child reaped.
  *
  * The child runs between a raw clone3 and execve on a copy of a possibly multithreaded
@@ -40,7 +41,6 @@ struct spawn_report {
 
 struct spawn_ctx {
 	const struct lmc_ns_spawn_opts *o;
-	const char *path; /* resolved by the parent, or NULL: the child searches */
 	const char *search; /* PATH for that search */
 	char *const *envp;
 	int chan; /* the child's end of the socketpair */
@@ -65,7 +65,10 @@ static void child_ids(const struct spawn_ctx *c)
 	/* In a joined user namespace we start as the overflow uid: become root there. */
 	if (!c->o->set_ids && !c->join_user)
 		return;
-	if (syscall(SYS_setgroups, 1, &gid) < 0)
+	if (c->o->set_ids && c->o->groups) {
+		if (syscall(SYS_setgroups, c->o->n_groups, c->o->groups) < 0)
+			child_fail(c->chan, STEP_GROUPS, errno);
+	} else if (syscall(SYS_setgroups, 1, &gid) < 0)
 		child_fail(c->chan, STEP_GROUPS, errno);
 	if (syscall(SYS_setresgid, gid, gid, gid) < 0)
 		child_fail(c->chan, STEP_GID, errno);
@@ -102,8 +105,8 @@ static _Noreturn void child_exec(const struct spawn_ctx *c)
 	char buf[PATH_MAX];
 	int e = ENOENT;
 
-	if (c->path || strchr(cmd, '/')) {
-		execve(c->path ? c->path : cmd, argv, c->envp);
+	if (strchr(cmd, '/')) {
+		execve(cmd, argv, c->envp);
 		child_fail(c->chan, STEP_EXEC, errno);
 	}
 	while (*p) {
@@ -143,9 +146,11 @@ static _Noreturn void spawn_child(const struct spawn_ctx *parent_ctx)
 		_exit(127);
 	if (c->setns_flags && setns(o->join_pidfd, c->setns_flags) < 0)
 		child_fail(c->chan, STEP_SETNS, errno);
+	/* The target ids first: the directory and the command are looked up with its rights
+	 * only, so their errors tell nothing about paths it cannot reach. */
+	child_ids(c);
 	if ((o->cwd || c->join_mnt) && chdir(o->cwd ? o->cwd : "/") < 0)
 		child_fail(c->chan, STEP_CWD, errno);
-	child_ids(c);
 	child_stdio(c);
 	if (o->new_session && setsid() < 0)
 		child_fail(c->chan, STEP_SETSID, errno);
@@ -168,29 +173,6 @@ static const char *env_path(const char *const *env)
 		if (strncmp(*env, "PATH=", 5) == 0)
 			return *env + 5;
 	return DEFAULT_PATH;
-}
-
-/* The parent's look-up, so that a missing command fails before anything is cloned. */
-static int resolve(const char *cmd, const char *search, char *buf, size_t size)
-{
-	const char *p = search;
-	int e = -ENOENT;
-
-	while (*p) {
-		const char *end = strchrnul(p, ':');
-		int dlen = (int)(end - p);
-		struct stat st;
-
-		if (snprintf(buf, size, "%.*s/%s", dlen ? dlen : 1, dlen ? p : ".", cmd) <
-			    (int)size &&
-		    stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (access(buf, X_OK) == 0)
-				return 0;
-			e = -EACCES;
-		}
-		p = *end ? end + 1 : end;
-	}
-	return e;
 }
 
 static int join_error(const char *cmd, int code, struct lmc_err *err)
@@ -309,7 +291,6 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
 	struct spawn_ctx c = {.o = opts};
 	_cleanup_close_ int pidfd = -EBADF, chan = -EBADF;
 	uint32_t join;
-	char path[PATH_MAX];
 	int sv[2], r;
 	pid_t pid;
 
@@ -321,13 +302,7 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
 	c.setns_flags = lmc_ns_clone_flags(join & ~(uint32_t)LMC_NS_PID);
 	c.search = env_path(opts->env);
 	c.envp = opts->env ? (char *const *)opts->env : environ;
-	/* Inside a joined mount namespace the child looks the command up itself. */
-	if (!c.join_mnt && !strchr(opts->argv[0], '/')) {
-		r = resolve(opts->argv[0], c.search, path, sizeof(path));
-		if (r < 0)
-			return lmc_err_set(err, r, "run: %s: %s", opts->argv[0], strerror(-r));
-		c.path = path;
-	}
+	/* The child looks the command up itself, as the target ids (never as root for them). */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return lmc_err_set(err, lmc_negerrno(), "run: %s: socketpair: %s", opts->argv[0],
 				   strerror(errno));

@@ -46,8 +46,10 @@ static void enc_run(const struct lmc_api_req *r, char *name, Lmctl__Request *rq,
 	if (o->set_ids) {
 		u->run._uid_case = LMCTL__RUN_REQUEST___UID_UID;
 		u->run.uid = o->uid;
-		u->run._gid_case = LMCTL__RUN_REQUEST___GID_GID;
-		u->run.gid = o->gid;
+		if (!o->gid_from_user) {
+			u->run._gid_case = LMCTL__RUN_REQUEST___GID_GID;
+			u->run.gid = o->gid;
+		}
 	}
 	u->run.detach = o->detach;
 	u->run.n_fds = r->n_fds;

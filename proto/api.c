@@ -81,6 +81,9 @@ static int op_create(struct call *c, const Lmctl__CreateRequest *rq)
 		r = spec_in(c, name, rq->spec, &spec);
 	if (r >= 0)
 		r = lmc_spec_validate(name, &spec, &c->err);
+	/* Host ids are the peer's to map only if they are its own or its subordinate ones. */
+	if (r >= 0)
+		r = lmc_mgr_authorize_idmaps(c->peer->uid, c->peer->gid, name, &spec, &c->err);
 	if (r < 0 || !c->m || dry(c))
 		return r;
 	r = lmc_mgr_create(c->m, name, &spec, &c->err);
@@ -328,6 +331,7 @@ static int run_ids(struct call *c, const Lmctl__RunRequest *rq, struct lmc_run_o
 		o->set_ids = has_uid || has_gid;
 		o->uid = has_uid ? rq->uid : 0;
 		o->gid = has_gid ? rq->gid : 0;
+		o->gid_from_user = has_uid && !has_gid; /* never gid 0 by default */
 		return 0;
 	}
 	if ((has_uid && rq->uid != c->peer->uid) || (has_gid && rq->gid != c->peer->gid))

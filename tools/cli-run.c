@@ -19,6 +19,7 @@ struct run_args {
 	const char *name;
 	const char *env[RUN_ENV_MAX + 1];
 	size_t n_env;
+	bool uid_given, gid_given;
 };
 
 static int parse_id(const char *flag, const char *s, bool group, uint32_t *ret, struct lmc_err *err)
@@ -65,9 +66,11 @@ static int run_option(struct run_args *a, int opt, const char *v, struct lmc_err
 		return 0;
 	case 'u':
 		a->o.set_ids = true;
+		a->uid_given = true;
 		return parse_id("--uid", v, false, &a->o.uid, err);
 	case 'g':
 		a->o.set_ids = true;
+		a->gid_given = true;
 		return parse_id("--gid", v, true, &a->o.gid, err);
 	case 'e':
 		return add_env(a, v, err);
@@ -102,6 +105,8 @@ static int parse_run(int argc, char **argv, struct run_args *a, char ***ret_cmd,
 	while ((opt = getopt_long(nopt, argv, dd >= 0 ? "de:" : "+de:", opts, NULL)) != -1)
 		if (run_option(a, opt, optarg, err) < 0)
 			return lmc_err_set(err, -EINVAL, "run: bad option '%s'", argv[optind - 1]);
+	/* --uid alone: the user's own group and groups, not root's. */
+	a->o.gid_from_user = a->uid_given && !a->gid_given;
 	if (optind >= nopt)
 		return lmc_err_set(err, -EINVAL, "run: expected a container name and a command");
 	a->name = argv[optind];

@@ -190,6 +190,24 @@ static const char *latency_name(enum lmc_latency l)
 					    : "";
 }
 
+/* A user namespace's maps as --uid-map takes them: "0:1073741824:65536,...". */
+static void idmaps_text(FILE *f, const char *key, const struct lmc_idmap *m, unsigned n)
+{
+	fprintf(f, "  %-20s ", key);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "%s%u:%u:%u", i ? "," : "", m[i].inside, m[i].outside, m[i].count);
+	fputc('\n', f);
+}
+
+static void idmaps_json(FILE *f, const char *key, const struct lmc_idmap *m, unsigned n)
+{
+	fprintf(f, ",\"%s\":[", key);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f, "%s{\"inside\":%u,\"outside\":%u,\"count\":%u}", i ? "," : "",
+			m[i].inside, m[i].outside, m[i].count);
+	fputc(']', f);
+}
+
 static void spec_json(FILE *f, const char *name, const struct lmc_spec *spec,
 		      const struct lmc_effective *eff)
 {
@@ -243,6 +261,8 @@ static void spec_json(FILE *f, const char *name, const struct lmc_spec *spec,
 	lmc_out_json_str(f, nsbuf);
 	fputs(",\"hostname\":", f);
 	lmc_out_json_str(f, spec->ns.hostname);
+	idmaps_json(f, "uid_map", spec->ns.uid_map, spec->ns.n_uid_map);
+	idmaps_json(f, "gid_map", spec->ns.gid_map, spec->ns.n_gid_map);
 	first = false;
 	json_u64(f, "owner", spec->owner == LMC_OWNER_UNSET ? LMC_UNSET : spec->owner, &first);
 	fputs("}\n", f);
@@ -297,6 +317,10 @@ static void spec_text(FILE *f, const char *name, const struct lmc_spec *spec,
 		fprintf(f, "  %-20s %s\n", "namespaces", nsbuf);
 	if (spec->ns.hostname[0])
 		fprintf(f, "  %-20s %s\n", "hostname", spec->ns.hostname);
+	if (spec->ns.n_uid_map)
+		idmaps_text(f, "uid_map", spec->ns.uid_map, spec->ns.n_uid_map);
+	if (spec->ns.n_gid_map)
+		idmaps_text(f, "gid_map", spec->ns.gid_map, spec->ns.n_gid_map);
 	if (spec->owner != LMC_OWNER_UNSET)
 		fprintf(f, "  %-20s %u\n", "owner", spec->owner);
 }

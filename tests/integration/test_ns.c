@@ -483,21 +483,30 @@ static void test_clone_into_cgroup(void **state)
 static void test_init_start(void **state)
 {
 	(void)state;
-	struct lmc_spec_ns ns = {.mask = ALL_NS};
+	struct lmc_spec_ns ns = {.mask = ALL_NS, .n_uid_map = 1, .n_gid_map = 1};
 	struct lmc_ns_init_opts io = {.ns = &ns, .cgroup_fd = g_cg_fd};
 	struct lmc_err err = {0};
+	uint64_t start = 0, again = 0;
 	char buf[2048];
 	unsigned a, b, c;
+	int fd = -1;
 
+	ns.uid_map[0] = ns.gid_map[0] = (struct lmc_idmap){0, 100000, 65536};
 	snprintf(ns.hostname, sizeof(ns.hostname), "lmctl-ns-test");
-	if (lmc_ns_init_start(&io, &g_init, &err) < 0)
+	if (lmc_ns_init_start(&io, &g_init, &g_init_pidfd, &err) < 0)
 		fail_msg("init: %s", lmc_err_str(&err));
 	track(g_init);
-	/* It keeps running after the call returned. */
-	assert_true(lmc_ns_init_alive(g_init));
-	assert_false(lmc_ns_init_alive(getpid()));
-	g_init_pidfd = lmc_ns_pidfd_open(g_init);
+	/* It keeps running after the call returned; known again by pid and start time only. */
 	assert_true(g_init_pidfd >= 0);
+	assert_true(lmc_ns_pidfd_alive(g_init_pidfd));
+	assert_int_equal(lmc_ns_proc_start(g_init, &start), 0);
+	assert_int_equal(lmc_ns_pidfd_adopt(g_init, start, &fd), 0);
+	assert_true(lmc_ns_pidfd_alive(fd));
+	close(fd);
+	assert_int_equal(lmc_ns_pidfd_adopt(g_init, start + 1, &fd), -ESRCH);
+	assert_int_equal(lmc_ns_pidfd_adopt(g_init, 0, &fd), -ESRCH);
+	assert_int_equal(lmc_ns_proc_start(getpid(), &again), 0);
+	assert_true(again <= start);
 	snprintf(buf, sizeof(buf), "/proc/%d/uid_map", (int)g_init);
 	read_file(buf, buf, sizeof(buf));
 	assert_int_equal(sscanf(buf, "%u %u %u", &a, &b, &c), 3);
@@ -707,17 +716,16 @@ static void test_init_term(void **state)
 	int init_fd, pidfd, status = -1;
 	pid_t init, pid;
 
-	if (lmc_ns_init_start(&io, &init, &err) < 0)
+	if (lmc_ns_init_start(&io, &init, &init_fd, &err) < 0)
 		fail_msg("init: %s", lmc_err_str(&err));
 	track(init);
-	init_fd = lmc_ns_pidfd_open(init);
 	assert_true(init_fd >= 0);
 	o.join_pidfd = init_fd;
 	o.join_mask = ns.mask;
 	if (lmc_ns_spawn(&o, &pid, &pidfd, &err) < 0)
 		fail_msg("spawn: %s", lmc_err_str(&err));
 	track(pid);
-	assert_true(lmc_ns_init_alive(init));
+	assert_true(lmc_ns_pidfd_alive(init_fd));
 	/* Another leaf's namespaces are its own. */
 	if (g_init > 0) {
 		assert_int_not_equal(inode_of(pid, LMC_NS_PID), inode_of(g_init, LMC_NS_PID));
@@ -726,7 +734,7 @@ static void test_init_term(void **state)
 	assert_int_equal(kill(init, SIGTERM), 0);
 	assert_int_equal(lmc_ns_wait(pid, pidfd, WAIT_MS, &status), 128 + SIGTERM);
 	assert_int_equal(lmc_ns_wait(init, init_fd, WAIT_MS, &status), 0);
-	assert_false(lmc_ns_init_alive(init));
+	assert_false(lmc_ns_pidfd_alive(init_fd));
 	close(pidfd);
 	/* Joining a leaf whose init is gone fails with a clear error and starts nothing. */
 	assert_int_equal(lmc_ns_spawn(&o, &pid, NULL, &err), -ESRCH);
@@ -748,13 +756,17 @@ static void test_init_errors(void **state)
 	/* Overlapping ranges: the kernel refuses the map. */
 	ns.uid_map[0] = (struct lmc_idmap){0, 100000, 10};
 	ns.uid_map[1] = (struct lmc_idmap){5, 200000, 10};
-	assert_int_equal(lmc_ns_init_start(&io, &init, &err), -EINVAL);
+	assert_int_equal(lmc_ns_init_start(&io, &init, NULL, &err), -EINVAL);
 	assert_string_equal(err.msg, "init: uid_map 0:100000:10,5:200000:10: Invalid argument");
 	lmc_err_clear(&err);
+	/* No map: no host range is chosen here (that is the manager's to assign). */
 	ns.n_uid_map = 0;
+	assert_int_equal(lmc_ns_init_start(&io, &init, NULL, &err), -EINVAL);
+	assert_string_equal(err.msg, "init: no uid_map given for the user namespace");
+	lmc_err_clear(&err);
 	io.attach = attach_record;
 	io.userdata = &a;
-	assert_int_equal(lmc_ns_init_start(&io, &init, &err), -EPERM);
+	assert_int_equal(lmc_ns_init_start(&io, &init, NULL, &err), -EPERM);
 	assert_non_null(strstr(err.msg, "refused for the test"));
 	assert_int_equal(init, -42);
 	my_children(after, sizeof(after));

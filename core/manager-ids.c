@@ -1,0 +1,207 @@
+/* Who a leaf's processes are: the host ids of its user namespace (an owner's maps checked,
+ * root's default a range of its own from the pool), the init that holds its namespaces
+ * (known by a pidfd, and by pid and start time across restarts, never by name), and the
+ * groups a run gets from the user database. */
+#include "core/manager-internal.h"
+
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nsutil/ns.h"
+
+#define PWBUF_SIZE 16384
+
+/* ---- the init ---- */
+
+pid_t lmc_mgr_init_pid(const struct lmc_node *n)
+{
+	const struct lmc_node_rt *rt = n->user;
+
+	return rt ? rt->init.pid : 0;
+}
+
+const struct lmc_init_id *lmc_mgr_init_id(const struct lmc_node *n)
+{
+	const struct lmc_node_rt *rt = n->user;
+
+	return rt && rt->init.pid ? &rt->init : NULL;
+}
+
+int lmc_mgr_set_init(struct lmc_node *n, const struct lmc_init_id *id, int pidfd)
+{
+	struct lmc_node_rt *rt = n->user;
+	bool some = id && id->pid > 0;
+
+	if (!rt && some) {
+		rt = calloc(1, sizeof(*rt));
+		if (!rt) {
+			if (pidfd >= 0)
+				close(pidfd);
+			return -ENOMEM;
+		}
+		rt->init_pidfd = -1;
+		n->user = rt;
+	}
+	if (!rt) {
+		if (pidfd >= 0)
+			close(pidfd);
+		return 0;
+	}
+	if (rt->init_pidfd >= 0)
+		close(rt->init_pidfd);
+	rt->init = some ? *id : (struct lmc_init_id){0};
+	rt->init_pidfd = some ? pidfd : -1;
+	if (!some && pidfd >= 0)
+		close(pidfd);
+	return 0;
+}
+
+int lmc_mgr_init_fd(struct lmc_node *n)
+{
+	struct lmc_node_rt *rt = n->user;
+	int fd;
+
+	if (!rt || !rt->init.pid)
+		return -ESRCH;
+	/* Known from the store only (another process started it, or before a restart): the
+	 * pid counts only while it is still the process that started at the recorded time. */
+	if (rt->init_pidfd < 0 && lmc_ns_pidfd_adopt(rt->init.pid, rt->init.start, &fd) >= 0)
+		rt->init_pidfd = fd;
+	if (lmc_ns_pidfd_alive(rt->init_pidfd))
+		return rt->init_pidfd;
+	lmc_mgr_set_init(n, NULL, -1);
+	return -ESRCH;
+}
+
+void lmc_mgr_rt_free(struct lmc_node *n)
+{
+	struct lmc_node_rt *rt = n->user;
+
+	if (!rt)
+		return;
+	if (rt->init_pidfd >= 0)
+		close(rt->init_pidfd);
+	free(rt);
+	n->user = NULL;
+}
+
+/* ---- user namespace maps ---- */
+
+/* The host ranges every container's maps use. */
+static int used_ranges(struct lmc_manager *m, struct lmc_idmap **ret, size_t *ret_n)
+{
+	struct lmc_node *top = lmc_tree_root(m->tree);
+	struct lmc_idmap *v;
+	size_t n = 0, k = 0;
+
+	for (struct lmc_node *x = top; x; x = lmc_tree_next(top, x))
+		n += x->spec.ns.n_uid_map + x->spec.ns.n_gid_map;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (struct lmc_node *x = top; x; x = lmc_tree_next(top, x)) {
+		const struct lmc_spec_ns *ns = &x->spec.ns;
+
+		for (unsigned i = 0; i < ns->n_uid_map && k < n; i++)
+			v[k++] = ns->uid_map[i];
+		for (unsigned i = 0; i < ns->n_gid_map && k < n; i++)
+			v[k++] = ns->gid_map[i];
+	}
+	*ret = v;
+	*ret_n = k;
+	return 0;
+}
+
+int lmc_mgr_idmaps_assign(struct lmc_manager *m, const char *name, struct lmc_spec *spec,
+			  struct lmc_err *err)
+{
+	struct lmc_spec_ns *ns = &spec->ns;
+	_cleanup_free_ struct lmc_idmap *used = NULL;
+	size_t n = 0;
+	uint32_t base;
+	int r;
+
+	if (!(ns->mask & LMC_NS_USER) || (ns->n_uid_map && ns->n_gid_map))
+		return 0;
+	r = used_ranges(m, &used, &n);
+	if (r < 0)
+		return lmc_err_set(err, r, "out of memory");
+	r = lmc_ns_idmap_pool_pick(used, n, NULL, &base);
+	if (r == -ENOSPC)
+		return lmc_err_set(err, r,
+				   "%s: no free host id range for its user namespace (pool of %u "
+				   "ranges from %u full)",
+				   lmc_name_display(name), LMC_NS_POOL_SLOTS, LMC_NS_POOL_BASE);
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: cannot pick host ids for its user namespace: %s",
+				   lmc_name_display(name), strerror(-r));
+	/* Inside 0..65535 -> a slot of the host's ids no other container or user has. */
+	if (!ns->n_uid_map) {
+		ns->uid_map[0] = (struct lmc_idmap){0, base, LMC_NS_POOL_SLOT};
+		ns->n_uid_map = 1;
+	}
+	if (!ns->n_gid_map) {
+		ns->gid_map[0] = (struct lmc_idmap){0, base, LMC_NS_POOL_SLOT};
+		ns->n_gid_map = 1;
+	}
+	return 0;
+}
+
+int lmc_mgr_authorize_idmaps(uid_t uid, gid_t gid, const char *name, const struct lmc_spec *spec,
+			     struct lmc_err *err)
+{
+	struct lmc_err e = {0};
+	int r;
+
+	if (uid == 0)
+		return 0;
+	r = lmc_ns_idmaps_allowed(uid, gid, &spec->ns, NULL, &e);
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: uid %u may not map %s", lmc_name_display(name),
+				   (unsigned)uid, lmc_err_str(&e));
+	return 0;
+}
+
+/* ---- groups of a run ---- */
+
+int lmc_mgr_run_groups(const struct lmc_run_opts *o, gid_t *ret_gid, gid_t **ret_groups,
+		       size_t *ret_n, struct lmc_err *err)
+{
+	_cleanup_free_ char *buf = malloc(PWBUF_SIZE);
+	_cleanup_free_ gid_t *groups = NULL;
+	struct passwd pw, *pwp = NULL;
+	int n = 16;
+
+	if (!buf)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	/* No entry: refused rather than guessed. gid 0 would make the command a member of
+	 * root's group, and any other fixed choice (nogroup) shares files with strangers. */
+	if (getpwuid_r(o->uid, &pw, buf, PWBUF_SIZE, &pwp) != 0 || !pwp)
+		return lmc_err_set(err, -EINVAL,
+				   "run: uid %u has no entry in the user database: name its group "
+				   "with --gid",
+				   (unsigned)o->uid);
+	for (;;) {
+		gid_t *g = realloc(groups, (size_t)n * sizeof(*g));
+		int want = n;
+
+		if (!g)
+			return lmc_err_set(err, -ENOMEM, "out of memory");
+		groups = g;
+		if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &want) >= 0) {
+			n = want;
+			break;
+		}
+		if (want <= n || want > NGROUPS_MAX)
+			return lmc_err_set(err, -E2BIG, "run: user %s: too many groups",
+					   pw.pw_name);
+		n = want;
+	}
+	*ret_gid = pw.pw_gid;
+	*ret_groups = TAKE_PTR(groups);
+	*ret_n = (size_t)n;
+	return 0;
+}
