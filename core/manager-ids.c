@@ -150,15 +150,41 @@ int lmc_mgr_idmaps_assign(struct lmc_manager *m, const char *name, struct lmc_sp
 	return 0;
 }
 
+/* getpwuid_r, else /etc/passwd read here: a static build's NSS has no modules to load. */
+static int user_entry(uid_t uid, struct passwd *pw, char *buf, size_t size)
+{
+	struct passwd *pwp = NULL;
+	FILE *f;
+
+	if (getpwuid_r(uid, pw, buf, size, &pwp) == 0 && pwp)
+		return 0;
+	f = fopen("/etc/passwd", "re");
+	if (!f)
+		return -ENOENT;
+	while (fgetpwent_r(f, pw, buf, size, &pwp) == 0)
+		if (pw->pw_uid == uid) {
+			fclose(f);
+			return 0;
+		}
+	fclose(f);
+	return -ENOENT;
+}
+
 int lmc_mgr_authorize_idmaps(uid_t uid, gid_t gid, const char *name, const struct lmc_spec *spec,
 			     struct lmc_err *err)
 {
+	_cleanup_free_ char *buf = NULL;
 	struct lmc_err e = {0};
+	struct passwd pw;
 	int r;
 
-	if (uid == 0)
+	if (uid == 0 || !(spec->ns.n_uid_map + spec->ns.n_gid_map))
 		return 0;
-	r = lmc_ns_idmaps_allowed(uid, gid, &spec->ns, NULL, &e);
+	buf = malloc(PWBUF_SIZE);
+	if (!buf)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	r = user_entry(uid, &pw, buf, PWBUF_SIZE);
+	r = lmc_ns_idmaps_allowed(uid, r >= 0 ? pw.pw_name : NULL, gid, &spec->ns, NULL, &e);
 	if (r < 0)
 		return lmc_err_set(err, r, "%s: uid %u may not map %s", lmc_name_display(name),
 				   (unsigned)uid, lmc_err_str(&e));
@@ -172,14 +198,14 @@ int lmc_mgr_run_groups(const struct lmc_run_opts *o, gid_t *ret_gid, gid_t **ret
 {
 	_cleanup_free_ char *buf = malloc(PWBUF_SIZE);
 	_cleanup_free_ gid_t *groups = NULL;
-	struct passwd pw, *pwp = NULL;
+	struct passwd pw;
 	int n = 16;
 
 	if (!buf)
 		return lmc_err_set(err, -ENOMEM, "out of memory");
 	/* No entry: refused rather than guessed. gid 0 would make the command a member of
 	 * root's group, and any other fixed choice (nogroup) shares files with strangers. */
-	if (getpwuid_r(o->uid, &pw, buf, PWBUF_SIZE, &pwp) != 0 || !pwp)
+	if (user_entry(o->uid, &pw, buf, PWBUF_SIZE) < 0)
 		return lmc_err_set(err, -EINVAL,
 				   "run: uid %u has no entry in the user database: name its group "
 				   "with --gid",

@@ -3,7 +3,6 @@
  * root's containers get a range of their own. Only reads files; never writes a map. */
 #include "nsutil/ns.h"
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,20 +109,16 @@ static int maps_within(const char *flag, const struct lmc_idmap *maps, unsigned 
 	return 0;
 }
 
-int lmc_ns_idmaps_allowed(uid_t uid, gid_t gid, const struct lmc_spec_ns *ns,
+int lmc_ns_idmaps_allowed(uid_t uid, const char *user, gid_t gid, const struct lmc_spec_ns *ns,
 			  const struct lmc_ns_subid_files *files, struct lmc_err *err)
 {
 	struct range_set su = {0}, sg = {0};
-	struct passwd pw, *pwp = NULL;
-	char pwbuf[4096];
 	int r;
 
-	/* The user's name, if it has one: subuid lines name it or its number. */
-	if (getpwuid_r(uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0)
-		pwp = NULL;
-	r = subid_read(files_path(files, false), pwp ? pwp->pw_name : "", uid, &su);
+	/* Lines name the user or give its uid in decimal (both files: newgidmap does too). */
+	r = subid_read(files_path(files, false), user ? user : "", uid, &su);
 	if (r >= 0)
-		r = subid_read(files_path(files, true), pwp ? pwp->pw_name : "", uid, &sg);
+		r = subid_read(files_path(files, true), user ? user : "", uid, &sg);
 	if (r < 0)
 		lmc_err_set(err, r, "cannot read the subordinate id files: %s", strerror(-r));
 	if (r >= 0)

@@ -336,7 +336,9 @@ static int init_release(const struct lmc_ns_init_opts *o, pid_t pid, int chan, s
 		n = recv(chan, &rep, sizeof(rep), 0);
 	while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(rep))
-		return lmc_err_set(err, -EIO, "init: died during start-up");
+		/* Killed at birth, as clone3 into a cgroup that went through cgroup.kill does
+		 * on 6.18 (manager-proc.c): ECONNRESET lets the caller retry unplaced. */
+		return lmc_err_set(err, -ECONNRESET, "init: died during start-up");
 	return rep.step == ISTEP_OK ? 0 : init_error(o->ns, &rep, err);
 }
 

@@ -89,10 +89,11 @@ bool lmc_ns_pidfd_alive(int pidfd);
 struct lmc_ns_subid_files {
 	const char *subuid, *subgid;
 };
-/* May a non-root uid (primary group gid) have ns's maps written for it? Only its own uid/gid
- * (one id) and its subordinate ranges (by user name or numeric uid), each map within one:
- * what newuidmap(1)/newgidmap(1) allow. -EPERM naming the map otherwise. */
-int lmc_ns_idmaps_allowed(uid_t uid, gid_t gid, const struct lmc_spec_ns *ns,
+/* May a non-root uid (named user, NULL if it has no name; group gid) have ns's maps written
+ * for it? Only its own uid/gid (one id) and its subordinate ranges (lines naming the user or
+ * its uid), each map within one: what newuidmap(1)/newgidmap(1) allow. -EPERM naming the
+ * map otherwise. */
+int lmc_ns_idmaps_allowed(uid_t uid, const char *user, gid_t gid, const struct lmc_spec_ns *ns,
 			  const struct lmc_ns_subid_files *files, struct lmc_err *err);
 /* The first pool slot (its first host id) meeting none of used[] (outside ranges) and no
  * subordinate range; -ENOSPC when the pool is full. */
