@@ -84,11 +84,20 @@ static int group_setup(void **state)
 	return 0;
 }
 
+static bool pidfd_exited(void *ud)
+{
+	struct pollfd p = {.fd = *(int *)ud, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1;
+}
+
 static int group_teardown(void **state)
 {
 	(void)state;
 	if (g_impostor_fd >= 0) {
+		/* Gone before userdel, which refuses a user with processes. */
 		syscall(SYS_pidfd_send_signal, g_impostor_fd, SIGKILL, NULL, 0);
+		lmc_test_wait_until(pidfd_exited, &g_impostor_fd, WAIT_MS);
 		close(g_impostor_fd);
 	}
 	/* Whatever a failed test left (the scratch root goes with the harness anyway). */
@@ -304,12 +313,8 @@ static int impostor_start(void *ud)
 	    unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) < 0)
 		return 10;
 	snprintf(map, sizeof(map), "0 %u 1", (unsigned)im->uid);
-	if (write_str("/proc/self/uid_map", map) < 0 ||
-	    write_str("/proc/self/setgroups", "deny") < 0)
+	if (write_str("/proc/self/uid_map", map) < 0 || pipe(p) < 0)
 		return 11;
-	snprintf(map, sizeof(map), "0 %u 1", (unsigned)im->gid);
-	if (write_str("/proc/self/gid_map", map) < 0 || pipe(p) < 0)
-		return 12;
 	pid = fork();
 	if (pid < 0)
 		return 13;
@@ -321,13 +326,6 @@ static int impostor_start(void *ud)
 	if (read(p[0], &c, 1) != 1)
 		return 14;
 	return write(im->report, &pid, sizeof(pid)) == sizeof(pid) ? 0 : 15;
-}
-
-static bool pidfd_exited(void *ud)
-{
-	struct pollfd p = {.fd = *(int *)ud, .events = POLLIN};
-
-	return poll(&p, 1, 0) == 1;
 }
 
 /* The leaf's record names another process at the pid of its dead init. */
@@ -367,6 +365,8 @@ static void test_init_impostor(void **state)
 {
 	char out[OUT_MAX], err[OUT_MAX], fake[192], theirs[64];
 	struct impostor im = {.uid = g_u.uid, .gid = g_u.gid, .fake_id = fake};
+	char path[64], map[64];
+	unsigned sub, count;
 	int p[2], init_fd;
 	pid_t init = 0, pid = 0;
 	FILE *f;
@@ -403,6 +403,11 @@ static void test_init_impostor(void **state)
 	close(p[0]);
 	g_impostor_fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	assert_true(g_impostor_fd >= 0);
+	/* Its gid map as newgidmap would write it: a group of the owner's /etc/subgid. */
+	assert_int_equal(subid_of("/etc/subgid", g_u.name, &sub, &count), 0);
+	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+	snprintf(map, sizeof(map), "0 %u 1", sub);
+	assert_int_equal(write_str(path, map), 0);
 	assert_int_equal(ns_inode(pid, theirs, sizeof(theirs)), 0);
 	/* Still running agent: the init is gone, a run starts a new one. */
 	assert_int_equal(ROOT(out, err, "run", "i/n", "--", "id", "-u"), 0);
