@@ -113,10 +113,18 @@ for m in $(cat /etc/modules.order); do
 done
 # The scratch disk appears once virtio_blk has probed it: wait for it, bounded.
 i=0
-while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
+while { [ ! -b /dev/vda ] || [ ! -b /dev/vdb ]; } && [ $i -lt 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
+# /tmp on a disk file system, as on a Debian host: page cache of files there can be
+# reclaimed (on the initramfs it could not, which a memory limit below usage would see).
+if [ -b /dev/vdb ] && mount -t ext4 -o rw /dev/vdb /tmp; then
+	chmod 1777 /tmp
+	echo "tmp: $(grep ' /tmp ' /proc/mounts)"
+else
+	echo "init: /tmp stays on the initramfs (no ext4 /dev/vdb)"
+fi
 if [ -b /dev/vda ]; then
 	echo "disk: /dev/vda $(cat /sys/block/vda/dev) $(($(cat /sys/block/vda/size) / 2048)) MiB"
 	export LMCTL_TEST_BLOCKDEV=/dev/vda

@@ -52,6 +52,8 @@ mkdir -p "$pay/build/tests/integration" "$pay/src" "$pay/usr/local/lib/lmctl-vm"
 ntests=0
 for t in "$build"/tests/integration/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
+	# LMCTL_VM_TESTS="test_a test_b" runs only those programs (a quicker loop by hand).
+	case " ${LMCTL_VM_TESTS:-${t##*/}} " in *" ${t##*/} "*) ;; *) continue ;; esac
 	cp "$t" "$pay/build/tests/integration/"
 	ntests=$((ntests + 1))
 done

@@ -15,8 +15,9 @@ flavor=${5:-v2}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 root=${out%.cpio.gz}-root # one tree per image: runs of two flavors may overlap
-# Modules: the virtio disk (io.max needs a real block device) and veth for network tests.
-modules=${LMCTL_VM_MODULES:-virtio_pci virtio_blk veth}
+# Modules: the virtio disks (io.max needs a real block device; /tmp is an ext4 disk, as on a
+# Debian host, so that page cache there is reclaimable) and veth for network tests.
+modules=${LMCTL_VM_MODULES:-virtio_pci virtio_blk crc32c_generic ext4 veth}
 
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,root,build,src,lib/modules}
@@ -94,6 +95,8 @@ done
 ntests=0
 for t in "$build"/tests/integration/test_*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
+	# LMCTL_VM_TESTS="test_a test_b" runs only those programs (a quicker loop by hand).
+	case " ${LMCTL_VM_TESTS:-${t##*/}} " in *" ${t##*/} "*) ;; *) continue ;; esac
 	put_prog "$t" "/build/tests/integration/${t##*/}"
 	ntests=$((ntests + 1))
 done

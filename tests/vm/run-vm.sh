@@ -17,173 +17,191 @@
 #      console output, default 180; the guest prints a heartbeat each minute),
 #      LMCTL_VM_TEST_TIMEOUT (s per test program in the guest, default 300),
 #      LMCTL_VM_PYTHON (auto|1|0: python3, protobuf and protoc in the busybox guest),
-#      LMCTL_VM_CPUS, LMCTL_VM_MEM (MiB) (default 2 and 2048).
+#      LMCTL_VM_CPUS, LMCTL_VM_MEM (MiB) (default 2 and 2048),
+#      LMCTL_VM_TESTS ("test_a test_b": only those integration programs).
 # The guest sees LMCTL_BIN, LMCTLD_BIN, BUILD=/build, LMCTL_V2_VM=1 and
 # LMCTL_TEST_BLOCKDEV (/dev/vda; /dev/vdb in systemd: a 256 MiB virtio disk for io.max tests).
 set -uo pipefail
-mode=${1:-check}
-flavor=${2:-v2}
-here=$(cd "$(dirname "$0")" && pwd)
-name=vm-$flavor
-[ "$mode" = bench ] && name=bench-$flavor
-build=$(cd "${BUILD:-build}" 2>/dev/null && pwd) || {
-	echo "$name: FAILED: no build directory ${BUILD:-build}"
-	exit 1
-}
-vmdir=$build/vm
-timeout_s=${LMCTL_VM_TIMEOUT:-900}
-idle_s=${LMCTL_VM_IDLE:-180}
-maybe=0
 
-case $mode in
-check | bench) ;;
-maybe)
-	maybe=1
-	mode=check
-	;;
-*)
-	echo "usage: $0 check|maybe|bench v2|v1|systemd" >&2
-	exit 2
-	;;
-esac
-case $flavor in
-v2 | v1 | systemd) ;;
-*)
-	echo "usage: $0 check|maybe|bench v2|v1|systemd" >&2
-	exit 2
-	;;
-esac
+# One function, read whole before it runs: editing this file cannot disturb a running guest.
+main() {
+	mode=${1:-check}
+	flavor=${2:-v2}
+	here=$(cd "$(dirname "$0")" && pwd)
+	name=vm-$flavor
+	[ "$mode" = bench ] && name=bench-$flavor
+	build=$(cd "${BUILD:-build}" 2>/dev/null && pwd) || {
+		echo "$name: FAILED: no build directory ${BUILD:-build}"
+		exit 1
+	}
+	vmdir=$build/vm
+	timeout_s=${LMCTL_VM_TIMEOUT:-900}
+	idle_s=${LMCTL_VM_IDLE:-180}
+	maybe=0
 
-# A VM that cannot be booted for want of something fetched skips in maybe mode (with the
-# reason); anything else is a failure.
-skip_or_fail() {
-	if [ $maybe = 1 ]; then
-		echo "$name: SKIPPED: $1"
-		exit 0
-	fi
-	echo "$name: FAILED: $1"
-	exit 1
-}
-command -v qemu-system-x86_64 >/dev/null ||
-	skip_or_fail "qemu-system-x86_64 is not installed (tools/install-deps.sh)"
-mkdir -p "$vmdir"
+	case $mode in
+	check | bench) ;;
+	maybe)
+		maybe=1
+		mode=check
+		;;
+	*)
+		echo "usage: $0 check|maybe|bench v2|v1|systemd" >&2
+		exit 2
+		;;
+	esac
+	case $flavor in
+	v2 | v1 | systemd) ;;
+	*)
+		echo "usage: $0 check|maybe|bench v2|v1|systemd" >&2
+		exit 2
+		;;
+	esac
 
-ksuite=host
-[ "$flavor" = systemd ] && ksuite=${LMCTL_VM_KERNEL_SUITE:-bookworm-backports}
-kout=$("$here/kernel.sh" "$vmdir" "$ksuite")
-case $? in
-0) ;;
-2) skip_or_fail "no kernel to boot (no linux-image package from the $ksuite archive)" ;;
-*)
-	echo "$name: FAILED: cannot get a kernel to boot"
-	exit 1
-	;;
-esac
-vmlinuz=$(sed -n 1p <<<"$kout")
-moddir=$(sed -n 2p <<<"$kout")
+	# A VM that cannot be booted for want of something fetched skips in maybe mode (with the
+	# reason); anything else is a failure.
+	skip_or_fail() {
+		if [ $maybe = 1 ]; then
+			echo "$name: SKIPPED: $1"
+			exit 0
+		fi
+		echo "$name: FAILED: $1"
+		exit 1
+	}
+	command -v qemu-system-x86_64 >/dev/null ||
+		skip_or_fail "qemu-system-x86_64 is not installed (tools/install-deps.sh)"
+	mkdir -p "$vmdir"
 
-disk=$vmdir/scratch-$flavor.img
-rm -f "$disk"
-truncate -s 256M "$disk"
-drives=()
-initrd=$vmdir/initramfs-$flavor-$mode.cpio.gz
-append="console=ttyS0 panic=-1 quiet"
-case $flavor in
-v2) append="$append cgroup_no_v1=all" ;;
-v1) ;;
-systemd)
-	img=$("$here/rootfs.sh" "$vmdir")
+	ksuite=host
+	[ "$flavor" = systemd ] && ksuite=${LMCTL_VM_KERNEL_SUITE:-bookworm-backports}
+	kout=$("$here/kernel.sh" "$vmdir" "$ksuite")
 	case $? in
 	0) ;;
-	2) skip_or_fail "no root filesystem (Debian's archive cannot be reached)" ;;
+	2) skip_or_fail "no kernel to boot (no linux-image package from the $ksuite archive)" ;;
 	*)
-		echo "$name: FAILED: cannot build the root filesystem"
+		echo "$name: FAILED: cannot get a kernel to boot"
 		exit 1
 		;;
 	esac
-	# Each run boots a fresh copy-on-write layer over the cached image.
-	overlay=$vmdir/rootfs-$mode.qcow2
-	rm -f "$overlay"
-	qemu-img create -q -f qcow2 -F raw -b "$img" "$overlay" || {
-		echo "$name: FAILED: qemu-img cannot make $overlay"
+	vmlinuz=$(sed -n 1p <<<"$kout")
+	moddir=$(sed -n 2p <<<"$kout")
+
+	disk=$vmdir/scratch-$flavor.img
+	rm -f "$disk"
+	truncate -s 256M "$disk"
+	drives=()
+	initrd=$vmdir/initramfs-$flavor-$mode.cpio.gz
+	append="console=ttyS0 panic=-1 quiet"
+	case $flavor in
+	v2) append="$append cgroup_no_v1=all" ;;
+	v1) ;;
+	systemd)
+		img=$("$here/rootfs.sh" "$vmdir")
+		case $? in
+		0) ;;
+		2) skip_or_fail "no root filesystem (Debian's archive cannot be reached)" ;;
+		*)
+			echo "$name: FAILED: cannot build the root filesystem"
+			exit 1
+			;;
+		esac
+		# Each run boots a fresh copy-on-write layer over the cached image.
+		overlay=$vmdir/rootfs-$mode.qcow2
+		rm -f "$overlay"
+		qemu-img create -q -f qcow2 -F raw -b "$img" "$overlay" || {
+			echo "$name: FAILED: qemu-img cannot make $overlay"
+			exit 1
+		}
+		drives+=(-drive "file=$overlay,format=qcow2,if=virtio,cache=unsafe")
+		append="$append systemd.firstboot=off systemd.show_status=error"
+		append="$append systemd.unified_cgroup_hierarchy=1"
+		;;
+	esac
+	drives+=(-drive "file=$disk,format=raw,if=virtio,cache=unsafe")
+	if [ "$flavor" != systemd ]; then
+		# The busybox guests' /tmp (/dev/vdb): ext4, made here, as a Debian host has it.
+		tmpdisk=$vmdir/tmp-$flavor.img
+		rm -f "$tmpdisk"
+		truncate -s 1G "$tmpdisk"
+		mke2fs -q -F -t ext4 "$tmpdisk" || {
+			echo "$name: FAILED: mke2fs cannot make $tmpdisk"
+			exit 1
+		}
+		drives+=(-drive "file=$tmpdisk,format=raw,if=virtio,cache=unsafe")
+	fi
+
+	if [ "$flavor" = systemd ]; then
+		"$here/mkinitramfs-systemd.sh" "$mode" "$build" "$moddir" "$initrd"
+	else
+		"$here/mkinitramfs.sh" "$mode" "$build" "$moddir" "$initrd" "$flavor"
+	fi || {
+		echo "$name: FAILED: cannot build the initramfs"
 		exit 1
 	}
-	drives+=(-drive "file=$overlay,format=qcow2,if=virtio,cache=unsafe")
-	append="$append systemd.firstboot=off systemd.show_status=error"
-	append="$append systemd.unified_cgroup_hierarchy=1"
-	;;
-esac
-drives+=(-drive "file=$disk,format=raw,if=virtio,cache=unsafe")
 
-if [ "$flavor" = systemd ]; then
-	"$here/mkinitramfs-systemd.sh" "$mode" "$build" "$moddir" "$initrd"
-else
-	"$here/mkinitramfs.sh" "$mode" "$build" "$moddir" "$initrd" "$flavor"
-fi || {
-	echo "$name: FAILED: cannot build the initramfs"
+	log=$vmdir/console-$flavor-$mode.log
+	: >"$log"
+	start=$(date +%s)
+	qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp "${LMCTL_VM_CPUS:-2}" \
+		-m "${LMCTL_VM_MEM:-2048}" -nodefaults -display none -monitor none -no-reboot \
+		-serial "file:$log" -kernel "$vmlinuz" -initrd "$initrd" "${drives[@]}" \
+		-append "$append" </dev/null &
+	qpid=$!
+	tail -n +1 -f --pid=$qpid "$log" &
+	tpid=$!
+	# An interrupted run takes its guest and console reader with it (our own pids only).
+	trap 'kill -KILL $qpid $tpid 2>/dev/null' EXIT
+	trap 'exit 130' INT TERM
+
+	# Watch the guest: a hard deadline, and an earlier one when the console goes quiet.
+	why=
+	last_size=0
+	last_change=$start
+	while kill -0 $qpid 2>/dev/null; do
+		sleep 1
+		now=$(date +%s)
+		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		if [ "$size" != "$last_size" ]; then
+			last_size=$size
+			last_change=$now
+		fi
+		if [ $((now - start)) -ge "$timeout_s" ]; then
+			why="guest still running after ${timeout_s}s"
+		elif [ $((now - last_change)) -ge "$idle_s" ]; then
+			why="no console output for ${idle_s}s"
+		fi
+		if [ -n "$why" ]; then
+			kill -KILL $qpid 2>/dev/null
+			break
+		fi
+	done
+	wait $qpid 2>/dev/null
+	wait $tpid 2>/dev/null
+	secs=$(($(date +%s) - start))
+	rm -f "${overlay:-}" "${tmpdisk:-}" "$disk"
+
+	marker=$(tr -d '\r' <"$log" | grep -a '^LMCTL-VM-RESULT ' | tail -n 1)
+	echo
+	if [ -n "$why" ]; then
+		echo "$name: FAILED: $why; guest killed (console: $log)"
+		exit 1
+	fi
+	if [ -z "$marker" ]; then
+		echo "$name: FAILED: the guest ended after ${secs}s without a result line (console: $log)"
+		exit 1
+	fi
+	field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$marker"; }
+	rc=$(field rc)
+	tests=$(field tests)
+	failed=$(field failed)
+	kver=$(basename "$vmlinuz")
+	if [ "$rc" = 0 ]; then
+		echo "$name: PASSED: ${kver#vmlinuz-}, $tests programs/checks passed in ${secs}s (console: $log)"
+		exit 0
+	fi
+	echo "$name: FAILED: ${kver#vmlinuz-}, $failed of $tests programs/checks failed in ${secs}s (console: $log)"
+	tr -d '\r' <"$log" | grep -a '^integration-vm: failing programs:\|^guest-check: FAIL' | sed "s/^/$name: /"
 	exit 1
 }
-
-log=$vmdir/console-$flavor-$mode.log
-: >"$log"
-start=$(date +%s)
-qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp "${LMCTL_VM_CPUS:-2}" \
-	-m "${LMCTL_VM_MEM:-2048}" -nodefaults -display none -monitor none -no-reboot \
-	-serial "file:$log" -kernel "$vmlinuz" -initrd "$initrd" "${drives[@]}" \
-	-append "$append" </dev/null &
-qpid=$!
-tail -n +1 -f --pid=$qpid "$log" &
-tpid=$!
-# An interrupted run takes its guest and console reader with it (our own pids only).
-trap 'kill -KILL $qpid $tpid 2>/dev/null' EXIT
-trap 'exit 130' INT TERM
-
-# Watch the guest: a hard deadline, and an earlier one when the console goes quiet.
-why=
-last_size=0
-last_change=$start
-while kill -0 $qpid 2>/dev/null; do
-	sleep 1
-	now=$(date +%s)
-	size=$(stat -c %s "$log" 2>/dev/null || echo 0)
-	if [ "$size" != "$last_size" ]; then
-		last_size=$size
-		last_change=$now
-	fi
-	if [ $((now - start)) -ge "$timeout_s" ]; then
-		why="guest still running after ${timeout_s}s"
-	elif [ $((now - last_change)) -ge "$idle_s" ]; then
-		why="no console output for ${idle_s}s"
-	fi
-	if [ -n "$why" ]; then
-		kill -KILL $qpid 2>/dev/null
-		break
-	fi
-done
-wait $qpid 2>/dev/null
-wait $tpid 2>/dev/null
-secs=$(($(date +%s) - start))
-rm -f "${overlay:-}" "$disk"
-
-marker=$(tr -d '\r' <"$log" | grep -a '^LMCTL-VM-RESULT ' | tail -n 1)
-echo
-if [ -n "$why" ]; then
-	echo "$name: FAILED: $why; guest killed (console: $log)"
-	exit 1
-fi
-if [ -z "$marker" ]; then
-	echo "$name: FAILED: the guest ended after ${secs}s without a result line (console: $log)"
-	exit 1
-fi
-field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$marker"; }
-rc=$(field rc)
-tests=$(field tests)
-failed=$(field failed)
-kver=$(basename "$vmlinuz")
-if [ "$rc" = 0 ]; then
-	echo "$name: PASSED: ${kver#vmlinuz-}, $tests programs/checks passed in ${secs}s (console: $log)"
-	exit 0
-fi
-echo "$name: FAILED: ${kver#vmlinuz-}, $failed of $tests programs/checks failed in ${secs}s (console: $log)"
-tr -d '\r' <"$log" | grep -a '^integration-vm: failing programs:\|^guest-check: FAIL' | sed "s/^/$name: /"
-exit 1
+main "$@"
+exit $?
