@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "core/err.h"
@@ -46,6 +47,10 @@ struct lmc_ns_spawn_opts {
  * "run: /nonexistent: No such file or directory". */
 int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd,
 		 struct lmc_err *err);
+
+/* A starter that raised its own RLIMIT_NOFILE (the agent) gives the commands it starts
+ * this soft limit instead (what they would have had: select(2) users rely on 1024). */
+void lmc_ns_set_child_nofile(rlim_t soft);
 
 /* The leaf's init: pid 1 of a new pid namespace (when ns->mask has pid), holder of every
  * namespace in ns->mask. It is placed (cgroup_fd / attach) before it unshares the cgroup

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -129,6 +130,15 @@ static _Noreturn void child_exec(const struct spawn_ctx *c)
 	child_fail(c->chan, STEP_EXEC, e);
 }
 
+/* The descriptor limit a started command gets when its starter raised its own (0: as the
+ * starter has it). */
+static rlim_t child_nofile;
+
+void lmc_ns_set_child_nofile(rlim_t soft)
+{
+	child_nofile = soft;
+}
+
 static _Noreturn void spawn_child(const struct spawn_ctx *parent_ctx)
 {
 	struct spawn_ctx ctx = *parent_ctx, *c = &ctx;
@@ -146,6 +156,14 @@ static _Noreturn void spawn_child(const struct spawn_ctx *parent_ctx)
 		_exit(127);
 	if (c->setns_flags && setns(o->join_pidfd, c->setns_flags) < 0)
 		child_fail(c->chan, STEP_SETNS, errno);
+	if (child_nofile) {
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > child_nofile) {
+			rl.rlim_cur = child_nofile;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	/* The target ids first: the directory and the command are looked up with its rights
 	 * only, so their errors tell nothing about paths it cannot reach. */
 	child_ids(c);

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "nsutil/ns.h"
 #include "tools/lmctld.h"
 
 /* Descriptors per connection beyond its socket (a run's pidfd, subscription sources) and
@@ -28,8 +29,8 @@ static void on_accept_again(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_io_start(loop, &a->lio);
 }
 
-/* As many descriptors as the hard limit allows (up to NOFILE_WANT), and a client bound
- * that leaves room for the rest. */
+/* As many descriptors as the hard limit allows (up to NOFILE_WANT; the commands it starts
+ * keep the soft limit it was given), and a client bound that leaves room for the rest. */
 void lmc_agent_conn_init(struct agent *a)
 {
 	struct rlimit rl;
@@ -37,6 +38,7 @@ void lmc_agent_conn_init(struct agent *a)
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		if (rl.rlim_cur < NOFILE_WANT && rl.rlim_cur < rl.rlim_max) {
+			lmc_ns_set_child_nofile(rl.rlim_cur); /* what runs keep */
 			rl.rlim_cur = rl.rlim_max < NOFILE_WANT ? rl.rlim_max : NOFILE_WANT;
 			setrlimit(RLIMIT_NOFILE, &rl);
 			getrlimit(RLIMIT_NOFILE, &rl);

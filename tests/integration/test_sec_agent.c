@@ -438,6 +438,39 @@ static void test_out_of_fds(void **state)
 	assert_root_answers(&f->h, "after descriptor exhaustion");
 }
 
+/* The agent raises its own descriptor limit; what it runs keeps the one it was given. */
+static void test_nofile_raised_not_passed_on(void **state)
+{
+	struct fix *f = *state;
+	struct rlimit old, low;
+	char out[256], err[1024], path[64], line[256];
+	long soft = 0;
+	FILE *fp;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	if (old.rlim_max <= 1024)
+		skip();
+	low = (struct rlimit){1024, old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	h_stop_agent(&f->h, SIGTERM);
+	assert_int_equal(h_start_agent(&f->h), 0);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(chmod(f->h.sock, 0666), 0);
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)f->h.agent);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp))
+		if (strncmp(line, "Max open files", 14) == 0)
+			soft = strtol(line + 26, NULL, 10);
+	fclose(fp);
+	assert_true(soft > 1024);
+	assert_int_equal(user_lmctl(err, sizeof(err), "create", "sec-a/free", NULL, NULL, NULL), 0);
+	assert_int_equal(lmc_test_user_lmctl(&f->u, out, sizeof(out), err, sizeof(err), "run",
+					     "sec-a/free", "--", "sh", "-c", "ulimit -n", NULL),
+			 0);
+	assert_int_equal(strtol(out, NULL, 10), 1024);
+}
+
 static int idle_conn(void *ud)
 {
 	struct held *x = ud;
@@ -671,6 +704,7 @@ int main(void)
 						direct_teardown),
 		cmocka_unit_test_setup_teardown(test_conn_flood, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_fds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nofile_raised_not_passed_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle_conn_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_frame_trickle, setup, teardown),
