@@ -35,6 +35,7 @@
 static struct lmc_test_user user;
 static char owner_flag[48]; /* --owner=UID */
 static char as_uid[3][32]; /* --uid=UID --gid=GID */
+static char io_path[64]; /* a file the test made under /var/tmp, removed by teardown */
 
 /* ---- fixture: one user for the program, one agent per test ---- */
 
@@ -76,6 +77,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	if (io_path[0])
+		unlink(io_path);
+	io_path[0] = '\0';
 	h_teardown(*state);
 	return 0;
 }
@@ -277,6 +281,7 @@ static void io_file(char *path, size_t size)
 	int fd = mkstemp(name);
 
 	assert_true(fd >= 0);
+	snprintf(io_path, sizeof(io_path), "%s", name);
 	memset(block, 'x', sizeof(block));
 	for (int i = 0; i < 64; i++)
 		assert_int_equal(write(fd, block, sizeof(block)), (ssize_t)sizeof(block));
