@@ -20,6 +20,53 @@
 /* Every scratch root and state directory the benchmarks make is named so. */
 #define BENCH_PREFIX "lmctl-test-bench-"
 
+/* The hierarchies lmctl manages in hybrid mode, the cgroup2 tree last; and on cgroup v2 the
+ * one tree (mounted at BENCH_CG_MNT itself). */
+struct bench_hier {
+	const char *ctrl; /* as in /proc/self/cgroup; "" cgroup2 */
+	const char *mnt; /* below /sys/fs/cgroup; "" the mount itself */
+};
+static const struct bench_hier BENCH_HYBRID[] = {
+	{"cpu", "cpu"},	    {"cpuacct", "cpuacct"}, {"cpuset", "cpuset"},   {"memory", "memory"},
+	{"blkio", "blkio"}, {"pids", "pids"},	    {"freezer", "freezer"}, {"", "unified"},
+};
+static const struct bench_hier BENCH_V2[] = {{"", ""}};
+#define N_H_MAX 8
+
+/* The layout of this machine, set by bench_cg_init(): BENCH_H, N_H hierarchies, UNI the
+ * index of the cgroup2 tree (the v1 hierarchies are 0..UNI-1, none on v2), BENCH_CPUSET
+ * the v1 cpuset hierarchy (-1: none). Run-time values behind constant-looking names, so that
+ * the loops over hierarchies read the same in both modes. */
+static struct bench_cg {
+	const struct bench_hier *h;
+	int nh, uni, cpuset;
+	bool v2;
+} bench_cg __attribute__((unused)) = {BENCH_HYBRID, 8, 7, 2, false};
+#define BENCH_H (bench_cg.h)
+#define N_H (bench_cg.nh)
+#define UNI (bench_cg.uni)
+#define BENCH_CPUSET (bench_cg.cpuset)
+/* What a v2 scratch root hands down to the cgroups the benchmarks make below it. */
+#define BENCH_V2_CTRLS "+cpu +memory +pids +io +cpuset"
+
+/* Hybrid (v1 controllers + cgroup2 at unified/) or pure cgroup v2; -ENOTSUP otherwise. */
+static inline int bench_cg_init(void)
+{
+	if (access(BENCH_CG_MNT "/unified/cgroup.procs", F_OK) == 0 &&
+	    access(BENCH_CG_MNT "/cpu/cgroup.procs", F_OK) == 0)
+		return 0;
+	if (access(BENCH_CG_MNT "/cgroup.subtree_control", F_OK) == 0) {
+		bench_cg = (struct bench_cg){BENCH_V2, 1, 0, -1, true};
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
+static inline const char *bench_cg_mode(void)
+{
+	return bench_cg.v2 ? "cgroup v2" : "hybrid";
+}
+
 struct bench_samples {
 	const char *label;
 	const char *note;
@@ -159,13 +206,26 @@ static inline int bench_own_cgroup(const char *ctrl, char *buf, size_t size)
 	return r;
 }
 
-/* Absolute directory of the scratch root `root` (one component) below this process's own
- * cgroup in hierarchy ctrl, whose mount is BENCH_CG_MNT/<mnt>. */
+/* Where scratch roots go in hierarchy ctrl: this process's own cgroup, except on v2 when that
+ * is not the root cgroup: a non-root v2 cgroup holding processes (a session scope, a
+ * service, this process) may not enable controllers for children, so the roots go to the
+ * top of the hierarchy, as lmctl's own root does then (controllers/cgroupfs-v2.c). */
+static inline int bench_base_cgroup(const char *ctrl, char *buf, size_t size)
+{
+	int r = bench_own_cgroup(ctrl, buf, size);
+
+	if (r >= 0 && bench_cg.v2 && strcmp(buf, "/") != 0)
+		snprintf(buf, size, "/");
+	return r;
+}
+
+/* Absolute directory of the scratch root `root` (one component) below the base cgroup in
+ * hierarchy ctrl, whose mount is BENCH_CG_MNT/<mnt>. */
 static inline int bench_scratch_path(const char *ctrl, const char *mnt, const char *root, char *buf,
 				     size_t size)
 {
 	char own[512];
-	int r = bench_own_cgroup(ctrl, own, sizeof(own));
+	int r = bench_base_cgroup(ctrl, own, sizeof(own));
 	int n;
 
 	if (r < 0)
@@ -189,53 +249,6 @@ static inline int bench_write_at(int dirfd, const char *path, const char *val)
 		r = -errno;
 	close(fd);
 	return r;
-}
-
-/* The hierarchies lmctl manages in hybrid mode, the cgroup2 tree last; and on cgroup v2 the
- * one tree (mounted at BENCH_CG_MNT itself). */
-struct bench_hier {
-	const char *ctrl; /* as in /proc/self/cgroup; "" cgroup2 */
-	const char *mnt; /* below /sys/fs/cgroup; "" the mount itself */
-};
-static const struct bench_hier BENCH_HYBRID[] = {
-	{"cpu", "cpu"},	    {"cpuacct", "cpuacct"}, {"cpuset", "cpuset"},   {"memory", "memory"},
-	{"blkio", "blkio"}, {"pids", "pids"},	    {"freezer", "freezer"}, {"", "unified"},
-};
-static const struct bench_hier BENCH_V2[] = {{"", ""}};
-#define N_H_MAX 8
-
-/* The layout of this machine, set by bench_cg_init(): BENCH_H, N_H hierarchies, UNI the
- * index of the cgroup2 tree (the v1 hierarchies are 0..UNI-1, none on v2), BENCH_CPUSET
- * the v1 cpuset hierarchy (-1: none). Run-time values behind constant-looking names, so that
- * the loops over hierarchies read the same in both modes. */
-static struct bench_cg {
-	const struct bench_hier *h;
-	int nh, uni, cpuset;
-	bool v2;
-} bench_cg __attribute__((unused)) = {BENCH_HYBRID, 8, 7, 2, false};
-#define BENCH_H (bench_cg.h)
-#define N_H (bench_cg.nh)
-#define UNI (bench_cg.uni)
-#define BENCH_CPUSET (bench_cg.cpuset)
-/* What a v2 scratch root hands down to the cgroups the benchmarks make below it. */
-#define BENCH_V2_CTRLS "+cpu +memory +pids +io +cpuset"
-
-/* Hybrid (v1 controllers + cgroup2 at unified/) or pure cgroup v2; -ENOTSUP otherwise. */
-static inline int bench_cg_init(void)
-{
-	if (access(BENCH_CG_MNT "/unified/cgroup.procs", F_OK) == 0 &&
-	    access(BENCH_CG_MNT "/cpu/cgroup.procs", F_OK) == 0)
-		return 0;
-	if (access(BENCH_CG_MNT "/cgroup.subtree_control", F_OK) == 0) {
-		bench_cg = (struct bench_cg){BENCH_V2, 1, 0, -1, true};
-		return 0;
-	}
-	return -ENOTSUP;
-}
-
-static inline const char *bench_cg_mode(void)
-{
-	return bench_cg.v2 ? "cgroup v2" : "hybrid";
 }
 
 /* ---- scratch roots ---- */
@@ -288,9 +301,8 @@ static inline int bench_scratch_make(const char *root, int fds[N_H_MAX])
 }
 
 /* On v2, let the scratch root (fd) hand BENCH_V2_CTRLS down to the cgroups made below it:
- * its parent (this process's own cgroup) must offer them first. That parent is only written
- * when it lacks one (as in a VM booted for the benchmarks, where it is the root cgroup); a
- * parent holding processes refuses (EBUSY) and the caller skips with the reason. */
+ * its parent (the root cgroup, bench_base_cgroup) must offer them first, and is written only
+ * when it lacks one (as in a VM booted for the benchmarks). */
 static inline int bench_v2_delegate(int fd)
 {
 	static const char *const want[] = {"cpu", "memory", "pids", "io", "cpuset"};

@@ -6,7 +6,9 @@
  * pure cgroup v2 (every row but the cg* tools' chain).
  *
  * Everything lives in scratch roots lmctl-test-bench-<pid>-* below this process's own cgroup
- * in every hierarchy, removed at the end (processes first), also after SIGINT/SIGTERM. */
+ * in every hierarchy, removed at the end (processes first), also after SIGINT/SIGTERM.
+ * Longer than 800 lines: five variants in two cgroup modes are one program, so that their
+ * rounds interleave and the machine's drift touches each alike. */
 #include <fcntl.h>
 #include <libcgroup.h>
 #include <linux/magic.h>
@@ -313,6 +315,15 @@ static int lcg_values(struct cgroup_controller *cc, int h, int lv)
 
 /* v2: one struct cgroup with the five controllers (libcgroup enables them in the parents'
  * cgroup.subtree_control itself). */
+static char lcg_why[256]; /* the last libcgroup failure on v2, for the probe's report */
+
+static int lcg_fail(const char *what, const char *arg, int code)
+{
+	snprintf(lcg_why, sizeof(lcg_why), "%s(%.120s): %.80s (errno %d)", what, arg,
+		 code ? cgroup_strerror(code) : "failed", cgroup_get_last_errno());
+	return -EIO;
+}
+
 static int lcg_create_v2(struct lcg *x, const char *root, const char *dir, int lv,
 			 struct cgroup **ret)
 {
@@ -322,19 +333,23 @@ static int lcg_create_v2(struct lcg *x, const char *root, const char *dir, int l
 					{"io.weight", l->io_weight}, {"pids.max", l->pids},
 					{"cpuset.cpus", l->cpus},    {"cpuset.mems", l->mems}};
 	char name[1024];
+	int r;
 
 	snprintf(name, sizeof(name), "%s/%s/%s", x->own[0], root, dir);
 	*ret = cgroup_new_cgroup(name);
 	if (!*ret)
-		return -ENOMEM;
+		return lcg_fail("cgroup_new_cgroup", name, 0);
 	for (int c = 0; c < 5; c++) {
 		struct cgroup_controller *cc = cgroup_add_controller(*ret, ctrls[c]);
 
-		if (!cc || cgroup_add_value_string(cc, files[c][0], files[c][1]) ||
-		    (c == 4 && cgroup_add_value_string(cc, files[5][0], files[5][1])))
-			return -EINVAL;
+		if (!cc)
+			return lcg_fail("cgroup_add_controller", ctrls[c], 0);
+		for (int f = c; f <= (c == 4 ? 5 : c); f++)
+			if ((r = cgroup_add_value_string(cc, files[f][0], files[f][1])))
+				return lcg_fail("cgroup_add_value_string", files[f][0], r);
 	}
-	return cgroup_create_cgroup(*ret, 0) ? -EIO : 0;
+	r = cgroup_create_cgroup(*ret, 0);
+	return r ? lcg_fail("cgroup_create_cgroup", name, r) : 0;
 }
 
 /* Create level lv (dir "a" or "a/b") through libcgroup; the structs go to cgs[]. */
@@ -388,8 +403,8 @@ static int lcg_spawn(struct lcg *x, const char *leaf, struct cgroup *cgs[N_H_MAX
 	}
 	close(p[0]);
 	for (int g = 0; pid > 0 && g < ng && !r; g++)
-		if (cgs[g])
-			r = cgroup_attach_task_pid(cgs[g], pid) ? -EIO : 0;
+		if (cgs[g] && (r = cgroup_attach_task_pid(cgs[g], pid)))
+			r = lcg_fail("cgroup_attach_task_pid", leaf, r);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
 	snprintf(f, sizeof(f), "%s/cgroup.procs", leaf);
 	if (pid > 0 && !r && !bench_cg.v2)
@@ -409,9 +424,15 @@ static int lcg_delete(struct lcg *x, const char *dir, struct cgroup *cgs[N_H_MAX
 	const int ng = bench_cg.v2 ? 1 : UNI;
 	int r = 0;
 
+	/* On v2 libcgroup 2.0.2's step that moves tasks to the parent fails (ENOENT) even for
+	 * an empty cgroup: ignore it there (the process ran and was reaped: nothing to move). */
+	const int flags = bench_cg.v2 ? CGFLAG_DELETE_IGNORE_MIGRATION : 0;
+
 	for (int g = 0; g < ng; g++) {
-		if (cgs[g] && cgroup_delete_cgroup(cgs[g], 0) && !r)
-			r = -EIO;
+		int e = cgs[g] ? cgroup_delete_cgroup(cgs[g], flags) : 0;
+
+		if (e && !r)
+			r = lcg_fail("cgroup_delete_cgroup", dir, e);
 		cgroup_free(&cgs[g]);
 	}
 	if (!bench_cg.v2 && unlinkat(x->fd[UNI], dir, AT_REMOVEDIR) < 0 && !r)
@@ -606,7 +627,7 @@ static int lcg_setup(struct lcg *x, const char *root)
 	int r = bench_scratch_make(root, x->fd);
 
 	for (int h = 0; r >= 0 && h < N_H; h++) {
-		r = bench_own_cgroup(BENCH_H[h].ctrl, x->own[h], sizeof(x->own[h]));
+		r = bench_base_cgroup(BENCH_H[h].ctrl, x->own[h], sizeof(x->own[h]));
 		if (r >= 0 && !strcmp(x->own[h], "/"))
 			x->own[h][0] = '\0';
 	}
@@ -707,7 +728,21 @@ static int run_rounds(struct variant *vs, int nv, int rounds)
 
 /* Scratch roots and managers for every variant (nv of them: the cg* tools' row only in
  * hybrid mode). */
-static int setup(struct raw *raw, struct lcg *lcg, int nv, struct lmc_manager **m1,
+/* On v2, one lifecycle through libcgroup first: a libcgroup that cannot do it there loses
+ * its row (said why) rather than failing the run. Returns the number of variants left. */
+static int lcg_probe_v2(struct lcg *lcg, int nv)
+{
+	struct variant v = {.ctx = lcg};
+	uint64_t t[4];
+
+	if (!bench_cg.v2 || nv < 4 || lcg_iter(&v, t) == 0)
+		return nv;
+	printf("\nLifecycle (issue 3): libcgroup API row left out: %s\n",
+	       lcg_why[0] ? lcg_why : "/bin/true failed in its cgroup");
+	return 3;
+}
+
+static int setup(struct raw *raw, struct lcg *lcg, int *nv, struct lmc_manager **m1,
 		 struct lmc_manager **m2)
 {
 	int cli_fds[N_H_MAX];
@@ -720,9 +755,11 @@ static int setup(struct raw *raw, struct lcg *lcg, int nv, struct lmc_manager **
 			"bench_lifecycle: cannot enable '%s' for %s (and in its parent, this "
 			"process's own cgroup): %s\n",
 			BENCH_V2_CTRLS, root_raw, strerror(-r));
-	if (r >= 0 && nv > 3)
+	if (r >= 0 && *nv > 3)
 		r = lcg_setup(lcg, root_lcg);
-	if (r >= 0 && nv > 4) {
+	if (r >= 0)
+		*nv = lcg_probe_v2(lcg, *nv);
+	if (r >= 0 && *nv > 4) {
 		r = bench_scratch_make(root_cli, cli_fds);
 		for (int h = 0; h < N_H_MAX; h++)
 			if (cli_fds[h] >= 0)
@@ -781,7 +818,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	r = setup(&raw, &lcg, nv, &m1, &m2);
+	r = setup(&raw, &lcg, &nv, &m1, &m2);
 	if (r < 0) {
 		fprintf(stderr, "bench_lifecycle: set-up failed: %s\n", strerror(-r));
 		cleanup(m1, m2);

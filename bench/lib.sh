@@ -27,6 +27,20 @@ bench_stop_agent() {
 	kill -KILL "$apid" 2>/dev/null
 }
 
+# Kill what runs below one scratch root and remove it, deepest first.
+bench_sweep_dir() {
+	local dir=$1
+	[ -d "$dir" ] || return 0
+	if [ -e "$dir/cgroup.kill" ]; then
+		echo 1 >"$dir/cgroup.kill" 2>/dev/null
+		for _ in $(seq 200); do
+			grep -q 'populated 0' "$dir/cgroup.events" 2>/dev/null && break
+			sleep 0.01
+		done
+	fi
+	find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+}
+
 bench_sweep() {
 	local pid=$1 ctrls path mnt dir
 	bench_stop_agent "$pid"
@@ -43,17 +57,15 @@ bench_sweep() {
 		esac
 		[ -d "$CG/$mnt" ] || continue
 		for dir in "$CG${mnt:+/$mnt}${path%/}/lmctl-test-bench-$pid-"*; do
-			[ -d "$dir" ] || continue
-			if [ -e "$dir/cgroup.kill" ]; then
-				echo 1 >"$dir/cgroup.kill" 2>/dev/null
-				for _ in $(seq 200); do
-					grep -q 'populated 0' "$dir/cgroup.events" 2>/dev/null && break
-					sleep 0.01
-				done
-			fi
-			find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+			bench_sweep_dir "$dir"
 		done
 	done
+	# On v2 the scratch roots go to the top of the tree (bench.h: bench_base_cgroup).
+	if [ -e "$CG/cgroup.subtree_control" ]; then
+		for dir in "$CG/lmctl-test-bench-$pid-"*; do
+			bench_sweep_dir "$dir"
+		done
+	fi
 	rm -rf /dev/shm/lmctl-test-bench-"$pid" /dev/shm/lmctl-test-bench-"$pid"-* \
 		/var/tmp/lmctl-test-bench-"$pid"-*
 }
