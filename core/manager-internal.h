@@ -66,7 +66,8 @@ int lmc_mgr_run_groups(const struct lmc_run_opts *o, gid_t *ret_gid, gid_t **ret
 /* Keep managing what a lost record leaves (core/manager-recover.c): records load could not
  * read are adopted from cgroupfs where their container still exists, and so are the missing
  * ancestors of the records in recs still waiting for a parent (name set, state READY); every
- * finding becomes a note. Lock holder only. */
+ * finding becomes a note. A reader (no lock) changes nothing: it only notes the records it
+ * cannot read. */
 int lmc_mgr_recover_lost(struct lmc_manager *m, struct lmc_record *recs, size_t n,
 			 const struct lmc_store_bad *bad, size_t nbad);
 int lmc_mgr_note(struct lmc_manager *m, const char *name, const char *fmt, ...) _printf_(3, 4);

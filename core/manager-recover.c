@@ -123,6 +123,15 @@ static int place_waiting(struct lmc_manager *m, const struct lmc_record *rec)
 int lmc_mgr_recover_lost(struct lmc_manager *m, struct lmc_record *recs, size_t n,
 			 const struct lmc_store_bad *bad, size_t nbad)
 {
+	if (!m->locked) {
+		for (size_t i = 0; i < nbad; i++)
+			if (lmc_mgr_note(m, bad[i].name,
+					 "record unreadable (%s): left out until lmctld or a "
+					 "writing lmctl command recovers it",
+					 bad[i].file) < 0)
+				return -ENOMEM;
+		return 0;
+	}
 	/* Depth by depth: a container's own record, readable or not, is dealt with before
 	 * anything below it could have it adopted as a record-less parent. */
 	for (int d = 0; d <= LMC_NAME_DEPTH_MAX; d++) {

@@ -146,7 +146,7 @@ static int load_records(struct lmc_manager *m, struct lmc_err *err)
 				     -1) < 0)
 			return lmc_err_set(err, -ENOMEM, "out of memory");
 	}
-	if (m->locked && lmc_mgr_recover_lost(m, recs, n, bad, nbad) < 0)
+	if (lmc_mgr_recover_lost(m, recs, n, bad, nbad) < 0)
 		return lmc_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 }

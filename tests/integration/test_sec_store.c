@@ -454,6 +454,33 @@ static void test_corrupt_records(void **state)
 	b->ops->close(b);
 }
 
+/* Direct lmctl: a reader warns and changes nothing; a writer recovers (moves the record
+ * aside, adopts the container) and says so, and the destroy -r goes through. */
+static void test_corrupt_record_direct(void **state)
+{
+	struct fixture *f = *state;
+	struct harness *h = &f->h;
+	char e[2048];
+
+	h_stop_agent(h, SIGTERM);
+	setenv("LMCTL_STATE_DIR", h->state, 1);
+	LMCTL_OK("--direct", "create", "solo", "--memory=32M");
+	damage(h, "solo.rec", "\x0a", 1);
+	assert_int_equal(lmc_test_lmctl(NULL, 0, e, sizeof(e), "--direct", "list", NULL), 0);
+	if (!strstr(e, "lmctl: warning: solo: record unreadable (solo.rec): left out"))
+		fail_msg("list said '%s'", e);
+	assert_true(state_file_exists(h, "solo.rec"));
+	assert_int_equal(lmc_test_lmctl(NULL, 0, e, sizeof(e), "--direct", "destroy", "-r", "solo",
+					NULL),
+			 0);
+	unsetenv("LMCTL_STATE_DIR");
+	if (!strstr(e, "lmctl: warning: solo: record unreadable (kept as solo.rec.corrupt): "
+		       "adopted from cgroupfs with the limits the kernel holds (memory 32M"))
+		fail_msg("destroy said '%s'", e);
+	assert_false(lmc_cgfs_exists(h->cg, "solo"));
+	assert_true(state_file_exists(h, "solo.rec.corrupt"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -462,6 +489,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kernel_differs_from_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_update_killed_midway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_record_direct, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
