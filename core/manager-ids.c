@@ -150,7 +150,8 @@ int lmc_mgr_idmaps_assign(struct lmc_manager *m, const char *name, struct lmc_sp
 	return 0;
 }
 
-/* getpwuid_r, else /etc/passwd read here: a static build's NSS has no modules to load. */
+/* getpwuid_r (0), else /etc/passwd read here (1): a static build's NSS has no modules to
+ * load. */
 static int user_entry(uid_t uid, struct passwd *pw, char *buf, size_t size)
 {
 	struct passwd *pwp = NULL;
@@ -164,7 +165,7 @@ static int user_entry(uid_t uid, struct passwd *pw, char *buf, size_t size)
 	while (fgetpwent_r(f, pw, buf, size, &pwp) == 0)
 		if (pw->pw_uid == uid) {
 			fclose(f);
-			return 0;
+			return 1;
 		}
 	fclose(f);
 	return -ENOENT;
@@ -193,39 +194,88 @@ int lmc_mgr_authorize_idmaps(uid_t uid, gid_t gid, const char *name, const struc
 
 /* ---- groups of a run ---- */
 
+/* getgrouplist, grown until the list fits. */
+static int nss_groups(const char *user, gid_t primary, gid_t **groups, int *ret_n)
+{
+	int n = 16;
+
+	for (;;) {
+		gid_t *g = realloc(*groups, (size_t)n * sizeof(*g));
+		int want = n;
+
+		if (!g)
+			return -ENOMEM;
+		*groups = g;
+		if (getgrouplist(user, primary, g, &want) >= 0) {
+			*ret_n = want;
+			return 0;
+		}
+		if (want <= n || want > NGROUPS_MAX)
+			return -E2BIG;
+		n = want;
+	}
+}
+
+static bool group_has(const struct group *gr, const char *user)
+{
+	for (char **m = gr->gr_mem; m && *m; m++)
+		if (strcmp(*m, user) == 0)
+			return true;
+	return false;
+}
+
+/* The primary group, then every /etc/group entry naming the user (with user_entry's file
+ * fallback: no NSS module to ask either). */
+static int file_groups(const char *user, gid_t primary, gid_t **groups, int *ret_n)
+{
+	_cleanup_free_ char *buf = malloc(PWBUF_SIZE);
+	struct group gr, *grp;
+	int n = 1, cap = 16;
+	gid_t *g = malloc((size_t)cap * sizeof(*g));
+	FILE *f;
+
+	*groups = g;
+	if (!g || !buf)
+		return -ENOMEM;
+	g[0] = primary;
+	f = fopen("/etc/group", "re");
+	while (f && n < NGROUPS_MAX && fgetgrent_r(f, &gr, buf, PWBUF_SIZE, &grp) == 0) {
+		if (gr.gr_gid == primary || !group_has(&gr, user))
+			continue;
+		if (n == cap && !(g = realloc(*groups, (size_t)(cap *= 2) * sizeof(*g))))
+			break;
+		*groups = g;
+		g[n++] = gr.gr_gid;
+	}
+	if (f)
+		fclose(f);
+	*ret_n = n;
+	return g ? 0 : -ENOMEM;
+}
+
 int lmc_mgr_run_groups(const struct lmc_run_opts *o, gid_t *ret_gid, gid_t **ret_groups,
 		       size_t *ret_n, struct lmc_err *err)
 {
 	_cleanup_free_ char *buf = malloc(PWBUF_SIZE);
 	_cleanup_free_ gid_t *groups = NULL;
 	struct passwd pw;
-	int n = 16;
+	int r, n = 0;
 
 	if (!buf)
 		return lmc_err_set(err, -ENOMEM, "out of memory");
 	/* No entry: refused rather than guessed. gid 0 would make the command a member of
 	 * root's group, and any other fixed choice (nogroup) shares files with strangers. */
-	if (user_entry(o->uid, &pw, buf, PWBUF_SIZE) < 0)
+	r = user_entry(o->uid, &pw, buf, PWBUF_SIZE);
+	if (r < 0)
 		return lmc_err_set(err, -EINVAL,
 				   "run: uid %u has no entry in the user database: name its group "
 				   "with --gid",
 				   (unsigned)o->uid);
-	for (;;) {
-		gid_t *g = realloc(groups, (size_t)n * sizeof(*g));
-		int want = n;
-
-		if (!g)
-			return lmc_err_set(err, -ENOMEM, "out of memory");
-		groups = g;
-		if (getgrouplist(pw.pw_name, pw.pw_gid, groups, &want) >= 0) {
-			n = want;
-			break;
-		}
-		if (want <= n || want > NGROUPS_MAX)
-			return lmc_err_set(err, -E2BIG, "run: user %s: too many groups",
-					   pw.pw_name);
-		n = want;
-	}
+	r = r == 1 ? file_groups(pw.pw_name, pw.pw_gid, &groups, &n)
+		   : nss_groups(pw.pw_name, pw.pw_gid, &groups, &n);
+	if (r < 0)
+		return lmc_err_set(err, r, "run: user %s: its groups: %s", pw.pw_name,
+				   strerror(-r));
 	*ret_gid = pw.pw_gid;
 	*ret_groups = TAKE_PTR(groups);
 	*ret_n = (size_t)n;

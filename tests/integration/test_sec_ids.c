@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
@@ -35,6 +36,7 @@ static struct harness g_h;
 static struct lmc_test_user g_u;
 static char g_uid[16], g_gid[16];
 static int g_impostor_fd = -1; /* pidfd of the impostor init, killed in teardown */
+static char g_group[32]; /* a supplementary group of the user's, deleted in teardown */
 
 /* ---- plumbing ---- */
 
@@ -101,10 +103,18 @@ static int group_teardown(void **state)
 		close(g_impostor_fd);
 	}
 	/* Whatever a failed test left (the scratch root goes with the harness anyway). */
-	for (const char *const *t = (const char *const[]){"o", "d", "i", "l", "g", NULL}; *t; t++)
+	for (const char *const *t = (const char *const[]){"o", "d", "i", "l", "g", "s", NULL}; *t;
+	     t++)
 		if (g_h.agent > 0)
 			lmc_test_lmctl(NULL, 0, NULL, 0, "destroy", "-r", *t, NULL);
 	h_teardown(&g_h);
+	if (g_group[0]) {
+		char cmd[96];
+
+		snprintf(cmd, sizeof(cmd), "/usr/sbin/groupdel %s", g_group);
+		if (system(cmd) != 0)
+			fprintf(stderr, "warning: %s failed\n", cmd);
+	}
 	lmc_test_user_del(&g_u);
 	return 0;
 }
@@ -510,12 +520,37 @@ static void test_uid_without_gid(void **state)
 	ROOT_OK("destroy", "-r", "g");
 }
 
+/* Supplementary groups come from the user database too (where shadow's tools exist to add
+ * one: the busybox VMs have none). */
+static void test_uid_supplementary(void **state)
+{
+	char out[OUT_MAX], err[OUT_MAX], cmd[160], want[64];
+	struct group *gr;
+
+	(void)state;
+	if (access("/usr/sbin/groupadd", X_OK) < 0 || access("/usr/sbin/usermod", X_OK) < 0) {
+		fprintf(stderr, "no groupadd/usermod: supplementary groups not checked\n");
+		return;
+	}
+	snprintf(g_group, sizeof(g_group), "lmctl-tg%d", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "/usr/sbin/groupadd %s && /usr/sbin/usermod -aG %s %s", g_group,
+		 g_group, g_u.name);
+	assert_int_equal(system(cmd), 0);
+	gr = getgrnam(g_group);
+	assert_non_null(gr);
+	snprintf(want, sizeof(want), "%s %u\n", g_gid, (unsigned)gr->gr_gid);
+	ROOT_OK("create", "s");
+	assert_int_equal(ROOT(out, err, "run", "s", "--uid", g_uid, "--", "id", "-G"), 0);
+	assert_string_equal(out, want);
+	ROOT_OK("destroy", "-r", "s");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_owner_maps),	cmocka_unit_test(test_default_maps),
 		cmocka_unit_test(test_init_impostor),	cmocka_unit_test(test_lookups_as_target),
-		cmocka_unit_test(test_uid_without_gid),
+		cmocka_unit_test(test_uid_without_gid), cmocka_unit_test(test_uid_supplementary),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
