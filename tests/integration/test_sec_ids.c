@@ -37,6 +37,7 @@ static struct lmc_test_user g_u;
 static char g_uid[16], g_gid[16];
 static int g_impostor_fd = -1; /* pidfd of the impostor init, killed in teardown */
 static char g_group[32]; /* a supplementary group of the user's, deleted in teardown */
+static int g_reused_fd = -1; /* pidfd of the impostor at a reused pid (our child) */
 
 /* ---- plumbing ---- */
 
@@ -103,10 +104,15 @@ static int group_teardown(void **state)
 		close(g_impostor_fd);
 	}
 	/* Whatever a failed test left (the scratch root goes with the harness anyway). */
-	for (const char *const *t = (const char *const[]){"o", "d", "i", "l", "g", "s", NULL}; *t;
-	     t++)
+	for (const char *const *t = (const char *const[]){"o", "d", "i", "r", "l", "g", "s", NULL};
+	     *t; t++)
 		if (g_h.agent > 0)
 			lmc_test_lmctl(NULL, 0, NULL, 0, "destroy", "-r", *t, NULL);
+	if (g_reused_fd >= 0) {
+		syscall(SYS_pidfd_send_signal, g_reused_fd, SIGKILL, NULL, 0);
+		waitid((idtype_t)P_PIDFD, (id_t)g_reused_fd, &(siginfo_t){0}, WEXITED);
+		close(g_reused_fd);
+	}
 	h_teardown(&g_h);
 	if (g_group[0]) {
 		char cmd[96];
@@ -369,6 +375,32 @@ static int ns_inode(pid_t pid, char *buf, size_t size)
 	return 0;
 }
 
+/* The owner's file that prints IMPOSTOR, to be bound over /usr/bin/id. */
+static void make_fake_id(char *path, size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/fake-id", g_h.dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\necho IMPOSTOR\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+/* The only process of a leaf: its init. */
+static pid_t leaf_init(const char *name)
+{
+	pid_t *pids = NULL, init;
+	size_t n = 0;
+
+	assert_int_equal(lmc_cgfs_procs(g_h.cg, name, &pids, &n), 0);
+	assert_int_equal(n, 1);
+	init = pids[0];
+	free(pids);
+	return init;
+}
+
 /* The owner kills its leaf's init and starts a look-alike; root's next run (even after the
  * record was made to name it, as a recycled pid would) must not join it. */
 static void test_init_impostor(void **state)
@@ -379,32 +411,18 @@ static void test_init_impostor(void **state)
 	unsigned sub, count;
 	int p[2], init_fd;
 	pid_t init = 0, pid = 0;
-	FILE *f;
 
 	(void)state;
 	ROOT_OK("create", "i", "--owner", g_uid);
 	OWNER_OK("create", "i/n", "--ns=user,mnt,pid");
-	{
-		pid_t *pids = NULL;
-		size_t n = 0;
-
-		assert_int_equal(lmc_cgfs_procs(g_h.cg, "i/n", &pids, &n), 0);
-		assert_int_equal(n, 1); /* the init alone */
-		init = pids[0];
-		free(pids);
-	}
+	init = leaf_init("i/n");
 	init_fd = (int)syscall(SYS_pidfd_open, init, 0);
 	assert_true(init_fd >= 0);
 	/* The attack: kill the init, start the impostor. */
 	OWNER_OK("kill", "-s", "KILL", "i/n");
 	assert_int_equal(lmc_test_wait_until(pidfd_exited, &init_fd, WAIT_MS), 0);
 	close(init_fd);
-	snprintf(fake, sizeof(fake), "%s/fake-id", g_h.dir);
-	f = fopen(fake, "w");
-	assert_non_null(f);
-	fputs("#!/bin/sh\necho IMPOSTOR\n", f);
-	fclose(f);
-	assert_int_equal(chmod(fake, 0755), 0);
+	make_fake_id(fake, sizeof(fake));
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 	im.report = p[1];
 	assert_int_equal(lmc_test_user_run(&g_u, impostor_start, &im), 0);
@@ -433,6 +451,95 @@ static void test_init_impostor(void **state)
 	out[strcspn(out, "\n")] = '\0';
 	assert_string_not_equal(out, theirs);
 	ROOT_OK("destroy", "-r", "i");
+}
+
+/* The kernel's struct clone_args with set_tid. */
+struct clone_args_tid {
+	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+	uint64_t set_tid, set_tid_size, cgroup;
+};
+
+static bool pid_free(void *ud)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%d", *(pid_t *)ud);
+	return access(path, F_OK) < 0 && errno == ENOENT;
+}
+
+/* What an owner cycling pids gets, made at once: a look-alike init in its own user, mount
+ * and pid namespaces (the owner's ids mapped, as newuidmap would) at exactly pid want.
+ * clone3's set_tid needs root, so root makes it on the owner's behalf. */
+static pid_t impostor_at(pid_t want, const struct impostor *im)
+{
+	pid_t tids[2] = {1, want};
+	struct clone_args_tid a = {
+		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_PIDFD,
+		.pidfd = (uint64_t)(uintptr_t)&g_reused_fd,
+		.exit_signal = SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)tids,
+		.set_tid_size = 2,
+	};
+	char path[64], map[64], c;
+	unsigned sub, count;
+	int go[2], ready[2];
+	long pid;
+
+	assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	pid = syscall(SYS_clone3, &a, sizeof(a));
+	if (pid == 0) {
+		close(go[1]);
+		close(ready[0]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		impostor_main(im, ready[1]);
+	}
+	if (pid < 0)
+		fail_msg("clone3 at pid %d: %s", (int)want, strerror(errno));
+	close(go[0]);
+	close(ready[1]);
+	assert_int_equal(subid_of("/etc/subgid", g_u.name, &sub, &count), 0);
+	snprintf(path, sizeof(path), "/proc/%ld/uid_map", pid);
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned)im->uid);
+	assert_int_equal(write_str(path, map), 0);
+	snprintf(path, sizeof(path), "/proc/%ld/gid_map", pid);
+	snprintf(map, sizeof(map), "0 %u 1", sub);
+	assert_int_equal(write_str(path, map), 0);
+	assert_int_equal(write(go[1], "g", 1), 1);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(go[1]);
+	close(ready[0]);
+	return (pid_t)pid;
+}
+
+/* With the agent running: the owner kills the init, a look-alike gets its very pid; root's
+ * next run must start a new init, not join the process now at that pid. */
+static void test_init_pid_reused(void **state)
+{
+	char out[OUT_MAX], err[OUT_MAX], fake[192], theirs[64];
+	struct impostor im = {.uid = g_u.uid, .gid = g_u.gid, .fake_id = fake};
+	pid_t init, pid;
+
+	(void)state;
+	ROOT_OK("create", "r", "--owner", g_uid);
+	OWNER_OK("create", "r/n", "--ns=user,mnt,pid");
+	init = leaf_init("r/n");
+	OWNER_OK("kill", "-s", "KILL", "r/n");
+	/* Reaped by the agent: its pid is free again. */
+	assert_int_equal(lmc_test_wait_until(pid_free, &init, WAIT_MS), 0);
+	make_fake_id(fake, sizeof(fake));
+	pid = impostor_at(init, &im);
+	assert_int_equal(pid, init);
+	assert_int_equal(ns_inode(pid, theirs, sizeof(theirs)), 0);
+	if (ROOT(out, err, "run", "r/n", "--", "id") != 0)
+		fail_msg("run: %s", err);
+	assert_null(strstr(out, "IMPOSTOR"));
+	assert_non_null(strstr(out, "uid=0(root)"));
+	assert_int_equal(ROOT(out, err, "run", "r/n", "--", "readlink", "/proc/self/ns/user"), 0);
+	out[strcspn(out, "\n")] = '\0';
+	assert_string_not_equal(out, theirs);
+	ROOT_OK("destroy", "-r", "r");
 }
 
 /* ---- 15: look-ups as the target uid ---- */
@@ -548,9 +655,10 @@ static void test_uid_supplementary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_owner_maps),	cmocka_unit_test(test_default_maps),
-		cmocka_unit_test(test_init_impostor),	cmocka_unit_test(test_lookups_as_target),
-		cmocka_unit_test(test_uid_without_gid), cmocka_unit_test(test_uid_supplementary),
+		cmocka_unit_test(test_owner_maps),	  cmocka_unit_test(test_default_maps),
+		cmocka_unit_test(test_init_impostor),	  cmocka_unit_test(test_init_pid_reused),
+		cmocka_unit_test(test_lookups_as_target), cmocka_unit_test(test_uid_without_gid),
+		cmocka_unit_test(test_uid_supplementary),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
