@@ -70,6 +70,9 @@ int lmc_mgr_run_groups(const struct lmc_run_opts *o, gid_t *ret_gid, gid_t **ret
  * cannot read. */
 int lmc_mgr_recover_lost(struct lmc_manager *m, struct lmc_record *recs, size_t n,
 			 const struct lmc_store_bad *bad, size_t nbad);
+/* Updates a crash interrupted (UPDATING records, core/manager-recover.c): the stored spec is
+ * applied again and the record marked READY, each with a note. Lock holder only. */
+int lmc_mgr_finish_updates(struct lmc_manager *m, const struct lmc_record *recs, size_t n);
 int lmc_mgr_note(struct lmc_manager *m, const char *name, const char *fmt, ...) _printf_(3, 4);
 
 /* Does the container itself (not below) hold any process? */

@@ -101,7 +101,8 @@ static int place_waiting(struct lmc_manager *m, const struct lmc_record *rec)
 	struct lmc_node *node;
 	int r;
 
-	if (rec->state != LMC_REC_READY || lmc_tree_find(m->tree, rec->name))
+	if ((rec->state != LMC_REC_READY && rec->state != LMC_REC_UPDATING) ||
+	    lmc_tree_find(m->tree, rec->name))
 		return 0;
 	r = lmc_name_parent(rec->name, parent, sizeof(parent));
 	if (r >= 0)
@@ -142,6 +143,48 @@ int lmc_mgr_recover_lost(struct lmc_manager *m, struct lmc_record *recs, size_t 
 			if (recs[i].name[0] && lmc_name_depth(recs[i].name) == d &&
 			    place_waiting(m, &recs[i]) == -ENOMEM)
 				return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Apply a stored spec again over what the kernel holds (its values as the old spec, so a
+ * limit the spec no longer sets is lifted too) and store it READY. */
+static int finish_update(struct lmc_manager *m, struct lmc_node *node, struct lmc_err *err)
+{
+	struct lmc_spec kernel, k;
+	int r;
+
+	if (lmc_ctrl_read_spec(m->cg, node->name, &kernel) < 0)
+		lmc_spec_init(&kernel);
+	r = lmc_mgr_kernel_spec(m, node->name, node->parent, &node->spec, NULL, NULL, &k, err);
+	if (r >= 0)
+		r = lmc_ctrl_apply_all(m->cg, node->name, &k, &kernel, err);
+	if (r >= 0)
+		r = lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, lmc_mgr_init_id(node),
+				err);
+	return r;
+}
+
+int lmc_mgr_finish_updates(struct lmc_manager *m, const struct lmc_record *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct lmc_node *node;
+		struct lmc_err e = {0};
+		char why[256] = "";
+		int r;
+
+		if (recs[i].state != LMC_REC_UPDATING || !recs[i].name[0])
+			continue;
+		node = lmc_tree_find(m->tree, recs[i].name);
+		/* gone from cgroupfs: lmc_mgr_reconcile creates it with the stored spec */
+		if (!node || !lmc_cgfs_exists(m->cg, node->name))
+			continue;
+		if (lmc_ctrl_diff(m->cg, node->name, &node->spec, NULL, why, sizeof(why)) <= 0)
+			snprintf(why, sizeof(why), "its limits were in place");
+		r = finish_update(m, node, &e);
+		if (lmc_mgr_note(m, node->name, "an update was interrupted (%s): %s", why,
+				 r < 0 ? lmc_err_str(&e) : "its stored spec re-applied") < 0)
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -146,7 +146,8 @@ static int load_records(struct lmc_manager *m, struct lmc_err *err)
 				     -1) < 0)
 			return lmc_err_set(err, -ENOMEM, "out of memory");
 	}
-	if (lmc_mgr_recover_lost(m, recs, n, bad, nbad) < 0)
+	if (lmc_mgr_recover_lost(m, recs, n, bad, nbad) < 0 ||
+	    (m->locked && lmc_mgr_finish_updates(m, recs, n) < 0))
 		return lmc_err_set(err, -ENOMEM, "out of memory");
 	return 0;
 }
@@ -485,10 +486,10 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 		r = lmc_mgr_update_limits(m, node, &newspec, &knew, &kold, err);
 	if (r < 0)
 		return r;
-	/* Write-ahead: the record first. A crash before the kernel has it all leaves a stored
-	 * spec the kernel does not hold, which the next start re-applies (lmc_mgr_reconcile);
-	 * the other order left the kernel holding a limit no record knew. */
-	r = lmc_mgr_put(m, node->name, &newspec, LMC_REC_READY, lmc_mgr_init_id(node), err);
+	/* Write-ahead: the new spec is stored as UPDATING first, so that a crash before the
+	 * kernel has all of it is finished by the next open (lmc_mgr_finish_updates); the
+	 * other order left the kernel holding a limit no record knew. */
+	r = lmc_mgr_put(m, node->name, &newspec, LMC_REC_UPDATING, lmc_mgr_init_id(node), err);
 	if (r < 0)
 		return r;
 	lmc_crash_point("update-after-record");
@@ -499,6 +500,11 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	r = lmc_mgr_subtree_throttles(m, node, &newspec, true, err);
 	if (r < 0)
 		goto out_restore;
+	r = lmc_mgr_put(m, node->name, &newspec, LMC_REC_READY, lmc_mgr_init_id(node), err);
+	if (r < 0) {
+		lmc_mgr_subtree_throttles(m, node, &node->spec, true, NULL);
+		goto out_restore;
+	}
 	node->spec = newspec;
 	return 0;
 

@@ -31,7 +31,9 @@ struct lmc_manager_opts {
 
 /* Open: the cgroup hierarchies (creating lmctl's root), the store (locked), load every
  * record into the tree, and finish what a crash interrupted: a CREATING record is rolled
- * back (never acknowledged), a DESTROYING one is completed. */
+ * back (never acknowledged), a DESTROYING one is completed, an UPDATING one is applied
+ * again (its kernel writes may not all have happened); an unreadable record is moved aside
+ * and its container adopted from cgroupfs (lmc_mgr_notes says what was done). */
 int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret,
 		 struct lmc_err *err);
 void lmc_mgr_free(struct lmc_manager *m);

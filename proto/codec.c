@@ -480,7 +480,7 @@ int lmc_codec_record_encode(const struct lmc_record *rec, uint8_t **ret_buf, siz
 	if (r < 0)
 		return r;
 	m.name = cstr(rec->name, sizeof(rec->name));
-	if (!m.name || (unsigned)rec->state > LMC_REC_DESTROYING)
+	if (!m.name || (unsigned)rec->state > LMC_REC_UPDATING)
 		return -EINVAL;
 	m.spec = &b.spec;
 	m.state = (Lmctl__RecordState)rec->state;
@@ -509,6 +509,9 @@ int lmc_codec_record_decode(const uint8_t *buf, size_t len, struct lmc_record *r
 		break;
 	case LMCTL__RECORD_STATE__RECORD_DESTROYING:
 		rec.state = LMC_REC_DESTROYING;
+		break;
+	case LMCTL__RECORD_STATE__RECORD_UPDATING:
+		rec.state = LMC_REC_UPDATING;
 		break;
 	default:
 		return -EBADMSG;

@@ -14,6 +14,7 @@ enum lmc_rec_state {
 	LMC_REC_READY = 0,
 	LMC_REC_CREATING = 1, /* write-ahead: the create was not acknowledged */
 	LMC_REC_DESTROYING = 2, /* write-ahead: the destroy was begun */
+	LMC_REC_UPDATING = 3, /* write-ahead: the update's spec, maybe not all applied yet */
 };
 
 struct lmc_record {

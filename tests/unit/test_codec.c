@@ -387,7 +387,7 @@ static void test_decode_refuses_bad_ns_and_enums(void **state)
 	put_bytes(&w, 1, sub.b, sub.n);
 	assert_int_equal(decode_with_spec(&w, &out), -EBADMSG);
 	w.n = 0;
-	put_uint(&w, 3, 3);
+	put_uint(&w, 3, 4);
 	assert_int_equal(lmc_codec_record_decode(w.b, w.n, &out), -EBADMSG);
 }
 
@@ -407,7 +407,7 @@ static void check_sane(const struct lmc_record *r)
 	assert_true(s->ns.mask <= LMC_NS_ALL);
 	assert_true(s->cpu.latency <= LMC_LATENCY_BATCH);
 	assert_true(s->memory.oom_group >= -1 && s->memory.oom_group <= 1);
-	assert_true(r->state <= LMC_REC_DESTROYING);
+	assert_true(r->state <= LMC_REC_UPDATING);
 }
 
 static void decode_any(const uint8_t *buf, size_t len)

@@ -68,7 +68,7 @@ static void make_record(struct lmc_record *r, const char *name, uint64_t i)
 	lmc_spec_init(&r->spec);
 	r->spec.memory.limit = (i + 1) << 20;
 	r->spec.pids.limit = i;
-	r->state = (enum lmc_rec_state)(i % 3);
+	r->state = (enum lmc_rec_state)(i % 4); /* every state, UPDATING included */
 	r->init_pid = (int32_t)i;
 }
 
