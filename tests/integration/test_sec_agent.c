@@ -318,6 +318,36 @@ static void test_ns_child_of_paused(void **state)
 			 0);
 }
 
+/* A pause that cannot complete (its tasks already held by the v1 freezer, which the cgroup2
+ * freezer must wait for) waits off the agent's loop: root is answered meanwhile. */
+static void test_slow_pause_off_loop(void **state)
+{
+	struct fix *f = *state;
+	char err[1024];
+	int efd, r;
+	pid_t pid;
+
+	if (!lmc_cgfs_file_exists(f->h.cg, LMC_CTRL_FREEZER, "sec-a", "freezer.state") ||
+	    !lmc_cgfs_file_exists(f->h.cg, LMC_CTRL_UNIFIED, "sec-a", "cgroup.freeze"))
+		skip(); /* needs both freezers (hybrid) */
+	assert_int_equal(user_lmctl(err, sizeof(err), "create", "sec-a/free", NULL, NULL, NULL), 0);
+	assert_int_equal(lmc_test_user_lmctl(&f->u, NULL, 0, err, sizeof(err), "run", "-d",
+					     "sec-a/free", "--", "sleep", "600", NULL),
+			 0);
+	assert_int_equal(lmc_cgfs_write(f->h.cg, LMC_CTRL_FREEZER, "sec-a/free", "freezer.state",
+					"FROZEN"),
+			 0);
+	pid = user_lmctl_bg(&efd, "pause", "sec-a/free", NULL, NULL, NULL);
+	usleep(300000);
+	assert_root_answers(&f->h, "a pause waiting for its container to freeze");
+	r = wait_bounded(pid, 20000);
+	close(efd);
+	assert_int_equal(lmc_cgfs_write(f->h.cg, LMC_CTRL_FREEZER, "sec-a/free", "freezer.state",
+					"THAWED"),
+			 0);
+	assert_int_not_equal(r, -ETIMEDOUT);
+}
+
 /* Direct mode (root, no agent): the same run must not leave the state lock to a frozen
  * child, so the next command (resume) goes through. */
 static void test_direct_paused_run(void **state)
@@ -700,6 +730,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_run_in_paused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ns_child_of_paused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slow_pause_off_loop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_paused_run, direct_setup,
 						direct_teardown),
 		cmocka_unit_test_setup_teardown(test_conn_flood, setup, teardown),
