@@ -386,25 +386,57 @@ static bool use_cgroup_freeze(struct lmc_cgfs *cg, const char *name)
 		lmc_cgfs_file_exists(cg, LMC_CTRL_UNIFIED, name, "cgroup.freeze"));
 }
 
+/* Freeze (wait true: until frozen, bounded) or thaw; wait false leaves a freeze under way
+ * for lmc_cgfs_freeze_wait. */
+static int freeze_do(struct lmc_cgfs *cg, const char *name, bool freeze, bool wait)
+{
+	int r;
+
+	if (use_cgroup_freeze(cg, name)) {
+		r = lmc_cgfs_write(cg, LMC_CTRL_UNIFIED, name, "cgroup.freeze", freeze ? "1" : "0");
+		if (r >= 0 && freeze && wait)
+			r = wait_events(cg, name, "frozen", 1, FREEZE_TIMEOUT_MS);
+	} else if (v1_freezer(cg)) {
+		r = lmc_cgfs_write(cg, LMC_CTRL_FREEZER, name, "freezer.state",
+				   freeze ? "FROZEN" : "THAWED");
+		if (r >= 0 && freeze && wait && !cg->fake)
+			r = wait_freezer(cg, name, "FROZEN", now_ms() + FREEZE_TIMEOUT_MS);
+	} else {
+		r = -EOPNOTSUPP;
+	}
+	return r;
+}
+
+int lmc_cgfs_freeze_wait(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
+{
+	const char *shown = name[0] ? name : "/";
+	int r = -EOPNOTSUPP;
+
+	if (use_cgroup_freeze(cg, name))
+		r = wait_events(cg, name, "frozen", 1, FREEZE_TIMEOUT_MS);
+	else if (v1_freezer(cg))
+		r = cg->fake ? 0 : wait_freezer(cg, name, "FROZEN", now_ms() + FREEZE_TIMEOUT_MS);
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: freeze: %s", shown,
+				   r == -ETIMEDOUT ? "timed out waiting for it to freeze"
+						   : strerror(-r));
+	return 0;
+}
+
 int lmc_cgfs_freeze(struct lmc_cgfs *cg, const char *name, bool freeze, struct lmc_err *err)
+{
+	return lmc_cgfs_freeze_start(cg, name, freeze, true, err);
+}
+
+int lmc_cgfs_freeze_start(struct lmc_cgfs *cg, const char *name, bool freeze, bool wait,
+			  struct lmc_err *err)
 {
 	const char *shown = name[0] ? name : "/";
 	int r;
 
 	if (lmc_cgfs_check_name(name) < 0)
 		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
-	if (use_cgroup_freeze(cg, name)) {
-		r = lmc_cgfs_write(cg, LMC_CTRL_UNIFIED, name, "cgroup.freeze", freeze ? "1" : "0");
-		if (r >= 0 && freeze)
-			r = wait_events(cg, name, "frozen", 1, FREEZE_TIMEOUT_MS);
-	} else if (v1_freezer(cg)) {
-		r = lmc_cgfs_write(cg, LMC_CTRL_FREEZER, name, "freezer.state",
-				   freeze ? "FROZEN" : "THAWED");
-		if (r >= 0 && freeze && !cg->fake)
-			r = wait_freezer(cg, name, "FROZEN", now_ms() + FREEZE_TIMEOUT_MS);
-	} else {
-		r = -EOPNOTSUPP;
-	}
+	r = freeze_do(cg, name, freeze, wait);
 	if (r < 0)
 		return lmc_err_set(err, r, "%s: %s: %s", shown, freeze ? "freeze" : "thaw",
 				   r == -ETIMEDOUT ? "timed out waiting for it to freeze"

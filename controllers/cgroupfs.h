@@ -136,6 +136,11 @@ int lmc_cgfs_signal(struct lmc_cgfs *cg, const char *name, int sig, struct lmc_e
 /* Freeze (true) or thaw the subtree: cgroup.freeze in cgroup2, else freezer.state. Waits
  * (bounded) until frozen. */
 int lmc_cgfs_freeze(struct lmc_cgfs *cg, const char *name, bool freeze, struct lmc_err *err);
+/* The same, not waiting for a freeze when wait is false: lmc_cgfs_freeze_wait (bounded, any
+ * thread) then waits for it, off an event loop. */
+int lmc_cgfs_freeze_start(struct lmc_cgfs *cg, const char *name, bool freeze, bool wait,
+			  struct lmc_err *err);
+int lmc_cgfs_freeze_wait(struct lmc_cgfs *cg, const char *name, struct lmc_err *err);
 int lmc_cgfs_frozen(struct lmc_cgfs *cg, const char *name, bool *ret);
 
 /* Pressure: parse "<res>.pressure" ("cpu", "memory", "io") of the cgroup2 tree into the

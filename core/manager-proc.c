@@ -291,6 +291,19 @@ int lmc_mgr_pause(struct lmc_manager *m, const char *uname, struct lmc_err *err)
 	return r < 0 ? r : lmc_cgfs_freeze(m->cg, node->name, true, err);
 }
 
+int lmc_mgr_pause_start(struct lmc_manager *m, const char *uname, char *ret_name,
+			struct lmc_err *err)
+{
+	struct lmc_node *node;
+	int r = lmc_mgr_lookup(m, uname, false, &node, err);
+
+	if (r >= 0)
+		r = lmc_cgfs_freeze_start(m->cg, node->name, true, false, err);
+	if (r >= 0)
+		snprintf(ret_name, LMC_NAME_MAX + 1, "%s", node->name);
+	return r;
+}
+
 int lmc_mgr_resume(struct lmc_manager *m, const char *uname, struct lmc_err *err)
 {
 	struct lmc_node *node;

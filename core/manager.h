@@ -132,6 +132,10 @@ int lmc_mgr_kill(struct lmc_manager *m, const char *name, int sig, bool recursiv
 		 struct lmc_err *err);
 int lmc_mgr_pause(struct lmc_manager *m, const char *name, struct lmc_err *err);
 int lmc_mgr_resume(struct lmc_manager *m, const char *name, struct lmc_err *err);
+/* Pause without waiting: the freeze is under way; lmc_cgfs_freeze_wait(lmc_mgr_cgfs(m),
+ * ret_name) waits for it (on another thread: it touches only cgroupfs). */
+int lmc_mgr_pause_start(struct lmc_manager *m, const char *name, char *ret_name,
+			struct lmc_err *err);
 
 /* Authorization (the agent): may uid act on name? Root always; otherwise name must lie at or
  * under a container whose owner is uid (for a create: the parent chain). */

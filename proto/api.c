@@ -251,6 +251,12 @@ static int op_freeze(struct call *c, const char *uname, bool freeze)
 	r = target(c, uname, false, false, name);
 	if (r < 0 || !c->m || dry(c))
 		return r;
+	if (freeze && (c->flags & LMC_API_DEFER_WAITS)) {
+		r = lmc_mgr_pause_start(c->m, name, c->res->name, &c->err);
+		if (r >= 0)
+			c->res->action = LMC_API_FREEZE_WAIT;
+		return r;
+	}
 	return freeze ? lmc_mgr_pause(c->m, name, &c->err) : lmc_mgr_resume(c->m, name, &c->err);
 }
 

@@ -31,6 +31,7 @@ enum lmc_api_action {
 	LMC_API_SUBSCRIBE, /* send reply (the acknowledgement), then stream events */
 	LMC_API_SIGNAL_RUN, /* send sig to this connection's foreground run, then the reply */
 	LMC_API_STATS, /* (LMC_API_DEFER_STATS) read stats[] (lmc_mgr_stats_fill), then reply */
+	LMC_API_FREEZE_WAIT, /* (LMC_API_DEFER_WAITS) lmc_cgfs_freeze_wait(name), then reply */
 };
 
 /* What a subscription asked for (SubscribeRequest). */
@@ -58,6 +59,7 @@ struct lmc_api_result {
 enum lmc_api_flags {
 	LMC_API_DRY_RUN = 1u << 0, /* fuzzing: decode, validate, dispatch, but start nothing */
 	LMC_API_DEFER_STATS = 1u << 1, /* stats: answer STATS with the plan; the caller reads */
+	LMC_API_DEFER_WAITS = 1u << 2, /* pause: start the freeze; the caller waits for it */
 };
 
 /* Handle one Request frame body from peer. fds (n_fds of them) arrived with it as

@@ -252,8 +252,19 @@ static void stats_work(void *arg)
 {
 	struct stats_req *q = arg;
 	struct lmc_err err = {0};
-	int r = lmc_mgr_stats_fill(lmc_mgr_cgfs(q->a->m), q->e, q->n, &err);
+	int r;
 
+	if (q->freeze) {
+		/* The freeze is under way; only its end is awaited here (cgroupfs only). */
+		r = lmc_cgfs_freeze_wait(lmc_mgr_cgfs(q->a->m), q->name, &err);
+		if (r < 0) {
+			free(q->reply);
+			q->reply = NULL;
+			lmc_api_reply_error(q->id, r, lmc_err_str(&err), &q->reply, &q->reply_len);
+		}
+		return;
+	}
+	r = lmc_mgr_stats_fill(lmc_mgr_cgfs(q->a->m), q->e, q->n, &err);
 	if (r < 0)
 		lmc_api_reply_error(q->id, r, lmc_err_str(&err), &q->reply, &q->reply_len);
 	else
@@ -298,6 +309,31 @@ static void stats_begin(struct client *c, struct lmc_api_result *res)
 	a->stats_reqs = q;
 	if (q->n < STATS_ASYNC_MIN || a->jobs.n >= STATS_JOBS_MAX ||
 	    lmc_jobs_start(&a->jobs, stats_work, stats_done, q) < 0) {
+		stats_work(q);
+		stats_done(q);
+	}
+}
+
+/* A pause was started on the loop; its wait (up to seconds when tasks are slow to freeze)
+ * runs on a worker, and the answer goes when it ends. */
+static void freeze_wait_begin(struct client *c, struct lmc_api_result *res)
+{
+	struct agent *a = c->a;
+	struct stats_req *q = calloc(1, sizeof(*q));
+
+	if (!q) {
+		lmc_agent_send_error(c, res->id, -ENOMEM, "out of memory");
+		return;
+	}
+	*q = (struct stats_req){
+		.a = a, .c = c, .id = res->id, .freeze = true, .next = a->stats_reqs};
+	snprintf(q->name, sizeof(q->name), "%s", res->name);
+	q->reply = TAKE_PTR(res->reply);
+	q->reply_len = res->reply_len;
+	if (a->stats_reqs)
+		a->stats_reqs->prev = q;
+	a->stats_reqs = q;
+	if (a->jobs.n >= WAIT_JOBS_MAX || lmc_jobs_start(&a->jobs, stats_work, stats_done, q) < 0) {
 		stats_work(q);
 		stats_done(q);
 	}
@@ -366,7 +402,8 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	struct lmc_api_result res;
 	int r;
 
-	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds, LMC_API_DEFER_STATS, &res);
+	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds,
+			   LMC_API_DEFER_STATS | LMC_API_DEFER_WAITS, &res);
 	free(buf);
 	if (r < 0) {
 		client_close(c);
@@ -381,6 +418,9 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		break;
 	case LMC_API_STATS:
 		stats_begin(c, &res);
+		break;
+	case LMC_API_FREEZE_WAIT:
+		freeze_wait_begin(c, &res);
 		break;
 	case LMC_API_SIGNAL_RUN:
 		for (struct proc *p = c->a->procs; p; p = p->next)

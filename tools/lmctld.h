@@ -108,7 +108,8 @@ struct agent {
 	struct stats_req *stats_reqs; /* being read on a worker thread */
 };
 
-/* A stats request whose cgroupfs reading runs off the loop (tools/jobs.c). */
+/* A stats request whose cgroupfs reading runs off the loop (tools/jobs.c), or a pause
+ * waiting there for its container to freeze (freeze: reply holds the answer to send). */
 struct stats_req {
 	struct agent *a;
 	struct stats_req *prev, *next;
@@ -118,11 +119,15 @@ struct stats_req {
 	size_t n;
 	uint8_t *reply;
 	size_t reply_len;
+	bool freeze;
+	char name[LMC_NAME_MAX + 1];
 };
 
 /* Below this many containers reading on the loop costs less than a thread (~2 ms). */
 #define STATS_ASYNC_MIN 64
 #define STATS_JOBS_MAX 4
+/* Threads waiting for freezes; past this a pause waits on the loop (bounded). */
+#define WAIT_JOBS_MAX 16
 
 void lmc_agent_log(const char *fmt, ...) _printf_(1, 2);
 uint64_t lmc_agent_now_ns(void);
