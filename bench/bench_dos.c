@@ -356,6 +356,11 @@ int main(int argc, char **argv)
 		printf("\nAgent under attack (issue 11): skipped: needs root\n");
 		return 0;
 	}
+	/* The cgroup layout bench_scratch_remove walks (hybrid or v2). */
+	if (bench_cg_init() < 0) {
+		printf("\nAgent under attack (issue 11): skipped: needs hybrid cgroups or cgroup v2\n");
+		return 0;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
