@@ -154,9 +154,68 @@ if [ "$MODE" = bench ]; then
 	finish $((failed != 0)) $n $failed
 fi
 
+# lmctl by hand, as a user would, before the suite: create, run, pause (the kernel's
+# freezer says frozen), resume, stats, an empty event on kill, destroy. Counted as one
+# program in the tally.
+# The kernel's word on a process's cgroup being frozen: cgroup.events (v2), freezer.state (v1).
+frozen() {
+	local p
+	p=$(sed -n 's/^0:://p' "/proc/$1/cgroup")
+	if [ -n "$p" ]; then
+		echo "cgroup.events: $(grep frozen "/sys/fs/cgroup$p/cgroup.events")"
+	else
+		p=$(sed -n 's/^[0-9]*:freezer://p' "/proc/$1/cgroup")
+		echo "freezer.state $(cat "/sys/fs/cgroup/freezer$p/freezer.state")"
+	fi
+}
+
+hand_checks() {
+	local st=/tmp/vm-hand-state pid fz ev bad=0
+	export LMCTL_STATE_DIR=$st LMCTL_SOCKET=/nonexistent LMCTL_CGROUP_ROOT=lmctl-test-vm-hand
+	say() { echo "hand-check: $*"; }
+	no() {
+		say "FAIL: $*"
+		bad=1
+	}
+	lmctl create vmc --memory=64M --pids-limit=32 >/dev/null || no "create"
+	lmctl run -d vmc -- sleep 100000 >/tmp/vm-hand.pid || no "run -d"
+	pid=$(tr -dc 0-9 </tmp/vm-hand.pid)
+	[ -n "$pid" ] && [ -d "/proc/$pid" ] && say "ok: run -d: pid $pid in $(tr '\n' ' ' <"/proc/$pid/cgroup")"
+	lmctl pause vmc || no "pause"
+	fz=$(frozen "$pid")
+	case $fz in *"frozen 1"* | *FROZEN*) say "ok: paused: $fz" ;; *) no "paused, yet: $fz" ;; esac
+	lmctl resume vmc || no "resume"
+	fz=$(frozen "$pid")
+	case $fz in *"frozen 0"* | *THAWED*) say "ok: resumed: $fz" ;; *) no "resumed, yet: $fz" ;; esac
+	if lmctl stats vmc >/tmp/vm-hand.stats 2>&1 && grep -qE 'memory.usage +[0-9]' /tmp/vm-hand.stats &&
+		grep -qE 'cpu.usage_ns +[0-9]' /tmp/vm-hand.stats; then
+		say "ok: stats: $(grep -E 'cpu.usage_ns|memory.usage ' /tmp/vm-hand.stats | tr -s ' \n' ' ')"
+	else
+		no "stats: $(tr '\n' ' ' </tmp/vm-hand.stats)"
+	fi
+	lmctl events vmc --empty >/tmp/vm-hand.events 2>&1 &
+	ev=$!
+	sleep 1
+	lmctl kill vmc || no "kill"
+	for _ in $(seq 100); do grep -q . /tmp/vm-hand.events && break; sleep 0.1; done
+	kill $ev 2>/dev/null
+	wait $ev 2>/dev/null
+	if grep -qi empty /tmp/vm-hand.events; then say "ok: events --empty: $(head -n 1 /tmp/vm-hand.events)"; else
+		no "events --empty printed '$(tr '\n' ' ' </tmp/vm-hand.events)' within 10 s of kill"
+	fi
+	[ -d "/proc/$pid" ] && no "process $pid survives kill"
+	lmctl destroy --force vmc || no "destroy"
+	unset LMCTL_STATE_DIR LMCTL_SOCKET LMCTL_CGROUP_ROOT
+	return $bad
+}
+
 pass=0
 failed=0
 names=
+if hand_checks; then pass=1; else
+	failed=1
+	names=" hand-checks"
+fi
 for t in /build/tests/integration/test_*; do
 	[ -x "$t" ] || continue
 	echo "=== integration-vm: ${t##*/}"
