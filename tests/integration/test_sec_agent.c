@@ -407,9 +407,11 @@ static int flood(void *ud)
 
 	for (int i = 0; i < x->n; i++)
 		fds[i] = h_connect(&F->h);
-	/* Each connection is either kept (silent) or refused (a reason, then EOF). */
+	/* Each connection is either kept (silent) or refused (a reason, then EOF): give the
+	 * agent time to go through the queue, however loaded the machine is. */
+	usleep(1500000);
 	for (int i = 0; i < x->n; i++)
-		if (fds[i] >= 0 && !closed_by_agent(fds[i], i < 8 ? 1000 : 50))
+		if (fds[i] >= 0 && !closed_by_agent(fds[i], i < 8 ? 1000 : 100))
 			open_++;
 	x->arg = open_;
 	held_ready(x);
