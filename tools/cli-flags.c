@@ -197,8 +197,7 @@ int lmc_cli_parse_spec(int argc, char **argv, const char *cmd, struct lmc_cli_sp
 			ret->help = true;
 			return 0;
 		case '?':
-			return lmc_err_set(err, -EINVAL, "%s: unknown or incomplete option '%s'",
-					   cmd, argv[optind - 1]);
+			return lmc_cli_bad_option(cmd, argv[optind - 1], spec_options, err);
 		default:
 			r = spec_flag(opt, optarg, &ret->spec, err);
 			if (r < 0)

@@ -83,15 +83,16 @@ static int run_option(struct run_args *a, int opt, const char *v, struct lmc_err
 	return lmc_err_set(err, -EINVAL, "run: unknown or incomplete option");
 }
 
+static const struct option run_options[] = {
+	{"detach", no_argument, NULL, 'd'},    {"uid", required_argument, NULL, 'u'},
+	{"gid", required_argument, NULL, 'g'}, {"env", required_argument, NULL, 'e'},
+	{"cwd", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
+};
+
 /* `run [opts] NAME [opts] -- CMD...` or, without "--", `run [opts] NAME CMD...`. */
 static int parse_run(int argc, char **argv, struct run_args *a, char ***ret_cmd,
 		     struct lmc_err *err)
 {
-	static const struct option opts[] = {
-		{"detach", no_argument, NULL, 'd'},    {"uid", required_argument, NULL, 'u'},
-		{"gid", required_argument, NULL, 'g'}, {"env", required_argument, NULL, 'e'},
-		{"cwd", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
-	};
 	int dd = -1, nopt, opt;
 
 	for (int i = 1; i < argc; i++)
@@ -102,9 +103,12 @@ static int parse_run(int argc, char **argv, struct run_args *a, char ***ret_cmd,
 	nopt = dd >= 0 ? dd : argc;
 	optind = 0; /* 0: glibc re-initialises getopt (it ran already for the global options) */
 	opterr = 0;
-	while ((opt = getopt_long(nopt, argv, dd >= 0 ? "de:" : "+de:", opts, NULL)) != -1)
+	while ((opt = getopt_long(nopt, argv, dd >= 0 ? "de:" : "+de:", run_options, NULL)) != -1) {
+		if (opt == '?')
+			return lmc_cli_bad_option("run", argv[optind - 1], run_options, err);
 		if (run_option(a, opt, optarg, err) < 0)
-			return lmc_err_set(err, -EINVAL, "run: bad option '%s'", argv[optind - 1]);
+			return err->code;
+	}
 	/* --uid alone: the user's own group and groups, not root's. */
 	a->o.gid_from_user = a->uid_given && !a->gid_given;
 	if (optind >= nopt)
@@ -154,6 +158,23 @@ static void report_signal(struct lmc_cli *c, const char *name, int status, uint6
 			status - 128, strsignal(status - 128));
 }
 
+/* A failed run's exit status: 127/126 when the command was not found / not executable (the
+ * exec step's own error, "run: CMD: <strerror>"), else 125: lmctl failed before it ran. */
+static int run_failed(const struct lmc_err *err, const char *cmd)
+{
+	char exec_msg[sizeof(err->msg)];
+
+	lmc_cli_fail(err);
+	snprintf(exec_msg, sizeof(exec_msg), "run: %s: %s", cmd, strerror(-err->code));
+	if (strcmp(lmc_err_str(err), exec_msg) != 0)
+		return LMC_EXIT_RUN_FAILED;
+	if (err->code == -ENOENT || err->code == -ENOTDIR)
+		return LMC_EXIT_NOT_FOUND;
+	if (err->code == -EACCES || err->code == -ENOEXEC || err->code == -EPERM)
+		return LMC_EXIT_NOT_EXECUTABLE;
+	return LMC_EXIT_RUN_FAILED;
+}
+
 int lmc_cli_run(struct lmc_cli *c, int argc, char **argv)
 {
 	struct run_args a = {.o.stdio = {-1, -1, -1}};
@@ -168,11 +189,11 @@ int lmc_cli_run(struct lmc_cli *c, int argc, char **argv)
 	a.o.argv = (const char *const *)cmd;
 	a.o.env = a.n_env ? a.env : NULL;
 	if (lmc_cli_connect(c, false, &err) < 0)
-		return lmc_cli_fail(&err);
+		return run_failed(&err, cmd[0]);
 	if (!a.o.detach)
 		ooms = oom_kills(c->b, a.name);
 	if (c->b->ops->run(c->b, a.name, &a.o, &pid, &status, &err) < 0)
-		return lmc_cli_fail(&err);
+		return run_failed(&err, cmd[0]);
 	if (a.o.detach) {
 		printf("%d\n", pid);
 		return 0;
@@ -193,11 +214,11 @@ static int print_event(const struct lmc_event *ev, void *userdata)
 int lmc_cli_events(struct lmc_cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
 		{"oom", no_argument, NULL, 'o'},
 		{"memory-threshold", required_argument, NULL, 't'},
 		{"empty", no_argument, NULL, 'e'},
 		{"exit", no_argument, NULL, 'x'},
-		{"json", no_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	struct lmc_event_filter f = {.mem_threshold = LMC_UNSET};
@@ -219,10 +240,11 @@ int lmc_cli_events(struct lmc_cli *c, int argc, char **argv)
 		else if (opt == 't') {
 			if (lmc_parse_size("--memory-threshold", optarg, &f.mem_threshold, &err) <
 			    0)
-				return lmc_cli_fail(&err);
-		} else
-			return lmc_cli_usage("events: unknown or incomplete option '%s'",
-					     argv[optind - 1]);
+				return lmc_cli_usage_err(&err);
+		} else {
+			lmc_cli_bad_option("events", argv[optind - 1], opts, &err);
+			return lmc_cli_usage_err(&err);
+		}
 	}
 	if (optind != argc - 1)
 		return lmc_cli_usage("%s: expected exactly one container name", "events");
@@ -313,7 +335,10 @@ int lmc_cli_top(struct lmc_cli *c, int argc, char **argv)
 			free(prev);
 			return lmc_cli_fail(&err);
 		}
-		if (it >= 0) {
+		if (it >= 0 && o.json) {
+			lmc_out_stats(stdout, e, n, true, false);
+			fflush(stdout);
+		} else if (it >= 0) {
 			if (isatty(1))
 				fputs("\033[H\033[2J", stdout);
 			top_print(e, n, prev, nprev, t - t0);

@@ -8,28 +8,145 @@
 #include <stdlib.h>
 #include <string.h>
 
-int lmc_cli_connect(struct lmc_cli *c, bool reader, struct lmc_err *err)
+/* Whether an agent answers on path (it then holds its state directory's lock). */
+static bool agent_answers(const char *path)
+{
+	struct lmc_backend *b = NULL;
+	struct lmc_err err = {0};
+
+	if (lmc_backend_agent_open(path, &b, &err) < 0)
+		return false;
+	b->ops->close(b);
+	return true;
+}
+
+/* Direct mode: a writer finding the agent up fails at once (the agent keeps the lock for
+ * its whole life) and says so, rather than waiting for a lock that never comes free. */
+static int connect_direct(struct lmc_cli *c, bool reader, struct lmc_err *err)
 {
 	struct lmc_manager_opts o = c->mopts;
+	bool agent = c->direct && !reader && agent_answers(c->socket);
+	char msg[sizeof(err->msg)];
+	int r;
+
+	o.no_lock = reader;
+	if (agent)
+		o.lock_timeout_ms = 0;
+	r = lmc_backend_direct_open(&o, &c->b, err);
+	if (r == -EWOULDBLOCK && agent) {
+		snprintf(msg, sizeof(msg), "%s", lmc_err_str(err));
+		lmc_err_reset(err, r,
+			      "%s: the agent (lmctld on %s) holds it while it runs; run the "
+			      "command without --direct to go through the agent, or stop lmctld",
+			      msg, c->socket);
+	}
+	return r;
+}
+
+int lmc_cli_connect(struct lmc_cli *c, bool reader, struct lmc_err *err)
+{
 	int r;
 
 	if (!c->direct) {
 		r = lmc_backend_agent_open(c->socket, &c->b, err);
 		if (r >= 0)
 			return 0;
-		/* No agent listening: work alone. Anything else (a refusal) is the answer. */
+		/* No agent listening on the default socket: work alone. A socket named with
+		 * --socket must answer; anything else (a refusal) is the answer. */
+		if (c->socket_given && (r == -ENOENT || r == -ECONNREFUSED))
+			return lmc_err_reset(err, r,
+					     "--socket: no agent answers on %s: %s (leave out "
+					     "--socket, or use --direct, to work without it)",
+					     c->socket, strerror(-r));
 		if (r != -ENOENT && r != -ECONNREFUSED)
 			return r;
 		lmc_err_clear(err);
 	}
-	o.no_lock = reader;
-	return lmc_backend_direct_open(&o, &c->b, err);
+	return connect_direct(c, reader, err);
 }
 
 int lmc_cli_fail(const struct lmc_err *err)
 {
 	fprintf(stderr, "lmctl: %s\n", lmc_err_str(err));
 	return 1;
+}
+
+int lmc_cli_usage_err(const struct lmc_err *err)
+{
+	fprintf(stderr, "lmctl: %s\n", lmc_err_str(err));
+	return LMC_EXIT_USAGE;
+}
+
+/* Levenshtein distance of a and b[0..bn), bounded to short option names. */
+static size_t edit_distance(const char *a, const char *b, size_t bn)
+{
+	size_t an = strlen(a), row[64], prev, tmp;
+
+	if (an >= ARRAY_SIZE(row) || bn >= ARRAY_SIZE(row))
+		return SIZE_MAX;
+	for (size_t j = 0; j <= bn; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= an; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= bn; j++) {
+			size_t best = prev + (a[i - 1] != b[j - 1]);
+
+			tmp = row[j];
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			prev = tmp;
+			row[j] = best;
+		}
+	}
+	return row[bn];
+}
+
+static const char *const global_options[] = {"direct", "socket", "state-dir", "cgroup-root"};
+
+/* The closest of opts to name[0..n), if close enough to be a typo. */
+static const char *closest_option(const struct option *opts, const char *name, size_t n)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX;
+
+	for (size_t i = 0; opts && opts[i].name && n > 1; i++) {
+		size_t d = edit_distance(opts[i].name, name, n);
+
+		if (d < best_d) {
+			best_d = d;
+			best = opts[i].name;
+		}
+	}
+	return best && best_d <= (n > 5 ? 2u : 1u) ? best : NULL;
+}
+
+int lmc_cli_bad_option(const char *cmd, const char *arg, const struct option *opts,
+		       struct lmc_err *err)
+{
+	const char *name = arg, *best, *sep = cmd ? ": " : "";
+	size_t n;
+
+	while (*name == '-')
+		name++;
+	n = strcspn(name, "=");
+	for (size_t i = 0; cmd && strncmp(arg, "--", 2) == 0 && i < ARRAY_SIZE(global_options); i++)
+		if (strlen(global_options[i]) == n && strncmp(global_options[i], name, n) == 0)
+			return lmc_err_set(err, -EINVAL,
+					   "%s: '%s' is a global option: give it before the "
+					   "command (lmctl %s %s ...)",
+					   cmd, arg, arg, cmd);
+	best = closest_option(opts, name, n);
+	if (best && strlen(best) == n && !strchr(arg, '='))
+		return lmc_err_set(err, -EINVAL, "%s%s'%s' needs a value (--%s=VALUE)",
+				   cmd ? cmd : "", sep, arg, best);
+	if (best && (strlen(best) != n || strncmp(best, name, n) != 0))
+		return lmc_err_set(err, -EINVAL, "%s%sunknown option '%s' (did you mean --%s?)",
+				   cmd ? cmd : "", sep, arg, best);
+	return lmc_err_set(err, -EINVAL, "%s%sunknown option '%s' (see 'lmctl help%s%s')",
+			   cmd ? cmd : "", sep, arg, cmd ? " " : "", cmd ? cmd : "");
 }
 
 int lmc_cli_usage(const char *fmt, ...)
@@ -68,22 +185,25 @@ static int parse_signal(const char *s, int *ret)
 	return 0;
 }
 
+const struct option lmc_cli_common_options[] = {
+	{"recursive", no_argument, NULL, 'r'},
+	{"force", no_argument, NULL, 'r'},
+	{"json", no_argument, NULL, 'j'},
+	{"pids", no_argument, NULL, 'p'},
+	{"bytes", no_argument, NULL, 'b'},
+	{"signal", required_argument, NULL, 's'},
+	{"reserve-memory", required_argument, NULL, 'M'},
+	{"reserve-cpus", required_argument, NULL, 'C'},
+	{"interval", required_argument, NULL, 'd'},
+	{"iterations", required_argument, NULL, 'n'},
+	{"sort", required_argument, NULL, 'S'},
+	{"once", no_argument, NULL, '1'},
+	{NULL, 0, NULL, 0},
+};
+
 /* Parses argv; positional arguments stay at argv[optind..]. */
 int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o)
 {
-	static const struct option opts[] = {
-		{"recursive", no_argument, NULL, 'r'},
-		{"force", no_argument, NULL, 'r'},
-		{"json", no_argument, NULL, 'j'},
-		{"pids", no_argument, NULL, 'p'},
-		{"signal", required_argument, NULL, 's'},
-		{"reserve-memory", required_argument, NULL, 'M'},
-		{"reserve-cpus", required_argument, NULL, 'C'},
-		{"interval", required_argument, NULL, 'd'},
-		{"iterations", required_argument, NULL, 'n'},
-		{"once", no_argument, NULL, '1'},
-		{NULL, 0, NULL, 0},
-	};
 	int opt;
 
 	memset(o, 0, sizeof(*o));
@@ -91,7 +211,7 @@ int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o)
 	o->interval = 1.0;
 	optind = 0; /* 0: glibc re-initialises getopt (it ran already for the global options) */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "rfjps:d:n:", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "rfjps:d:n:", lmc_cli_common_options, NULL)) != -1) {
 		switch (opt) {
 		case 'r':
 		case 'f':
@@ -102,6 +222,12 @@ int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o)
 			break;
 		case 'p':
 			o->pids = true;
+			break;
+		case 'b':
+			o->bytes = true;
+			break;
+		case 'S':
+			o->sort = optarg;
 			break;
 		case 's':
 			if (parse_signal(optarg, &o->sig) < 0)
@@ -128,8 +254,12 @@ int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o)
 		case '1':
 			o->iterations = 1;
 			break;
-		default:
-			return lmc_cli_usage("unknown or incomplete option '%s'", argv[optind - 1]);
+		default: {
+			struct lmc_err err = {0};
+
+			lmc_cli_bad_option(argv[0], argv[optind - 1], lmc_cli_common_options, &err);
+			return lmc_cli_usage_err(&err);
+		}
 		}
 	}
 	return 0;

@@ -2,15 +2,22 @@
 #ifndef LMC_CLI_H
 #define LMC_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 
 #include "tools/backend.h"
 
 #define LMC_EXIT_USAGE 2
+/* run: lmctl itself failed before the command ran; the command could not be executed; it
+ * was not found (as docker and shells). */
+#define LMC_EXIT_RUN_FAILED 125
+#define LMC_EXIT_NOT_EXECUTABLE 126
+#define LMC_EXIT_NOT_FOUND 127
 
 struct lmc_cli {
 	struct lmc_manager_opts mopts;
 	const char *socket;
+	bool socket_given; /* --socket: no fallback to direct mode when it does not answer */
 	bool direct;
 	struct lmc_backend *b;
 };
@@ -21,18 +28,27 @@ int lmc_cli_connect(struct lmc_cli *c, bool reader, struct lmc_err *err);
 int lmc_cli_fail(const struct lmc_err *err);
 /* Print "lmctl: <formatted>" and return the usage exit status. */
 int lmc_cli_usage(const char *fmt, ...) _printf_(1, 2);
+/* Print the error as a usage error ("lmctl: <message>") and return the usage exit status. */
+int lmc_cli_usage_err(const struct lmc_err *err);
+/* Set err to "CMD: unknown option 'ARG'" with a "did you mean --X?" when one of opts is
+ * close, or a hint when ARG is a global option given after the command. Returns -EINVAL. */
+int lmc_cli_bad_option(const char *cmd, const char *arg, const struct option *opts,
+		       struct lmc_err *err);
 
 /* The options the small commands share (list, spec, stats, kill, destroy, init, top). */
 struct lmc_cli_opts {
-	bool recursive, json, pids;
+	bool recursive, json, pids, bytes;
 	int sig; /* -s, default SIGKILL */
 	const char *reserve_mem, *reserve_cpus;
 	double interval; /* top -d, seconds */
 	int iterations; /* top -n / --once; 0: forever */
+	const char *sort; /* top --sort=COLUMN */
 };
 /* Parse argv[1..]; positional arguments are left at argv[optind..]. Returns 0 or the usage
  * exit status (the error printed). */
 int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o);
+/* The options of lmc_cli_parse_opts, for lmc_cli_bad_option. */
+extern const struct option lmc_cli_common_options[];
 
 /* A user or group name to its id (tools/cli-ids.c); 0 or -ENOENT. */
 int lmc_cli_user_id(const char *name, uint32_t *ret);

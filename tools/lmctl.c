@@ -1,7 +1,8 @@
 /* lmctl: the command line. Each command goes through the agent when its socket answers,
  * otherwise (or with --direct) through the library; both print the same. Errors are one
- * line on stderr; the exit status is 0 on success, 1 on error, 2 on bad usage (and the
- * command's own status for `run`). */
+ * line on stderr; the exit status is 0 on success, 1 on error, 2 on bad usage (and for
+ * `run` the command's own status, 125 when lmctl failed before it ran, 126/127 when it could
+ * not be executed / found). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -23,11 +24,16 @@ struct cmd {
 
 static const struct cmd *find_cmd(const char *name);
 
-static bool want_help(int argc, char **argv)
+/* --help or -h among the command's options; for run, only before its container name (what
+ * follows is the command's own argv). */
+static bool want_help(int argc, char **argv, bool run)
 {
-	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return true;
+		if (run && argv[i][0] != '-')
+			break;
+	}
 	return false;
 }
 
@@ -52,7 +58,7 @@ static int spec_cmd(struct lmc_cli *c, int argc, char **argv, bool update)
 	int r;
 
 	if (lmc_cli_parse_spec(argc, argv, cmd, &cs, &err) < 0)
-		return lmc_cli_fail(&err);
+		return lmc_cli_usage_err(&err);
 	if (cs.help)
 		return print_help(cmd);
 	if (cs.force && !update)
@@ -104,6 +110,23 @@ static int cmd_destroy(struct lmc_cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* Names in depth-first order: a parent before its children, siblings by name ('/' sorts
+ * before every other character, so "a/b" comes right after "a" and before "a-b"). */
+static int name_key(unsigned char ch)
+{
+	return ch == '\0' ? 0 : ch == '/' ? 1 : ch + 1;
+}
+
+static int name_cmp(const void *pa, const void *pb)
+{
+	const unsigned char *a = (const void *)((const struct lmc_list_entry *)pa)->name;
+	const unsigned char *b = (const void *)((const struct lmc_list_entry *)pb)->name;
+
+	for (; *a && *a == *b; a++, b++)
+		;
+	return name_key(*a) - name_key(*b);
+}
+
 static int cmd_list(struct lmc_cli *c, int argc, char **argv)
 {
 	struct lmc_cli_opts o;
@@ -118,6 +141,8 @@ static int cmd_list(struct lmc_cli *c, int argc, char **argv)
 	if (lmc_cli_connect(c, true, &err) < 0 ||
 	    c->b->ops->list(c->b, name, o.recursive, o.pids, &l, &n, &err) < 0)
 		return lmc_cli_fail(&err);
+	/* The same order in both modes and across restarts, whatever order the tree holds. */
+	qsort(l, n, sizeof(*l), name_cmp);
 	lmc_out_list(stdout, l, n, o.pids, o.json);
 	lmc_list_free(l, n);
 	return 0;
@@ -158,7 +183,7 @@ static int cmd_stats(struct lmc_cli *c, int argc, char **argv)
 	if (lmc_cli_connect(c, true, &err) < 0 ||
 	    c->b->ops->stats(c->b, name, o.recursive, &e, &n, &err) < 0)
 		return lmc_cli_fail(&err);
-	lmc_out_stats(stdout, e, n, o.json);
+	lmc_out_stats(stdout, e, n, o.json, o.bytes);
 	free(e);
 	return 0;
 }
@@ -198,6 +223,25 @@ static int cmd_resume(struct lmc_cli *c, int argc, char **argv)
 	return name_op(c, argc, argv, op_resume);
 }
 
+/* A parent runs nothing itself (only leaves run processes): kill without -r on one would
+ * signal nobody, so it is refused rather than a silent success. Returns < 0 with err set. */
+static int refuse_parent(struct lmc_cli *c, const char *name, struct lmc_err *err)
+{
+	struct lmc_list_entry *l = NULL;
+	size_t n = 0;
+	int r = c->b->ops->list(c->b, name, false, false, &l, &n, err);
+
+	lmc_list_free(l, n);
+	if (r < 0)
+		return r;
+	if (n > 1)
+		return lmc_err_set(err, -EISDIR,
+				   "kill: %s has child containers and runs no process itself; "
+				   "-r signals every process below it",
+				   name);
+	return 0;
+}
+
 static int cmd_kill(struct lmc_cli *c, int argc, char **argv)
 {
 	struct lmc_cli_opts o;
@@ -207,7 +251,7 @@ static int cmd_kill(struct lmc_cli *c, int argc, char **argv)
 
 	if ((r = lmc_cli_parse_opts(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
 		return r;
-	if (lmc_cli_connect(c, false, &err) < 0 ||
+	if (lmc_cli_connect(c, false, &err) < 0 || (!o.recursive && refuse_parent(c, name, &err)) ||
 	    c->b->ops->kill(c->b, name, o.sig, o.recursive, &err) < 0)
 		return lmc_cli_fail(&err);
 	return 0;
@@ -232,7 +276,7 @@ static int cmd_enter(struct lmc_cli *c, int argc, char **argv)
 		uint64_t v;
 
 		if (lmc_parse_u64("enter", argv[i], 1, INT32_MAX, &v, &err) < 0)
-			return lmc_cli_fail(&err);
+			return lmc_cli_usage_err(&err);
 		pids[n++] = (pid_t)v;
 	}
 	if (lmc_cli_connect(c, false, &err) < 0 ||
@@ -254,10 +298,10 @@ static int cmd_init(struct lmc_cli *c, int argc, char **argv)
 	if (optind != argc)
 		return lmc_cli_usage("%s: takes no container name", "init");
 	if (o.reserve_mem && lmc_parse_size("--reserve-memory", o.reserve_mem, &rmem, &err) < 0)
-		return lmc_cli_fail(&err);
+		return lmc_cli_usage_err(&err);
 	if (o.reserve_cpus && strcmp(o.reserve_cpus, "0") != 0 &&
 	    lmc_parse_cpus("--reserve-cpus", o.reserve_cpus, &rcpu, &err) < 0)
-		return lmc_cli_fail(&err);
+		return lmc_cli_usage_err(&err);
 	if (o.reserve_cpus && strcmp(o.reserve_cpus, "0") == 0)
 		rcpu = 0;
 	if (lmc_cli_connect(c, false, &err) < 0 || c->b->ops->init(c->b, rmem, rcpu, &err) < 0 ||
@@ -269,10 +313,18 @@ static int cmd_init(struct lmc_cli *c, int argc, char **argv)
 
 static int cmd_version(struct lmc_cli *c, int argc, char **argv)
 {
+	struct lmc_cli_opts o = {0};
+	int r;
+
 	(void)c;
-	(void)argc;
-	(void)argv;
-	printf("lmctl %s\n", LMCTL_VERSION);
+	if (argc > 1 && (r = lmc_cli_parse_opts(argc, argv, &o)))
+		return r;
+	if (argc > 1 && (optind != argc || o.recursive || o.pids || o.bytes || o.sort))
+		return lmc_cli_usage("%s: takes no arguments but --json", "version");
+	if (o.json)
+		printf("{\"version\":\"%s\"}\n", LMCTL_VERSION);
+	else
+		printf("lmctl %s\n", LMCTL_VERSION);
 	return 0;
 }
 
@@ -323,7 +375,8 @@ static const struct cmd cmds[] = {
 	{"enter", cmd_enter, "NAME PID...",
 	 "Move existing processes (whole thread groups) into a leaf container.\n"},
 	{"kill", cmd_kill, "[-s SIGNAL] [-r] NAME",
-	 "Signal every process in the container (default KILL; -r: and below).\n"},
+	 "Signal every process in the container (default KILL; -r: and below). A container\n"
+	 "with children runs nothing itself: without -r it is refused.\n"},
 	{"pause", cmd_pause, "NAME", "Freeze every process in the container and below.\n"},
 	{"resume", cmd_resume, "NAME", "Thaw a paused container.\n"},
 	{"list", cmd_list, "[-r] [--pids] [--json] [NAME]",
@@ -331,13 +384,15 @@ static const struct cmd cmds[] = {
 	{"spec", cmd_spec, "[--json] NAME",
 	 "Show what was asked for and the effective value of each limit, with the ancestor\n"
 	 "that sets it.\n"},
-	{"stats", cmd_stats, "[-r] [--json] NAME",
-	 "Usage: cpu, throttling, memory, OOM kills, io, pids, pressure (PSI).\n"},
-	{"top", cmd_top, "[-d SECS] [-n N] [--once] [NAME]",
-	 "A live table of every container: cpu %, memory, pids, OOM kills.\n"},
+	{"stats", cmd_stats, "[-r] [--json] [--bytes] NAME",
+	 "Usage: cpu, throttling, memory, OOM kills, io, pids, pressure (PSI). Text gives\n"
+	 "sizes as 1.5M and times in seconds; --bytes gives plain bytes and nanoseconds.\n"},
+	{"top", cmd_top, "[-d SECS] [-n N] [--once] [--json] [NAME]",
+	 "A live table of every container: cpu %, memory, pids, OOM kills. --json prints\n"
+	 "each sample as 'stats --json' does.\n"},
 	{"events", cmd_events, "NAME [--oom] [--memory-threshold=SIZE] [--empty] [--exit] [--json]",
 	 "Stream one line per event until interrupted.\n"},
-	{"version", cmd_version, "", "Print the version.\n"},
+	{"version", cmd_version, "[--json]", "Print the version.\n"},
 	{"help", cmd_help, "[CMD]", "Describe the commands, or one of them.\n"},
 };
 
@@ -392,6 +447,7 @@ static int parse_global(int argc, char **argv, struct lmc_cli *c)
 			break;
 		case 'S':
 			c->socket = optarg;
+			c->socket_given = true;
 			break;
 		case 's':
 			c->mopts.state_dir = optarg;
@@ -404,9 +460,12 @@ static int parse_global(int argc, char **argv, struct lmc_cli *c)
 			exit(0);
 		case 'V':
 			exit(cmd_version(c, 0, NULL));
-		default:
-			exit(lmc_cli_usage("unknown or incomplete option '%s' (see 'lmctl help')",
-					   argv[optind - 1]));
+		default: {
+			struct lmc_err err = {0};
+
+			lmc_cli_bad_option(NULL, argv[optind - 1], opts, &err);
+			exit(lmc_cli_usage_err(&err));
+		}
 		}
 	}
 	return optind;
@@ -429,7 +488,7 @@ int main(int argc, char **argv)
 	cmd = find_cmd(argv[first]);
 	if (!cmd)
 		return lmc_cli_usage("unknown command '%s' (see 'lmctl help')", argv[first]);
-	if (cmd->fn != cmd_help && cmd->fn != cmd_run && want_help(argc - first, argv + first))
+	if (cmd->fn != cmd_help && want_help(argc - first, argv + first, cmd->fn == cmd_run))
 		return print_help(cmd->name);
 	r = cmd->fn(&c, argc - first, argv + first);
 	if (c.b)

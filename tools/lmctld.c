@@ -641,7 +641,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: lmctld [--socket=PATH] [--state-dir=DIR] [--cgroup-root=PATH]\n"
 		"              [--idle-timeout=SECONDS] [--conn-timeout=SECONDS]\n"
-		"              [--sub-queue=BYTES] [--foreground]\n"
+		"              [--sub-queue=BYTES] [--foreground] [--version]\n"
 		"The lmctl node agent: serves the admin API on a unix socket (default %s).\n"
 		"A request must arrive whole within --idle-timeout of its first byte (10 s); a\n"
 		"connection with nothing under way is closed after --conn-timeout (300 s); a\n"
@@ -661,6 +661,7 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		{"sub-queue", required_argument, NULL, 'q'},
 		{"foreground", no_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	int ch;
@@ -695,6 +696,10 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 			break;
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("lmctld %s (API version %d)\n", LMC_API_VERSION_STRING,
+			       LMC_API_VERSION);
 			exit(0);
 		default:
 			return -EINVAL;

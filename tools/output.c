@@ -137,7 +137,7 @@ void lmc_out_list(FILE *f, const struct lmc_list_entry *l, size_t n, bool want_p
 
 /* ---- spec ---- */
 
-enum fmt { F_SIZE, F_CPU, F_NUM };
+enum fmt { F_SIZE, F_CPU, F_NUM, F_BYTES, F_NSEC };
 
 struct eff_row {
 	const char *key;
@@ -345,23 +345,23 @@ struct stat_row {
 #define ST(f) offsetof(struct lmc_stats, f)
 
 static const struct stat_row stat_rows[] = {
-	{"cpu.usage_ns", F_NUM, ST(cpu_usage_ns)},
-	{"cpu.user_ns", F_NUM, ST(cpu_user_ns)},
-	{"cpu.system_ns", F_NUM, ST(cpu_system_ns)},
+	{"cpu.usage_ns", F_NSEC, ST(cpu_usage_ns)},
+	{"cpu.user_ns", F_NSEC, ST(cpu_user_ns)},
+	{"cpu.system_ns", F_NSEC, ST(cpu_system_ns)},
 	{"cpu.nr_periods", F_NUM, ST(cpu_nr_periods)},
 	{"cpu.nr_throttled", F_NUM, ST(cpu_nr_throttled)},
-	{"cpu.throttled_ns", F_NUM, ST(cpu_throttled_ns)},
-	{"memory.usage", F_NUM, ST(mem_usage)},
-	{"memory.peak", F_NUM, ST(mem_peak)},
-	{"memory.limit", F_NUM, ST(mem_limit)},
-	{"memory.rss", F_NUM, ST(mem_rss)},
-	{"memory.cache", F_NUM, ST(mem_cache)},
-	{"memory.swap", F_NUM, ST(mem_swap)},
+	{"cpu.throttled_ns", F_NSEC, ST(cpu_throttled_ns)},
+	{"memory.usage", F_BYTES, ST(mem_usage)},
+	{"memory.peak", F_BYTES, ST(mem_peak)},
+	{"memory.limit", F_BYTES, ST(mem_limit)},
+	{"memory.rss", F_BYTES, ST(mem_rss)},
+	{"memory.cache", F_BYTES, ST(mem_cache)},
+	{"memory.swap", F_BYTES, ST(mem_swap)},
 	{"memory.failcnt", F_NUM, ST(mem_failcnt)},
 	{"memory.oom_kills", F_NUM, ST(mem_oom_kills)},
 	{"memory.oom_events", F_NUM, ST(mem_oom_events)},
-	{"io.read_bytes", F_NUM, ST(io_read_bytes)},
-	{"io.write_bytes", F_NUM, ST(io_write_bytes)},
+	{"io.read_bytes", F_BYTES, ST(io_read_bytes)},
+	{"io.write_bytes", F_BYTES, ST(io_write_bytes)},
 	{"io.read_ops", F_NUM, ST(io_read_ops)},
 	{"io.write_ops", F_NUM, ST(io_write_ops)},
 	{"pids.current", F_NUM, ST(pids_current)},
@@ -408,16 +408,54 @@ static void stats_one_json(FILE *f, const struct lmc_stats_entry *e)
 	fputs("}}", f);
 }
 
-static void stats_one_text(FILE *f, const struct lmc_stats_entry *e)
+/* Bytes for people: 1023, 1.5K, 11.8M (powers of 1024, one decimal). */
+static void human_bytes(uint64_t v, char *buf, size_t size)
+{
+	static const char units[] = "KMGTPE";
+	double x = (double)v;
+	unsigned u = 0;
+
+	if (v < 1024) {
+		snprintf(buf, size, "%" PRIu64, v);
+		return;
+	}
+	for (x /= 1024; x >= 1024 && u + 1 < sizeof(units) - 1; u++)
+		x /= 1024;
+	snprintf(buf, size, "%.1f%c", x, units[u]);
+}
+
+/* A row of `stats` text: human units (the key without its _ns/_bytes suffix), or with
+ * --bytes the raw number under the JSON key. */
+static void stat_text(FILE *f, const struct stat_row *row, uint64_t v, bool raw)
+{
+	char key[40], val[32];
+	size_t n = strlen(row->key);
+
+	if (v == LMC_UNSET)
+		return;
+	if (raw || row->fmt == F_NUM) {
+		snprintf(key, sizeof(key), "  %s", row->key);
+		text_u64(f, key, v);
+		return;
+	}
+	if (row->fmt == F_NSEC && n > 3 && strcmp(row->key + n - 3, "_ns") == 0)
+		n -= 3;
+	else if (row->fmt == F_BYTES && n > 6 && strcmp(row->key + n - 6, "_bytes") == 0)
+		n -= 6;
+	snprintf(key, sizeof(key), "  %.*s", (int)n, row->key);
+	if (row->fmt == F_NSEC)
+		snprintf(val, sizeof(val), "%.3fs", (double)v / 1e9);
+	else
+		human_bytes(v, val, sizeof(val));
+	fprintf(f, "%-28s %s\n", key, val);
+}
+
+static void stats_one_text(FILE *f, const struct lmc_stats_entry *e, bool raw)
 {
 	fprintf(f, "%s\n", lmc_name_display(e->name));
-	for (size_t i = 0; i < ARRAY_SIZE(stat_rows); i++) {
-		uint64_t v = *(const uint64_t *)((const char *)&e->stats + stat_rows[i].off);
-		char key[40];
-
-		snprintf(key, sizeof(key), "  %s", stat_rows[i].key);
-		text_u64(f, key, v);
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(stat_rows); i++)
+		stat_text(f, &stat_rows[i],
+			  *(const uint64_t *)((const char *)&e->stats + stat_rows[i].off), raw);
 	for (size_t i = 0; i < ARRAY_SIZE(psi_rows); i++) {
 		const struct lmc_psi *p = (const void *)((const char *)&e->stats + psi_rows[i].off);
 
@@ -430,7 +468,7 @@ static void stats_one_text(FILE *f, const struct lmc_stats_entry *e)
 	}
 }
 
-void lmc_out_stats(FILE *f, const struct lmc_stats_entry *e, size_t n, bool json)
+void lmc_out_stats(FILE *f, const struct lmc_stats_entry *e, size_t n, bool json, bool raw)
 {
 	if (json) {
 		fputc('[', f);
@@ -443,7 +481,7 @@ void lmc_out_stats(FILE *f, const struct lmc_stats_entry *e, size_t n, bool json
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
-		stats_one_text(f, &e[i]);
+		stats_one_text(f, &e[i], raw);
 }
 
 static const char *event_kind_name(enum lmc_event_kind k)

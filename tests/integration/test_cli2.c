@@ -1,0 +1,335 @@
+/* The CLI as a user meets it, against a real agent and in direct mode: --help on every
+ * command, exit codes (0, 1, 2 usage, 125/126/127 for run, 128+N), "did you mean", an
+ * explicit --socket that does not answer, --direct while the agent holds the lock, kill on a
+ * parent, and every reading command printing byte for byte the same through the agent and
+ * directly, in the same order across agent restarts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "tests/integration/agent-harness.h"
+#include "tests/lib/lmctl-run.h"
+
+#define OUT 16384
+
+static const char *const commands[] = {"init",	"create", "update", "destroy", "run",
+				       "enter", "kill",	  "pause",  "resume",  "list",
+				       "spec",	"stats",  "top",    "events",  "version"};
+
+static int setup(void **state)
+{
+	static struct harness h;
+
+	if (!lmc_test_is_root())
+		skip();
+	assert_int_equal(h_setup(&h), 0);
+	/* lmctl reaches this agent; with --direct (or when it is down) the same state. */
+	setenv("LMCTL_SOCKET", h.sock, 1);
+	setenv("LMCTL_STATE_DIR", h.state, 1);
+	*state = &h;
+	return 0;
+}
+
+/* The scratch root goes with everything in it, processes first. */
+static int teardown(void **state)
+{
+	h_teardown(*state);
+	return 0;
+}
+
+static int lmctl_v(char *out, char *err, const char *const *args)
+{
+	return lmc_test_lmctl_as((uid_t)-1, (gid_t)-1, out, OUT, err, OUT, args);
+}
+
+static void test_help_every_command(void **state)
+{
+	char out[OUT], err[OUT], want[64];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const char *forms[][3] = {{commands[i], "--help", NULL},
+					  {commands[i], "-h", NULL},
+					  {"help", commands[i], NULL}};
+
+		snprintf(want, sizeof(want), "usage: lmctl %s ", commands[i]);
+		for (size_t k = 0; k < ARRAY_SIZE(forms); k++) {
+			int r = lmctl_v(out, err, forms[k]);
+
+			if (r != 0 || strncmp(out, want, strlen(want)) != 0)
+				fail_msg("lmctl %s %s: exit %d, out '%.60s' err '%s'", forms[k][0],
+					 forms[k][1], r, out, err);
+		}
+	}
+	/* run's own command keeps its -h. */
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), err, sizeof(err), "run", "nosuch", "--",
+					"/bin/true", "-h", NULL),
+			 125);
+}
+
+/* Bad usage is 2 for every command: an unknown option, a missing name. */
+static void test_usage_exit_2(void **state)
+{
+	static const char *const need_name[] = {"create", "update", "destroy", "run",
+						"enter",  "kill",   "pause",   "resume",
+						"spec",	  "stats",  "events"};
+	char out[OUT], err[OUT];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const char *args[] = {commands[i], "--bogus-option", "x", NULL};
+		int r = lmctl_v(out, err, args);
+
+		if (r != 2 || !strstr(err, "--bogus-option"))
+			fail_msg("lmctl %s --bogus-option: exit %d, err '%s'", commands[i], r, err);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(need_name); i++) {
+		const char *args[] = {need_name[i], NULL};
+		int r = lmctl_v(out, err, args);
+
+		if (r != 2)
+			fail_msg("lmctl %s without a name: exit %d, err '%s'", need_name[i], r,
+				 err);
+	}
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "enter", "a", "abc", NULL), 2);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "version", "extra", NULL), 2);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "nosuchcommand", NULL), 2);
+	/* A container that does not exist is an error, not usage. */
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "nosuch", NULL), 1);
+}
+
+static void test_did_you_mean(void **state)
+{
+	char out[OUT], err[OUT];
+
+	(void)state;
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "create", "a", "--memroy=1G", NULL), 2);
+	assert_non_null(strstr(err, "did you mean --memory?"));
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "a", NULL), 1); /* not made */
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "list", "--jsn", NULL), 2);
+	assert_non_null(strstr(err, "did you mean --json?"));
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "list", "--direct", NULL), 2);
+	assert_non_null(strstr(err, "global option"));
+	assert_non_null(strstr(err, "lmctl --direct list"));
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "--sockt=x", "list", NULL), 2);
+	assert_non_null(strstr(err, "did you mean --socket?"));
+}
+
+/* run: the command's status; 125 lmctl failed first; 126 not executable; 127 not found. */
+static void run_codes(const char *mode)
+{
+	char out[OUT], err[OUT];
+
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "a", "--", "/bin/sh", "-c",
+					"exit 3", NULL),
+			 3);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "a", "--", "/bin/sh", "-c",
+					"kill -TERM $$", NULL),
+			 128 + SIGTERM);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "a", "--", "/nonexistent/cmd",
+					NULL),
+			 127);
+	assert_int_equal(
+		lmc_test_lmctl(out, OUT, err, OUT, "run", "a", "--", "nosuchcmd-lmctl", NULL), 127);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "a", "--", "/etc/passwd", NULL),
+			 126);
+	assert_int_equal(
+		lmc_test_lmctl(out, OUT, err, OUT, "run", "nosuch", "--", "/bin/true", NULL), 125);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "--cwd=/nonexistent", "a", "--",
+					"/bin/true", NULL),
+			 125);
+	print_message("run exit codes as documented (%s)\n", mode);
+}
+
+static void test_run_exit_codes(void **state)
+{
+	struct harness *h = *state;
+
+	LMCTL_OK("create", "a");
+	run_codes("agent");
+	h_stop_agent(h, SIGTERM);
+	run_codes("direct");
+}
+
+static bool proc_gone(void *ud)
+{
+	return kill(*(pid_t *)ud, 0) < 0;
+}
+
+static void test_kill_parent_needs_r(void **state)
+{
+	char out[OUT], err[OUT];
+	pid_t pid;
+
+	(void)state;
+	LMCTL_OK("create", "p");
+	LMCTL_OK("create", "p/c");
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "-d", "p/c", "--", "/bin/sleep",
+					"60", NULL),
+			 0);
+	pid = (pid_t)atoi(out);
+	assert_true(pid > 0);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "kill", "p", NULL), 1);
+	assert_non_null(strstr(err, "-r"));
+	assert_int_equal(kill(pid, 0), 0); /* refused, and nothing signalled */
+	LMCTL_OK("kill", "-r", "p");
+	assert_int_equal(lmc_test_wait_until(proc_gone, &pid, 10000), 0);
+}
+
+static void test_socket_and_lock(void **state)
+{
+	struct harness *h = *state;
+	char out[OUT], err[OUT], arg[160];
+	long long t0;
+	int r;
+
+	/* An explicit socket must answer; LMCTL_SOCKET pointing nowhere still falls back. */
+	r = lmc_test_lmctl(out, OUT, err, OUT, "--socket=/nonexistent/sock", "list", NULL);
+	assert_int_equal(r, 1);
+	assert_non_null(strstr(err, "/nonexistent/sock"));
+	snprintf(arg, sizeof(arg), "--socket=%s", h->sock);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, arg, "list", NULL), 0);
+	/* --direct writes while the agent runs: at once, saying who holds it and what to do. */
+	t0 = h_now_us();
+	r = lmc_test_lmctl(out, OUT, err, OUT, "--direct", "create", "a", NULL);
+	assert_int_equal(r, 1);
+	assert_non_null(strstr(err, "lmctld"));
+	assert_non_null(strstr(err, "without --direct"));
+	assert_true(h_now_us() - t0 < 3000000);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "a", NULL), 1);
+	setenv("LMCTL_SOCKET", "/nonexistent/lmctl.sock", 1);
+	h_stop_agent(h, SIGTERM);
+	r = lmc_test_lmctl(out, OUT, err, OUT, "list", NULL);
+	setenv("LMCTL_SOCKET", h->sock, 1);
+	assert_int_equal(r, 0);
+}
+
+/* stats figures move between two readings (the kernel's own memory): compare the shape,
+ * each number (with its unit) standing for one '#'. */
+static void mask_figures(char *s)
+{
+	char *w = s;
+
+	for (const char *p = s; *p;) {
+		if ((*p >= '0' && *p <= '9') || *p == '.') {
+			while ((*p >= '0' && *p <= '9') || *p == '.')
+				p++;
+			if (*p && strchr("KMGTPEs", *p) && (p[1] == '\n' || p[1] == ' '))
+				p++;
+			*w++ = '#';
+		} else {
+			*w++ = *p++;
+		}
+	}
+	*w = '\0';
+}
+
+/* Every reading command: through the agent and --direct, byte for byte (stats: but for
+ * the figures). */
+static void same_both_ways(const char *const *args, char *agent_out)
+{
+	char direct[OUT], err[OUT];
+	const char *dargs[16] = {"--direct"};
+	size_t n = 1;
+
+	for (; args[n - 1]; n++)
+		dargs[n] = args[n - 1];
+	dargs[n] = NULL;
+	if (lmctl_v(agent_out, err, args) != 0)
+		fail_msg("lmctl %s %s: %s", args[0], args[1] ? args[1] : "", err);
+	if (lmctl_v(direct, err, dargs) != 0)
+		fail_msg("lmctl --direct %s: %s", args[0], err);
+	if (strcmp(args[0], "stats") == 0) {
+		mask_figures(agent_out);
+		mask_figures(direct);
+	}
+	if (strcmp(agent_out, direct) != 0)
+		fail_msg("lmctl %s %s differs:\nagent:\n%s\ndirect:\n%s", args[0],
+			 args[1] ? args[1] : "", agent_out, direct);
+}
+
+static void test_reading_identical(void **state)
+{
+	static const char *const reads[][5] = {
+		{"list", NULL},
+		{"list", "-r", NULL},
+		{"list", "-r", "--json", NULL},
+		{"list", "-r", "a", NULL},
+		{"list", "-r", "--pids", NULL},
+		{"spec", "a/b", NULL},
+		{"spec", "--json", "a", NULL},
+		{"stats", "a/b", NULL},
+		{"stats", "--bytes", "a/b", NULL},
+		{"stats", "--json", "a", NULL},
+		{"version", NULL},
+		{"version", "--json", NULL},
+	};
+	static const char *const order = "a\n  a/b\n  a/z\n    a/z/y\na-b\nc\n";
+	struct harness *h = *state;
+	char out[OUT], before[OUT];
+
+	/* Made in an order unlike the sorted one. */
+	LMCTL_OK("create", "c");
+	LMCTL_OK("create", "a", "--memory=64M");
+	LMCTL_OK("create", "a/z");
+	LMCTL_OK("create", "a-b");
+	LMCTL_OK("create", "a/b", "--cpus=0.5");
+	LMCTL_OK("create", "a/z/y");
+	for (size_t i = 0; i < ARRAY_SIZE(reads); i++)
+		same_both_ways(reads[i], out);
+	same_both_ways((const char *const[]){"list", "-r", NULL}, before);
+	assert_string_equal(before, order);
+	h_stop_agent(h, SIGTERM);
+	assert_int_equal(h_start_agent(h), 0);
+	same_both_ways((const char *const[]){"list", "-r", NULL}, out);
+	assert_string_equal(out, before);
+}
+
+static void test_json_and_units(void **state)
+{
+	char out[OUT], err[OUT];
+
+	(void)state;
+	LMCTL_OK("create", "a", "--memory=64M");
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "version", "--json", NULL), 0);
+	assert_non_null(strstr(out, "{\"version\":\""));
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "top", "--once", "--json", "a", NULL),
+			 0);
+	assert_int_equal(out[0], '[');
+	assert_non_null(strstr(out, "\"name\":\"a\""));
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "stats", "a", NULL), 0);
+	assert_non_null(strstr(out, "memory.limit"));
+	assert_non_null(strstr(out, "64.0M"));
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "stats", "--bytes", "a", NULL), 0);
+	assert_non_null(strstr(out, "67108864"));
+}
+
+static void test_lmctld_version(void **state)
+{
+	const char *bin = getenv("LMCTLD_BIN");
+	char cmd[512];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "'%s' --version | grep -q '^lmctld [0-9]'",
+		 bin ? bin : "build/lmctld");
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_help_every_command, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_usage_exit_2, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_did_you_mean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_exit_codes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_parent_needs_r, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_socket_and_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reading_identical, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_json_and_units, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lmctld_version, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
