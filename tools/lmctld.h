@@ -17,14 +17,14 @@
 #define FRAMES_PER_WAKEUP 32
 #define OUT_PAUSE (1u << 20) /* stop reading a client with this much unsent */
 #define OUT_MAX (64u << 20) /* drop a client that lets this much pile up */
-#define SUB_SOURCES_MAX 1024
+#define SUB_SOURCES_MAX 1024u
 
 /* What one non-root uid may hold (root is not bounded, and MAX_CLIENTS keeps a reserve for
  * it): connections, subscriptions, container sources its subscriptions refer to. */
-#define CLIENTS_PER_UID 64
-#define ROOT_RESERVE 64
-#define SUBS_PER_UID 16
-#define SUB_REFS_PER_UID 64
+#define CLIENTS_PER_UID 64u
+#define ROOT_RESERVE 64u
+#define SUBS_PER_UID 16u
+#define SUB_REFS_PER_UID 64u
 /* A subscriber with this much unread (queued here or in its socket) is dropped, a last
  * Response saying why (--sub-queue). */
 #define SUB_QUEUE_MAX (1u << 20)
