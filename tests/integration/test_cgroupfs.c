@@ -105,6 +105,23 @@ static const char *proc_key(const struct fx *f, enum lmc_ctrl c)
 	return lmc_ctrl_name(c);
 }
 
+/* Does the v2 cgroup hold a process other than this one? */
+static bool holds_others(const char *own)
+{
+	char p[1024];
+	long pid;
+	bool others = false;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/sys/fs/cgroup%s/cgroup.procs", own);
+	f = fopen(p, "re");
+	while (f && fscanf(f, "%ld", &pid) == 1)
+		others = others || pid != (long)getpid();
+	if (f)
+		fclose(f);
+	return others;
+}
+
 /* Where a container must be, built independently of cgroupfs: mount/<own>/<root>/<name>. */
 static void expected_path(const struct fx *f, enum lmc_ctrl c, const char *name, char *buf,
 			  size_t size)
@@ -120,6 +137,10 @@ static void expected_path(const struct fx *f, enum lmc_ctrl c, const char *name,
 	/* A v1 controller's name may be a link to the hierarchy it shares (cpu -> cpu,cpuacct). */
 	if (!v2 && !realpath(buf, mnt))
 		fail_msg("%s: %s", buf, strerror(errno));
+	/* On v2 a cgroup holding other processes cannot delegate: lmctl's relative roots then
+	 * go to the top of the hierarchy (docs/design.md). */
+	if (v2 && holds_others(own))
+		snprintf(own, sizeof(own), "/");
 	snprintf(buf, size, "%.256s%s/%s/%s", v2 ? "/sys/fs/cgroup" : mnt,
 		 strcmp(own, "/") == 0 ? "" : own, f->root, name);
 }
