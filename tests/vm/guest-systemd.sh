@@ -131,9 +131,8 @@ cd /src || finish 1 0 1
 ) &
 hb=$!
 if [ "$MODE" = bench ]; then
-	echo "=== bench (systemd guest, emulated: compare ratios with other bench-systemd runs)"
-	cp /usr/local/bin/lmctl /usr/local/sbin/lmctld /build/ 2>/dev/null
-	in_session bash -c 'echo "bench cgroup: $(cat /proc/self/cgroup)"; BENCH_ITERS=${BENCH_ITERS:-100} BENCH_CLI_ITERS=25 /src/bench/run.sh'
+	echo "=== bench-v2: the lifecycle table (systemd guest, emulated: compare its ratios)"
+	in_session bash -c 'echo "bench cgroup: $(cat /proc/self/cgroup)"; /build/bench/bench_lifecycle '"${BENCH_ITERS:-100}"' 25'
 	rc=$?
 	kill $hb
 	finish $((rc != 0 || cfail != 0)) $((checks + 1)) $((cfail + (rc != 0)))

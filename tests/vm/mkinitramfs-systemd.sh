@@ -62,8 +62,6 @@ if [ "$mode" = bench ]; then
 	for t in "$build"/bench/*; do
 		[ -f "$t" ] && [ -x "$t" ] && cp "$t" "$pay/build/bench/"
 	done
-	# bench/run.sh looks for the tools under $BUILD.
-	cp "$build/lmctl" "$build/lmctld" "$pay/build/"
 fi
 for d in tests bench proto; do
 	[ -d "$repo/$d" ] && cp -r "$repo/$d" "$pay/src/"
@@ -72,6 +70,7 @@ cp "$here/guest-systemd.sh" "$pay/usr/local/lib/lmctl-vm/guest.sh"
 chmod 0755 "$pay/usr/local/lib/lmctl-vm/guest.sh"
 cat >"$pay/etc/lmctl-vm.conf" <<CONF
 MODE=$mode
+BENCH_ITERS=${BENCH_ITERS:-100}
 TEST_TIMEOUT=${LMCTL_VM_TEST_TIMEOUT:-300}
 INSTALLED_BY="$how"
 CONF
@@ -84,7 +83,7 @@ Type=oneshot
 ExecStart=/usr/local/lib/lmctl-vm/guest.sh
 StandardOutput=tty
 StandardError=tty
-TTYPath=/dev/ttyS0
+TTYPath=/dev/console
 TimeoutStartSec=infinity
 [Install]
 WantedBy=multi-user.target

@@ -113,7 +113,9 @@ main() {
 			exit 1
 		}
 		drives+=(-drive "file=$overlay,format=qcow2,if=virtio,cache=unsafe")
+		# No login prompt on the console (nobody logs in; it would wait on udev for ttyS0).
 		append="$append systemd.firstboot=off systemd.show_status=error"
+		append="$append systemd.mask=serial-getty@ttyS0.service"
 		append="$append systemd.unified_cgroup_hierarchy=1"
 		;;
 	esac
