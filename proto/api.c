@@ -426,6 +426,50 @@ static int dispatch(struct call *c, const Lmctl__Request *rq)
 	}
 }
 
+/* What a state-changing request asks, in one line for the agent's log ("" for reads). */
+static void audit_what(const Lmctl__Request *rq, char *buf, size_t size)
+{
+	const char *op = NULL, *name = "", *flags = "";
+
+	switch (rq->op_case) {
+	case LMCTL__REQUEST__OP_CREATE:
+		op = "create", name = rq->create->name;
+		break;
+	case LMCTL__REQUEST__OP_UPDATE:
+		op = "update", name = rq->update->name, flags = rq->update->force ? "--force " : "";
+		break;
+	case LMCTL__REQUEST__OP_DESTROY:
+		op = "destroy", name = rq->destroy->name,
+		flags = rq->destroy->recursive ? "-r " : "";
+		break;
+	case LMCTL__REQUEST__OP_RUN:
+		op = "run", name = rq->run->name;
+		break;
+	case LMCTL__REQUEST__OP_ENTER:
+		op = "enter", name = rq->enter->name;
+		break;
+	case LMCTL__REQUEST__OP_KILL:
+		op = "kill", name = rq->kill->name, flags = rq->kill->recursive ? "-r " : "";
+		if (rq->kill->foreground)
+			flags = "(its foreground run) ";
+		break;
+	case LMCTL__REQUEST__OP_PAUSE:
+		op = "pause", name = rq->pause->name;
+		break;
+	case LMCTL__REQUEST__OP_RESUME:
+		op = "resume", name = rq->resume->name;
+		break;
+	case LMCTL__REQUEST__OP_INIT:
+		if (rq->init->_reserve_memory_case || rq->init->_reserve_cpu_m_case)
+			op = "init";
+		break;
+	default:
+		break;
+	}
+	if (op)
+		snprintf(buf, size, "%s %s%s", op, flags, name ? name : "");
+}
+
 static void close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -450,6 +494,7 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 		r = lmc_err_set(&c.err, -EBADMSG, "malformed request");
 	else {
 		ret->id = rq->id;
+		audit_what(rq, ret->audit, sizeof(ret->audit));
 		r = dispatch(&c, rq);
 		lmctl__request__free_unpacked(rq, NULL);
 	}
@@ -462,6 +507,8 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 			close(ret->pidfd);
 		ret->pidfd = -1;
 		lmc_err_set(&c.err, r, "%s", strerror(-r));
+		ret->status = r;
+		snprintf(ret->why, sizeof(ret->why), "%s", lmc_err_str(&c.err));
 		return lmc_api_reply_error(ret->id, r, lmc_err_str(&c.err), &ret->reply,
 					   &ret->reply_len);
 	}

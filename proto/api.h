@@ -54,6 +54,12 @@ struct lmc_api_result {
 	struct lmc_stats_entry *stats; /* STATS: the containers to read (malloc'd) */
 	size_t n_stats;
 	struct lmc_api_sub sub; /* SUBSCRIBE */
+	/* A state-changing request (create, update, destroy, run, enter, kill, pause, resume,
+	 * init with a reserve): what it asked ("destroy -r jobA"), for the agent's log;
+	 * "" for reads. status: its result (0 or -errno) and why: the error it got. */
+	char audit[LMC_NAME_MAX + 64];
+	int status;
+	char why[LMC_ERR_MSG_MAX];
 };
 
 enum lmc_api_flags {
@@ -125,6 +131,12 @@ struct lmc_api_req {
 	const struct lmc_run_opts *run; /* RUN */
 	unsigned n_fds; /* RUN: stdio sent beside the frame */
 	struct lmc_api_sub sub; /* SUBSCRIBE */
+	/* A state-changing request (create, update, destroy, run, enter, kill, pause, resume,
+	 * init with a reserve): what it asked ("destroy -r jobA"), for the agent's log;
+	 * "" for reads. status: its result (0 or -errno) and why: the error it got. */
+	char audit[LMC_NAME_MAX + 64];
+	int status;
+	char why[LMC_ERR_MSG_MAX];
 };
 int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *ret_len);
 

@@ -396,6 +396,20 @@ void lmc_agent_client_close(struct client *c)
 		malloc_trim(0);
 }
 
+/* One line per state-changing request: who (uid, pid), what, and how it ended. A run that
+ * started is told by its own "started pid" line. */
+static void audit(const struct client *c, const struct lmc_api_result *res)
+{
+	if (!res->audit[0] || (res->action == LMC_API_RUN && !res->status))
+		return;
+	if (res->status < 0)
+		lmc_agent_log("uid %u (pid %d): %s: failed: %s", (unsigned)c->peer.uid,
+			      (int)c->peer.pid, res->audit, res->why);
+	else
+		lmc_agent_log("uid %u (pid %d): %s: ok", (unsigned)c->peer.uid, (int)c->peer.pid,
+			      res->audit);
+}
+
 /* Handle one request frame (in c's read callback: c stays allocated). */
 static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds, size_t nfds)
 {
@@ -409,6 +423,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		client_close(c);
 		return;
 	}
+	audit(c, &res);
 	switch (res.action) {
 	case LMC_API_RUN:
 		client_started(c, &res);

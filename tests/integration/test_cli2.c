@@ -306,6 +306,41 @@ static void test_json_and_units(void **state)
 	assert_non_null(strstr(out, "67108864"));
 }
 
+static bool log_has(const struct harness *h, const char *what)
+{
+	char buf[65536];
+	FILE *f = fopen(h->log, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, what) != NULL;
+}
+
+/* The agent logs every state-changing request, one line each: who, what, result. */
+static void test_agent_logs_changes(void **state)
+{
+	struct harness *h = *state;
+	char out[OUT], err[OUT];
+
+	LMCTL_OK("create", "a", "--memory=64M");
+	LMCTL_OK("update", "a", "--memory=32M");
+	LMCTL_OK("pause", "a");
+	LMCTL_OK("resume", "a");
+	LMCTL_OK("list", "-r");
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "create", "a/x/y", NULL), 1);
+	LMCTL_OK("destroy", "-r", "a");
+	assert_true(log_has(h, "uid 0 (pid "));
+	assert_true(log_has(h, "create a: ok\n"));
+	assert_true(log_has(h, "update a: ok\n"));
+	assert_true(log_has(h, "pause a: ok\n"));
+	assert_true(log_has(h, "resume a: ok\n"));
+	assert_true(log_has(h, "create a/x/y: failed: "));
+	assert_true(log_has(h, "destroy -r a: ok\n"));
+	assert_false(log_has(h, "): list")); /* reads are not logged */
+}
+
 static void test_lmctld_version(void **state)
 {
 	const char *bin = getenv("LMCTLD_BIN");
@@ -328,6 +363,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reading_identical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_and_units, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_logs_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lmctld_version, setup, teardown),
 	};
 
