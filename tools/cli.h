@@ -58,5 +58,6 @@ int lmc_cli_group_id(const char *name, uint32_t *ret);
 int lmc_cli_run(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_events(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_top(struct lmc_cli *c, int argc, char **argv);
+int lmc_cli_which(struct lmc_cli *c, int argc, char **argv);
 
 #endif

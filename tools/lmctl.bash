@@ -3,7 +3,7 @@
 # Self-contained: it needs no bash-completion helpers, so it also works when sourced by hand.
 # Installed by `make install` as $(PREFIX)/share/bash-completion/completions/lmctl.
 
-_lmctl_commands="init create update destroy run enter kill pause resume list spec stats top events version help"
+_lmctl_commands="init create update destroy run enter kill pause resume list spec stats top events which version help"
 _lmctl_global_opts="--direct --socket= --state-dir= --cgroup-root= --help --version"
 _lmctl_spec_opts="--memory= --memory-reservation= --memory-swap= --memory-high= --oom-group
 	--eviction-priority= --cpus= --cpu-reservation= --cpu-shares= --cpu-period= --cpu-burst=
@@ -22,9 +22,10 @@ _lmctl_cmd_opts() {
 	kill) echo "-s --signal= -r --recursive" ;;
 	list) echo "-r --pids --json" ;;
 	spec) echo "--json" ;;
-	stats) echo "-r --json" ;;
-	top) echo "-d -n --interval= --iterations= --once" ;;
+	stats) echo "-r --json --bytes" ;;
+	top) echo "-d -n --interval= --iterations= --once --json" ;;
 	events) echo "--oom --memory-threshold= --empty --exit --json" ;;
+	which | version) echo "--json" ;;
 	esac
 }
 

@@ -340,6 +340,11 @@ static int cmd_events(struct lmc_cli *c, int argc, char **argv)
 	return lmc_cli_events(c, argc, argv);
 }
 
+static int cmd_which(struct lmc_cli *c, int argc, char **argv)
+{
+	return lmc_cli_which(c, argc, argv);
+}
+
 static int cmd_top(struct lmc_cli *c, int argc, char **argv)
 {
 	return lmc_cli_top(c, argc, argv);
@@ -392,6 +397,9 @@ static const struct cmd cmds[] = {
 	 "each sample as 'stats --json' does.\n"},
 	{"events", cmd_events, "NAME [--oom] [--memory-threshold=SIZE] [--empty] [--exit] [--json]",
 	 "Stream one line per event until interrupted.\n"},
+	{"which", cmd_which, "[--json] PID",
+	 "Print the container the process PID is in (from /proc/PID/cgroup); exit 1 when it\n"
+	 "is in none.\n"},
 	{"version", cmd_version, "[--json]", "Print the version.\n"},
 	{"help", cmd_help, "[CMD]", "Describe the commands, or one of them.\n"},
 };

@@ -74,7 +74,7 @@ static void test_usage_exit_2(void **state)
 {
 	static const char *const need_name[] = {"create", "update", "destroy", "run",
 						"enter",  "kill",   "pause",   "resume",
-						"spec",	  "stats",  "events"};
+						"spec",	  "stats",  "events",  "which"};
 	char out[OUT], err[OUT];
 
 	(void)state;
@@ -306,6 +306,30 @@ static void test_json_and_units(void **state)
 	assert_non_null(strstr(out, "67108864"));
 }
 
+/* which PID: the container, the same through the agent and directly. */
+static void test_which(void **state)
+{
+	char out[OUT], err[OUT], pid[32];
+
+	(void)state;
+	LMCTL_OK("create", "a");
+	LMCTL_OK("create", "a/b");
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "-d", "a/b", "--", "/bin/sleep",
+					"60", NULL),
+			 0);
+	snprintf(pid, sizeof(pid), "%d", atoi(out));
+	same_both_ways((const char *const[]){"which", pid, NULL}, out);
+	assert_string_equal(out, "a/b\n");
+	same_both_ways((const char *const[]){"which", "--json", pid, NULL}, out);
+	assert_non_null(strstr(out, "\"name\":\"a/b\""));
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "which", pid, NULL), 1);
+	assert_non_null(strstr(err, "no lmctl container"));
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "which", "2147483647", NULL), 1);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "which", "abc", NULL), 2);
+	LMCTL_OK("destroy", "-r", "a");
+}
+
 static bool log_has(const struct harness *h, const char *what)
 {
 	char buf[65536];
@@ -363,6 +387,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_socket_and_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reading_identical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_and_units, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_which, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_logs_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lmctld_version, setup, teardown),
 	};
