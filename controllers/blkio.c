@@ -252,10 +252,33 @@ static const char *blkio_asks(const struct lmc_spec *spec)
 	return NULL;
 }
 
+/* A weight needs a proportional I/O policy: CFQ's blkio.weight or BFQ's blkio.bfq.weight on
+ * v1, io.weight on v2 (iocost or BFQ). Without one the kernel has no file to write, and a
+ * weight that cannot be enforced is refused rather than dropped. lmctl's root has the same
+ * files as every container below it. */
+static int blkio_validate(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			  struct lmc_err *err)
+{
+	bool v2 = lmc_ctrl_is_v2(cg);
+
+	if (spec->blkio.weight == LMC_UNSET)
+		return 0;
+	if (v2 ? lmc_cgfs_file_exists(cg, B, "", "io.weight")
+	       : lmc_cgfs_file_exists(cg, B, "", "blkio.weight") ||
+			    lmc_cgfs_file_exists(cg, B, "", "blkio.bfq.weight"))
+		return 0;
+	return lmc_err_set(err, -EOPNOTSUPP,
+			   "%s: --blkio-weight needs a proportional I/O policy, and this kernel "
+			   "offers none (no %s)",
+			   lmc_name_display(name),
+			   v2 ? "io.weight" : "blkio.weight or blkio.bfq.weight: no CFQ or BFQ");
+}
+
 const struct lmc_ctrl_ops lmc_ctrl_blkio_ops = {
 	.name = "blkio",
 	.ctrl = LMC_CTRL_BLKIO,
 	.asks = blkio_asks,
+	.validate = blkio_validate,
 	.apply = blkio_apply,
 	.stats = blkio_stats,
 };
