@@ -364,6 +364,8 @@ int lmc_mgr_list(struct lmc_manager *m, const char *uname, bool recursive, bool 
 			continue; /* the root is not a container to list */
 		snprintf(l[n].name, sizeof(l[n].name), "%s", x->name);
 		l[n].depth = lmc_node_depth(x) - d0 - (top->parent ? 0 : 1);
+		if (lmc_cgfs_frozen(m->cg, x->name, &l[n].paused) < 0)
+			l[n].paused = false; /* no freezer: nothing can be paused */
 		if (want_pids) {
 			r = lmc_cgfs_procs(m->cg, x->name, &l[n].pids, &l[n].n_pids);
 			if (r < 0 && r != -ENOENT) {

@@ -73,6 +73,7 @@ struct lmc_list_entry {
 	int depth; /* below the listed container: 0 for itself */
 	pid_t *pids; /* with want_pids; malloc'd */
 	size_t n_pids;
+	bool paused; /* frozen (lmctl pause), itself or by an ancestor */
 };
 int lmc_mgr_list(struct lmc_manager *m, const char *name, bool recursive, bool want_pids,
 		 struct lmc_list_entry **ret, size_t *ret_n, struct lmc_err *err);
@@ -85,6 +86,7 @@ int lmc_mgr_spec(struct lmc_manager *m, const char *name, struct lmc_spec *ret_s
 
 struct lmc_stats_entry {
 	char name[LMC_NAME_MAX + 1];
+	bool paused; /* not filled by lmc_mgr_stats: lmctl takes it from the list */
 	struct lmc_stats stats;
 };
 int lmc_mgr_stats(struct lmc_manager *m, const char *name, bool recursive,

@@ -269,6 +269,7 @@ static int dec_list(const Lmctl__ListReply *rep, struct lmc_api_resp *ret)
 		if (copy_str(e->name, sizeof(e->name), ce->name) < 0)
 			return -EBADMSG;
 		e->depth = (int)ce->depth;
+		e->paused = ce->paused;
 		if (!ce->n_pids)
 			continue;
 		e->pids = malloc(ce->n_pids * sizeof(pid_t));

@@ -137,6 +137,7 @@ int lmc_api_reply_list(uint64_t id, const struct lmc_list_entry *e, size_t n, ui
 		/* pid_t is int32_t on Linux: the array goes out as it is. */
 		ce[i].n_pids = e[i].n_pids;
 		ce[i].pids = (int32_t *)e[i].pids;
+		ce[i].paused = e[i].paused;
 		cep[i] = &ce[i];
 	}
 	rep.n_containers = n;

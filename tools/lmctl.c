@@ -148,24 +148,46 @@ static int cmd_list(struct lmc_cli *c, int argc, char **argv)
 	return 0;
 }
 
+/* The pause state of name (and, recursive, of those below), from the list: stats and spec
+ * show it too. The caller frees *ret with lmc_list_free. */
+static int pause_states(struct lmc_cli *c, const char *name, bool recursive,
+			struct lmc_list_entry **ret, size_t *ret_n, struct lmc_err *err)
+{
+	return c->b->ops->list(c->b, name, recursive, false, ret, ret_n, err);
+}
+
+static bool is_paused(const struct lmc_list_entry *l, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(l[i].name, name) == 0)
+			return l[i].paused;
+	return false;
+}
+
 static int cmd_spec(struct lmc_cli *c, int argc, char **argv)
 {
 	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	struct lmc_spec spec;
 	struct lmc_effective eff;
+	struct lmc_list_entry *l = NULL;
 	char canon[LMC_NAME_MAX + 1];
 	const char *name = NULL;
+	size_t n = 0;
 	int r;
 
 	if ((r = lmc_cli_parse_opts(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
 		return r;
 	if (lmc_name_parse(name, canon, &err) < 0)
 		return lmc_cli_fail(&err);
-	if (lmc_cli_connect(c, true, &err) < 0 ||
-	    c->b->ops->spec(c->b, canon, &spec, &eff, &err) < 0)
+	/* The list first: spec's `from` strings last only until the next call. */
+	if (lmc_cli_connect(c, true, &err) < 0 || pause_states(c, canon, false, &l, &n, &err) < 0 ||
+	    c->b->ops->spec(c->b, canon, &spec, &eff, &err) < 0) {
+		lmc_list_free(l, n);
 		return lmc_cli_fail(&err);
-	lmc_out_spec(stdout, canon, &spec, &eff, o.json);
+	}
+	lmc_out_spec(stdout, canon, &spec, &eff, is_paused(l, n, canon), o.json);
+	lmc_list_free(l, n);
 	return 0;
 }
 
@@ -174,16 +196,23 @@ static int cmd_stats(struct lmc_cli *c, int argc, char **argv)
 	struct lmc_cli_opts o;
 	struct lmc_err err = {0};
 	struct lmc_stats_entry *e = NULL;
+	struct lmc_list_entry *l = NULL;
 	const char *name = NULL;
-	size_t n = 0;
+	size_t n = 0, nl = 0;
 	int r;
 
 	if ((r = lmc_cli_parse_opts(argc, argv, &o)) || (r = one_name(argc, argv, NULL, &name)))
 		return r;
 	if (lmc_cli_connect(c, true, &err) < 0 ||
-	    c->b->ops->stats(c->b, name, o.recursive, &e, &n, &err) < 0)
+	    pause_states(c, name, o.recursive, &l, &nl, &err) < 0 ||
+	    c->b->ops->stats(c->b, name, o.recursive, &e, &n, &err) < 0) {
+		lmc_list_free(l, nl);
 		return lmc_cli_fail(&err);
+	}
+	for (size_t i = 0; i < n; i++)
+		e[i].paused = is_paused(l, nl, e[i].name);
 	lmc_out_stats(stdout, e, n, o.json, o.bytes);
+	lmc_list_free(l, nl);
 	free(e);
 	return 0;
 }

@@ -112,7 +112,8 @@ void lmc_out_list(FILE *f, const struct lmc_list_entry *l, size_t n, bool want_p
 		for (size_t i = 0; i < n; i++) {
 			fprintf(f, "%s{\"name\":", i ? "," : "");
 			lmc_out_json_str(f, l[i].name);
-			fprintf(f, ",\"depth\":%d", l[i].depth);
+			fprintf(f, ",\"depth\":%d,\"paused\":%s", l[i].depth,
+				l[i].paused ? "true" : "false");
 			if (want_pids) {
 				fputs(",\"pids\":[", f);
 				for (size_t k = 0; k < l[i].n_pids; k++)
@@ -125,7 +126,8 @@ void lmc_out_list(FILE *f, const struct lmc_list_entry *l, size_t n, bool want_p
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%*s%s", 2 * l[i].depth, "", l[i].name);
+		fprintf(f, "%*s%s%s", 2 * l[i].depth, "", l[i].name,
+			l[i].paused ? " (paused)" : "");
 		if (want_pids) {
 			fputs(l[i].n_pids ? "  pids:" : "  pids: -", f);
 			for (size_t k = 0; k < l[i].n_pids; k++)
@@ -209,13 +211,14 @@ static void idmaps_json(FILE *f, const char *key, const struct lmc_idmap *m, uns
 }
 
 static void spec_json(FILE *f, const char *name, const struct lmc_spec *spec,
-		      const struct lmc_effective *eff)
+		      const struct lmc_effective *eff, bool paused)
 {
 	char nsbuf[128];
 	bool first = true;
 
 	fputs("{\"name\":", f);
 	lmc_out_json_str(f, lmc_name_display(name));
+	fprintf(f, ",\"paused\":%s", paused ? "true" : "false");
 	fputs(",\"resources\":{", f);
 	for (size_t i = 0; i < ARRAY_SIZE(eff_rows); i++) {
 		const struct eff_row *r = &eff_rows[i];
@@ -269,11 +272,11 @@ static void spec_json(FILE *f, const char *name, const struct lmc_spec *spec,
 }
 
 static void spec_text(FILE *f, const char *name, const struct lmc_spec *spec,
-		      const struct lmc_effective *eff)
+		      const struct lmc_effective *eff, bool paused)
 {
 	char a[32], e[32], nsbuf[128];
 
-	fprintf(f, "%s\n", lmc_name_display(name));
+	fprintf(f, "%s%s\n", lmc_name_display(name), paused ? " (paused)" : "");
 	fprintf(f, "  %-20s %-10s %-10s %s\n", "resource", "asked", "effective", "set by");
 	for (size_t i = 0; i < ARRAY_SIZE(eff_rows); i++) {
 		const struct eff_row *r = &eff_rows[i];
@@ -326,12 +329,12 @@ static void spec_text(FILE *f, const char *name, const struct lmc_spec *spec,
 }
 
 void lmc_out_spec(FILE *f, const char *name, const struct lmc_spec *spec,
-		  const struct lmc_effective *eff, bool json)
+		  const struct lmc_effective *eff, bool paused, bool json)
 {
 	if (json)
-		spec_json(f, name, spec, eff);
+		spec_json(f, name, spec, eff, paused);
 	else
-		spec_text(f, name, spec, eff);
+		spec_text(f, name, spec, eff, paused);
 }
 
 /* ---- stats ---- */
@@ -397,6 +400,7 @@ static void stats_one_json(FILE *f, const struct lmc_stats_entry *e)
 
 	fputs("{\"name\":", f);
 	lmc_out_json_str(f, lmc_name_display(e->name));
+	fprintf(f, ",\"paused\":%s", e->paused ? "true" : "false");
 	for (size_t i = 0; i < ARRAY_SIZE(stat_rows); i++)
 		json_u64(f, stat_rows[i].key,
 			 *(const uint64_t *)((const char *)&e->stats + stat_rows[i].off), &first);
@@ -452,7 +456,7 @@ static void stat_text(FILE *f, const struct stat_row *row, uint64_t v, bool raw)
 
 static void stats_one_text(FILE *f, const struct lmc_stats_entry *e, bool raw)
 {
-	fprintf(f, "%s\n", lmc_name_display(e->name));
+	fprintf(f, "%s%s\n", lmc_name_display(e->name), e->paused ? " (paused)" : "");
 	for (size_t i = 0; i < ARRAY_SIZE(stat_rows); i++)
 		stat_text(f, &stat_rows[i],
 			  *(const uint64_t *)((const char *)&e->stats + stat_rows[i].off), raw);

@@ -11,7 +11,7 @@
 void lmc_out_info(FILE *f, const struct lmc_machine_info *info, bool json);
 void lmc_out_list(FILE *f, const struct lmc_list_entry *l, size_t n, bool want_pids, bool json);
 void lmc_out_spec(FILE *f, const char *name, const struct lmc_spec *spec,
-		  const struct lmc_effective *eff, bool json);
+		  const struct lmc_effective *eff, bool paused, bool json);
 /* raw (--bytes): text gives plain bytes and nanoseconds, not 1.5M and 0.250s. */
 void lmc_out_stats(FILE *f, const struct lmc_stats_entry *e, size_t n, bool json, bool raw);
 void lmc_out_event(FILE *f, const struct lmc_event *ev, bool json);

@@ -330,6 +330,36 @@ static void test_which(void **state)
 	LMCTL_OK("destroy", "-r", "a");
 }
 
+/* Pause state in list, spec and stats, alike both ways. */
+static void test_pause_shown(void **state)
+{
+	char out[OUT];
+
+	(void)state;
+	LMCTL_OK("create", "a");
+	LMCTL_OK("create", "a/b");
+	LMCTL_OK("create", "c");
+	LMCTL_OK("pause", "a");
+	same_both_ways((const char *const[]){"list", "-r", NULL}, out);
+	assert_string_equal(out, "a (paused)\n  a/b (paused)\nc\n");
+	same_both_ways((const char *const[]){"list", "--json", NULL}, out);
+	assert_non_null(strstr(out, "\"name\":\"a\",\"depth\":0,\"paused\":true"));
+	assert_non_null(strstr(out, "\"name\":\"c\",\"depth\":0,\"paused\":false"));
+	same_both_ways((const char *const[]){"spec", "a/b", NULL}, out);
+	assert_memory_equal(out, "a/b (paused)\n", 13);
+	same_both_ways((const char *const[]){"spec", "--json", "a/b", NULL}, out);
+	assert_non_null(strstr(out, "\"paused\":true"));
+	same_both_ways((const char *const[]){"stats", "-r", "--json", "a", NULL}, out);
+	assert_non_null(strstr(out, "\"name\":\"a/b\",\"paused\":true"));
+	same_both_ways((const char *const[]){"stats", "a", NULL}, out);
+	assert_memory_equal(out, "a (paused)\n", 11);
+	LMCTL_OK("resume", "a");
+	same_both_ways((const char *const[]){"list", "-r", NULL}, out);
+	assert_string_equal(out, "a\n  a/b\nc\n");
+	same_both_ways((const char *const[]){"stats", "--json", "a", NULL}, out);
+	assert_non_null(strstr(out, "\"paused\":false"));
+}
+
 static bool log_has(const struct harness *h, const char *what)
 {
 	char buf[65536];
@@ -388,6 +418,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reading_identical, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json_and_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_which, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_shown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_logs_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lmctld_version, setup, teardown),
 	};
