@@ -23,7 +23,7 @@ _lmctl_cmd_opts() {
 	list) echo "-r --pids --json" ;;
 	spec) echo "--json" ;;
 	stats) echo "-r --json --bytes" ;;
-	top) echo "-d -n --interval= --iterations= --once --json" ;;
+	top) echo "-d -n --interval= --iterations= --once --json --sort=" ;;
 	events) echo "--oom --memory-threshold= --empty --exit --json" ;;
 	which | version) echo "--json" ;;
 	esac
@@ -46,6 +46,7 @@ _lmctl_values() {
 		compgen -P "$head" -W "pid mnt uts ipc net user cgroup" -- "${cur##*,}"
 		;;
 	--latency) compgen -W "latency-sensitive batch" -- "$cur" ;;
+	--sort) compgen -W "name cpu mem pids ooms" -- "$cur" ;;
 	-s | --signal) compgen -W "KILL TERM INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur" ;;
 	--owner | --uid) compgen -u -- "$cur" ;;
 	--gid) compgen -g -- "$cur" ;;

@@ -421,9 +421,11 @@ static const struct cmd cmds[] = {
 	{"stats", cmd_stats, "[-r] [--json] [--bytes] NAME",
 	 "Usage: cpu, throttling, memory, OOM kills, io, pids, pressure (PSI). Text gives\n"
 	 "sizes as 1.5M and times in seconds; --bytes gives plain bytes and nanoseconds.\n"},
-	{"top", cmd_top, "[-d SECS] [-n N] [--once] [--json] [NAME]",
-	 "A live table of every container: cpu %, memory, pids, OOM kills. --json prints\n"
-	 "each sample as 'stats --json' does.\n"},
+	{"top", cmd_top, "[-d SECS] [-n N] [--once] [--json] [--sort=COLUMN] [NAME]",
+	 "A live table of every container: cpu %, memory, its effective memory limit (its\n"
+	 "own or an ancestor's), pids, OOM kills; --sort=name|cpu|mem|pids|ooms. On a\n"
+	 "terminal the keys n c m p o re-sort and q quits. --json prints each sample as\n"
+	 "'stats --json' does.\n"},
 	{"events", cmd_events, "NAME [--oom] [--memory-threshold=SIZE] [--empty] [--exit] [--json]",
 	 "Stream one line per event until interrupted.\n"},
 	{"which", cmd_which, "[--json] PID",

@@ -35,6 +35,12 @@ static int setup(void **state)
 /* The scratch root goes with everything in it, processes first. */
 static int teardown(void **state)
 {
+	char cmd[96];
+
+	/* test_top_terminal's tmux server, if a failure left it. */
+	snprintf(cmd, sizeof(cmd), "tmux -L lmctl-test-%d kill-server 2>/dev/null", (int)getpid());
+	if (system(cmd) < 0)
+		print_message("cannot run tmux\n");
 	h_teardown(*state);
 	return 0;
 }
@@ -360,6 +366,90 @@ static void test_pause_shown(void **state)
 	assert_non_null(strstr(out, "\"paused\":false"));
 }
 
+/* top in a real terminal (tmux on a private socket): it draws, refreshes, shows the
+ * effective limit, re-sorts on a key and quits on 'q'. */
+struct tmux {
+	char sock[64], done[96], screen[OUT];
+	const char *want;
+};
+
+static int tmux(const struct tmux *t, const char *args, char *out, size_t size)
+{
+	char cmd[2048];
+	FILE *p;
+	size_t n = 0;
+
+	snprintf(cmd, sizeof(cmd), "tmux -L %s %s 2>/dev/null", t->sock, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -errno;
+	if (out)
+		n = fread(out, 1, size - 1, p);
+	else
+		while (fgetc(p) != EOF)
+			;
+	if (out)
+		out[n] = '\0';
+	return pclose(p);
+}
+
+static bool screen_has(void *ud)
+{
+	struct tmux *t = ud;
+
+	tmux(t, "capture-pane -p -t top", t->screen, sizeof(t->screen));
+	return strstr(t->screen, t->want) != NULL;
+}
+
+static bool top_exited(void *ud)
+{
+	struct tmux *t = ud;
+
+	return access(t->done, F_OK) == 0;
+}
+
+static void test_top_terminal(void **state)
+{
+	struct harness *h = *state;
+	struct tmux t;
+	char cmd[1536], rc[16] = "";
+	FILE *f;
+
+	if (system("command -v tmux >/dev/null") != 0)
+		skip();
+	snprintf(t.sock, sizeof(t.sock), "lmctl-test-%d", (int)getpid());
+	snprintf(t.done, sizeof(t.done), "%s/top.rc", h->dir);
+	LMCTL_OK("create", "a", "--memory=64M");
+	LMCTL_OK("create", "a/b");
+	LMCTL_OK("create", "c");
+	LMCTL_OK("run", "-d", "c", "--", "/bin/sleep", "60");
+	snprintf(cmd, sizeof(cmd),
+		 "new-session -d -s top -x 200 -y 40 \"env LMCTL_SOCKET=%s LMCTL_STATE_DIR=%s "
+		 "LMCTL_CGROUP_ROOT=%s %s top -d 0.3; echo \\$? > %s\"",
+		 h->sock, h->state, getenv("LMCTL_CGROUP_ROOT"), lmc_test_lmctl_bin(), t.done);
+	assert_int_equal(tmux(&t, cmd, NULL, 0), 0);
+	t.want = "sort: name";
+	assert_int_equal(lmc_test_wait_until(screen_has, &t, 10000), 0);
+	/* a/b has no limit of its own: its parent's 64M bounds it. */
+	t.want = "a/b";
+	assert_int_equal(lmc_test_wait_until(screen_has, &t, 10000), 0);
+	assert_non_null(strstr(strstr(t.screen, "a/b"), "64M"));
+	assert_true(strstr(t.screen, "\na ") < strstr(t.screen, "\nc "));
+	/* Sorted by pids: c (one process) comes first. */
+	assert_int_equal(tmux(&t, "send-keys -t top p", NULL, 0), 0);
+	t.want = "sort: pids";
+	assert_int_equal(lmc_test_wait_until(screen_has, &t, 10000), 0);
+	assert_true(strstr(t.screen, "\nc ") < strstr(t.screen, "\na "));
+	assert_int_equal(tmux(&t, "send-keys -t top q", NULL, 0), 0);
+	assert_int_equal(lmc_test_wait_until(top_exited, &t, 10000), 0);
+	f = fopen(t.done, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(rc, sizeof(rc), f));
+	fclose(f);
+	assert_string_equal(rc, "0\n");
+	tmux(&t, "kill-server", NULL, 0);
+}
+
 static bool log_has(const struct harness *h, const char *what)
 {
 	char buf[65536];
@@ -419,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_and_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_which, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_shown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_top_terminal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_logs_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lmctld_version, setup, teardown),
 	};
