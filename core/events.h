@@ -17,6 +17,8 @@ enum lmc_events_kind {
 	LMC_EVK_THRESHOLD = 2, /* value: memory usage when it crossed */
 	LMC_EVK_EMPTY = 3, /* value: 0 */
 	LMC_EVK_EXIT = 4, /* a process the agent started exited (not a kernel source) */
+	LMC_EVK_EVICTED = 5, /* the agent evicted a container; value: its usage */
+	LMC_EVK_RECLAIM = 6, /* the agent squeezed a container first; value: its usage */
 };
 
 struct lmc_evsrc;

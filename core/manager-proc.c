@@ -9,6 +9,7 @@
 
 #include "controllers/controller.h"
 #include "nsutil/ns.h"
+#include "policy/evict.h"
 
 struct attach_ctx {
 	struct lmc_manager *m;
@@ -366,6 +367,7 @@ int lmc_mgr_list(struct lmc_manager *m, const char *uname, bool recursive, bool 
 		l[n].depth = lmc_node_depth(x) - d0 - (top->parent ? 0 : 1);
 		if (lmc_cgfs_frozen(m->cg, x->name, &l[n].paused) < 0)
 			l[n].paused = false; /* no freezer: nothing can be paused */
+		l[n].priority = lmc_policy_priority(x);
 		if (want_pids) {
 			r = lmc_cgfs_procs(m->cg, x->name, &l[n].pids, &l[n].n_pids);
 			if (r < 0 && r != -ENOENT) {
@@ -418,6 +420,7 @@ int lmc_mgr_stats_plan(struct lmc_manager *m, const char *uname, bool recursive,
 		if (!x->parent && recursive)
 			continue; /* the root's own figures only when asked for alone */
 		snprintf(e[n].name, sizeof(e[n].name), "%s", x->name);
+		e[n].priority = lmc_policy_priority(x);
 		lmc_stats_init(&e[n].stats);
 		n++;
 	}

@@ -71,6 +71,7 @@ int lmc_mgr_destroy(struct lmc_manager *m, const char *name, bool recursive, str
 struct lmc_list_entry {
 	char name[LMC_NAME_MAX + 1];
 	int depth; /* below the listed container: 0 for itself */
+	int64_t priority; /* eviction priority, own or inherited */
 	pid_t *pids; /* with want_pids; malloc'd */
 	size_t n_pids;
 	bool paused; /* frozen (lmctl pause), itself or by an ancestor */
@@ -88,6 +89,7 @@ struct lmc_stats_entry {
 	char name[LMC_NAME_MAX + 1];
 	bool paused; /* not filled by lmc_mgr_stats: lmctl takes it from the list */
 	struct lmc_stats stats;
+	int64_t priority; /* eviction priority, own or inherited */
 };
 int lmc_mgr_stats(struct lmc_manager *m, const char *name, bool recursive,
 		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);

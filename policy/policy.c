@@ -6,6 +6,7 @@
  * Only what an update changes is checked against the parent, so a bound an update does not
  * touch never refuses it (a tree loaded from an older, larger machine stays manageable). */
 #include "policy/policy.h"
+#include "policy/evict.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -658,6 +659,7 @@ int lmc_policy_effective(const struct lmc_tree *t, const struct lmc_node *node,
 	e.pids_limit = eff_of(&scalar_lims[LIM_PIDS], node);
 	e.max_containers = eff_of(&scalar_lims[LIM_MAXC], node);
 	e.cpu_shares = lmc_spec_cpu_shares(&node->spec.cpu);
+	e.priority = lmc_policy_priority(node);
 	*ret = e;
 	return 0;
 }

@@ -44,6 +44,7 @@ struct lmc_effective {
 	struct lmc_eff_value pids_limit;
 	struct lmc_eff_value max_containers;
 	uint64_t cpu_shares; /* what the kernel is given: lmc_spec_cpu_shares() */
+	int64_t priority; /* eviction priority, own or inherited (policy/evict.h) */
 };
 
 int lmc_policy_effective(const struct lmc_tree *t, const struct lmc_node *node,

@@ -66,6 +66,7 @@ static void enc_subscribe(const struct lmc_api_req *r, char *name, Lmctl__Reques
 	u->subscribe.oom = r->sub.oom;
 	u->subscribe.empty = r->sub.empty;
 	u->subscribe.exit = r->sub.exit;
+	u->subscribe.evicted = r->sub.evicted;
 	if (r->sub.threshold != LMC_UNSET) {
 		u->subscribe._memory_threshold_case =
 			LMCTL__SUBSCRIBE_REQUEST___MEMORY_THRESHOLD_MEMORY_THRESHOLD;
@@ -229,6 +230,7 @@ static int dec_spec(const Lmctl__SpecReply *rep, struct lmc_api_resp *ret)
 	ret->eff.pids_limit.value = eff.pids.limit;
 	ret->eff.max_containers.value = eff.max_containers;
 	ret->eff.cpu_shares = rep->cpu_shares ? rep->cpu_shares : LMC_UNSET;
+	ret->eff.priority = eff.memory.eviction_priority;
 	for (size_t i = 0; i < rep->n_sources; i++)
 		for (size_t f = 0; f < LMC_API_EFF_N; f++) {
 			if (strcmp(rep->sources[i]->field, lmc_api_eff_fields[f]) != 0)
@@ -251,6 +253,7 @@ static int dec_stats(const Lmctl__StatsReply *rep, struct lmc_api_resp *ret)
 			     rep->containers[i]->name) < 0 ||
 		    lmc_codec_stats_from_pb(rep->containers[i]->stats, &ret->stats[i].stats) < 0)
 			return -EBADMSG;
+		ret->stats[i].priority = rep->containers[i]->priority;
 		ret->n = i + 1;
 	}
 	return 0;
@@ -270,6 +273,7 @@ static int dec_list(const Lmctl__ListReply *rep, struct lmc_api_resp *ret)
 			return -EBADMSG;
 		e->depth = (int)ce->depth;
 		e->paused = ce->paused;
+		e->priority = ce->priority;
 		if (!ce->n_pids)
 			continue;
 		e->pids = malloc(ce->n_pids * sizeof(pid_t));
@@ -315,13 +319,15 @@ static int dec_machine(const Lmctl__MachineInfo *rep, struct lmc_machine_info *m
 
 static int dec_event(const Lmctl__Event *rep, struct lmc_api_event *ev)
 {
-	if ((int)rep->kind < (int)LMC_EVK_OOM || (int)rep->kind > (int)LMC_EVK_EXIT)
+	if ((int)rep->kind < (int)LMC_EVK_OOM || (int)rep->kind > (int)LMC_EVK_RECLAIM)
 		return -EBADMSG;
 	ev->kind = (enum lmc_events_kind)rep->kind;
 	ev->value = rep->value;
 	ev->pid = rep->pid;
 	ev->wstatus = rep->status;
 	ev->timestamp_ns = rep->timestamp_ns;
+	if (rep->detail && copy_str(ev->detail, sizeof(ev->detail), rep->detail) < 0)
+		return -EBADMSG;
 	return copy_str(ev->name, sizeof(ev->name), rep->container);
 }
 

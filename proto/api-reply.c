@@ -53,6 +53,7 @@ static void effective_spec(const struct lmc_effective *eff, struct lmc_spec *ret
 	for (size_t i = 0; i < LMC_API_EFF_N; i++)
 		memcpy((char *)ret + eff_spec_off[i], &lmc_api_eff_at(&e, i)->value,
 		       sizeof(uint64_t));
+	ret->memory.eviction_priority = eff->priority;
 }
 
 int lmc_api_reply_spec(uint64_t id, const char *name, const struct lmc_spec *spec,
@@ -110,6 +111,7 @@ int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, 
 		lmc_codec_stats_to_pb(&e[i].stats, &st[i]);
 		cs[i].name = (char *)e[i].name;
 		cs[i].stats = &st[i].stats;
+		cs[i].priority = e[i].priority;
 		csp[i] = &cs[i];
 	}
 	rep.n_containers = n;
@@ -134,6 +136,7 @@ int lmc_api_reply_list(uint64_t id, const struct lmc_list_entry *e, size_t n, ui
 		lmctl__container_entry__init(&ce[i]);
 		ce[i].name = (char *)e[i].name;
 		ce[i].depth = lmc_name_depth(e[i].name);
+		ce[i].priority = e[i].priority;
 		/* pid_t is int32_t on Linux: the array goes out as it is. */
 		ce[i].n_pids = e[i].n_pids;
 		ce[i].pids = (int32_t *)e[i].pids;
@@ -248,6 +251,7 @@ int lmc_api_reply_event(uint64_t id, const struct lmc_api_event *ev, uint8_t **r
 	rep.pid = ev->pid;
 	rep.status = ev->wstatus;
 	rep.timestamp_ns = ev->timestamp_ns;
+	rep.detail = (char *)ev->detail;
 	resp.id = id;
 	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_EVENT;
 	resp.event = &rep;

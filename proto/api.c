@@ -294,8 +294,9 @@ static int op_subscribe(struct call *c, const Lmctl__SubscribeRequest *rq)
 	s->oom = rq->oom;
 	s->empty = rq->empty;
 	s->exit = rq->exit;
+	s->evicted = rq->evicted;
 	s->threshold = rq->_memory_threshold_case ? rq->memory_threshold : LMC_UNSET;
-	if (!s->oom && !s->empty && !s->exit && s->threshold == LMC_UNSET)
+	if (!s->oom && !s->empty && !s->exit && !s->evicted && s->threshold == LMC_UNSET)
 		return lmc_err_set(&c->err, -EINVAL, "%s: subscribe: no event kind asked for",
 				   lmc_name_display(c->res->name));
 	if (s->threshold == 0)

@@ -36,7 +36,7 @@ enum lmc_api_action {
 
 /* What a subscription asked for (SubscribeRequest). */
 struct lmc_api_sub {
-	bool recursive, oom, empty, exit;
+	bool recursive, oom, empty, exit, evicted;
 	uint64_t threshold; /* LMC_UNSET: none */
 };
 
@@ -93,6 +93,7 @@ struct lmc_api_event {
 	pid_t pid;
 	int wstatus; /* EXIT: as waitpid(2) */
 	uint64_t timestamp_ns;
+	char detail[256]; /* EVICTED, RECLAIM */
 };
 int lmc_api_reply_event(uint64_t id, const struct lmc_api_event *ev, uint8_t **ret_buf,
 			size_t *ret_len);

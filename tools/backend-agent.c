@@ -359,6 +359,7 @@ static void event_from_api(const struct lmc_api_event *in, struct lmc_event *out
 	out->value = in->value;
 	out->pid = in->pid;
 	out->timestamp_ns = in->timestamp_ns;
+	snprintf(out->detail, sizeof(out->detail), "%s", in->detail);
 	if (in->kind == LMC_EVK_EXIT)
 		out->status = WIFSIGNALED(in->wstatus) ? 128 + WTERMSIG(in->wstatus)
 						       : WEXITSTATUS(in->wstatus);
@@ -377,6 +378,7 @@ static int a_events(struct lmc_backend *b, const char *name, const struct lmc_ev
 				      .oom = f->oom,
 				      .empty = f->empty,
 				      .exit = f->exit,
+				      .evicted = f->evicted,
 				      .threshold = f->mem_threshold};
 	r = call(a, &rq, &resp, err);
 	if (r < 0)

@@ -153,6 +153,10 @@ static int open_sources(struct lmc_cgfs *cg, const char *name, const struct lmc_
 		if (add_source(srcs, n, r, s, err) < 0)
 			return r;
 	}
+	if (f->evicted && !*n)
+		return lmc_err_set(err, -EOPNOTSUPP,
+				   "events --evicted: eviction is done by the agent (lmctld) only; "
+				   "direct mode does not evict");
 	if (f->exit && !*n)
 		return lmc_err_set(
 			err, -EOPNOTSUPP,

@@ -16,10 +16,12 @@ enum lmc_event_kind {
 	LMC_EVENT_THRESHOLD = 2,
 	LMC_EVENT_EMPTY = 3,
 	LMC_EVENT_EXIT = 4,
+	LMC_EVENT_EVICTED = 5,
+	LMC_EVENT_RECLAIM = 6,
 };
 
 struct lmc_event_filter {
-	bool oom, empty, exit;
+	bool oom, empty, exit, evicted;
 	uint64_t mem_threshold; /* LMC_UNSET: none */
 };
 
@@ -30,6 +32,7 @@ struct lmc_event {
 	pid_t pid; /* EXIT */
 	int status; /* EXIT: code or 128+signal */
 	uint64_t timestamp_ns; /* CLOCK_REALTIME when observed */
+	char detail[256]; /* EVICTED, RECLAIM */
 };
 
 /* Return < 0 to stop the stream (that value is returned by events()). */

@@ -45,6 +45,7 @@ static const struct option spec_options[] = {
 	{"memory-swap", required_argument, NULL, F_MEMORY_SWAP},
 	{"memory-high", required_argument, NULL, F_MEMORY_HIGH},
 	{"oom-group", no_argument, NULL, F_OOM_GROUP},
+	{"priority", required_argument, NULL, F_EVICTION_PRIORITY},
 	{"eviction-priority", required_argument, NULL, F_EVICTION_PRIORITY},
 	{"cpus", required_argument, NULL, F_CPUS},
 	{"cpu-reservation", required_argument, NULL, F_CPU_RESERVATION},
@@ -123,7 +124,7 @@ static int spec_flag(int opt, const char *v, struct lmc_spec *s, struct lmc_err 
 		s->memory.oom_group = 1;
 		return 0;
 	case F_EVICTION_PRIORITY:
-		if (lmc_parse_u64("--eviction-priority", v, 0, 10000, &x, err) < 0)
+		if (lmc_parse_u64("--priority", v, 0, 10000, &x, err) < 0)
 			return err->code;
 		s->memory.eviction_priority = (int64_t)x;
 		return 0;

@@ -219,6 +219,7 @@ int lmc_cli_events(struct lmc_cli *c, int argc, char **argv)
 		{"memory-threshold", required_argument, NULL, 't'},
 		{"empty", no_argument, NULL, 'e'},
 		{"exit", no_argument, NULL, 'x'},
+		{"evicted", no_argument, NULL, 'v'},
 		{NULL, 0, NULL, 0},
 	};
 	struct lmc_event_filter f = {.mem_threshold = LMC_UNSET};
@@ -235,6 +236,8 @@ int lmc_cli_events(struct lmc_cli *c, int argc, char **argv)
 			f.empty = true;
 		else if (opt == 'x')
 			f.exit = true;
+		else if (opt == 'v')
+			f.evicted = true;
 		else if (opt == 'j')
 			json = true;
 		else if (opt == 't') {
@@ -248,7 +251,7 @@ int lmc_cli_events(struct lmc_cli *c, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return lmc_cli_usage("%s: expected exactly one container name", "events");
-	if (!f.oom && !f.empty && !f.exit && f.mem_threshold == LMC_UNSET)
+	if (!f.oom && !f.empty && !f.exit && !f.evicted && f.mem_threshold == LMC_UNSET)
 		f.oom = f.empty = true;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (lmc_cli_connect(c, true, &err) < 0 ||

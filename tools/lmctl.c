@@ -337,6 +337,11 @@ static int cmd_init(struct lmc_cli *c, int argc, char **argv)
 	    c->b->ops->info(c->b, &info, &err) < 0)
 		return lmc_cli_fail(&err);
 	lmc_out_info(stdout, &info, o.json);
+	/* Eviction by priority is the agent's (issue 14): without it the kernel picks. */
+	if (c->direct)
+		fputs("lmctl: direct mode (no lmctld): containers are not evicted by priority "
+		      "under memory pressure; the kernel's OOM killer picks\n",
+		      stderr);
 	return 0;
 }
 

@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "policy/evict.h"
+
 void lmc_out_json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -112,8 +114,8 @@ void lmc_out_list(FILE *f, const struct lmc_list_entry *l, size_t n, bool want_p
 		for (size_t i = 0; i < n; i++) {
 			fprintf(f, "%s{\"name\":", i ? "," : "");
 			lmc_out_json_str(f, l[i].name);
-			fprintf(f, ",\"depth\":%d,\"paused\":%s", l[i].depth,
-				l[i].paused ? "true" : "false");
+			fprintf(f, ",\"depth\":%d,\"paused\":%s,\"priority\":%" PRId64, l[i].depth,
+				l[i].paused ? "true" : "false", l[i].priority);
 			if (want_pids) {
 				fputs(",\"pids\":[", f);
 				for (size_t k = 0; k < l[i].n_pids; k++)
@@ -128,6 +130,9 @@ void lmc_out_list(FILE *f, const struct lmc_list_entry *l, size_t n, bool want_p
 	for (size_t i = 0; i < n; i++) {
 		fprintf(f, "%*s%s%s", 2 * l[i].depth, "", l[i].name,
 			l[i].paused ? " (paused)" : "");
+		/* The default priority is not repeated on every line (scripts read names). */
+		if (l[i].priority != LMC_PRIORITY_DEFAULT)
+			fprintf(f, "  priority=%" PRId64, l[i].priority);
 		if (want_pids) {
 			fputs(l[i].n_pids ? "  pids:" : "  pids: -", f);
 			for (size_t k = 0; k < l[i].n_pids; k++)
@@ -237,6 +242,12 @@ static void spec_json(FILE *f, const char *name, const struct lmc_spec *spec,
 	}
 	fputs("}", f);
 	first = false;
+	fprintf(f, ",\"priority\":{\"asked\":");
+	if (spec->memory.eviction_priority != INT64_MIN)
+		fprintf(f, "%" PRId64, spec->memory.eviction_priority);
+	else
+		fputs("null", f);
+	fprintf(f, ",\"effective\":%" PRId64 "}", eff->priority);
 	json_u64(f, "cpu_shares", eff->cpu_shares, &first);
 	json_u64(f, "cpu_period_us", spec->cpu.period_us, &first);
 	json_u64(f, "cpu_burst_us", spec->cpu.burst_us, &first);
@@ -290,6 +301,12 @@ static void spec_text(FILE *f, const char *name, const struct lmc_spec *spec,
 			: ev->from[0]			    ? ev->from
 							    : "machine");
 	}
+	if (spec->memory.eviction_priority != INT64_MIN)
+		snprintf(a, sizeof(a), "%" PRId64, spec->memory.eviction_priority);
+	else
+		snprintf(a, sizeof(a), "-");
+	fprintf(f, "  %-20s %-10s %-10" PRId64 " %s\n", "priority", a, eff->priority,
+		spec->memory.eviction_priority != INT64_MIN ? name : "inherited or default");
 	if (eff->cpu_shares != LMC_UNSET)
 		fprintf(f, "  %-20s %" PRIu64 "\n", "cpu.shares", eff->cpu_shares);
 	if (spec->cpu.period_us != LMC_UNSET)
@@ -401,6 +418,7 @@ static void stats_one_json(FILE *f, const struct lmc_stats_entry *e)
 	fputs("{\"name\":", f);
 	lmc_out_json_str(f, lmc_name_display(e->name));
 	fprintf(f, ",\"paused\":%s", e->paused ? "true" : "false");
+	fprintf(f, ",\"priority\":%" PRId64, e->priority);
 	for (size_t i = 0; i < ARRAY_SIZE(stat_rows); i++)
 		json_u64(f, stat_rows[i].key,
 			 *(const uint64_t *)((const char *)&e->stats + stat_rows[i].off), &first);
@@ -457,6 +475,7 @@ static void stat_text(FILE *f, const struct stat_row *row, uint64_t v, bool raw)
 static void stats_one_text(FILE *f, const struct lmc_stats_entry *e, bool raw)
 {
 	fprintf(f, "%s%s\n", lmc_name_display(e->name), e->paused ? " (paused)" : "");
+	fprintf(f, "%-28s %" PRId64 "\n", "  priority", e->priority);
 	for (size_t i = 0; i < ARRAY_SIZE(stat_rows); i++)
 		stat_text(f, &stat_rows[i],
 			  *(const uint64_t *)((const char *)&e->stats + stat_rows[i].off), raw);
@@ -499,6 +518,10 @@ static const char *event_kind_name(enum lmc_event_kind k)
 		return "empty";
 	case LMC_EVENT_EXIT:
 		return "exit";
+	case LMC_EVENT_EVICTED:
+		return "evicted";
+	case LMC_EVENT_RECLAIM:
+		return "reclaim";
 	}
 	return "unknown";
 }
@@ -510,12 +533,20 @@ void lmc_out_event(FILE *f, const struct lmc_event *ev, bool json)
 		lmc_out_json_str(f, lmc_name_display(ev->name));
 		fprintf(f,
 			",\"event\":\"%s\",\"value\":%" PRIu64
-			",\"pid\":%d,\"status\":%d,\"timestamp_ns\":%" PRIu64 "}\n",
+			",\"pid\":%d,\"status\":%d,\"timestamp_ns\":%" PRIu64,
 			event_kind_name(ev->kind), ev->value, ev->pid, ev->status,
 			ev->timestamp_ns);
+		if (ev->detail[0]) {
+			fputs(",\"detail\":", f);
+			lmc_out_json_str(f, ev->detail);
+		}
+		fputs("}\n", f);
 	} else if (ev->kind == LMC_EVENT_EXIT) {
 		fprintf(f, "%s exit pid=%d status=%d\n", lmc_name_display(ev->name), ev->pid,
 			ev->status);
+	} else if (ev->detail[0]) {
+		fprintf(f, "%s %s value=%" PRIu64 " %s\n", lmc_name_display(ev->name),
+			event_kind_name(ev->kind), ev->value, ev->detail);
 	} else {
 		fprintf(f, "%s %s value=%" PRIu64 "\n", lmc_name_display(ev->name),
 			event_kind_name(ev->kind), ev->value);

@@ -1,0 +1,45 @@
+/* Priority eviction (issue 14): which container the agent evicts when a container (or the
+ * machine) runs short of memory. Pure functions over a struct lmc_tree and figures the
+ * caller read; no I/O. */
+#ifndef LMC_POLICY_EVICT_H
+#define LMC_POLICY_EVICT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/tree.h"
+
+#define LMC_PRIORITY_DEFAULT 100
+#define LMC_PRIORITY_MAX 10000
+
+/* The container's eviction priority: its own if set, else the nearest ancestor's, else
+ * LMC_PRIORITY_DEFAULT. */
+int64_t lmc_policy_priority(const struct lmc_node *n);
+
+/* One container that may be evicted, as the caller saw it. */
+struct lmc_evict_cand {
+	const char *name;
+	int64_t priority; /* lmc_policy_priority */
+	uint64_t usage; /* bytes charged to it now; 0: holds nothing, never picked */
+	uint64_t reservation; /* its own memory reservation; LMC_UNSET or 0: none */
+	bool busy; /* already being evicted: not picked again */
+};
+
+/* The victim among n candidates (the leaves below the container under pressure), or -1.
+ * Containers over their reservation go before any within it; among those, the lowest
+ * priority first, and among equal priorities the one furthest over its reservation
+ * (kubelet's rule). A container within its reservation is picked only when none is over
+ * its reservation, and then also lowest priority first, then the largest. */
+int lmc_policy_evict_pick(const struct lmc_evict_cand *c, size_t n);
+
+/* The memory a container under watch may still take before the agent acts: the threshold
+ * is limit - max(limit * pct / 100, min_bytes) (0 if that is not positive). */
+uint64_t lmc_policy_evict_threshold(uint64_t limit, unsigned pct, uint64_t min_bytes);
+
+/* Fill out (capacity max) with the leaves below top (not top itself unless it is a leaf
+ * other than the root), names and priorities and reservations set, usage 0; returns how many
+ * there are (which may exceed max: call again with more room). */
+size_t lmc_policy_evict_leaves(const struct lmc_node *top, struct lmc_evict_cand *out, size_t max);
+
+#endif
