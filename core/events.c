@@ -201,6 +201,59 @@ int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t by
 	return 0;
 }
 
+int lmc_events_pressure_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
+			     struct lmc_evsrc **ret, struct lmc_err *err)
+{
+	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
+	int r;
+
+	if (lmc_cgfs_mode(cg) != LMC_CG_V2)
+		return lmc_events_threshold_open(cg, name, bytes, ret, err);
+	r = need_memory(cg, name, err);
+	if (r < 0)
+		return r;
+	r = evsrc_new(cg, name, LMC_EVK_THRESHOLD, HOW_INOTIFY, &s);
+	if (r < 0)
+		return r;
+	s->threshold = bytes;
+	r = register_inotify(s, LMC_CTRL_MEMORY, "memory.events", err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int lmc_events_psi_open(struct lmc_cgfs *cg, const char *name, unsigned stall_us,
+			unsigned window_us, int *ret_fd, struct lmc_err *err)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char buf[64];
+	int n;
+
+	if (!lmc_cgfs_has(cg, LMC_CTRL_UNIFIED))
+		return lmc_err_set(err, -EOPNOTSUPP, "%s: PSI: no cgroup2 tree here",
+				   lmc_name_display(name));
+	fd = lmc_cgfs_open_file(cg, LMC_CTRL_UNIFIED, name, "memory.pressure", O_RDWR | O_NONBLOCK);
+	if (fd < 0)
+		return lmc_err_set(err, fd, "%s: memory.pressure: %s", lmc_name_display(name),
+				   strerror(-fd));
+	n = snprintf(buf, sizeof(buf), "full %u %u", stall_us, window_us);
+	/* The trigger is the write itself, NUL included (the kernel's documented form). */
+	if (write(fd, buf, (size_t)n + 1) < 0)
+		return lmc_err_set(err, lmc_negerrno(), "%s: PSI trigger '%s': %m",
+				   lmc_name_display(name), buf);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int lmc_events_mem_usage(struct lmc_cgfs *cg, const char *name, uint64_t *ret)
+{
+	const char *file = lmc_cgfs_mode(cg) == LMC_CG_V2 ? "memory.current"
+							  : "memory.usage_in_bytes";
+
+	return lmc_cgfs_read_u64(cg, LMC_CTRL_MEMORY, name, file, ret);
+}
+
 /* Populated: cgroup.events where the cgroup2 tree is; v1 alone has no per-cgroup
  * notification (release_agent is one host-wide program), so there the tree's cgroup.procs
  * files are sampled. */
@@ -313,7 +366,7 @@ int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 		r = mem_usage(s, &v);
 		if (r < 0)
 			return r;
-		*ret_fired = s->how == HOW_EVENTFD || (v >= s->threshold) != (s->last != 0);
+		*ret_fired = s->how != HOW_TIMER || (v >= s->threshold) != (s->last != 0);
 		s->last = v >= s->threshold;
 		*ret_value = v;
 		return 0;

@@ -37,6 +37,19 @@ int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t by
 int lmc_events_empty_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc **ret,
 			  struct lmc_err *err);
 
+/* The agent's eviction watch (issue 14): usage crossing bytes on v1 (an eventfd, as
+ * lmc_events_threshold_open); on v2 memory.events changing (its high, max and oom counts:
+ * inotify; no sampling). lmc_events_read fires on every wake, value the usage. */
+int lmc_events_pressure_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
+			     struct lmc_evsrc **ret, struct lmc_err *err);
+/* A PSI trigger on name's memory.pressure in the cgroup2 tree ("full" stall_us within each
+ * window_us): an fd that polls POLLPRI when it fires (the caller closes it). -EOPNOTSUPP
+ * without a cgroup2 tree or PSI. */
+int lmc_events_psi_open(struct lmc_cgfs *cg, const char *name, unsigned stall_us,
+			unsigned window_us, int *ret_fd, struct lmc_err *err);
+/* name's memory usage in bytes (memory.usage_in_bytes or memory.current). */
+int lmc_events_mem_usage(struct lmc_cgfs *cg, const char *name, uint64_t *ret);
+
 int lmc_events_fd(const struct lmc_evsrc *s);
 enum lmc_events_kind lmc_events_kind(const struct lmc_evsrc *s);
 const char *lmc_events_name(const struct lmc_evsrc *s);

@@ -446,6 +446,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	default:
 		if (res.created)
 			lmc_agent_subs_created(c->a, res.name);
+		lmc_agent_evict_sync(c->a); /* a limit or the tree may have changed */
 		lmc_agent_send(c, TAKE_PTR(res.reply), res.reply_len);
 	}
 	lmc_api_result_done(&res);
@@ -635,8 +636,10 @@ static void on_report(const char *name, const char *what, void *userdata)
 
 static void agent_stop(struct agent *a)
 {
+	lmc_agent_evict_stop(a);
 	if (a->jobs.loop)
 		lmc_jobs_stop(&a->jobs); /* the readers use the manager: finish them first */
+	lmc_agent_evict_free(a);
 	while (a->clients)
 		client_close(a->clients);
 	while (a->procs)
@@ -656,13 +659,52 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: lmctld [--socket=PATH] [--state-dir=DIR] [--cgroup-root=PATH]\n"
 		"              [--idle-timeout=SECONDS] [--conn-timeout=SECONDS]\n"
-		"              [--sub-queue=BYTES] [--foreground] [--version]\n"
+		"              [--sub-queue=BYTES] [--foreground] [--version] [--no-eviction]\n"
+		"              [--evict-headroom=SIZE] [--evict-headroom-pct=N]\n"
+		"              [--evict-psi=STALL_MS/WINDOW_MS|0] [--no-evict-reclaim]\n"
 		"The lmctl node agent: serves the admin API on a unix socket (default %s).\n"
 		"A request must arrive whole within --idle-timeout of its first byte (10 s); a\n"
 		"connection with nothing under way is closed after --conn-timeout (300 s); a\n"
 		"subscriber that leaves --sub-queue bytes unread (1 MiB) is dropped.\n"
+		"Eviction by priority: a container with a memory limit and children (and the\n"
+		"machine) is relieved, lowest priority first, once less than\n"
+		"max(--evict-headroom-pct of its limit (5), --evict-headroom (64M)) is left, or\n"
+		"when PSI reports --evict-psi full stall (100/1000 ms) near it.\n"
 		"LMCTL_STATE_DIR and LMCTL_CGROUP_ROOT are read when the options are absent.\n",
 		LMC_DEFAULT_SOCKET);
+}
+
+static int evict_arg(struct lmc_evict_opts *e, int ch, const char *v)
+{
+	struct lmc_err err = {0};
+	uint64_t x;
+	unsigned s, w;
+
+	switch (ch) {
+	case 'E':
+		e->enabled = false;
+		return 0;
+	case 'R':
+		e->reclaim = false;
+		return 0;
+	case 'H':
+		return lmc_parse_size("--evict-headroom", v, &e->min_bytes, &err);
+	case 'P':
+		if (lmc_parse_u64("--evict-headroom-pct", v, 0, 50, &x, &err) < 0)
+			return -EINVAL;
+		e->pct = (unsigned)x;
+		return 0;
+	}
+	if (strcmp(v, "0") == 0) {
+		e->psi_stall_us = 0;
+		return 0;
+	}
+	/* The kernel takes windows of 500 ms to 10 s and a stall within the window. */
+	if (sscanf(v, "%u/%u", &s, &w) != 2 || w < 500 || w > 10000 || !s || s > w)
+		return -EINVAL;
+	e->psi_stall_us = s * 1000;
+	e->psi_window_us = w * 1000;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager_opts *o)
@@ -675,13 +717,18 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		{"conn-timeout", required_argument, NULL, 'c'},
 		{"sub-queue", required_argument, NULL, 'q'},
 		{"foreground", no_argument, NULL, 'f'},
+		{"no-eviction", no_argument, NULL, 'E'},
+		{"evict-headroom", required_argument, NULL, 'H'},
+		{"evict-headroom-pct", required_argument, NULL, 'P'},
+		{"evict-psi", required_argument, NULL, 'S'},
+		{"no-evict-reclaim", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fhEH:P:S:R", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			a->socket_path = optarg;
@@ -708,6 +755,14 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 				return -EINVAL;
 			break;
 		case 'f':
+			break;
+		case 'E':
+		case 'H':
+		case 'P':
+		case 'S':
+		case 'R':
+			if (evict_arg(&a->evict_opts, ch, optarg) < 0)
+				return -EINVAL;
 			break;
 		case 'h':
 			usage(stdout);
@@ -750,6 +805,9 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	ev_signal_start(a->loop, &a->sigint);
 	ev_signal_init(&a->sigchld, on_sigchld, SIGCHLD);
 	ev_signal_start(a->loop, &a->sigchld);
+	r = lmc_agent_evict_start(a, &a->evict_opts);
+	if (r < 0)
+		lmc_agent_log("eviction: cannot start: %s", strerror(-r));
 	lmc_agent_log("listening on %s (%zu containers, up to %u connections)", a->socket_path,
 		      lmc_tree_count(lmc_mgr_tree(a->m)), a->max_clients);
 	return 0;
@@ -762,7 +820,13 @@ int main(int argc, char **argv)
 			  .socket_path = getenv("LMCTL_SOCKET"),
 			  .idle_timeout = 10.0,
 			  .conn_timeout = 300.0,
-			  .sub_queue_max = SUB_QUEUE_MAX};
+			  .sub_queue_max = SUB_QUEUE_MAX,
+			  .evict_opts = {.enabled = true,
+					 .pct = EVICT_PCT_DEFAULT,
+					 .min_bytes = EVICT_MIN_DEFAULT,
+					 .psi_stall_us = EVICT_PSI_STALL_DEFAULT,
+					 .psi_window_us = EVICT_PSI_WINDOW_DEFAULT,
+					 .reclaim = true}};
 	struct lmc_manager_opts o = {.lock_timeout_ms = 5000};
 	int r;
 

@@ -32,6 +32,20 @@
 
 struct agent;
 struct client;
+struct lmc_evict;
+
+/* Priority eviction's options (tools/lmctld-evict.c). */
+struct lmc_evict_opts {
+	bool enabled; /* --no-eviction clears it */
+	unsigned pct; /* act when less than max(pct% of the limit, min_bytes) is left */
+	uint64_t min_bytes;
+	unsigned psi_stall_us, psi_window_us; /* PSI "full" trigger; 0 stall: none */
+	bool reclaim; /* memory.reclaim before a kill where the kernel has it */
+};
+#define EVICT_PCT_DEFAULT 5
+#define EVICT_MIN_DEFAULT (64ULL << 20)
+#define EVICT_PSI_STALL_DEFAULT 100000
+#define EVICT_PSI_WINDOW_DEFAULT 1000000
 
 /* One kernel event source (an inotify or eventfd) for one container, event kind and
  * threshold, shared by every subscription that wants it. */
@@ -106,6 +120,8 @@ struct agent {
 	bool sweep; /* some client or subscription waits to be freed */
 	struct lmc_jobs jobs;
 	struct stats_req *stats_reqs; /* being read on a worker thread */
+	struct lmc_evict *evict; /* NULL: not evicting */
+	struct lmc_evict_opts evict_opts;
 };
 
 /* A stats request whose cgroupfs reading runs off the loop (tools/jobs.c), or a pause
@@ -157,5 +173,14 @@ unsigned lmc_agent_subs_of_uid(const struct agent *a, uid_t uid, size_t *ret_ref
 void lmc_agent_sub_emit(struct sub *s, const struct lmc_api_event *ev);
 void lmc_agent_subs_created(struct agent *a, const char *name);
 void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res);
+
+/* Priority eviction (tools/lmctld-evict.c): start watching (nothing when !o->enabled),
+ * follow the tree after a change, stop. */
+int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o);
+void lmc_agent_evict_sync(struct agent *a);
+size_t lmc_agent_evict_watched(const struct agent *a);
+/* Stop before the workers are joined (nothing new starts), free after. */
+void lmc_agent_evict_stop(struct agent *a);
+void lmc_agent_evict_free(struct agent *a);
 
 #endif

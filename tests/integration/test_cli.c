@@ -385,7 +385,7 @@ static void test_kill9_mid_create(void **state)
 	LMCTL_OK("init");
 	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "list", NULL), 0);
 	for (int i = 0; i < 40; i++) {
-		char name[32], line[40];
+		char name[32], line[48];
 		bool listed;
 
 		snprintf(name, sizeof(name), "k%d", i);

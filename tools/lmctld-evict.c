@@ -1,0 +1,469 @@
+/* lmctld's priority eviction (issue 14). Every container that has a memory limit and
+ * children, and the machine root (capacity less the system reserve), is watched through the
+ * kernel's own signals: usage crossing limit - headroom (v1: an eventfd on
+ * memory.usage_in_bytes; v2: memory.events, made to fire there by a memory.high the agent
+ * sets at the same level where the user set none) and a PSI trigger on memory.pressure. A
+ * signal re-reads the usage; while it stays over the threshold one victim at a time is chosen
+ * (policy/evict.c) among the leaves below, reclaimed from first where the kernel offers
+ * memory.reclaim, and killed if that was not enough. The kill (cgroup.kill, or
+ * freeze-kill-thaw) and its wait run on a worker thread (tools/jobs.c): the loop never
+ * blocks. Each step is an event to subscribers of --evicted. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "policy/evict.h"
+#include "tools/lmctld.h"
+
+#define EVICT_BUCKETS 1024
+#define KILL_TIMEOUT_MS 5000
+
+struct ewatch {
+	struct lmc_evict *e;
+	struct ewatch *hnext;
+	char name[LMC_NAME_MAX + 1];
+	uint64_t limit, threshold;
+	struct lmc_evsrc *src;
+	ev_io io;
+	int psi_fd;
+	bool high_set; /* v2: the memory.high the agent wrote */
+	bool seen; /* during a sync */
+	bool again; /* a signal came while an eviction was under way */
+	uint64_t signalled_ns; /* when the pending signal was read */
+	const char *signal;
+};
+
+/* One eviction under way: the worker's input and output. */
+struct ejob {
+	struct lmc_evict *e;
+	char victim[LMC_NAME_MAX + 1], under[LMC_NAME_MAX + 1];
+	int64_t priority;
+	uint64_t usage, need, reclaimed;
+	uint64_t at; /* the pressured container is relieved below this */
+	const char *signal;
+	uint64_t signalled_ns, dead_ns;
+	bool killed;
+	int r;
+	char err[200];
+};
+
+struct lmc_evict {
+	struct agent *a;
+	struct lmc_evict_opts o;
+	struct ewatch *buckets[EVICT_BUCKETS];
+	size_t n_watches;
+	int psi_epfd;
+	ev_io psi_io;
+	bool busy; /* one eviction at a time */
+	bool stopping; /* the agent is going: start nothing */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static unsigned bucket_of(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h % EVICT_BUCKETS;
+}
+
+/* ---------------- events ---------------- */
+
+static bool sub_wants(const struct sub *s, const char *victim, const char *under)
+{
+	if (!s->f.evicted || s->dropped)
+		return false;
+	if (lmc_name_is_root(s->name) || strcmp(s->name, victim) == 0 ||
+	    strcmp(s->name, under) == 0)
+		return true;
+	return s->f.recursive &&
+	       (lmc_name_is_under(victim, s->name) || lmc_name_is_under(under, s->name));
+}
+
+static void emit(struct agent *a, enum lmc_events_kind kind, const struct ejob *j)
+{
+	struct lmc_api_event ev = {
+		.kind = kind, .value = j->usage, .timestamp_ns = lmc_agent_now_ns()};
+
+	snprintf(ev.name, sizeof(ev.name), "%s", j->victim);
+	snprintf(ev.detail, sizeof(ev.detail),
+		 "under=%s priority=%" PRId64 " usage=%" PRIu64 " signal=%s reclaimed=%" PRIu64
+		 " latency_us=%" PRIu64,
+		 lmc_name_display(j->under), j->priority, j->usage, j->signal, j->reclaimed,
+		 kind == LMC_EVK_EVICTED ? (j->dead_ns - j->signalled_ns) / 1000 : 0);
+	a->emitting++;
+	for (struct client *c = a->clients; c; c = c->next)
+		for (struct sub *s = c->subs; s; s = s->next)
+			if (sub_wants(s, j->victim, j->under)) {
+				lmc_agent_sub_emit(s, &ev);
+				break;
+			}
+	a->emitting--;
+	lmc_agent_sweep(a);
+}
+
+/* ---------------- the eviction itself (worker thread) ---------------- */
+
+/* Reclaim where the kernel offers it (memory.reclaim, v2); the pressured container's usage
+ * decides whether that was enough. */
+static bool try_reclaim(struct lmc_cgfs *cg, struct ejob *j)
+{
+	uint64_t before = 0, after = 0;
+
+	if (!lmc_cgfs_file_exists(cg, LMC_CTRL_MEMORY, j->victim, "memory.reclaim"))
+		return false;
+	(void)lmc_events_mem_usage(cg, j->victim, &before);
+	(void)lmc_cgfs_writef(cg, LMC_CTRL_MEMORY, j->victim, "memory.reclaim", "%" PRIu64,
+			      j->need);
+	(void)lmc_events_mem_usage(cg, j->victim, &after);
+	j->reclaimed = before > after ? before - after : 0;
+	return lmc_events_mem_usage(cg, j->under, &after) >= 0 && after < j->at;
+}
+
+static void ejob_work(void *arg)
+{
+	struct ejob *j = arg;
+	struct lmc_cgfs *cg = lmc_mgr_cgfs(j->e->a->m);
+	struct lmc_err err = {0};
+
+	if (j->e->o.reclaim && try_reclaim(cg, j))
+		return;
+	j->r = lmc_cgfs_kill(cg, j->victim, KILL_TIMEOUT_MS, &err);
+	j->dead_ns = mono_ns();
+	j->killed = j->r >= 0;
+	if (j->r < 0)
+		snprintf(j->err, sizeof(j->err), "%s", lmc_err_str(&err));
+}
+
+static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns);
+
+static void ejob_done(void *arg)
+{
+	struct ejob *j = arg;
+	struct lmc_evict *e = j->e;
+	struct agent *a = e->a;
+
+	e->busy = false;
+	if (j->reclaimed)
+		emit(a, LMC_EVK_RECLAIM, j);
+	if (j->killed) {
+		lmc_agent_log("evicted %s (priority %" PRId64 ", %" PRIu64
+			      " bytes) for %s on %s; dead %.1f ms after the signal",
+			      lmc_name_display(j->victim), j->priority, j->usage,
+			      lmc_name_display(j->under), j->signal,
+			      (double)(j->dead_ns - j->signalled_ns) / 1e6);
+		emit(a, LMC_EVK_EVICTED, j);
+	} else if (j->r < 0) {
+		lmc_agent_log("evicting %s for %s: %s", lmc_name_display(j->victim),
+			      lmc_name_display(j->under), j->err);
+	}
+	/* Still short? The next victim; and whatever else signalled meanwhile. */
+	for (unsigned b = 0; b < EVICT_BUCKETS; b++)
+		for (struct ewatch *w = e->buckets[b]; w; w = w->hnext)
+			if (w->again || strcmp(w->name, j->under) == 0) {
+				w->again = false;
+				check(w, w->signal ? w->signal : "recheck",
+				      w->signalled_ns ? w->signalled_ns : mono_ns());
+			}
+	free(j);
+}
+
+/* ---------------- choosing and starting ---------------- */
+
+/* The victim below w (leaf candidates with their usage read now); -ENOENT if none. */
+static int choose(struct ewatch *w, struct ejob *j)
+{
+	struct lmc_cgfs *cg = lmc_mgr_cgfs(w->e->a->m);
+	struct lmc_node *top = lmc_tree_find(lmc_mgr_tree(w->e->a->m), w->name);
+	struct lmc_evict_cand *c;
+	size_t n;
+	int k;
+
+	if (!top)
+		return -ENOENT;
+	n = lmc_policy_evict_leaves(top, NULL, 0);
+	c = calloc(n ? n : 1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	lmc_policy_evict_leaves(top, c, n);
+	/* What an emptied container still holds (page cache, kernel memory) is not a
+	 * victim's: killing nothing frees nothing. */
+	for (size_t i = 0; i < n; i++) {
+		bool pop = false;
+
+		if (lmc_cgfs_populated(cg, c[i].name, &pop) < 0 || !pop ||
+		    lmc_events_mem_usage(cg, c[i].name, &c[i].usage) < 0)
+			c[i].usage = 0;
+	}
+	k = lmc_policy_evict_pick(c, n);
+	if (k >= 0) {
+		snprintf(j->victim, sizeof(j->victim), "%s", c[k].name);
+		j->priority = c[k].priority;
+		j->usage = c[k].usage;
+	}
+	free(c);
+	return k >= 0 ? 0 : -ENOENT;
+}
+
+static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
+{
+	struct lmc_evict *e = w->e;
+	uint64_t usage = 0, at = w->threshold;
+	struct ejob *j;
+
+	if (e->stopping)
+		return;
+	if (e->busy) {
+		w->again = true;
+		w->signal = signal;
+		w->signalled_ns = signalled_ns;
+		return;
+	}
+	w->signal = NULL;
+	w->signalled_ns = 0;
+	/* PSI says memory is stalling: act within twice the headroom of the limit. */
+	if (strcmp(signal, "psi") == 0)
+		at -= (w->limit - w->threshold) < at ? (w->limit - w->threshold) : 0;
+	if (lmc_events_mem_usage(lmc_mgr_cgfs(e->a->m), w->name, &usage) < 0 || usage < at)
+		return;
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return;
+	*j = (struct ejob){.e = e,
+			   .signal = signal,
+			   .signalled_ns = signalled_ns,
+			   .need = usage - at + 1,
+			   .at = at};
+	snprintf(j->under, sizeof(j->under), "%s", w->name);
+	if (choose(w, j) < 0) {
+		free(j);
+		return;
+	}
+	e->busy = true;
+	if (lmc_jobs_start(&e->a->jobs, ejob_work, ejob_done, j) < 0) {
+		lmc_agent_log("evicting %s: no worker thread; retried at the next signal",
+			      lmc_name_display(j->victim));
+		e->busy = false;
+		free(j);
+	}
+}
+
+/* ---------------- signals ---------------- */
+
+static void on_signal_src(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct ewatch *w = container_of(io, struct ewatch, io);
+	uint64_t t = mono_ns(), v;
+	bool fired;
+
+	(void)revents;
+	if (lmc_events_read(w->src, &fired, &v) < 0) {
+		ev_io_stop(loop, io); /* gone; the next sync drops it */
+		return;
+	}
+	if (fired)
+		check(w,
+		      lmc_cgfs_mode(lmc_mgr_cgfs(w->e->a->m)) == LMC_CG_V2 ? "memory.events"
+									   : "threshold",
+		      t);
+}
+
+static void on_psi(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct lmc_evict *e = container_of(io, struct lmc_evict, psi_io);
+	struct epoll_event evs[32];
+	uint64_t t = mono_ns();
+	int n = epoll_wait(e->psi_epfd, evs, ARRAY_SIZE(evs), 0);
+
+	(void)loop;
+	(void)revents;
+	for (int i = 0; i < n; i++)
+		check(evs[i].data.ptr, "psi", t);
+}
+
+/* ---------------- the set of watches ---------------- */
+
+static void watch_free(struct lmc_evict *e, struct ewatch *w)
+{
+	struct lmc_cgfs *cg = lmc_mgr_cgfs(e->a->m);
+
+	ev_io_stop(e->a->loop, &w->io);
+	lmc_events_free(w->src);
+	if (w->psi_fd >= 0)
+		close(w->psi_fd); /* leaves the epoll set with it */
+	/* Hand back the memory.high the agent set (the container may be gone: ignored). */
+	if (w->high_set)
+		(void)lmc_cgfs_write(cg, LMC_CTRL_MEMORY, w->name, "memory.high", "max");
+	free(w);
+	e->n_watches--;
+}
+
+static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *err)
+{
+	struct lmc_cgfs *cg = lmc_mgr_cgfs(e->a->m);
+	struct lmc_node *n = lmc_tree_find(lmc_mgr_tree(e->a->m), w->name);
+	char buf[32];
+	int r;
+
+	/* v2 has no usage threshold notification: a memory.high at the threshold makes the
+	 * kernel count (and throttle, and reclaim) there, and memory.events tells us. Not on
+	 * the root (lmctl's top, not a container) nor where the user set a high. */
+	if (lmc_cgfs_mode(cg) == LMC_CG_V2 && n && n->parent && n->spec.memory.high == LMC_UNSET) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, w->threshold);
+		w->high_set = lmc_cgfs_write(cg, LMC_CTRL_MEMORY, w->name, "memory.high", buf) >= 0;
+	}
+	r = lmc_events_pressure_open(cg, w->name, w->threshold, &w->src, err);
+	if (r < 0)
+		return r;
+	ev_io_init(&w->io, on_signal_src, lmc_events_fd(w->src), EV_READ);
+	ev_io_start(e->a->loop, &w->io);
+	if (e->o.psi_stall_us && e->psi_epfd >= 0 &&
+	    lmc_events_psi_open(cg, w->name, e->o.psi_stall_us, e->o.psi_window_us, &w->psi_fd,
+				NULL) >= 0) {
+		struct epoll_event ev = {.events = EPOLLPRI, .data.ptr = w};
+
+		if (epoll_ctl(e->psi_epfd, EPOLL_CTL_ADD, w->psi_fd, &ev) < 0) {
+			close(w->psi_fd);
+			w->psi_fd = -1;
+		}
+	}
+	return 0;
+}
+
+/* Watch (or keep watching) name under limit; a changed limit re-opens the signals. */
+static void watch_node(struct lmc_evict *e, const char *name, uint64_t limit)
+{
+	unsigned b = bucket_of(name);
+	uint64_t th = lmc_policy_evict_threshold(limit, e->o.pct, e->o.min_bytes);
+	struct lmc_err err = {0};
+	struct ewatch *w;
+
+	for (w = e->buckets[b]; w; w = w->hnext)
+		if (strcmp(w->name, name) == 0)
+			break;
+	if (w && w->limit == limit) {
+		w->seen = true;
+		return;
+	}
+	if (!th)
+		return; /* too small to leave headroom in: the kernel's */
+	if (w) /* dropped at the end of the sync; replaced here */
+		w->seen = false;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return;
+	*w = (struct ewatch){.e = e, .limit = limit, .threshold = th, .psi_fd = -1, .seen = true};
+	snprintf(w->name, sizeof(w->name), "%s", name);
+	e->n_watches++;
+	if (watch_signals(e, w, &err) < 0) {
+		lmc_agent_log("eviction: cannot watch %s: %s", lmc_name_display(name),
+			      lmc_err_str(&err));
+		watch_free(e, w);
+		return;
+	}
+	w->hnext = e->buckets[b];
+	e->buckets[b] = w;
+}
+
+void lmc_agent_evict_sync(struct agent *a)
+{
+	struct lmc_evict *e = a->evict;
+	struct lmc_node *root;
+
+	if (!e)
+		return;
+	root = lmc_tree_root(lmc_mgr_tree(a->m));
+	for (struct lmc_node *n = root; n; n = lmc_tree_next(root, n)) {
+		uint64_t limit = n->spec.memory.limit;
+
+		if (limit != LMC_UNSET && (n->first_child || !n->parent))
+			watch_node(e, n->name, limit);
+	}
+	for (unsigned b = 0; b < EVICT_BUCKETS; b++)
+		for (struct ewatch **pp = &e->buckets[b]; *pp;) {
+			struct ewatch *w = *pp;
+
+			if (w->seen) {
+				w->seen = false;
+				pp = &w->hnext;
+				continue;
+			}
+			*pp = w->hnext;
+			watch_free(e, w);
+		}
+}
+
+size_t lmc_agent_evict_watched(const struct agent *a)
+{
+	return a->evict ? a->evict->n_watches : 0;
+}
+
+int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o)
+{
+	struct lmc_evict *e;
+
+	if (!o->enabled) {
+		lmc_agent_log("eviction by priority is off (--no-eviction)");
+		return 0;
+	}
+	if (!lmc_cgfs_has(lmc_mgr_cgfs(a->m), LMC_CTRL_MEMORY)) {
+		lmc_agent_log("eviction: the memory controller is not managed here: off");
+		return 0;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->a = a;
+	e->o = *o;
+	e->psi_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (e->psi_epfd >= 0) {
+		ev_io_init(&e->psi_io, on_psi, e->psi_epfd, EV_READ);
+		ev_io_start(a->loop, &e->psi_io);
+	}
+	a->evict = e;
+	lmc_agent_evict_sync(a);
+	lmc_agent_log("eviction: watching %zu containers (headroom max(%u%%, %" PRIu64
+		      " bytes), PSI full %u/%u us)",
+		      e->n_watches, o->pct, o->min_bytes, o->psi_stall_us, o->psi_window_us);
+	return 0;
+}
+
+void lmc_agent_evict_stop(struct agent *a)
+{
+	struct lmc_evict *e = a->evict;
+
+	if (!e)
+		return;
+	e->stopping = true;
+	for (unsigned b = 0; b < EVICT_BUCKETS; b++)
+		while (e->buckets[b]) {
+			struct ewatch *w = e->buckets[b];
+
+			e->buckets[b] = w->hnext;
+			watch_free(e, w);
+		}
+	if (e->psi_epfd >= 0) {
+		ev_io_stop(a->loop, &e->psi_io);
+		close(e->psi_epfd);
+		e->psi_epfd = -1;
+	}
+}
+
+void lmc_agent_evict_free(struct agent *a)
+{
+	free(a->evict);
+	a->evict = NULL;
+}
