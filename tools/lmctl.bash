@@ -6,7 +6,7 @@
 _lmctl_commands="init create update destroy run enter kill pause resume list spec stats top events which version help"
 _lmctl_global_opts="--direct --socket= --state-dir= --cgroup-root= --help --version"
 _lmctl_spec_opts="--memory= --memory-reservation= --memory-swap= --memory-high= --oom-group
-	--eviction-priority= --cpus= --cpu-reservation= --cpu-shares= --cpu-period= --cpu-burst=
+	--priority= --eviction-priority= --cpus= --cpu-reservation= --cpu-shares= --cpu-period= --cpu-burst=
 	--cpuset-cpus= --cpuset-mems= --latency= --pids-limit= --blkio-weight= --device-read-bps=
 	--device-write-bps= --device-read-iops= --device-write-iops= --ns= --hostname= --uid-map=
 	--gid-map= --owner= --max-containers= --help"
@@ -24,7 +24,7 @@ _lmctl_cmd_opts() {
 	spec) echo "--json" ;;
 	stats) echo "-r --json --bytes" ;;
 	top) echo "-d -n --interval= --iterations= --once --json --sort=" ;;
-	events) echo "--oom --memory-threshold= --empty --exit --json" ;;
+	events) echo "--oom --memory-threshold= --empty --exit --evicted --json" ;;
 	which | version) echo "--json" ;;
 	esac
 }
