@@ -389,7 +389,7 @@ static void test_kill9_mid_create(void **state)
 		bool listed;
 
 		snprintf(name, sizeof(name), "k%d", i);
-		snprintf(line, sizeof(line), "%s  priority=", name);
+		snprintf(line, sizeof(line), "%s\n", name);
 		listed = false;
 		for (char *p = out; (p = strstr(p, line)); p++)
 			if (p == out || p[-1] == '\n') {
