@@ -32,6 +32,9 @@ struct ewatch {
 	ev_io io;
 	int psi_fd;
 	bool high_set; /* v2: the memory.high the agent wrote */
+	bool oom_off; /* v1: the kernel's OOM killer held off (memory.oom_control) */
+	struct lmc_evsrc *oom; /* v1: its OOM notification */
+	ev_io oom_io;
 	bool seen; /* during a sync */
 	bool again; /* a signal came while an eviction was under way */
 	uint64_t signalled_ns; /* when the pending signal was read */
@@ -237,8 +240,12 @@ static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 	/* PSI says memory is stalling: act within twice the headroom of the limit. */
 	if (strcmp(signal, "psi") == 0)
 		at -= (w->limit - w->threshold) < at ? (w->limit - w->threshold) : 0;
-	if (lmc_events_mem_usage(lmc_mgr_cgfs(e->a->m), w->name, &usage) < 0 || usage < at)
+	if (lmc_events_mem_usage(lmc_mgr_cgfs(e->a->m), w->name, &usage) < 0)
 		return;
+	if (usage < at && strcmp(signal, "oom") != 0)
+		return;
+	if (usage < at)
+		at = usage; /* at its limit (v1 OOM) */
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return;
@@ -250,6 +257,15 @@ static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 	snprintf(j->under, sizeof(j->under), "%s", w->name);
 	if (choose(w, j) < 0) {
 		free(j);
+		/* Nothing of ours to evict: the kernel's own OOM killer again, or its tasks
+		 * would wait at the limit for ever. */
+		if (w->oom_off && lmc_cgfs_write(lmc_mgr_cgfs(e->a->m), LMC_CTRL_MEMORY, w->name,
+						 "memory.oom_control", "0") >= 0) {
+			w->oom_off = false;
+			lmc_agent_log("eviction: %s: nothing to evict; the kernel's OOM killer "
+				      "acts there again",
+				      lmc_name_display(w->name));
+		}
 		return;
 	}
 	e->busy = true;
@@ -281,6 +297,21 @@ static void on_signal_src(struct ev_loop *loop, ev_io *io, int revents)
 		      t);
 }
 
+static void on_oom(struct ev_loop *loop, ev_io *io, int revents)
+{
+	struct ewatch *w = container_of(io, struct ewatch, oom_io);
+	uint64_t t = mono_ns(), v;
+	bool fired;
+
+	(void)revents;
+	if (lmc_events_read(w->oom, &fired, &v) < 0) {
+		ev_io_stop(loop, io);
+		return;
+	}
+	if (fired)
+		check(w, "oom", t);
+}
+
 static void on_psi(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct lmc_evict *e = container_of(io, struct lmc_evict, psi_io);
@@ -302,6 +333,12 @@ static void watch_free(struct lmc_evict *e, struct ewatch *w)
 
 	ev_io_stop(e->a->loop, &w->io);
 	lmc_events_free(w->src);
+	if (w->oom) {
+		ev_io_stop(e->a->loop, &w->oom_io);
+		lmc_events_free(w->oom);
+	}
+	if (w->oom_off)
+		(void)lmc_cgfs_write(cg, LMC_CTRL_MEMORY, w->name, "memory.oom_control", "0");
 	if (w->psi_fd >= 0)
 		close(w->psi_fd); /* leaves the epoll set with it */
 	/* Hand back the memory.high the agent set (the container may be gone: ignored). */
@@ -328,6 +365,17 @@ static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *
 	r = lmc_events_pressure_open(cg, w->name, w->threshold, &w->src, err);
 	if (r < 0)
 		return r;
+	/* v1 has no throttle point: hold the kernel's OOM killer off in the container, so
+	 * that a grower waits at the limit (and the agent is told) instead of the kernel
+	 * killing the biggest process; given back when the watch ends or nothing is left to
+	 * evict. */
+	if (lmc_cgfs_mode(cg) != LMC_CG_V2 && n && n->parent && e->o.hold_oom &&
+	    lmc_events_oom_open(cg, w->name, &w->oom, NULL) >= 0) {
+		w->oom_off = lmc_cgfs_write(cg, LMC_CTRL_MEMORY, w->name, "memory.oom_control",
+					    "1") >= 0;
+		ev_io_init(&w->oom_io, on_oom, lmc_events_fd(w->oom), EV_READ);
+		ev_io_start(e->a->loop, &w->oom_io);
+	}
 	ev_io_init(&w->io, on_signal_src, lmc_events_fd(w->src), EV_READ);
 	ev_io_start(e->a->loop, &w->io);
 	if (e->o.psi_stall_us && e->psi_epfd >= 0 &&

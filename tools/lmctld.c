@@ -662,6 +662,7 @@ static void usage(FILE *f)
 		"              [--sub-queue=BYTES] [--foreground] [--version] [--no-eviction]\n"
 		"              [--evict-headroom=SIZE] [--evict-headroom-pct=N]\n"
 		"              [--evict-psi=STALL_MS/WINDOW_MS|0] [--no-evict-reclaim]\n"
+		"              [--no-evict-hold-oom]\n"
 		"The lmctl node agent: serves the admin API on a unix socket (default %s).\n"
 		"A request must arrive whole within --idle-timeout of its first byte (10 s); a\n"
 		"connection with nothing under way is closed after --conn-timeout (300 s); a\n"
@@ -686,6 +687,9 @@ static int evict_arg(struct lmc_evict_opts *e, int ch, const char *v)
 		return 0;
 	case 'R':
 		e->reclaim = false;
+		return 0;
+	case 'K':
+		e->hold_oom = false;
 		return 0;
 	case 'H':
 		return lmc_parse_size("--evict-headroom", v, &e->min_bytes, &err);
@@ -722,13 +726,14 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		{"evict-headroom-pct", required_argument, NULL, 'P'},
 		{"evict-psi", required_argument, NULL, 'S'},
 		{"no-evict-reclaim", no_argument, NULL, 'R'},
+		{"no-evict-hold-oom", no_argument, NULL, 'K'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fhEH:P:S:R", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fhEH:P:S:RK", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			a->socket_path = optarg;
@@ -761,6 +766,7 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		case 'P':
 		case 'S':
 		case 'R':
+		case 'K':
 			if (evict_arg(&a->evict_opts, ch, optarg) < 0)
 				return -EINVAL;
 			break;
@@ -826,7 +832,8 @@ int main(int argc, char **argv)
 					 .min_bytes = EVICT_MIN_DEFAULT,
 					 .psi_stall_us = EVICT_PSI_STALL_DEFAULT,
 					 .psi_window_us = EVICT_PSI_WINDOW_DEFAULT,
-					 .reclaim = true}};
+					 .reclaim = true,
+					 .hold_oom = true}};
 	struct lmc_manager_opts o = {.lock_timeout_ms = 5000};
 	int r;
 

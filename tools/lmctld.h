@@ -41,6 +41,7 @@ struct lmc_evict_opts {
 	uint64_t min_bytes;
 	unsigned psi_stall_us, psi_window_us; /* PSI "full" trigger; 0 stall: none */
 	bool reclaim; /* memory.reclaim before a kill where the kernel has it */
+	bool hold_oom; /* v1: the kernel's OOM killer held off in watched containers */
 };
 #define EVICT_PCT_DEFAULT 5
 #define EVICT_MIN_DEFAULT (64ULL << 20)
