@@ -1,7 +1,7 @@
 #!/bin/bash
 # Benchmark of priority eviction (issue 14), through a real lmctld of this build:
 #   1. detection-to-kill: under a parent with --memory=512M, a batch container (priority 10)
-#      whose shell grows without bound is evicted REPS times; the agent's own clock from the
+#      where `tail -c 1G` buffers its input (growing at pipe speed) is evicted REPS times; the agent's own clock from the
 #      kernel's signal to the victim's cgroup empty (its log line), median and p99;
 #   2. the agent's CPU at rest watching N containers (N parents with --memory=1G, each with
 #      one child: a watch is a limit with children), over SECONDS, from /proc/<pid>/stat; the
@@ -44,7 +44,7 @@ done
 "$LM" create lat/batch --priority=10 >/dev/null || exit 1
 for r in $(seq "$REPS"); do
 	before=$(grep -c 'evicted lat/batch' "$dir/agent.log")
-	"$LM" run -d lat/batch -- sh -c 'x=$(head -c 2G /dev/zero | tr "\0" a)' >/dev/null
+	"$LM" run -d lat/batch -- sh -c 'head -c 2G /dev/zero | tail -c 1G' >/dev/null
 	for _ in $(seq 300); do
 		[ "$(grep -c 'evicted lat/batch' "$dir/agent.log")" -gt "$before" ] && break
 		sleep 0.1

@@ -6,6 +6,8 @@
 #   BENCH_AGENT_ITERS (lifecycle iterations per variant, default 300), BENCH_AGENT_TREE
 #   (containers in the big tree, default 10000), BENCH_AGENT_SECONDS (per throughput cell, 1.5),
 #   BENCH_DOS_LISTS (root's lists per attack in bench_dos, issue 11, default 500); a fifth of
+#   BENCH_EVICT_N and BENCH_EVICT_REPS (bench/evict.sh, issue 14: watched containers for the
+#   agent's CPU at rest, default 1000; evictions timed, default 20); a fifth of
 #   the iterations and lists and a twentieth of the tree in the emulated v2 VM (LMCTL_V2_VM=1:
 #   its console must not stay silent for minutes while the tree is built).
 # Whatever happens (failure, Ctrl-C, TERM), the running program and the agent it started are
@@ -20,6 +22,8 @@ ITERS=${BENCH_AGENT_ITERS:-$((300 / scale))}
 TREE=${BENCH_AGENT_TREE:-$((10000 / tree_scale))}
 SECONDS_PER_CELL=${BENCH_AGENT_SECONDS:-1.5}
 DOS_LISTS=${BENCH_DOS_LISTS:-$((500 / scale))}
+EVICT_N=${BENCH_EVICT_N:-$((1000 / tree_scale))}
+EVICT_REPS=${BENCH_EVICT_REPS:-$((20 / scale))}
 CG=/sys/fs/cgroup
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -43,4 +47,5 @@ BENCH_ONLY=0 bench_run "$BUILD/bench/bench_lifecycle" "$ITERS" 25 >"$floor"
 bench_run "$BUILD/bench/bench_agent" -n "$ITERS" -t "$TREE" -s "$SECONDS_PER_CELL" -f "$floor" \
 	-a "$BUILD/lmctld"
 bench_run "$BUILD/bench/bench_dos" -n "$DOS_LISTS" -a "$BUILD/lmctld"
+bench_run bench/evict.sh "$BUILD/lmctl" "$BUILD/lmctld" "$EVICT_N" "$EVICT_REPS" 30
 exit "$status"
