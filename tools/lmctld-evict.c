@@ -221,6 +221,17 @@ static int choose(struct ewatch *w, struct ejob *j)
 	return k >= 0 ? 0 : -ENOENT;
 }
 
+/* The processes the agent started in the victim: their exit says why (set before the kill,
+ * whose exits may be seen before its completion). */
+static void mark_tasks(struct agent *a, const struct ejob *j)
+{
+	for (struct proc *p = a->procs; p; p = p->next)
+		if (strcmp(p->name, j->victim) == 0 || lmc_name_is_under(p->name, j->victim))
+			snprintf(p->reason, sizeof(p->reason),
+				 "evicted under=%s priority=%" PRId64 " signal=%s",
+				 lmc_name_display(j->under), j->priority, j->signal);
+}
+
 static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 {
 	struct lmc_evict *e = w->e;
@@ -274,7 +285,9 @@ static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 			      lmc_name_display(j->victim));
 		e->busy = false;
 		free(j);
+		return;
 	}
+	mark_tasks(e->a, j);
 }
 
 /* ---------------- signals ---------------- */

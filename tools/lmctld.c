@@ -170,6 +170,7 @@ static void exit_event(struct agent *a, const struct proc *p, int wstatus)
 				   .timestamp_ns = lmc_agent_now_ns()};
 
 	snprintf(ev.name, sizeof(ev.name), "%s", p->name);
+	snprintf(ev.detail, sizeof(ev.detail), "%s", p->reason);
 	a->emitting++; /* a failed send only marks a client dead until the sweep */
 	for (struct client *c = a->clients; c; c = c->next) {
 		for (struct sub *s = c->subs; s; s = s->next) {
@@ -208,9 +209,10 @@ static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
 		wstatus = (si.si_status & 0xff) << 8;
 	else
 		wstatus = (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
-	lmc_agent_log("%s: pid %d ended (%s %d)", lmc_name_display(p->name), (int)p->pid,
+	lmc_agent_log("%s: pid %d ended (%s %d)%s%s", lmc_name_display(p->name), (int)p->pid,
 		      WIFEXITED(wstatus) ? "exit" : "signal",
-		      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus));
+		      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus),
+		      p->reason[0] ? ": " : "", p->reason);
 	if (p->c && lmc_api_reply_exit(p->id, p->pid, wstatus, &buf, &len) >= 0)
 		lmc_agent_send(p->c, buf, len);
 	exit_event(p->a, p, wstatus);

@@ -98,6 +98,7 @@ struct proc {
 	struct client *c; /* waiting for the exit status; NULL when detached or gone */
 	uint64_t id;
 	char name[LMC_NAME_MAX + 1];
+	char reason[128]; /* why the agent ended it ("evicted under=..."), for its exit event */
 };
 
 struct agent {

@@ -542,8 +542,8 @@ void lmc_out_event(FILE *f, const struct lmc_event *ev, bool json)
 		}
 		fputs("}\n", f);
 	} else if (ev->kind == LMC_EVENT_EXIT) {
-		fprintf(f, "%s exit pid=%d status=%d\n", lmc_name_display(ev->name), ev->pid,
-			ev->status);
+		fprintf(f, "%s exit pid=%d status=%d%s%s\n", lmc_name_display(ev->name), ev->pid,
+			ev->status, ev->detail[0] ? " " : "", ev->detail);
 	} else if (ev->detail[0]) {
 		fprintf(f, "%s %s value=%" PRIu64 " %s\n", lmc_name_display(ev->name),
 			event_kind_name(ev->kind), ev->value, ev->detail);

@@ -522,6 +522,41 @@ static void test_within_reservation_survives(void **state)
 	b->ops->close(b);
 }
 
+/* A process the agent started in the victim: its exit event says it was evicted. */
+static void test_exit_says_evicted(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = open_be(h);
+	const char *grow[] = {"sh", "-c", "head -c 4G /dev/zero | tail -c 2G", NULL};
+	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = grow, .detach = true};
+	struct lmc_api_req rq = {.op = LMC_API_OP_SUBSCRIBE, .name = "job"};
+	struct lmc_api_event ev;
+	struct lmc_api_resp resp;
+	struct lmc_err err = {0};
+	uint8_t *buf;
+	size_t len, nfds = 0;
+	pid_t pid;
+	int fd = h_connect(h), st;
+
+	create(b, "job", 512 * g_unit, INT64_MIN, LMC_UNSET);
+	create(b, "job/b", LMC_UNSET, 10, LMC_UNSET);
+	rq.sub = (struct lmc_api_sub){.recursive = true, .exit = true, .threshold = LMC_UNSET};
+	assert_int_equal(lmc_api_req_encode(&rq, &buf, &len), 0);
+	assert_int_equal(lmc_frame_send(fd, buf, len, NULL, 0), 0);
+	free(buf);
+	assert_int_equal(lmc_frame_recv(fd, &buf, &len, NULL, &nfds, 5000), 0);
+	assert_int_equal(lmc_api_resp_decode(buf, len, &resp), 0);
+	free(buf);
+	assert_int_equal(resp.status, 0);
+	lmc_api_resp_done(&resp);
+	assert_int_equal(b->ops->run(b, "job/b", &ro, &pid, &st, &err), 0);
+	assert_true(next_event(fd, LMC_EVK_EXIT, 120000, &ev));
+	assert_string_equal(ev.name, "job/b");
+	assert_non_null(strstr(ev.detail, "evicted under=job priority=10"));
+	close(fd);
+	b->ops->close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +566,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_three_priorities_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_within_reservation_survives, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exit_says_evicted, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
