@@ -60,7 +60,9 @@ void lmc_spec_init(struct lmc_spec *spec)
 
 static void set_u64(uint64_t *dst, uint64_t v)
 {
-	if (v != LMC_UNSET)
+	if (v == LMC_CLEAR)
+		*dst = LMC_UNSET;
+	else if (v != LMC_UNSET)
 		*dst = v;
 }
 
@@ -256,6 +258,12 @@ static int validate_memory(const char *name, const struct lmc_spec_memory *m, st
 {
 	char v[32];
 
+	if (m->limit == LMC_CLEAR || m->reservation == LMC_CLEAR || m->high == LMC_CLEAR ||
+	    m->swap == LMC_CLEAR)
+		return lmc_err_set(err, -EINVAL,
+				   "%s: 'max' (no limit) clears a memory limit in an "
+				   "update; a new container simply leaves it out",
+				   name);
 	if (m->limit != LMC_UNSET && m->limit < MEMORY_MIN) {
 		lmc_format_size(m->limit, v, sizeof(v));
 		return lmc_err_set(err, -EINVAL, "%s: --memory %s is below the minimum 4K", name,

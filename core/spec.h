@@ -11,6 +11,10 @@
 /* Any numeric field equal to LMC_UNSET was not asked for: it inherits and nothing is
  * written to the kernel for it. */
 #define LMC_UNSET UINT64_MAX
+/* In an update only (lmctl update --memory=max): the limit is cleared, back to unset, and
+ * the kernel's file back to its default. A merge turns it into LMC_UNSET; validation refuses
+ * it anywhere else. */
+#define LMC_CLEAR (UINT64_MAX - 1)
 
 #define LMC_CPUSET_MAX 256
 #define LMC_THROTTLE_MAX 16

@@ -100,11 +100,28 @@ static int parse_latency(const char *s, enum lmc_latency *ret, struct lmc_err *e
 	return 0;
 }
 
+/* "max", "unlimited" or "-1": clear the limit (update), as LMC_CLEAR. */
+static bool is_clear(const char *v)
+{
+	return strcmp(v, "max") == 0 || strcmp(v, "unlimited") == 0 || strcmp(v, "-1") == 0;
+}
+
 /* One flag's value into spec. */
 static int spec_flag(int opt, const char *v, struct lmc_spec *s, struct lmc_err *err)
 {
 	uint64_t x;
 
+	if (is_clear(v) && (opt == F_MEMORY || opt == F_MEMORY_SWAP || opt == F_MEMORY_HIGH ||
+			    opt == F_CPUS || opt == F_PIDS_LIMIT)) {
+		uint64_t *f = opt == F_MEMORY	     ? &s->memory.limit
+			      : opt == F_MEMORY_SWAP ? &s->memory.swap
+			      : opt == F_MEMORY_HIGH ? &s->memory.high
+			      : opt == F_CPUS	     ? &s->cpu.limit_m
+						     : &s->pids.limit;
+
+		*f = LMC_CLEAR;
+		return 0;
+	}
 	switch (opt) {
 	case F_MEMORY:
 		if (lmc_parse_size("--memory", v, &s->memory.limit, err) < 0)
@@ -209,6 +226,16 @@ int lmc_cli_parse_spec(int argc, char **argv, const char *cmd, struct lmc_cli_sp
 		return lmc_err_set(err, -EINVAL,
 				   "%s: expected exactly one container name (see 'lmctl help %s')",
 				   cmd, cmd);
+	/* create: no limit is what leaving the flag out gives. */
+	if (strcmp(cmd, "create") == 0) {
+		uint64_t *f[] = {&ret->spec.memory.limit, &ret->spec.memory.swap,
+				 &ret->spec.memory.high, &ret->spec.cpu.limit_m,
+				 &ret->spec.pids.limit};
+
+		for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+			if (*f[i] == LMC_CLEAR)
+				*f[i] = LMC_UNSET;
+	}
 	ret->name = argv[optind];
 	return 0;
 }

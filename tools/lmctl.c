@@ -404,7 +404,9 @@ static const struct cmd cmds[] = {
 	 "and rate is given once.\n"},
 	{"update", cmd_update, "NAME [RESOURCE FLAGS] [--force]",
 	 "Change a container's limits (the flags of 'create'). Checked against the parent and\n"
-	 "the children; --force allows a memory limit below current usage.\n"},
+	 "the children; --force allows a memory limit below current usage. --memory=max\n"
+	 "(unlimited, -1) clears the limit, as do --memory-swap, --memory-high, --cpus and\n"
+	 "--pids-limit with max; the ancestors' limits bound it again.\n"},
 	{"destroy", cmd_destroy, "[-r|--force] NAME",
 	 "Remove a container. With -r, kill every process below it and remove the subtree.\n"},
 	{"run", cmd_run, "[-d] [--uid=U] [--gid=G] [--env=K=V]... [--cwd=DIR] NAME -- CMD [ARG]...",

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "tests/integration/agent-harness.h"
+#include "core/spec.h"
 #include "tests/lib/lmctl-run.h"
 
 #define OUT 16384
@@ -450,6 +451,51 @@ static void test_top_terminal(void **state)
 	tmux(&t, "kill-server", NULL, 0);
 }
 
+/* --memory=max (unlimited, -1), --cpus=max, --pids-limit=max clear a limit: the record
+ * forgets it and the kernel's file is back to its default; the parent still bounds it. */
+static void clear_limits(const char *mode)
+{
+	char out[OUT], err[OUT];
+
+	LMCTL_OK("create", "a", "--memory=64M");
+	LMCTL_OK("create", "a/b", "--memory=32M", "--pids-limit=16", "--cpus=0.5");
+	assert_int_equal(lmc_test_stat("a/b", "memory.limit"), 32 << 20);
+	LMCTL_OK("update", "a/b", "--memory=max");
+	assert_int_equal(lmc_test_stat("a/b", "memory.limit"), LMC_UNSET);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "a/b", NULL), 0);
+	assert_non_null(strstr(out, "memory.limit         -          64M        a\n"));
+	LMCTL_OK("update", "a/b", "--memory=48M");
+	LMCTL_OK("update", "a/b", "--memory=unlimited", "--pids-limit=max", "--cpus=max");
+	assert_int_equal(lmc_test_stat("a/b", "memory.limit"), LMC_UNSET);
+	assert_int_equal(lmc_test_stat("a/b", "pids.limit"), LMC_UNSET);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "--json", "a/b", NULL), 0);
+	assert_non_null(strstr(out, "\"cpu.limit\":{\"asked\":null"));
+	assert_non_null(strstr(out, "\"pids.limit\":{\"asked\":null"));
+	LMCTL_OK("update", "a", "--memory=-1");
+	assert_int_equal(lmc_test_stat("a", "memory.limit"), LMC_UNSET);
+	/* create: max is the same as leaving it out. */
+	LMCTL_OK("create", "c", "--memory=max");
+	assert_int_equal(lmc_test_stat("c", "memory.limit"), LMC_UNSET);
+	/* Still a limit that swap needs. */
+	LMCTL_OK("update", "c", "--memory=64M", "--memory-swap=128M");
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "update", "c", "--memory=max", NULL),
+			 1);
+	assert_non_null(strstr(err, "--memory-swap"));
+	assert_int_equal(lmc_test_stat("c", "memory.limit"), 64 << 20);
+	LMCTL_OK("destroy", "-r", "a");
+	LMCTL_OK("destroy", "-r", "c");
+	print_message("limits cleared (%s)\n", mode);
+}
+
+static void test_clear_limits(void **state)
+{
+	struct harness *h = *state;
+
+	clear_limits("agent");
+	h_stop_agent(h, SIGTERM);
+	clear_limits("direct");
+}
+
 static bool log_has(const struct harness *h, const char *what)
 {
 	char buf[65536];
@@ -509,6 +555,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_and_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_which, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_shown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clear_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_top_terminal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_logs_changes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lmctld_version, setup, teardown),
