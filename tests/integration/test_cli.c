@@ -236,7 +236,7 @@ static void test_bad_input_changes_nothing(void **state)
 		{"create", "../x"},
 		{"create", "a//b"},
 		{"create", "/abs"},
-		{"create", "ok", "--memory=-1"},
+		{"create", "ok", "--memory=-5"}, /* -1 is "no limit", as max */
 		{"create", "ok", "--memory=12Q"},
 		{"create", "ok", "--cpus=abc"},
 		{"create", "ok", "--pids-limit=0"},
