@@ -135,18 +135,27 @@ int lmc_test_lmctl_as(uid_t uid, gid_t gid, char *out, size_t outsz, char *err, 
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-int lmc_test_lmctl(char *out, size_t outsz, char *err, size_t errsz, ...)
+int lmc_test_lmctl_va(uid_t uid, gid_t gid, char *out, size_t outsz, char *err, size_t errsz,
+		      va_list ap)
 {
 	const char *args[64];
 	size_t n = 0;
-	va_list ap;
 
-	va_start(ap, errsz);
 	while (n < 63 && (args[n] = va_arg(ap, const char *)))
 		n++;
-	va_end(ap);
 	args[n] = NULL;
-	return lmc_test_lmctl_as((uid_t)-1, (gid_t)-1, out, outsz, err, errsz, args);
+	return lmc_test_lmctl_as(uid, gid, out, outsz, err, errsz, args);
+}
+
+int lmc_test_lmctl(char *out, size_t outsz, char *err, size_t errsz, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, errsz);
+	r = lmc_test_lmctl_va((uid_t)-1, (gid_t)-1, out, outsz, err, errsz, ap);
+	va_end(ap);
+	return r;
 }
 
 uint64_t lmc_test_json_u64(const char *json, const char *key)

@@ -4,6 +4,7 @@
 #ifndef LMC_TEST_LMCTL_RUN_H
 #define LMC_TEST_LMCTL_RUN_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +34,9 @@ int lmc_test_env_teardown(void **state);
 /* Run lmctl with the NULL-terminated arguments; out/err (may be NULL) get its stdout and
  * stderr. Returns its exit status, 128+signal if killed. */
 int lmc_test_lmctl(char *out, size_t outsz, char *err, size_t errsz, ...);
+/* The same with the arguments in a va_list (NULL-terminated). */
+int lmc_test_lmctl_va(uid_t uid, gid_t gid, char *out, size_t outsz, char *err, size_t errsz,
+		      va_list ap);
 /* The same with a NULL-terminated argument array, as uid/gid ((uid_t)-1: as the caller). */
 int lmc_test_lmctl_as(uid_t uid, gid_t gid, char *out, size_t outsz, char *err, size_t errsz,
 		      const char *const *args);

@@ -211,14 +211,11 @@ int lmc_test_user_run(const struct lmc_test_user *u, int (*fn)(void *ud), void *
 int lmc_test_user_lmctl(const struct lmc_test_user *u, char *out, size_t outsz, char *err,
 			size_t errsz, ...)
 {
-	const char *args[64];
-	size_t n = 0;
 	va_list ap;
+	int r;
 
 	va_start(ap, errsz);
-	while (n < 63 && (args[n] = va_arg(ap, const char *)))
-		n++;
+	r = lmc_test_lmctl_va(u->uid, u->gid, out, outsz, err, errsz, ap);
 	va_end(ap);
-	args[n] = NULL;
-	return lmc_test_lmctl_as(u->uid, u->gid, out, outsz, err, errsz, args);
+	return r;
 }
