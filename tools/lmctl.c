@@ -434,7 +434,8 @@ static const struct cmd cmds[] = {
 	 "terminal the keys n c m p o re-sort and q quits. --json prints each sample as\n"
 	 "'stats --json' does.\n"},
 	{"events", cmd_events, "NAME [--oom] [--memory-threshold=SIZE] [--empty] [--exit] [--json]",
-	 "Stream one line per event until interrupted.\n"},
+	 "Stream one line per event until interrupted, each starting with its time (UTC,\n"
+	 "2026-11-30T01:02:03.456Z) in text; --json gives timestamp_ns.\n"},
 	{"which", cmd_which, "[--json] PID",
 	 "Print the container the process PID is in (from /proc/PID/cgroup); exit 1 when it\n"
 	 "is in none.\n"},

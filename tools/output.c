@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <time.h>
 
 #include "policy/evict.h"
 
@@ -526,8 +527,22 @@ static const char *event_kind_name(enum lmc_event_kind k)
 	return "unknown";
 }
 
+/* An event's time for people: 2026-11-30T01:02:03.456Z (UTC). */
+static void event_time(FILE *f, uint64_t ns)
+{
+	time_t s = (time_t)(ns / 1000000000ULL);
+	struct tm tm;
+	char buf[32];
+
+	if (!ns || !gmtime_r(&s, &tm) || !strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(buf, sizeof(buf), "-");
+	fprintf(f, "%s.%03uZ ", buf, (unsigned)(ns / 1000000ULL % 1000));
+}
+
 void lmc_out_event(FILE *f, const struct lmc_event *ev, bool json)
 {
+	if (!json)
+		event_time(f, ev->timestamp_ns);
 	if (json) {
 		fputs("{\"container\":", f);
 		lmc_out_json_str(f, lmc_name_display(ev->name));

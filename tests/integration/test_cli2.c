@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <poll.h>
+
 #include "tests/integration/agent-harness.h"
 #include "core/spec.h"
 #include "tests/lib/lmctl-run.h"
@@ -496,6 +498,32 @@ static void test_clear_limits(void **state)
 	clear_limits("direct");
 }
 
+/* Text events start with their time (UTC). */
+static void test_event_time(void **state)
+{
+	char cmd[512], line[512] = "";
+	struct pollfd p = {.events = POLLIN};
+	FILE *f;
+
+	(void)state;
+	LMCTL_OK("create", "a");
+	snprintf(cmd, sizeof(cmd), "timeout 15 '%s' events --empty a", lmc_test_lmctl_bin());
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	p.fd = fileno(f);
+	/* Until the subscription is in place, a run's end may go unseen: run again. */
+	for (int i = 0; i < 50 && poll(&p, 1, 0) == 0; i++) {
+		LMCTL_OK("run", "a", "--", "/bin/true");
+		poll(&p, 1, 200);
+	}
+	assert_non_null(fgets(line, sizeof(line), f));
+	print_message("event: %s", line);
+	assert_int_equal(strlen(line) > 25 && line[4] == '-' && line[10] == 'T' && line[23] == 'Z',
+			 1);
+	assert_non_null(strstr(line, "Z a empty value="));
+	pclose(f);
+}
+
 static bool log_has(const struct harness *h, const char *what)
 {
 	char buf[65536];
@@ -555,6 +583,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_and_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_which, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_shown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_top_terminal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_agent_logs_changes, setup, teardown),

@@ -200,7 +200,7 @@ hand_checks() {
 	for _ in $(seq 100); do grep -q . /tmp/vm-hand.events && break; sleep 0.1; done
 	kill $ev 2>/dev/null
 	wait $ev 2>/dev/null
-	if grep -q "^vmc empty" /tmp/vm-hand.events; then say "ok: events --empty: $(head -n 1 /tmp/vm-hand.events)"; else
+	if grep -Eq "^[0-9T:.Z-]+ vmc empty" /tmp/vm-hand.events; then say "ok: events --empty: $(head -n 1 /tmp/vm-hand.events)"; else
 		no "events --empty printed '$(tr '\n' ' ' </tmp/vm-hand.events)' within 10 s of kill"
 	fi
 	[ -d "/proc/$pid" ] && no "process $pid survives kill"
