@@ -69,6 +69,9 @@ done
 made=$("$LM" list | wc -l)
 echo "created $N watched parents with a child each in $(($(date +%s) - t0)) s ($made top-level containers listed)"
 psimon=$(ps -e -o comm= | grep -c '^psimon')
+# What the agent watches through: eventfds (v1 thresholds, OOM), inotify (v2), PSI triggers.
+fds=$(ls -l "/proc/$apid/fd" 2>/dev/null)
+echo "agent descriptors: $(grep -c eventfd <<<"$fds") eventfd, $(grep -c inotify <<<"$fds") inotify, $(grep -c memory.pressure <<<"$fds") memory.pressure (PSI triggers)"
 cpu() { awk '{print $14 + $15}' "/proc/$apid/stat"; }
 c0=$(cpu)
 sleep "$SECS"

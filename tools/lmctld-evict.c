@@ -64,6 +64,7 @@ struct lmc_evict {
 	ev_io psi_io;
 	bool busy; /* one eviction at a time */
 	bool stopping; /* the agent is going: start nothing */
+	bool psi_refused_logged;
 };
 
 static uint64_t mono_ns(void)
@@ -365,6 +366,7 @@ static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *
 {
 	struct lmc_cgfs *cg = lmc_mgr_cgfs(e->a->m);
 	struct lmc_node *n = lmc_tree_find(lmc_mgr_tree(e->a->m), w->name);
+	struct lmc_err perr = {0};
 	char buf[32];
 	int r;
 
@@ -393,13 +395,16 @@ static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *
 	ev_io_start(e->a->loop, &w->io);
 	if (e->o.psi_stall_us && e->psi_epfd >= 0 &&
 	    lmc_events_psi_open(cg, w->name, e->o.psi_stall_us, e->o.psi_window_us, &w->psi_fd,
-				NULL) >= 0) {
+				&perr) >= 0) {
 		struct epoll_event ev = {.events = EPOLLPRI, .data.ptr = w};
 
 		if (epoll_ctl(e->psi_epfd, EPOLL_CTL_ADD, w->psi_fd, &ev) < 0) {
 			close(w->psi_fd);
 			w->psi_fd = -1;
 		}
+	} else if (e->o.psi_stall_us && !e->psi_refused_logged && perr.code) {
+		e->psi_refused_logged = true; /* once: the other signals still watch */
+		lmc_agent_log("eviction: no PSI trigger: %s", lmc_err_str(&perr));
 	}
 	return 0;
 }

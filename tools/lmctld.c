@@ -672,7 +672,7 @@ static void usage(FILE *f)
 		"Eviction by priority: a container with a memory limit and children (and the\n"
 		"machine) is relieved, lowest priority first, once less than\n"
 		"max(--evict-headroom-pct of its limit (5), --evict-headroom (64M)) is left, or\n"
-		"when PSI reports --evict-psi full stall (100/1000 ms) near it.\n"
+		"when PSI reports --evict-psi full stall (200/2000 ms) near it.\n"
 		"LMCTL_STATE_DIR and LMCTL_CGROUP_ROOT are read when the options are absent.\n",
 		LMC_DEFAULT_SOCKET);
 }

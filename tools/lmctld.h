@@ -45,8 +45,8 @@ struct lmc_evict_opts {
 };
 #define EVICT_PCT_DEFAULT 5
 #define EVICT_MIN_DEFAULT (64ULL << 20)
-#define EVICT_PSI_STALL_DEFAULT 100000
-#define EVICT_PSI_WINDOW_DEFAULT 1000000
+#define EVICT_PSI_STALL_DEFAULT 200000
+#define EVICT_PSI_WINDOW_DEFAULT 2000000 /* a 2 s multiple: also without CAP_SYS_RESOURCE */
 
 /* One kernel event source (an inotify or eventfd) for one container, event kind and
  * threshold, shared by every subscription that wants it. */
