@@ -14,6 +14,8 @@ pkgs=(
 	qemu-system-x86 qemu-utils busybox-static cpio xz-utils mmdebstrap e2fsprogs
 	# make check-install renders the man pages
 	man-db groff-base
+	# test_cli2 drives `lmctl top` in a terminal
+	tmux
 )
 
 missing=()

@@ -124,7 +124,7 @@ journal_tail 10
 
 # ---- the suite (or the benchmarks) from a session scope ----
 export LMCTL_BIN=/usr/local/bin/lmctl LMCTLD_BIN=/usr/local/sbin/lmctld BUILD=/build \
-	LMCTL_SRCDIR=/src LMCTL_V2_VM=1 LMCTL_TEST_BLOCKDEV=/dev/vdb
+	LMCTL_SRCDIR=/src LMCTL_V2_VM=1 LMCTL_TEST_BLOCKDEV=/dev/vdb LMCTL_EVICT_REPS=3
 cd /src || finish 1 0 1
 ( # A heartbeat keeps the host's no-output watchdog for a hung guest, not a slow test.
 	while sleep 60; do echo "guest: still running"; done

@@ -132,7 +132,7 @@ else
 	echo "init: no /dev/vda: io.max tests have no disk"
 fi
 
-export LMCTL_BIN=/bin/lmctl LMCTLD_BIN=/bin/lmctld BUILD=/build LMCTL_V2_VM=1
+export LMCTL_BIN=/bin/lmctl LMCTLD_BIN=/bin/lmctld BUILD=/build LMCTL_V2_VM=1 LMCTL_EVICT_REPS=3
 cd /src || finish 1 0 0
 
 if [ "$MODE" = bench ]; then
