@@ -527,7 +527,8 @@ static void test_exit_says_evicted(void **state)
 {
 	struct harness *h = *state;
 	struct lmc_backend *b = open_be(h);
-	const char *grow[] = {"sh", "-c", "head -c 4G /dev/zero | tail -c 2G", NULL};
+	const char *grow[] = {"sh", "-c", "head -c 4294967296 /dev/zero | tail -c 2147483648",
+			      NULL};
 	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = grow, .detach = true};
 	struct lmc_api_req rq = {.op = LMC_API_OP_SUBSCRIBE, .name = "job"};
 	struct lmc_api_event ev;

@@ -188,8 +188,8 @@ hand_checks() {
 	fz=$(frozen "$pid")
 	case $fz in *"frozen 0"* | *THAWED*) say "ok: resumed: $fz" ;; *) no "resumed, yet: $fz" ;; esac
 	if lmctl stats vmc >/tmp/vm-hand.stats 2>&1 && grep -qE 'memory.usage +[0-9]' /tmp/vm-hand.stats &&
-		grep -qE 'cpu.usage_ns +[0-9]' /tmp/vm-hand.stats; then
-		say "ok: stats: $(grep -E 'cpu.usage_ns|memory.usage ' /tmp/vm-hand.stats | tr -s ' \n' ' ')"
+		grep -qE 'cpu.usage(_ns)? +[0-9]' /tmp/vm-hand.stats; then
+		say "ok: stats: $(grep -E 'cpu.usage|memory.usage ' /tmp/vm-hand.stats | tr -s ' \n' ' ')"
 	else
 		no "stats: $(tr '\n' ' ' </tmp/vm-hand.stats)"
 	fi
