@@ -281,7 +281,7 @@ int lmc_events_empty_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsr
 	if (r < 0)
 		return r;
 	r = v2 ? register_inotify(s, LMC_CTRL_UNIFIED, "cgroup.events", err)
-	       : timer_open(s, 100, err);
+	       : timer_open(s, LMC_EVENTS_EMPTY_POLL_MS, err);
 	if (r < 0)
 		return r;
 	r = populated(s, &s->last);

@@ -33,7 +33,9 @@ int lmc_events_oom_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc 
 int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
 			      struct lmc_evsrc **ret, struct lmc_err *err);
 /* name (and everything below) becoming empty: inotify IN_MODIFY on the cgroup2
- * cgroup.events, fired on populated 1 -> 0. -EOPNOTSUPP without a cgroup2 tree. */
+ * cgroup.events, fired on populated 1 -> 0. Without a cgroup2 tree (v1 alone) nothing
+ * notifies per cgroup: the source checks the subtree's cgroup.procs every this many ms. */
+#define LMC_EVENTS_EMPTY_POLL_MS 100
 int lmc_events_empty_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc **ret,
 			  struct lmc_err *err);
 
