@@ -90,7 +90,7 @@ else
 fi
 st=$(in_session lmctl stats vmjob 2>&1)
 echo "$st" | sed 's/^/  stats: /' | head -12
-if echo "$st" | grep -qE "^ *cpu.usage_ns +[0-9]"; then ok "lmctl stats vmjob has cpu usage"; else bad "lmctl stats vmjob has no cpu usage"; fi
+if echo "$st" | grep -qE "^ *cpu.usage(_ns)? +[0-9]"; then ok "lmctl stats vmjob has cpu usage"; else bad "lmctl stats vmjob has no cpu usage"; fi
 
 systemctl stop lmctld
 if [ -n "$jpid" ] && kill -0 "$jpid" 2>/dev/null; then
