@@ -26,6 +26,9 @@
 #include "core/name.h"
 #include "core/spec.h"
 #include "tests/lib/lmctl-run.h"
+
+/* The kernel's ceiling for kernel.pid_max on 64-bit (include/linux/threads.h). */
+#define PID_MAX_LIMIT (4ULL * 1024 * 1024)
 #include "tests/lib/scratch.h"
 
 #define MiB (1ULL << 20)
@@ -541,7 +544,11 @@ static void test_init_reports_capacity(void **state)
 			 {"big", "pids", over[2] + 13, s_pids, "machine"}},
 		};
 
-		for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		/* Where pid_max is already the kernel's ceiling (4194304, systemd's default), one
+		 * pid over is refused by the flag's own range, before any container is named. */
+		size_t n = pid_max >= PID_MAX_LIMIT ? ARRAY_SIZE(t) - 1 : ARRAY_SIZE(t);
+
+		for (size_t i = 0; i < n; i++)
 			check_refusal(f, &t[i]);
 	}
 }
