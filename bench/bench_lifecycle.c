@@ -259,10 +259,10 @@ static int make_parents(const char *dir)
 	return 0;
 }
 
-static int mgr_open(const char *state, const char *root, bool nosync, struct lmc_manager **ret)
+static int mgr_open(const char *state, const char *root, bool fsync, struct lmc_manager **ret)
 {
 	struct lmc_manager_opts o = {
-		.state_dir = state, .cgroup_root = root, .lock_timeout_ms = 2000, .nosync = nosync};
+		.state_dir = state, .cgroup_root = root, .lock_timeout_ms = 2000, .fsync = fsync};
 	struct lmc_err err = {0};
 	int r;
 
@@ -766,9 +766,9 @@ static int setup(struct raw *raw, struct lcg *lcg, int *nv, struct lmc_manager *
 				close(cli_fds[h]);
 	}
 	if (r >= 0)
-		r = mgr_open(state_tmpfs, root_mgr, true, m1);
+		r = mgr_open(state_tmpfs, root_mgr, false, m1);
 	if (r >= 0)
-		r = mgr_open(state_disk, root_sync, false, m2);
+		r = mgr_open(state_disk, root_sync, true, m2);
 	return r;
 }
 
@@ -785,8 +785,8 @@ int main(int argc, char **argv)
 	struct statfs sf;
 	struct variant vs[5] = {
 		{.all.label = "raw syscalls (floor)", .iter = raw_iter, .ctx = &raw},
-		{.all.label = "lmctl library, state on tmpfs, nosync", .iter = mgr_iter},
-		{.all.label = "lmctl library, state on disk, fsync", .iter = mgr_iter},
+		{.all.label = "lmctl library, state on tmpfs (default)", .iter = mgr_iter},
+		{.all.label = "lmctl library, state on disk, LMCTL_FSYNC", .iter = mgr_iter},
 		{.all.label = "libcgroup API", .iter = lcg_iter, .ctx = &lcg},
 		{.all.label = "cgcreate/cgset/cgexec/cgdelete", .iter = cli_iter, .ctx = &cli},
 	};

@@ -177,7 +177,7 @@ static int mgr_setup(struct lmc_manager **ret)
 	struct lmc_manager_opts o = {.state_dir = state_dir,
 				     .cgroup_root = root_mgr,
 				     .lock_timeout_ms = 2000,
-				     .nosync = true};
+				     .fsync = false};
 	struct lmc_err err = {0};
 	struct lmc_spec s;
 	int r;

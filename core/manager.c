@@ -202,6 +202,13 @@ static int record_roots(struct lmc_manager *m, struct lmc_err *err)
 	return 0;
 }
 
+static bool env_true(const char *var)
+{
+	const char *v = getenv(var);
+
+	return v && (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0);
+}
+
 int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, struct lmc_err *err)
 {
 	struct lmc_manager *m;
@@ -218,7 +225,10 @@ int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, 
 	if (!so.dir || !so.dir[0])
 		so.dir = LMC_DEFAULT_STATE_DIR;
 	so.lock_timeout_ms = opts->lock_timeout_ms;
-	so.nosync = opts->nosync;
+	so.durable = opts->fsync || env_true("LMCTL_FSYNC");
+	/* the default directory also holds the agent's socket, which owners must reach; the
+	 * records themselves stay in containers/ (0700) */
+	so.dir_mode = strcmp(so.dir, LMC_DEFAULT_STATE_DIR) == 0 ? 0755 : 0700;
 
 	m = calloc(1, sizeof(*m));
 	if (!m)

@@ -16,7 +16,9 @@
 #include "core/tree.h"
 #include "policy/policy.h"
 
-#define LMC_DEFAULT_STATE_DIR "/var/lib/lmctl"
+/* Runtime state on tmpfs, beside the socket: it lives exactly as long as the cgroups it
+ * describes (docs/design.md, "What survives what"). */
+#define LMC_DEFAULT_STATE_DIR "/run/lmctl"
 #define LMC_DEFAULT_SOCKET "/run/lmctl/lmctld.sock"
 
 struct lmc_manager;
@@ -25,7 +27,7 @@ struct lmc_manager_opts {
 	const char *state_dir; /* NULL: $LMCTL_STATE_DIR, else LMC_DEFAULT_STATE_DIR */
 	const char *cgroup_root; /* NULL: $LMCTL_CGROUP_ROOT, else own cgroup + /lmctl */
 	int lock_timeout_ms; /* how long to wait for the state directory lock */
-	bool nosync; /* no fsync (benchmarks on tmpfs only) */
+	bool fsync; /* fsync records (a state directory on disk; also $LMCTL_FSYNC=1) */
 	bool no_lock; /* read-only callers that accept a racy view (never writers) */
 };
 

@@ -21,6 +21,7 @@ struct walk {
 	char *todo; /* malloc'd: the rest of the path from pos */
 	size_t pos;
 	int links;
+	unsigned mode; /* of the directories it creates */
 };
 
 static bool others_write(const struct stat *st)
@@ -155,7 +156,7 @@ static int step(struct walk *w, const char *comp, struct lmc_err *err)
 		return 0;
 	fd = openat(w->fd, comp, flags);
 	if (fd < 0 && errno == ENOENT && strcmp(comp, "..") != 0) {
-		if (mkdirat(w->fd, comp, 0700) < 0 && errno != EEXIST)
+		if (mkdirat(w->fd, comp, w->mode) < 0 && errno != EEXIST)
 			return lmc_err_set(err, lmc_negerrno(), "%s %s: cannot create %s/%s: %m",
 					   w->what, w->dir, w->at, comp);
 		fd = openat(w->fd, comp, flags);
@@ -180,9 +181,9 @@ static int step(struct walk *w, const char *comp, struct lmc_err *err)
 	return 0;
 }
 
-int lmc_safedir_open(const char *what, const char *dir, struct lmc_err *err)
+int lmc_safedir_open(const char *what, const char *dir, unsigned mode, struct lmc_err *err)
 {
-	struct walk w = {.what = what, .dir = dir, .fd = -EBADF};
+	struct walk w = {.what = what, .dir = dir, .fd = -EBADF, .mode = mode & 0755};
 	char cwd[PATH_MAX];
 	char *comp;
 	int r;

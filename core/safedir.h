@@ -11,10 +11,11 @@
 
 #include "core/err.h"
 
-/* Open dir (O_RDONLY|O_DIRECTORY|O_CLOEXEC), creating missing components with mode 0700.
+/* Open dir (O_RDONLY|O_DIRECTORY|O_CLOEXEC), creating missing components with mode (0700, or
+ * 0755 for a directory others must traverse, as the default one that holds the socket).
  * The directory itself must be owned by the caller's euid and writable by no one else.
  * Returns the fd, or -errno with err naming the offending path ("state directory %s: ..."). */
-int lmc_safedir_open(const char *what, const char *dir, struct lmc_err *err);
+int lmc_safedir_open(const char *what, const char *dir, unsigned mode, struct lmc_err *err);
 /* The same checks for a directory already open (fd), strict as for the directory itself. */
 int lmc_safedir_check(const char *what, const char *path, int fd, struct lmc_err *err);
 

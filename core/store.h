@@ -1,6 +1,7 @@
 /* The persistent spec store: one protobuf record per container under the state directory,
- * written to a temporary file, fsynced and renamed; an flock on the directory so two lmctl
- * processes (or lmctl and lmctld) never interleave. */
+ * written to a temporary file and renamed (fsynced only when asked: runtime state lives on
+ * tmpfs by default); an flock on the directory so two lmctl processes (or lmctl and lmctld)
+ * never interleave. */
 #ifndef LMC_STORE_H
 #define LMC_STORE_H
 
@@ -18,22 +19,27 @@ struct lmc_store;
  * unless it and every directory above it is safe from other users (core/safedir.h); every
  * file in it is opened relative to it and never through a symbolic link. lock: take the
  * exclusive lock, waiting up to lock_timeout_ms (0: fail at once with -EWOULDBLOCK, message
- * names the holder pid if known). sync: fsync files and the directory (off only for benchmarks on tmpfs). */
+ * names the holder pid if known). durable: fsync READY records and the directory, for a state
+ * directory on disk that should survive a power cut (the default, /run/lmctl on tmpfs, dies
+ * with the cgroups it describes, and a rename is all a process crash needs). dir_mode: the
+ * mode of directories it creates (0: 0700). */
 struct lmc_store_opts {
 	const char *dir;
 	bool lock;
 	int lock_timeout_ms;
-	bool nosync;
+	bool durable;
+	unsigned dir_mode;
 };
 int lmc_store_open(const struct lmc_store_opts *opts, struct lmc_store **ret, struct lmc_err *err);
 void lmc_store_free(struct lmc_store *s); /* releases the lock */
 const char *lmc_store_dir(const struct lmc_store *s);
 
-/* Atomically write rec (keyed by rec->name; "" is the machine root record). A READY record
- * is durable when this returns (file and directory fsynced, unless nosync); CREATING and
- * DESTROYING records are written ahead for crash recovery of the process and not synced. */
+/* Atomically write rec (keyed by rec->name; "" is the machine root record): a reader, or the
+ * next start after a kill -9, sees the old record or the new one. With durable, a READY
+ * record is also on disk when this returns (file and directory fsynced); CREATING and
+ * DESTROYING records are written ahead for crash recovery of the process and never synced. */
 int lmc_store_put(struct lmc_store *s, const struct lmc_record *rec, struct lmc_err *err);
-/* Remove name's record (missing is not an error), durably. */
+/* Remove name's record (missing is not an error), durably if the store is. */
 int lmc_store_del(struct lmc_store *s, const char *name, struct lmc_err *err);
 /* The same without the directory fsync, for removing a subtree: lmc_store_sync once after. */
 int lmc_store_del_nosync(struct lmc_store *s, const char *name, struct lmc_err *err);

@@ -664,7 +664,7 @@ static void usage(FILE *f)
 		"              [--sub-queue=BYTES] [--foreground] [--version] [--no-eviction]\n"
 		"              [--evict-headroom=SIZE] [--evict-headroom-pct=N]\n"
 		"              [--evict-psi=STALL_MS/WINDOW_MS|0] [--no-evict-reclaim]\n"
-		"              [--no-evict-hold-oom]\n"
+		"              [--no-evict-hold-oom] [--fsync]\n"
 		"The lmctl node agent: serves the admin API on a unix socket (default %s).\n"
 		"A request must arrive whole within --idle-timeout of its first byte (10 s); a\n"
 		"connection with nothing under way is closed after --conn-timeout (300 s); a\n"
@@ -673,6 +673,8 @@ static void usage(FILE *f)
 		"machine) is relieved, lowest priority first, once less than\n"
 		"max(--evict-headroom-pct of its limit (5), --evict-headroom (64M)) is left, or\n"
 		"when PSI reports --evict-psi full stall (200/2000 ms) near it.\n"
+		"State (default /run/lmctl, tmpfs) is replaced by rename; --fsync (or LMCTL_FSYNC=1)\n"
+		"also fsyncs it, for a --state-dir on disk.\n"
 		"LMCTL_STATE_DIR and LMCTL_CGROUP_ROOT are read when the options are absent.\n",
 		LMC_DEFAULT_SOCKET);
 }
@@ -729,13 +731,14 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		{"evict-psi", required_argument, NULL, 'S'},
 		{"no-evict-reclaim", no_argument, NULL, 'R'},
 		{"no-evict-hold-oom", no_argument, NULL, 'K'},
+		{"fsync", no_argument, NULL, 'Y'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{},
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fhEH:P:S:RK", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fhEH:P:S:RKY", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			a->socket_path = optarg;
@@ -762,6 +765,9 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 				return -EINVAL;
 			break;
 		case 'f':
+			break;
+		case 'Y':
+			o->fsync = true;
 			break;
 		case 'E':
 		case 'H':

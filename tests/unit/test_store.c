@@ -53,7 +53,7 @@ static int teardown(void **state)
 
 static struct lmc_store *open_store(const char *dir, bool lock)
 {
-	struct lmc_store_opts o = {.dir = dir, .lock = lock, .nosync = true};
+	struct lmc_store_opts o = {.dir = dir, .lock = lock, .durable = false};
 	struct lmc_store *s = NULL;
 	struct lmc_err err = {0};
 
@@ -151,7 +151,7 @@ static void test_round_trip_1000(void **state)
 static void test_root_and_long_names(void **state)
 {
 	struct fixture *f = *state;
-	struct lmc_store_opts o = {.dir = f->sub, .lock = false, .nosync = false};
+	struct lmc_store_opts o = {.dir = f->sub, .lock = false, .durable = true};
 	struct lmc_store *s = NULL;
 	struct lmc_record r, got, *recs = NULL;
 	char a[LMC_NAME_MAX + 1], b[LMC_NAME_MAX + 1];
@@ -361,7 +361,7 @@ static void test_lock_between_processes(void **state)
 
 static int try_open(const char *dir, struct lmc_err *err)
 {
-	struct lmc_store_opts o = {.dir = dir, .lock = true, .nosync = true};
+	struct lmc_store_opts o = {.dir = dir, .lock = true, .durable = false};
 	struct lmc_store *s = NULL;
 	int r;
 
@@ -539,6 +539,33 @@ static void test_corrupt_listed_and_moved_aside(void **state)
 	lmc_store_free(s);
 }
 
+/* The default state directory holds the agent's socket too: made 0755 so owners reach the
+ * socket, while the records stay where only root reads them. */
+static void test_shared_dir_mode(void **state)
+{
+	struct fixture *f = *state;
+	struct lmc_store_opts o = {.dir = f->sub, .lock = true, .dir_mode = 0755};
+	struct lmc_store *s = NULL;
+	struct lmc_record r;
+	struct stat st;
+	char p[600];
+	mode_t old = umask(022);
+
+	assert_int_equal(lmc_store_open(&o, &s, NULL), 0);
+	umask(old);
+	make_record(&r, "jobA", 1);
+	assert_int_equal(lmc_store_put(s, &r, NULL), 0);
+	assert_int_equal(stat(f->sub, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0755);
+	snprintf(p, sizeof(p), "%s/containers", f->sub);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	snprintf(p, sizeof(p), "%s/containers/jobA.rec", f->sub);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	lmc_store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +578,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock_not_followed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_listed_and_moved_aside, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_shared_dir_mode, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
