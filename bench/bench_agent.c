@@ -695,8 +695,7 @@ static void tree_report(int n, uint64_t ns_create, uint64_t ns_destroy, const ui
 	char a[32], b[32], c[32];
 
 	printf("\nA %d-container tree through the agent (issue 6): big, 99 x big/mNN, leaves "
-	       "below; one pids limit each; state on tmpfs (/dev/shm, as the default /run/lmctl) "
-	       ")\n",
+	       "below; one pids limit each; state on tmpfs (/dev/shm, as the default /run/lmctl)\n",
 	       n);
 	printf("  build by %d creates over one connection   %10s  (%.0f creates/s)\n", n,
 	       bench_fmt(ns_create, a, sizeof(a)), (double)n / ((double)ns_create / 1e9));
