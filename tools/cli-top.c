@@ -286,20 +286,48 @@ static int top_loop(struct top *t, const struct lmc_cli_opts *o)
 	return r;
 }
 
-/* top --json: each sample as stats --json prints it. */
+static int stats_cmp(const void *pa, const void *pb)
+{
+	return lmc_out_name_cmp(((const struct lmc_stats_entry *)pa)->name,
+				((const struct lmc_stats_entry *)pb)->name);
+}
+
+/* One sample of top --json: every container's stats as stats --json gives them (paused
+ * taken from the list, in list -r order). */
+static int json_sample(struct lmc_cli *c, const char *name, struct lmc_err *err)
+{
+	struct lmc_stats_entry *e = NULL;
+	struct lmc_list_entry *l = NULL;
+	struct timespec now;
+	size_t n = 0, nl = 0;
+
+	if (c->b->ops->list(c->b, name, true, false, &l, &nl, err) < 0 ||
+	    c->b->ops->stats(c->b, name, true, &e, &n, err) < 0) {
+		lmc_list_free(l, nl);
+		return -1;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < nl; k++)
+			if (strcmp(l[k].name, e[i].name) == 0)
+				e[i].paused = l[k].paused;
+	qsort(e, n, sizeof(*e), stats_cmp);
+	lmc_out_top_sample(stdout, e, n,
+			   (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec);
+	fflush(stdout);
+	lmc_list_free(l, nl);
+	free(e);
+	return 0;
+}
+
+/* top --json: one line per sample. */
 static int top_json(struct lmc_cli *c, const char *name, const struct lmc_cli_opts *o)
 {
 	struct lmc_err err = {0};
 
 	for (int it = 0; o->iterations == 0 || it < o->iterations; it++) {
-		struct lmc_stats_entry *e = NULL;
-		size_t n = 0;
-
-		if (c->b->ops->stats(c->b, name, true, &e, &n, &err) < 0)
+		if (json_sample(c, name, &err) < 0)
 			return lmc_cli_fail(&err);
-		lmc_out_stats(stdout, e, n, true, false);
-		fflush(stdout);
-		free(e);
 		if (o->iterations == 0 || it + 1 < o->iterations) {
 			struct timespec ts = {
 				(time_t)o->interval,

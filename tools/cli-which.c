@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "tools/output.h"
+#include "tools/json.h"
 
 /* The cgroup path of pid below root_fs (a hierarchy's lmctl root as a file system path,
  * "/sys/fs/cgroup/memory/x/lmctl"): root_fs ends with the root's own cgroup path, so the
@@ -112,9 +112,12 @@ int lmc_cli_which(struct lmc_cli *c, int argc, char **argv)
 	    container_of_path(c, (pid_t)pid, rel, name, sizeof(name), &err) < 0)
 		return lmc_cli_fail(&err);
 	if (o.json) {
-		printf("{\"pid\":%" PRIu64 ",\"name\":", pid);
-		lmc_out_json_str(stdout, lmc_name_display(name));
-		fputs("}\n", stdout);
+		struct lmc_json j;
+
+		lmc_json_begin(&j, stdout);
+		lmc_json_u64(&j, "pid", pid);
+		lmc_json_str(&j, "name", lmc_name_display(name));
+		lmc_json_end(&j);
 	} else {
 		printf("%s\n", lmc_name_display(name));
 	}

@@ -16,6 +16,8 @@ pkgs=(
 	man-db groff-base
 	# test_cli2 drives `lmctl top` in a terminal
 	tmux
+	# test_json validates every --json output against docs/lmctl.schema.json
+	python3-jsonschema
 )
 
 missing=()

@@ -110,21 +110,17 @@ static int cmd_destroy(struct lmc_cli *c, int argc, char **argv)
 	return 0;
 }
 
-/* Names in depth-first order: a parent before its children, siblings by name ('/' sorts
- * before every other character, so "a/b" comes right after "a" and before "a-b"). */
-static int name_key(unsigned char ch)
-{
-	return ch == '\0' ? 0 : ch == '/' ? 1 : ch + 1;
-}
-
+/* Names in depth-first order: a parent before its children, siblings by name. */
 static int name_cmp(const void *pa, const void *pb)
 {
-	const unsigned char *a = (const void *)((const struct lmc_list_entry *)pa)->name;
-	const unsigned char *b = (const void *)((const struct lmc_list_entry *)pb)->name;
+	return lmc_out_name_cmp(((const struct lmc_list_entry *)pa)->name,
+				((const struct lmc_list_entry *)pb)->name);
+}
 
-	for (; *a && *a == *b; a++, b++)
-		;
-	return name_key(*a) - name_key(*b);
+static int stats_cmp(const void *pa, const void *pb)
+{
+	return lmc_out_name_cmp(((const struct lmc_stats_entry *)pa)->name,
+				((const struct lmc_stats_entry *)pb)->name);
 }
 
 static int cmd_list(struct lmc_cli *c, int argc, char **argv)
@@ -211,6 +207,8 @@ static int cmd_stats(struct lmc_cli *c, int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++)
 		e[i].paused = is_paused(l, nl, e[i].name);
+	/* The order of list -r, in both modes. */
+	qsort(e, n, sizeof(*e), stats_cmp);
 	lmc_out_stats(stdout, e, n, o.json, o.bytes);
 	lmc_list_free(l, nl);
 	free(e);
@@ -431,8 +429,8 @@ static const struct cmd cmds[] = {
 	{"top", cmd_top, "[-d SECS] [-n N] [--once] [--json] [--sort=COLUMN] [NAME]",
 	 "A live table of every container: cpu %, memory, its effective memory limit (its\n"
 	 "own or an ancestor's), pids, OOM kills; --sort=name|cpu|mem|pids|ooms. On a\n"
-	 "terminal the keys n c m p o re-sort and q quits. --json prints each sample as\n"
-	 "'stats --json' does.\n"},
+	 "terminal the keys n c m p o re-sort and q quits. --json prints one line per sample:\n"
+	 "its timestamp_ns and its containers as 'stats --json' gives them.\n"},
 	{"events", cmd_events, "NAME [--oom] [--memory-threshold=SIZE] [--empty] [--exit] [--json]",
 	 "Stream one line per event until interrupted, each starting with its time (UTC,\n"
 	 "2026-11-30T01:02:03.456Z) in text; --json gives timestamp_ns.\n"},
@@ -540,5 +538,11 @@ int main(int argc, char **argv)
 	r = cmd->fn(&c, argc - first, argv + first);
 	if (c.b)
 		c.b->ops->close(c.b);
+	/* Output that could not be written (a full disk, a closed pipe) is an error, not a
+	 * success with half the output. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && r == 0) {
+		fprintf(stderr, "lmctl: %s: writing the output: %s\n", cmd->name, strerror(errno));
+		r = 1;
+	}
 	return r;
 }

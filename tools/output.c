@@ -6,38 +6,59 @@
 #include <time.h>
 
 #include "policy/evict.h"
+#include "tools/json.h"
 
 void lmc_out_json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
-/* A number or null for "not available"/"unset". */
-static void json_u64(FILE *f, const char *key, uint64_t v, bool *first)
-{
-	fprintf(f, "%s\"%s\":", *first ? "" : ",", key);
-	*first = false;
-	if (v == LMC_UNSET)
-		fputs("null", f);
-	else
-		fprintf(f, "%" PRIu64, v);
+	lmc_json_write_str(f, s);
 }
 
 static void text_u64(FILE *f, const char *key, uint64_t v)
 {
 	if (v != LMC_UNSET)
 		fprintf(f, "%-28s %" PRIu64 "\n", key, v);
+}
+
+/* One object per controller-keyed string table (hierarchies, unavailable). */
+static void ctrl_strings(struct lmc_json *j, const char *key, const char *v, size_t size)
+{
+	lmc_json_open(j, key, '{');
+	for (int c = 0; c < LMC_CTRL__MAX; c++)
+		lmc_json_str(j, lmc_ctrl_name(c), v + (size_t)c * size);
+	lmc_json_close(j);
+}
+
+static void info_json(FILE *f, const struct lmc_machine_info *info)
+{
+	struct lmc_json j;
+
+	lmc_json_begin(&j, f);
+	lmc_json_str(&j, "mode", lmc_cgfs_mode_name(info->mode));
+	ctrl_strings(&j, "hierarchies", (const void *)info->paths, sizeof(info->paths[0]));
+	lmc_json_str(&j, "placement", info->placement);
+	ctrl_strings(&j, "unavailable", (const void *)info->why, sizeof(info->why[0]));
+	lmc_json_open(&j, "machine", '{');
+	lmc_json_u64(&j, "memory_bytes", info->mem_total);
+	lmc_json_u64(&j, "cpus", info->ncpus);
+	lmc_json_u64(&j, "pid_max", info->pid_max);
+	lmc_json_close(&j);
+	lmc_json_open(&j, "reserve", '{');
+	lmc_json_u64(&j, "memory_bytes", info->reserve_mem);
+	lmc_json_u64(&j, "cpu_millicores", info->reserve_cpu_m);
+	lmc_json_close(&j);
+	lmc_json_open(&j, "capacity", '{');
+	lmc_json_open(&j, "memory", '{');
+	lmc_json_u64(&j, "limit_bytes", info->capacity.memory.limit);
+	lmc_json_close(&j);
+	lmc_json_open(&j, "cpu", '{');
+	lmc_json_u64(&j, "limit_millicores", info->capacity.cpu.limit_m);
+	lmc_json_close(&j);
+	lmc_json_open(&j, "pids", '{');
+	lmc_json_u64(&j, "limit", info->capacity.pids.limit);
+	lmc_json_close(&j);
+	lmc_json_close(&j);
+	lmc_json_u64(&j, "containers", info->n_containers);
+	lmc_json_end(&j);
 }
 
 void lmc_out_info(FILE *f, const struct lmc_machine_info *info, bool json)
@@ -50,44 +71,7 @@ void lmc_out_info(FILE *f, const struct lmc_machine_info *info, bool json)
 	lmc_format_cpus(info->capacity.cpu.limit_m, cpus, sizeof(cpus));
 	lmc_format_cpus(info->reserve_cpu_m, rcpus, sizeof(rcpus));
 	if (json) {
-		bool first = true;
-
-		fprintf(f, "{\"mode\":\"%s\",", lmc_cgfs_mode_name(info->mode));
-		fputs("\"hierarchies\":{", f);
-		for (int c = 0; c < LMC_CTRL__MAX; c++) {
-			if (!info->paths[c][0])
-				continue;
-			fprintf(f, "%s\"%s\":", first ? "" : ",", lmc_ctrl_name(c));
-			lmc_out_json_str(f, info->paths[c]);
-			first = false;
-		}
-		fputs("},\"placement\":", f);
-		lmc_out_json_str(f, info->placement);
-		fputs(",\"unavailable\":{", f);
-		first = true;
-		for (int c = 0; c < LMC_CTRL__MAX; c++) {
-			if (!info->why[c][0])
-				continue;
-			fprintf(f, "%s\"%s\":", first ? "" : ",", lmc_ctrl_name(c));
-			lmc_out_json_str(f, info->why[c]);
-			first = false;
-		}
-		first = true;
-		fputs("},", f);
-		fputs("\"machine\":{", f);
-		json_u64(f, "memory", info->mem_total, &first);
-		json_u64(f, "cpus", info->ncpus, &first);
-		json_u64(f, "pid_max", info->pid_max, &first);
-		fputs("},\"reserve\":{", f);
-		first = true;
-		json_u64(f, "memory", info->reserve_mem, &first);
-		json_u64(f, "cpu_millicores", info->reserve_cpu_m, &first);
-		fputs("},\"capacity\":{", f);
-		first = true;
-		json_u64(f, "memory", info->capacity.memory.limit, &first);
-		json_u64(f, "cpu_millicores", info->capacity.cpu.limit_m, &first);
-		json_u64(f, "pids", info->capacity.pids.limit, &first);
-		fprintf(f, "},\"containers\":%zu}\n", info->n_containers);
+		info_json(f, info);
 		return;
 	}
 	fprintf(f, "cgroup mode: %s\n", lmc_cgfs_mode_name(info->mode));
@@ -108,24 +92,44 @@ void lmc_out_info(FILE *f, const struct lmc_machine_info *info, bool json)
 	fprintf(f, "containers:  %zu\n", info->n_containers);
 }
 
+static void list_json(FILE *f, const struct lmc_list_entry *e, bool want_pids)
+{
+	struct lmc_json j;
+
+	lmc_json_begin(&j, f);
+	lmc_json_str(&j, "name", lmc_name_display(e->name));
+	lmc_json_i64(&j, "depth", e->depth);
+	lmc_json_bool(&j, "paused", e->paused);
+	lmc_json_i64(&j, "priority", e->priority);
+	if (want_pids) {
+		lmc_json_open_always(&j, "processes", '[');
+		for (size_t k = 0; k < e->n_pids; k++)
+			lmc_json_i64(&j, NULL, e->pids[k]);
+		lmc_json_close(&j);
+	}
+	lmc_json_end(&j);
+}
+
+/* '/' sorts before every other character, so "a/b" comes right after "a" and before "a-b". */
+static int name_key(unsigned char ch)
+{
+	return ch == '\0' ? 0 : ch == '/' ? 1 : ch + 1;
+}
+
+int lmc_out_name_cmp(const char *pa, const char *pb)
+{
+	const unsigned char *a = (const void *)pa, *b = (const void *)pb;
+
+	for (; *a && *a == *b; a++, b++)
+		;
+	return name_key(*a) - name_key(*b);
+}
+
 void lmc_out_list(FILE *f, const struct lmc_list_entry *l, size_t n, bool want_pids, bool json)
 {
 	if (json) {
-		fputc('[', f);
-		for (size_t i = 0; i < n; i++) {
-			fprintf(f, "%s{\"name\":", i ? "," : "");
-			lmc_out_json_str(f, l[i].name);
-			fprintf(f, ",\"depth\":%d,\"paused\":%s,\"priority\":%" PRId64, l[i].depth,
-				l[i].paused ? "true" : "false", l[i].priority);
-			if (want_pids) {
-				fputs(",\"pids\":[", f);
-				for (size_t k = 0; k < l[i].n_pids; k++)
-					fprintf(f, "%s%d", k ? "," : "", l[i].pids[k]);
-				fputc(']', f);
-			}
-			fputc('}', f);
-		}
-		fputs("]\n", f);
+		for (size_t i = 0; i < n; i++)
+			list_json(f, &l[i], want_pids);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -147,8 +151,11 @@ void lmc_out_list(FILE *f, const struct lmc_list_entry *l, size_t n, bool want_p
 
 enum fmt { F_SIZE, F_CPU, F_NUM, F_BYTES, F_NSEC };
 
+/* One limit with an effective value: its text name, and its JSON object and key (object
+ * NULL: a member of the spec's asked/effective/set_by objects themselves). */
 struct eff_row {
 	const char *key;
+	const char *obj, *jkey;
 	enum fmt fmt;
 	size_t spec_off; /* offset of the asked value in struct lmc_spec */
 	size_t eff_off; /* offset of the lmc_eff_value in lmc_effective */
@@ -158,14 +165,17 @@ struct eff_row {
 #define EFF(f) offsetof(struct lmc_effective, f)
 
 static const struct eff_row eff_rows[] = {
-	{"memory.limit", F_SIZE, SPEC_U64(memory.limit), EFF(mem_limit)},
-	{"memory.reservation", F_SIZE, SPEC_U64(memory.reservation), EFF(mem_reservation)},
-	{"memory.high", F_SIZE, SPEC_U64(memory.high), EFF(mem_high)},
-	{"memory.swap", F_SIZE, SPEC_U64(memory.swap), EFF(mem_swap)},
-	{"cpu.limit", F_CPU, SPEC_U64(cpu.limit_m), EFF(cpu_limit_m)},
-	{"cpu.reservation", F_CPU, SPEC_U64(cpu.reservation_m), EFF(cpu_reservation_m)},
-	{"pids.limit", F_NUM, SPEC_U64(pids.limit), EFF(pids_limit)},
-	{"max_containers", F_NUM, SPEC_U64(max_containers), EFF(max_containers)},
+	{"memory.limit", "memory", "limit_bytes", F_SIZE, SPEC_U64(memory.limit), EFF(mem_limit)},
+	{"memory.reservation", "memory", "reservation_bytes", F_SIZE, SPEC_U64(memory.reservation),
+	 EFF(mem_reservation)},
+	{"memory.high", "memory", "high_bytes", F_SIZE, SPEC_U64(memory.high), EFF(mem_high)},
+	{"memory.swap", "memory", "swap_bytes", F_SIZE, SPEC_U64(memory.swap), EFF(mem_swap)},
+	{"cpu.limit", "cpu", "limit_millicores", F_CPU, SPEC_U64(cpu.limit_m), EFF(cpu_limit_m)},
+	{"cpu.reservation", "cpu", "reservation_millicores", F_CPU, SPEC_U64(cpu.reservation_m),
+	 EFF(cpu_reservation_m)},
+	{"pids.limit", "pids", "limit", F_NUM, SPEC_U64(pids.limit), EFF(pids_limit)},
+	{"max_containers", NULL, "max_containers", F_NUM, SPEC_U64(max_containers),
+	 EFF(max_containers)},
 };
 
 static void fmt_value(enum fmt fmt, uint64_t v, char *buf, size_t size)
@@ -207,80 +217,145 @@ static void idmaps_text(FILE *f, const char *key, const struct lmc_idmap *m, uns
 	fputc('\n', f);
 }
 
-static void idmaps_json(FILE *f, const char *key, const struct lmc_idmap *m, unsigned n)
+static void idmaps_json(struct lmc_json *j, const char *key, const struct lmc_idmap *m, unsigned n)
 {
-	fprintf(f, ",\"%s\":[", key);
-	for (unsigned i = 0; i < n; i++)
-		fprintf(f, "%s{\"inside\":%u,\"outside\":%u,\"count\":%u}", i ? "," : "",
-			m[i].inside, m[i].outside, m[i].count);
-	fputc(']', f);
+	lmc_json_open(j, key, '[');
+	for (unsigned i = 0; i < n; i++) {
+		lmc_json_open(j, NULL, '{');
+		lmc_json_u64(j, "inside", m[i].inside);
+		lmc_json_u64(j, "outside", m[i].outside);
+		lmc_json_u64(j, "count", m[i].count);
+		lmc_json_close(j);
+	}
+	lmc_json_close(j);
+}
+
+/* The rows of eff_rows whose object is obj, from base (a struct lmc_spec, or the
+ * lmc_effective's values or their setters). */
+enum eff_part { ASKED, EFFECTIVE, SET_BY };
+
+static void eff_members(struct lmc_json *j, const char *obj, enum eff_part part,
+			const struct lmc_spec *spec, const struct lmc_effective *eff)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(eff_rows); i++) {
+		const struct eff_row *r = &eff_rows[i];
+		const struct lmc_eff_value *e = (const void *)((const char *)eff + r->eff_off);
+
+		if ((r->obj && !obj) || (!r->obj && obj) || (obj && strcmp(r->obj, obj) != 0))
+			continue;
+		if (part == ASKED)
+			lmc_json_u64(j, r->jkey,
+				     *(const uint64_t *)((const char *)spec + r->spec_off));
+		else if (part == EFFECTIVE)
+			lmc_json_u64(j, r->jkey, e->value);
+		else if (e->value != LMC_UNSET && e->from)
+			lmc_json_str(j, r->jkey, lmc_name_display(e->from));
+	}
+}
+
+/* One of the three views of the limits: asked, effective, set_by. */
+static void eff_object(struct lmc_json *j, const char *key, enum eff_part part,
+		       const struct lmc_spec *spec, const struct lmc_effective *eff)
+{
+	static const char *const objs[] = {"memory", "cpu", "pids"};
+
+	lmc_json_open(j, key, '{');
+	for (size_t i = 0; i < ARRAY_SIZE(objs); i++) {
+		lmc_json_open(j, objs[i], '{');
+		eff_members(j, objs[i], part, spec, eff);
+		if (part == EFFECTIVE && strcmp(objs[i], "cpu") == 0)
+			lmc_json_u64(j, "shares", eff->cpu_shares);
+		lmc_json_close(j);
+	}
+	eff_members(j, NULL, part, spec, eff);
+	if (part == EFFECTIVE)
+		lmc_json_i64(j, "priority", eff->priority);
+	lmc_json_close(j);
+}
+
+static void throttles_json(struct lmc_json *j, const struct lmc_spec_blkio *b)
+{
+	char dev[32];
+
+	lmc_json_open(j, "throttles", '[');
+	for (unsigned i = 0; i < b->n_throttles; i++) {
+		const struct lmc_throttle *t = &b->throttles[i];
+
+		snprintf(dev, sizeof(dev), "%u:%u", t->major, t->minor);
+		lmc_json_open(j, NULL, '{');
+		lmc_json_str(j, "device", dev);
+		lmc_json_str(j, "path", t->path);
+		lmc_json_u64(j, "read_bps", t->read_bps);
+		lmc_json_u64(j, "write_bps", t->write_bps);
+		lmc_json_u64(j, "read_iops", t->read_iops);
+		lmc_json_u64(j, "write_iops", t->write_iops);
+		lmc_json_close(j);
+	}
+	lmc_json_close(j);
+}
+
+/* What was asked for, in the shape of the effective values, plus what has no effective
+ * value of its own (cpu shares, period, burst, cpuset, blkio, namespaces, owner). */
+static void asked_json(struct lmc_json *j, const struct lmc_spec *spec,
+		       const struct lmc_effective *eff)
+{
+	const struct lmc_spec_ns *ns = &spec->ns;
+
+	lmc_json_open(j, "asked", '{');
+	lmc_json_open(j, "memory", '{');
+	eff_members(j, "memory", ASKED, spec, eff);
+	if (spec->memory.oom_group >= 0)
+		lmc_json_bool(j, "oom_group", spec->memory.oom_group);
+	lmc_json_close(j);
+	lmc_json_open(j, "cpu", '{');
+	eff_members(j, "cpu", ASKED, spec, eff);
+	lmc_json_u64(j, "shares", spec->cpu.shares);
+	lmc_json_u64(j, "period_us", spec->cpu.period_us);
+	lmc_json_u64(j, "burst_us", spec->cpu.burst_us);
+	lmc_json_str(j, "latency", latency_name(spec->cpu.latency));
+	lmc_json_close(j);
+	lmc_json_open(j, "cpuset", '{');
+	lmc_json_str(j, "cpus", spec->cpu.cpus);
+	lmc_json_str(j, "mems", spec->cpu.mems);
+	lmc_json_close(j);
+	lmc_json_open(j, "blkio", '{');
+	lmc_json_u64(j, "weight", spec->blkio.weight);
+	throttles_json(j, &spec->blkio);
+	lmc_json_close(j);
+	lmc_json_open(j, "pids", '{');
+	eff_members(j, "pids", ASKED, spec, eff);
+	lmc_json_close(j);
+	lmc_json_open(j, "namespaces", '{');
+	lmc_json_open(j, "types", '[');
+	for (unsigned bit = 1; bit & LMC_NS_ALL; bit <<= 1)
+		if (ns->mask & bit)
+			lmc_json_str(j, NULL, lmc_ns_name(bit));
+	lmc_json_close(j);
+	lmc_json_str(j, "hostname", ns->hostname);
+	idmaps_json(j, "uid_map", ns->uid_map, ns->n_uid_map);
+	idmaps_json(j, "gid_map", ns->gid_map, ns->n_gid_map);
+	lmc_json_close(j);
+	eff_members(j, NULL, ASKED, spec, eff);
+	if (spec->owner != LMC_OWNER_UNSET)
+		lmc_json_u64(j, "owner_uid", spec->owner);
+	if (spec->memory.eviction_priority != INT64_MIN)
+		lmc_json_i64(j, "priority", spec->memory.eviction_priority);
+	lmc_json_close(j);
 }
 
 static void spec_json(FILE *f, const char *name, const struct lmc_spec *spec,
 		      const struct lmc_effective *eff, bool paused)
 {
-	char nsbuf[128];
-	bool first = true;
+	struct lmc_json j;
 
-	fputs("{\"name\":", f);
-	lmc_out_json_str(f, lmc_name_display(name));
-	fprintf(f, ",\"paused\":%s", paused ? "true" : "false");
-	fputs(",\"resources\":{", f);
-	for (size_t i = 0; i < ARRAY_SIZE(eff_rows); i++) {
-		const struct eff_row *r = &eff_rows[i];
-		const struct lmc_eff_value *e = (const void *)((const char *)eff + r->eff_off);
-
-		fprintf(f, "%s\"%s\":{", i ? "," : "", r->key);
-		first = true;
-		json_u64(f, "asked", *(const uint64_t *)((const char *)spec + r->spec_off), &first);
-		json_u64(f, "effective", e->value, &first);
-		fputs(",\"set_by\":", f);
-		if (e->value == LMC_UNSET || !e->from)
-			fputs("null", f);
-		else
-			lmc_out_json_str(f, lmc_name_display(e->from));
-		fputc('}', f);
-	}
-	fputs("}", f);
-	first = false;
-	fprintf(f, ",\"priority\":{\"asked\":");
-	if (spec->memory.eviction_priority != INT64_MIN)
-		fprintf(f, "%" PRId64, spec->memory.eviction_priority);
-	else
-		fputs("null", f);
-	fprintf(f, ",\"effective\":%" PRId64 "}", eff->priority);
-	json_u64(f, "cpu_shares", eff->cpu_shares, &first);
-	json_u64(f, "cpu_period_us", spec->cpu.period_us, &first);
-	json_u64(f, "cpu_burst_us", spec->cpu.burst_us, &first);
-	json_u64(f, "blkio_weight", spec->blkio.weight, &first);
-	fputs(",\"cpuset_cpus\":", f);
-	lmc_out_json_str(f, spec->cpu.cpus);
-	fputs(",\"cpuset_mems\":", f);
-	lmc_out_json_str(f, spec->cpu.mems);
-	fputs(",\"latency\":", f);
-	lmc_out_json_str(f, latency_name(spec->cpu.latency));
-	fputs(",\"throttles\":[", f);
-	for (unsigned i = 0; i < spec->blkio.n_throttles; i++) {
-		const struct lmc_throttle *t = &spec->blkio.throttles[i];
-
-		first = true;
-		fprintf(f, "%s{\"device\":\"%u:%u\",", i ? "," : "", t->major, t->minor);
-		json_u64(f, "read_bps", t->read_bps, &first);
-		json_u64(f, "write_bps", t->write_bps, &first);
-		json_u64(f, "read_iops", t->read_iops, &first);
-		json_u64(f, "write_iops", t->write_iops, &first);
-		fputc('}', f);
-	}
-	ns_list(&spec->ns, nsbuf, sizeof(nsbuf));
-	fputs("],\"namespaces\":", f);
-	lmc_out_json_str(f, nsbuf);
-	fputs(",\"hostname\":", f);
-	lmc_out_json_str(f, spec->ns.hostname);
-	idmaps_json(f, "uid_map", spec->ns.uid_map, spec->ns.n_uid_map);
-	idmaps_json(f, "gid_map", spec->ns.gid_map, spec->ns.n_gid_map);
-	first = false;
-	json_u64(f, "owner", spec->owner == LMC_OWNER_UNSET ? LMC_UNSET : spec->owner, &first);
-	fputs("}\n", f);
+	lmc_json_begin(&j, f);
+	lmc_json_str(&j, "name", lmc_name_display(name));
+	lmc_json_bool(&j, "paused", paused);
+	lmc_json_i64(&j, "priority", eff->priority);
+	asked_json(&j, spec, eff);
+	eff_object(&j, "effective", EFFECTIVE, spec, eff);
+	eff_object(&j, "set_by", SET_BY, spec, eff);
+	lmc_json_end(&j);
 }
 
 static void spec_text(FILE *f, const char *name, const struct lmc_spec *spec,
@@ -357,8 +432,10 @@ void lmc_out_spec(FILE *f, const char *name, const struct lmc_spec *spec,
 
 /* ---- stats ---- */
 
+/* One counter: its object and key in JSON ("memory", "usage_bytes"); in text the two
+ * joined by a dot, the unit suffix left out where the value is shown with its unit. */
 struct stat_row {
-	const char *key;
+	const char *obj, *key;
 	enum fmt fmt;
 	size_t off;
 };
@@ -366,27 +443,27 @@ struct stat_row {
 #define ST(f) offsetof(struct lmc_stats, f)
 
 static const struct stat_row stat_rows[] = {
-	{"cpu.usage_ns", F_NSEC, ST(cpu_usage_ns)},
-	{"cpu.user_ns", F_NSEC, ST(cpu_user_ns)},
-	{"cpu.system_ns", F_NSEC, ST(cpu_system_ns)},
-	{"cpu.nr_periods", F_NUM, ST(cpu_nr_periods)},
-	{"cpu.nr_throttled", F_NUM, ST(cpu_nr_throttled)},
-	{"cpu.throttled_ns", F_NSEC, ST(cpu_throttled_ns)},
-	{"memory.usage", F_BYTES, ST(mem_usage)},
-	{"memory.peak", F_BYTES, ST(mem_peak)},
-	{"memory.limit", F_BYTES, ST(mem_limit)},
-	{"memory.rss", F_BYTES, ST(mem_rss)},
-	{"memory.cache", F_BYTES, ST(mem_cache)},
-	{"memory.swap", F_BYTES, ST(mem_swap)},
-	{"memory.failcnt", F_NUM, ST(mem_failcnt)},
-	{"memory.oom_kills", F_NUM, ST(mem_oom_kills)},
-	{"memory.oom_events", F_NUM, ST(mem_oom_events)},
-	{"io.read_bytes", F_BYTES, ST(io_read_bytes)},
-	{"io.write_bytes", F_BYTES, ST(io_write_bytes)},
-	{"io.read_ops", F_NUM, ST(io_read_ops)},
-	{"io.write_ops", F_NUM, ST(io_write_ops)},
-	{"pids.current", F_NUM, ST(pids_current)},
-	{"pids.limit", F_NUM, ST(pids_limit)},
+	{"cpu", "usage_ns", F_NSEC, ST(cpu_usage_ns)},
+	{"cpu", "user_ns", F_NSEC, ST(cpu_user_ns)},
+	{"cpu", "system_ns", F_NSEC, ST(cpu_system_ns)},
+	{"cpu", "nr_periods", F_NUM, ST(cpu_nr_periods)},
+	{"cpu", "nr_throttled", F_NUM, ST(cpu_nr_throttled)},
+	{"cpu", "throttled_ns", F_NSEC, ST(cpu_throttled_ns)},
+	{"memory", "usage_bytes", F_BYTES, ST(mem_usage)},
+	{"memory", "peak_bytes", F_BYTES, ST(mem_peak)},
+	{"memory", "limit_bytes", F_BYTES, ST(mem_limit)},
+	{"memory", "rss_bytes", F_BYTES, ST(mem_rss)},
+	{"memory", "cache_bytes", F_BYTES, ST(mem_cache)},
+	{"memory", "swap_bytes", F_BYTES, ST(mem_swap)},
+	{"memory", "failcnt", F_NUM, ST(mem_failcnt)},
+	{"memory", "oom_kills", F_NUM, ST(mem_oom_kills)},
+	{"memory", "oom_events", F_NUM, ST(mem_oom_events)},
+	{"io", "read_bytes", F_BYTES, ST(io_read_bytes)},
+	{"io", "write_bytes", F_BYTES, ST(io_write_bytes)},
+	{"io", "read_ops", F_NUM, ST(io_read_ops)},
+	{"io", "write_ops", F_NUM, ST(io_write_ops)},
+	{"pids", "current", F_NUM, ST(pids_current)},
+	{"pids", "limit", F_NUM, ST(pids_limit)},
 };
 
 static const struct {
@@ -398,37 +475,51 @@ static const struct {
 	{"io", ST(psi_io)},
 };
 
-static void psi_json(FILE *f, const struct lmc_psi *p)
+static uint64_t stat_value(const struct lmc_stats *st, const struct stat_row *r)
 {
-	if (!p->present) {
-		fputs("null", f);
-		return;
-	}
-	fprintf(f,
-		"{\"some\":{\"avg10\":%.2f,\"avg60\":%.2f,\"avg300\":%.2f,\"total_us\":%" PRIu64
-		"},\"full\":{\"avg10\":%.2f,\"avg60\":%.2f,\"avg300\":%.2f,\"total_us\":%" PRIu64
-		"}}",
-		p->some_avg10, p->some_avg60, p->some_avg300, p->some_total_us, p->full_avg10,
-		p->full_avg60, p->full_avg300, p->full_total_us);
+	return *(const uint64_t *)((const char *)st + r->off);
 }
 
-static void stats_one_json(FILE *f, const struct lmc_stats_entry *e)
+static void psi_half(struct lmc_json *j, const char *key, double a10, double a60, double a300,
+		     uint64_t total)
 {
-	bool first = false;
+	lmc_json_open(j, key, '{');
+	lmc_json_double(j, "avg10", a10);
+	lmc_json_double(j, "avg60", a60);
+	lmc_json_double(j, "avg300", a300);
+	lmc_json_u64(j, "total_us", total);
+	lmc_json_close(j);
+}
 
-	fputs("{\"name\":", f);
-	lmc_out_json_str(f, lmc_name_display(e->name));
-	fprintf(f, ",\"paused\":%s", e->paused ? "true" : "false");
-	fprintf(f, ",\"priority\":%" PRId64, e->priority);
-	for (size_t i = 0; i < ARRAY_SIZE(stat_rows); i++)
-		json_u64(f, stat_rows[i].key,
-			 *(const uint64_t *)((const char *)&e->stats + stat_rows[i].off), &first);
-	fputs(",\"pressure\":{", f);
-	for (size_t i = 0; i < ARRAY_SIZE(psi_rows); i++) {
-		fprintf(f, "%s\"%s\":", i ? "," : "", psi_rows[i].name);
-		psi_json(f, (const void *)((const char *)&e->stats + psi_rows[i].off));
+static void stats_one_json(struct lmc_json *j, const struct lmc_stats_entry *e)
+{
+	const char *obj = NULL;
+
+	lmc_json_str(j, "name", lmc_name_display(e->name));
+	lmc_json_bool(j, "paused", e->paused);
+	lmc_json_i64(j, "priority", e->priority);
+	for (size_t i = 0; i < ARRAY_SIZE(stat_rows); i++) {
+		if (!obj || strcmp(obj, stat_rows[i].obj) != 0) {
+			if (obj)
+				lmc_json_close(j);
+			obj = stat_rows[i].obj;
+			lmc_json_open(j, obj, '{');
+		}
+		lmc_json_u64(j, stat_rows[i].key, stat_value(&e->stats, &stat_rows[i]));
 	}
-	fputs("}}", f);
+	lmc_json_close(j);
+	lmc_json_open(j, "pressure", '{');
+	for (size_t i = 0; i < ARRAY_SIZE(psi_rows); i++) {
+		const struct lmc_psi *p = (const void *)((const char *)&e->stats + psi_rows[i].off);
+
+		if (!p->present)
+			continue;
+		lmc_json_open(j, psi_rows[i].name, '{');
+		psi_half(j, "some", p->some_avg10, p->some_avg60, p->some_avg300, p->some_total_us);
+		psi_half(j, "full", p->full_avg10, p->full_avg60, p->full_avg300, p->full_total_us);
+		lmc_json_close(j);
+	}
+	lmc_json_close(j);
 }
 
 /* Bytes for people: 1023, 1.5K, 11.8M (powers of 1024, one decimal). */
@@ -451,13 +542,13 @@ static void human_bytes(uint64_t v, char *buf, size_t size)
  * --bytes the raw number under the JSON key. */
 static void stat_text(FILE *f, const struct stat_row *row, uint64_t v, bool raw)
 {
-	char key[40], val[32];
+	char key[48], val[32];
 	size_t n = strlen(row->key);
 
 	if (v == LMC_UNSET)
 		return;
 	if (raw || row->fmt == F_NUM) {
-		snprintf(key, sizeof(key), "  %s", row->key);
+		snprintf(key, sizeof(key), "  %s.%s", row->obj, row->key);
 		text_u64(f, key, v);
 		return;
 	}
@@ -465,7 +556,7 @@ static void stat_text(FILE *f, const struct stat_row *row, uint64_t v, bool raw)
 		n -= 3;
 	else if (row->fmt == F_BYTES && n > 6 && strcmp(row->key + n - 6, "_bytes") == 0)
 		n -= 6;
-	snprintf(key, sizeof(key), "  %.*s", (int)n, row->key);
+	snprintf(key, sizeof(key), "  %s.%.*s", row->obj, (int)n, row->key);
 	if (row->fmt == F_NSEC)
 		snprintf(val, sizeof(val), "%.3fs", (double)v / 1e9);
 	else
@@ -478,8 +569,7 @@ static void stats_one_text(FILE *f, const struct lmc_stats_entry *e, bool raw)
 	fprintf(f, "%s%s\n", lmc_name_display(e->name), e->paused ? " (paused)" : "");
 	fprintf(f, "%-28s %" PRId64 "\n", "  priority", e->priority);
 	for (size_t i = 0; i < ARRAY_SIZE(stat_rows); i++)
-		stat_text(f, &stat_rows[i],
-			  *(const uint64_t *)((const char *)&e->stats + stat_rows[i].off), raw);
+		stat_text(f, &stat_rows[i], stat_value(&e->stats, &stat_rows[i]), raw);
 	for (size_t i = 0; i < ARRAY_SIZE(psi_rows); i++) {
 		const struct lmc_psi *p = (const void *)((const char *)&e->stats + psi_rows[i].off);
 
@@ -494,18 +584,33 @@ static void stats_one_text(FILE *f, const struct lmc_stats_entry *e, bool raw)
 
 void lmc_out_stats(FILE *f, const struct lmc_stats_entry *e, size_t n, bool json, bool raw)
 {
-	if (json) {
-		fputc('[', f);
-		for (size_t i = 0; i < n; i++) {
-			if (i)
-				fputc(',', f);
-			stats_one_json(f, &e[i]);
+	for (size_t i = 0; i < n; i++) {
+		struct lmc_json j;
+
+		if (!json) {
+			stats_one_text(f, &e[i], raw);
+			continue;
 		}
-		fputs("]\n", f);
-		return;
+		lmc_json_begin(&j, f);
+		stats_one_json(&j, &e[i]);
+		lmc_json_end(&j);
 	}
-	for (size_t i = 0; i < n; i++)
-		stats_one_text(f, &e[i], raw);
+}
+
+void lmc_out_top_sample(FILE *f, const struct lmc_stats_entry *e, size_t n, uint64_t time_ns)
+{
+	struct lmc_json j;
+
+	lmc_json_begin(&j, f);
+	lmc_json_u64(&j, "timestamp_ns", time_ns);
+	lmc_json_open_always(&j, "containers", '[');
+	for (size_t i = 0; i < n; i++) {
+		lmc_json_open_always(&j, NULL, '{');
+		stats_one_json(&j, &e[i]);
+		lmc_json_close(&j);
+	}
+	lmc_json_close(&j);
+	lmc_json_end(&j);
 }
 
 static const char *event_kind_name(enum lmc_event_kind k)
@@ -539,24 +644,37 @@ static void event_time(FILE *f, uint64_t ns)
 	fprintf(f, "%s.%03uZ ", buf, (unsigned)(ns / 1000000ULL % 1000));
 }
 
+/* What an event's value is depends on its kind: the OOM kill count, the memory usage. */
+static void event_json(FILE *f, const struct lmc_event *ev)
+{
+	struct lmc_json j;
+
+	lmc_json_begin(&j, f);
+	lmc_json_str(&j, "name", lmc_name_display(ev->name));
+	lmc_json_str(&j, "event", event_kind_name(ev->kind));
+	lmc_json_u64(&j, "timestamp_ns", ev->timestamp_ns);
+	if (ev->kind == LMC_EVENT_EXIT) {
+		lmc_json_i64(&j, "pid", ev->pid);
+		lmc_json_i64(&j, "status", ev->status);
+	} else if (ev->kind != LMC_EVENT_EMPTY) {
+		lmc_json_open(&j, "memory", '{');
+		lmc_json_u64(&j, ev->kind == LMC_EVENT_OOM ? "oom_kills" : "usage_bytes",
+			     ev->value);
+		lmc_json_close(&j);
+	}
+	lmc_json_str(&j, "detail", ev->detail);
+	lmc_json_end(&j);
+}
+
 void lmc_out_event(FILE *f, const struct lmc_event *ev, bool json)
 {
-	if (!json)
-		event_time(f, ev->timestamp_ns);
 	if (json) {
-		fputs("{\"container\":", f);
-		lmc_out_json_str(f, lmc_name_display(ev->name));
-		fprintf(f,
-			",\"event\":\"%s\",\"value\":%" PRIu64
-			",\"pid\":%d,\"status\":%d,\"timestamp_ns\":%" PRIu64,
-			event_kind_name(ev->kind), ev->value, ev->pid, ev->status,
-			ev->timestamp_ns);
-		if (ev->detail[0]) {
-			fputs(",\"detail\":", f);
-			lmc_out_json_str(f, ev->detail);
-		}
-		fputs("}\n", f);
-	} else if (ev->kind == LMC_EVENT_EXIT) {
+		event_json(f, ev);
+		fflush(f);
+		return;
+	}
+	event_time(f, ev->timestamp_ns);
+	if (ev->kind == LMC_EVENT_EXIT) {
 		fprintf(f, "%s exit pid=%d status=%d%s%s\n", lmc_name_display(ev->name), ev->pid,
 			ev->status, ev->detail[0] ? " " : "", ev->detail);
 	} else if (ev->detail[0]) {

@@ -94,7 +94,7 @@ static void test_oom_kill_reported(void **state)
 	assert_int_equal(r, 128 + SIGKILL);
 	assert_non_null(strstr(err, "OOM"));
 	assert_true(lmc_test_stat("jobA/sub1", "memory.oom_kills") >= 1);
-	assert_int_equal(lmc_test_stat("jobA/sub1", "memory.limit"), 64 << 20);
+	assert_int_equal(lmc_test_stat("jobA/sub1", "memory.limit_bytes"), 64 << 20);
 }
 
 static void test_parent_limit_binds_child(void **state)
@@ -113,9 +113,9 @@ static void test_parent_limit_binds_child(void **state)
 	/* The child has no limit of its own: the parent's is what bound it (its failure count
 	 * rose), and the 4G hog got no further than the parent's 48M, give or take what the
 	 * kernel lets an OOM victim charge past the limit on its way out. */
-	assert_int_equal(lmc_test_stat("jobB/leaf", "memory.limit"), LMC_UNSET);
+	assert_int_equal(lmc_test_stat("jobB/leaf", "memory.limit_bytes"), LMC_UNSET);
 	assert_true(lmc_test_stat("jobB", "memory.failcnt") >= 1);
-	assert_true(lmc_test_stat("jobB/leaf", "memory.peak") <= 52 << 20);
+	assert_true(lmc_test_stat("jobB/leaf", "memory.peak_bytes") <= 52 << 20);
 }
 
 struct pids_wait {

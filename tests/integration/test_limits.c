@@ -71,31 +71,13 @@ static int work_alloc(int argc, char **argv)
 
 /* ---- reading lmctl's output ---- */
 
-/* The number after "key": in json, searched from the first occurrence of `within` (NULL:
- * from the start). LMC_UNSET for null; the test fails if the key is missing. */
-static uint64_t json_u64_in(const char *json, const char *within, const char *key)
-{
-	char pat[128];
-	const char *p = within ? strstr(json, within) : json;
-
-	if (!p)
-		fail_msg("no '%s' in %s", within, json);
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(p, pat);
-	if (!p)
-		fail_msg("no '%s' in %s", key, json);
-	if (strncmp(p + strlen(pat), "null", 4) == 0)
-		return LMC_UNSET;
-	return strtoull(p + strlen(pat), NULL, 10);
-}
-
 static uint64_t stat_of(const char *name, const char *key)
 {
 	char out[8192];
 
 	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "stats", "--json", name, NULL),
 			 0);
-	return json_u64_in(out, NULL, key);
+	return lmc_test_json_u64(out, key);
 }
 
 /* ---- snapshots: cgroup files and stored specs, byte for byte ---- */
@@ -283,9 +265,9 @@ static void capacity(uint64_t *mem, uint64_t *cpu_m, uint64_t *pids)
 	char out[4096];
 
 	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "init", "--json", NULL), 0);
-	*mem = json_u64_in(out, "\"capacity\":", "memory");
-	*cpu_m = json_u64_in(out, "\"capacity\":", "cpu_millicores");
-	*pids = json_u64_in(out, "\"capacity\":", "pids");
+	*mem = lmc_test_json_u64(out, "capacity.memory.limit_bytes");
+	*cpu_m = lmc_test_json_u64(out, "capacity.cpu.limit_millicores");
+	*pids = lmc_test_json_u64(out, "capacity.pids.limit");
 }
 
 /* ---- tests ---- */
@@ -365,7 +347,7 @@ static bool usage_reached(void *ud)
 {
 	struct usage_wait *w = ud;
 
-	return access(w->ready, F_OK) == 0 && stat_of(w->name, "memory.usage") >= w->bytes;
+	return access(w->ready, F_OK) == 0 && stat_of(w->name, "memory.usage_bytes") >= w->bytes;
 }
 
 static void test_memory_below_usage_needs_force(void **state)
@@ -398,10 +380,10 @@ static void test_memory_below_usage_needs_force(void **state)
 	free(after);
 	assert_int_equal(lmc_cgfs_read_u64(f->cg, LMC_CTRL_MEMORY, "w", lim_file, &v), 0);
 	assert_int_equal(v, 32 * MiB);
-	assert_int_equal(stat_of("w", "memory.limit"), 32 * MiB);
+	assert_int_equal(stat_of("w", "memory.limit_bytes"), 32 * MiB);
 	/* The kernel enforced it: it reclaimed the cache to fit, or, where the cache cannot be
 	 * reclaimed (the v2 VM's /tmp is in memory, and shmem stays charged), it OOM-killed. */
-	assert_true(stat_of("w", "memory.usage") <= 32 * MiB ||
+	assert_true(stat_of("w", "memory.usage_bytes") <= 32 * MiB ||
 		    stat_of("w", "memory.oom_kills") > 0);
 }
 
@@ -416,7 +398,7 @@ static bool usage_at_least(void *ud)
 {
 	struct mem_wait *w = ud;
 
-	return stat_of(w->name, "memory.usage") >= w->bytes;
+	return stat_of(w->name, "memory.usage_bytes") >= w->bytes;
 }
 
 static uint64_t oom_kills(const char *name)
@@ -429,7 +411,7 @@ static uint64_t oom_kills(const char *name)
 /* Until the kernel OOM-kills in p's subtree; the parent's usage is held at every sample. */
 static bool oom_in_parent(void *ud)
 {
-	uint64_t usage = stat_of("p", "memory.usage"), limit = *(uint64_t *)ud;
+	uint64_t usage = stat_of("p", "memory.usage_bytes"), limit = *(uint64_t *)ud;
 
 	if (usage > limit)
 		fail_msg("p uses %" PRIu64 " over its limit %" PRIu64, usage, limit);
@@ -462,11 +444,11 @@ static void test_overcommit_held_to_parent(void **state)
 	print_message("OOM kills: p/c1 %" PRIu64 ", p/c2 %" PRIu64 ", p %" PRIu64
 		      "; peaks: p %" PRIu64 "M\n",
 		      oom_kills("p/c1"), oom_kills("p/c2"), oom_kills("p"),
-		      stat_of("p", "memory.peak") >> 20);
-	assert_true(stat_of("p", "memory.peak") <= n);
-	assert_true(stat_of("p/c1", "memory.peak") <= child);
-	assert_true(stat_of("p/c2", "memory.peak") <= child);
-	assert_int_equal(stat_of("p", "memory.limit"), n);
+		      stat_of("p", "memory.peak_bytes") >> 20);
+	assert_true(stat_of("p", "memory.peak_bytes") <= n);
+	assert_true(stat_of("p/c1", "memory.peak_bytes") <= child);
+	assert_true(stat_of("p/c2", "memory.peak_bytes") <= child);
+	assert_int_equal(stat_of("p", "memory.limit_bytes"), n);
 }
 
 /* ---- init: the machine less the reserve bounds the top level ---- */
@@ -520,14 +502,14 @@ static void test_init_reports_capacity(void **state)
 	assert_non_null(strstr(line, s_pids));
 	/* The reserve is kept: a later init without flags reports the same. */
 	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "init", "--json", NULL), 0);
-	assert_int_equal(json_u64_in(out, "\"machine\":", "memory"), mem);
-	assert_int_equal(json_u64_in(out, "\"machine\":", "cpus"), cpus);
-	assert_int_equal(json_u64_in(out, "\"machine\":", "pid_max"), pid_max);
-	assert_int_equal(json_u64_in(out, "\"reserve\":", "memory"), 1ULL << 30);
-	assert_int_equal(json_u64_in(out, "\"reserve\":", "cpu_millicores"), 500);
-	assert_int_equal(json_u64_in(out, "\"capacity\":", "memory"), cap_mem);
-	assert_int_equal(json_u64_in(out, "\"capacity\":", "cpu_millicores"), cap_cpu);
-	assert_int_equal(json_u64_in(out, "\"capacity\":", "pids"), pid_max);
+	assert_int_equal(lmc_test_json_u64(out, "machine.memory_bytes"), mem);
+	assert_int_equal(lmc_test_json_u64(out, "machine.cpus"), cpus);
+	assert_int_equal(lmc_test_json_u64(out, "machine.pid_max"), pid_max);
+	assert_int_equal(lmc_test_json_u64(out, "reserve.memory_bytes"), 1ULL << 30);
+	assert_int_equal(lmc_test_json_u64(out, "reserve.cpu_millicores"), 500);
+	assert_int_equal(lmc_test_json_u64(out, "capacity.memory.limit_bytes"), cap_mem);
+	assert_int_equal(lmc_test_json_u64(out, "capacity.cpu.limit_millicores"), cap_cpu);
+	assert_int_equal(lmc_test_json_u64(out, "capacity.pids.limit"), pid_max);
 	/* Equal to the capacity is allowed; one byte, 0.1 cpu or one pid over is not. */
 	snprintf(over[0], sizeof(over[0]), "--memory=%" PRIu64, cap_mem);
 	LMCTL_OK("create", "edge", over[0]);
@@ -560,25 +542,22 @@ struct field {
 	char by[LMC_NAME_MAX + 8]; /* "" for null */
 };
 
+/* res: a dotted path below asked/effective/set_by ("memory.limit_bytes"). */
 static void spec_field(const char *name, const char *res, struct field *ret)
 {
-	char out[8192], pat[64], obj[512];
-	const char *p, *b;
+	char out[8192], path[96];
+	const char *b;
 
 	assert_int_equal(lmc_test_lmctl(out, sizeof(out), NULL, 0, "spec", "--json", name, NULL),
 			 0);
-	snprintf(pat, sizeof(pat), "\"%s\":{", res);
-	p = strstr(out, pat);
-	if (!p)
-		fail_msg("%s: no %s in %s", name, res, out);
-	snprintf(obj, sizeof(obj), "%.*s", (int)strcspn(p, "}"), p);
-	ret->asked = json_u64_in(obj, NULL, "asked");
-	ret->eff = json_u64_in(obj, NULL, "effective");
-	b = strstr(obj, "\"set_by\":");
-	assert_non_null(b);
-	b += strlen("\"set_by\":");
-	snprintf(ret->by, sizeof(ret->by), "%.*s", *b == '"' ? (int)strcspn(b + 1, "\"") : 0,
-		 b + 1);
+	snprintf(path, sizeof(path), "asked.%s", res);
+	ret->asked = lmc_test_json_u64(out, path);
+	snprintf(path, sizeof(path), "effective.%s", res);
+	ret->eff = lmc_test_json_u64(out, path);
+	snprintf(path, sizeof(path), "set_by.%s", res);
+	b = lmc_test_json_find(out, path);
+	snprintf(ret->by, sizeof(ret->by), "%.*s", b && *b == '"' ? (int)strcspn(b + 1, "\"") : 0,
+		 b ? b + 1 : "");
 }
 
 static void expect_field(const char *name, const char *res, uint64_t asked, uint64_t eff,
@@ -602,15 +581,15 @@ static void test_spec_asked_and_effective(void **state)
 	LMCTL_OK("create", "t", "--memory=256M", "--pids-limit=100");
 	LMCTL_OK("create", "t/mid", "--cpus=1");
 	LMCTL_OK("create", "t/mid/leaf", "--memory=128M");
-	expect_field("t/mid/leaf", "memory.limit", 128 * MiB, 128 * MiB, "t/mid/leaf");
-	expect_field("t/mid/leaf", "cpu.limit", LMC_UNSET, 1000, "t/mid");
+	expect_field("t/mid/leaf", "memory.limit_bytes", 128 * MiB, 128 * MiB, "t/mid/leaf");
+	expect_field("t/mid/leaf", "cpu.limit_millicores", LMC_UNSET, 1000, "t/mid");
 	expect_field("t/mid/leaf", "pids.limit", LMC_UNSET, 100, "t");
-	expect_field("t/mid/leaf", "memory.reservation", LMC_UNSET, LMC_UNSET, "");
-	expect_field("t/mid", "memory.limit", LMC_UNSET, 256 * MiB, "t");
-	expect_field("t/mid", "cpu.limit", 1000, 1000, "t/mid");
+	expect_field("t/mid/leaf", "memory.reservation_bytes", LMC_UNSET, LMC_UNSET, "");
+	expect_field("t/mid", "memory.limit_bytes", LMC_UNSET, 256 * MiB, "t");
+	expect_field("t/mid", "cpu.limit_millicores", 1000, 1000, "t/mid");
 	expect_field("t/mid", "pids.limit", LMC_UNSET, 100, "t");
-	expect_field("t", "memory.limit", 256 * MiB, 256 * MiB, "t");
-	expect_field("t", "cpu.limit", LMC_UNSET, cap_cpu, "/"); /* the machine root */
+	expect_field("t", "memory.limit_bytes", 256 * MiB, 256 * MiB, "t");
+	expect_field("t", "cpu.limit_millicores", LMC_UNSET, cap_cpu, "/"); /* the machine root */
 	/* The middle's unset memory limit inherits: nothing was written for it. */
 	if (lmc_cgfs_mode(f->cg) != LMC_CG_V2) {
 		assert_int_equal(lmc_cgfs_read_u64(f->cg, LMC_CTRL_MEMORY, "t/mid",

@@ -158,16 +158,55 @@ int lmc_test_lmctl(char *out, size_t outsz, char *err, size_t errsz, ...)
 	return r;
 }
 
-uint64_t lmc_test_json_u64(const char *json, const char *key)
+/* The value of member key (n bytes) of the object that starts at obj ('{'), or NULL: only
+ * the object's own members, not those of objects nested in it. */
+static const char *json_member(const char *obj, const char *key, size_t n)
 {
-	char pat[128];
-	const char *p;
+	int depth = 0;
 
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(json, pat);
-	if (!p || strncmp(p + strlen(pat), "null", 4) == 0)
+	for (const char *p = obj; *p; p++) {
+		if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			if (--depth == 0)
+				return NULL;
+		} else if (*p == '"') {
+			const char *s = ++p;
+
+			while (*p && *p != '"')
+				p += (*p == '\\' && p[1]) ? 2 : 1;
+			if (!*p)
+				return NULL;
+			if (depth == 1 && p[1] == ':' && (size_t)(p - s) == n &&
+			    strncmp(s, key, n) == 0)
+				return p + 2;
+		}
+	}
+	return NULL;
+}
+
+const char *lmc_test_json_find(const char *json, const char *path)
+{
+	const char *v = strchr(json, '{');
+
+	while (v && *path) {
+		size_t n = strcspn(path, ".");
+
+		if (*v != '{')
+			return NULL;
+		v = json_member(v, path, n);
+		path += n + (path[n] == '.');
+	}
+	return v;
+}
+
+uint64_t lmc_test_json_u64(const char *json, const char *path)
+{
+	const char *v = lmc_test_json_find(json, path);
+
+	if (!v || *v < '0' || *v > '9')
 		return LMC_UNSET;
-	return strtoull(p + strlen(pat), NULL, 10);
+	return strtoull(v, NULL, 10);
 }
 
 uint64_t lmc_test_stat(const char *name, const char *key)

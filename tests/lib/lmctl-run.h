@@ -49,9 +49,12 @@ int lmc_test_lmctl_as(uid_t uid, gid_t gid, char *out, size_t outsz, char *err, 
 			fail_msg("lmctl %s failed (%d): %s", #__VA_ARGS__, _r, _e);  \
 	} while (0)
 
-/* "key":number in a JSON text; LMC_UNSET for null or missing. */
-uint64_t lmc_test_json_u64(const char *json, const char *key);
-/* One value of `lmctl stats --json NAME`. */
+/* The value at a dotted path ("memory.limit_bytes": member limit_bytes of member memory) of
+ * the first object in a JSON text, or NULL. */
+const char *lmc_test_json_find(const char *json, const char *path);
+/* The number there; LMC_UNSET when it is absent (or not a number). */
+uint64_t lmc_test_json_u64(const char *json, const char *path);
+/* One value of `lmctl stats --json NAME` at a dotted path ("memory.usage_bytes"). */
 uint64_t lmc_test_stat(const char *name, const char *key);
 
 /* The container's directory exists in any / every managed hierarchy. */
