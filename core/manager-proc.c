@@ -154,63 +154,106 @@ static int run_pids_room(struct lmc_manager *m, struct lmc_node *node, struct lm
 				 new_init ? "run (with its namespace init)" : "run", err);
 }
 
-int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
-		pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err)
+/* Everything a run needs before its clone: the leaf, its room, its groups, its init. */
+struct run_prep {
+	struct lmc_ns_spawn_opts so;
+	struct attach_ctx a;
+	gid_t *groups;
+	int cgfd;
+};
+
+static void run_prep_done(struct run_prep *p)
+{
+	free(p->groups);
+	if (p->cgfd >= 0)
+		close(p->cgfd);
+}
+
+static int run_prepare(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
+		       struct run_prep *p, struct lmc_err *err)
 {
 	struct lmc_node *node;
-	_cleanup_close_ int cgfd = -EBADF;
-	_cleanup_free_ gid_t *groups = NULL;
-	struct attach_ctx a = {.m = m};
-	struct lmc_ns_spawn_opts so = {
-		.argv = o->argv,
-		.env = o->env,
-		.cwd = o->cwd,
-		.set_ids = o->set_ids,
-		.uid = o->uid,
-		.gid = o->gid,
-		.attach = attach_cb,
-		.userdata = &a,
-		.join_pidfd = -1,
-		.new_session = o->detach,
-	};
 	int r;
 
+	*p = (struct run_prep){.a = {.m = m}, .cgfd = -1};
+	p->so = (struct lmc_ns_spawn_opts){.argv = o->argv,
+					   .env = o->env,
+					   .cwd = o->cwd,
+					   .set_ids = o->set_ids,
+					   .uid = o->uid,
+					   .gid = o->gid,
+					   .attach = attach_cb,
+					   .userdata = &p->a,
+					   .join_pidfd = -1,
+					   .new_session = o->detach};
 	if (!o->argv || !o->argv[0] || !o->argv[0][0])
 		return lmc_err_set(err, -EINVAL, "run: no command given");
 	r = leaf_lookup(m, uname, &node, err);
 	if (r >= 0)
 		r = refuse_frozen(m, node->name, "run", err);
+	if (r >= 0)
+		r = run_pids_room(m, node, err);
 	if (r < 0)
 		return r;
-	r = run_pids_room(m, node, err);
-	if (r < 0)
-		return r;
-	memcpy(so.stdio, o->stdio, sizeof(so.stdio));
+	memcpy(p->so.stdio, o->stdio, sizeof(p->so.stdio));
 	if (o->set_ids && o->gid_from_user) {
-		r = lmc_mgr_run_groups(o, &so.gid, &groups, &so.n_groups, err);
+		r = lmc_mgr_run_groups(o, &p->so.gid, &p->groups, &p->so.n_groups, err);
 		if (r < 0)
 			return r;
-		so.groups = groups;
+		p->so.groups = p->groups;
 	}
 	if (node->spec.ns.mask) {
 		/* Joined through the pidfd: if the init dies meanwhile, setns fails (ESRCH)
 		 * rather than reach whatever has its pid next. */
-		r = ensure_init(m, node, &so.join_pidfd, err);
+		r = ensure_init(m, node, &p->so.join_pidfd, err);
 		if (r < 0)
 			return r;
-		so.join_mask = node->spec.ns.mask;
+		p->so.join_mask = node->spec.ns.mask;
 	}
-	cgfd = lmc_cgfs_unified_fd(m->cg, node->name);
-	so.cgroup_fd = cgfd >= 0 ? cgfd : -1;
-	a.name = node->name;
-	a.skip_unified = cgfd >= 0;
-	r = lmc_ns_spawn(&so, ret_pid, ret_pidfd, err);
-	if (r < 0 && clone_into_refused(r, so.cgroup_fd)) {
-		lmc_err_clear(err);
-		so.cgroup_fd = -1;
-		a.skip_unified = false;
-		r = lmc_ns_spawn(&so, ret_pid, ret_pidfd, err);
+	p->cgfd = lmc_cgfs_unified_fd(m->cg, node->name);
+	p->so.cgroup_fd = p->cgfd >= 0 ? p->cgfd : -1;
+	p->a.name = node->name;
+	p->a.skip_unified = p->cgfd >= 0;
+	return 0;
+}
+
+static void run_unplaced(struct run_prep *p, struct lmc_err *err)
+{
+	lmc_err_clear(err);
+	p->so.cgroup_fd = -1;
+	p->a.skip_unified = false;
+}
+
+int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
+		pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err)
+{
+	struct run_prep p;
+	int r = run_prepare(m, uname, o, &p, err);
+
+	if (r >= 0)
+		r = lmc_ns_spawn(&p.so, ret_pid, ret_pidfd, err);
+	if (r < 0 && clone_into_refused(r, p.so.cgroup_fd)) {
+		run_unplaced(&p, err);
+		r = lmc_ns_spawn(&p.so, ret_pid, ret_pidfd, err);
 	}
+	run_prep_done(&p);
+	return r;
+}
+
+int lmc_mgr_run_start(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
+		      struct lmc_ns_spawn_wait *ret, struct lmc_err *err)
+{
+	struct run_prep p;
+	int r = run_prepare(m, uname, o, &p, err);
+
+	if (r >= 0)
+		r = lmc_ns_spawn_start(&p.so, ret, err);
+	/* A child killed at birth shows here, at its release (see clone_into_refused). */
+	if (r < 0 && clone_into_refused(r, p.so.cgroup_fd)) {
+		run_unplaced(&p, err);
+		r = lmc_ns_spawn_start(&p.so, ret, err);
+	}
+	run_prep_done(&p);
 	return r;
 }
 

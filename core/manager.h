@@ -124,6 +124,13 @@ struct lmc_run_opts {
  * children. Returns the pid and a pidfd; the caller waits (lmc_ns_wait) or watches it. */
 int lmc_mgr_run(struct lmc_manager *m, const char *name, const struct lmc_run_opts *o,
 		pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err);
+/* The same in two halves for an event loop: everything up to the child's release, then
+ * its report read when ret->chan is readable (lmc_ns_spawn_finish; lmc_ns_spawn_timeout
+ * after LMC_NS_HANDSHAKE_MS). A leaf's namespace init, when one must start first, is still
+ * waited for here. */
+struct lmc_ns_spawn_wait;
+int lmc_mgr_run_start(struct lmc_manager *m, const char *name, const struct lmc_run_opts *o,
+		      struct lmc_ns_spawn_wait *ret, struct lmc_err *err);
 /* Move existing processes (whole thread groups) into the leaf, if they fit its pids limits
  * and its ancestors' (the kernel does not check a move against them). */
 int lmc_mgr_enter(struct lmc_manager *m, const char *name, const pid_t *pids, size_t n,

@@ -5,6 +5,7 @@
 #ifndef LMC_NS_H
 #define LMC_NS_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -47,6 +48,30 @@ struct lmc_ns_spawn_opts {
  * "run: /nonexistent: No such file or directory". */
 int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd,
 		 struct lmc_err *err);
+
+/* A spawn under way (lmc_ns_spawn in two halves, for an event loop): the child is placed
+ * and released; chan becomes readable when it has exec'd (closed) or failed (a report). */
+struct lmc_ns_spawn_wait {
+	pid_t pid;
+	int pidfd, chan; /* owned; -1 once handed over or closed */
+	bool set_ids; /* what messages name later, when the opts are gone */
+	uid_t uid;
+	gid_t gid;
+	char cmd[PATH_MAX], cwd[PATH_MAX];
+};
+/* Clone, place and release the child; nothing waits. Failures up to the release are
+ * reported here, with nothing left running. */
+int lmc_ns_spawn_start(const struct lmc_ns_spawn_opts *opts, struct lmc_ns_spawn_wait *ret,
+		       struct lmc_err *err);
+/* Read the report: -EAGAIN while there is none (w untouched); else w is done with and the
+ * result is lmc_ns_spawn's (pid and pidfd handed over on success). */
+int lmc_ns_spawn_finish(struct lmc_ns_spawn_wait *w, pid_t *ret_pid, int *ret_pidfd,
+			struct lmc_err *err);
+/* Give up on it: SIGKILL the child (reaped as lmc_ns_kill_reap does), close. */
+void lmc_ns_spawn_cancel(struct lmc_ns_spawn_wait *w);
+/* Cancel for having waited LMC_NS_HANDSHAKE_MS: -ETIMEDOUT, "run: CMD: did not start
+ * within 10000 ms (is it frozen?)". */
+int lmc_ns_spawn_timeout(struct lmc_ns_spawn_wait *w, struct lmc_err *err);
 
 /* A starter that raised its own RLIMIT_NOFILE (the agent) gives the commands it starts
  * this soft limit instead (what they would have had: select(2) users rely on 1024). */
@@ -129,8 +154,12 @@ void lmc_ns_reset_signals(void);
 /* enum lmc_ns bits -> CLONE_NEW* flags. */
 int lmc_ns_clone_flags(uint32_t mask);
 
-/* SIGKILL the child behind pidfd and reap it (waiting at most LMC_NS_HANDSHAKE_MS). */
+/* SIGKILL the child behind pidfd and reap it, waiting at most the reap bound (below). */
 void lmc_ns_kill_reap(int pidfd);
+/* The reap bound: LMC_NS_HANDSHAKE_MS by default (a task frozen by a v1 freezer dies only
+ * once thawed). An event loop that reaps its exited children itself (SIGCHLD) sets 0: the
+ * kill is sent and nothing waits. */
+void lmc_ns_set_reap_wait(int timeout_ms);
 
 /* poll fd for POLLIN (or hang-up) up to timeout_ms: 0, -ETIMEDOUT or -errno. */
 int lmc_ns_wait_readable(int fd, int timeout_ms);

@@ -97,12 +97,19 @@ int lmc_ns_clone_flags(uint32_t mask)
 
 /* A SIGKILLed task frozen by a v1 freezer dies only once thawed: wait a bounded time and
  * leave a late one to the caller's reaping of exited children. */
+static int reap_wait_ms = LMC_NS_HANDSHAKE_MS;
+
+void lmc_ns_set_reap_wait(int timeout_ms)
+{
+	reap_wait_ms = timeout_ms < 0 ? 0 : timeout_ms;
+}
+
 void lmc_ns_kill_reap(int pidfd)
 {
 	siginfo_t si;
 
 	syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-	if (lmc_ns_wait_readable(pidfd, LMC_NS_HANDSHAKE_MS) < 0)
+	if (lmc_ns_wait_readable(pidfd, reap_wait_ms) < 0)
 		return;
 	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR)
 		;

@@ -237,25 +237,24 @@ static pid_t spawn_clone(const struct spawn_ctx *c, bool join_pid, int *ret_pidf
 	return pid;
 }
 
-static int spawn_error(const struct lmc_ns_spawn_opts *o, const struct spawn_report *rep,
+static int spawn_error(const struct lmc_ns_spawn_wait *w, const struct spawn_report *rep,
 		       struct lmc_err *err)
 {
-	const char *cmd = o->argv[0], *why = strerror(rep->err);
+	const char *cmd = w->cmd, *why = strerror(rep->err);
 	int code = rep->err > 0 ? -rep->err : -EIO;
 
 	switch (rep->step) {
 	case STEP_SETNS:
 		return join_error(cmd, code, err);
 	case STEP_CWD:
-		return lmc_err_set(err, code, "run: %s: cwd '%s': %s", cmd, o->cwd ? o->cwd : "/",
-				   why);
+		return lmc_err_set(err, code, "run: %s: cwd '%s': %s", cmd, w->cwd, why);
 	case STEP_GROUPS:
 	case STEP_GID:
 		return lmc_err_set(err, code, "run: %s: gid %u: %s", cmd,
-				   o->set_ids ? (unsigned)o->gid : 0U, why);
+				   w->set_ids ? (unsigned)w->gid : 0U, why);
 	case STEP_UID:
 		return lmc_err_set(err, code, "run: %s: uid %u: %s", cmd,
-				   o->set_ids ? (unsigned)o->uid : 0U, why);
+				   w->set_ids ? (unsigned)w->uid : 0U, why);
 	case STEP_STDIO:
 		return lmc_err_set(err, code, "run: %s: setting up stdio: %s", cmd, why);
 	case STEP_SETSID:
@@ -265,12 +264,10 @@ static int spawn_error(const struct lmc_ns_spawn_opts *o, const struct spawn_rep
 	}
 }
 
-/* Place the held child (attach), let it go, and learn whether it reached exec. */
+/* Place the held child (attach) and let it go; its report comes later on the channel. */
 static int spawn_release(const struct lmc_ns_spawn_opts *o, pid_t pid, int pidfd, int chan,
 			 struct lmc_err *err)
 {
-	struct spawn_report rep = {0};
-	ssize_t n;
 	int r;
 
 	if (o->attach) {
@@ -286,25 +283,69 @@ static int spawn_release(const struct lmc_ns_spawn_opts *o, pid_t pid, int pidfd
 		lmc_ns_kill_reap(pidfd);
 		return lmc_err_set(err, r, "run: %s: child vanished: %s", o->argv[0], strerror(-r));
 	}
-	r = lmc_ns_wait_readable(chan, LMC_NS_HANDSHAKE_MS);
-	if (r < 0) {
-		lmc_ns_kill_reap(pidfd);
-		return lmc_err_set(err, r, "run: %s: did not start within %d ms (is it frozen?)",
-				   o->argv[0], LMC_NS_HANDSHAKE_MS);
-	}
-	do
-		n = recv(chan, &rep, sizeof(rep), MSG_WAITALL);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 0; /* the channel closed at exec */
-	lmc_ns_kill_reap(pidfd);
-	if (n != (ssize_t)sizeof(rep))
-		rep = (struct spawn_report){.step = STEP_EXEC, .err = n < 0 ? errno : EIO};
-	return spawn_error(o, &rep, err);
+	return 0;
 }
 
-int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd,
-		 struct lmc_err *err)
+static void spawn_wait_close(struct lmc_ns_spawn_wait *w)
+{
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	if (w->chan >= 0)
+		close(w->chan);
+	w->pidfd = w->chan = -1;
+}
+
+/* What messages about this start name later, when opts is gone. */
+static void spawn_wait_init(struct lmc_ns_spawn_wait *w, const struct lmc_ns_spawn_opts *o)
+{
+	*w = (struct lmc_ns_spawn_wait){
+		.pidfd = -1, .chan = -1, .set_ids = o->set_ids, .uid = o->uid, .gid = o->gid};
+	snprintf(w->cmd, sizeof(w->cmd), "%s", o->argv[0]);
+	snprintf(w->cwd, sizeof(w->cwd), "%s", o->cwd ? o->cwd : "/");
+}
+
+int lmc_ns_spawn_finish(struct lmc_ns_spawn_wait *w, pid_t *ret_pid, int *ret_pidfd,
+			struct lmc_err *err)
+{
+	struct spawn_report rep = {0};
+	ssize_t n;
+
+	do
+		n = recv(w->chan, &rep, sizeof(rep), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -EAGAIN;
+	if (n == 0) {
+		/* the channel closed at exec */
+		*ret_pid = w->pid;
+		if (ret_pidfd)
+			*ret_pidfd = TAKE_FD(w->pidfd);
+		spawn_wait_close(w);
+		return 0;
+	}
+	lmc_ns_kill_reap(w->pidfd);
+	spawn_wait_close(w);
+	if (n != (ssize_t)sizeof(rep))
+		rep = (struct spawn_report){.step = STEP_EXEC, .err = n < 0 ? errno : EIO};
+	return spawn_error(w, &rep, err);
+}
+
+void lmc_ns_spawn_cancel(struct lmc_ns_spawn_wait *w)
+{
+	if (w->pidfd >= 0)
+		lmc_ns_kill_reap(w->pidfd);
+	spawn_wait_close(w);
+}
+
+int lmc_ns_spawn_timeout(struct lmc_ns_spawn_wait *w, struct lmc_err *err)
+{
+	lmc_ns_spawn_cancel(w);
+	return lmc_err_set(err, -ETIMEDOUT, "run: %s: did not start within %d ms (is it frozen?)",
+			   w->cmd, LMC_NS_HANDSHAKE_MS);
+}
+
+int lmc_ns_spawn_start(const struct lmc_ns_spawn_opts *opts, struct lmc_ns_spawn_wait *ret,
+		       struct lmc_err *err)
 {
 	struct spawn_ctx c = {.o = opts};
 	_cleanup_close_ int pidfd = -EBADF, chan = -EBADF;
@@ -333,8 +374,26 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
 	r = spawn_release(opts, pid, pidfd, chan, err);
 	if (r < 0)
 		return r;
-	*ret_pid = pid;
-	if (ret_pidfd)
-		*ret_pidfd = TAKE_FD(pidfd);
+	spawn_wait_init(ret, opts);
+	ret->pid = pid;
+	ret->pidfd = TAKE_FD(pidfd);
+	ret->chan = TAKE_FD(chan);
 	return 0;
+}
+
+int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd,
+		 struct lmc_err *err)
+{
+	struct lmc_ns_spawn_wait w;
+	int r = lmc_ns_spawn_start(opts, &w, err);
+
+	if (r < 0)
+		return r;
+	r = lmc_ns_wait_readable(w.chan, LMC_NS_HANDSHAKE_MS);
+	if (r < 0)
+		return lmc_ns_spawn_timeout(&w, err);
+	r = lmc_ns_spawn_finish(&w, ret_pid, ret_pidfd, err);
+	if (r == -EAGAIN) /* readable yet nothing to read: cannot happen; do not hang */
+		return lmc_ns_spawn_timeout(&w, err);
+	return r;
 }

@@ -20,6 +20,5 @@ int lmc_api_reply_list(uint64_t id, const struct lmc_list_entry *e, size_t n, ui
 int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_t **ret_buf,
 			  size_t *ret_len);
 int lmc_api_reply_version(uint64_t id, uint8_t **ret_buf, size_t *ret_len);
-int lmc_api_reply_started(uint64_t id, pid_t pid, uint8_t **ret_buf, size_t *ret_len);
 
 #endif

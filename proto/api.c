@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "proto/api-internal.h"
+#include "nsutil/ns.h"
 
 #define RUN_ARGV_MAX 4096 /* arguments or environment entries */
 
@@ -350,6 +351,24 @@ static int run_ids(struct call *c, const Lmctl__RunRequest *rq, struct lmc_run_o
 	return 0;
 }
 
+/* The child is released; the caller reads its report when spawn->chan is readable. */
+static int run_start(struct call *c, const struct lmc_run_opts *o)
+{
+	struct lmc_ns_spawn_wait *w = malloc(sizeof(*w));
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	r = lmc_mgr_run_start(c->m, c->res->name, o, w, &c->err);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	c->res->action = LMC_API_RUN_START;
+	c->res->spawn = w;
+	return 0;
+}
+
 static int op_run(struct call *c, const Lmctl__RunRequest *rq)
 {
 	static const char *const default_env[] = {
@@ -380,11 +399,13 @@ static int op_run(struct call *c, const Lmctl__RunRequest *rq)
 	o.argv = argv;
 	o.env = rq->n_env ? env : default_env;
 	o.cwd = rq->cwd[0] ? rq->cwd : "/";
+	res->detached = rq->detach;
+	if (c->flags & LMC_API_DEFER_SPAWN)
+		return run_start(c, &o);
 	r = lmc_mgr_run(c->m, res->name, &o, &res->pid, &res->pidfd, &c->err);
 	if (r < 0)
 		return r;
 	res->action = LMC_API_RUN;
-	res->detached = rq->detach;
 	if (rq->detach)
 		return lmc_api_reply_started(res->id, res->pid, &res->reply, &res->reply_len);
 	return 0;
@@ -513,7 +534,8 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 		return lmc_api_reply_error(ret->id, r, lmc_err_str(&c.err), &ret->reply,
 					   &ret->reply_len);
 	}
-	if (ret->reply || (ret->action == LMC_API_RUN && !ret->detached))
+	if (ret->reply || ret->action == LMC_API_RUN_START ||
+	    (ret->action == LMC_API_RUN && !ret->detached))
 		return 0;
 	return lmc_api_reply_error(ret->id, 0, NULL, &ret->reply, &ret->reply_len);
 }
@@ -530,4 +552,9 @@ void lmc_api_result_done(struct lmc_api_result *r)
 	if (r->pidfd >= 0)
 		close(r->pidfd);
 	r->pidfd = -1;
+	if (r->spawn) {
+		lmc_ns_spawn_cancel(r->spawn);
+		free(r->spawn);
+		r->spawn = NULL;
+	}
 }

@@ -32,6 +32,9 @@ enum lmc_api_action {
 	LMC_API_SIGNAL_RUN, /* send sig to this connection's foreground run, then the reply */
 	LMC_API_STATS, /* (LMC_API_DEFER_STATS) read stats[] (lmc_mgr_stats_fill), then reply */
 	LMC_API_FREEZE_WAIT, /* (LMC_API_DEFER_WAITS) lmc_cgfs_freeze_wait(name), then reply */
+	/* (LMC_API_DEFER_SPAWN) a run's child is released: read its report (spawn, taken by
+	 * the caller) when spawn->chan is readable, then as RUN */
+	LMC_API_RUN_START,
 };
 
 /* What a subscription asked for (SubscribeRequest). */
@@ -39,6 +42,8 @@ struct lmc_api_sub {
 	bool recursive, oom, empty, exit, evicted;
 	uint64_t threshold; /* LMC_UNSET: none */
 };
+
+struct lmc_ns_spawn_wait;
 
 struct lmc_api_result {
 	enum lmc_api_action action;
@@ -51,6 +56,7 @@ struct lmc_api_result {
 	bool detached;
 	bool created; /* REPLY to a successful create (name set): new event sources */
 	int sig; /* SIGNAL_RUN */
+	struct lmc_ns_spawn_wait *spawn; /* RUN_START (malloc'd; result_done cancels it) */
 	struct lmc_stats_entry *stats; /* STATS: the containers to read (malloc'd) */
 	size_t n_stats;
 	struct lmc_api_sub sub; /* SUBSCRIBE */
@@ -66,6 +72,7 @@ enum lmc_api_flags {
 	LMC_API_DRY_RUN = 1u << 0, /* fuzzing: decode, validate, dispatch, but start nothing */
 	LMC_API_DEFER_STATS = 1u << 1, /* stats: answer STATS with the plan; the caller reads */
 	LMC_API_DEFER_WAITS = 1u << 2, /* pause: start the freeze; the caller waits for it */
+	LMC_API_DEFER_SPAWN = 1u << 3, /* run: release the child; the caller reads its report */
 };
 
 /* Handle one Request frame body from peer. fds (n_fds of them) arrived with it as
@@ -84,6 +91,8 @@ int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, 
 			size_t *ret_len);
 /* A run's Response once its process ended: wstatus as waitpid(2) gives it. */
 int lmc_api_reply_exit(uint64_t id, pid_t pid, int wstatus, uint8_t **ret_buf, size_t *ret_len);
+/* A detached run's Response once its process started. */
+int lmc_api_reply_started(uint64_t id, pid_t pid, uint8_t **ret_buf, size_t *ret_len);
 
 /* One event as carried on the wire (kinds: core/events.h). */
 struct lmc_api_event {

@@ -217,13 +217,13 @@ void lmc_agent_client_timer(struct ev_loop *loop, ev_timer *w, int revents)
 	ev_tstamp now = ev_now(loop);
 
 	(void)revents;
-	if (c->frame_start && now >= c->frame_start + c->a->idle_timeout) {
+	if (c->frame_start && !c->held && now >= c->frame_start + c->a->idle_timeout) {
 		lmc_agent_log("client pid %d: a frame not complete %.1f s after it began, closing",
 			      (int)c->peer.pid, c->a->idle_timeout);
 		lmc_agent_client_close(c);
 		return;
 	}
-	if (!c->frame_start && now >= c->last_active + c->a->conn_timeout) {
+	if ((!c->frame_start || c->held) && now >= c->last_active + c->a->conn_timeout) {
 		if (!lmc_agent_client_waiting(c)) {
 			lmc_agent_log("client pid %d: idle for %.0f s, closing", (int)c->peer.pid,
 				      c->a->conn_timeout);

@@ -81,8 +81,10 @@ static int client_flush(struct client *c)
 	/* Back-pressure: a client that does not read its answers stops being read. */
 	if (c->out_len - c->out_off > OUT_PAUSE)
 		ev_io_stop(c->a->loop, &c->rio);
-	else
+	else if (!c->held && !ev_is_active(&c->rio)) {
 		ev_io_start(c->a->loop, &c->rio);
+		ev_feed_event(c->a->loop, &c->rio, EV_READ); /* frames may wait in the buffer */
+	}
 	return 0;
 }
 
@@ -219,14 +221,15 @@ static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
 	proc_free(p);
 }
 
-static void client_started(struct client *c, struct lmc_api_result *res)
+void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
+			   struct lmc_api_result *res)
 {
-	struct agent *a = c->a;
 	struct proc *p = calloc(1, sizeof(*p));
 
 	if (!p) {
 		/* Cannot watch it: it still runs; answer what we know. */
-		lmc_agent_send_error(c, res->id, -ENOMEM, "started but cannot be watched");
+		if (c)
+			lmc_agent_send_error(c, res->id, -ENOMEM, "started but cannot be watched");
 		return;
 	}
 	p->a = a;
@@ -239,12 +242,12 @@ static void client_started(struct client *c, struct lmc_api_result *res)
 	if (a->procs)
 		a->procs->prev = p;
 	a->procs = p;
-	lmc_agent_log("%s: uid %u started pid %d%s", lmc_name_display(p->name),
-		      (unsigned)c->peer.uid, (int)p->pid, res->detached ? " (detached)" : "");
+	lmc_agent_log("%s: uid %u started pid %d%s", lmc_name_display(p->name), (unsigned)peer->uid,
+		      (int)p->pid, res->detached ? " (detached)" : "");
 	ev_io_init(&p->io, on_proc_exit, p->pidfd, EV_READ);
 	if (p->pidfd >= 0)
 		ev_io_start(a->loop, &p->io);
-	if (res->detached)
+	if (res->detached && c && res->reply)
 		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
 }
 
@@ -277,6 +280,9 @@ static void stats_done(void *arg)
 {
 	struct stats_req *q = arg;
 
+	if (q->c)
+		lmc_agent_client_release(q->c);
+
 	if (q->c && q->reply)
 		lmc_agent_send(q->c, TAKE_PTR(q->reply), q->reply_len);
 	else if (q->c)
@@ -306,6 +312,7 @@ static void stats_begin(struct client *c, struct lmc_api_result *res)
 	*q = (struct stats_req){
 		.a = a, .c = c, .id = res->id, .n = res->n_stats, .next = a->stats_reqs};
 	q->e = TAKE_PTR(res->stats);
+	lmc_agent_client_hold(c); /* its next requests wait for this answer */
 	if (a->stats_reqs)
 		a->stats_reqs->prev = q;
 	a->stats_reqs = q;
@@ -332,6 +339,7 @@ static void freeze_wait_begin(struct client *c, struct lmc_api_result *res)
 	snprintf(q->name, sizeof(q->name), "%s", res->name);
 	q->reply = TAKE_PTR(res->reply);
 	q->reply_len = res->reply_len;
+	lmc_agent_client_hold(c); /* its next requests wait for this answer */
 	if (a->stats_reqs)
 		a->stats_reqs->prev = q;
 	a->stats_reqs = q;
@@ -353,7 +361,7 @@ bool lmc_agent_client_waiting(const struct client *c)
 	for (const struct stats_req *q = c->a->stats_reqs; q; q = q->next)
 		if (q->c == c)
 			return true;
-	return false;
+	return c->held > 0;
 }
 
 void lmc_agent_client_close(struct client *c)
@@ -381,6 +389,7 @@ void lmc_agent_client_close(struct client *c)
 	for (struct stats_req *q = a->stats_reqs; q; q = q->next)
 		if (q->c == c)
 			q->c = NULL; /* its reading finishes; the answer goes nowhere */
+	lmc_agent_runs_client_gone(c);
 	lmc_frame_reader_done(&c->rd);
 	close(c->fd);
 	free(c->out);
@@ -402,7 +411,8 @@ void lmc_agent_client_close(struct client *c)
  * started is told by its own "started pid" line. */
 static void audit(const struct client *c, const struct lmc_api_result *res)
 {
-	if (!res->audit[0] || (res->action == LMC_API_RUN && !res->status))
+	if (!res->audit[0] || res->action == LMC_API_RUN_START ||
+	    (res->action == LMC_API_RUN && !res->status))
 		return;
 	if (res->status < 0)
 		lmc_agent_log("uid %u (pid %d): %s: failed: %s", (unsigned)c->peer.uid,
@@ -419,7 +429,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	int r;
 
 	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds,
-			   LMC_API_DEFER_STATS | LMC_API_DEFER_WAITS, &res);
+			   LMC_API_DEFER_STATS | LMC_API_DEFER_WAITS | LMC_API_DEFER_SPAWN, &res);
 	free(buf);
 	if (r < 0) {
 		client_close(c);
@@ -428,7 +438,10 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	audit(c, &res);
 	switch (res.action) {
 	case LMC_API_RUN:
-		client_started(c, &res);
+		lmc_agent_run_started(c->a, c, &c->peer, &res);
+		break;
+	case LMC_API_RUN_START:
+		lmc_agent_run_begin(c, &res);
 		break;
 	case LMC_API_SUBSCRIBE:
 		lmc_agent_subscribe(c, &res);
@@ -597,7 +610,7 @@ static bool tracked(const struct agent *a, pid_t pid)
 	for (const struct proc *p = a->procs; p; p = p->next)
 		if (p->pid == pid)
 			return true;
-	return false;
+	return lmc_agent_run_starting(a, pid); /* its status goes to its pidfd watcher */
 }
 
 /* The leaves' namespace inits are children of the agent too (the manager starts them) but
@@ -626,7 +639,9 @@ static void on_sigchld(struct ev_loop *loop, ev_signal *w, int revents)
 		if (pid <= 0 || tracked(a, pid))
 			continue;
 		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG) == 0 && si.si_pid == pid)
-			lmc_agent_log("reaped pid %d (a container's init)", (int)pid);
+			lmc_agent_log("reaped pid %d (a container's init, or a run that "
+				      "did not start)",
+				      (int)pid);
 	}
 }
 
@@ -644,6 +659,7 @@ static void agent_stop(struct agent *a)
 	lmc_agent_evict_free(a);
 	while (a->clients)
 		client_close(a->clients);
+	lmc_agent_runs_stop(a);
 	while (a->procs)
 		proc_free(a->procs);
 	lmc_agent_conn_stop(a);
@@ -852,6 +868,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* Never wait for a killed child on the loop: on_sigchld reaps it when it has gone. */
+	lmc_ns_set_reap_wait(0);
 	/* Not the default loop: that one reaps every child through SIGCHLD, and the agent
 	 * reaps only the processes it started, through their pidfds. */
 	a.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOSIGMASK);

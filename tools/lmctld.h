@@ -9,6 +9,7 @@
 
 #include "core/events.h"
 #include "core/manager.h"
+#include "nsutil/ns.h"
 #include "proto/api.h"
 #include "proto/frame.h"
 #include "tools/jobs.h"
@@ -86,6 +87,7 @@ struct client {
 	size_t out_len, out_off, out_cap;
 	struct sub *subs;
 	bool busy; /* inside its read callback: a close is deferred to its end */
+	unsigned held; /* requests answered later (run start, stats, pause): reading waits */
 	bool dead;
 };
 
@@ -122,6 +124,7 @@ struct agent {
 	bool sweep; /* some client or subscription waits to be freed */
 	struct lmc_jobs jobs;
 	struct stats_req *stats_reqs; /* being read on a worker thread */
+	struct run_start *run_starts; /* runs whose child has not reported yet */
 	struct lmc_evict *evict; /* NULL: not evicting */
 	struct lmc_evict_opts evict_opts;
 };
@@ -141,6 +144,20 @@ struct stats_req {
 	char name[LMC_NAME_MAX + 1];
 };
 
+/* A run whose child was released and whose report (or bound) is awaited. */
+struct run_start {
+	struct agent *a;
+	struct run_start *prev, *next;
+	struct client *c; /* NULL once the client has gone */
+	struct lmc_api_peer peer;
+	uint64_t id;
+	bool detached;
+	char name[LMC_NAME_MAX + 1];
+	ev_io io; /* the report channel */
+	ev_timer timer; /* LMC_NS_HANDSHAKE_MS */
+	struct lmc_ns_spawn_wait w;
+};
+
 /* Below this many containers reading on the loop costs less than a thread (~2 ms). */
 #define STATS_ASYNC_MIN 64
 #define STATS_JOBS_MAX 4
@@ -158,6 +175,18 @@ void lmc_agent_client_close(struct client *c);
 void lmc_agent_sweep(struct agent *a);
 /* True while the client has a run, a subscription or a stats reading going on. */
 bool lmc_agent_client_waiting(const struct client *c);
+
+/* Watch a started process (c NULL: no one waits for its exit); sends res->reply if any. */
+void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
+			   struct lmc_api_result *res);
+
+/* Runs starting, and holding a connection's reading (tools/lmctld-run.c). */
+void lmc_agent_client_hold(struct client *c);
+void lmc_agent_client_release(struct client *c);
+void lmc_agent_run_begin(struct client *c, struct lmc_api_result *res);
+void lmc_agent_runs_client_gone(struct client *c);
+bool lmc_agent_run_starting(const struct agent *a, pid_t pid);
+void lmc_agent_runs_stop(struct agent *a);
 
 /* Connections (tools/lmctld-conn.c). */
 void lmc_agent_conn_init(struct agent *a);

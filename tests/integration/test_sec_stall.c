@@ -1,0 +1,216 @@
+/* Issue 11, finding 3 as far as it goes: a run whose child stalls before it reports its
+ * start-up holds nobody else up. The stall is the real one: something outside lmctl froze
+ * the v1 freezer above the agent's tree (as a v1 tool freezing a slice does), which the
+ * agent's paused check (cgroup2's cgroup.events on this hybrid host) does not see; the
+ * child, placed into the frozen v1 freezer cgroup, stops before its report. While it
+ * stalls, another client's `list` answers at once; the run itself waits (thawed: it
+ * starts) or, left frozen, is refused after LMC_NS_HANDSHAKE_MS with a one-line reason.
+ * Replies on the stalled run's own connection stay in order. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "nsutil/ns.h"
+#include "proto/api.h"
+#include "proto/frame.h"
+#include "tests/integration/agent-harness.h"
+#include "tests/lib/lmctl-run.h"
+
+/* Generous for a loaded 2-CPU machine, far below the 10 s hand-shake bound. */
+#define ROOT_ANSWER_MS 3000
+
+struct fix {
+	struct harness h;
+	char freezer[512]; /* freezer.state of the scratch root (v1) */
+};
+
+static int write_state(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, v, strlen(v)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int setup(void **state)
+{
+	static struct fix f;
+	char dir[448];
+
+	if (!lmc_test_is_root())
+		skip();
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(h_setup(&f.h), 0);
+	setenv("LMCTL_SOCKET", f.h.sock, 1);
+	unsetenv("LMCTL_STATE_DIR");
+	/* Only where the stall can be made: a v1 freezer beside a cgroup2 tree. */
+	if (!lmc_cgfs_has(f.h.cg, LMC_CTRL_UNIFIED) || !lmc_cgfs_has(f.h.cg, LMC_CTRL_FREEZER) ||
+	    lmc_cgfs_path(f.h.cg, LMC_CTRL_FREEZER, "", dir, sizeof(dir)) < 0) {
+		h_teardown(&f.h);
+		skip();
+	}
+	snprintf(f.freezer, sizeof(f.freezer), "%s/freezer.state", dir);
+	LMCTL_OK("create", "st");
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fix *f = *state;
+
+	write_state(f->freezer, "THAWED"); /* the killed child ends once thawed */
+	h_teardown(&f->h);
+	return 0;
+}
+
+static int request_send(int fd, enum lmc_api_op op, uint64_t id, const char *name,
+			const struct lmc_run_opts *run)
+{
+	struct lmc_api_req rq = {.op = op, .id = id, .name = name, .run = run};
+	uint8_t *buf;
+	size_t len;
+	int r = lmc_api_req_encode(&rq, &buf, &len);
+
+	if (r < 0)
+		return r;
+	r = lmc_frame_send(fd, buf, len, NULL, 0);
+	free(buf);
+	return r;
+}
+
+/* The next Response on fd within ms: its id and status. */
+static int reply_recv(int fd, int ms, uint64_t *ret_id, int *ret_status, char *msg, size_t size)
+{
+	struct lmc_api_resp resp;
+	uint8_t *buf;
+	size_t len, nfds = 0;
+	int r = lmc_frame_recv(fd, &buf, &len, NULL, &nfds, ms);
+
+	if (r < 0)
+		return r;
+	r = lmc_api_resp_decode(buf, len, &resp);
+	free(buf);
+	if (r < 0)
+		return r;
+	*ret_id = resp.id;
+	*ret_status = resp.status;
+	if (msg)
+		snprintf(msg, size, "%s", resp.msg);
+	lmc_api_resp_done(&resp);
+	return 0;
+}
+
+/* Root's `list` on a new connection: milliseconds to its answer, or -errno. */
+static long list_ms(const struct harness *h)
+{
+	long long t0 = h_now_us();
+	int fd = h_connect(h), st, r;
+	uint64_t id;
+
+	if (fd < 0)
+		return fd;
+	r = request_send(fd, LMC_API_OP_LIST, 7, "", NULL);
+	if (r >= 0)
+		r = reply_recv(fd, 15000, &id, &st, NULL, 0);
+	close(fd);
+	return r < 0 ? r : (long)((h_now_us() - t0) / 1000);
+}
+
+static bool leaf_has_process(void *ud)
+{
+	struct fix *f = ud;
+	pid_t *pids = NULL;
+	size_t n = 0;
+	bool yes = lmc_cgfs_procs(f->h.cg, "st", &pids, &n) >= 0 && n > 0;
+
+	free(pids);
+	return yes;
+}
+
+/* A detached run of `true` on fd (id 1), pipelined with a list (id 2) behind it. */
+static void send_run_then_list(int fd)
+{
+	static const char *const argv[] = {"true", NULL};
+	struct lmc_run_opts o = {.argv = argv, .cwd = "/", .detach = true, .stdio = {-1, -1, -1}};
+
+	assert_int_equal(request_send(fd, LMC_API_OP_RUN, 1, "st", &o), 0);
+	assert_int_equal(request_send(fd, LMC_API_OP_LIST, 2, "", NULL), 0);
+}
+
+static void expect_reply(int fd, int ms, uint64_t id, bool ok, const char *has)
+{
+	char msg[512] = "";
+	uint64_t got;
+	int st;
+
+	assert_int_equal(reply_recv(fd, ms, &got, &st, msg, sizeof(msg)), 0);
+	if (got != id)
+		fail_msg("reply %llu came before reply %llu", (unsigned long long)got,
+			 (unsigned long long)id);
+	if (ok != (st == 0) || (has && !strstr(msg, has)))
+		fail_msg("reply %llu: status %d: %s", (unsigned long long)id, st, msg);
+}
+
+/* Frozen, then thawed while others are served: the run starts once it can. */
+static void test_stalled_run_others_answer(void **state)
+{
+	struct fix *f = *state;
+	int fd = h_connect(&f->h);
+	long ms;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
+	send_run_then_list(fd);
+	assert_int_equal(lmc_test_wait_until(leaf_has_process, f, 5000), 0);
+	ms = list_ms(&f->h);
+	if (ms < 0 || ms > ROOT_ANSWER_MS)
+		fail_msg("another client's list during a stalled run: %s (%ld ms)",
+			 ms < 0 ? strerror((int)-ms) : "too slow", ms);
+	assert_int_equal(write_state(f->freezer, "THAWED"), 0);
+	expect_reply(fd, 8000, 1, true, NULL);
+	expect_reply(fd, 8000, 2, true, NULL);
+	close(fd);
+}
+
+/* Left frozen: refused after the bound with a reason, the list behind it answered after. */
+static void test_stalled_run_refused_after_bound(void **state)
+{
+	struct fix *f = *state;
+	int fd = h_connect(&f->h);
+	long long t0 = h_now_us();
+	long ms;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
+	send_run_then_list(fd);
+	assert_int_equal(lmc_test_wait_until(leaf_has_process, f, 5000), 0);
+	ms = list_ms(&f->h);
+	if (ms < 0 || ms > ROOT_ANSWER_MS)
+		fail_msg("another client's list during a stalled run: %s (%ld ms)",
+			 ms < 0 ? strerror((int)-ms) : "too slow", ms);
+	expect_reply(fd, LMC_NS_HANDSHAKE_MS + 10000, 1, false, "did not start within");
+	assert_true(h_now_us() - t0 >= (LMC_NS_HANDSHAKE_MS - 500) * 1000LL);
+	expect_reply(fd, 5000, 2, true, NULL);
+	close(fd);
+	ms = list_ms(&f->h);
+	assert_true(ms >= 0 && ms <= ROOT_ANSWER_MS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_stalled_run_others_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_run_refused_after_bound, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,159 @@
+/* lmctld: runs whose start-up is under way, and the order of a connection's replies.
+ *
+ * A run's child is cloned, placed and released on the loop (lmc_mgr_run_start: no
+ * waiting); its report (exec reached, or which step failed) is read when its channel
+ * becomes readable, and a child that says nothing within LMC_NS_HANDSHAKE_MS (frozen from
+ * outside, stuck in a path look-up) is killed and the run refused. Meanwhile every other
+ * client is served. A connection with such a request (or a deferred stats or pause) is
+ * held: its later frames wait, so a pipelining client gets its replies in order. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nsutil/ns.h"
+#include "tools/lmctld.h"
+
+void lmc_agent_client_hold(struct client *c)
+{
+	if (c->held++ == 0)
+		ev_io_stop(c->a->loop, &c->rio);
+}
+
+/* The held request is answered: read on, starting with frames already buffered. */
+void lmc_agent_client_release(struct client *c)
+{
+	struct agent *a = c->a;
+
+	if (--c->held > 0 || c->dead)
+		return;
+	/* The time held is not the client's: a frame begun meanwhile gets its whole bound. */
+	if (c->frame_start)
+		c->frame_start = ev_now(a->loop);
+	if (c->out_len - c->out_off > OUT_PAUSE)
+		return; /* back-pressure: the write side starts reading again */
+	ev_io_start(a->loop, &c->rio);
+	ev_feed_event(a->loop, &c->rio, EV_READ);
+}
+
+static void run_start_free(struct run_start *q)
+{
+	struct agent *a = q->a;
+
+	ev_io_stop(a->loop, &q->io);
+	ev_timer_stop(a->loop, &q->timer);
+	lmc_ns_spawn_cancel(&q->w); /* nothing left to cancel once finished */
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		a->run_starts = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	free(q);
+}
+
+/* The report is in (r: lmc_ns_spawn_finish's result) or the bound passed. */
+static void run_start_done(struct run_start *q, int r, pid_t pid, int pidfd,
+			   const struct lmc_err *err)
+{
+	struct lmc_api_result res = {.action = LMC_API_RUN,
+				     .id = q->id,
+				     .pid = pid,
+				     .pidfd = pidfd,
+				     .detached = q->detached};
+	struct lmc_api_peer peer = q->peer;
+	struct agent *a = q->a;
+	struct client *c = q->c;
+
+	snprintf(res.name, sizeof(res.name), "%s", q->name);
+	if (r < 0)
+		lmc_agent_log("uid %u (pid %d): run %s: failed: %s", (unsigned)peer.uid,
+			      (int)peer.pid, q->name, lmc_err_str(err));
+	run_start_free(q);
+	if (c)
+		lmc_agent_client_release(c);
+	if (r < 0) {
+		if (c)
+			lmc_agent_send_error(c, res.id, r, lmc_err_str(err));
+		return;
+	}
+	if (res.detached && lmc_api_reply_started(res.id, pid, &res.reply, &res.reply_len) < 0)
+		res.reply = NULL;
+	lmc_agent_run_started(a, c, &peer, &res);
+	lmc_api_result_done(&res);
+}
+
+static void on_run_report(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct run_start *q = container_of(w, struct run_start, io);
+	struct lmc_err err = {0};
+	int pidfd = -1, r;
+	pid_t pid = 0;
+
+	(void)loop;
+	(void)revents;
+	r = lmc_ns_spawn_finish(&q->w, &pid, &pidfd, &err);
+	if (r != -EAGAIN)
+		run_start_done(q, r, pid, pidfd, &err);
+}
+
+static void on_run_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct run_start *q = container_of(w, struct run_start, timer);
+	struct lmc_err err = {0};
+	int r;
+
+	(void)loop;
+	(void)revents;
+	r = lmc_ns_spawn_timeout(&q->w, &err);
+	run_start_done(q, r, 0, -1, &err);
+}
+
+void lmc_agent_run_begin(struct client *c, struct lmc_api_result *res)
+{
+	struct agent *a = c->a;
+	struct run_start *q = calloc(1, sizeof(*q));
+
+	if (!q) {
+		lmc_agent_send_error(c, res->id, -ENOMEM, "out of memory");
+		return; /* res->spawn is cancelled with res */
+	}
+	*q = (struct run_start){.a = a,
+				.c = c,
+				.peer = c->peer,
+				.id = res->id,
+				.detached = res->detached,
+				.next = a->run_starts};
+	q->w = *res->spawn;
+	res->spawn->pidfd = res->spawn->chan = -1; /* moved into q */
+	snprintf(q->name, sizeof(q->name), "%s", res->name);
+	if (a->run_starts)
+		a->run_starts->prev = q;
+	a->run_starts = q;
+	lmc_agent_client_hold(c);
+	ev_io_init(&q->io, on_run_report, q->w.chan, EV_READ);
+	ev_io_start(a->loop, &q->io);
+	ev_timer_init(&q->timer, on_run_timeout, LMC_NS_HANDSHAKE_MS / 1000.0, 0);
+	ev_timer_start(a->loop, &q->timer);
+}
+
+void lmc_agent_runs_client_gone(struct client *c)
+{
+	for (struct run_start *q = c->a->run_starts; q; q = q->next)
+		if (q->c == c)
+			q->c = NULL; /* its start finishes; a started process is still watched */
+}
+
+bool lmc_agent_run_starting(const struct agent *a, pid_t pid)
+{
+	for (const struct run_start *q = a->run_starts; q; q = q->next)
+		if (q->w.pid == pid)
+			return true;
+	return false;
+}
+
+void lmc_agent_runs_stop(struct agent *a)
+{
+	while (a->run_starts)
+		run_start_free(a->run_starts);
+}
