@@ -7,6 +7,9 @@
  *   frame trickle      60 connections announcing 4 MiB frames, a byte every 50 ms among them
  *   subscription flood subscriptions to sec-a on new connections, never read
  *   frozen-container   sec-a/free paused; `run sec-a/free -- true` in a loop
+ *   stalled run        4 loops of `run sec-a/stall -- true` where root froze sec-a/stall's
+ *                      v1 freezer behind lmctl's back (hybrid only): each child stalls
+ *                      before its start-up report until the agent gives up (10 s)
  * Target: p99 < 100 ms under every attack.
  *
  * Everything lives in lmctl-test-bench-<pid>-dos below this process's own cgroup and in
@@ -225,17 +228,17 @@ static int prep_subscribe(int fd, int i)
 	return call(fd, &rq, 5000) == 0 ? 0 : -1;
 }
 
-static _Noreturn void frozen_runs(void)
+static _Noreturn void frozen_runs(const char *name)
 {
 	const char *argv[] = {"true", NULL};
 	struct lmc_run_opts ro = {.argv = argv, .detach = true, .stdio = {-1, -1, -1}};
-	struct lmc_api_req rq = {.op = LMC_API_OP_RUN, .name = "sec-a/free", .run = &ro};
+	struct lmc_api_req rq = {.op = LMC_API_OP_RUN, .name = name, .run = &ro};
 
 	for (;;)
 		call_once(&rq, 60000);
 }
 
-enum attack { A_NONE, A_CONNS, A_TRICKLE, A_SUBS, A_FROZEN };
+enum attack { A_NONE, A_CONNS, A_TRICKLE, A_SUBS, A_FROZEN, A_STALL };
 
 static void attack_start(enum attack k)
 {
@@ -253,7 +256,13 @@ static void attack_start(enum attack k)
 		hold(60, prep_announce, tick_trickle);
 	if (k == A_SUBS)
 		hold(200, prep_subscribe, NULL);
-	frozen_runs();
+	if (k == A_STALL) {
+		for (int i = 0; i < 3; i++)
+			if (fork() == 0)
+				break; /* four runs stalling at a time, one per process */
+		frozen_runs("sec-a/stall");
+	}
+	frozen_runs("sec-a/free");
 }
 
 static void attack_stop(void)
@@ -324,12 +333,37 @@ static int setup(const char *bin)
 	rq.name = "sec-a/free";
 	if (r >= 0)
 		r = call_once(&rq, 10000);
+	rq.name = "sec-a/stall";
+	if (r >= 0)
+		r = call_once(&rq, 10000);
 	return r;
 }
+
+/* Freeze (or thaw) sec-a/stall's v1 freezer cgroup directly, as a tool outside lmctl. */
+static int stall_freeze(bool on)
+{
+	char dir[512], path[600];
+	int r = bench_scratch_path("freezer", "freezer", root, dir, sizeof(dir));
+	int fd;
+
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/sec-a/stall/freezer.state", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = write(fd, on ? "FROZEN" : "THAWED", 6) < 0 ? -errno : 0;
+	close(fd);
+	return r;
+}
+
+static int stall_freeze(bool on);
 
 static void cleanup(void)
 {
 	attack_stop();
+	if (!bench_cg.v2)
+		stall_freeze(false); /* its killed children end once thawed */
 	agent_stop();
 	bench_scratch_remove(root);
 	bench_state_remove(run_dir);
@@ -381,6 +415,10 @@ int main(int argc, char **argv)
 	if (call_once(&pause, 10000) < 0)
 		fprintf(stderr, "bench_dos: cannot pause sec-a/free\n");
 	measure("runs into a frozen container", A_FROZEN, n, 0.5);
+	if (!bench_cg.v2 && stall_freeze(true) >= 0) {
+		measure("stalled runs (v1 freezer frozen outside lmctl)", A_STALL, n, 0.5);
+		stall_freeze(false);
+	}
 	cleanup();
 	return stop ? 1 : 0;
 }
