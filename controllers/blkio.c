@@ -86,7 +86,7 @@ static int v1_device(struct lmc_cgfs *cg, const char *name, const struct lmc_thr
 			continue;
 		snprintf(val, sizeof(val), "%u:%u %llu", t->major, t->minor,
 			 (unsigned long long)(v == LMC_UNSET ? 0 : v));
-		r = lmc_cgfs_write(cg, B, name, rates[i].v1_file, val);
+		r = lmc_ctrl_write(cg, B, name, rates[i].v1_file, val);
 		if (r < 0)
 			return throttle_err(name, rates[i].flag, t, rates[i].v1_file, val, r, err);
 	}
@@ -118,7 +118,7 @@ static int v2_device(struct lmc_cgfs *cg, const char *name, const struct lmc_thr
 	}
 	if (!flags[0])
 		return 0;
-	r = lmc_cgfs_write(cg, B, name, "io.max", val);
+	r = lmc_ctrl_write(cg, B, name, "io.max", val);
 	if (r < 0)
 		return throttle_err(name, flags, t, "io.max", val, r, err);
 	return 0;

@@ -24,8 +24,11 @@ struct lmc_cgfs_hier {
 	char label[32]; /* for messages: "memory", "cpu,cpuacct", "unified" */
 };
 
+struct lmc_cgfs_dcache;
+
 struct lmc_cgfs {
 	enum lmc_cg_mode mode;
+	struct lmc_cgfs_dcache *dcache; /* per-container dirfds (cgroupfs-dcache.c) */
 	bool fake;
 	size_t n_hier;
 	struct lmc_cgfs_hier hier[LMC_CTRL__MAX];
@@ -73,5 +76,20 @@ int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool cre
 /* Undo what root_prepare made (a failed open). */
 void lmc_cgfs_root_unmake(struct lmc_cgfs_hier *h);
 int lmc_cgfs_cpuset_copy(int dirfd, const char *path, bool fake);
+
+/* Per-container directory fds (cgroupfs-dcache.c). get: the fd of name's directory in
+ * hierarchy h ("" is lmctl's root), held until put; -errno if it cannot be opened. forget:
+ * the container's directories are gone (removed, or a create rolled back). */
+struct lmc_cgfs_dent;
+struct lmc_cgfs_dref {
+	int fd;
+	struct lmc_cgfs_dent *ent; /* NULL: the root's fd, or own */
+	bool own; /* not cached (table full): put closes it */
+};
+int lmc_cgfs_dcache_new(struct lmc_cgfs *cg);
+void lmc_cgfs_dcache_free(struct lmc_cgfs *cg);
+int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cgfs_dref *ret);
+void lmc_cgfs_dir_put(struct lmc_cgfs *cg, struct lmc_cgfs_dref *ref);
+void lmc_cgfs_dir_forget(struct lmc_cgfs *cg, const char *name);
 
 #endif

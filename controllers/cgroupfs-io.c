@@ -1,5 +1,5 @@
-/* The kernel boundary, part 2: file I/O on a container's directory, always openat relative
- * to the hierarchy's cached root dirfd. */
+/* The kernel boundary, part 2: file I/O on a container's directory, openat relative to the
+ * container's cached directory fd (cgroupfs-dcache.c). */
 #include "controllers/cgroupfs-internal.h"
 
 #include <errno.h>
@@ -14,35 +14,40 @@
 
 #include "core/spec.h"
 
-int lmc_cgfs_write_at(int dirfd, const char *path, const char *val, bool create)
+static int write_fd(int fd, const char *val)
 {
-	_cleanup_close_ int fd = -EBADF;
 	size_t len = strlen(val);
-	ssize_t n;
-
-	/* A fake root is a plain directory: there are no kernel files to open. */
-	fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0644);
-	if (fd < 0)
-		return lmc_negerrno();
 	/* One write(2): the kernel parses each write as one whole value. */
-	n = write(fd, val, len);
+	ssize_t n = write(fd, val, len);
+
 	if (n < 0)
 		return lmc_negerrno();
 	return (size_t)n == len ? 0 : -EIO;
 }
 
+/* A fake root is a plain directory: there are no kernel files to open, create makes them. */
+static int wflags(bool create)
+{
+	return O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0);
+}
+
+int lmc_cgfs_write_at(int dirfd, const char *path, const char *val, bool create)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, wflags(create), 0644);
+
+	if (fd < 0)
+		return lmc_negerrno();
+	return write_fd(fd, val);
+}
+
 #define SHORT_FILE 4096
 
-int lmc_cgfs_read_at(int dirfd, const char *path, char *buf, size_t size)
+static int read_fd(int fd, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = -EBADF;
 	size_t len = 0;
 
 	if (size == 0)
 		return -EINVAL;
-	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return lmc_negerrno();
 	while (len < size - 1) {
 		size_t want = size - 1 - len;
 		ssize_t n = read(fd, buf + len, want);
@@ -63,14 +68,20 @@ int lmc_cgfs_read_at(int dirfd, const char *path, char *buf, size_t size)
 	return (int)len;
 }
 
-int lmc_cgfs_read_all_at(int dirfd, const char *path, char **ret)
+int lmc_cgfs_read_at(int dirfd, const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
 
 	if (fd < 0)
 		return lmc_negerrno();
+	return read_fd(fd, buf, size);
+}
+
+static int read_all_fd(int fd, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+
 	for (;;) {
 		ssize_t n;
 
@@ -94,6 +105,15 @@ int lmc_cgfs_read_all_at(int dirfd, const char *path, char **ret)
 	buf[len] = '\0';
 	*ret = TAKE_PTR(buf);
 	return (int)len;
+}
+
+int lmc_cgfs_read_all_at(int dirfd, const char *path, char **ret)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return lmc_negerrno();
+	return read_all_fd(fd, ret);
 }
 
 static int parse_u64(const char *s, uint64_t *ret)
@@ -132,30 +152,45 @@ int lmc_cgfs_parse_key(const char *buf, const char *key, uint64_t *ret)
 	return -ENOENT;
 }
 
-/* Resolve (c, name, file) to a root dirfd and a relative path. */
-static int locate(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
-		  char *path, size_t size)
+/* Open file in name's directory of controller c through the kept directory fd. ENOENT
+ * there is checked once by path from lmctl's root: a directory another process removed and
+ * made again is a new cgroup, and the kept fd is then forgotten. file NULL: the directory. */
+static int open_in(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		   int flags)
 {
+	struct lmc_cgfs_dref ref;
+	char path[PATH_MAX];
 	int h = lmc_cgfs_hier_of(cg, c);
-	int r;
+	int dfd, fd, r;
 
 	if (h < 0)
 		return h;
-	r = lmc_cgfs_relpath(name, file, path, size);
-	if (r < 0)
-		return r;
-	return cg->hier[h].root_fd;
+	if (file && strchr(file, '/'))
+		return -EINVAL;
+	dfd = lmc_cgfs_dir_get(cg, h, name, &ref);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, file ? file : ".", flags | O_CLOEXEC, 0644);
+	r = fd < 0 ? lmc_negerrno() : fd;
+	if (r == -ENOENT && ref.ent && lmc_cgfs_relpath(name, file, path, sizeof(path)) >= 0) {
+		fd = openat(cg->hier[h].root_fd, path, flags | O_CLOEXEC, 0644);
+		if (fd >= 0) {
+			lmc_cgfs_dir_forget(cg, name);
+			r = fd;
+		}
+	}
+	lmc_cgfs_dir_put(cg, &ref);
+	return r;
 }
 
 int lmc_cgfs_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		   const char *val)
 {
-	char path[PATH_MAX];
-	int dfd = locate(cg, c, name, file, path, sizeof(path));
+	_cleanup_close_ int fd = open_in(cg, c, name, file, wflags(cg->fake));
 
-	if (dfd < 0)
-		return dfd;
-	return lmc_cgfs_write_at(dfd, path, val, cg->fake);
+	if (fd < 0)
+		return fd;
+	return write_fd(fd, val);
 }
 
 int lmc_cgfs_writef(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
@@ -176,12 +211,11 @@ int lmc_cgfs_writef(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, cons
 int lmc_cgfs_read(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		  char *buf, size_t size)
 {
-	char path[PATH_MAX];
-	int dfd = locate(cg, c, name, file, path, sizeof(path));
+	_cleanup_close_ int fd = open_in(cg, c, name, file, O_RDONLY);
 
-	if (dfd < 0)
-		return dfd;
-	return lmc_cgfs_read_at(dfd, path, buf, size);
+	if (fd < 0)
+		return fd;
+	return read_fd(fd, buf, size);
 }
 
 int lmc_cgfs_read_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
@@ -203,15 +237,14 @@ int lmc_cgfs_read_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, co
 int lmc_cgfs_read_key(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		      const char *key, uint64_t *ret)
 {
-	char path[PATH_MAX];
+	_cleanup_close_ int fd = open_in(cg, c, name, file, O_RDONLY);
 	_cleanup_free_ char *buf = NULL;
 	uint64_t v;
-	int dfd = locate(cg, c, name, file, path, sizeof(path));
 	int r;
 
-	if (dfd < 0)
-		return dfd;
-	r = lmc_cgfs_read_all_at(dfd, path, &buf);
+	if (fd < 0)
+		return fd;
+	r = read_all_fd(fd, &buf);
 	if (r < 0)
 		return r;
 	r = lmc_cgfs_parse_key(buf, key, &v);
@@ -223,33 +256,24 @@ int lmc_cgfs_read_key(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, co
 
 bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file)
 {
-	char path[PATH_MAX];
-	int dfd = locate(cg, c, name, file, path, sizeof(path));
+	struct lmc_cgfs_dref ref;
+	int h = lmc_cgfs_hier_of(cg, c);
+	bool yes;
 
-	return dfd >= 0 && faccessat(dfd, path, F_OK, 0) == 0;
+	if (h < 0 || lmc_cgfs_dir_get(cg, h, name, &ref) < 0)
+		return false;
+	yes = faccessat(ref.fd, file, F_OK, 0) == 0;
+	lmc_cgfs_dir_put(cg, &ref);
+	return yes;
 }
 
 int lmc_cgfs_open_dir(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name)
 {
-	char path[PATH_MAX];
-	int dfd = locate(cg, c, name, NULL, path, sizeof(path));
-	int fd;
-
-	if (dfd < 0)
-		return dfd;
-	fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return fd < 0 ? lmc_negerrno() : fd;
+	return open_in(cg, c, name, NULL, O_RDONLY | O_DIRECTORY);
 }
 
 int lmc_cgfs_open_file(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		       int flags)
 {
-	char path[PATH_MAX];
-	int dfd = locate(cg, c, name, file, path, sizeof(path));
-	int fd;
-
-	if (dfd < 0)
-		return dfd;
-	fd = openat(dfd, path, flags | O_CLOEXEC);
-	return fd < 0 ? lmc_negerrno() : fd;
+	return open_in(cg, c, name, file, flags);
 }

@@ -281,9 +281,11 @@ int lmc_cgfs_create(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 		if (r < 0)
 			break;
 	}
-	if (r < 0)
+	if (r < 0) {
+		lmc_cgfs_dir_forget(cg, name);
 		while (i-- > 0)
 			unlinkat(cg->hier[i].root_fd, name, AT_REMOVEDIR);
+	}
 	return r;
 }
 
@@ -324,6 +326,8 @@ int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 {
 	if (lmc_cgfs_check_name(name) < 0)
 		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
+	/* the directories go now: no write may reach a dead cgroup through a kept fd */
+	lmc_cgfs_dir_forget(cg, name);
 	for (size_t i = 0; i < cg->n_hier; i++) {
 		struct lmc_cgfs_hier *h = &cg->hier[i];
 		int r;

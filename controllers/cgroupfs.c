@@ -450,6 +450,8 @@ int lmc_cgfs_open(const struct lmc_cgfs_opts *opts, struct lmc_cgfs **ret, struc
 		return -ENOMEM;
 	cgfs_init(cg);
 	r = detect(cg, opts, err);
+	if (r >= 0 && lmc_cgfs_dcache_new(cg) < 0)
+		r = lmc_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; r >= 0 && i < cg->n_hier; i++) {
 		r = open_hier(cg, &cg->hier[i], opts, err);
 	}
@@ -467,6 +469,7 @@ void lmc_cgfs_free(struct lmc_cgfs *cg)
 {
 	if (!cg)
 		return;
+	lmc_cgfs_dcache_free(cg);
 	for (size_t i = 0; i < cg->n_hier; i++) {
 		struct lmc_cgfs_hier *h = &cg->hier[i];
 

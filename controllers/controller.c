@@ -19,10 +19,74 @@ bool lmc_ctrl_is_v2(const struct lmc_cgfs *cg)
 	return lmc_cgfs_mode(cg) == LMC_CG_V2;
 }
 
+/* An update writes only the files whose values change (as systemd re-applies only what
+ * changed): apply_all first runs the controllers over the old spec with writes recorded, not
+ * made, then over the new one skipping every write that repeats a recorded one. Per thread:
+ * the agent's workers and its loop apply independently. */
+#define SETLOG_MAX 48
+
+struct setlog {
+	size_t n;
+	bool overflow;
+	struct {
+		enum lmc_ctrl c;
+		char file[48];
+		char val[80];
+	} e[SETLOG_MAX];
+};
+
+static __thread struct setlog *recording;
+static __thread struct setlog *unchanged;
+
+static bool setlog_has(const struct setlog *l, enum lmc_ctrl c, const char *file, const char *val)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->e[i].c == c && strcmp(l->e[i].file, file) == 0 &&
+		    strcmp(l->e[i].val, val) == 0)
+			return true;
+	return false;
+}
+
+static void setlog_forget(struct setlog *l, enum lmc_ctrl c, const char *file)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->e[i].c == c && strcmp(l->e[i].file, file) == 0)
+			l->e[i].file[0] = '\0';
+}
+
+static void setlog_add(struct setlog *l, enum lmc_ctrl c, const char *file, const char *val)
+{
+	if (l->n == SETLOG_MAX || strlen(file) >= sizeof(l->e[0].file) ||
+	    strlen(val) >= sizeof(l->e[0].val)) {
+		l->overflow = true;
+		return;
+	}
+	l->e[l->n].c = c;
+	strcpy(l->e[l->n].file, file);
+	strcpy(l->e[l->n].val, val);
+	l->n++;
+}
+
+int lmc_ctrl_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		   const char *val)
+{
+	if (recording) {
+		setlog_add(recording, c, file, val);
+		return 0;
+	}
+	if (unchanged && setlog_has(unchanged, c, file, val))
+		return 0;
+	/* a file written in this pass (v1's quota lifted before a new period) holds no longer
+	 * what the old spec left: none of its later writes is skipped */
+	if (unchanged)
+		setlog_forget(unchanged, c, file);
+	return lmc_cgfs_write(cg, c, name, file, val);
+}
+
 int lmc_ctrl_set(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		 const char *val, struct lmc_err *err)
 {
-	int r = lmc_cgfs_write(cg, c, name, file, val);
+	int r = lmc_ctrl_write(cg, c, name, file, val);
 	/* v1 refuses a memory limit it cannot reclaim down to with EBUSY (v2 OOM-kills). */
 	bool unreclaimable = r == -EBUSY && c == LMC_CTRL_MEMORY && strstr(file, "limit_in_bytes");
 
@@ -133,8 +197,8 @@ int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lm
 	return 0;
 }
 
-int lmc_ctrl_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
-		       const struct lmc_spec *old, struct lmc_err *err)
+static int apply_each(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		      const struct lmc_spec *old, struct lmc_err *err)
 {
 	int r;
 
@@ -146,6 +210,26 @@ int lmc_ctrl_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_s
 			return r;
 	}
 	return 0;
+}
+
+int lmc_ctrl_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+		       const struct lmc_spec *old, struct lmc_err *err)
+{
+	struct setlog log = {0};
+	int r;
+
+	if (!old || recording || unchanged)
+		return apply_each(cg, name, spec, old, err);
+	/* what the old spec wrote; a controller that cannot say (it fails) skips nothing */
+	recording = &log;
+	r = apply_each(cg, name, old, NULL, NULL);
+	recording = NULL;
+	if (r < 0 || log.overflow)
+		return apply_each(cg, name, spec, old, err);
+	unchanged = &log;
+	r = apply_each(cg, name, spec, old, err);
+	unchanged = NULL;
+	return r;
 }
 
 static int stats_psi(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)

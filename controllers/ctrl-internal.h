@@ -23,7 +23,11 @@ extern const struct lmc_ctrl_ops lmc_ctrl_pids_ops;
 extern const struct lmc_ctrl_ops lmc_ctrl_descendants_ops;
 
 bool lmc_ctrl_is_v2(const struct lmc_cgfs *cg);
-/* Write val to file; on failure err reads "<name>: cannot set <file> to <val>: <reason>". */
+/* Write val to file, unless an update's apply found the old spec wrote the same (see
+ * controller.c); -errno as lmc_cgfs_write. */
+int lmc_ctrl_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		   const char *val);
+/* Write val to file (lmc_ctrl_write); on failure err reads "<name>: cannot set <file> to <val>: <reason>". */
 int lmc_ctrl_set(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		 const char *val, struct lmc_err *err);
 int lmc_ctrl_set_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,

@@ -454,6 +454,82 @@ static void test_memsw_order(void **state)
 	assert_string_equal(order, "memory.limit_in_bytes,memory.memsw.limit_in_bytes");
 }
 
+/* Apply s over old with inotify on the container's directory in every hierarchy: the files
+ * written, sorted, as "a,b". */
+static void files_written(struct fx *x, const struct lmc_spec *s, const struct lmc_spec *old,
+			  char *out, size_t size)
+{
+	char ev[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
+	struct lmc_err err = {0};
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	for (int c = 0; c < LMC_CTRL__MAX; c++)
+		if (lmc_cgfs_has(x->cg, c))
+			inotify_add_watch(fd, path_of(x, c, NAME, NULL), IN_CLOSE_WRITE);
+	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, s, old, &err), 0);
+	out[0] = '\0';
+	n = read(fd, ev, sizeof(ev));
+	for (char *p = ev; n > 0 && p < ev + n;) {
+		struct inotify_event *e = (struct inotify_event *)p;
+
+		snprintf(out + strlen(out), size - strlen(out), "%s%s", out[0] ? "," : "", e->name);
+		p += sizeof(*e) + e->len;
+	}
+	close(fd);
+}
+
+/* An update writes only the files whose values change (issue 16). */
+static void check_update_writes_changes(struct fx *x, bool v2)
+{
+	struct lmc_spec old, s;
+	char w[1024];
+
+	full_spec(&old, v2);
+	put(x, LMC_CTRL_MEMORY, NAME, v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes",
+	    "max\n");
+	files_written(x, &old, NULL, w, sizeof(w));
+	assert_non_null(strstr(w, "pids.max"));
+	s = old;
+	files_written(x, &s, &old, w, sizeof(w));
+	assert_string_equal(w, "");
+	s.pids.limit = 65;
+	files_written(x, &s, &old, w, sizeof(w));
+	assert_string_equal(w, "pids.max");
+	assert_string_equal(get(x, LMC_CTRL_PIDS, NAME, "pids.max"), "65");
+	old = s;
+	s.memory.reservation = 128 * MB;
+	files_written(x, &s, &old, w, sizeof(w));
+	assert_string_equal(w, v2 ? "memory.low" : "memory.soft_limit_in_bytes");
+}
+
+static void test_update_changes_v1(void **state)
+{
+	struct fx *x = *state;
+	struct lmc_spec old, s;
+	char w[1024];
+
+	check_update_writes_changes(x, false);
+	/* v1: a new period lifts the quota first; the quota is written back even where its
+	 * value is the old one (1 core over 100 ms -> 2 cores over 50 ms: 100000 both) */
+	lmc_spec_init(&old);
+	old.cpu.limit_m = 1000;
+	files_written(x, &old, NULL, w, sizeof(w));
+	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us"), "100000");
+	s = old;
+	s.cpu.limit_m = 2000;
+	s.cpu.period_us = 50000;
+	files_written(x, &s, &old, w, sizeof(w));
+	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_period_us"), "50000");
+	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us"), "100000");
+}
+
+static void test_update_changes_v2(void **state)
+{
+	check_update_writes_changes(*state, true);
+}
+
 static void expect_refusal(struct fx *x, const struct lmc_spec *s, const char *needle)
 {
 	static char before[16384], after[16384];
@@ -781,6 +857,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_clear_v1, setup_hybrid, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_v2, setup_v2, teardown),
 		cmocka_unit_test_setup_teardown(test_memsw_order, setup_hybrid, teardown),
+		cmocka_unit_test_setup_teardown(test_update_changes_v1, setup_hybrid, teardown),
+		cmocka_unit_test_setup_teardown(test_update_changes_v2, setup_v2, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_v1, setup_hybrid, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_v2, setup_v2, teardown),
 		cmocka_unit_test_setup_teardown(test_write_errors, setup_hybrid, teardown),

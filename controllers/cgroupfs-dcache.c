@@ -1,0 +1,275 @@
+/* The kernel boundary, part 5: one directory fd per container and hierarchy, kept while the
+ * container exists (as runc and crun keep a cgroup's dirfd), so a file is one openat on it
+ * instead of a walk of the whole relative path from lmctl's root each time. The container's
+ * directory is opened once, with openat2(RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) where the
+ * kernel has it: nothing can lead it out of lmctl's root.
+ *
+ * Shared by the loop and the stats workers: a mutex guards the table and a reference keeps
+ * an fd open while a caller uses it. Bounded: a quarter of RLIMIT_NOFILE (10,000 containers
+ * are 80,000 directories on hybrid), the least recently used unreferenced entry goes first. A
+ * directory removed behind lmctl's back is found on ENOENT and opened again by the caller. */
+#include "controllers/cgroupfs-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define BUCKETS 4096
+
+struct lmc_cgfs_dent {
+	struct lmc_cgfs_dent *next; /* bucket chain */
+	struct lmc_cgfs_dent *lru_prev, *lru_next; /* most recent at the head */
+	unsigned refs;
+	bool dead; /* forgotten while referenced: closed at the last put */
+	int fd[LMC_CTRL__MAX]; /* per hierarchy index, -EBADF until opened */
+	char name[];
+};
+
+struct lmc_cgfs_dcache {
+	pthread_mutex_t lock;
+	struct lmc_cgfs_dent *b[BUCKETS];
+	struct lmc_cgfs_dent *lru_head, *lru_tail;
+	size_t n, cap;
+};
+
+static bool no_openat2;
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h % BUCKETS;
+}
+
+static size_t cap_now(const struct lmc_cgfs *cg)
+{
+	struct rlimit rl;
+	size_t per = cg->n_hier ? cg->n_hier : 1;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+		rl.rlim_cur = 1024;
+	return rl.rlim_cur / 4 / per;
+}
+
+int lmc_cgfs_dcache_new(struct lmc_cgfs *cg)
+{
+	struct lmc_cgfs_dcache *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	pthread_mutex_init(&d->lock, NULL);
+	d->cap = cap_now(cg);
+	cg->dcache = d;
+	return 0;
+}
+
+static void dent_close(struct lmc_cgfs_dent *e)
+{
+	for (int i = 0; i < LMC_CTRL__MAX; i++)
+		if (e->fd[i] >= 0)
+			close(e->fd[i]);
+	free(e);
+}
+
+static void lru_unlink(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
+{
+	if (e->lru_prev)
+		e->lru_prev->lru_next = e->lru_next;
+	else
+		d->lru_head = e->lru_next;
+	if (e->lru_next)
+		e->lru_next->lru_prev = e->lru_prev;
+	else
+		d->lru_tail = e->lru_prev;
+	e->lru_prev = e->lru_next = NULL;
+}
+
+static void lru_push(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
+{
+	e->lru_next = d->lru_head;
+	if (d->lru_head)
+		d->lru_head->lru_prev = e;
+	d->lru_head = e;
+	if (!d->lru_tail)
+		d->lru_tail = e;
+}
+
+/* Take e out of the table; closed now, or by the last put when still referenced. */
+static void drop(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
+{
+	struct lmc_cgfs_dent **p = &d->b[hash(e->name)];
+
+	while (*p != e)
+		p = &(*p)->next;
+	*p = e->next;
+	lru_unlink(d, e);
+	d->n--;
+	if (e->refs)
+		e->dead = true;
+	else
+		dent_close(e);
+}
+
+void lmc_cgfs_dcache_free(struct lmc_cgfs *cg)
+{
+	struct lmc_cgfs_dcache *d = cg->dcache;
+
+	if (!d)
+		return;
+	while (d->lru_head)
+		drop(d, d->lru_head);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
+	cg->dcache = NULL;
+}
+
+/* Room for one more: the least recently used entry nobody holds goes. */
+static void make_room(struct lmc_cgfs *cg, struct lmc_cgfs_dcache *d)
+{
+	if (d->n < d->cap)
+		return;
+	d->cap = cap_now(cg); /* the agent raises its limit after opening */
+	for (struct lmc_cgfs_dent *e = d->lru_tail; e && d->n >= d->cap; e = e->lru_prev)
+		if (!e->refs) {
+			drop(d, e);
+			return;
+		}
+}
+
+static struct lmc_cgfs_dent *lookup(struct lmc_cgfs_dcache *d, const char *name)
+{
+	for (struct lmc_cgfs_dent *e = d->b[hash(name)]; e; e = e->next)
+		if (strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
+static struct lmc_cgfs_dent *insert(struct lmc_cgfs *cg, struct lmc_cgfs_dcache *d,
+				    const char *name)
+{
+	size_t len = strlen(name);
+	struct lmc_cgfs_dent *e;
+	uint32_t h = hash(name);
+
+	make_room(cg, d);
+	if (d->n >= d->cap)
+		return NULL;
+	e = calloc(1, sizeof(*e) + len + 1);
+	if (!e)
+		return NULL;
+	for (int i = 0; i < LMC_CTRL__MAX; i++)
+		e->fd[i] = -EBADF;
+	memcpy(e->name, name, len + 1);
+	e->next = d->b[h];
+	d->b[h] = e;
+	lru_push(d, e);
+	d->n++;
+	return e;
+}
+
+/* The container's directory below root_fd, never through a link or out of the root. */
+static int open_beneath(int root_fd, const char *name)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd;
+
+	if (!__atomic_load_n(&no_openat2, __ATOMIC_RELAXED)) {
+		fd = (int)syscall(SYS_openat2, root_fd, name, &how, sizeof(how));
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOSYS)
+			return lmc_negerrno();
+		__atomic_store_n(&no_openat2, true, __ATOMIC_RELAXED);
+	}
+	/* names are checked (no "..", no leading '/') before they get here */
+	fd = openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return fd < 0 ? lmc_negerrno() : fd;
+}
+
+int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cgfs_dref *ret)
+{
+	struct lmc_cgfs_dcache *d = cg->dcache;
+	struct lmc_cgfs_dent *e;
+	int fd;
+
+	*ret = (struct lmc_cgfs_dref){.fd = -EBADF};
+	if (!name[0]) {
+		ret->fd = cg->hier[h].root_fd;
+		return ret->fd;
+	}
+	if (lmc_cgfs_check_name(name) < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&d->lock);
+	e = lookup(d, name);
+	if (e && e->fd[h] >= 0) {
+		e->refs++;
+		lru_unlink(d, e);
+		lru_push(d, e);
+		pthread_mutex_unlock(&d->lock);
+		*ret = (struct lmc_cgfs_dref){.fd = e->fd[h], .ent = e};
+		return ret->fd;
+	}
+	pthread_mutex_unlock(&d->lock);
+	/* opened unlocked: a slow open never holds up the others */
+	fd = open_beneath(cg->hier[h].root_fd, name);
+	if (fd < 0)
+		return fd;
+	pthread_mutex_lock(&d->lock);
+	e = lookup(d, name);
+	if (!e)
+		e = insert(cg, d, name);
+	if (e && e->fd[h] < 0) {
+		e->fd[h] = fd;
+		fd = -EBADF;
+	}
+	if (e) {
+		e->refs++;
+		*ret = (struct lmc_cgfs_dref){.fd = e->fd[h], .ent = e};
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (!e) /* the table is full of held entries: this fd is the caller's alone */
+		*ret = (struct lmc_cgfs_dref){.fd = fd, .own = true};
+	else if (fd >= 0)
+		close(fd); /* another thread opened it meanwhile */
+	return ret->fd;
+}
+
+void lmc_cgfs_dir_put(struct lmc_cgfs *cg, struct lmc_cgfs_dref *ref)
+{
+	struct lmc_cgfs_dent *e = ref->ent;
+
+	if (ref->own && ref->fd >= 0)
+		close(ref->fd);
+	if (e) {
+		pthread_mutex_lock(&cg->dcache->lock);
+		if (--e->refs == 0 && e->dead)
+			dent_close(e);
+		pthread_mutex_unlock(&cg->dcache->lock);
+	}
+	*ref = (struct lmc_cgfs_dref){.fd = -EBADF};
+}
+
+void lmc_cgfs_dir_forget(struct lmc_cgfs *cg, const char *name)
+{
+	struct lmc_cgfs_dcache *d = cg->dcache;
+	struct lmc_cgfs_dent *e;
+
+	if (!d || !name[0])
+		return;
+	pthread_mutex_lock(&d->lock);
+	e = lookup(d, name);
+	if (e)
+		drop(d, e);
+	pthread_mutex_unlock(&d->lock);
+}
