@@ -165,10 +165,28 @@ integration: all $(INTEG_BINS)
 deps:
 	@tools/install-deps.sh
 
+# Quiet: the build's and each step's output go to $(BUILD)/check/*.log (each test program's
+# to its BIN.log) and are shown only when they fail; one line per test program or step, then
+# the grand total of tests (tests/run-tests.sh). V=1 shows everything as it runs.
+CHECK_RUN = CHECK_DIR=$(abspath $(BUILD))/check tests/run-tests.sh --step
 check: deps
+ifeq ($(V),1)
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit unit-asan integration check-install check-static check-vm-maybe
+else
+	@mkdir -p $(BUILD)/check && rm -f $(BUILD)/check/tally
+	@export CHECK_TALLY=$(abspath $(BUILD))/check/tally; st=0; \
+	$(CHECK_RUN) format -- $(MAKE) --no-print-directory format-check && \
+	$(CHECK_RUN) build -- $(MAKE) --no-print-directory all tests static || st=1; \
+	if [ $$st = 0 ]; then \
+		$(MAKE) --no-print-directory -k unit unit-asan integration || st=1; \
+		$(CHECK_RUN) install -- $(MAKE) --no-print-directory check-install || st=1; \
+		$(CHECK_RUN) static -- $(MAKE) --no-print-directory check-static || st=1; \
+		$(CHECK_RUN) vm -- $(MAKE) --no-print-directory check-vm-maybe || st=1; \
+	fi; \
+	tests/run-tests.sh --total || st=1; exit $$st
+endif
 
 # The suite in VMs (tests/vm/run-vm.sh): v2 = Debian 12's kernel, pure cgroup v2, from a busy
 # non-root cgroup; v1 = every controller on v1, no cgroup2; systemd = a Debian root
