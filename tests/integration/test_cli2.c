@@ -410,7 +410,10 @@ static bool top_exited(void *ud)
 {
 	struct tmux *t = ud;
 
-	return access(t->done, F_OK) == 0;
+	struct stat st;
+
+	/* The shell creates the file before it writes the status into it. */
+	return stat(t->done, &st) == 0 && st.st_size > 0;
 }
 
 static void test_top_terminal(void **state)
