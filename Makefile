@@ -53,7 +53,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 ALL_SRCS := $(foreach m,$(MODULES),$(call mod_srcs,$(m))) $(wildcard tools/*.c tests/*/*.c bench/*.c)
 ALL_HDRS := $(wildcard core/*.h controllers/*.h policy/*.h nsutil/*.h proto/*.h tools/*.h tests/*/*.h bench/*.h)
 
-.PHONY: deps all check unit unit-asan integration check-v2 check-v1 check-systemd check-vm check-vm-maybe run bench bench-v2 fuzz \
+.PHONY: deps all check unit unit-asan integration check-v2 check-v1 check-systemd check-machine check-vm check-vm-maybe run bench bench-v2 fuzz \
 	format format-check lint clean tests install uninstall check-install static check-static FORCE
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -191,15 +191,18 @@ endif
 # The suite in VMs (tests/vm/run-vm.sh): v2 = Debian 12's kernel, pure cgroup v2, from a busy
 # non-root cgroup; v1 = every controller on v1, no cgroup2; systemd = a Debian root
 # filesystem (built once, cached under $(BUILD)/vm), the newest Debian kernel, lmctld from
-# the installed unit. check-vm runs all three (each prints one result line); the -maybe form
-# skips a VM only when qemu or a kernel cannot be had.
-VM_FLAVORS := v2 v1 systemd
+# the installed unit; machine = the v2 guest in 768 MiB running test_evict_machine (eviction
+# when the whole machine runs short). check-vm runs all four (each prints one result line);
+# the -maybe form skips a VM only when qemu or a kernel cannot be had.
+VM_FLAVORS := v2 v1 systemd machine
 check-v2: all $(INTEG_BINS)
 	@BUILD=$(BUILD) tests/vm/run-vm.sh check v2
 check-v1: all $(INTEG_BINS)
 	@BUILD=$(BUILD) tests/vm/run-vm.sh check v1
 check-systemd: all $(INTEG_BINS)
 	@BUILD=$(BUILD) tests/vm/run-vm.sh check systemd
+check-machine: all $(INTEG_BINS)
+	@BUILD=$(BUILD) tests/vm/run-vm.sh check machine
 check-vm: all $(INTEG_BINS)
 	@BUILD=$(BUILD) tests/vm/run-all.sh check $(VM_FLAVORS)
 check-vm-maybe: all $(INTEG_BINS)

@@ -49,7 +49,7 @@ int lmc_policy_evict_pick(const struct lmc_evict_cand *c, size_t n)
 	return best;
 }
 
-uint64_t lmc_policy_evict_threshold(uint64_t limit, unsigned pct, uint64_t min_bytes)
+uint64_t lmc_policy_evict_headroom(uint64_t limit, unsigned pct, uint64_t min_bytes)
 {
 	uint64_t room;
 
@@ -58,7 +58,23 @@ uint64_t lmc_policy_evict_threshold(uint64_t limit, unsigned pct, uint64_t min_b
 	room = limit / 100 * pct + limit % 100 * pct / 100;
 	if (room < min_bytes)
 		room = min_bytes;
-	return room >= limit ? 0 : limit - room;
+	return room > limit ? limit : room;
+}
+
+uint64_t lmc_policy_evict_threshold(uint64_t limit, unsigned pct, uint64_t min_bytes)
+{
+	uint64_t room = lmc_policy_evict_headroom(limit, pct, min_bytes);
+
+	if (limit == LMC_UNSET || room >= limit)
+		return 0;
+	return limit - room;
+}
+
+unsigned lmc_policy_evict_sample_ms(uint64_t room, uint64_t rate, unsigned min_ms, unsigned max_ms)
+{
+	uint64_t ms = rate ? room / (rate / 1000 ? rate / 1000 : 1) : max_ms;
+
+	return ms < min_ms ? min_ms : ms > max_ms ? max_ms : (unsigned)ms;
 }
 
 size_t lmc_policy_evict_leaves(const struct lmc_node *top, struct lmc_evict_cand *out, size_t max)

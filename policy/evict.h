@@ -33,9 +33,18 @@ struct lmc_evict_cand {
  * its reservation, and then also lowest priority first, then the largest. */
 int lmc_policy_evict_pick(const struct lmc_evict_cand *c, size_t n);
 
+/* The headroom the agent keeps under a limit (or of a machine's memory): max(limit * pct /
+ * 100, min_bytes), at most limit; 0 for no limit. */
+uint64_t lmc_policy_evict_headroom(uint64_t limit, unsigned pct, uint64_t min_bytes);
+
 /* The memory a container under watch may still take before the agent acts: the threshold
  * is limit - max(limit * pct / 100, min_bytes) (0 if that is not positive). */
 uint64_t lmc_policy_evict_threshold(uint64_t limit, unsigned pct, uint64_t min_bytes);
+
+/* Where the kernel gives no notification (the machine's available memory), the agent
+ * samples: the next sample in room / rate (the time a grower at rate bytes/s needs to use
+ * up room bytes), within [min_ms, max_ms]. */
+unsigned lmc_policy_evict_sample_ms(uint64_t room, uint64_t rate, unsigned min_ms, unsigned max_ms);
 
 /* Fill out (capacity max) with the leaves below top (not top itself unless it is a leaf
  * other than the root), names and priorities and reservations set, usage 0; returns how many

@@ -1,14 +1,18 @@
 /* lmctld's priority eviction (issue 14). Every container that has a memory limit and
- * children, and the machine root (capacity less the system reserve), is watched through the
- * kernel's own signals: usage crossing limit - headroom (v1: an eventfd on
- * memory.usage_in_bytes; v2: memory.events, made to fire there by a memory.high the agent
- * sets at the same level where the user set none) and a PSI trigger on memory.pressure. A
- * signal re-reads the usage; while it stays over the threshold one victim at a time is chosen
- * (policy/evict.c) among the leaves below, reclaimed from first where the kernel offers
- * memory.reclaim, and killed if that was not enough. The kill (cgroup.kill, or
- * freeze-kill-thaw) and its wait run on a worker thread (tools/jobs.c): the loop never
- * blocks. Each step is an event to subscribers of --evicted. */
+ * children, and lmctl's root where `init` gave it a capacity (the machine less the system
+ * reserve), is watched through the kernel's own signals: usage crossing limit - headroom
+ * (v1: an eventfd on memory.usage_in_bytes; v2: memory.events, made to fire there by a
+ * memory.high the agent sets at the same level where the user set none) and a PSI trigger
+ * on memory.pressure. The machine itself is watched too: its available memory
+ * (/proc/meminfo MemAvailable) against a floor of the same headroom, for which the kernel
+ * has no notification, so it is sampled, more often the closer it is (see machine_sample),
+ * with a PSI trigger on /proc/pressure/memory beside it. A signal re-reads the figure; while
+ * it stays short one victim at a time is chosen (policy/evict.c) among the leaves below,
+ * reclaimed from first where the kernel offers memory.reclaim, and killed if that was not
+ * enough. The kill (cgroup.kill, or freeze-kill-thaw) and its wait run on a worker thread
+ * (tools/jobs.c): the loop never blocks. Each step is an event to subscribers of --evicted. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,12 +26,20 @@
 
 #define EVICT_BUCKETS 1024
 #define KILL_TIMEOUT_MS 5000
+/* The machine's sampling: the next sample comes before a grower at this rate could use up
+ * what is left above the floor, at most a second and at least 10 ms away; 500 ms while
+ * short with nothing left to evict. */
+#define MACHINE_RATE (1ULL << 30)
+#define MACHINE_MIN_MS 10
+#define MACHINE_MAX_MS 1000
+#define MACHINE_IDLE_MS 500
 
 struct ewatch {
 	struct lmc_evict *e;
 	struct ewatch *hnext;
 	char name[LMC_NAME_MAX + 1];
-	uint64_t limit, threshold;
+	uint64_t limit, threshold; /* the machine: its memory and the floor of MemAvailable */
+	bool machine; /* MemAvailable (sampled), not a container's usage */
 	struct lmc_evsrc *src;
 	ev_io io;
 	int psi_fd;
@@ -47,7 +59,8 @@ struct ejob {
 	char victim[LMC_NAME_MAX + 1], under[LMC_NAME_MAX + 1];
 	int64_t priority;
 	uint64_t usage, need, reclaimed;
-	uint64_t at; /* the pressured container is relieved below this */
+	uint64_t at; /* the pressured container is relieved below this (the machine: above) */
+	bool machine;
 	const char *signal;
 	uint64_t signalled_ns, dead_ns;
 	bool killed;
@@ -62,6 +75,9 @@ struct lmc_evict {
 	size_t n_watches;
 	int psi_epfd;
 	ev_io psi_io;
+	struct ewatch *machine; /* NULL where /proc/meminfo cannot be read */
+	ev_timer machine_timer;
+	int meminfo_fd;
 	bool busy; /* one eviction at a time */
 	bool stopping; /* the agent is going: start nothing */
 	bool psi_refused_logged;
@@ -82,6 +98,32 @@ static unsigned bucket_of(const char *name)
 	for (; *name; name++)
 		h = (h ^ (uint8_t)*name) * 16777619u;
 	return h % EVICT_BUCKETS;
+}
+
+/* The machine's available memory (MemAvailable, bytes), read at offset 0 of an open
+ * /proc/meminfo, or of a fresh one where fd < 0 (the worker thread). */
+static int mem_available(int fd, uint64_t *ret)
+{
+	_cleanup_close_ int own = -EBADF;
+	char buf[512];
+	const char *p;
+	ssize_t n;
+
+	if (fd < 0) {
+		own = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+		if (own < 0)
+			return -errno;
+		fd = own;
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	p = strstr(buf, "\nMemAvailable:");
+	if (!p || sscanf(p + 14, "%" SCNu64, ret) != 1)
+		return -EIO;
+	*ret *= 1024;
+	return 0;
 }
 
 /* ---------------- events ---------------- */
@@ -121,8 +163,19 @@ static void emit(struct agent *a, enum lmc_events_kind kind, const struct ejob *
 
 /* ---------------- the eviction itself (worker thread) ---------------- */
 
+/* Is what j was started for over: the pressured container back under j->at, the machine's
+ * available memory back at j->at or above? */
+static bool relieved(struct lmc_cgfs *cg, const struct ejob *j)
+{
+	uint64_t v = 0;
+
+	if (j->machine)
+		return mem_available(-1, &v) >= 0 && v >= j->at;
+	return lmc_events_mem_usage(cg, j->under, &v) >= 0 && v < j->at;
+}
+
 /* Reclaim where the kernel offers it (memory.reclaim, v2); the pressured container's usage
- * decides whether that was enough. */
+ * (the machine's available memory) decides whether that was enough. */
 static bool try_reclaim(struct lmc_cgfs *cg, struct ejob *j)
 {
 	uint64_t before = 0, after = 0;
@@ -134,7 +187,7 @@ static bool try_reclaim(struct lmc_cgfs *cg, struct ejob *j)
 			      j->need);
 	(void)lmc_events_mem_usage(cg, j->victim, &after);
 	j->reclaimed = before > after ? before - after : 0;
-	return lmc_events_mem_usage(cg, j->under, &after) >= 0 && after < j->at;
+	return relieved(cg, j);
 }
 
 static void ejob_work(void *arg)
@@ -152,7 +205,7 @@ static void ejob_work(void *arg)
 		snprintf(j->err, sizeof(j->err), "%s", lmc_err_str(&err));
 }
 
-static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns);
+static int check(struct ewatch *w, const char *signal, uint64_t signalled_ns);
 
 static void ejob_done(void *arg)
 {
@@ -182,6 +235,13 @@ static void ejob_done(void *arg)
 				check(w, w->signal ? w->signal : "recheck",
 				      w->signalled_ns ? w->signalled_ns : mono_ns());
 			}
+	if (e->machine && (e->machine->again || j->machine)) {
+		struct ewatch *w = e->machine;
+
+		w->again = false;
+		check(w, w->signal ? w->signal : "recheck",
+		      w->signalled_ns ? w->signalled_ns : mono_ns());
+	}
 	free(j);
 }
 
@@ -233,39 +293,61 @@ static void mark_tasks(struct agent *a, const struct ejob *j)
 				 lmc_name_display(j->under), j->priority, j->signal);
 }
 
-static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
+/* Is w short of memory now? If so, fill j's need (what to reclaim) and at (its relief). */
+static bool short_now(struct ewatch *w, const char *signal, struct ejob *j)
+{
+	bool psi = strcmp(signal, "psi") == 0;
+	uint64_t v = 0, at = w->threshold;
+
+	if (w->machine) {
+		/* PSI says memory is stalling: act within twice the floor. */
+		at = psi ? 2 * at : at;
+		if (mem_available(w->e->meminfo_fd, &v) < 0 || v >= at)
+			return false;
+		j->machine = true;
+		j->need = at - v;
+		j->at = at;
+		return true;
+	}
+	/* PSI says memory is stalling: act within twice the headroom of the limit. */
+	if (psi)
+		at -= (w->limit - w->threshold) < at ? (w->limit - w->threshold) : 0;
+	if (lmc_events_mem_usage(lmc_mgr_cgfs(w->e->a->m), w->name, &v) < 0)
+		return false;
+	if (v < at && strcmp(signal, "oom") != 0)
+		return false;
+	if (v < at)
+		at = v; /* at its limit (v1 OOM) */
+	j->need = v - at + 1;
+	j->at = at;
+	return true;
+}
+
+/* Act on a signal: 1 when an eviction is under way (this one, or another first), 0 when w is
+ * not short, -ENOENT when it is short and nothing below it holds memory. */
+static int check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 {
 	struct lmc_evict *e = w->e;
-	uint64_t usage = 0, at = w->threshold;
 	struct ejob *j;
 
 	if (e->stopping)
-		return;
+		return 0;
 	if (e->busy) {
 		w->again = true;
 		w->signal = signal;
 		w->signalled_ns = signalled_ns;
-		return;
+		return 1;
 	}
 	w->signal = NULL;
 	w->signalled_ns = 0;
-	/* PSI says memory is stalling: act within twice the headroom of the limit. */
-	if (strcmp(signal, "psi") == 0)
-		at -= (w->limit - w->threshold) < at ? (w->limit - w->threshold) : 0;
-	if (lmc_events_mem_usage(lmc_mgr_cgfs(e->a->m), w->name, &usage) < 0)
-		return;
-	if (usage < at && strcmp(signal, "oom") != 0)
-		return;
-	if (usage < at)
-		at = usage; /* at its limit (v1 OOM) */
 	j = calloc(1, sizeof(*j));
 	if (!j)
-		return;
-	*j = (struct ejob){.e = e,
-			   .signal = signal,
-			   .signalled_ns = signalled_ns,
-			   .need = usage - at + 1,
-			   .at = at};
+		return 0;
+	*j = (struct ejob){.e = e, .signal = signal, .signalled_ns = signalled_ns};
+	if (!short_now(w, signal, j)) {
+		free(j);
+		return 0;
+	}
 	snprintf(j->under, sizeof(j->under), "%s", w->name);
 	if (choose(w, j) < 0) {
 		free(j);
@@ -278,7 +360,7 @@ static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 				      "acts there again",
 				      lmc_name_display(w->name));
 		}
-		return;
+		return -ENOENT;
 	}
 	e->busy = true;
 	if (lmc_jobs_start(&e->a->jobs, ejob_work, ejob_done, j) < 0) {
@@ -286,9 +368,10 @@ static void check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 			      lmc_name_display(j->victim));
 		e->busy = false;
 		free(j);
-		return;
+		return 0;
 	}
 	mark_tasks(e->a, j);
+	return 1;
 }
 
 /* ---------------- signals ---------------- */
@@ -409,17 +492,23 @@ static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *
 	return 0;
 }
 
+static struct ewatch *find_watch(struct lmc_evict *e, const char *name)
+{
+	struct ewatch *w;
+
+	for (w = e->buckets[bucket_of(name)]; w; w = w->hnext)
+		if (strcmp(w->name, name) == 0)
+			break;
+	return w;
+}
+
 /* Watch (or keep watching) name under limit; a changed limit re-opens the signals. */
 static void watch_node(struct lmc_evict *e, const char *name, uint64_t limit)
 {
 	unsigned b = bucket_of(name);
 	uint64_t th = lmc_policy_evict_threshold(limit, e->o.pct, e->o.min_bytes);
 	struct lmc_err err = {0};
-	struct ewatch *w;
-
-	for (w = e->buckets[b]; w; w = w->hnext)
-		if (strcmp(w->name, name) == 0)
-			break;
+	struct ewatch *w = find_watch(e, name);
 	if (w && w->limit == limit) {
 		w->seen = true;
 		return;
@@ -442,6 +531,103 @@ static void watch_node(struct lmc_evict *e, const char *name, uint64_t limit)
 	}
 	w->hnext = e->buckets[b];
 	e->buckets[b] = w;
+}
+
+/* ---------------- the machine ---------------- */
+
+/* One sample: the machine's available memory against its floor, and lmctl's root against
+ * its capacity (v1 signals that by eventfd; v2, where the agent sets no memory.high on the
+ * root, would otherwise have only PSI). The next sample comes sooner the closer either is. */
+static void on_machine_sample(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct lmc_evict *e = container_of(t, struct lmc_evict, machine_timer);
+	struct ewatch *w = e->machine, *root = find_watch(e, "");
+	uint64_t now = mono_ns(), avail = 0, usage = 0, room = 0;
+	unsigned ms;
+	int r = 0;
+
+	(void)revents;
+	if (mem_available(e->meminfo_fd, &avail) >= 0 && avail > w->threshold)
+		room = avail - w->threshold;
+	else
+		r = check(w, "available", now);
+	if (root && r == 0 && lmc_events_mem_usage(lmc_mgr_cgfs(e->a->m), "", &usage) >= 0) {
+		if (usage < root->threshold)
+			room = room < root->threshold - usage ? room : root->threshold - usage;
+		else
+			r = check(root, "usage", now);
+	}
+	ms = r < 0 ? MACHINE_IDLE_MS
+		   : lmc_policy_evict_sample_ms(room, MACHINE_RATE, MACHINE_MIN_MS, MACHINE_MAX_MS);
+	t->repeat = ms / 1000.0;
+	ev_timer_again(loop, t);
+}
+
+/* A PSI trigger on the whole machine's memory stalls, beside the sampling; -1 where the
+ * kernel has no PSI (Debian's kernels boot with it off unless given psi=1). */
+static int machine_psi(const struct lmc_evict *e)
+{
+	char buf[64];
+	int fd, n;
+
+	if (!e->o.psi_stall_us || e->psi_epfd < 0)
+		return -1;
+	fd = open("/proc/pressure/memory", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = snprintf(buf, sizeof(buf), "full %u %u", e->o.psi_stall_us, e->o.psi_window_us);
+	if (write(fd, buf, (size_t)n + 1) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void machine_start(struct lmc_evict *e)
+{
+	struct epoll_event ev = {.events = EPOLLPRI};
+	uint64_t total = 0, avail = 0;
+	struct ewatch *w;
+
+	e->meminfo_fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+	if (e->meminfo_fd < 0 || lmc_cgfs_machine(&total, NULL, NULL) < 0 ||
+	    mem_available(e->meminfo_fd, &avail) < 0 || !(w = calloc(1, sizeof(*w)))) {
+		lmc_agent_log("eviction: the machine is not watched (no MemAvailable in "
+			      "/proc/meminfo)");
+		return;
+	}
+	*w = (struct ewatch){.e = e,
+			     .machine = true,
+			     .limit = total,
+			     .threshold =
+				     lmc_policy_evict_headroom(total, e->o.pct, e->o.min_bytes),
+			     .psi_fd = machine_psi(e)};
+	ev.data.ptr = w;
+	if (w->psi_fd >= 0 && epoll_ctl(e->psi_epfd, EPOLL_CTL_ADD, w->psi_fd, &ev) < 0) {
+		close(w->psi_fd);
+		w->psi_fd = -1;
+	}
+	e->machine = w;
+	ev_init(&e->machine_timer, on_machine_sample);
+	e->machine_timer.repeat = MACHINE_MIN_MS / 1000.0;
+	ev_timer_again(e->a->loop, &e->machine_timer);
+	lmc_agent_log("eviction: watching the machine: MemAvailable %" PRIu64 " of %" PRIu64
+		      " bytes, floor %" PRIu64 ", PSI trigger on /proc/pressure/memory: %s",
+		      avail, total, w->threshold, w->psi_fd >= 0 ? "yes" : "no");
+}
+
+static void machine_stop(struct lmc_evict *e)
+{
+	if (e->machine) {
+		ev_timer_stop(e->a->loop, &e->machine_timer);
+		if (e->machine->psi_fd >= 0)
+			close(e->machine->psi_fd);
+		free(e->machine);
+		e->machine = NULL;
+	}
+	if (e->meminfo_fd >= 0)
+		close(e->meminfo_fd);
+	e->meminfo_fd = -1;
 }
 
 void lmc_agent_evict_sync(struct agent *a)
@@ -494,12 +680,14 @@ int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o)
 		return -ENOMEM;
 	e->a = a;
 	e->o = *o;
+	e->meminfo_fd = -1;
 	e->psi_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (e->psi_epfd >= 0) {
 		ev_io_init(&e->psi_io, on_psi, e->psi_epfd, EV_READ);
 		ev_io_start(a->loop, &e->psi_io);
 	}
 	a->evict = e;
+	machine_start(e);
 	lmc_agent_evict_sync(a);
 	lmc_agent_log("eviction: watching %zu containers (headroom max(%u%%, %" PRIu64
 		      " bytes), PSI full %u/%u us)",
@@ -514,6 +702,7 @@ void lmc_agent_evict_stop(struct agent *a)
 	if (!e)
 		return;
 	e->stopping = true;
+	machine_stop(e);
 	for (unsigned b = 0; b < EVICT_BUCKETS; b++)
 		while (e->buckets[b]) {
 			struct ewatch *w = e->buckets[b];

@@ -85,6 +85,23 @@ static void test_threshold(void **state)
 	assert_true(lmc_policy_evict_threshold(32 * M, 5, 64 * M) == 0);
 	assert_true(lmc_policy_evict_threshold(LMC_UNSET, 5, 64 * M) == 0);
 	assert_true(lmc_policy_evict_threshold(0, 5, 64 * M) == 0);
+	/* the machine's floor of available memory: the same headroom */
+	assert_true(lmc_policy_evict_headroom(768 * M, 5, 64 * M) == 64 * M);
+	assert_true(lmc_policy_evict_headroom(24576 * M, 5, 64 * M) == 24576 * M / 20);
+	assert_true(lmc_policy_evict_headroom(32 * M, 5, 64 * M) == 32 * M);
+	assert_true(lmc_policy_evict_headroom(LMC_UNSET, 5, 64 * M) == 0);
+}
+
+static void test_sample_period(void **state)
+{
+	(void)state;
+	/* 1 GiB/s: 500M of room is ~488 ms away, 5G is past the 1 s ceiling, 1M under the
+	 * 10 ms floor */
+	assert_int_equal(lmc_policy_evict_sample_ms(500 * M, 1024 * M, 10, 1000), 488);
+	assert_int_equal(lmc_policy_evict_sample_ms(5120 * M, 1024 * M, 10, 1000), 1000);
+	assert_int_equal(lmc_policy_evict_sample_ms(M, 1024 * M, 10, 1000), 10);
+	assert_int_equal(lmc_policy_evict_sample_ms(0, 1024 * M, 10, 1000), 10);
+	assert_int_equal(lmc_policy_evict_sample_ms(M, 0, 10, 1000), 1000);
 }
 
 static void test_priority_inherited_and_leaves(void **state)
@@ -131,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_equal_priority_furthest_over),
 		cmocka_unit_test(test_within_reservation_last),
 		cmocka_unit_test(test_threshold),
+		cmocka_unit_test(test_sample_period),
 		cmocka_unit_test(test_priority_inherited_and_leaves),
 	};
 

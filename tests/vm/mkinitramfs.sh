@@ -5,7 +5,7 @@
 # config. The guest mirrors the host: /build holds $BUILD's programs, /src the repo's
 # test and bench scripts.
 # Usage: tests/vm/mkinitramfs.sh MODE BUILD MODDIR OUT [FLAVOR]
-#        (MODE: check | bench; FLAVOR: v2 | v1, see init.sh)
+#        (MODE: check | bench; FLAVOR: v2 | v1 | machine, see init.sh)
 set -euo pipefail
 mode=$1
 build=$2

@@ -9,6 +9,10 @@
 #            filesystem built once with mmdebstrap (tests/vm/rootfs.sh, cached under
 #            $BUILD/vm), systemd as PID 1, lmctl installed with `make install`, lmctld
 #            started from the installed unit (tests/vm/guest-systemd.sh runs there).
+#   machine  the v2 guest with little memory (768 MiB) running one program,
+#            test_evict_machine (LMCTL_EVICT_MACHINE=1): top-level containers without limits
+#            driven to the machine's edge, the agent's machine-level eviction against the
+#            kernel's global OOM killer. No hand checks, no python.
 # Prints the serial console as it goes and ends with one result line,
 # "vm-FLAVOR: PASSED|FAILED|SKIPPED: ...". Exit status: 0 passed (or skipped in maybe
 # mode: no qemu, or no kernel can be fetched), 1 failed.
@@ -17,8 +21,9 @@
 #      console output, default 180; the guest prints a heartbeat each minute),
 #      LMCTL_VM_TEST_TIMEOUT (s per test program in the guest, default 300),
 #      LMCTL_VM_PYTHON (auto|1|0: python3, protobuf and protoc in the busybox guest),
-#      LMCTL_VM_CPUS, LMCTL_VM_MEM (MiB) (default 2 and 2048),
-#      LMCTL_VM_TESTS ("test_a test_b": only those integration programs).
+#      LMCTL_VM_CPUS, LMCTL_VM_MEM (MiB) (default 2 and 2048; machine: 768),
+#      LMCTL_VM_TESTS ("test_a test_b": only those integration programs; machine:
+#      test_evict_machine).
 # The guest sees LMCTL_BIN, LMCTLD_BIN, BUILD=/build, LMCTL_V2_VM=1 and
 # LMCTL_TEST_BLOCKDEV (/dev/vda; /dev/vdb in systemd: a 256 MiB virtio disk for io.max tests).
 set -uo pipefail
@@ -46,14 +51,20 @@ main() {
 		mode=check
 		;;
 	*)
-		echo "usage: $0 check|maybe|bench v2|v1|systemd" >&2
+		echo "usage: $0 check|maybe|bench v2|v1|systemd|machine" >&2
 		exit 2
 		;;
 	esac
+	mem=${LMCTL_VM_MEM:-2048}
 	case $flavor in
 	v2 | v1 | systemd) ;;
+	machine)
+		mem=${LMCTL_VM_MEM:-768}
+		export LMCTL_VM_TESTS=${LMCTL_VM_TESTS:-test_evict_machine}
+		export LMCTL_VM_PYTHON=${LMCTL_VM_PYTHON:-0}
+		;;
 	*)
-		echo "usage: $0 check|maybe|bench v2|v1|systemd" >&2
+		echo "usage: $0 check|maybe|bench v2|v1|systemd|machine" >&2
 		exit 2
 		;;
 	esac
@@ -93,7 +104,7 @@ main() {
 	initrd=$vmdir/initramfs-$flavor-$mode.cpio.gz
 	append="console=ttyS0 panic=-1 quiet"
 	case $flavor in
-	v2) append="$append cgroup_no_v1=all" ;;
+	v2 | machine) append="$append cgroup_no_v1=all" ;;
 	v1) ;;
 	systemd)
 		img=$("$here/rootfs.sh" "$vmdir")
@@ -145,7 +156,7 @@ main() {
 	: >"$log"
 	start=$(date +%s)
 	qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp "${LMCTL_VM_CPUS:-2}" \
-		-m "${LMCTL_VM_MEM:-2048}" -nodefaults -display none -monitor none -no-reboot \
+		-m "$mem" -nodefaults -display none -monitor none -no-reboot \
 		-serial "file:$log" -kernel "$vmlinuz" -initrd "$initrd" "${drives[@]}" \
 		-append "$append" </dev/null &
 	qpid=$!
