@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,70 @@ int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 					   r == -EBUSY ? " (processes or children remain)" : "");
 	}
 	return 0;
+}
+
+/* A subtree's directories (children before parents), one hierarchy: rmdir each in order and
+ * stop at the first that fails. Hierarchies are independent, so each may go on a thread. */
+struct rm_job {
+	struct lmc_cgfs_hier *h;
+	const char *const *names;
+	size_t n, failed; /* failed: index of the first that could not go, or n */
+	int r;
+};
+
+static void *rm_hier(void *arg)
+{
+	struct rm_job *j = arg;
+
+	j->failed = j->n;
+	for (size_t i = 0; i < j->n; i++) {
+		j->r = rmdir_retry(j->h->root_fd, j->names[i]);
+		if (j->r < 0) {
+			j->failed = i;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Below this many directories a thread costs more than it saves (one create+destroy). */
+#define RM_THREADS_MIN 8
+
+int lmc_cgfs_remove_many(struct lmc_cgfs *cg, const char *const *names, size_t n, size_t *ret_done,
+			 struct lmc_err *err)
+{
+	struct rm_job jobs[LMC_CTRL__MAX];
+	pthread_t tids[LMC_CTRL__MAX];
+	bool started[LMC_CTRL__MAX] = {false};
+	size_t done = n, worst = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!names[i][0] || lmc_cgfs_check_name(names[i]) < 0)
+			return lmc_err_set(err, -EINVAL, "'%s': invalid container name", names[i]);
+		lmc_cgfs_dir_forget(cg, names[i]);
+	}
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		jobs[i] = (struct rm_job){.h = &cg->hier[i], .names = names, .n = n};
+		if (n >= RM_THREADS_MIN && i > 0)
+			started[i] = pthread_create(&tids[i], NULL, rm_hier, &jobs[i]) == 0;
+	}
+	for (size_t i = 0; i < cg->n_hier; i++)
+		if (!started[i])
+			rm_hier(&jobs[i]);
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		if (started[i])
+			pthread_join(tids[i], NULL);
+		if (jobs[i].failed < done) {
+			done = jobs[i].failed;
+			worst = i;
+		}
+	}
+	*ret_done = done;
+	if (done == n)
+		return 0;
+	return lmc_err_set(err, jobs[worst].r, "%s: rmdir in %s hierarchy: %s%s", names[done],
+			   cg->hier[worst].label, strerror(-jobs[worst].r),
+			   jobs[worst].r == -EBUSY ? " (processes or children remain)" : "");
 }
 
 bool lmc_cgfs_exists(struct lmc_cgfs *cg, const char *name)

@@ -82,6 +82,12 @@ int lmc_cgfs_create(struct lmc_cgfs *cg, const char *name, struct lmc_err *err);
 /* Remove the container's directory in every hierarchy where it exists (children first is
  * the caller's job). -EBUSY if processes remain. Missing directories are not an error. */
 int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err);
+/* Remove a subtree's directories, names[] ordered children before parents, the hierarchies
+ * in parallel (a thread each) when there are many. *ret_done: how many of names[] are gone
+ * from every hierarchy (those after it may be gone from some: missing is not an error, so a
+ * retry finishes them). */
+int lmc_cgfs_remove_many(struct lmc_cgfs *cg, const char *const *names, size_t n, size_t *ret_done,
+			 struct lmc_err *err);
 /* Does the directory exist in every managed hierarchy? */
 bool lmc_cgfs_exists(struct lmc_cgfs *cg, const char *name);
 /* Names of the sub-directories of name in the first managed hierarchy (the child

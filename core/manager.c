@@ -552,9 +552,38 @@ static int destroy_check(struct lmc_manager *m, struct lmc_node *node, bool recu
 	return 0;
 }
 
+/* The directories go bottom-up, every hierarchy at once (cgroupfs); then the records and the
+ * tree nodes of those gone everywhere. */
+static int destroy_subtree(struct lmc_manager *m, struct lmc_node *top, struct lmc_err *err)
+{
+	_cleanup_free_ const char **names = NULL;
+	struct lmc_node *n, *next;
+	size_t cnt = 0, i = 0, done = 0;
+	int r, rr;
+
+	for (n = lmc_tree_post_first(top); n; n = lmc_tree_post_next(top, n))
+		cnt++;
+	names = malloc(cnt * sizeof(*names));
+	if (!names)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	for (n = lmc_tree_post_first(top); n; n = lmc_tree_post_next(top, n))
+		names[i++] = n->name;
+	r = lmc_cgfs_remove_many(m->cg, names, cnt, &done, err);
+	i = 0;
+	for (n = lmc_tree_post_first(top); n && i < done; n = next, i++) {
+		next = lmc_tree_post_next(top, n);
+		rr = lmc_store_del_nosync(m->store, n->name, r < 0 ? NULL : err);
+		if (rr < 0 && r >= 0)
+			r = rr;
+		lmc_mgr_rt_free(n);
+		lmc_tree_remove(m->tree, n);
+	}
+	return r;
+}
+
 int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, struct lmc_err *err)
 {
-	struct lmc_node *node, *n, *next;
+	struct lmc_node *node;
 	int r;
 
 	r = lmc_mgr_lookup(m, uname, false, &node, err);
@@ -567,20 +596,13 @@ int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, st
 	r = lmc_mgr_put(m, node->name, &node->spec, LMC_REC_DESTROYING, lmc_mgr_init_id(node), err);
 	if (r < 0)
 		return r;
+	/* the whole subtree killed once at its top (cgroup.kill, else freeze-kill-thaw) */
 	r = lmc_cgfs_kill(m->cg, node->name, KILL_TIMEOUT_MS, err);
 	if (r < 0)
 		return r;
-	for (n = lmc_tree_post_first(node); n; n = next) {
-		next = lmc_tree_post_next(node, n);
-		r = lmc_cgfs_remove(m->cg, n->name, err);
-		if (r < 0)
-			return r;
-		r = lmc_store_del_nosync(m->store, n->name, err);
-		if (r < 0)
-			return r;
-		lmc_mgr_rt_free(n);
-		lmc_tree_remove(m->tree, n);
-	}
+	r = destroy_subtree(m, node, err);
+	if (r < 0)
+		return r;
 	/* One directory sync for the whole subtree: durable once acknowledged. */
 	return lmc_store_sync(m->store, err);
 }

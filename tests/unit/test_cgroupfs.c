@@ -235,6 +235,54 @@ static void test_create_remove(void **state)
 	assert_false(exists(f->dir, "memory/lmctl"));
 }
 
+/* A subtree removed children first, the hierarchies on threads (11 directories): what
+ * cannot go stops its hierarchy there, done counts those gone everywhere, a retry finishes;
+ * a container made again under a removed one's name is written through a fresh fd. */
+static void test_remove_many(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_err err = {0};
+	const char *names[11];
+	char bufs[10][16], got[64], p[600];
+	size_t done = 99;
+
+	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
+	assert_int_equal(lmc_cgfs_create(f->cg, "t", NULL), 0);
+	for (int i = 0; i < 10; i++) {
+		snprintf(bufs[i], sizeof(bufs[i]), "t/%d", i);
+		names[i] = bufs[i];
+		assert_int_equal(lmc_cgfs_create(f->cg, names[i], NULL), 0);
+	}
+	names[10] = "t";
+	/* a file the fake kernel will not let go: rmdir of t/5 fails in memory only */
+	assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_MEMORY, "t/5", "memory.max", "1"), 0);
+	assert_false(lmc_cgfs_file_exists(f->cg, LMC_CTRL_PIDS, "t/3", "pids.max")); /* kept fd */
+	assert_int_equal(lmc_cgfs_remove_many(f->cg, names, 11, &done, &err), -ENOTEMPTY);
+	assert_int_equal(done, 5);
+	assert_non_null(strstr(err.msg, "t/5: rmdir in memory hierarchy"));
+	assert_false(exists(f->dir, "memory/lmctl/t/4"));
+	assert_true(exists(f->dir, "memory/lmctl/t/6"));
+	assert_false(exists(f->dir, "pids/lmctl/t/6"));
+	assert_false(exists(f->dir, "pids/lmctl/t/3"));
+
+	snprintf(p, sizeof(p), "%s/memory/lmctl/t/5/memory.max", f->dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(lmc_cgfs_remove_many(f->cg, names, 11, &done, &err), 0);
+	assert_int_equal(done, 11);
+	assert_false(exists(f->dir, "memory/lmctl/t"));
+	assert_false(exists(f->dir, "unified/lmctl/t"));
+
+	/* made again: written through a fresh fd, not the removed one's */
+	names[0] = "u";
+	assert_int_equal(lmc_cgfs_create(f->cg, "u", NULL), 0);
+	assert_false(lmc_cgfs_file_exists(f->cg, LMC_CTRL_PIDS, "u", "pids.max")); /* kept fd */
+	assert_int_equal(lmc_cgfs_remove_many(f->cg, names, 1, &done, &err), 0);
+	assert_int_equal(lmc_cgfs_create(f->cg, "u", NULL), 0);
+	assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_PIDS, "u", "pids.max", "2"), 0);
+	get(f->dir, "pids/lmctl/u/pids.max", got, sizeof(got));
+	assert_string_equal(got, "2");
+}
+
 static void test_create_rollback(void **state)
 {
 	static const char *const hier[] = {"cpu",   "cpuacct", "cpuset", "memory",
@@ -547,6 +595,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpuset_copied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_enable_and_mapping, setup, teardown),
