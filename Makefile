@@ -264,9 +264,12 @@ format-check:
 		{ echo "format-check: run 'make format'"; exit 1; }
 # cppcheck does not model __attribute__((cleanup)) (its memleak and resourceLeak reports on
 # _cleanup_ variables are wrong); leaks are caught by ASan/LSan in `make unit-asan` instead.
-lint: format-check
+# promtool (Debian's prometheus package) checks what the agent's metrics endpoint serves: a real
+# scrape of an agent of this build with a few containers (bench/metrics.sh --lint; needs root).
+lint: format-check all
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--suppress=missingIncludeSystem --suppress=memleak --suppress=resourceLeak -D_GNU_SOURCE -I. $(foreach m,$(MODULES),$(m)) tools
+	@bench/metrics.sh --lint $(BUILD)/lmctl $(BUILD)/lmctld
 
 clean:
 	rm -rf $(BUILD)

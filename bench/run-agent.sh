@@ -7,7 +7,8 @@
 #   (containers in the big tree, default 10000), BENCH_AGENT_SECONDS (per throughput cell, 1.5),
 #   BENCH_DOS_LISTS (root's lists per attack in bench_dos, issue 11, default 500); a fifth of
 #   BENCH_EVICT_N and BENCH_EVICT_REPS (bench/evict.sh, issue 14: watched containers for the
-#   agent's CPU at rest, default 1000; evictions timed, default 20); a fifth of
+#   agent's CPU at rest, default 1000; evictions timed, default 20); BENCH_METRICS_N
+#   (containers scraped by bench/metrics.sh, issue 15, default 1000); a fifth of
 #   the iterations and lists and a twentieth of the tree in the emulated v2 VM (LMCTL_V2_VM=1:
 #   its console must not stay silent for minutes while the tree is built).
 # Whatever happens (failure, Ctrl-C, TERM), the running program and the agent it started are
@@ -24,6 +25,7 @@ SECONDS_PER_CELL=${BENCH_AGENT_SECONDS:-1.5}
 DOS_LISTS=${BENCH_DOS_LISTS:-$((500 / scale))}
 EVICT_N=${BENCH_EVICT_N:-$((1000 / tree_scale))}
 EVICT_REPS=${BENCH_EVICT_REPS:-$((20 / scale))}
+METRICS_N=${BENCH_METRICS_N:-$((1000 / tree_scale))}
 CG=/sys/fs/cgroup
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -48,4 +50,5 @@ bench_run "$BUILD/bench/bench_agent" -n "$ITERS" -t "$TREE" -s "$SECONDS_PER_CEL
 	-a "$BUILD/lmctld"
 bench_run "$BUILD/bench/bench_dos" -n "$DOS_LISTS" -a "$BUILD/lmctld"
 bench_run bench/evict.sh "$BUILD/lmctl" "$BUILD/lmctld" "$EVICT_N" "$EVICT_REPS" 30
+bench_run bench/metrics.sh "$BUILD/lmctl" "$BUILD/lmctld" "$METRICS_N" 20
 exit "$status"

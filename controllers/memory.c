@@ -175,6 +175,7 @@ static void stats_v1(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 		stat_key2(stat, "total_rss", "rss", &st->mem_rss);
 		stat_key2(stat, "total_cache", "cache", &st->mem_cache);
 		stat_key2(stat, "total_swap", "swap", &st->mem_swap);
+		stat_key2(stat, "total_inactive_file", "inactive_file", &st->mem_inactive_file);
 	}
 	if (lmc_ctrl_read_all(cg, M, name, "memory.oom_control", &oom) >= 0)
 		lmc_ctrl_stat_key(oom, "oom_kill", &st->mem_oom_kills);
@@ -191,6 +192,7 @@ static void stats_v2(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 	if (lmc_ctrl_read_all(cg, M, name, "memory.stat", &stat) >= 0) {
 		lmc_ctrl_stat_key(stat, "anon", &st->mem_rss);
 		lmc_ctrl_stat_key(stat, "file", &st->mem_cache);
+		lmc_ctrl_stat_key(stat, "inactive_file", &st->mem_inactive_file);
 	}
 	/* "max": times usage hit memory.max, the closest thing to v1's failcnt. */
 	if (lmc_ctrl_read_all(cg, M, name, "memory.events", &ev) >= 0) {

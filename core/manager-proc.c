@@ -482,6 +482,7 @@ struct fill_job {
 	struct lmc_cgfs *cg;
 	struct lmc_stats_entry *e;
 	size_t from, to, failed; /* failed: index of the first container that failed, or to */
+	bool skip_gone;
 	int r;
 };
 
@@ -492,6 +493,11 @@ static void *fill_range(void *arg)
 	j->failed = j->to;
 	for (size_t i = j->from; i < j->to; i++) {
 		j->r = lmc_ctrl_stats_all(j->cg, j->e[i].name, &j->e[i].stats);
+		if (j->r == -ENOENT && j->skip_gone) {
+			j->e[i].gone = true;
+			j->r = 0;
+			continue;
+		}
 		if (j->r < 0) {
 			j->failed = i;
 			break;
@@ -514,16 +520,19 @@ static size_t fill_threads(size_t n)
 	return t ? t : 1;
 }
 
-int lmc_mgr_stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
-		       struct lmc_err *err)
+static int stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n, bool skip_gone,
+		      struct lmc_err *err)
 {
 	struct fill_job jobs[FILL_THREADS_MAX] = {0};
 	pthread_t tids[FILL_THREADS_MAX];
 	size_t nt = fill_threads(n), started = 1;
 
 	for (size_t t = 0; t < nt; t++)
-		jobs[t] = (struct fill_job){
-			.cg = cg, .e = e, .from = n * t / nt, .to = n * (t + 1) / nt};
+		jobs[t] = (struct fill_job){.cg = cg,
+					    .e = e,
+					    .from = n * t / nt,
+					    .to = n * (t + 1) / nt,
+					    .skip_gone = skip_gone};
 	/* This thread takes the first range, and those of any thread that could not start. */
 	while (started < nt &&
 	       pthread_create(&tids[started], NULL, fill_range, &jobs[started]) == 0)
@@ -539,6 +548,18 @@ int lmc_mgr_stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
 					   lmc_name_display(e[jobs[t].failed].name),
 					   strerror(-jobs[t].r));
 	return 0;
+}
+
+int lmc_mgr_stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
+		       struct lmc_err *err)
+{
+	return stats_fill(cg, e, n, false, err);
+}
+
+int lmc_mgr_stats_fill_live(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
+			    struct lmc_err *err)
+{
+	return stats_fill(cg, e, n, true, err);
 }
 
 int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,

@@ -92,6 +92,7 @@ struct lmc_stats_entry {
 	bool paused; /* not filled by lmc_mgr_stats: lmctl takes it from the list */
 	struct lmc_stats stats;
 	int64_t priority; /* eviction priority, own or inherited */
+	bool gone; /* lmc_mgr_stats_fill_live: destroyed since the plan, figures unset */
 };
 int lmc_mgr_stats(struct lmc_manager *m, const char *name, bool recursive,
 		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
@@ -104,6 +105,10 @@ int lmc_mgr_stats_plan(struct lmc_manager *m, const char *name, bool recursive,
 		       struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
 int lmc_mgr_stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
 		       struct lmc_err *err);
+/* The same for a reader of everything (the agent's metrics), which one destroy must not
+ * fail: a container gone since the plan is marked gone and skipped. */
+int lmc_mgr_stats_fill_live(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
+			    struct lmc_err *err);
 
 struct lmc_run_opts {
 	const char *const *argv;

@@ -161,6 +161,7 @@ struct lmc_stats {
 	/* memory */
 	uint64_t mem_usage, mem_peak, mem_limit, mem_rss, mem_cache, mem_swap;
 	uint64_t mem_failcnt, mem_oom_kills, mem_oom_events;
+	uint64_t mem_inactive_file; /* memory.stat: usage less it is the working set */
 	/* blkio */
 	uint64_t io_read_bytes, io_write_bytes, io_read_ops, io_write_ops;
 	/* pids */

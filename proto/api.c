@@ -492,6 +492,34 @@ static void audit_what(const Lmctl__Request *rq, char *buf, size_t size)
 		snprintf(buf, size, "%s %s%s", op, flags, name ? name : "");
 }
 
+/* The request's kind as the client names it (enum lmc_api_op); 0 if none. */
+static int op_of(const Lmctl__Request *rq)
+{
+	static const int ops[] = {
+		[LMCTL__REQUEST__OP_CREATE] = LMC_API_OP_CREATE,
+		[LMCTL__REQUEST__OP_UPDATE] = LMC_API_OP_UPDATE,
+		[LMCTL__REQUEST__OP_DESTROY] = LMC_API_OP_DESTROY,
+		[LMCTL__REQUEST__OP_LIST] = LMC_API_OP_LIST,
+		[LMCTL__REQUEST__OP_SPEC] = LMC_API_OP_SPEC,
+		[LMCTL__REQUEST__OP_STATS] = LMC_API_OP_STATS,
+		[LMCTL__REQUEST__OP_RUN] = LMC_API_OP_RUN,
+		[LMCTL__REQUEST__OP_ENTER] = LMC_API_OP_ENTER,
+		[LMCTL__REQUEST__OP_KILL] = LMC_API_OP_KILL,
+		[LMCTL__REQUEST__OP_PAUSE] = LMC_API_OP_PAUSE,
+		[LMCTL__REQUEST__OP_RESUME] = LMC_API_OP_RESUME,
+		[LMCTL__REQUEST__OP_INIT] = LMC_API_OP_INIT,
+		[LMCTL__REQUEST__OP_VERSION] = LMC_API_OP_VERSION,
+		[LMCTL__REQUEST__OP_SUBSCRIBE] = LMC_API_OP_SUBSCRIBE,
+	};
+
+	if ((size_t)rq->op_case >= ARRAY_SIZE(ops))
+		return 0;
+	if (rq->op_case == LMCTL__REQUEST__OP_INIT && !rq->init->_reserve_memory_case &&
+	    !rq->init->_reserve_cpu_m_case)
+		return LMC_API_OP_INFO;
+	return ops[rq->op_case];
+}
+
 static void close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -516,6 +544,7 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 		r = lmc_err_set(&c.err, -EBADMSG, "malformed request");
 	else {
 		ret->id = rq->id;
+		ret->op = op_of(rq);
 		audit_what(rq, ret->audit, sizeof(ret->audit));
 		r = dispatch(&c, rq);
 		lmctl__request__free_unpacked(rq, NULL);

@@ -47,6 +47,7 @@ struct lmc_ns_spawn_wait;
 
 struct lmc_api_result {
 	enum lmc_api_action action;
+	int op; /* the request's enum lmc_api_op (0: undecodable), for the agent's metrics */
 	uint64_t id;
 	uint8_t *reply; /* encoded Response (malloc'd); NULL for a foreground RUN */
 	size_t reply_len;

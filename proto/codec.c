@@ -55,13 +55,14 @@ static const struct opt_u64 spec_opts[] = {
 
 #define SOPT(f, id) OPT(Lmctl__Stats, f, struct lmc_stats, f, id)
 static const struct opt_u64 stats_opts[] = {
-	SOPT(cpu_usage_ns, 1),	 SOPT(cpu_user_ns, 2),	    SOPT(cpu_system_ns, 3),
-	SOPT(cpu_nr_periods, 4), SOPT(cpu_nr_throttled, 5), SOPT(cpu_throttled_ns, 6),
-	SOPT(mem_usage, 7),	 SOPT(mem_peak, 8),	    SOPT(mem_limit, 9),
-	SOPT(mem_rss, 10),	 SOPT(mem_cache, 11),	    SOPT(mem_swap, 12),
-	SOPT(mem_failcnt, 13),	 SOPT(mem_oom_kills, 14),   SOPT(mem_oom_events, 15),
-	SOPT(io_read_bytes, 16), SOPT(io_write_bytes, 17),  SOPT(io_read_ops, 18),
-	SOPT(io_write_ops, 19),	 SOPT(pids_current, 20),    SOPT(pids_limit, 21),
+	SOPT(cpu_usage_ns, 1),	     SOPT(cpu_user_ns, 2),	SOPT(cpu_system_ns, 3),
+	SOPT(cpu_nr_periods, 4),     SOPT(cpu_nr_throttled, 5), SOPT(cpu_throttled_ns, 6),
+	SOPT(mem_usage, 7),	     SOPT(mem_peak, 8),		SOPT(mem_limit, 9),
+	SOPT(mem_rss, 10),	     SOPT(mem_cache, 11),	SOPT(mem_swap, 12),
+	SOPT(mem_failcnt, 13),	     SOPT(mem_oom_kills, 14),	SOPT(mem_oom_events, 15),
+	SOPT(io_read_bytes, 16),     SOPT(io_write_bytes, 17),	SOPT(io_read_ops, 18),
+	SOPT(io_write_ops, 19),	     SOPT(pids_current, 20),	SOPT(pids_limit, 21),
+	SOPT(mem_inactive_file, 25),
 };
 
 static void opts_to_pb(void *pb, const void *c, const struct opt_u64 *t, size_t n)

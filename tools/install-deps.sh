@@ -18,6 +18,8 @@ pkgs=(
 	tmux
 	# test_json validates every --json output against docs/lmctl.schema.json
 	python3-jsonschema
+	# test_metrics scrapes the agent with a real Prometheus; make lint runs promtool
+	prometheus
 )
 
 missing=()

@@ -81,6 +81,7 @@ struct lmc_evict {
 	bool busy; /* one eviction at a time */
 	bool stopping; /* the agent is going: start nothing */
 	bool psi_refused_logged;
+	uint64_t evicted; /* victims killed (lmctl_evictions_total) */
 };
 
 static uint64_t mono_ns(void)
@@ -217,6 +218,7 @@ static void ejob_done(void *arg)
 	if (j->reclaimed)
 		emit(a, LMC_EVK_RECLAIM, j);
 	if (j->killed) {
+		e->evicted++;
 		lmc_agent_log("evicted %s (priority %" PRId64 ", %" PRIu64
 			      " bytes) for %s on %s; dead %.1f ms after the signal",
 			      lmc_name_display(j->victim), j->priority, j->usage,
@@ -661,6 +663,11 @@ void lmc_agent_evict_sync(struct agent *a)
 size_t lmc_agent_evict_watched(const struct agent *a)
 {
 	return a->evict ? a->evict->n_watches : 0;
+}
+
+uint64_t lmc_agent_evict_count(const struct agent *a)
+{
+	return a->evict ? a->evict->evicted : 0;
 }
 
 int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o)

@@ -29,7 +29,9 @@
 #include "proto/api.h"
 #include "proto/frame.h"
 
+#include "tools/lmctld-metrics.h"
 #include "tools/lmctld.h"
+#include "tools/metrics-text.h"
 
 void lmc_agent_log(const char *fmt, ...)
 {
@@ -282,7 +284,7 @@ static void stats_done(void *arg)
 
 	if (q->c)
 		lmc_agent_client_release(q->c);
-
+	lmc_metrics_observe(q->a->metrics, q->op, q->t0);
 	if (q->c && q->reply)
 		lmc_agent_send(q->c, TAKE_PTR(q->reply), q->reply_len);
 	else if (q->c)
@@ -311,6 +313,8 @@ static void stats_begin(struct client *c, struct lmc_api_result *res)
 	}
 	*q = (struct stats_req){
 		.a = a, .c = c, .id = res->id, .n = res->n_stats, .next = a->stats_reqs};
+	q->op = res->op;
+	q->t0 = a->req_t0;
 	q->e = TAKE_PTR(res->stats);
 	lmc_agent_client_hold(c); /* its next requests wait for this answer */
 	if (a->stats_reqs)
@@ -336,6 +340,8 @@ static void freeze_wait_begin(struct client *c, struct lmc_api_result *res)
 	}
 	*q = (struct stats_req){
 		.a = a, .c = c, .id = res->id, .freeze = true, .next = a->stats_reqs};
+	q->op = res->op;
+	q->t0 = a->req_t0;
 	snprintf(q->name, sizeof(q->name), "%s", res->name);
 	q->reply = TAKE_PTR(res->reply);
 	q->reply_len = res->reply_len;
@@ -428,6 +434,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	struct lmc_api_result res;
 	int r;
 
+	c->a->req_t0 = lmc_metrics_clock();
 	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds,
 			   LMC_API_DEFER_STATS | LMC_API_DEFER_WAITS | LMC_API_DEFER_SPAWN, &res);
 	free(buf);
@@ -464,6 +471,9 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		lmc_agent_evict_sync(c->a); /* a limit or the tree may have changed */
 		lmc_agent_send(c, TAKE_PTR(res.reply), res.reply_len);
 	}
+	/* A deferred reading is timed when its answer goes (stats_done). */
+	if (res.action != LMC_API_STATS && res.action != LMC_API_FREEZE_WAIT)
+		lmc_metrics_observe(c->a->metrics, res.op, c->a->req_t0);
 	lmc_api_result_done(&res);
 }
 
@@ -572,8 +582,7 @@ static int mkdir_p(const char *dir)
 	return 0;
 }
 
-/* Bind the socket: a stale one (nobody answers) is removed, a live one refused. */
-static int listen_on(const char *path)
+int lmc_agent_listen_unix(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	_cleanup_close_ int fd = -EBADF, probe = -EBADF;
@@ -654,9 +663,11 @@ static void on_report(const char *name, const char *what, void *userdata)
 static void agent_stop(struct agent *a)
 {
 	lmc_agent_evict_stop(a);
+	lmc_metrics_stop(a);
 	if (a->jobs.loop)
 		lmc_jobs_stop(&a->jobs); /* the readers use the manager: finish them first */
 	lmc_agent_evict_free(a);
+	lmc_metrics_free(a);
 	while (a->clients)
 		client_close(a->clients);
 	lmc_agent_runs_stop(a);
@@ -680,7 +691,8 @@ static void usage(FILE *f)
 		"              [--sub-queue=BYTES] [--foreground] [--version] [--no-eviction]\n"
 		"              [--evict-headroom=SIZE] [--evict-headroom-pct=N]\n"
 		"              [--evict-psi=STALL_MS/WINDOW_MS|0] [--no-evict-reclaim]\n"
-		"              [--no-evict-hold-oom] [--fsync]\n"
+		"              [--no-evict-hold-oom] [--fsync] [--metrics=ADDR]\n"
+		"              [--metrics-max-age=SECONDS]\n"
 		"The lmctl node agent: serves the admin API on a unix socket (default %s).\n"
 		"A request must arrive whole within --idle-timeout of its first byte (10 s); a\n"
 		"connection with nothing under way is closed after --conn-timeout (300 s); a\n"
@@ -691,6 +703,9 @@ static void usage(FILE *f)
 		"when PSI reports --evict-psi full stall (200/2000 ms) near it.\n"
 		"State (default /run/lmctl, tmpfs) is replaced by rename; --fsync (or LMCTL_FSYNC=1)\n"
 		"also fsyncs it, for a --state-dir on disk.\n"
+		"--metrics serves Prometheus metrics (GET /metrics) on a unix socket path,\n"
+		"127.0.0.1:PORT or [::1]:PORT (loopback only; off by default), read ahead of\n"
+		"regular scrapes: figures at most --metrics-max-age old (1 s; 0: read at each).\n"
 		"LMCTL_STATE_DIR and LMCTL_CGROUP_ROOT are read when the options are absent.\n",
 		LMC_DEFAULT_SOCKET);
 }
@@ -731,6 +746,21 @@ static int evict_arg(struct lmc_evict_opts *e, int ch, const char *v)
 	return 0;
 }
 
+/* Refused at once, in one line, before anything starts: a non-loopback address would serve
+ * the figures to the network without authentication. */
+static int metrics_arg(struct agent *a, const char *v)
+{
+	struct lmc_metrics_addr ad;
+	char why[256];
+
+	if (lmc_metrics_addr_parse(v, &ad, why, sizeof(why)) < 0) {
+		fprintf(stderr, "lmctld: %s\n", why);
+		return -EINVAL;
+	}
+	a->metrics_addr = v;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager_opts *o)
 {
 	static const struct option opts[] = {
@@ -750,6 +780,8 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		{"fsync", no_argument, NULL, 'Y'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
+		{"metrics", required_argument, NULL, 'M'},
+		{"metrics-max-age", required_argument, NULL, 'A'},
 		{},
 	};
 	int ch;
@@ -784,6 +816,15 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 			break;
 		case 'Y':
 			o->fsync = true;
+			break;
+		case 'M':
+			if (metrics_arg(a, optarg) < 0)
+				exit(2);
+			break;
+		case 'A':
+			a->metrics_max_age = strtod(optarg, NULL);
+			if (a->metrics_max_age < 0 || a->metrics_max_age > 60)
+				return -EINVAL;
 			break;
 		case 'E':
 		case 'H':
@@ -821,12 +862,17 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	r = lmc_mgr_reconcile(a->m, on_report, NULL, &err);
 	if (r < 0)
 		lmc_agent_log("reconcile: %s", lmc_err_str(&err));
-	a->lfd = listen_on(a->socket_path);
+	a->lfd = lmc_agent_listen_unix(a->socket_path);
 	if (a->lfd < 0) {
 		lmc_agent_log("cannot listen on %s: %s", a->socket_path, strerror(-a->lfd));
 		return a->lfd;
 	}
 	lmc_jobs_init(&a->jobs, a->loop);
+	if (a->metrics_addr) {
+		r = lmc_metrics_start(a, a->metrics_addr);
+		if (r < 0)
+			return r;
+	}
 	ev_io_init(&a->lio, lmc_agent_on_accept, a->lfd, EV_READ);
 	ev_io_start(a->loop, &a->lio);
 	ev_signal_init(&a->sigterm, on_signal, SIGTERM);
@@ -851,6 +897,7 @@ int main(int argc, char **argv)
 			  .idle_timeout = 10.0,
 			  .conn_timeout = 300.0,
 			  .sub_queue_max = SUB_QUEUE_MAX,
+			  .metrics_max_age = 1.0,
 			  .evict_opts = {.enabled = true,
 					 .pct = EVICT_PCT_DEFAULT,
 					 .min_bytes = EVICT_MIN_DEFAULT,

@@ -127,6 +127,10 @@ struct agent {
 	struct run_start *run_starts; /* runs whose child has not reported yet */
 	struct lmc_evict *evict; /* NULL: not evicting */
 	struct lmc_evict_opts evict_opts;
+	const char *metrics_addr; /* --metrics; NULL: off */
+	double metrics_max_age; /* --metrics-max-age: seconds a scrape's figures may be old */
+	struct lmc_metrics *metrics; /* tools/lmctld-metrics.c; NULL: off */
+	uint64_t req_t0; /* when the request being handled arrived (lmc_metrics_clock) */
 };
 
 /* A stats request whose cgroupfs reading runs off the loop (tools/jobs.c), or a pause
@@ -142,6 +146,8 @@ struct stats_req {
 	size_t reply_len;
 	bool freeze;
 	char name[LMC_NAME_MAX + 1];
+	int op; /* the request's kind and arrival, for its latency (metrics) */
+	uint64_t t0;
 };
 
 /* A run whose child was released and whose report (or bound) is awaited. */
@@ -188,6 +194,10 @@ void lmc_agent_runs_client_gone(struct client *c);
 bool lmc_agent_run_starting(const struct agent *a, pid_t pid);
 void lmc_agent_runs_stop(struct agent *a);
 
+/* Bind and listen on a unix socket: a stale one (nobody answers) is removed, a live one
+ * refused (-EADDRINUSE). */
+int lmc_agent_listen_unix(const char *path);
+
 /* Connections (tools/lmctld-conn.c). */
 void lmc_agent_conn_init(struct agent *a);
 void lmc_agent_conn_stop(struct agent *a);
@@ -210,6 +220,7 @@ void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res);
 int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o);
 void lmc_agent_evict_sync(struct agent *a);
 size_t lmc_agent_evict_watched(const struct agent *a);
+uint64_t lmc_agent_evict_count(const struct agent *a); /* victims killed so far */
 /* Stop before the workers are joined (nothing new starts), free after. */
 void lmc_agent_evict_stop(struct agent *a);
 void lmc_agent_evict_free(struct agent *a);
