@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/un.h>
 
 #include "tests/integration/agent-harness.h"
 #include "tests/lib/lmctl-run.h"
@@ -581,6 +582,35 @@ static void test_prometheus_scrapes_agent(void **state)
 	prom_stop();
 }
 
+/* On a unix socket (made 0660, removed when the agent stops): the same endpoint. Last: the
+ * agent is restarted for it. */
+static void test_unix_socket(void **state)
+{
+	static char out[BIG];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char path[sizeof(sa.sun_path) - 8], arg[sizeof(path) + 16];
+	struct stat st;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/metrics.sock", g_h.dir);
+	snprintf(arg, sizeof(arg), "--metrics=%s", path);
+	h_stop_agent(&g_h, SIGTERM);
+	g_h.extra[0] = arg;
+	assert_int_equal(h_start_agent(&g_h), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0660);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	exchange(fd, "GET /metrics HTTP/1.1\r\n\r\n", 25, out, sizeof(out));
+	assert_true(strncmp(out, "HTTP/1.1 200 ", 13) == 0);
+	assert_non_null(strstr(out, "\ncontainer_memory_usage_bytes{container=\"lint/a\"} "));
+	h_stop_agent(&g_h, SIGTERM);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
 /* ---------------- the workloads ---------------- */
 
 static int work_hog(void)
@@ -619,6 +649,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_http_bounds),
 		cmocka_unit_test(test_scrape_lints),
 		cmocka_unit_test(test_prometheus_scrapes_agent),
+		cmocka_unit_test(test_unix_socket),
 	};
 	int r;
 
