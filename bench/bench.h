@@ -170,6 +170,36 @@ static inline void bench_row(struct bench_samples *s, const struct bench_samples
 	printf("\n");
 }
 
+/* One line per target of issue 16, "target: WHAT  FIGURE  (target T)  met|NOT met", also
+ * appended to the file $BENCH_TARGETS names, which bench/run.sh prints at the end. figure
+ * NULL: not measured here (why in t). */
+static inline void bench_target(const char *what, const char *figure, const char *t, bool met)
+{
+	const char *file = getenv("BENCH_TARGETS");
+	char line[256];
+	FILE *f;
+
+	snprintf(line, sizeof(line), "target: %-52s %14s  (target %s)  %s\n", what,
+		 figure ? figure : "-", t,
+		 !figure ? "not measured"
+		 : met	 ? "met"
+			 : "NOT met");
+	fputs(line, stdout);
+	if (file && *file && (f = fopen(file, "a"))) {
+		fputs(line, f);
+		fclose(f);
+	}
+}
+
+static inline void bench_target_ratio(const char *what, double ratio, double max)
+{
+	char f[32], t[32];
+
+	snprintf(f, sizeof(f), "%.2fx", ratio);
+	snprintf(t, sizeof(t), "<= %.2fx", max);
+	bench_target(what, f, t, ratio <= max);
+}
+
 /* This process's cgroup in hierarchy ctrl ("memory", "cpu", ...; "" for cgroup2) from
  * /proc/self/cgroup, written to buf ("/" or "/a/b"). */
 static inline int bench_own_cgroup(const char *ctrl, char *buf, size_t size)

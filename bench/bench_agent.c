@@ -424,6 +424,13 @@ static void life_report(struct bench_samples *s, int iters, const char *floor_fi
 	       (double)bench_pct(&s[1], 50) / (double)(bench_pct(&s[0], 50) | 1),
 	       (double)bench_pct(&s[1], 99) / (double)(bench_pct(&s[0], 99) | 1),
 	       s[0].failures + s[1].failures ? "   (failures, see stderr)" : "");
+	if (fmed)
+		bench_target_ratio("agent lifecycle / raw floor (median)",
+				   (double)bench_pct(&s[1], 50) / (double)fmed, 1.15);
+	else
+		bench_target("agent lifecycle / raw floor", NULL, "<= 1.15x; no floor file", false);
+	bench_target("CLI lifecycle with the agent / cg* tool chain", NULL,
+		     "<= 0.30x; not in bench yet", false);
 }
 
 /* Rounds alternate direct and agent so drift of the machine touches both alike. */
@@ -564,6 +571,16 @@ static struct tp_result tp_run(struct lmc_manager *m, int op, int n, double seco
 	return res;
 }
 
+static void rps_target(const char *op, int clients, double ratio)
+{
+	char what[96], f[32];
+
+	snprintf(what, sizeof(what), "agent / direct, %s, %d client%s", op, clients,
+		 clients == 1 ? "" : "s");
+	snprintf(f, sizeof(f), "%.2fx", ratio);
+	bench_target(what, f, ">= 1.00x", ratio >= 1.0);
+}
+
 static int bench_rps(struct lmc_manager *direct, double seconds)
 {
 	static const int clients[] = {1, 8, 64};
@@ -591,6 +608,7 @@ static int bench_rps(struct lmc_manager *direct, double seconds)
 			       bench_fmt(ra.p99, b, sizeof(b)), rd.per_s,
 			       bench_fmt(rd.p50, c, sizeof(c)), bench_fmt(rd.p99, d, sizeof(d)),
 			       ra.per_s / (rd.per_s > 0 ? rd.per_s : 1));
+			rps_target(ops[op], clients[i], ra.per_s / (rd.per_s > 0 ? rd.per_s : 1));
 		}
 	}
 	return stop ? -EINTR : 0;
@@ -688,6 +706,24 @@ static int tree_left(void)
 	return left + (n < 0 ? 0 : n);
 }
 
+static void tree_targets(int n, uint64_t ns_create, uint64_t ns_destroy, uint64_t ns_stats,
+			 unsigned long rss_kib)
+{
+	char what[80], f[32];
+	double rate = (double)n / ((double)ns_create / 1e9);
+
+	snprintf(what, sizeof(what), "%d containers: stats -r / through the agent", n);
+	bench_target(what, bench_fmt(ns_stats, f, sizeof(f)), "< 200 ms", ns_stats < 200000000);
+	snprintf(what, sizeof(what), "%d containers: destroy -r", n);
+	bench_target(what, bench_fmt(ns_destroy, f, sizeof(f)), "< 2 s", ns_destroy < 2000000000);
+	snprintf(what, sizeof(what), "%d containers: build", n);
+	snprintf(f, sizeof(f), "%.0f/s", rate);
+	bench_target(what, f, ">= 5000 creates/s", rate >= 5000);
+	snprintf(what, sizeof(what), "%d containers: agent RSS with the tree", n);
+	snprintf(f, sizeof(f), "%.1f MiB", (double)rss_kib / 1024);
+	bench_target(what, f, "< 48 MiB", rss_kib < 48 * 1024);
+}
+
 static void tree_report(int n, uint64_t ns_create, uint64_t ns_destroy, const uint64_t st[2],
 			const uint64_t st_open, size_t entries, size_t bytes,
 			const unsigned long rss[3])
@@ -708,6 +744,7 @@ static void tree_report(int n, uint64_t ns_create, uint64_t ns_destroy, const ui
 	       rss[0], rss[1], rss[2]);
 	printf("  destroy -r big (one request)              %10s\n",
 	       bench_fmt(ns_destroy, a, sizeof(a)));
+	tree_targets(n, ns_create, ns_destroy, st[1], rss[1]);
 }
 
 /* Direct stats -r as the CLI pays it: open a reading manager, read, free. */

@@ -46,8 +46,8 @@ static const struct level {
 };
 
 static volatile sig_atomic_t stop;
-static char root_raw[64], root_mgr[64], root_sync[64], root_lcg[64], root_cli[64];
-static char state_tmpfs[128], state_disk[128];
+static char root_raw[64], root_mgr[64], root_sync[64], root_lcg[64], root_cli[64], root_lm[64];
+static char state_tmpfs[128], state_disk[128], state_lm[128];
 
 static void on_signal(int sig)
 {
@@ -620,6 +620,70 @@ static int cli_iter(struct variant *v, uint64_t t[4])
 	return r;
 }
 
+/* ---- the same work through the lmctl command line, no agent: four commands (create both
+ * levels, run, destroy -r), each a process of its own as a shell script pays it ---- */
+
+static void lm_base(struct argvec *a, const char *lmctl)
+{
+	char opt[256];
+
+	av_add(a, lmctl);
+	av_add(a, "--direct");
+	snprintf(opt, sizeof(opt), "--state-dir=%s", state_lm);
+	av_add(a, opt);
+	snprintf(opt, sizeof(opt), "--cgroup-root=%s", root_lm);
+	av_add(a, opt);
+}
+
+static int lm_create(const char *lmctl, const char *name, int lv)
+{
+	struct argvec a = {.n = 0};
+	char f[5][64];
+
+	lm_base(&a, lmctl);
+	av_add(&a, "create");
+	av_add(&a, name);
+	snprintf(f[0], sizeof(f[0]), "--cpus=%llum", (unsigned long long)LV[lv].limit_m);
+	snprintf(f[1], sizeof(f[1]), "--memory=%s", LV[lv].mem);
+	snprintf(f[2], sizeof(f[2]), "--blkio-weight=%s", LV[lv].weight);
+	snprintf(f[3], sizeof(f[3]), "--pids-limit=%s", LV[lv].pids);
+	snprintf(f[4], sizeof(f[4]), "--cpuset-cpus=%s", LV[lv].cpus);
+	for (int i = 0; i < 5; i++)
+		av_add(&a, f[i]);
+	av_add(&a, "--cpuset-mems=0");
+	return run_cmd(a.v);
+}
+
+static int lm_iter(struct variant *v, uint64_t t[4])
+{
+	const char *lmctl = v->ctx;
+	struct argvec a = {.n = 0};
+	int r;
+
+	t[0] = bench_now_ns();
+	r = lm_create(lmctl, "jobA", 0);
+	if (r >= 0)
+		r = lm_create(lmctl, "jobA/sub1", 1);
+	t[1] = bench_now_ns();
+	lm_base(&a, lmctl);
+	av_add(&a, "run");
+	av_add(&a, "jobA/sub1");
+	av_add(&a, "--");
+	av_add(&a, "/bin/true");
+	if (r >= 0)
+		r = run_cmd(a.v);
+	t[2] = bench_now_ns();
+	a.n = 0;
+	lm_base(&a, lmctl);
+	av_add(&a, "destroy");
+	av_add(&a, "-r");
+	av_add(&a, "jobA");
+	if (run_cmd(a.v) < 0 && r >= 0)
+		r = -EIO;
+	t[3] = bench_now_ns();
+	return r;
+}
+
 /* ---- main ---- */
 
 static int lcg_setup(struct lcg *x, const char *root)
@@ -651,6 +715,8 @@ static void cleanup(struct lmc_manager *m1, struct lmc_manager *m2)
 	bench_scratch_remove(root_sync);
 	bench_scratch_remove(root_lcg);
 	bench_scratch_remove(root_cli);
+	bench_scratch_remove(root_lm);
+	bench_state_remove(state_lm);
 	bench_state_remove(state_tmpfs);
 	bench_state_remove(state_disk);
 }
@@ -688,6 +754,27 @@ static void report(struct variant *vs, int nv, int iters, int cli_iters)
 		       bench_fmt(bench_pct(&vs[i].ph[1], 50), b, sizeof(b)),
 		       bench_fmt(bench_pct(&vs[i].ph[2], 50), c, sizeof(c)));
 	}
+}
+
+static double med_ratio(const struct bench_samples *a, const struct bench_samples *b)
+{
+	return (double)bench_pct(a, 50) / (double)(bench_pct(b, 50) | 1);
+}
+
+/* Issue 16's targets that this run measures (the agent's are bench_agent's). */
+static void targets(struct variant *vs, int nv)
+{
+	if (getenv("BENCH_ONLY") && *getenv("BENCH_ONLY"))
+		return;
+	printf("\n");
+	bench_target_ratio("library lifecycle / raw floor (median)",
+			   med_ratio(&vs[1].all, &vs[0].all), 1.05);
+	if (nv > 5 && vs[5].all.n && vs[4].all.n)
+		bench_target_ratio("CLI lifecycle, no agent / cg* tool chain (median)",
+				   med_ratio(&vs[5].all, &vs[4].all), 0.35);
+	else
+		bench_target("CLI lifecycle, no agent / cg* tool chain", NULL,
+			     "<= 0.35x; hybrid only, needs LMCTL_BIN", false);
 }
 
 /* Rounds of every variant in turn, so drift of the machine touches each alike. */
@@ -781,14 +868,18 @@ int main(int argc, char **argv)
 	struct raw raw;
 	struct lcg lcg;
 	struct cli cli = {.l = &lcg};
-	int pid = (int)getpid(), nv = 5, r;
+	const char *lmctl = getenv("LMCTL_BIN");
+	int pid = (int)getpid(), nv = lmctl && *lmctl ? 6 : 5, r;
 	struct statfs sf;
-	struct variant vs[5] = {
+	struct variant vs[6] = {
 		{.all.label = "raw syscalls (floor)", .iter = raw_iter, .ctx = &raw},
 		{.all.label = "lmctl library, state on tmpfs (default)", .iter = mgr_iter},
 		{.all.label = "lmctl library, state on disk, LMCTL_FSYNC", .iter = mgr_iter},
 		{.all.label = "libcgroup API", .iter = lcg_iter, .ctx = &lcg},
 		{.all.label = "cgcreate/cgset/cgexec/cgdelete", .iter = cli_iter, .ctx = &cli},
+		{.all.label = "lmctl CLI, no agent (4 commands)",
+		 .iter = lm_iter,
+		 .ctx = (void *)lmctl},
 	};
 
 	if (bench_cg_init() < 0) {
@@ -803,7 +894,7 @@ int main(int argc, char **argv)
 	cli_iters = cli_iters < rounds ? rounds : cli_iters;
 	for (int i = 0; i < 4; i++)
 		vs[i].n_iter = iters / rounds;
-	vs[4].n_iter = cli_iters / rounds;
+	vs[4].n_iter = vs[5].n_iter = cli_iters / rounds;
 	vs[4].all.note = "(v1 hierarchies only)";
 	if (!bench_cg.v2)
 		vs[3].all.note = "(cgroup2 dir by raw syscalls)";
@@ -812,6 +903,8 @@ int main(int argc, char **argv)
 	snprintf(root_sync, sizeof(root_sync), "lmctl-test-bench-%d-sync", pid);
 	snprintf(root_lcg, sizeof(root_lcg), "lmctl-test-bench-%d-lcg", pid);
 	snprintf(root_cli, sizeof(root_cli), "lmctl-test-bench-%d-cli", pid);
+	snprintf(root_lm, sizeof(root_lm), "lmctl-test-bench-%d-lm", pid);
+	snprintf(state_lm, sizeof(state_lm), "/dev/shm/lmctl-test-bench-%d-lmstate", pid);
 	snprintf(state_tmpfs, sizeof(state_tmpfs), "/dev/shm/lmctl-test-bench-%d-state", pid);
 	snprintf(state_disk, sizeof(state_disk), "/var/tmp/lmctl-test-bench-%d-state", pid);
 	sigaction(SIGINT, &sa, NULL);
@@ -833,5 +926,6 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return 1;
 	report(vs, nv, iters, cli_iters);
+	targets(vs, nv);
 	return 0;
 }

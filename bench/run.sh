@@ -1,5 +1,6 @@
 #!/bin/bash
-# Runs every benchmark (issues 3, 4, 5) and prints their tables; each table holds its own
+# Runs every benchmark (issues 3, 4, 5, 6, 16) and prints their tables, then one summary line
+# per target of issue 16 (the figure, the target, met or not); each table holds its own
 # baseline measured in the same run. Called by `make bench` with BUILD set. Knobs:
 #   BENCH_ITERS (default 500), BENCH_CLI_ITERS (the slow cg* tool chain, default 100),
 #   BENCH_ADMIT_SAMPLES (default 2000). In the emulated v2 VM (LMCTL_V2_VM=1, make bench-v2)
@@ -18,12 +19,17 @@ CG=/sys/fs/cgroup
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+BENCH_TARGETS=$(mktemp /tmp/lmctl-bench-targets.XXXXXX) || exit 1
+export BENCH_TARGETS
 on_exit() {
 	bench_stop_child
+	rm -f "$BENCH_TARGETS"
 }
 trap on_exit EXIT
 trap 'echo "bench: interrupted" >&2; exit 130' INT TERM HUP
 
+# The lifecycle benchmark also times the same work through the lmctl command line.
+export LMCTL_BIN=${LMCTL_BIN:-$BUILD/lmctl}
 mode="cgroup v2"
 [ -d "$CG/unified" ] && mode=hybrid
 echo "lmctl benchmarks: $(nproc) CPUs, kernel $(uname -r), $mode, load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -35,4 +41,7 @@ fi
 bench_run "$BUILD/bench/bench_lifecycle" "$ITERS" "$CLI_ITERS"
 bench_run "$BUILD/bench/bench_spawn" "$ITERS"
 bench_run bench/run-agent.sh
+echo
+echo "Summary (issue 16 targets; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
+sed 's/^target: /  /' "$BENCH_TARGETS"
 exit "$status"
