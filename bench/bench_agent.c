@@ -416,7 +416,7 @@ static void life_report(struct bench_samples *s, int iters, const char *floor_fi
 			 "(bench_lifecycle, just before)");
 	else
 		printf("  raw syscalls (floor): not measured (no -f file)\n");
-	life_row("lmctl library, direct (state on tmpfs, fsync)", bench_pct(&s[0], 50),
+	life_row("lmctl library, direct (state on tmpfs)", bench_pct(&s[0], 50),
 		 bench_pct(&s[0], 99), s[0].n, fmed, fp99, "");
 	life_row("lmctld, in-process client (state on tmpfs)", bench_pct(&s[1], 50),
 		 bench_pct(&s[1], 99), s[1].n, fmed, fp99, "");

@@ -286,24 +286,49 @@ static int detect_libcgroup(struct lmc_cgfs *cg, char *unified, size_t usize)
 	return 0;
 }
 
+/* /proc/self/cgroup, read once per open (8 hierarchies asked for it 8 times). */
+static __thread char *self_cgroup;
+
+static char *self_cgroup_text(void)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char *buf;
+	ssize_t n;
+
+	if (self_cgroup)
+		return strdup(self_cgroup);
+	fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+	buf = fd >= 0 ? malloc(16384) : NULL;
+	if (!buf)
+		return NULL;
+	n = read(fd, buf, 16383);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Own cgroup in a hierarchy from /proc/self/cgroup: v1 lines by controller name (the
  * second field may list several, "cpu,cpuacct"), cgroup2 by "0::". */
 int lmc_cgfs_own_cgroup(const struct lmc_cgfs_hier *h, char **ret)
 {
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
-	FILE *f = fopen("/proc/self/cgroup", "re");
+	_cleanup_free_ char *text = self_cgroup_text();
+	char *line, *next, *save = NULL;
 	int r = -ENOENT;
 
-	if (!f)
+	if (!text)
 		return lmc_negerrno();
-	while (r == -ENOENT && getline(&line, &cap, f) > 0) {
-		char *ctrls = strchr(line, ':'), *path, *tok, *save = NULL;
+	for (line = text; r == -ENOENT && line && *line; line = next) {
+		char *ctrls = strchr(line, ':'), *path, *tok;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		if (!ctrls || !(path = strchr(++ctrls, ':')))
 			continue;
 		*path++ = '\0';
-		path[strcspn(path, "\n")] = '\0';
 		if (strncmp(path, "/", 1) == 0)
 			path++;
 		if (h->v2) {
@@ -325,7 +350,6 @@ int lmc_cgfs_own_cgroup(const struct lmc_cgfs_hier *h, char **ret)
 				break;
 		}
 	}
-	fclose(f);
 	return r;
 }
 
@@ -449,12 +473,16 @@ int lmc_cgfs_open(const struct lmc_cgfs_opts *opts, struct lmc_cgfs **ret, struc
 	if (!cg)
 		return -ENOMEM;
 	cgfs_init(cg);
+	if (!opts->fake_fsroot)
+		self_cgroup = self_cgroup_text();
 	r = detect(cg, opts, err);
 	if (r >= 0 && lmc_cgfs_dcache_new(cg) < 0)
 		r = lmc_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; r >= 0 && i < cg->n_hier; i++) {
 		r = open_hier(cg, &cg->hier[i], opts, err);
 	}
+	free(self_cgroup);
+	self_cgroup = NULL;
 	if (r < 0) {
 		for (size_t i = 0; i < cg->n_hier; i++)
 			lmc_cgfs_root_unmake(&cg->hier[i]);
