@@ -2,6 +2,7 @@
 #include "tools/json.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
 
 #include "core/spec.h"
 
@@ -72,7 +73,7 @@ void lmc_json_end(struct lmc_json *j)
 void lmc_json_open(struct lmc_json *j, const char *key, char bracket)
 {
 	if (j->depth + 1 >= LMC_JSON_DEPTH)
-		return;
+		abort(); /* a caller nests deeper than any lmctl object: a bug, not input */
 	j->depth++;
 	j->key[j->depth] = key;
 	j->close[j->depth] = bracket == '[' ? ']' : '}';
