@@ -166,7 +166,7 @@ deps:
 	@tools/install-deps.sh
 
 # Quiet: the build's and each step's output go to $(BUILD)/check/*.log (each test program's
-# to its BIN.log) and are shown only when they fail; one line per test program or step, then
+# to log/BIN.log beside it) and are shown only when they fail; one line per test program or step, then
 # the grand total of tests (tests/run-tests.sh). V=1 shows everything as it runs.
 CHECK_RUN = CHECK_DIR=$(abspath $(BUILD))/check tests/run-tests.sh --step
 check: deps

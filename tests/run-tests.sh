@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run test programs quietly: one line per program (its cmocka counts), its whole output only
-# when it fails (always kept in BIN.log), and a closing tally of tests, not programs.
+# when it fails (always kept in DIR/log/BIN.log, beside the program), and a closing tally of
+# tests, not programs.
 #   tests/run-tests.sh SUITE BIN...          unit, unit-asan, integration programs
 #   tests/run-tests.sh --step NAME -- CMD... a step of make check (build, install, static, vm):
 #                                            its output in $CHECK_DIR/NAME.log, one line each
@@ -44,7 +45,8 @@ programs() {
 	shift
 	[ "$suite" = integration ] && where "$suite"
 	for t in "$@"; do
-		log=$t.log
+		mkdir -p "$(dirname "$t")/log"
+		log=$(dirname "$t")/log/$(basename "$t").log
 		start=$(date +%s.%N)
 		"$t" >"$log" 2>&1
 		rc=$?
