@@ -4,7 +4,8 @@
 #      where `tail -c 1G` buffers its input (growing at pipe speed) is evicted REPS times; the agent's own clock from the
 #      kernel's signal to the victim's cgroup empty (its log line), median and p99;
 #   2. the agent's CPU at rest watching N containers (N parents with --memory=1G, each with
-#      one child: a watch is a limit with children), over SECONDS, from /proc/<pid>/stat; the
+#      one child: a watch is a limit with children) and the machine (MemAvailable, sampled),
+#      over SECONDS, from /proc/<pid>/stat, and its wake-ups (voluntary context switches); the
 #      PSI monitor threads the kernel runs for the triggers are counted and printed.
 # Usage: bench/evict.sh LMCTL LMCTLD [N=1000] [REPS=20] [SECONDS=30]. Needs root. Everything
 # lives in lmctl-test-bench-<pid>-evict below this shell's own cgroup (or at the top on v2)
@@ -73,13 +74,16 @@ psimon=$(ps -e -o comm= | grep -c '^psimon')
 fds=$(ls -l "/proc/$apid/fd" 2>/dev/null)
 echo "agent descriptors: $(grep -c eventfd <<<"$fds") eventfd, $(grep -c inotify <<<"$fds") inotify, $(grep -c memory.pressure <<<"$fds") memory.pressure (PSI triggers)"
 cpu() { awk '{print $14 + $15}' "/proc/$apid/stat"; }
-c0=$(cpu)
+# Wake-ups: the loop thread's voluntary context switches (the machine's MemAvailable sample is
+# the one timer at rest: about one a second on a machine far from its floor).
+wakes() { awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$apid/status"; }
+c0=$(cpu) w0=$(wakes)
 sleep "$SECS"
-c1=$(cpu)
+c1=$(cpu) w1=$(wakes)
 hz=$(getconf CLK_TCK)
-awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$SECS" -v n="$N" -v k="$psimon" 'BEGIN {
-	printf "agent CPU at rest watching %d containers: %.3f%% of a core over %d s (%d ticks); %d psimon kernel threads\n",
-		n, 100 * d / hz / s, s, d, k }'
+awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$SECS" -v n="$N" -v k="$psimon" -v w=$((w1 - w0)) 'BEGIN {
+	printf "agent CPU at rest watching %d containers and the machine: %.3f%% of a core over %d s (%d ticks, resolution %.3f%%; target < 1%%); %.1f wake-ups/s; %d psimon kernel threads\n",
+		n, 100 * d / hz / s, s, d, 100 / hz / s, w / s, k }'
 rss=$(awk '/VmRSS/ {print $2}' "/proc/$apid/status")
 echo "agent RSS: $rss kB"
 kill -TERM "$apid"
