@@ -7,6 +7,7 @@
 #     most --metrics-max-age old), and beside them `lmctl stats -r --json /` through the same
 #     agent in the same run (the same cgroupfs reading, encoded as protobuf, printed as JSON).
 #     Median and p99 of each, the body's size, and the machine's load.
+#     BENCH_METRICS_MAX_AGE sets the agent's --metrics-max-age (1 s).
 #   bench/metrics.sh --lint LMCTL LMCTLD
 #     `make lint`: a scrape of an agent with a few containers through `promtool check metrics`.
 # Needs root (real cgroups; skipped otherwise). Everything lives in lmctl-test-bench-<pid>-metrics
@@ -39,8 +40,9 @@ if [ "$lint" = 1 ] && ! command -v promtool >/dev/null; then
 	exit 1
 fi
 mkdir -p "$dir" || exit 1
+MAX_AGE=${BENCH_METRICS_MAX_AGE:-1}
 "$LMD" --socket "$LMCTL_SOCKET" --state-dir "$LMCTL_STATE_DIR" --metrics=127.0.0.1:0 \
-	2>"$dir/agent.log" &
+	--metrics-max-age="$MAX_AGE" 2>"$dir/agent.log" &
 echo $! >"$dir/agent.pid"
 for _ in $(seq 100); do
 	"$LM" list >/dev/null 2>&1 && break
@@ -82,10 +84,21 @@ fi
 for i in $(seq 2 "$N"); do
 	"$LM" create "m/c$i" --memory=64M >/dev/null || exit 1
 done
-python3 - "$port" "$LM" "$SCRAPES" "$N" <<'EOF' || exit 1
-import socket, subprocess, sys, time
+python3 - "$port" "$LM" "$SCRAPES" "$N" "$(cat "$dir/agent.pid")" "$MAX_AGE" <<'EOF' || exit 1
+import os, socket, subprocess, sys, threading, time
 
 port, lm, scrapes, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+apid, max_age = int(sys.argv[5]), float(sys.argv[6])
+tick = os.sysconf("SC_CLK_TCK")
+
+def agent_cpu_ms():
+    f = open(f"/proc/{apid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) * 1000 / tick
+
+def version_ms():
+    t = time.perf_counter()
+    subprocess.run([lm, "version"], check=True, stdout=subprocess.DEVNULL)
+    return (time.perf_counter() - t) * 1000
 
 def scrape():
     s = socket.create_connection(("127.0.0.1", port))
@@ -113,11 +126,18 @@ def row(label, v):
     med, p99 = v[len(v) // 2], v[min(len(v) - 1, (99 * len(v) + 99) // 100 - 1)]
     print(f"  {label:<58} median {med:8.1f} ms  p99 {p99:8.1f} ms  ({len(v)})")
 
-fresh, ahead, base, size = [], [], [], 0
+fresh, ahead, base, size, cpu, idle, busy = [], [], [], 0, [], [], []
 for _ in range(max(3, scrapes // 4)):
-    time.sleep(1.6)  # older than --metrics-max-age: read at the scrape
-    ms, size = scrape()
-    fresh.append(ms)
+    time.sleep(max_age + 0.6)  # older than --metrics-max-age: read at the scrape
+    idle.append(version_ms())
+    c0 = agent_cpu_ms()
+    th = threading.Thread(target=lambda: fresh.append(scrape()[0]))
+    th.start()
+    time.sleep(0.02)  # the reading is under way: does the agent's loop still answer?
+    busy.append(version_ms())
+    th.join()
+    cpu.append(agent_cpu_ms() - c0)
+    size = scrape()[1]
 scrape()  # the regular scrapes start: the agent learns their interval
 for _ in range(scrapes):
     t = time.perf_counter()
@@ -129,6 +149,9 @@ for _ in range(max(3, scrapes // 4)):
 load = open("/proc/loadavg").read().split()[0]
 print(f"metrics endpoint, {n} containers, body {size / 1e6:.1f} MB (load {load}):")
 row("GET /metrics read at the scrape (fresh)", fresh)
-row("GET /metrics every 1 s (read ahead, <= 1 s old)", ahead)
+row(f"GET /metrics every 1 s (read ahead, <= {max_age:g} s old)", ahead)
 row("baseline: lmctl stats -r --json / (same agent)", base)
+row("agent CPU per fresh reading (all threads)", cpu)
+row("lmctl version while the agent is idle", idle)
+row("lmctl version while a fresh reading is under way", busy)
 EOF
