@@ -1,6 +1,6 @@
 /* Length-prefixed framing over unix sockets: an incremental reader for the agent's
- * non-blocking connections, and blocking send/receive for the CLI. A reader never reads
- * past the frame it is filling, so descriptors passed beside a frame stay with it. */
+ * non-blocking connections (one recvmsg for what the socket has, several frames at a time),
+ * and blocking send/receive for the CLI (one frame, never read past it). */
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,18 +22,21 @@ void lmc_frame_reader_init(struct lmc_frame_reader *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void close_fds(int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-}
-
 void lmc_frame_reader_done(struct lmc_frame_reader *r)
 {
+	bool exact = r->exact;
+
 	free(r->buf);
-	close_fds(r->fds, r->nfds);
+	free(r->rest);
+	for (unsigned i = 0; i < r->nfds; i++)
+		close(r->fds[i].fd);
 	lmc_frame_reader_init(r);
+	r->exact = exact;
+}
+
+bool lmc_frame_reader_pending(const struct lmc_frame_reader *r)
+{
+	return !r->error && r->rest_off < r->rest_len;
 }
 
 static int fail(struct lmc_frame_reader *r, int code)
@@ -85,6 +88,7 @@ static int take(struct lmc_frame_reader *r, uint8_t **ret_buf, size_t *ret_len)
 	*ret_len = r->len;
 	r->buf = NULL;
 	r->len = r->cap = r->got = r->hdr_got = 0;
+	r->seq++;
 	return 1;
 }
 
@@ -124,11 +128,47 @@ int lmc_frame_reader_feed(struct lmc_frame_reader *r, const uint8_t *data, size_
 	return take(r, ret_buf, ret_len);
 }
 
-/* Keep the descriptors of one control message; more than the cap fails the reader. */
-static int collect_fds(struct lmc_frame_reader *r, struct msghdr *msg)
+/* The frame that the last of n bytes read now began in, or the one being filled if none
+ * began there: the bytes are walked as feed would take them (headers and lengths). */
+static uint64_t last_start(const struct lmc_frame_reader *r, const uint8_t *p, size_t n)
 {
+	uint8_t hdr[LMC_FRAME_HDR];
+	size_t hg = r->hdr_got, left = hg == LMC_FRAME_HDR ? r->len - r->got : 0, i = 0, k;
+	uint64_t seq = r->seq, last = r->seq;
+
+	memcpy(hdr, r->hdr, hg);
+	while (i < n) {
+		if (hg < LMC_FRAME_HDR) {
+			if (hg == 0)
+				last = seq;
+			hdr[hg++] = p[i++];
+			if (hg < LMC_FRAME_HDR)
+				continue;
+			left = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 |
+			       hdr[3];
+			if (left > LMC_FRAME_MAX)
+				break; /* feed refuses it */
+		}
+		k = left < n - i ? left : n - i;
+		i += k;
+		left -= k;
+		if (!left) {
+			seq++;
+			hg = 0;
+		}
+	}
+	return last;
+}
+
+/* Keep the descriptors of one control message for frame seq; more than
+ * LMC_FRAME_FDS_MAX for one frame fails the reader. */
+static int collect_fds(struct lmc_frame_reader *r, struct msghdr *msg, uint64_t seq)
+{
+	unsigned have = 0;
 	int ret = 0;
 
+	for (unsigned i = 0; i < r->nfds; i++)
+		have += r->fds[i].seq == seq;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		size_t n;
 
@@ -139,8 +179,9 @@ static int collect_fds(struct lmc_frame_reader *r, struct msghdr *msg)
 			int fd;
 
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (r->nfds < LMC_FRAME_FDS_MAX) {
-				r->fds[r->nfds++] = fd;
+			if (have < LMC_FRAME_FDS_MAX && r->nfds < ARRAY_SIZE(r->fds)) {
+				r->fds[r->nfds++] = (struct lmc_frame_fd){fd, seq};
+				have++;
 			} else {
 				close(fd);
 				ret = -EBADMSG;
@@ -152,80 +193,170 @@ static int collect_fds(struct lmc_frame_reader *r, struct msghdr *msg)
 	return ret < 0 ? fail(r, ret) : 0;
 }
 
-/* One recvmsg of at most the rest of the current header or frame. >0 bytes, 0 EOF. */
-static ssize_t recv_some(struct lmc_frame_reader *r, int fd)
+/* One recvmsg into iov. >0 bytes, 0 EOF, -errno; descriptors are kept for the frame
+ * last_start names (computed on the bytes once they are in). */
+static ssize_t recv_into(struct lmc_frame_reader *r, int fd, void *base, size_t size)
 {
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int) * LMC_FRAME_FDS_MAX)];
 	} ctl;
-	struct iovec iov;
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct iovec iov = {base, size};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = ctl.buf,
+			     .msg_controllen = sizeof(ctl.buf)};
 	ssize_t n;
 	int ret;
 
-	if (r->hdr_got < LMC_FRAME_HDR) {
-		iov.iov_base = r->hdr + r->hdr_got;
-		iov.iov_len = LMC_FRAME_HDR - r->hdr_got;
-	} else {
-		ret = room(r, &iov.iov_len);
-		if (ret < 0)
-			return ret;
-		iov.iov_base = r->buf + r->got;
-	}
-	msg.msg_control = ctl.buf;
-	msg.msg_controllen = sizeof(ctl.buf);
 	do {
 		n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return lmc_negerrno();
-	ret = collect_fds(r, &msg);
+	r->drained = (size_t)n < size;
+	if (msg.msg_controllen == 0)
+		return n;
+	ret = collect_fds(r, &msg, n > 0 ? last_start(r, base, (size_t)n) : r->seq);
 	return ret < 0 ? ret : n;
 }
 
-/* Move the frame's descriptors to the caller (up to cap), closing the rest. */
-static void hand_fds(struct lmc_frame_reader *r, int *fds, size_t cap, size_t *ret_nfds)
+/* Move the completed frame's descriptors (seq just taken) to the caller (up to cap),
+ * closing the rest; a later frame's stay. */
+static void hand_fds(struct lmc_frame_reader *r, uint64_t seq, int *fds, size_t cap,
+		     size_t *ret_nfds)
 {
-	size_t n = r->nfds < cap ? r->nfds : cap;
+	unsigned keep = 0;
+	size_t n = 0;
 
-	if (n)
-		memcpy(fds, r->fds, n * sizeof(int));
-	close_fds(r->fds + n, r->nfds - n);
-	r->nfds = 0;
+	for (unsigned i = 0; i < r->nfds; i++) {
+		if (r->fds[i].seq != seq)
+			r->fds[keep++] = r->fds[i];
+		else if (n < cap)
+			fds[n++] = r->fds[i].fd;
+		else
+			close(r->fds[i].fd);
+	}
+	r->nfds = keep;
 	if (ret_nfds)
 		*ret_nfds = n;
+}
+
+/* Feed p[0..n) (read just now, or kept from before); the bytes past a complete frame are
+ * kept in rest. 1 with a frame, 0 all taken, -errno. */
+static int feed_some(struct lmc_frame_reader *r, const uint8_t *p, size_t n, uint8_t **ret_buf,
+		     size_t *ret_len)
+{
+	size_t used = 0;
+	int ret = lmc_frame_reader_feed(r, p, n, &used, ret_buf, ret_len);
+
+	if (r->rest && p >= r->rest && p < r->rest + r->rest_len) {
+		r->rest_off += used; /* still inside rest */
+		return ret;
+	}
+	if (ret <= 0 || used == n)
+		return ret;
+	free(r->rest);
+	r->rest = malloc(n - used);
+	if (!r->rest) {
+		free(*ret_buf);
+		return fail(r, -ENOMEM);
+	}
+	memcpy(r->rest, p + used, n - used);
+	r->rest_len = n - used;
+	r->rest_off = 0;
+	return ret;
+}
+
+/* Where the next read goes: straight into a large frame's buffer (no copy, never past it),
+ * or a header and rest of the frame only in exact mode; else tmp. */
+static ssize_t read_next(struct lmc_frame_reader *r, int fd, uint8_t *tmp, bool *direct)
+{
+	size_t k;
+	int ret;
+
+	*direct = r->hdr_got == LMC_FRAME_HDR && (r->exact || r->len - r->got >= LMC_FRAME_CHUNK);
+	if (*direct) {
+		ret = room(r, &k);
+		if (ret < 0)
+			return ret;
+		return recv_into(r, fd, r->buf + r->got, k);
+	}
+	if (r->exact)
+		return recv_into(r, fd, r->hdr + r->hdr_got, LMC_FRAME_HDR - r->hdr_got);
+	return recv_into(r, fd, tmp, LMC_FRAME_CHUNK);
+}
+
+/* The bytes read (n of them) taken in: 1 with a complete frame, 0, -errno. */
+static int took(struct lmc_frame_reader *r, const uint8_t *tmp, size_t n, bool direct,
+		uint8_t **ret_buf, size_t *ret_len)
+{
+	if (direct) {
+		r->got += n;
+		return r->got == r->len ? take(r, ret_buf, ret_len) : 0;
+	}
+	if (!r->exact)
+		return feed_some(r, tmp, n, ret_buf, ret_len);
+	r->hdr_got += n;
+	if (r->hdr_got < LMC_FRAME_HDR)
+		return 0;
+	if (header_done(r) < 0)
+		return r->error;
+	return r->len == 0 ? take(r, ret_buf, ret_len) : 0;
+}
+
+/* The frames kept from an earlier read first: 1 with one, 0 when they are used up. */
+static int from_rest(struct lmc_frame_reader *r, uint8_t **ret_buf, size_t *ret_len)
+{
+	int ret = 0;
+
+	if (r->rest_off < r->rest_len)
+		ret = feed_some(r, r->rest + r->rest_off, r->rest_len - r->rest_off, ret_buf,
+				ret_len);
+	if (ret < 0 || r->rest_off >= r->rest_len) {
+		free(r->rest);
+		r->rest = NULL;
+		r->rest_len = r->rest_off = 0;
+	}
+	return ret;
 }
 
 int lmc_frame_reader_recv(struct lmc_frame_reader *r, int fd, uint8_t **ret_buf, size_t *ret_len,
 			  int *fds, size_t fds_cap, size_t *ret_nfds)
 {
-	for (;;) {
-		ssize_t n;
-		int ret;
+	uint8_t tmp[LMC_FRAME_CHUNK];
+	uint64_t seq = r->seq;
+	bool direct;
+	ssize_t n;
+	int ret;
 
-		if (r->error)
-			return r->error;
+	if (ret_nfds)
+		*ret_nfds = 0;
+	if (r->error)
+		return r->error;
+	ret = from_rest(r, ret_buf, ret_len);
+	while (ret == 0) {
 		if (r->hdr_got == LMC_FRAME_HDR && r->got == r->len) {
-			/* a zero-length frame needs no read */
-			hand_fds(r, fds, fds ? fds_cap : 0, ret_nfds);
-			return take(r, ret_buf, ret_len);
+			ret = take(r, ret_buf, ret_len); /* a zero-length frame needs no read */
+			break;
 		}
-		n = recv_some(r, fd);
+		if (r->drained && !r->exact) {
+			r->drained = false; /* the socket had nothing more: wait for it */
+			return 0;
+		}
+		n = read_next(r, fd, tmp, &direct);
 		if (n == -EAGAIN || n == -EWOULDBLOCK)
 			return 0;
 		if (n < 0)
-			return n == -EBADMSG ? (int)n : fail(r, (int)n);
+			return r->error ? r->error : fail(r, (int)n);
 		if (n == 0)
-			return fail(r, r->hdr_got == 0 ? -EPIPE : -ECONNRESET);
-		if (r->hdr_got < LMC_FRAME_HDR) {
-			r->hdr_got += (size_t)n;
-			if (r->hdr_got == LMC_FRAME_HDR && (ret = header_done(r)) < 0)
-				return ret;
-		} else {
-			r->got += (size_t)n;
-		}
+			return fail(r, r->hdr_got == 0 && !r->buf ? -EPIPE : -ECONNRESET);
+		ret = took(r, tmp, (size_t)n, direct, ret_buf, ret_len);
 	}
+	if (ret < 0)
+		return r->error ? r->error : ret;
+	hand_fds(r, seq, fds, fds ? fds_cap : 0, ret_nfds);
+	return ret;
 }
 
 static int wait_fd(int fd, short events, int timeout_ms)
@@ -320,6 +451,7 @@ int lmc_frame_recv(int fd, uint8_t **ret_buf, size_t *ret_len, int *fds, size_t 
 	int ret;
 
 	lmc_frame_reader_init(&r);
+	r.exact = true; /* the next frame is the caller's next call's, with its descriptors */
 	for (;;) {
 		size_t got = 0;
 		int wait = -1;

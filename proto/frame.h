@@ -3,6 +3,7 @@
 #ifndef LMC_FRAME_H
 #define LMC_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,14 +19,31 @@ void lmc_frame_header(uint32_t len, uint8_t out[LMC_FRAME_HDR]);
  * pieces; it refuses a length over LMC_FRAME_MAX as soon as the header is in, and its buffer
  * follows what arrived (LMC_FRAME_CHUNK first, doubling when full, at most the announced
  * length), not what was announced. After an error the reader stays failed (the connection
- * is to be closed). */
+ * is to be closed).
+ *
+ * lmc_frame_reader_recv takes what the socket has in one recvmsg (up to LMC_FRAME_CHUNK,
+ * or straight into a large frame's buffer), so pipelined frames cost one system call
+ * between them; bytes past a complete frame wait in rest for the next call. Descriptors
+ * stay with their frame: the kernel ends a read right after the bytes they came with, and
+ * a client sends them with its frame's first bytes, so they belong to the last frame that
+ * began in that read (seq numbers the frames). exact: never read past the current frame
+ * (lmc_frame_recv's one-frame reader, whose caller keeps no reader between frames). */
+struct lmc_frame_fd {
+	int fd;
+	uint64_t seq; /* the frame it came with */
+};
 struct lmc_frame_reader {
 	uint8_t hdr[LMC_FRAME_HDR];
 	size_t hdr_got;
 	uint8_t *buf; /* the frame being filled; NULL until its header is complete */
 	size_t len, cap, got; /* announced, allocated, received */
-	int fds[LMC_FRAME_FDS_MAX]; /* received with the current frame (owned) */
+	uint64_t seq; /* the frame being filled, counted from 0 */
+	struct lmc_frame_fd fds[2 * LMC_FRAME_FDS_MAX]; /* this frame's and the next one's */
 	unsigned nfds;
+	uint8_t *rest; /* read past the last complete frame, not parsed yet */
+	size_t rest_len, rest_off;
+	bool exact;
+	bool drained; /* the last read took less than asked: the socket had no more then */
 	int error; /* sticky -errno */
 };
 
@@ -40,8 +58,12 @@ void lmc_frame_reader_done(struct lmc_frame_reader *r);
 int lmc_frame_reader_feed(struct lmc_frame_reader *r, const uint8_t *data, size_t n,
 			  size_t *ret_used, uint8_t **ret_buf, size_t *ret_len);
 
-/* Read from a non-blocking socket (or pipe) no further than the current frame, collecting
- * SCM_RIGHTS fds (close-on-exec). Returns 1 with a complete frame (buffer as for feed;
+/* Frames already read and waiting in the reader (call recv again before waiting on the
+ * socket: it will not become readable for them). */
+bool lmc_frame_reader_pending(const struct lmc_frame_reader *r);
+
+/* Read from a non-blocking socket (or pipe), collecting SCM_RIGHTS fds (close-on-exec),
+ * as described above. Returns 1 with a complete frame (buffer as for feed;
  * fds, up to fds_cap of them, moved to fds with *ret_nfds set; extra ones closed), 0 when
  * the socket has no more data for now, -EPIPE when the peer closed between frames,
  * -ECONNRESET when it closed inside one, -EMSGSIZE as for feed, -EBADMSG when more than

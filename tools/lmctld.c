@@ -558,6 +558,9 @@ void lmc_agent_on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 		client_close(c);
 		return;
 	}
+	/* Frames read with the last ones wait in the reader: the socket will not wake us. */
+	if (ev_is_active(&c->rio) && lmc_frame_reader_pending(&c->rd))
+		ev_feed_event(c->a->loop, &c->rio, EV_READ);
 	client_frame_clock(c, was_in_frame, completed);
 }
 

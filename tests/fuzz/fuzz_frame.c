@@ -3,8 +3,10 @@
  * send()s (a descriptor attached to some of them), then the client may hang up; every
  * complete frame goes through lmc_api_handle (every request type, dry run, as root or a
  * tenant) exactly as the agent would, and the reader's end state is checked: no descriptor
- * may leak, and a buffer never holds more than twice what arrived. */
+ * may leak, and a buffer never holds more than twice what arrived (the frame's, and what
+ * was read past it). */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,17 +90,32 @@ static void put(int fd, const uint8_t *p, size_t n, bool with_fd)
 		abort(); /* inputs are far below the socket's buffer */
 }
 
-/* Drain what the reader can take now, as the agent's read callback does. */
+static bool readable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) > 0;
+}
+
+/* Drain what the reader can take now, as the agent's read callback does, and again while
+ * the socket is readable or frames wait in the reader (the agent's level-triggered watcher
+ * and its fed events). */
 static int pull(struct lmc_frame_reader *rd, int fd, uid_t uid)
 {
-	for (;;) {
+	for (int idle = 0;;) {
 		int fds[LMC_FRAME_FDS_MAX];
 		size_t nfds = 0, len = 0;
 		uint8_t *buf = NULL;
 		int r = lmc_frame_reader_recv(rd, fd, &buf, &len, fds, LMC_FRAME_FDS_MAX, &nfds);
 
-		if (r <= 0)
+		if (r < 0)
 			return r;
+		if (r == 0) {
+			if (lmc_frame_reader_pending(rd) || (readable(fd) && idle++ < 2))
+				continue;
+			return 0;
+		}
+		idle = 0;
 		dispatch(buf, len, fds, nfds, uid);
 		free(buf);
 	}
@@ -143,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += n;
 		sent += n;
 		r = pull(&rd, sv[1], uid);
-		if (rd.buf && rd.cap > 2 * sent + LMC_FRAME_CHUNK)
+		if ((rd.buf && rd.cap > 2 * sent + LMC_FRAME_CHUNK) || rd.rest_len > sent)
 			abort(); /* memory must follow what arrived */
 	}
 	if (r >= 0 && (data[1] & 0x80)) {

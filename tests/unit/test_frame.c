@@ -1,6 +1,7 @@
 /* Framing: the incremental reader fed byte by byte and in chunks, the size cap, frames and
  * descriptors over a socketpair, timeouts and peers that close early. */
 #include <setjmp.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -246,6 +247,39 @@ static void test_reader_keeps_fds_with_their_frame(void **state)
 	close(p[1]);
 }
 
+/* Pipelined frames: the first read takes all three (the socket is empty after the first
+ * frame is handed out), the others come from what was read, in order. */
+static void test_reader_takes_pipelined_frames_at_once(void **state)
+{
+	struct lmc_frame_reader r;
+	const char *const words[] = {"alpha", "", "gamma!"};
+	uint8_t *buf = NULL;
+	size_t len = 0, nfds = 0;
+	int sv[2], queued = -1;
+	(void)state;
+
+	sockpair(sv);
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(lmc_frame_send(sv[0], (const uint8_t *)words[i], strlen(words[i]),
+						NULL, 0),
+				 0);
+	assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	lmc_frame_reader_init(&r);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(lmc_frame_reader_recv(&r, sv[1], &buf, &len, NULL, 0, &nfds), 1);
+		assert_int_equal(len, strlen(words[i]));
+		assert_memory_equal(buf, words[i], len);
+		free(buf);
+		assert_int_equal(ioctl(sv[1], FIONREAD, &queued), 0);
+		assert_int_equal(queued, 0);
+		assert_int_equal(lmc_frame_reader_pending(&r), i < 2);
+	}
+	assert_int_equal(lmc_frame_reader_recv(&r, sv[1], &buf, &len, NULL, 0, &nfds), 0);
+	lmc_frame_reader_done(&r);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* Raw sendmsg of n descriptors with one byte. */
 static void send_raw_fds(int sock, const uint8_t *data, size_t len, int fd, size_t n)
 {
@@ -370,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_feed_exact_cap_accepted),
 		cmocka_unit_test(test_send_recv_with_fds),
 		cmocka_unit_test(test_reader_keeps_fds_with_their_frame),
+		cmocka_unit_test(test_reader_takes_pipelined_frames_at_once),
 		cmocka_unit_test(test_too_many_fds_refused),
 		cmocka_unit_test(test_recv_timeout_and_early_close),
 		cmocka_unit_test(test_large_frame_across_processes),
