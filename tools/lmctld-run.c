@@ -1,4 +1,5 @@
-/* lmctld: runs whose start-up is under way, and the order of a connection's replies.
+/* lmctld: the processes it started (their exits), runs whose start-up is under way, and
+ * the order of a connection's replies.
  *
  * A run's child is cloned, placed and released on the loop (lmc_mgr_run_start: no
  * waiting); its report (exec reached, or which step failed) is read when its channel
@@ -10,9 +11,117 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "nsutil/ns.h"
 #include "tools/lmctld.h"
+
+/* ---------------- processes the agent started ---------------- */
+
+void lmc_agent_proc_free(struct proc *p)
+{
+	struct agent *a = p->a;
+
+	ev_io_stop(a->loop, &p->io);
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		a->procs = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	free(p);
+}
+
+static void exit_event(struct agent *a, const struct proc *p, int wstatus)
+{
+	struct lmc_api_event ev = {.kind = LMC_EVK_EXIT,
+				   .pid = p->pid,
+				   .wstatus = wstatus,
+				   .timestamp_ns = lmc_agent_now_ns()};
+
+	snprintf(ev.name, sizeof(ev.name), "%s", p->name);
+	snprintf(ev.detail, sizeof(ev.detail), "%s", p->reason);
+	a->emitting++; /* a failed send only marks a client dead until the sweep */
+	for (struct client *c = a->clients; c; c = c->next) {
+		for (struct sub *s = c->subs; s; s = s->next) {
+			if (!s->f.exit)
+				continue;
+			if (strcmp(p->name, s->name) == 0 ||
+			    (s->f.recursive && lmc_name_is_under(p->name, s->name))) {
+				lmc_agent_sub_emit(s, &ev);
+				break;
+			}
+		}
+	}
+	a->emitting--;
+	lmc_agent_sweep(a);
+}
+
+static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct proc *p = container_of(w, struct proc, io);
+	siginfo_t si = {0};
+	int wstatus;
+	uint8_t *buf;
+	size_t len;
+
+	(void)loop;
+	(void)revents;
+	if (waitid(P_PIDFD, p->pidfd, &si, WEXITED | WNOHANG) < 0) {
+		if (errno != ECHILD)
+			return;
+		si.si_code = CLD_EXITED; /* reaped elsewhere: status unknown */
+		si.si_status = 255;
+	} else if (si.si_pid == 0) {
+		return; /* not yet */
+	}
+	if (si.si_code == CLD_EXITED)
+		wstatus = (si.si_status & 0xff) << 8;
+	else
+		wstatus = (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
+	lmc_agent_log("%s: pid %d ended (%s %d)%s%s", lmc_name_display(p->name), (int)p->pid,
+		      WIFEXITED(wstatus) ? "exit" : "signal",
+		      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus),
+		      p->reason[0] ? ": " : "", p->reason);
+	if (p->c && lmc_api_reply_exit(p->id, p->pid, wstatus, &buf, &len) >= 0)
+		lmc_agent_send(p->c, buf, len);
+	exit_event(p->a, p, wstatus);
+	lmc_agent_proc_free(p);
+}
+
+void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
+			   struct lmc_api_result *res)
+{
+	struct proc *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		/* Cannot watch it: it still runs; answer what we know. */
+		if (c)
+			lmc_agent_send_error(c, res->id, -ENOMEM, "started but cannot be watched");
+		return;
+	}
+	p->a = a;
+	p->pid = res->pid;
+	p->pidfd = res->pidfd >= 0 ? TAKE_FD(res->pidfd) : lmc_ns_pidfd_open(res->pid);
+	p->id = res->id;
+	p->c = res->detached ? NULL : c;
+	snprintf(p->name, sizeof(p->name), "%s", res->name);
+	p->next = a->procs;
+	if (a->procs)
+		a->procs->prev = p;
+	a->procs = p;
+	lmc_agent_log("%s: uid %u started pid %d%s", lmc_name_display(p->name), (unsigned)peer->uid,
+		      (int)p->pid, res->detached ? " (detached)" : "");
+	ev_io_init(&p->io, on_proc_exit, p->pidfd, EV_READ);
+	if (p->pidfd >= 0)
+		ev_io_start(a->loop, &p->io);
+	if (res->detached && c && res->reply)
+		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
+}
+
+/* ---------------- runs starting ---------------- */
 
 void lmc_agent_client_hold(struct client *c)
 {

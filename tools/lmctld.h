@@ -182,6 +182,7 @@ void lmc_agent_sweep(struct agent *a);
 /* True while the client has a run, a subscription or a stats reading going on. */
 bool lmc_agent_client_waiting(const struct client *c);
 
+void lmc_agent_proc_free(struct proc *p);
 /* Watch a started process (c NULL: no one waits for its exit); sends res->reply if any. */
 void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
 			   struct lmc_api_result *res);
