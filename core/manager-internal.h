@@ -6,7 +6,7 @@
 #include "core/store.h"
 
 /* How long a kill waits for the processes to be gone. */
-#define KILL_TIMEOUT_MS 10000
+#define KILL_TIMEOUT_MS LMC_MGR_KILL_TIMEOUT_MS
 
 struct lmc_manager {
 	struct lmc_cgfs *cg;

@@ -327,6 +327,21 @@ int lmc_mgr_kill(struct lmc_manager *m, const char *uname, int sig, bool recursi
 	return 0;
 }
 
+int lmc_mgr_kill_start(struct lmc_manager *m, const char *uname, int sig, bool recursive,
+		       char *ret_name, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	int r = lmc_mgr_lookup(m, uname, false, &node, err);
+
+	if (r < 0)
+		return r;
+	if (sig == SIGKILL && (recursive || !node->n_children)) {
+		snprintf(ret_name, LMC_NAME_MAX + 1, "%s", node->name);
+		return 1; /* lmc_cgfs_kill(name): cgroupfs only, any thread */
+	}
+	return lmc_mgr_kill(m, uname, sig, recursive, err);
+}
+
 int lmc_mgr_pause(struct lmc_manager *m, const char *uname, struct lmc_err *err)
 {
 	struct lmc_node *node;

@@ -148,6 +148,12 @@ int lmc_mgr_enter_as(struct lmc_manager *m, uid_t uid, const char *name, const p
  * cgroup.kill and waits until they are gone. */
 int lmc_mgr_kill(struct lmc_manager *m, const char *name, int sig, bool recursive,
 		 struct lmc_err *err);
+/* The same for an event loop: a SIGKILL of a whole subtree returns 1 with its canonical
+ * name in ret_name (LMC_NAME_MAX + 1) and does nothing: the caller runs lmc_cgfs_kill
+ * (name, KILL_TIMEOUT_MS) off its loop (cgroupfs only); anything else is done (0). */
+int lmc_mgr_kill_start(struct lmc_manager *m, const char *name, int sig, bool recursive,
+		       char *ret_name, struct lmc_err *err);
+#define LMC_MGR_KILL_TIMEOUT_MS 10000
 int lmc_mgr_pause(struct lmc_manager *m, const char *name, struct lmc_err *err);
 int lmc_mgr_resume(struct lmc_manager *m, const char *name, struct lmc_err *err);
 /* Pause without waiting: the freeze is under way; lmc_cgfs_freeze_wait(lmc_mgr_cgfs(m),

@@ -241,6 +241,12 @@ static int op_kill(struct call *c, const Lmctl__KillRequest *rq)
 		r = lmc_err_set(&c->err, -EINVAL, "%s: kill: invalid signal %d", name, sig);
 	if (r < 0 || !c->m || dry(c))
 		return r;
+	if (c->flags & LMC_API_DEFER_WAITS) {
+		r = lmc_mgr_kill_start(c->m, name, sig, rq->recursive, c->res->name, &c->err);
+		if (r > 0)
+			c->res->action = LMC_API_KILL_WAIT;
+		return r < 0 ? r : 0;
+	}
 	return lmc_mgr_kill(c->m, name, sig, rq->recursive, &c->err);
 }
 

@@ -32,6 +32,7 @@ enum lmc_api_action {
 	LMC_API_SIGNAL_RUN, /* send sig to this connection's foreground run, then the reply */
 	LMC_API_STATS, /* (LMC_API_DEFER_STATS) read stats[] (lmc_mgr_stats_fill), then reply */
 	LMC_API_FREEZE_WAIT, /* (LMC_API_DEFER_WAITS) lmc_cgfs_freeze_wait(name), then reply */
+	LMC_API_KILL_WAIT, /* (LMC_API_DEFER_WAITS) lmc_cgfs_kill(name), then reply */
 	/* (LMC_API_DEFER_SPAWN) a run's child is released: read its report (spawn, taken by
 	 * the caller) when spawn->chan is readable, then as RUN */
 	LMC_API_RUN_START,
@@ -72,7 +73,7 @@ struct lmc_api_result {
 enum lmc_api_flags {
 	LMC_API_DRY_RUN = 1u << 0, /* fuzzing: decode, validate, dispatch, but start nothing */
 	LMC_API_DEFER_STATS = 1u << 1, /* stats: answer STATS with the plan; the caller reads */
-	LMC_API_DEFER_WAITS = 1u << 2, /* pause: start the freeze; the caller waits for it */
+	LMC_API_DEFER_WAITS = 1u << 2, /* pause, kill: the caller waits for the freeze, the kill */
 	LMC_API_DEFER_SPAWN = 1u << 3, /* run: release the child; the caller reads its report */
 };
 

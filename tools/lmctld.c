@@ -156,9 +156,12 @@ static void stats_work(void *arg)
 	struct lmc_err err = {0};
 	int r;
 
-	if (q->freeze) {
-		/* The freeze is under way; only its end is awaited here (cgroupfs only). */
-		r = lmc_cgfs_freeze_wait(lmc_mgr_cgfs(q->a->m), q->name, &err);
+	if (q->freeze || q->kill) {
+		/* The freeze is under way, or the kill is to be done and waited for, here
+		 * (cgroupfs only). */
+		r = q->kill ? lmc_cgfs_kill(lmc_mgr_cgfs(q->a->m), q->name, LMC_MGR_KILL_TIMEOUT_MS,
+					    &err)
+			    : lmc_cgfs_freeze_wait(lmc_mgr_cgfs(q->a->m), q->name, &err);
 		if (r < 0) {
 			free(q->reply);
 			q->reply = NULL;
@@ -222,7 +225,8 @@ static void stats_begin(struct client *c, struct lmc_api_result *res)
 	}
 }
 
-/* A pause was started on the loop; its wait (up to seconds when tasks are slow to freeze)
+/* A pause was started on the loop, or a kill is to be done: the wait (up to seconds when
+ * tasks are slow to freeze or die)
  * runs on a worker, and the answer goes when it ends. */
 static void freeze_wait_begin(struct client *c, struct lmc_api_result *res)
 {
@@ -233,8 +237,12 @@ static void freeze_wait_begin(struct client *c, struct lmc_api_result *res)
 		lmc_agent_send_error(c, res->id, -ENOMEM, "out of memory");
 		return;
 	}
-	*q = (struct stats_req){
-		.a = a, .c = c, .id = res->id, .freeze = true, .next = a->stats_reqs};
+	*q = (struct stats_req){.a = a,
+				.c = c,
+				.id = res->id,
+				.freeze = res->action == LMC_API_FREEZE_WAIT,
+				.kill = res->action == LMC_API_KILL_WAIT,
+				.next = a->stats_reqs};
 	q->op = res->op;
 	q->t0 = a->req_t0;
 	snprintf(q->name, sizeof(q->name), "%s", res->name);
@@ -352,6 +360,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		stats_begin(c, &res);
 		break;
 	case LMC_API_FREEZE_WAIT:
+	case LMC_API_KILL_WAIT:
 		freeze_wait_begin(c, &res);
 		break;
 	case LMC_API_SIGNAL_RUN:

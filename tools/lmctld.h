@@ -145,6 +145,7 @@ struct stats_req {
 	uint8_t *reply;
 	size_t reply_len;
 	bool freeze;
+	bool kill; /* a SIGKILL of name's subtree: lmc_cgfs_kill, then the answer in reply */
 	char name[LMC_NAME_MAX + 1];
 	int op; /* the request's kind and arrival, for its latency (metrics) */
 	uint64_t t0;
