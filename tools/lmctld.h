@@ -188,6 +188,10 @@ void lmc_agent_proc_free(struct proc *p);
 void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
 			   struct lmc_api_result *res);
 
+/* Off the loop (tools/lmctld-wait.c): STATS, FREEZE_WAIT and KILL_WAIT results. */
+void lmc_agent_stats_begin(struct client *c, struct lmc_api_result *res);
+void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res);
+
 /* Runs starting, and holding a connection's reading (tools/lmctld-run.c). */
 void lmc_agent_client_hold(struct client *c);
 void lmc_agent_client_release(struct client *c);

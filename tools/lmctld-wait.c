@@ -1,0 +1,120 @@
+/* lmctld: work that waits off the loop, on tools/jobs.c's worker threads: the kernel's
+ * figures of a large `stats`, a pause's wait for its freeze, a `kill -9` and its wait. The
+ * connection is held meanwhile (its next frames wait for this answer). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/lmctld-metrics.h"
+#include "tools/lmctld.h"
+
+/* ---------------- stats off the loop ---------------- */
+
+static void stats_work(void *arg)
+{
+	struct stats_req *q = arg;
+	struct lmc_err err = {0};
+	int r;
+
+	if (q->freeze || q->kill) {
+		/* The freeze is under way, or the kill is to be done and waited for, here
+		 * (cgroupfs only). */
+		r = q->kill ? lmc_cgfs_kill(lmc_mgr_cgfs(q->a->m), q->name, LMC_MGR_KILL_TIMEOUT_MS,
+					    &err)
+			    : lmc_cgfs_freeze_wait(lmc_mgr_cgfs(q->a->m), q->name, &err);
+		if (r < 0) {
+			free(q->reply);
+			q->reply = NULL;
+			lmc_api_reply_error(q->id, r, lmc_err_str(&err), &q->reply, &q->reply_len);
+		}
+		return;
+	}
+	r = lmc_mgr_stats_fill(lmc_mgr_cgfs(q->a->m), q->e, q->n, &err);
+	if (r < 0)
+		lmc_api_reply_error(q->id, r, lmc_err_str(&err), &q->reply, &q->reply_len);
+	else
+		lmc_api_reply_stats(q->id, q->e, q->n, &q->reply, &q->reply_len);
+}
+
+static void stats_done(void *arg)
+{
+	struct stats_req *q = arg;
+
+	if (q->c)
+		lmc_agent_client_release(q->c);
+	lmc_metrics_observe(q->a->metrics, q->op, q->t0);
+	if (q->c && q->reply)
+		lmc_agent_send(q->c, TAKE_PTR(q->reply), q->reply_len);
+	else if (q->c)
+		lmc_agent_send_error(q->c, q->id, -ENOMEM, "out of memory");
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		q->a->stats_reqs = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	free(q->reply);
+	free(q->e);
+	free(q);
+}
+
+/* The tree was read on the loop (res holds the containers); the kernel's figures are read
+ * by a worker for a large set, so one `stats -r` of 10,000 containers stalls nobody. */
+void lmc_agent_stats_begin(struct client *c, struct lmc_api_result *res)
+{
+	struct agent *a = c->a;
+	struct stats_req *q = calloc(1, sizeof(*q));
+
+	if (!q) {
+		lmc_agent_send_error(c, res->id, -ENOMEM, "out of memory");
+		return;
+	}
+	*q = (struct stats_req){
+		.a = a, .c = c, .id = res->id, .n = res->n_stats, .next = a->stats_reqs};
+	q->op = res->op;
+	q->t0 = a->req_t0;
+	q->e = TAKE_PTR(res->stats);
+	lmc_agent_client_hold(c); /* its next requests wait for this answer */
+	if (a->stats_reqs)
+		a->stats_reqs->prev = q;
+	a->stats_reqs = q;
+	if (q->n < STATS_ASYNC_MIN || a->jobs.n >= STATS_JOBS_MAX ||
+	    lmc_jobs_start(&a->jobs, stats_work, stats_done, q) < 0) {
+		stats_work(q);
+		stats_done(q);
+	}
+}
+
+/* A pause was started on the loop, or a kill is to be done: the wait (up to seconds when
+ * tasks are slow to freeze or die)
+ * runs on a worker, and the answer goes when it ends. */
+void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res)
+{
+	struct agent *a = c->a;
+	struct stats_req *q = calloc(1, sizeof(*q));
+
+	if (!q) {
+		lmc_agent_send_error(c, res->id, -ENOMEM, "out of memory");
+		return;
+	}
+	*q = (struct stats_req){.a = a,
+				.c = c,
+				.id = res->id,
+				.freeze = res->action == LMC_API_FREEZE_WAIT,
+				.kill = res->action == LMC_API_KILL_WAIT,
+				.next = a->stats_reqs};
+	q->op = res->op;
+	q->t0 = a->req_t0;
+	snprintf(q->name, sizeof(q->name), "%s", res->name);
+	q->reply = TAKE_PTR(res->reply);
+	q->reply_len = res->reply_len;
+	lmc_agent_client_hold(c); /* its next requests wait for this answer */
+	if (a->stats_reqs)
+		a->stats_reqs->prev = q;
+	a->stats_reqs = q;
+	if (a->jobs.n >= WAIT_JOBS_MAX || lmc_jobs_start(&a->jobs, stats_work, stats_done, q) < 0) {
+		stats_work(q);
+		stats_done(q);
+	}
+}
