@@ -22,7 +22,11 @@ def no_dup(pairs):
 
 def absent_values(v, path, errors):
     """Absent values are left out: null, "", {} and [] must not appear."""
-    if v is None or v == "" or v == {} or (v == [] and not path.endswith(".processes")):
+    # An empty list that was asked for is a value (list --pids: no process), and so is an
+    # empty argument in a task's argv.
+    if v is None or v == {} or (v == [] and not path.endswith((".processes", ".argv"))) or (
+        v == "" and not path.startswith(".argv[")
+    ):
         errors.append("%s: %r (an absent value must be left out)" % (path or ".", v))
     if isinstance(v, dict):
         for k, x in v.items():
