@@ -659,17 +659,18 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	r = lmc_mgr_reconcile(a->m, on_report, NULL, &err);
 	if (r < 0)
 		lmc_agent_log("reconcile: %s", lmc_err_str(&err));
+	/* Metrics first: once the admin socket answers, the endpoint does too. */
+	if (a->metrics_addr) {
+		r = lmc_metrics_start(a, a->metrics_addr);
+		if (r < 0)
+			return r;
+	}
 	a->lfd = lmc_agent_listen_unix(a->socket_path);
 	if (a->lfd < 0) {
 		lmc_agent_log("cannot listen on %s: %s", a->socket_path, strerror(-a->lfd));
 		return a->lfd;
 	}
 	lmc_jobs_init(&a->jobs, a->loop);
-	if (a->metrics_addr) {
-		r = lmc_metrics_start(a, a->metrics_addr);
-		if (r < 0)
-			return r;
-	}
 	ev_io_init(&a->lio, lmc_agent_on_accept, a->lfd, EV_READ);
 	ev_io_start(a->loop, &a->lio);
 	ev_signal_init(&a->sigterm, on_signal, SIGTERM);
