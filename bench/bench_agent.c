@@ -461,6 +461,44 @@ static int bench_lifecycle_agent(struct target t[2], int iters, const char *floo
 	return stop ? -EINTR : 0;
 }
 
+/* ---- 1b. a task's start to its exit (issue 13) ---- */
+
+/* /bin/true as a task through the agent (its record written at the start and at the end,
+ * the reply sent once the exit is seen) beside the same process started directly through
+ * lmc_mgr_run, no task kept (the baseline), in the same leaf, alternating. */
+static int bench_task_exit(struct target t[2], int iters)
+{
+	struct bench_samples s[2] = {{.label = "direct, no task"}, {.label = "agent task"}};
+	struct lmc_spec spec;
+	char b[2][32];
+	int r = 0;
+
+	lmc_spec_init(&spec);
+	for (int i = 0; i < 2 && r >= 0; i++)
+		r = t_create(&t[i], "taskbox", &spec);
+	for (int k = -3; k < iters && r >= 0 && !stop; k++) {
+		for (int i = 0; i < 2 && r >= 0; i++) {
+			uint64_t t0 = bench_now_ns();
+
+			r = t_run_true(&t[i], "taskbox");
+			if (k >= 0 && r == 0)
+				bench_add(&s[i], bench_now_ns() - t0);
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		t_destroy(&t[i], "taskbox", true);
+	if (r >= 0 && !stop) {
+		printf("\nTask start to exit, /bin/true, %d each (issue 13)\n", iters);
+		for (int i = 0; i < 2; i++)
+			printf("  %-24s median %10s  p99 %10s\n", s[i].label,
+			       bench_fmt(bench_pct(&s[i], 50), b[0], sizeof(b[0])),
+			       bench_fmt(bench_pct(&s[i], 99), b[1], sizeof(b[1])));
+	}
+	free(s[0].v);
+	free(s[1].v);
+	return r < 0 ? r : 0;
+}
+
 /* ---- 2. requests per second ---- */
 
 enum { OP_PAIR, OP_STATS };
@@ -904,6 +942,8 @@ static int run_all(const struct args *a, struct target t[2])
 	int r;
 
 	r = a->tree_only ? 0 : bench_lifecycle_agent(t, a->iters, a->floor_file);
+	if (r >= 0 && !a->tree_only)
+		r = bench_task_exit(t, a->iters);
 	lmc_spec_init(&s);
 	s.memory.limit = 256ull << 20;
 	for (int i = 0; i < 2 && r >= 0; i++)

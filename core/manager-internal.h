@@ -4,6 +4,7 @@
 
 #include "core/manager.h"
 #include "core/store.h"
+#include "core/task.h"
 
 /* How long a kill waits for the processes to be gone. */
 #define KILL_TIMEOUT_MS LMC_MGR_KILL_TIMEOUT_MS
@@ -15,6 +16,7 @@ struct lmc_manager {
 	bool locked; /* holds the state directory lock: may write and recover */
 	struct lmc_mgr_note *notes; /* what open found and did, for lmc_mgr_notes */
 	size_t n_notes;
+	struct lmc_tasks *tasks; /* opened on first use (core/manager-task.c) */
 };
 
 /* One finding of open's recovery: name ("" for none) and what was found and done. */

@@ -274,6 +274,7 @@ void lmc_mgr_free(struct lmc_manager *m)
 			lmc_mgr_rt_free(n);
 		lmc_tree_free(m->tree);
 	}
+	lmc_tasks_free(m->tasks);
 	lmc_cgfs_free(m->cg);
 	lmc_store_free(m->store);
 	free(m->notes);
@@ -584,11 +585,13 @@ static int destroy_subtree(struct lmc_manager *m, struct lmc_node *top, struct l
 int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, struct lmc_err *err)
 {
 	struct lmc_node *node;
+	char name[LMC_NAME_MAX + 1];
 	int r;
 
 	r = lmc_mgr_lookup(m, uname, false, &node, err);
 	if (r < 0)
 		return r;
+	snprintf(name, sizeof(name), "%s", node->name);
 	r = destroy_check(m, node, recursive, err);
 	if (r < 0)
 		return r;
@@ -603,6 +606,7 @@ int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, st
 	r = destroy_subtree(m, node, err);
 	if (r < 0)
 		return r;
+	lmc_mgr_tasks_forget(m, name); /* their records and logs go with the containers */
 	/* One directory sync for the whole subtree: durable once acknowledged. */
 	return lmc_store_sync(m->store, err);
 }

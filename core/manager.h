@@ -13,6 +13,7 @@
 #include "controllers/cgroupfs.h"
 #include "core/err.h"
 #include "core/spec.h"
+#include "core/task.h"
 #include "core/tree.h"
 #include "policy/policy.h"
 
@@ -123,6 +124,8 @@ struct lmc_run_opts {
 	bool gid_from_user;
 	int stdio[3]; /* -1: inherit */
 	bool detach; /* new session */
+	const char *task_id; /* lmc_mgr_task_run: the task's id; NULL or "": one is picked */
+	bool log; /* lmc_mgr_task_run: stdin /dev/null, stdout and stderr to the task's log */
 };
 /* Start argv in the leaf `name`, placed in every hierarchy before it runs anything, inside
  * the leaf's namespaces (through its init) if it has any. Refused for a container with
@@ -160,6 +163,62 @@ int lmc_mgr_resume(struct lmc_manager *m, const char *name, struct lmc_err *err)
  * ret_name) waits for it (on another thread: it touches only cgroupfs). */
 int lmc_mgr_pause_start(struct lmc_manager *m, const char *name, char *ret_name,
 			struct lmc_err *err);
+
+/* ---- tasks (core/manager-task.c): every process run starts ---- */
+
+/* A run as a task. o->task_id NULL or "" picks one. If the container already has the
+ * task id, nothing starts: *ret_existed is set and ret describes that task (retry-safe).
+ * Otherwise the process starts (lmc_mgr_run; with o->log, stdin /dev/null and stdout and
+ * stderr to its log), its record is stored, and ret describes it with *ret_pidfd the
+ * caller's to watch. ret is a copy: lmc_task_done it. uid: who asks (kept in the record). */
+int lmc_mgr_task_run(struct lmc_manager *m, const char *name, const struct lmc_run_opts *o,
+		     uid_t uid, struct lmc_task *ret, bool *ret_existed, int *ret_pidfd,
+		     struct lmc_err *err);
+/* The same in halves for an event loop (lmc_mgr_run_start): the task is entered as
+ * starting (pid 0: a retry finds it and starts nothing) and the child released; once its
+ * report is read, lmc_mgr_task_started (pidfd: the caller's, duplicated) or
+ * lmc_mgr_task_start_failed (the task is forgotten). */
+int lmc_mgr_task_run_start(struct lmc_manager *m, const char *name, const struct lmc_run_opts *o,
+			   uid_t uid, struct lmc_task *ret, bool *ret_existed,
+			   struct lmc_ns_spawn_wait *w, struct lmc_err *err);
+void lmc_mgr_task_started(struct lmc_manager *m, const char *container, const char *id, pid_t pid,
+			  int pidfd);
+void lmc_mgr_task_start_failed(struct lmc_manager *m, const char *container, const char *id);
+/* The task's process ended (wstatus as waitpid gives it; -1: unknown, why says so): its
+ * record gets its final state (OOM_KILLED when SIGKILLed while the container's OOM kill
+ * count rose, EVICTED when marked so), is stored and the hook is called. Nothing if the
+ * task is gone or has ended already. */
+void lmc_mgr_task_ended(struct lmc_manager *m, const char *container, const char *id, int wstatus,
+			const char *why);
+/* One task (a copy). A running task whose process nobody watches is looked at first. */
+int lmc_mgr_task_get(struct lmc_manager *m, const char *name, const char *id, struct lmc_task *ret,
+		     struct lmc_err *err);
+/* The tasks of name (and below with recursive; "" = all): copies, lmc_tasks_list_free. */
+int lmc_mgr_task_list(struct lmc_manager *m, const char *name, bool recursive,
+		      struct lmc_task **ret, size_t *ret_n, struct lmc_err *err);
+/* Forget an ended task; a running one is refused (-EBUSY) unless force (SIGKILL, wait). */
+int lmc_mgr_task_delete(struct lmc_manager *m, const char *name, const char *id, bool force,
+			struct lmc_err *err);
+/* Signal a running task through its pidfd (sig 0: SIGKILL); -ESRCH once it ended. */
+int lmc_mgr_task_signal(struct lmc_manager *m, const char *name, const char *id, int sig,
+			struct lmc_err *err);
+/* A detached task's log from offset (lmc_tasks_log_read). */
+int lmc_mgr_task_log(struct lmc_manager *m, const char *name, const char *id, uint64_t offset,
+		     size_t max, uint8_t **ret_buf, size_t *ret_len, uint64_t *ret_next,
+		     bool *ret_rotated, bool *ret_ended, struct lmc_err *err);
+/* The agent at start: every RUNNING record's process looked for again by pid and start
+ * time. Ended with a status the kernel kept (a zombie, or a pidfd's exit information):
+ * that status; gone without one: LOST. Still running: watch(t) is called, t->pidfd set
+ * (the table keeps it; the caller polls a dup). report as for lmc_mgr_reconcile. */
+void lmc_mgr_tasks_recover(struct lmc_manager *m,
+			   void (*watch)(const struct lmc_task *t, void *userdata),
+			   void (*report)(const char *name, const char *what, void *userdata),
+			   void *userdata);
+/* The table (opened on first use; NULL if it cannot be): for the hook and the eviction
+ * code (lmc_tasks_set_hook, lmc_tasks_mark_evicted, lmc_tasks_log_rotate). */
+struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m);
+/* destroy: forget the tasks of name and below. */
+void lmc_mgr_tasks_forget(struct lmc_manager *m, const char *name);
 
 /* Authorization (the agent): may uid act on name? Root always; otherwise name must lie at or
  * under a container whose owner is uid (for a create: the parent chain). */

@@ -53,6 +53,8 @@ static void enc_run(const struct lmc_api_req *r, char *name, Lmctl__Request *rq,
 	}
 	u->run.detach = o->detach;
 	u->run.n_fds = r->n_fds;
+	u->run.task_id = (char *)(o->task_id ? o->task_id : "");
+	u->run.log = o->log;
 	rq->op_case = LMCTL__REQUEST__OP_RUN;
 	rq->run = &u->run;
 }
@@ -350,7 +352,8 @@ static int dec_payload(const Lmctl__Response *m, struct lmc_api_resp *ret)
 		ret->pid = m->run->pid;
 		ret->exited = m->run->exited;
 		ret->status_code = m->run->signal ? 128 + m->run->signal : m->run->exit_code;
-		return 0;
+		ret->existed = m->run->existed;
+		return copy_str(ret->task_id, sizeof(ret->task_id), m->run->task_id);
 	case LMCTL__RESPONSE__PAYLOAD_MACHINE:
 		ret->payload = LMC_API_PAY_MACHINE;
 		return dec_machine(m->machine, &ret->info);
@@ -361,7 +364,7 @@ static int dec_payload(const Lmctl__Response *m, struct lmc_api_resp *ret)
 		ret->payload = LMC_API_PAY_EVENT;
 		return dec_event(m->event, &ret->event);
 	default:
-		return -EBADMSG;
+		return lmc_api_task_dec(m, ret);
 	}
 }
 
@@ -399,4 +402,9 @@ void lmc_api_resp_done(struct lmc_api_resp *r)
 	lmc_list_free(r->list, r->n);
 	r->list = NULL;
 	r->n = 0;
+	lmc_tasks_list_free(r->tasks, r->n_tasks);
+	r->tasks = NULL;
+	r->n_tasks = 0;
+	free(r->log);
+	r->log = NULL;
 }

@@ -21,4 +21,20 @@ int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_
 			  size_t *ret_len);
 int lmc_api_reply_version(uint64_t id, uint8_t **ret_buf, size_t *ret_len);
 
+/* ---- tasks (proto/api-task.c) ---- */
+
+/* What a task operation needs of the request's call. */
+struct lmc_api_task_call {
+	struct lmc_manager *m; /* NULL: decode and validate only */
+	const struct lmc_api_peer *peer;
+	struct lmc_api_result *res;
+	struct lmc_err *err;
+	bool dry;
+};
+/* TaskGet, TaskList, TaskWait, TaskDelete, TaskSignal, TaskLog. */
+int lmc_api_task_dispatch(struct lmc_api_task_call *c, const Lmctl__Request *rq);
+/* The client's decoding of the task payloads (Task, TaskListReply, TaskLogReply) and of a
+ * RunReply's task; -EBADMSG for any other payload. */
+int lmc_api_task_dec(const Lmctl__Response *m, struct lmc_api_resp *ret);
+
 #endif

@@ -357,22 +357,55 @@ static int run_ids(struct call *c, const Lmctl__RunRequest *rq, struct lmc_run_o
 	return 0;
 }
 
-/* The child is released; the caller reads its report when spawn->chan is readable. */
+/* The child is released; the caller reads its report when spawn->chan is readable. A task
+ * id the container has already answers with that task and starts nothing. */
 static int run_start(struct call *c, const struct lmc_run_opts *o)
 {
 	struct lmc_ns_spawn_wait *w = malloc(sizeof(*w));
+	struct lmc_task t = {.pidfd = -1};
+	bool existed = false;
 	int r;
 
 	if (!w)
 		return -ENOMEM;
-	r = lmc_mgr_run_start(c->m, c->res->name, o, w, &c->err);
-	if (r < 0) {
+	r = lmc_mgr_task_run_start(c->m, c->res->name, o, c->peer->uid, &t, &existed, w, &c->err);
+	if (r < 0 || existed) {
 		free(w);
+		if (r >= 0)
+			r = lmc_api_reply_run_task(c->res->id, &t, true, &c->res->reply,
+						   &c->res->reply_len);
+		lmc_task_done(&t);
 		return r;
 	}
+	snprintf(c->res->task_id, sizeof(c->res->task_id), "%s", t.id);
+	lmc_task_done(&t);
 	c->res->action = LMC_API_RUN_START;
 	c->res->spawn = w;
 	return 0;
+}
+
+/* Run as a task: a task id the container has already answers with that task and starts
+ * nothing (a retried request); else the process starts and its task is named. */
+static int run_task(struct call *c, const Lmctl__RunRequest *rq, const struct lmc_run_opts *o)
+{
+	struct lmc_api_result *res = c->res;
+	struct lmc_task t = {.pidfd = -1};
+	bool existed = false;
+	int r;
+
+	r = lmc_mgr_task_run(c->m, res->name, o, c->peer->uid, &t, &existed, &res->pidfd, &c->err);
+	if (r < 0)
+		return r;
+	snprintf(res->task_id, sizeof(res->task_id), "%s", t.id);
+	res->pid = t.pid;
+	if (!existed) {
+		res->action = LMC_API_RUN;
+		res->detached = rq->detach;
+	}
+	if (existed || rq->detach)
+		r = lmc_api_reply_run_task(res->id, &t, existed, &res->reply, &res->reply_len);
+	lmc_task_done(&t);
+	return r;
 }
 
 static int op_run(struct call *c, const Lmctl__RunRequest *rq)
@@ -392,6 +425,9 @@ static int op_run(struct call *c, const Lmctl__RunRequest *rq)
 		r = lmc_err_set(&c->err, -E2BIG, "%s: run: environment too large", res->name);
 	if (r >= 0)
 		r = run_ids(c, rq, &o);
+	if (r >= 0 && rq->log && (!rq->detach || rq->n_fds))
+		r = lmc_err_set(&c->err, -EINVAL, "%s: run: a log is for detached runs without fds",
+				res->name);
 	if (r >= 0)
 		r = run_stdio(c, rq, o.stdio, &devnull);
 	if (r < 0 || !c->m || dry(c))
@@ -405,16 +441,12 @@ static int op_run(struct call *c, const Lmctl__RunRequest *rq)
 	o.argv = argv;
 	o.env = rq->n_env ? env : default_env;
 	o.cwd = rq->cwd[0] ? rq->cwd : "/";
+	o.task_id = rq->task_id;
+	o.log = rq->log;
 	res->detached = rq->detach;
 	if (c->flags & LMC_API_DEFER_SPAWN)
 		return run_start(c, &o);
-	r = lmc_mgr_run(c->m, res->name, &o, &res->pid, &res->pidfd, &c->err);
-	if (r < 0)
-		return r;
-	res->action = LMC_API_RUN;
-	if (rq->detach)
-		return lmc_api_reply_started(res->id, res->pid, &res->reply, &res->reply_len);
-	return 0;
+	return run_task(c, rq, &o);
 }
 
 static int dispatch(struct call *c, const Lmctl__Request *rq)
@@ -448,6 +480,16 @@ static int dispatch(struct call *c, const Lmctl__Request *rq)
 		return lmc_api_reply_version(c->res->id, &c->res->reply, &c->res->reply_len);
 	case LMCTL__REQUEST__OP_SUBSCRIBE:
 		return op_subscribe(c, rq->subscribe);
+	case LMCTL__REQUEST__OP_TASK_GET:
+	case LMCTL__REQUEST__OP_TASK_LIST:
+	case LMCTL__REQUEST__OP_TASK_WAIT:
+	case LMCTL__REQUEST__OP_TASK_DELETE:
+	case LMCTL__REQUEST__OP_TASK_SIGNAL:
+	case LMCTL__REQUEST__OP_TASK_LOG: {
+		struct lmc_api_task_call tc = {c->m, c->peer, c->res, &c->err, dry(c)};
+
+		return lmc_api_task_dispatch(&tc, rq);
+	}
 	default:
 		return lmc_err_set(&c->err, -EOPNOTSUPP, "unknown operation (field %d)",
 				   (int)rq->op_case);
@@ -486,6 +528,13 @@ static void audit_what(const Lmctl__Request *rq, char *buf, size_t size)
 		break;
 	case LMCTL__REQUEST__OP_RESUME:
 		op = "resume", name = rq->resume->name;
+		break;
+	case LMCTL__REQUEST__OP_TASK_DELETE:
+		op = "task rm", name = rq->task_delete->name,
+		flags = rq->task_delete->force ? "-f " : "";
+		break;
+	case LMCTL__REQUEST__OP_TASK_SIGNAL:
+		op = "task kill", name = rq->task_signal->name;
 		break;
 	case LMCTL__REQUEST__OP_INIT:
 		if (rq->init->_reserve_memory_case || rq->init->_reserve_cpu_m_case)
@@ -569,7 +618,7 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 		return lmc_api_reply_error(ret->id, r, lmc_err_str(&c.err), &ret->reply,
 					   &ret->reply_len);
 	}
-	if (ret->reply || ret->action == LMC_API_RUN_START ||
+	if (ret->reply || ret->action == LMC_API_RUN_START || ret->action == LMC_API_TASK_WAIT ||
 	    (ret->action == LMC_API_RUN && !ret->detached))
 		return 0;
 	return lmc_api_reply_error(ret->id, 0, NULL, &ret->reply, &ret->reply_len);

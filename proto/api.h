@@ -36,6 +36,7 @@ enum lmc_api_action {
 	/* (LMC_API_DEFER_SPAWN) a run's child is released: read its report (spawn, taken by
 	 * the caller) when spawn->chan is readable, then as RUN */
 	LMC_API_RUN_START,
+	LMC_API_TASK_WAIT, /* task (name, task_id) runs: reply (lmc_api_reply_task) at its end */
 };
 
 /* What a subscription asked for (SubscribeRequest). */
@@ -59,6 +60,7 @@ struct lmc_api_result {
 	bool created; /* REPLY to a successful create (name set): new event sources */
 	int sig; /* SIGNAL_RUN */
 	struct lmc_ns_spawn_wait *spawn; /* RUN_START (malloc'd; result_done cancels it) */
+	char task_id[LMC_TASK_ID_MAX + 1]; /* RUN, TASK_WAIT: the task */
 	struct lmc_stats_entry *stats; /* STATS: the containers to read (malloc'd) */
 	size_t n_stats;
 	struct lmc_api_sub sub; /* SUBSCRIBE */
@@ -91,6 +93,15 @@ int lmc_api_reply_error(uint64_t id, int status, const char *msg, uint8_t **ret_
 /* A stats Response (for a deferred STATS once its figures are read). */
 int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, uint8_t **ret_buf,
 			size_t *ret_len);
+/* A task's Response (TaskGet, TaskWait). */
+int lmc_api_reply_task(uint64_t id, const struct lmc_task *t, uint8_t **ret_buf, size_t *ret_len);
+/* A run's Response naming its task: started (existed false: pid and task id) or, for a task
+ * id the container had already, that task (existed). */
+int lmc_api_reply_run_task(uint64_t id, const struct lmc_task *t, bool existed, uint8_t **ret_buf,
+			   size_t *ret_len);
+/* The same once its process ended (foreground run). */
+int lmc_api_reply_exit_task(uint64_t id, pid_t pid, int wstatus, const char *task_id,
+			    uint8_t **ret_buf, size_t *ret_len);
 /* A run's Response once its process ended: wstatus as waitpid(2) gives it. */
 int lmc_api_reply_exit(uint64_t id, pid_t pid, int wstatus, uint8_t **ret_buf, size_t *ret_len);
 /* A detached run's Response once its process started. */
@@ -152,6 +163,26 @@ struct lmc_api_req {
 };
 int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *ret_len);
 
+/* A task request (proto/api-task-client.c). */
+enum lmc_api_task_op {
+	LMC_API_TASK_GET = 1,
+	LMC_API_TASK_LIST,
+	LMC_API_TASK_WAIT_OP,
+	LMC_API_TASK_DELETE,
+	LMC_API_TASK_SIGNAL,
+	LMC_API_TASK_LOG,
+};
+struct lmc_api_task_req {
+	enum lmc_api_task_op op;
+	uint64_t id;
+	const char *name, *task_id;
+	bool recursive, force; /* LIST; DELETE */
+	int sig; /* SIGNAL */
+	uint64_t offset; /* LOG */
+	uint32_t max_bytes; /* LOG */
+};
+int lmc_api_task_req_encode(const struct lmc_api_task_req *r, uint8_t **ret_buf, size_t *ret_len);
+
 enum lmc_api_payload {
 	LMC_API_PAY_NONE,
 	LMC_API_PAY_SPEC,
@@ -161,6 +192,9 @@ enum lmc_api_payload {
 	LMC_API_PAY_MACHINE,
 	LMC_API_PAY_VERSION,
 	LMC_API_PAY_EVENT,
+	LMC_API_PAY_TASK, /* tasks[0] */
+	LMC_API_PAY_TASKS,
+	LMC_API_PAY_TASK_LOG,
 };
 
 #define LMC_API_EFF_N 8
@@ -182,6 +216,14 @@ struct lmc_api_resp {
 	struct lmc_machine_info info; /* MACHINE */
 	char version[64]; /* VERSION */
 	struct lmc_api_event event; /* EVENT */
+	char task_id[LMC_TASK_ID_MAX + 1]; /* RUN: its task */
+	bool existed; /* RUN: the task id existed, nothing started (tasks[0] describes it) */
+	struct lmc_task *tasks; /* TASK, TASKS, RUN when existed (lmc_tasks_list_free) */
+	size_t n_tasks;
+	uint8_t *log; /* TASK_LOG (malloc'd) */
+	size_t log_len;
+	uint64_t log_next;
+	bool log_rotated, log_ended;
 };
 /* Decode; -EBADMSG on malformed input. eff.*.from point into ret->eff_from (NULL: unset). */
 int lmc_api_resp_decode(const uint8_t *buf, size_t len, struct lmc_api_resp *ret);

@@ -6,6 +6,7 @@
 
 #include "core/err.h"
 #include "core/spec.h"
+#include "core/task.h"
 #include "proto/lmctl.pb-c.h"
 
 /* A Spec message and every sub-message it points to, with no allocation. Strings point
@@ -42,6 +43,10 @@ void lmc_codec_stats_to_pb(const struct lmc_stats *st, struct lmc_pb_stats *b);
 int lmc_codec_stats_from_pb(const Lmctl__Stats *pb, struct lmc_stats *ret);
 
 /* Pack any message into a malloc'd buffer. */
+/* A Task message whose strings point into t (keep t alive while packing). */
+int lmc_codec_task_to_pb(const struct lmc_task *t, Lmctl__Task *m);
+/* -EBADMSG when a string does not fit; ret's argv malloc'd. */
+int lmc_codec_task_from_pb(const Lmctl__Task *m, struct lmc_task *ret);
 int lmc_codec_pack(const ProtobufCMessage *msg, uint8_t **ret_buf, size_t *ret_len);
 
 #endif

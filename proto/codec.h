@@ -8,6 +8,7 @@
 
 #include "core/err.h"
 #include "core/spec.h"
+#include "core/task.h"
 
 /* What the store keeps per container. */
 enum lmc_rec_state {
@@ -34,5 +35,9 @@ int lmc_codec_spec_encode(const struct lmc_spec *spec, uint8_t **ret_buf, size_t
 int lmc_codec_spec_decode(const uint8_t *buf, size_t len, struct lmc_spec *ret);
 int lmc_codec_stats_encode(const struct lmc_stats *st, uint8_t **ret_buf, size_t *ret_len);
 int lmc_codec_stats_decode(const uint8_t *buf, size_t len, struct lmc_stats *ret);
+
+/* A task record (core/task.h); decode allocates argv (lmc_task_done frees it). */
+int lmc_codec_task_encode(const struct lmc_task *t, uint8_t **ret_buf, size_t *ret_len);
+int lmc_codec_task_decode(const uint8_t *buf, size_t len, struct lmc_task *ret);
 
 #endif

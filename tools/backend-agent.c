@@ -303,7 +303,9 @@ static int a_run(struct lmc_backend *b, const char *name, const struct lmc_run_o
 		ro.env = (const char *const *)environ;
 	if (!ro.cwd && getcwd(cwd, sizeof(cwd)))
 		ro.cwd = cwd;
-	r = send_req(be(b), &rq, fds, 3, err);
+	if (o->log)
+		rq.n_fds = 0; /* the agent gives it /dev/null and its log */
+	r = send_req(be(b), &rq, fds, rq.n_fds, err);
 	if (r < 0)
 		return r;
 	if (!o->detach)
@@ -316,6 +318,48 @@ static int a_run(struct lmc_backend *b, const char *name, const struct lmc_run_o
 	*ret_pid = resp.pid;
 	if (ret_status)
 		*ret_status = resp.exited ? resp.status_code : 0;
+	snprintf(b->task_id, sizeof(b->task_id), "%s", resp.task_id);
+	b->task_existed = resp.existed;
+	lmc_api_resp_done(&resp);
+	return 0;
+}
+
+static int a_task(struct lmc_backend *b, const struct lmc_task_query *q,
+		  struct lmc_task_answer *ret, struct lmc_err *err)
+{
+	struct agent_be *a = be(b);
+	struct lmc_api_task_req rq = {.op = (enum lmc_api_task_op)q->op,
+				      .id = ++a->next_id,
+				      .name = q->name,
+				      .task_id = q->task_id,
+				      .recursive = q->recursive,
+				      .force = q->force,
+				      .sig = q->sig,
+				      .offset = q->offset,
+				      .max_bytes = q->max_bytes};
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct lmc_api_resp resp;
+	size_t len;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = lmc_api_task_req_encode(&rq, &buf, &len);
+	if (r < 0)
+		return lmc_err_set(err, r, "cannot encode the request: %s", strerror(-r));
+	r = lmc_frame_send(a->fd, buf, len, NULL, 0);
+	if (r < 0)
+		return lost(err, r);
+	r = recv_resp(a, rq.id, &resp, err);
+	if (r < 0)
+		return r;
+	ret->tasks = TAKE_PTR(resp.tasks);
+	ret->n = resp.n_tasks;
+	resp.n_tasks = 0;
+	ret->log = TAKE_PTR(resp.log);
+	ret->log_len = resp.log_len;
+	ret->log_next = resp.log_next;
+	ret->log_rotated = resp.log_rotated;
+	ret->log_ended = resp.log_ended;
 	lmc_api_resp_done(&resp);
 	return 0;
 }
@@ -429,6 +473,7 @@ static const struct lmc_backend_ops agent_ops = {
 	.resume = a_resume,
 	.events = a_events,
 	.close = a_close,
+	.task = a_task,
 };
 
 int lmc_backend_agent_open(const char *socket_path, struct lmc_backend **ret, struct lmc_err *err)

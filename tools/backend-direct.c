@@ -77,13 +77,26 @@ static int d_run(struct lmc_backend *b, const char *name, const struct lmc_run_o
 {
 	struct direct *d = container_of(b, struct direct, b);
 	_cleanup_close_ int pidfd = -EBADF;
-	pid_t pid;
+	struct lmc_task t = {.pidfd = -1};
+	bool existed = false;
 	int r;
 
-	r = lmc_mgr_run(d->m, name, o, &pid, &pidfd, err);
+	r = lmc_mgr_task_run(d->m, name, o, getuid(), &t, &existed, &pidfd, err);
 	if (r < 0)
 		return r;
-	*ret_pid = pid;
+	*ret_pid = t.pid;
+	snprintf(b->task_id, sizeof(b->task_id), "%s", t.id);
+	b->task_existed = existed;
+	if (existed) {
+		/* Nothing started: the task's own status, as a shell would give it. */
+		if (ret_status)
+			*ret_status = t.state == LMC_TASK_EXITED ? t.exit_code
+				      : t.signal		 ? 128 + t.signal
+								 : 0;
+		lmc_task_done(&t);
+		return 0;
+	}
+	lmc_task_done(&t);
 	if (o->detach)
 		return 0;
 	lmc_mgr_free(d->m);
@@ -92,9 +105,14 @@ static int d_run(struct lmc_backend *b, const char *name, const struct lmc_run_o
 	 * to report its status. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	r = lmc_ns_wait(pid, pidfd, -1, ret_status);
+	r = lmc_ns_wait(t.pid, pidfd, -1, ret_status);
 	if (r < 0)
-		return lmc_err_set(err, r, "run: waiting for pid %d: %s", pid, strerror(-r));
+		return lmc_err_set(err, r, "run: waiting for pid %d: %s", t.pid, strerror(-r));
+	/* Its record gets its end (best effort: the next reader would find it ended anyway). */
+	if (lmc_mgr_open(&d->opts, &d->m, NULL) >= 0)
+		lmc_mgr_task_ended(
+			d->m, name, b->task_id,
+			*ret_status > 128 ? *ret_status - 128 : (*ret_status & 0xff) << 8, NULL);
 	return 0;
 }
 
@@ -233,6 +251,78 @@ static void d_close(struct lmc_backend *b)
 	free(d);
 }
 
+/* Wait for a task's end without holding the state directory lock. */
+static int d_task_wait(struct direct *d, const struct lmc_task_query *q,
+		       struct lmc_task_answer *ret, struct lmc_err *err)
+{
+	struct lmc_task t = {.pidfd = -1};
+	int r, ws;
+
+	for (;;) {
+		r = lmc_mgr_task_get(d->m, q->name, q->task_id, &t, err);
+		if (r < 0)
+			return r;
+		if (t.state != LMC_TASK_RUNNING || lmc_task_probe(&t, &ws) != 0)
+			break;
+		lmc_mgr_free(d->m);
+		d->m = NULL;
+		lmc_ns_wait_readable(t.pidfd, -1);
+		lmc_task_done(&t);
+		r = lmc_mgr_open(&d->opts, &d->m, err);
+		if (r < 0)
+			return r;
+	}
+	ret->tasks = malloc(sizeof(*ret->tasks));
+	if (!ret->tasks) {
+		lmc_task_done(&t);
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	}
+	ret->tasks[0] = t;
+	ret->n = 1;
+	return 0;
+}
+
+static int d_task(struct lmc_backend *b, const struct lmc_task_query *q,
+		  struct lmc_task_answer *ret, struct lmc_err *err)
+{
+	struct direct *d = container_of(b, struct direct, b);
+	size_t max = q->max_bytes ? q->max_bytes : (1u << 20);
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	switch (q->op) {
+	case LMC_TASK_OP_GET:
+		ret->tasks = calloc(1, sizeof(*ret->tasks));
+		if (!ret->tasks)
+			return lmc_err_set(err, -ENOMEM, "out of memory");
+		r = lmc_mgr_task_get(d->m, q->name, q->task_id, ret->tasks, err);
+		ret->n = r < 0 ? 0 : 1;
+		return r;
+	case LMC_TASK_OP_LIST:
+		return lmc_mgr_task_list(d->m, q->name, q->recursive, &ret->tasks, &ret->n, err);
+	case LMC_TASK_OP_WAIT:
+		return d_task_wait(d, q, ret, err);
+	case LMC_TASK_OP_DELETE:
+		return lmc_mgr_task_delete(d->m, q->name, q->task_id, q->force, err);
+	case LMC_TASK_OP_SIGNAL:
+		return lmc_mgr_task_signal(d->m, q->name, q->task_id, q->sig, err);
+	case LMC_TASK_OP_LOG:
+		return lmc_mgr_task_log(d->m, q->name, q->task_id, q->offset, max, &ret->log,
+					&ret->log_len, &ret->log_next, &ret->log_rotated,
+					&ret->log_ended, err);
+	}
+	return lmc_err_set(err, -EINVAL, "unknown task operation");
+}
+
+void lmc_task_answer_done(struct lmc_task_answer *a)
+{
+	lmc_tasks_list_free(a->tasks, a->n);
+	a->tasks = NULL;
+	a->n = 0;
+	free(a->log);
+	a->log = NULL;
+}
+
 static const struct lmc_backend_ops direct_ops = {
 	.name = "direct",
 	.info = d_info,
@@ -250,6 +340,7 @@ static const struct lmc_backend_ops direct_ops = {
 	.resume = d_resume,
 	.events = d_events,
 	.close = d_close,
+	.task = d_task,
 };
 
 /* Direct mode has no log: what opening the state recovered is said on stderr, once. */

@@ -38,6 +38,33 @@ struct lmc_event {
 /* Return < 0 to stop the stream (that value is returned by events()). */
 typedef int (*lmc_event_cb)(const struct lmc_event *ev, void *userdata);
 
+/* A task operation (lmctl ps, wait, logs, task). */
+enum lmc_task_op {
+	LMC_TASK_OP_GET = 1,
+	LMC_TASK_OP_LIST,
+	LMC_TASK_OP_WAIT, /* the task once it has ended */
+	LMC_TASK_OP_DELETE,
+	LMC_TASK_OP_SIGNAL,
+	LMC_TASK_OP_LOG,
+};
+struct lmc_task_query {
+	enum lmc_task_op op;
+	const char *name, *task_id;
+	bool recursive, force; /* LIST; DELETE */
+	int sig; /* SIGNAL */
+	uint64_t offset; /* LOG */
+	uint32_t max_bytes; /* LOG */
+};
+struct lmc_task_answer {
+	struct lmc_task *tasks; /* GET, WAIT: one; LIST (lmc_task_answer_done frees) */
+	size_t n;
+	uint8_t *log; /* LOG */
+	size_t log_len;
+	uint64_t log_next;
+	bool log_rotated, log_ended;
+};
+void lmc_task_answer_done(struct lmc_task_answer *a);
+
 struct lmc_backend;
 
 struct lmc_backend_ops {
@@ -73,10 +100,15 @@ struct lmc_backend_ops {
 	int (*events)(struct lmc_backend *b, const char *name, const struct lmc_event_filter *f,
 		      lmc_event_cb cb, void *userdata, struct lmc_err *err);
 	void (*close)(struct lmc_backend *b);
+	int (*task)(struct lmc_backend *b, const struct lmc_task_query *q,
+		    struct lmc_task_answer *ret, struct lmc_err *err);
 };
 
 struct lmc_backend {
 	const struct lmc_backend_ops *ops;
+	/* The task the last run started, or found when its task id existed (existed set). */
+	char task_id[LMC_TASK_ID_MAX + 1];
+	bool task_existed;
 };
 
 /* Direct: opens core/manager with these options (takes the state directory lock). */

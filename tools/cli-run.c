@@ -20,6 +20,7 @@ struct run_args {
 	const char *env[RUN_ENV_MAX + 1];
 	size_t n_env;
 	bool uid_given, gid_given;
+	bool attach, json;
 };
 
 static int parse_id(const char *flag, const char *s, bool group, uint32_t *ret, struct lmc_err *err)
@@ -79,14 +80,32 @@ static int run_option(struct run_args *a, int opt, const char *v, struct lmc_err
 			return lmc_err_set(err, -EINVAL, "--cwd: '%s' is not an absolute path", v);
 		a->o.cwd = v;
 		return 0;
+	case 't':
+		if (!lmc_task_id_valid(v))
+			return lmc_err_set(err, -EINVAL,
+					   "--task-id: '%s' is not 1-64 of A-Z a-z 0-9 _ . -", v);
+		a->o.task_id = v;
+		return 0;
+	case 'a':
+		a->attach = true;
+		return 0;
+	case 'j':
+		a->json = true;
+		return 0;
 	}
 	return lmc_err_set(err, -EINVAL, "run: unknown or incomplete option");
 }
 
 static const struct option run_options[] = {
-	{"detach", no_argument, NULL, 'd'},    {"uid", required_argument, NULL, 'u'},
-	{"gid", required_argument, NULL, 'g'}, {"env", required_argument, NULL, 'e'},
-	{"cwd", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
+	{"detach", no_argument, NULL, 'd'},
+	{"uid", required_argument, NULL, 'u'},
+	{"gid", required_argument, NULL, 'g'},
+	{"env", required_argument, NULL, 'e'},
+	{"cwd", required_argument, NULL, 'w'},
+	{"task-id", required_argument, NULL, 't'},
+	{"attach", no_argument, NULL, 'a'},
+	{"json", no_argument, NULL, 'j'},
+	{NULL, 0, NULL, 0},
 };
 
 /* `run [opts] NAME [opts] -- CMD...` or, without "--", `run [opts] NAME CMD...`. */
@@ -111,6 +130,10 @@ static int parse_run(int argc, char **argv, struct run_args *a, char ***ret_cmd,
 	}
 	/* --uid alone: the user's own group and groups, not root's. */
 	a->o.gid_from_user = a->uid_given && !a->gid_given;
+	if (a->attach && !a->o.detach)
+		return lmc_err_set(err, -EINVAL, "run: --attach goes with -d");
+	/* Detached: its output to its log, so that $(lmctl run -d ...) returns at once. */
+	a->o.log = a->o.detach && !a->attach;
 	if (optind >= nopt)
 		return lmc_err_set(err, -EINVAL, "run: expected a container name and a command");
 	a->name = argv[optind];
@@ -194,8 +217,19 @@ int lmc_cli_run(struct lmc_cli *c, int argc, char **argv)
 		ooms = oom_kills(c->b, a.name);
 	if (c->b->ops->run(c->b, a.name, &a.o, &pid, &status, &err) < 0)
 		return run_failed(&err, cmd[0]);
+	if (c->b->task_existed)
+		fprintf(stderr, "lmctl: %s: task %s exists already: nothing started\n", a.name,
+			c->b->task_id);
 	if (a.o.detach) {
-		printf("%d\n", pid);
+		if (a.json) {
+			fputs("{\"name\":", stdout);
+			lmc_out_json_str(stdout, a.name);
+			fputs(",\"task_id\":", stdout);
+			lmc_out_json_str(stdout, c->b->task_id);
+			printf(",\"pid\":%d,\"existed\":%s}\n", (int)pid,
+			       c->b->task_existed ? "true" : "false");
+		} else
+			printf("%s\n", c->b->task_id);
 		return 0;
 	}
 	if (status > 128)

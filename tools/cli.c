@@ -161,7 +161,7 @@ int lmc_cli_usage(const char *fmt, ...)
 	return LMC_EXIT_USAGE;
 }
 
-static int parse_signal(const char *s, int *ret)
+int lmc_cli_parse_signal(const char *s, int *ret)
 {
 	static const struct {
 		const char *name;
@@ -230,7 +230,7 @@ int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o)
 			o->sort = optarg;
 			break;
 		case 's':
-			if (parse_signal(optarg, &o->sig) < 0)
+			if (lmc_cli_parse_signal(optarg, &o->sig) < 0)
 				return lmc_cli_usage("invalid signal '%s'", optarg);
 			break;
 		case 'M':

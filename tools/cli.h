@@ -59,5 +59,12 @@ int lmc_cli_run(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_events(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_top(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_which(struct lmc_cli *c, int argc, char **argv);
+/* tools/cli-task.c: ps, wait, logs, task rm|kill|show. */
+int lmc_cli_ps(struct lmc_cli *c, int argc, char **argv);
+int lmc_cli_wait(struct lmc_cli *c, int argc, char **argv);
+int lmc_cli_logs(struct lmc_cli *c, int argc, char **argv);
+int lmc_cli_task(struct lmc_cli *c, int argc, char **argv);
+/* A signal by name (KILL, SIGTERM, ...) or number: 0 or -EINVAL. */
+int lmc_cli_parse_signal(const char *s, int *ret);
 
 #endif

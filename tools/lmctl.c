@@ -382,6 +382,26 @@ static int cmd_top(struct lmc_cli *c, int argc, char **argv)
 	return lmc_cli_top(c, argc, argv);
 }
 
+static int cmd_ps(struct lmc_cli *c, int argc, char **argv)
+{
+	return lmc_cli_ps(c, argc, argv);
+}
+
+static int cmd_wait(struct lmc_cli *c, int argc, char **argv)
+{
+	return lmc_cli_wait(c, argc, argv);
+}
+
+static int cmd_logs(struct lmc_cli *c, int argc, char **argv)
+{
+	return lmc_cli_logs(c, argc, argv);
+}
+
+static int cmd_task(struct lmc_cli *c, int argc, char **argv)
+{
+	return lmc_cli_task(c, argc, argv);
+}
+
 static const struct cmd cmds[] = {
 	{"init", cmd_init, "[--reserve-memory=SIZE] [--reserve-cpus=CPUS] [--json]",
 	 "Detect the cgroup mode and mounts, create lmctl's root, set the system reserve and\n"
@@ -407,10 +427,28 @@ static const struct cmd cmds[] = {
 	 "--pids-limit with max; the ancestors' limits bound it again.\n"},
 	{"destroy", cmd_destroy, "[-r|--force] NAME",
 	 "Remove a container. With -r, kill every process below it and remove the subtree.\n"},
-	{"run", cmd_run, "[-d] [--uid=U] [--gid=G] [--env=K=V]... [--cwd=DIR] NAME -- CMD [ARG]...",
+	{"run", cmd_run,
+	 "[-d [--attach]] [--task-id=ID] [--json] [--uid=U] [--gid=G] [--env=K=V]... [--cwd=DIR]\n"
+	 "       NAME -- CMD [ARG]...",
 	 "Run CMD in the leaf container NAME, placed in its cgroups (and namespaces) before\n"
-	 "it runs anything. Waits and exits with CMD's status (128+signal if killed); -d\n"
-	 "prints the pid and returns at once.\n"},
+	 "it runs anything, as a task (--task-id, else one is picked: t1, t2, ...). Waits and\n"
+	 "exits with CMD's status (128+signal if killed). -d prints the task id and returns at\n"
+	 "once: CMD gets stdin from /dev/null and its output goes to the task's log (lmctl\n"
+	 "logs); with --attach it keeps lmctl's stdio instead. A task id the container has\n"
+	 "already starts nothing: the run answers with that task (safe to retry). --json\n"
+	 "prints {\"task_id\",\"pid\",\"existed\"} for -d.\n"},
+	{"ps", cmd_ps, "[-r] [--json] NAME",
+	 "List the container's tasks (-r: and those below): id, pid, state (running, exited\n"
+	 "CODE, signaled, oom_killed, evicted, lost) and command. Kept after they end and\n"
+	 "across agent restarts, up to 1000 a container (the oldest ended ones go first).\n"},
+	{"wait", cmd_wait, "[--json] NAME ID",
+	 "Wait for task ID to end; exit with its status (code, 128+signal, 255 when lost).\n"},
+	{"logs", cmd_logs, "[-f] NAME ID",
+	 "Print the output of a task started with 'run -d'; -f follows it until it ends.\n"
+	 "The log is kept under the state directory, rotated once past 8M.\n"},
+	{"task", cmd_task, "rm [-f] NAME ID | kill [-s SIGNAL] NAME ID | show [--json] NAME ID",
+	 "rm forgets an ended task and its log (-f: kill a running one first); kill signals a\n"
+	 "running task's process (default TERM); show prints one task.\n"},
 	{"enter", cmd_enter, "NAME PID...",
 	 "Move existing processes (whole thread groups) into a leaf container.\n"},
 	{"kill", cmd_kill, "[-s SIGNAL] [-r] NAME",

@@ -62,61 +62,78 @@ static void exit_event(struct agent *a, const struct proc *p, int wstatus)
 static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proc *p = container_of(w, struct proc, io);
-	siginfo_t si = {0};
-	int wstatus;
+	int wstatus, r;
 	uint8_t *buf;
 	size_t len;
 
 	(void)loop;
 	(void)revents;
-	if (waitid(P_PIDFD, p->pidfd, &si, WEXITED | WNOHANG) < 0) {
-		if (errno != ECHILD)
-			return;
-		si.si_code = CLD_EXITED; /* reaped elsewhere: status unknown */
-		si.si_status = 255;
-	} else if (si.si_pid == 0) {
+	/* waitid for our children; what the kernel kept for one adopted after a restart */
+	r = lmc_agent_proc_status(p->a, p, &wstatus);
+	if (r == -EAGAIN)
 		return; /* not yet */
-	}
-	if (si.si_code == CLD_EXITED)
-		wstatus = (si.si_status & 0xff) << 8;
+	if (wstatus >= 0)
+		lmc_agent_log("%s: pid %d ended (%s %d)%s%s", lmc_name_display(p->name),
+			      (int)p->pid, WIFEXITED(wstatus) ? "exit" : "signal",
+			      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus),
+			      p->reason[0] ? ": " : "", p->reason);
 	else
-		wstatus = (si.si_status & 0x7f) | (si.si_code == CLD_DUMPED ? 0x80 : 0);
-	lmc_agent_log("%s: pid %d ended (%s %d)%s%s", lmc_name_display(p->name), (int)p->pid,
-		      WIFEXITED(wstatus) ? "exit" : "signal",
-		      WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : WTERMSIG(wstatus),
-		      p->reason[0] ? ": " : "", p->reason);
-	if (p->c && lmc_api_reply_exit(p->id, p->pid, wstatus, &buf, &len) >= 0)
+		lmc_agent_log("%s: pid %d ended, status unknown", lmc_name_display(p->name),
+			      (int)p->pid);
+	lmc_agent_task_ended(p->a, p, wstatus);
+	if (wstatus < 0)
+		wstatus = 255 << 8; /* as before tasks: reaped elsewhere, status unknown */
+	if (p->c && lmc_api_reply_exit_task(p->id, p->pid, wstatus, p->task_id, &buf, &len) >= 0)
 		lmc_agent_send(p->c, buf, len);
 	exit_event(p->a, p, wstatus);
 	lmc_agent_proc_free(p);
 }
 
-void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
-			   struct lmc_api_result *res)
+struct proc *lmc_agent_proc_add(struct agent *a, const char *name, const char *task_id, pid_t pid,
+				int pidfd, bool child, struct client *c, uint64_t id)
 {
 	struct proc *p = calloc(1, sizeof(*p));
 
+	if (!p) {
+		if (pidfd >= 0)
+			close(pidfd);
+		return NULL;
+	}
+	p->a = a;
+	p->pid = pid;
+	p->pidfd = pidfd >= 0 ? pidfd : lmc_ns_pidfd_open(pid);
+	p->id = id;
+	p->c = c;
+	p->child = child;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->task_id, sizeof(p->task_id), "%s", task_id ? task_id : "");
+	p->next = a->procs;
+	if (a->procs)
+		a->procs->prev = p;
+	a->procs = p;
+	ev_io_init(&p->io, on_proc_exit, p->pidfd, EV_READ);
+	if (p->pidfd >= 0)
+		ev_io_start(a->loop, &p->io);
+	return p;
+}
+
+void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
+			   struct lmc_api_result *res)
+{
+	struct proc *p;
+
+	p = lmc_agent_proc_add(a, res->name, res->task_id, res->pid,
+			       res->pidfd >= 0 ? TAKE_FD(res->pidfd) : -1, true,
+			       res->detached ? NULL : c, res->id);
 	if (!p) {
 		/* Cannot watch it: it still runs; answer what we know. */
 		if (c)
 			lmc_agent_send_error(c, res->id, -ENOMEM, "started but cannot be watched");
 		return;
 	}
-	p->a = a;
-	p->pid = res->pid;
-	p->pidfd = res->pidfd >= 0 ? TAKE_FD(res->pidfd) : lmc_ns_pidfd_open(res->pid);
-	p->id = res->id;
-	p->c = res->detached ? NULL : c;
-	snprintf(p->name, sizeof(p->name), "%s", res->name);
-	p->next = a->procs;
-	if (a->procs)
-		a->procs->prev = p;
-	a->procs = p;
-	lmc_agent_log("%s: uid %u started pid %d%s", lmc_name_display(p->name), (unsigned)peer->uid,
-		      (int)p->pid, res->detached ? " (detached)" : "");
-	ev_io_init(&p->io, on_proc_exit, p->pidfd, EV_READ);
-	if (p->pidfd >= 0)
-		ev_io_start(a->loop, &p->io);
+	lmc_agent_log("%s: uid %u started pid %d, task %s%s", lmc_name_display(p->name),
+		      (unsigned)peer->uid, (int)p->pid, p->task_id,
+		      res->detached ? " (detached)" : "");
 	if (res->detached && c && res->reply)
 		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
 }
@@ -175,9 +192,15 @@ static void run_start_done(struct run_start *q, int r, pid_t pid, int pidfd,
 	struct client *c = q->c;
 
 	snprintf(res.name, sizeof(res.name), "%s", q->name);
+	snprintf(res.task_id, sizeof(res.task_id), "%s", q->task_id);
 	if (r < 0)
 		lmc_agent_log("uid %u (pid %d): run %s: failed: %s", (unsigned)peer.uid,
 			      (int)peer.pid, q->name, lmc_err_str(err));
+	/* Its task: started (stored, hook called), or forgotten. */
+	if (r < 0)
+		lmc_mgr_task_start_failed(a->m, q->name, q->task_id);
+	else
+		lmc_mgr_task_started(a->m, q->name, q->task_id, pid, pidfd);
 	run_start_free(q);
 	if (c)
 		lmc_agent_client_release(c);
@@ -186,7 +209,11 @@ static void run_start_done(struct run_start *q, int r, pid_t pid, int pidfd,
 			lmc_agent_send_error(c, res.id, r, lmc_err_str(err));
 		return;
 	}
-	if (res.detached && lmc_api_reply_started(res.id, pid, &res.reply, &res.reply_len) < 0)
+	struct lmc_task started = {.pid = pid, .pidfd = -1};
+
+	snprintf(started.id, sizeof(started.id), "%s", res.task_id);
+	if (res.detached &&
+	    lmc_api_reply_run_task(res.id, &started, false, &res.reply, &res.reply_len) < 0)
 		res.reply = NULL;
 	lmc_agent_run_started(a, c, &peer, &res);
 	lmc_api_result_done(&res);
@@ -236,6 +263,7 @@ void lmc_agent_run_begin(struct client *c, struct lmc_api_result *res)
 	q->w = *res->spawn;
 	res->spawn->pidfd = res->spawn->chan = -1; /* moved into q */
 	snprintf(q->name, sizeof(q->name), "%s", res->name);
+	snprintf(q->task_id, sizeof(q->task_id), "%s", res->task_id);
 	if (a->run_starts)
 		a->run_starts->prev = q;
 	a->run_starts = q;

@@ -152,7 +152,7 @@ void lmc_agent_on_client_write(struct ev_loop *loop, ev_io *w, int revents)
 
 bool lmc_agent_client_waiting(const struct client *c)
 {
-	if (c->subs)
+	if (c->subs || lmc_agent_tasks_client_waiting(c))
 		return true;
 	for (const struct proc *p = c->a->procs; p; p = p->next)
 		if (p->c == c)
@@ -185,6 +185,7 @@ void lmc_agent_client_close(struct client *c)
 	for (struct proc *p = a->procs; p; p = p->next)
 		if (p->c == c)
 			p->c = NULL; /* it keeps running; its exit is still reaped */
+	lmc_agent_tasks_client_gone(c);
 	for (struct stats_req *q = a->stats_reqs; q; q = q->next)
 		if (q->c == c)
 			q->c = NULL; /* its reading finishes; the answer goes nowhere */
@@ -252,6 +253,9 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	case LMC_API_FREEZE_WAIT:
 	case LMC_API_KILL_WAIT:
 		lmc_agent_wait_begin(c, &res);
+		break;
+	case LMC_API_TASK_WAIT:
+		lmc_agent_task_wait(c, &res);
 		break;
 	case LMC_API_SIGNAL_RUN:
 		for (struct proc *p = c->a->procs; p; p = p->next)
@@ -465,6 +469,7 @@ static void agent_stop(struct agent *a)
 		lmc_jobs_stop(&a->jobs); /* the readers use the manager: finish them first */
 	lmc_agent_evict_free(a);
 	lmc_metrics_free(a);
+	lmc_agent_tasks_stop(a);
 	while (a->clients)
 		client_close(a->clients);
 	lmc_agent_runs_stop(a);
@@ -659,6 +664,7 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	r = lmc_mgr_reconcile(a->m, on_report, NULL, &err);
 	if (r < 0)
 		lmc_agent_log("reconcile: %s", lmc_err_str(&err));
+	lmc_agent_tasks_start(a);
 	/* Metrics first: once the admin socket answers, the endpoint does too. */
 	if (a->metrics_addr) {
 		r = lmc_metrics_start(a, a->metrics_addr);

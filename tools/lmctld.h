@@ -101,6 +101,17 @@ struct proc {
 	uint64_t id;
 	char name[LMC_NAME_MAX + 1];
 	char reason[128]; /* why the agent ended it ("evicted under=..."), for its exit event */
+	char task_id[LMC_TASK_ID_MAX + 1]; /* its task (core/task.h) */
+	bool child; /* ours to reap; else adopted after a restart (status from the kernel) */
+};
+
+/* A TaskWait whose task still runs: answered when it ends (tools/lmctld-tasks.c). */
+struct task_wait {
+	struct task_wait *next;
+	struct client *c;
+	uint64_t id;
+	char name[LMC_NAME_MAX + 1];
+	char task_id[LMC_TASK_ID_MAX + 1];
 };
 
 struct agent {
@@ -131,6 +142,8 @@ struct agent {
 	double metrics_max_age; /* --metrics-max-age: seconds a scrape's figures may be old */
 	struct lmc_metrics *metrics; /* tools/lmctld-metrics.c; NULL: off */
 	uint64_t req_t0; /* when the request being handled arrived (lmc_metrics_clock) */
+	struct task_wait *task_waits;
+	ev_timer log_timer; /* rotates the logs of detached tasks */
 };
 
 /* A stats request whose cgroupfs reading runs off the loop (tools/jobs.c), or a pause
@@ -160,6 +173,7 @@ struct run_start {
 	uint64_t id;
 	bool detached;
 	char name[LMC_NAME_MAX + 1];
+	char task_id[LMC_TASK_ID_MAX + 1]; /* its task, entered as starting */
 	ev_io io; /* the report channel */
 	ev_timer timer; /* LMC_NS_HANDSHAKE_MS */
 	struct lmc_ns_spawn_wait w;
@@ -220,6 +234,21 @@ unsigned lmc_agent_subs_of_uid(const struct agent *a, uid_t uid, size_t *ret_ref
 void lmc_agent_sub_emit(struct sub *s, const struct lmc_api_event *ev);
 void lmc_agent_subs_created(struct agent *a, const char *name);
 void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res);
+
+/* tools/lmctld.c: watch a process (takes pidfd); c: the client waiting for its exit. */
+struct proc *lmc_agent_proc_add(struct agent *a, const char *name, const char *task_id, pid_t pid,
+				int pidfd, bool child, struct client *c, uint64_t id);
+/* ---- tools/lmctld-tasks.c: tasks ---- */
+/* Start: tasks of the agent before are found again (recovered, watched), logs rotated. */
+void lmc_agent_tasks_start(struct agent *a);
+void lmc_agent_tasks_stop(struct agent *a);
+/* A process ended: its status (waitid for a child; else what the kernel kept; -1 unknown),
+ * its task's record, and the TaskWaits on it answered. */
+int lmc_agent_proc_status(struct agent *a, const struct proc *p, int *ret_wstatus);
+void lmc_agent_task_ended(struct agent *a, const struct proc *p, int wstatus);
+void lmc_agent_task_wait(struct client *c, struct lmc_api_result *res);
+void lmc_agent_tasks_client_gone(struct client *c);
+bool lmc_agent_tasks_client_waiting(const struct client *c);
 
 /* Priority eviction (tools/lmctld-evict.c): start watching (nothing when !o->enabled),
  * follow the tree after a change, stop. */

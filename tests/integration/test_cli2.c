@@ -175,10 +175,10 @@ static void test_kill_parent_needs_r(void **state)
 	(void)state;
 	LMCTL_OK("create", "p");
 	LMCTL_OK("create", "p/c");
-	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "-d", "p/c", "--", "/bin/sleep",
-					"60", NULL),
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "-d", "--json", "p/c", "--",
+					"/bin/sleep", "60", NULL),
 			 0);
-	pid = (pid_t)atoi(out);
+	pid = (pid_t)lmc_test_json_u64(out, "pid");
 	assert_true(pid > 0);
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "kill", "p", NULL), 1);
 	assert_non_null(strstr(err, "-r"));
@@ -323,10 +323,10 @@ static void test_which(void **state)
 	(void)state;
 	LMCTL_OK("create", "a");
 	LMCTL_OK("create", "a/b");
-	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "-d", "a/b", "--", "/bin/sleep",
-					"60", NULL),
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "-d", "--json", "a/b", "--",
+					"/bin/sleep", "60", NULL),
 			 0);
-	snprintf(pid, sizeof(pid), "%d", atoi(out));
+	snprintf(pid, sizeof(pid), "%d", (int)lmc_test_json_u64(out, "pid"));
 	same_both_ways((const char *const[]){"which", pid, NULL}, out);
 	assert_string_equal(out, "a/b\n");
 	same_both_ways((const char *const[]){"which", "--json", pid, NULL}, out);

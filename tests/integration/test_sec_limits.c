@@ -127,12 +127,12 @@ static void check_refused(const char *cmd, int r, const char *err, const char *c
 static pid_t user_run_d(const char *name)
 {
 	char out[256], err[1024];
-	int r = lmc_test_user_lmctl(&user, out, sizeof(out), err, sizeof(err), "run", "-d", name,
-				    "--", lmc_test_self_exe(), "sleep", NULL);
+	int r = lmc_test_user_lmctl(&user, out, sizeof(out), err, sizeof(err), "run", "-d",
+				    "--json", name, "--", lmc_test_self_exe(), "sleep", NULL);
 
 	if (r != 0)
 		fail_msg("owner: run -d %s failed: %s", name, err);
-	return (pid_t)strtol(out, NULL, 10);
+	return (pid_t)lmc_test_json_u64(out, "pid");
 }
 
 static uint64_t kernel_u64(struct harness *h, enum lmc_ctrl c, const char *name, const char *file)

@@ -1,0 +1,408 @@
+/* The manager's tasks (core/manager.h): run as a task (retry-safe by task id), a task's
+ * end with its final state, reading, signalling and deleting tasks, and finding them again
+ * after a restart. The table and its files are core/task.[ch]. */
+#include "core/manager-internal.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "core/safedir.h"
+#include "nsutil/ns.h"
+
+#define TASK_KILL_WAIT_MS 10000
+
+struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m)
+{
+	_cleanup_close_ int dfd = -EBADF;
+
+	if (m->tasks)
+		return m->tasks;
+	dfd = lmc_safedir_open("state directory", lmc_store_dir(m->store), 0700, NULL);
+	if (dfd >= 0)
+		lmc_tasks_open(dfd, &m->tasks, NULL);
+	return m->tasks;
+}
+
+static int tasks_or_fail(struct lmc_manager *m, struct lmc_tasks **ret, struct lmc_err *err)
+{
+	*ret = lmc_mgr_tasks(m);
+	if (!*ret)
+		return lmc_err_set(err, -EIO, "state directory %s: cannot open its task records",
+				   lmc_store_dir(m->store));
+	return 0;
+}
+
+/* The container's OOM kill count (UINT64_MAX where there is no memory controller). */
+static uint64_t oom_kills(struct lmc_manager *m, const char *name)
+{
+	bool v2 = lmc_cgfs_mode(m->cg) == LMC_CG_V2;
+	uint64_t v;
+
+	if (!lmc_cgfs_has(m->cg, LMC_CTRL_MEMORY) ||
+	    lmc_cgfs_read_key(m->cg, LMC_CTRL_MEMORY, name,
+			      v2 ? "memory.events" : "memory.oom_control", "oom_kill", &v) < 0)
+		return UINT64_MAX;
+	return v;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int new_record(const char *name, const char *id, const struct lmc_run_opts *o, uid_t uid,
+		      struct lmc_task *t)
+{
+	size_t n = 0;
+
+	*t = (struct lmc_task){.exit_code = -1, .pidfd = -1, .log = o->log, .uid = uid};
+	snprintf(t->container, sizeof(t->container), "%s", name);
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	while (o->argv[n])
+		n++;
+	t->argv = calloc(n + 1, sizeof(char *));
+	if (!t->argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(t->argv[i] = strdup(o->argv[i])))
+			return -ENOMEM;
+	t->started_ns = now_ns();
+	return 0;
+}
+
+/* Its stdio: with a log, stdin /dev/null and stdout and stderr the log (fds[] closed by the
+ * caller once the child has them). */
+static int log_stdio(struct lmc_tasks *ts, const char *name, const char *id,
+		     struct lmc_run_opts *oo, int fds[2], struct lmc_err *err)
+{
+	fds[0] = lmc_tasks_log_open(ts, name, id);
+	fds[1] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fds[0] < 0 || fds[1] < 0)
+		return lmc_err_set(err, fds[0] < 0 ? fds[0] : lmc_negerrno(),
+				   "%s: task %s: cannot open its log", name, id);
+	oo->stdio[0] = fds[1];
+	oo->stdio[1] = oo->stdio[2] = fds[0];
+	return 0;
+}
+
+/* The task's record: the container's task of that id (*ret_existed, copied to ret), or a
+ * new one entered as starting (pid 0), whose id goes to ret. */
+static int task_begin(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
+		      uid_t uid, struct lmc_task *ret, bool *ret_existed, struct lmc_err *err)
+{
+	const char *want = o->task_id && o->task_id[0] ? o->task_id : NULL;
+	struct lmc_node *node;
+	struct lmc_tasks *ts;
+	struct lmc_task t = {.pidfd = -1}, *old;
+	char id[LMC_TASK_ID_MAX + 1];
+	int r = lmc_mgr_lookup(m, uname, false, &node, err);
+
+	if (r >= 0)
+		r = tasks_or_fail(m, &ts, err);
+	if (r < 0)
+		return r;
+	if (want && !lmc_task_id_valid(want))
+		return lmc_err_set(err, -EINVAL,
+				   "%s: task id '%.64s' is not 1-64 of [A-Za-z0-9_.-]", node->name,
+				   want);
+	old = want ? lmc_tasks_find(ts, node->name, want) : NULL;
+	*ret_existed = old != NULL;
+	if (old)
+		return lmc_task_copy(old, ret) < 0 ? lmc_err_set(err, -ENOMEM, "out of memory") : 0;
+	if (want)
+		snprintf(id, sizeof(id), "%s", want);
+	else
+		lmc_tasks_new_id(ts, node->name, id);
+	r = new_record(node->name, id, o, uid, &t);
+	if (r >= 0)
+		r = lmc_task_copy(&t, ret);
+	if (r < 0) {
+		lmc_task_done(&t);
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	}
+	t.oom_kills = oom_kills(m, node->name);
+	r = lmc_tasks_add(ts, &t, err);
+	lmc_task_done(&t);
+	if (r < 0)
+		lmc_task_done(ret);
+	return r;
+}
+
+void lmc_mgr_task_started(struct lmc_manager *m, const char *container, const char *id, pid_t pid,
+			  int pidfd)
+{
+	struct lmc_tasks *ts = lmc_mgr_tasks(m);
+	struct lmc_task *t = ts ? lmc_tasks_find(ts, container, id) : NULL;
+
+	if (!t)
+		return;
+	t->pid = pid;
+	if (lmc_ns_proc_start(pid, &t->pid_start) < 0)
+		t->pid_start = 0; /* exited already: its status comes through the pidfd */
+	t->pidfd = pidfd >= 0 ? fcntl(pidfd, F_DUPFD_CLOEXEC, 3) : -1;
+	lmc_tasks_started(ts, t);
+}
+
+void lmc_mgr_task_start_failed(struct lmc_manager *m, const char *container, const char *id)
+{
+	struct lmc_tasks *ts = lmc_mgr_tasks(m);
+
+	if (ts)
+		lmc_tasks_delete(ts, container, id);
+}
+
+int lmc_mgr_task_run_start(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
+			   uid_t uid, struct lmc_task *ret, bool *ret_existed,
+			   struct lmc_ns_spawn_wait *w, struct lmc_err *err)
+{
+	struct lmc_run_opts oo = *o;
+	int fds[2] = {-1, -1}, r;
+
+	r = task_begin(m, uname, o, uid, ret, ret_existed, err);
+	if (r < 0 || *ret_existed)
+		return r;
+	if (o->log)
+		r = log_stdio(m->tasks, ret->container, ret->id, &oo, fds, err);
+	if (r >= 0)
+		r = lmc_mgr_run_start(m, ret->container, &oo, w, err);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (r < 0) {
+		lmc_mgr_task_start_failed(m, ret->container, ret->id);
+		lmc_task_done(ret);
+	}
+	return r;
+}
+
+int lmc_mgr_task_run(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
+		     uid_t uid, struct lmc_task *ret, bool *ret_existed, int *ret_pidfd,
+		     struct lmc_err *err)
+{
+	struct lmc_run_opts oo = *o;
+	int fds[2] = {-1, -1}, r;
+
+	*ret_pidfd = -1;
+	r = task_begin(m, uname, o, uid, ret, ret_existed, err);
+	if (r < 0 || *ret_existed)
+		return r;
+	if (o->log)
+		r = log_stdio(m->tasks, ret->container, ret->id, &oo, fds, err);
+	if (r >= 0)
+		r = lmc_mgr_run(m, ret->container, &oo, &ret->pid, ret_pidfd, err);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (r < 0) {
+		lmc_mgr_task_start_failed(m, ret->container, ret->id);
+		lmc_task_done(ret);
+		return r;
+	}
+	lmc_mgr_task_started(m, ret->container, ret->id, ret->pid, *ret_pidfd);
+	return 0;
+}
+
+void lmc_mgr_task_ended(struct lmc_manager *m, const char *container, const char *id, int wstatus,
+			const char *why)
+{
+	struct lmc_tasks *ts = lmc_mgr_tasks(m);
+	struct lmc_task *t = ts ? lmc_tasks_find(ts, container, id) : NULL;
+
+	if (t && t->state == LMC_TASK_RUNNING)
+		lmc_tasks_ended(ts, t, wstatus, oom_kills(m, container), why);
+}
+
+/* A running record nobody has seen end: is its process still there? (Direct mode, or an
+ * agent that has not watched it yet.) */
+static void refresh(struct lmc_manager *m, struct lmc_tasks *ts, struct lmc_task *t)
+{
+	int ws, r;
+
+	if (t->state != LMC_TASK_RUNNING || t->pid <= 0)
+		return; /* ended, or starting */
+	if (t->pidfd >= 0) {
+		if (lmc_ns_pidfd_alive(t->pidfd))
+			return;
+		r = lmc_task_exit_status(t, &ws) < 0 ? -ESRCH : 1;
+	} else {
+		r = lmc_task_probe(t, &ws);
+	}
+	if (r == 1)
+		lmc_tasks_ended(ts, t, ws, oom_kills(m, t->container), NULL);
+	else if (r < 0)
+		lmc_tasks_ended(ts, t, -1, UINT64_MAX,
+				"ended while no agent watched it; the kernel kept no status");
+}
+
+static int find(struct lmc_manager *m, const char *uname, const char *id, struct lmc_tasks **ts,
+		struct lmc_task **ret, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	int r = lmc_mgr_lookup(m, uname, false, &node, err);
+
+	if (r >= 0)
+		r = tasks_or_fail(m, ts, err);
+	if (r < 0)
+		return r;
+	*ret = lmc_tasks_find(*ts, node->name, id);
+	if (!*ret)
+		return lmc_err_set(err, -ENOENT, "%s: no task '%.64s'", node->name, id);
+	refresh(m, *ts, *ret);
+	return 0;
+}
+
+int lmc_mgr_task_get(struct lmc_manager *m, const char *uname, const char *id, struct lmc_task *ret,
+		     struct lmc_err *err)
+{
+	struct lmc_tasks *ts;
+	struct lmc_task *t;
+	int r = find(m, uname, id, &ts, &t, err);
+
+	if (r < 0)
+		return r;
+	return lmc_task_copy(t, ret) < 0 ? lmc_err_set(err, -ENOMEM, "out of memory") : 0;
+}
+
+int lmc_mgr_task_list(struct lmc_manager *m, const char *uname, bool recursive,
+		      struct lmc_task **ret, size_t *ret_n, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	struct lmc_tasks *ts;
+	struct lmc_task *t;
+	int r = lmc_mgr_lookup(m, uname, true, &node, err);
+
+	if (r >= 0)
+		r = tasks_or_fail(m, &ts, err);
+	if (r < 0)
+		return r;
+	if (!node->parent)
+		recursive = true; /* the root runs nothing: all of it */
+	/* Refresh what is running in scope (copies are taken after). */
+	r = lmc_tasks_list(ts, node->name, recursive, &t, ret_n);
+	if (r < 0)
+		return lmc_err_set(err, r, "out of memory");
+	for (size_t i = 0; i < *ret_n; i++) {
+		struct lmc_task *x = lmc_tasks_find(ts, t[i].container, t[i].id);
+
+		if (x && x->state == LMC_TASK_RUNNING)
+			refresh(m, ts, x);
+	}
+	lmc_tasks_list_free(t, *ret_n);
+	r = lmc_tasks_list(ts, node->name, recursive, ret, ret_n);
+	return r < 0 ? lmc_err_set(err, r, "out of memory") : 0;
+}
+
+int lmc_mgr_task_signal(struct lmc_manager *m, const char *uname, const char *id, int sig,
+			struct lmc_err *err)
+{
+	struct lmc_tasks *ts;
+	struct lmc_task *t;
+	int r = find(m, uname, id, &ts, &t, err);
+
+	if (r < 0)
+		return r;
+	if (sig < 0 || sig > SIGRTMAX)
+		return lmc_err_set(err, -EINVAL, "%s: task %s: invalid signal %d", t->container, id,
+				   sig);
+	if (t->state == LMC_TASK_RUNNING && t->pid <= 0)
+		return lmc_err_set(err, -EAGAIN, "%s: task %s is starting", t->container, id);
+	if (t->state != LMC_TASK_RUNNING || t->pidfd < 0)
+		return lmc_err_set(err, -ESRCH, "%s: task %s has ended (%s)", t->container, id,
+				   lmc_task_state_str(t->state));
+	if (syscall(SYS_pidfd_send_signal, t->pidfd, sig ? sig : SIGKILL, NULL, 0) < 0)
+		return lmc_err_set(err, lmc_negerrno(), "%s: task %s: signal: %m", t->container,
+				   id);
+	return 0;
+}
+
+int lmc_mgr_task_delete(struct lmc_manager *m, const char *uname, const char *id, bool force,
+			struct lmc_err *err)
+{
+	struct lmc_tasks *ts;
+	struct lmc_task *t;
+	char name[LMC_NAME_MAX + 1];
+	int r = find(m, uname, id, &ts, &t, err);
+
+	if (r < 0)
+		return r;
+	snprintf(name, sizeof(name), "%s", t->container);
+	if (t->state == LMC_TASK_RUNNING && t->pid <= 0)
+		return lmc_err_set(err, -EBUSY, "%s: task %s is starting", name, id);
+	if (t->state == LMC_TASK_RUNNING && !force)
+		return lmc_err_set(err, -EBUSY, "%s: task %s is running (kill it first, or force)",
+				   name, id);
+	if (t->state == LMC_TASK_RUNNING && t->pidfd >= 0) {
+		syscall(SYS_pidfd_send_signal, t->pidfd, SIGKILL, NULL, 0);
+		if (lmc_ns_wait_readable(t->pidfd, TASK_KILL_WAIT_MS) < 0)
+			return lmc_err_set(err, -EBUSY, "%s: task %s: still running after SIGKILL",
+					   name, id);
+	}
+	return lmc_tasks_delete(ts, name, id);
+}
+
+int lmc_mgr_task_log(struct lmc_manager *m, const char *uname, const char *id, uint64_t offset,
+		     size_t max, uint8_t **ret_buf, size_t *ret_len, uint64_t *ret_next,
+		     bool *ret_rotated, bool *ret_ended, struct lmc_err *err)
+{
+	struct lmc_tasks *ts;
+	struct lmc_task *t;
+	int r = find(m, uname, id, &ts, &t, err);
+
+	if (r < 0)
+		return r;
+	if (!t->log)
+		return lmc_err_set(err, -ENODATA,
+				   "%s: task %s has no log (it was not started detached)",
+				   t->container, id);
+	*ret_ended = t->state != LMC_TASK_RUNNING; /* before the read: nothing comes after */
+	r = lmc_tasks_log_read(ts, t->container, id, offset, max, ret_buf, ret_len, ret_next,
+			       ret_rotated);
+	if (r < 0)
+		return lmc_err_set(err, r, "%s: task %s: cannot read its log: %s", t->container, id,
+				   strerror(-r));
+	return 0;
+}
+
+void lmc_mgr_tasks_recover(struct lmc_manager *m,
+			   void (*watch)(const struct lmc_task *t, void *userdata),
+			   void (*report)(const char *name, const char *what, void *userdata),
+			   void *userdata)
+{
+	struct lmc_tasks *ts = lmc_mgr_tasks(m);
+	struct lmc_task *l;
+	size_t n;
+	char msg[128];
+
+	if (!ts || lmc_tasks_list(ts, "", true, &l, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct lmc_task *t = lmc_tasks_find(ts, l[i].container, l[i].id);
+
+		if (!t || t->state != LMC_TASK_RUNNING)
+			continue;
+		refresh(m, ts, t);
+		if (t->state == LMC_TASK_RUNNING) {
+			watch(t, userdata);
+			continue;
+		}
+		snprintf(msg, sizeof(msg), "task %s (pid %d) ended while the agent was down: %s",
+			 t->id, (int)t->pid, lmc_task_state_str(t->state));
+		report(t->container, msg, userdata);
+	}
+	lmc_tasks_list_free(l, n);
+}
+
+void lmc_mgr_tasks_forget(struct lmc_manager *m, const char *name)
+{
+	struct lmc_tasks *ts = lmc_mgr_tasks(m);
+
+	if (ts)
+		lmc_tasks_drop_container(ts, name);
+}

@@ -1,0 +1,587 @@
+/* Tasks (core/task.h): the table in memory, one record file per task in <state>/tasks/
+ * (<16 hex digits of the container's hash>.<task id>.task; the record names its container,
+ * which settles a hash collision), and the detached tasks' logs in <state>/logs/. Records
+ * are written to a temporary file and renamed, never fsynced: the state directory lives as
+ * long as the processes it describes, and an agent crash loses nothing in the page cache.
+ * Every file is opened relative to the directories' fds, never through a symbolic link. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/macro.h"
+#include "core/task.h"
+#include "proto/codec.h"
+
+#define TASKS_DIR "tasks"
+#define LOGS_DIR "logs"
+#define TASK_SUFFIX ".task"
+#define TMP_PREFIX ".tmp."
+#define TASK_REC_MAX (1u << 20)
+
+struct lmc_tasks {
+	int dirfd, logfd;
+	struct lmc_task **v; /* in start order */
+	size_t n, cap;
+	unsigned long long seq; /* for generated ids */
+	unsigned tmp_seq;
+	lmc_task_hook_fn hook;
+	void *hook_data;
+};
+
+static const char *const state_names[] = {
+	[LMC_TASK_RUNNING] = "running",	  [LMC_TASK_EXITED] = "exited",
+	[LMC_TASK_SIGNALED] = "signaled", [LMC_TASK_OOM_KILLED] = "oom_killed",
+	[LMC_TASK_EVICTED] = "evicted",	  [LMC_TASK_LOST] = "lost",
+};
+
+const char *lmc_task_state_str(enum lmc_task_state s)
+{
+	return (unsigned)s < ARRAY_SIZE(state_names) ? state_names[s] : "?";
+}
+
+bool lmc_task_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n == 0 || n > LMC_TASK_ID_MAX || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+		return false;
+	return strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+void lmc_task_done(struct lmc_task *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; t->argv && t->argv[i]; i++)
+		free(t->argv[i]);
+	free(t->argv);
+	t->argv = NULL;
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->pidfd = -1;
+}
+
+int lmc_task_copy(const struct lmc_task *t, struct lmc_task *ret)
+{
+	size_t n = 0;
+
+	*ret = *t;
+	ret->pidfd = -1;
+	while (t->argv && t->argv[n])
+		n++;
+	ret->argv = calloc(n + 1, sizeof(char *));
+	if (!ret->argv)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		ret->argv[i] = strdup(t->argv[i]);
+		if (!ret->argv[i]) {
+			lmc_task_done(ret);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static void rec_file(const char *container, const char *id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%016llx.%s" TASK_SUFFIX, (unsigned long long)fnv1a(container), id);
+}
+
+int lmc_task_log_name(const char *container, const char *id, bool previous, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, LOGS_DIR "/%016llx.%s.log%s",
+			 (unsigned long long)fnv1a(container), id, previous ? ".1" : "");
+
+	return n < (int)size ? 0 : -ENAMETOOLONG;
+}
+
+static void log_file(const char *container, const char *id, bool previous, char *buf, size_t size)
+{
+	snprintf(buf, size, "%016llx.%s.log%s", (unsigned long long)fnv1a(container), id,
+		 previous ? ".1" : "");
+}
+
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return lmc_negerrno();
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Temporary file, then rename: a reader (or the next agent) sees the old record or the new. */
+static int task_store(struct lmc_tasks *ts, const struct lmc_task *t)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	char tmp[64], file[128];
+	size_t len;
+	int fd, r;
+
+	r = lmc_codec_task_encode(t, &buf, &len);
+	if (r < 0)
+		return r;
+	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%ld.%u", (long)getpid(), ts->tmp_seq++);
+	fd = openat(ts->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lmc_negerrno();
+	r = write_all(fd, buf, len);
+	if (close(fd) < 0 && r >= 0)
+		r = lmc_negerrno();
+	rec_file(t->container, t->id, file, sizeof(file));
+	if (r >= 0 && renameat(ts->dirfd, tmp, ts->dirfd, file) < 0)
+		r = lmc_negerrno();
+	if (r < 0)
+		unlinkat(ts->dirfd, tmp, 0);
+	return r;
+}
+
+static int read_rec(struct lmc_tasks *ts, const char *file, struct lmc_task *ret)
+{
+	_cleanup_close_ int fd = openat(ts->dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	_cleanup_free_ uint8_t *buf = NULL;
+	struct stat st;
+	ssize_t n;
+
+	if (fd < 0)
+		return lmc_negerrno();
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TASK_REC_MAX)
+		return -EBADMSG;
+	buf = malloc(st.st_size ? st.st_size : 1);
+	if (!buf)
+		return -ENOMEM;
+	n = read(fd, buf, st.st_size);
+	if (n != st.st_size)
+		return -EIO;
+	return lmc_codec_task_decode(buf, (size_t)n, ret);
+}
+
+static int grow(struct lmc_tasks *ts)
+{
+	if (ts->n < ts->cap)
+		return 0;
+	size_t cap = ts->cap ? ts->cap * 2 : 64;
+	struct lmc_task **v = realloc(ts->v, cap * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	ts->v = v;
+	ts->cap = cap;
+	return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct lmc_task *x = *(struct lmc_task *const *)a, *y = *(struct lmc_task *const *)b;
+
+	return x->started_ns < y->started_ns ? -1 : x->started_ns > y->started_ns;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* One file: a record kept, a leftover temporary removed, an unreadable one moved aside. */
+static int load_one(struct lmc_tasks *ts, const char *file)
+{
+	struct lmc_task t, *p;
+	char aside[NAME_MAX + 1];
+	int r;
+
+	if (strncmp(file, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
+		unlinkat(ts->dirfd, file, 0);
+		return 0;
+	}
+	if (!has_suffix(file, TASK_SUFFIX))
+		return 0;
+	r = read_rec(ts, file, &t);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		snprintf(aside, sizeof(aside), "%.240s.corrupt", file);
+		renameat(ts->dirfd, file, ts->dirfd, aside);
+		return 0;
+	}
+	p = malloc(sizeof(*p));
+	if (!p || grow(ts) < 0) {
+		free(p);
+		lmc_task_done(&t);
+		return -ENOMEM;
+	}
+	*p = t;
+	ts->v[ts->n++] = p;
+	return 0;
+}
+
+static int load(struct lmc_tasks *ts)
+{
+	int fd = dup(ts->dirfd);
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (fd < 0)
+		return lmc_negerrno();
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return lmc_negerrno();
+	}
+	rewinddir(d);
+	while (r >= 0 && (de = readdir(d)))
+		if (de->d_name[0] != '.' || strncmp(de->d_name, TMP_PREFIX, 5) == 0)
+			r = load_one(ts, de->d_name);
+	closedir(d);
+	if (ts->n)
+		qsort(ts->v, ts->n, sizeof(*ts->v), by_start);
+	return r;
+}
+
+static int open_sub(int dirfd, const char *sub, struct lmc_err *err)
+{
+	int fd;
+
+	if (mkdirat(dirfd, sub, 0700) < 0 && errno != EEXIST)
+		return lmc_err_set(err, lmc_negerrno(), "state directory: cannot create %s: %m",
+				   sub);
+	fd = openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return lmc_err_set(err, lmc_negerrno(), "state directory: cannot open %s: %m", sub);
+	return fd;
+}
+
+int lmc_tasks_open(int state_dirfd, struct lmc_tasks **ret, struct lmc_err *err)
+{
+	struct lmc_tasks *ts = calloc(1, sizeof(*ts));
+	int r;
+
+	if (!ts)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	ts->dirfd = open_sub(state_dirfd, TASKS_DIR, err);
+	ts->logfd = ts->dirfd < 0 ? -1 : open_sub(state_dirfd, LOGS_DIR, err);
+	r = ts->dirfd < 0 ? ts->dirfd : ts->logfd;
+	if (r >= 0) {
+		r = load(ts);
+		if (r < 0)
+			lmc_err_set(err, r, "state directory: cannot load tasks: %s", strerror(-r));
+	}
+	if (r < 0) {
+		lmc_tasks_free(ts);
+		return r;
+	}
+	*ret = ts;
+	return 0;
+}
+
+void lmc_tasks_free(struct lmc_tasks *ts)
+{
+	if (!ts)
+		return;
+	for (size_t i = 0; i < ts->n; i++) {
+		lmc_task_done(ts->v[i]);
+		free(ts->v[i]);
+	}
+	free(ts->v);
+	if (ts->dirfd >= 0)
+		close(ts->dirfd);
+	if (ts->logfd >= 0)
+		close(ts->logfd);
+	free(ts);
+}
+
+void lmc_tasks_set_hook(struct lmc_tasks *ts, lmc_task_hook_fn fn, void *userdata)
+{
+	ts->hook = fn;
+	ts->hook_data = userdata;
+}
+
+static void call_hook(struct lmc_tasks *ts, enum lmc_task_change what, const struct lmc_task *t)
+{
+	if (ts->hook)
+		ts->hook(what, t, ts->hook_data);
+}
+
+struct lmc_task *lmc_tasks_find(struct lmc_tasks *ts, const char *container, const char *id)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (strcmp(ts->v[i]->id, id) == 0 && strcmp(ts->v[i]->container, container) == 0)
+			return ts->v[i];
+	return NULL;
+}
+
+void lmc_tasks_new_id(struct lmc_tasks *ts, const char *container, char *ret)
+{
+	do
+		snprintf(ret, LMC_TASK_ID_MAX + 1, "t%llu", ++ts->seq);
+	while (lmc_tasks_find(ts, container, ret));
+}
+
+static void remove_at(struct lmc_tasks *ts, size_t i)
+{
+	char file[128];
+	struct lmc_task *t = ts->v[i];
+
+	rec_file(t->container, t->id, file, sizeof(file));
+	unlinkat(ts->dirfd, file, 0);
+	log_file(t->container, t->id, false, file, sizeof(file));
+	unlinkat(ts->logfd, file, 0);
+	log_file(t->container, t->id, true, file, sizeof(file));
+	unlinkat(ts->logfd, file, 0);
+	lmc_task_done(t);
+	free(t);
+	memmove(ts->v + i, ts->v + i + 1, (ts->n - i - 1) * sizeof(*ts->v));
+	ts->n--;
+}
+
+/* Past the cap, the container's oldest ended task goes; if all run, the run is refused. */
+static int make_room(struct lmc_tasks *ts, const char *container, struct lmc_err *err)
+{
+	size_t count = 0, oldest = SIZE_MAX;
+
+	for (size_t i = 0; i < ts->n; i++) {
+		if (strcmp(ts->v[i]->container, container) != 0)
+			continue;
+		count++;
+		if (oldest == SIZE_MAX && ts->v[i]->state != LMC_TASK_RUNNING)
+			oldest = i;
+	}
+	if (count < LMC_TASKS_PER_CONTAINER)
+		return 0;
+	if (oldest == SIZE_MAX)
+		return lmc_err_set(err, -EAGAIN, "%s: run: %d tasks are running (the most kept)",
+				   lmc_name_display(container), LMC_TASKS_PER_CONTAINER);
+	remove_at(ts, oldest);
+	return 0;
+}
+
+int lmc_tasks_add(struct lmc_tasks *ts, struct lmc_task *t, struct lmc_err *err)
+{
+	struct lmc_task *p;
+	int r = make_room(ts, t->container, err);
+
+	if (r < 0)
+		return r;
+	p = malloc(sizeof(*p));
+	if (!p || grow(ts) < 0) {
+		free(p);
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	}
+	*p = *t;
+	t->argv = NULL;
+	t->pidfd = -1;
+	ts->v[ts->n++] = p;
+	return 0;
+}
+
+int lmc_tasks_started(struct lmc_tasks *ts, struct lmc_task *t)
+{
+	int r = task_store(ts, t);
+
+	call_hook(ts, LMC_TASK_STARTED, t);
+	return r;
+}
+
+void lmc_tasks_ended(struct lmc_tasks *ts, struct lmc_task *t, int wstatus, uint64_t oom_now,
+		     const char *why)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	t->exit_code = -1;
+	t->signal = 0;
+	if (wstatus < 0) {
+		t->state = LMC_TASK_LOST;
+		snprintf(t->reason, sizeof(t->reason), "%s", why ? why : "status unknown");
+	} else if (WIFEXITED(wstatus)) {
+		t->state = LMC_TASK_EXITED;
+		t->exit_code = WEXITSTATUS(wstatus);
+	} else {
+		t->signal = WTERMSIG(wstatus);
+		t->state = LMC_TASK_SIGNALED;
+		if (t->signal == SIGKILL && oom_now != UINT64_MAX && oom_now > t->oom_kills)
+			t->state = LMC_TASK_OOM_KILLED;
+	}
+	if (t->evicting[0] && t->state != LMC_TASK_EXITED) {
+		t->state = LMC_TASK_EVICTED;
+		snprintf(t->reason, sizeof(t->reason), "%s", t->evicting);
+	}
+	t->finished_ns = wstatus < 0 ? 0 : (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->pidfd = -1;
+	task_store(ts, t); /* best effort: the next load finds it running and probes it */
+	call_hook(ts, LMC_TASK_ENDED, t);
+}
+
+int lmc_tasks_delete(struct lmc_tasks *ts, const char *container, const char *id)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (strcmp(ts->v[i]->id, id) == 0 && strcmp(ts->v[i]->container, container) == 0) {
+			remove_at(ts, i);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+static bool in_scope(const char *name, const char *top, bool recursive)
+{
+	if (strcmp(name, top) == 0)
+		return true;
+	return recursive && (lmc_name_is_root(top) || lmc_name_is_under(name, top));
+}
+
+void lmc_tasks_drop_container(struct lmc_tasks *ts, const char *container)
+{
+	for (size_t i = ts->n; i-- > 0;)
+		if (in_scope(ts->v[i]->container, container, true))
+			remove_at(ts, i);
+}
+
+void lmc_tasks_list_free(struct lmc_task *l, size_t n)
+{
+	for (size_t i = 0; l && i < n; i++)
+		lmc_task_done(&l[i]);
+	free(l);
+}
+
+int lmc_tasks_list(struct lmc_tasks *ts, const char *container, bool recursive,
+		   struct lmc_task **ret, size_t *ret_n)
+{
+	struct lmc_task *l = calloc(ts->n ? ts->n : 1, sizeof(*l));
+	size_t n = 0;
+
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < ts->n; i++) {
+		if (!in_scope(ts->v[i]->container, container, recursive))
+			continue;
+		if (lmc_task_copy(ts->v[i], &l[n]) < 0) {
+			lmc_tasks_list_free(l, n);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	*ret = l;
+	*ret_n = n;
+	return 0;
+}
+
+size_t lmc_tasks_mark_evicted(struct lmc_tasks *ts, const char *container, const char *reason)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ts->n; i++) {
+		struct lmc_task *t = ts->v[i];
+
+		if (t->state != LMC_TASK_RUNNING || !in_scope(t->container, container, true))
+			continue;
+		snprintf(t->evicting, sizeof(t->evicting), "%s",
+			 reason && *reason ? reason : "evicted");
+		n++;
+	}
+	return n;
+}
+
+/* ---- logs of detached tasks ---- */
+
+int lmc_tasks_log_open(struct lmc_tasks *ts, const char *container, const char *id)
+{
+	char file[128];
+	int fd;
+
+	log_file(container, id, true, file, sizeof(file));
+	unlinkat(ts->logfd, file, 0);
+	log_file(container, id, false, file, sizeof(file));
+	/* O_APPEND: once rotated (truncated), the task's writes start again at 0. */
+	fd = openat(ts->logfd, file,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return fd < 0 ? lmc_negerrno() : fd;
+}
+
+int lmc_tasks_log_read(struct lmc_tasks *ts, const char *container, const char *id, uint64_t offset,
+		       size_t max, uint8_t **ret_buf, size_t *ret_len, uint64_t *ret_next,
+		       bool *ret_rotated)
+{
+	_cleanup_close_ int fd = -EBADF;
+	_cleanup_free_ uint8_t *buf = NULL;
+	char file[128];
+	struct stat st;
+	ssize_t n;
+
+	log_file(container, id, false, file, sizeof(file));
+	fd = openat(ts->logfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return lmc_negerrno();
+	if (fstat(fd, &st) < 0)
+		return lmc_negerrno();
+	*ret_rotated = offset > (uint64_t)st.st_size;
+	if (*ret_rotated)
+		offset = 0;
+	buf = malloc(max ? max : 1);
+	if (!buf)
+		return -ENOMEM;
+	n = pread(fd, buf, max, (off_t)offset);
+	if (n < 0)
+		return lmc_negerrno();
+	*ret_len = (size_t)n;
+	*ret_next = offset + (uint64_t)n;
+	*ret_buf = TAKE_PTR(buf);
+	return 0;
+}
+
+/* Copy the log to <log>.1 and truncate it: the task keeps writing (O_APPEND) from 0. */
+static void rotate_one(struct lmc_tasks *ts, const struct lmc_task *t)
+{
+	char file[128], prev[128], buf[65536];
+	_cleanup_close_ int in = -EBADF, out = -EBADF;
+	struct stat st;
+	ssize_t n;
+
+	log_file(t->container, t->id, false, file, sizeof(file));
+	log_file(t->container, t->id, true, prev, sizeof(prev));
+	in = openat(ts->logfd, file, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0 || fstat(in, &st) < 0 || st.st_size <= (off_t)LMC_TASK_LOG_MAX)
+		return;
+	out = openat(ts->logfd, prev, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0)
+		return;
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write_all(out, (uint8_t *)buf, (size_t)n) < 0)
+			return;
+	if (ftruncate(in, 0) < 0)
+		return; /* tried again at the next round */
+}
+
+void lmc_tasks_log_rotate(struct lmc_tasks *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i]->log && ts->v[i]->state == LMC_TASK_RUNNING)
+			rotate_one(ts, ts->v[i]);
+}

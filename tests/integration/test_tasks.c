@@ -1,0 +1,400 @@
+/* Tasks through the real agent (issue 13): run names a task and keeps its status after it
+ * ends and across a kill -9 of the agent; the same run sent three times starts one process;
+ * detached runs log to a file and return at once; ps, wait, logs, task kill and task rm. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/integration/agent-harness.h"
+#include "tests/lib/lmctl-run.h"
+
+#define OUT 65536
+#define OUTAGE_TASKS 20
+
+static int setup(void **state)
+{
+	static struct harness h;
+
+	if (!lmc_test_is_root())
+		skip();
+	assert_int_equal(h_setup(&h), 0);
+	setenv("LMCTL_SOCKET", h.sock, 1);
+	setenv("LMCTL_STATE_DIR", h.state, 1);
+	*state = &h;
+	return 0;
+}
+
+/* Orphans of a killed agent come to this process (a subreaper): reap them all. */
+static void reap_orphans(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+static int teardown(void **state)
+{
+	h_teardown(*state);
+	reap_orphans();
+	return 0;
+}
+
+static int lmctl(char *out, char *err, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, err);
+	r = lmc_test_lmctl_va((uid_t)-1, (gid_t)-1, out, out ? OUT : 0, err, err ? OUT : 0, ap);
+	va_end(ap);
+	return r;
+}
+
+/* The value of "key":"..." in the object of task id in a `ps --json` text. */
+static const char *task_field(const char *json, const char *id, const char *key, char *buf,
+			      size_t size)
+{
+	char pat[128];
+	const char *p, *end;
+
+	snprintf(pat, sizeof(pat), "\"task_id\":\"%s\"", id);
+	p = strstr(json, pat);
+	if (!p)
+		return NULL;
+	end = strstr(p, "\"argv\"");
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(p, pat);
+	if (!p || (end && p > end))
+		return NULL;
+	p += strlen(pat);
+	if (*p == '"')
+		p++;
+	snprintf(buf, size, "%.*s", (int)strcspn(p, "\",}"), p);
+	return buf;
+}
+
+static void test_run_names_task_and_keeps_status(void **state)
+{
+	char out[OUT], err[OUT], v[64];
+
+	(void)state;
+	LMCTL_OK("create", "a");
+	assert_int_equal(lmctl(out, err, "run", "-d", "--task-id", "job1", "a", "--", "/bin/sh",
+			       "-c", "exit 3", NULL),
+			 0);
+	assert_string_equal(out, "job1\n");
+	/* wait exits with the task's status, and says nothing more for a clean exit */
+	assert_int_equal(lmctl(out, err, "wait", "a", "job1", NULL), 3);
+	assert_int_equal(lmctl(out, err, "ps", "--json", "a", NULL), 0);
+	assert_string_equal(task_field(out, "job1", "state", v, sizeof(v)), "exited");
+	assert_string_equal(task_field(out, "job1", "exit_code", v, sizeof(v)), "3");
+	/* a picked id */
+	assert_int_equal(lmctl(out, err, "run", "a", "--", "/bin/true", NULL), 0);
+	assert_int_equal(lmctl(out, err, "ps", "a", NULL), 0);
+	assert_non_null(strstr(out, "t1 "));
+	assert_non_null(strstr(out, "exited 0"));
+	/* the same in direct mode, from the agent's records */
+	assert_int_equal(lmctl(out, err, "--direct", "ps", "--json", "a", NULL), 0);
+	assert_string_equal(task_field(out, "job1", "exit_code", v, sizeof(v)), "3");
+	/* bad input: a clear error, nothing started */
+	assert_int_equal(lmctl(out, err, "run", "--task-id", "a/b", "a", "--", "/bin/true", NULL),
+			 2);
+	assert_non_null(strstr(err, "--task-id"));
+	assert_int_equal(lmctl(out, err, "wait", "a", "nope", NULL), 1);
+	assert_non_null(strstr(err, "no task 'nope'"));
+}
+
+static bool one_proc(void *ud)
+{
+	struct harness *h = ud;
+	pid_t *pids = NULL;
+	size_t n = 0;
+
+	lmc_cgfs_procs(h->cg, "r", &pids, &n);
+	free(pids);
+	return n == 1;
+}
+
+/* Issue 13 point 2: the same run request sent three times starts one process. */
+static void test_same_run_three_times_starts_one(void **state)
+{
+	struct harness *h = *state;
+	char out[OUT], err[OUT], first[64] = "", cmd[512], line[256];
+	pid_t *pids = NULL;
+	size_t n = 0;
+	int started = 0;
+	FILE *f;
+
+	LMCTL_OK("create", "r");
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(lmctl(out, err, "run", "-d", "--json", "--task-id", "once", "r",
+				       "--", "/bin/sleep", "300", NULL),
+				 0);
+		assert_non_null(strstr(out, i ? "\"existed\":true" : "\"existed\":false"));
+		if (i == 0)
+			snprintf(first, sizeof(first), "%d", (int)lmc_test_json_u64(out, "pid"));
+		else
+			assert_int_equal((int)lmc_test_json_u64(out, "pid"), atoi(first));
+	}
+	assert_int_equal(lmc_test_wait_until(one_proc, h, 5000), 0);
+	assert_int_equal(lmc_cgfs_procs(h->cg, "r", &pids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], atoi(first));
+	free(pids);
+	/* three clients at once: one starts it, two find it (starting or running) */
+	snprintf(cmd, sizeof(cmd),
+		 "for i in 1 2 3; do %s run -d --json --task-id conc r -- /bin/sleep 300 & done; "
+		 "wait",
+		 lmc_test_lmctl_bin());
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		started += strstr(line, "\"existed\":false") != NULL;
+	assert_int_equal(pclose(f), 0);
+	assert_int_equal(started, 1);
+	assert_int_equal(lmc_cgfs_procs(h->cg, "r", &pids, &n), 0);
+	assert_int_equal(n, 2);
+	free(pids);
+	/* attached retries of an ended task answer its status without running it again */
+	LMCTL_OK("task", "kill", "-s", "KILL", "r", "once");
+	assert_int_equal(lmctl(out, err, "wait", "r", "once", NULL), 128 + SIGKILL);
+	assert_int_equal(lmctl(out, err, "run", "--task-id", "once", "r", "--", "/bin/sleep", "300",
+			       NULL),
+			 128 + SIGKILL);
+	assert_non_null(strstr(err, "exists already"));
+}
+
+static long long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000LL + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* run -d returns at once (its stdout is not the task's), output goes to the task's log. */
+static void test_detached_logs(void **state)
+{
+	char out[OUT], err[OUT];
+	struct timespec t0;
+
+	(void)state;
+	LMCTL_OK("create", "l");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* lmc_test_lmctl reads stdout to its end: it would block 300 s on a task holding it */
+	assert_int_equal(lmctl(out, err, "run", "-d", "--task-id", "long", "l", "--", "/bin/sh",
+			       "-c", "echo started; exec sleep 300", NULL),
+			 0);
+	assert_true(elapsed_ms(&t0) < 30000);
+	assert_string_equal(out, "long\n");
+	assert_int_equal(lmctl(out, err, "run", "-d", "--task-id", "say", "l", "--", "/bin/sh",
+			       "-c", "read x; echo \"out:$x\"; echo err >&2; exit 0", NULL),
+			 0);
+	assert_int_equal(lmctl(out, err, "wait", "l", "say", NULL), 0);
+	assert_int_equal(lmctl(out, err, "logs", "l", "say", NULL), 0);
+	assert_string_equal(out, "out:\nerr\n"); /* stdin was /dev/null */
+	/* -f follows until the task ends */
+	assert_int_equal(lmctl(out, err, "run", "-d", "--task-id", "slow", "l", "--", "/bin/sh",
+			       "-c", "echo one; sleep 0.5; echo two", NULL),
+			 0);
+	assert_int_equal(lmctl(out, err, "logs", "-f", "l", "slow", NULL), 0);
+	assert_string_equal(out, "one\ntwo\n");
+	/* an attached run has no log */
+	assert_int_equal(lmctl(out, err, "run", "--task-id", "att", "l", "--", "/bin/true", NULL),
+			 0);
+	assert_int_equal(lmctl(out, err, "logs", "l", "att", NULL), 1);
+	assert_non_null(strstr(err, "no log"));
+	LMCTL_OK("task", "rm", "-f", "l", "long");
+}
+
+static void test_signal_and_delete(void **state)
+{
+	char out[OUT], err[OUT], v[64];
+
+	(void)state;
+	LMCTL_OK("create", "k");
+	LMCTL_OK("run", "-d", "--task-id", "s", "k", "--", "/bin/sleep", "300");
+	assert_int_equal(lmctl(out, err, "task", "rm", "k", "s", NULL), 1);
+	assert_non_null(strstr(err, "is running"));
+	LMCTL_OK("task", "kill", "k", "s"); /* TERM */
+	assert_int_equal(lmctl(out, err, "wait", "--json", "k", "s", NULL), 128 + SIGTERM);
+	assert_string_equal(task_field(out, "s", "state", v, sizeof(v)), "signaled");
+	assert_string_equal(task_field(out, "s", "signal", v, sizeof(v)), "15");
+	assert_int_equal(lmctl(out, err, "task", "kill", "k", "s", NULL), 1);
+	assert_non_null(strstr(err, "has ended"));
+	LMCTL_OK("task", "rm", "k", "s");
+	assert_int_equal(lmctl(out, err, "ps", "--json", "k", NULL), 0);
+	assert_string_equal(out, ""); /* JSON Lines: no task, no line */
+	/* a destroyed container takes its tasks with it */
+	LMCTL_OK("run", "k", "--", "/bin/true");
+	LMCTL_OK("destroy", "k");
+	LMCTL_OK("create", "k");
+	assert_int_equal(lmctl(out, err, "ps", "--json", "k", NULL), 0);
+	assert_string_equal(out, ""); /* JSON Lines: no task, no line */
+}
+
+static void test_oom_killed(void **state)
+{
+	char out[OUT], err[OUT], v[64];
+
+	(void)state;
+	LMCTL_OK("create", "o", "--memory=32M", "--memory-swap=32M");
+	LMCTL_OK("run", "-d", "--task-id", "hog", "o", "--", lmc_test_self_exe(), "hog", "256");
+	assert_int_equal(lmctl(out, err, "wait", "--json", "o", "hog", NULL), 128 + SIGKILL);
+	assert_string_equal(task_field(out, "hog", "state", v, sizeof(v)), "oom_killed");
+	/* a plain SIGKILL is not an OOM kill */
+	LMCTL_OK("run", "-d", "--task-id", "plain", "o", "--", "/bin/sleep", "300");
+	LMCTL_OK("task", "kill", "-s", "KILL", "o", "plain");
+	assert_int_equal(lmctl(out, err, "wait", "--json", "o", "plain", NULL), 128 + SIGKILL);
+	assert_string_equal(task_field(out, "plain", "state", v, sizeof(v)), "signaled");
+}
+
+struct zombies {
+	pid_t pids[OUTAGE_TASKS];
+	size_t n;
+};
+
+/* Each has ended: a zombie (held by this subreaper) or gone. */
+static bool all_ended(void *ud)
+{
+	struct zombies *z = ud;
+
+	for (size_t i = 0; i < z->n; i++) {
+		char path[64], buf[512], *p;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)z->pids[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		fclose(f);
+		if (p && p[2] != 'Z')
+			return false;
+	}
+	return true;
+}
+
+/* Issue 13: kill -9 of the agent while 20 tasks run and 10 exit during the outage; after
+ * the restart every task has its real final status. The agent's orphans come to this
+ * process (a subreaper, as systemd is for a service), which does not reap them while the
+ * agent is down: the kernel keeps their status. Two more are reaped by it meanwhile: their
+ * status is truly gone, and the agent says lost. */
+static void test_agent_kill9_outage(void **state)
+{
+	struct harness *h = *state;
+	char out[OUT], err[OUT], id[32], path[OUTAGE_TASKS + 1][128], v[64], code[16];
+	struct zombies z = {0};
+	pid_t lost;
+
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	LMCTL_OK("create", "out");
+	for (int i = 0; i < OUTAGE_TASKS; i++) {
+		snprintf(id, sizeof(id), "w%d", i);
+		snprintf(path[i], sizeof(path[i]), "%s/go%d", h->dir, i);
+		/* w0-w9 end during the outage (w0-w4 exit i, w5-w9 by signal), the rest run on */
+		snprintf(code, sizeof(code), "%d", i < 5 ? i : -(i < 10 ? SIGTERM : SIGUSR1));
+		assert_int_equal(lmctl(out, err, "run", "-d", "--json", "--task-id", id, "out",
+				       "--", lmc_test_self_exe(), "waitfile", path[i], code, NULL),
+				 0);
+		if (i < 10)
+			z.pids[z.n++] = (pid_t)lmc_test_json_u64(out, "pid");
+	}
+	snprintf(path[OUTAGE_TASKS], sizeof(path[0]), "%s/golost", h->dir);
+	assert_int_equal(lmctl(out, err, "run", "-d", "--json", "--task-id", "lost0", "out", "--",
+			       lmc_test_self_exe(), "waitfile", path[OUTAGE_TASKS], "7", NULL),
+			 0);
+	lost = (pid_t)lmc_test_json_u64(out, "pid");
+	h_stop_agent(h, SIGKILL);
+	for (int i = 0; i <= OUTAGE_TASKS; i++)
+		if (i < 10 || i == OUTAGE_TASKS)
+			close(open(path[i], O_WRONLY | O_CREAT, 0600));
+	assert_int_equal(lmc_test_wait_until(all_ended, &z, 30000), 0);
+	/* lost0 ended and is reaped by this process: no one keeps its status */
+	assert_int_equal(waitpid(lost, NULL, 0), lost);
+	assert_int_equal(h_start_agent(h), 0);
+	assert_int_equal(lmctl(out, err, "ps", "--json", "out", NULL), 0);
+	for (int i = 0; i < OUTAGE_TASKS; i++) {
+		snprintf(id, sizeof(id), "w%d", i);
+		if (i < 5) {
+			assert_string_equal(task_field(out, id, "state", v, sizeof(v)), "exited");
+			assert_int_equal(atoi(task_field(out, id, "exit_code", v, sizeof(v))), i);
+		} else if (i < 10) {
+			assert_string_equal(task_field(out, id, "state", v, sizeof(v)), "signaled");
+			assert_int_equal(atoi(task_field(out, id, "signal", v, sizeof(v))),
+					 SIGTERM);
+		} else {
+			assert_string_equal(task_field(out, id, "state", v, sizeof(v)), "running");
+		}
+	}
+	assert_string_equal(task_field(out, "lost0", "state", v, sizeof(v)), "lost");
+	/* the ones still running are watched again: their end is seen, with its status */
+	for (int i = 10; i < OUTAGE_TASKS; i++)
+		close(open(path[i], O_WRONLY | O_CREAT, 0600));
+	for (int i = 10; i < OUTAGE_TASKS; i++) {
+		snprintf(id, sizeof(id), "w%d", i);
+		assert_int_equal(lmctl(out, err, "wait", "--json", "out", id, NULL), 128 + SIGUSR1);
+		assert_string_equal(task_field(out, id, "state", v, sizeof(v)), "signaled");
+	}
+	reap_orphans();
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+/* A test program's helper modes (the tasks it runs). */
+static int helper(int argc, char **argv)
+{
+	if (argc > 2 && strcmp(argv[1], "hog") == 0) {
+		size_t mb = strtoul(argv[2], NULL, 10);
+		char *p = mmap(NULL, mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+
+		if (p == MAP_FAILED)
+			return 1;
+		for (size_t i = 0; i < (mb << 20); i += 4096)
+			p[i] = 1;
+		return 0;
+	}
+	if (argc > 3 && strcmp(argv[1], "waitfile") == 0) {
+		int code = atoi(argv[3]);
+
+		/* bounded: a test that fails leaves no process behind for long */
+		for (int i = 0; i < 120 * 100 && access(argv[2], F_OK) < 0; i++)
+			usleep(10000);
+		if (code < 0)
+			raise(-code);
+		return code;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_run_names_task_and_keeps_status, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_same_run_three_times_starts_one, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_detached_logs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signal_and_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom_killed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_kill9_outage, setup, teardown),
+	};
+	int r = helper(argc, argv);
+
+	if (r >= 0)
+		return r;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
