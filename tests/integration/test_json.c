@@ -179,10 +179,10 @@ static void make_tree(char *pid, size_t size)
 		LMCTL_OK("update", "a/b", rbps);
 	}
 	LMCTL_OK("pause", "c");
-	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "-d", "a/b", "--", "/bin/sleep",
-					"300", NULL),
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "-d", "--json", "a/b", "--",
+					"/bin/sleep", "300", NULL),
 			 0);
-	snprintf(pid, size, "%d", atoi(out));
+	snprintf(pid, size, "%d", (int)lmc_test_json_u64(out, "pid"));
 	assert_true(atoi(pid) > 0);
 }
 

@@ -452,11 +452,11 @@ static void test_enter_only_out_of_own(void **state)
 	/* Root runs the owner's job under root's limits. */
 	ROOT_OK("create", "sec-r", "--memory=64M", "--pids-limit=10");
 	ROOT_OK("create", "sec-r/job");
-	assert_int_equal(lmc_test_lmctl(out, sizeof(out), err, sizeof(err), "run", "-d", as_uid[0],
-					as_uid[1], "sec-r/job", "--", lmc_test_self_exe(), "sleep",
-					NULL),
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), err, sizeof(err), "run", "-d", "--json",
+					as_uid[0], as_uid[1], "sec-r/job", "--",
+					lmc_test_self_exe(), "sleep", NULL),
 			 0);
-	job = (pid_t)strtol(out, NULL, 10);
+	job = (pid_t)lmc_test_json_u64(out, "pid");
 	assert_true(job > 0);
 	ROOT_OK("create", "sec-a", owner_flag);
 	USER_OK("create", "sec-a/n");

@@ -181,8 +181,8 @@ hand_checks() {
 		bad=1
 	}
 	lmctl create vmc --memory=64M --pids-limit=32 >/dev/null || no "create"
-	lmctl run -d vmc -- sleep 100000 >/tmp/vm-hand.pid || no "run -d"
-	pid=$(tr -dc 0-9 </tmp/vm-hand.pid)
+	lmctl run -d --json vmc -- sleep 100000 >/tmp/vm-hand.pid || no "run -d"
+	pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' /tmp/vm-hand.pid)
 	[ -n "$pid" ] && [ -d "/proc/$pid" ] && say "ok: run -d: pid $pid in $(tr '\n' ' ' <"/proc/$pid/cgroup")"
 	lmctl pause vmc || no "pause"
 	fz=$(frozen "$pid")
