@@ -235,7 +235,7 @@ void lmc_agent_sub_emit(struct sub *s, const struct lmc_api_event *ev);
 void lmc_agent_subs_created(struct agent *a, const char *name);
 void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res);
 
-/* tools/lmctld.c: watch a process (takes pidfd); c: the client waiting for its exit. */
+/* tools/lmctld-run.c: watch a process (takes pidfd); c: the client waiting for its exit. */
 struct proc *lmc_agent_proc_add(struct agent *a, const char *name, const char *task_id, pid_t pid,
 				int pidfd, bool child, struct client *c, uint64_t id);
 /* ---- tools/lmctld-tasks.c: tasks ---- */
