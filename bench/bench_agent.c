@@ -489,10 +489,12 @@ static int bench_task_exit(struct target t[2], int iters)
 		t_destroy(&t[i], "taskbox", true);
 	if (r >= 0 && !stop) {
 		printf("\nTask start to exit, /bin/true, %d each (issue 13)\n", iters);
-		for (int i = 0; i < 2; i++)
+		for (int i = 0; i < 2; i++) {
+			bench_sort(&s[i]);
 			printf("  %-24s median %10s  p99 %10s\n", s[i].label,
 			       bench_fmt(bench_pct(&s[i], 50), b[0], sizeof(b[0])),
 			       bench_fmt(bench_pct(&s[i], 99), b[1], sizeof(b[1])));
+		}
 	}
 	free(s[0].v);
 	free(s[1].v);
