@@ -126,7 +126,7 @@ struct reading {
 };
 
 /* One reading command: valid both ways, and the same bytes (figures masked if they move). */
-static void check_reading(const struct reading *rd, const char *pid)
+static void check_reading(const struct reading *rd, const char *pid, const char *task)
 {
 	static char agent[OUT], direct[OUT], err[OUT];
 	const char *a[12], *d[12] = {"--direct"};
@@ -134,7 +134,9 @@ static void check_reading(const struct reading *rd, const char *pid)
 	size_t n = 0;
 
 	for (; rd->args[n]; n++) {
-		a[n] = strcmp(rd->args[n], "PID") == 0 ? pid : rd->args[n];
+		a[n] = strcmp(rd->args[n], "PID") == 0	  ? pid
+		       : strcmp(rd->args[n], "TASK") == 0 ? task
+							  : rd->args[n];
 		d[n + 1] = a[n];
 	}
 	a[n] = d[n + 1] = NULL;
@@ -164,7 +166,7 @@ static const char *blockdev(void)
 
 /* a (limits, priority), a/b (reservation, shares, pids, namespaces, a throttle, a process),
  * a/z (max-containers), c (paused). */
-static void make_tree(char *pid, size_t size)
+static void make_tree(char *pid, size_t size, char *task, size_t tsize)
 {
 	char out[OUT], err[OUT], rbps[160];
 	const char *dev = blockdev();
@@ -182,8 +184,12 @@ static void make_tree(char *pid, size_t size)
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "run", "-d", "--json", "a/b", "--",
 					"/bin/sleep", "300", NULL),
 			 0);
+	validate(out, "run", 1, "run -d --json");
 	snprintf(pid, size, "%d", (int)lmc_test_json_u64(out, "pid"));
 	assert_true(atoi(pid) > 0);
+	assert_non_null(lmc_test_json_find(out, "task_id"));
+	snprintf(task, tsize, "%.*s", (int)strcspn(lmc_test_json_find(out, "task_id") + 1, "\""),
+		 lmc_test_json_find(out, "task_id") + 1);
 }
 
 static void test_json_schema_both_ways(void **state)
@@ -203,14 +209,17 @@ static void test_json_schema_both_ways(void **state)
 		{{"top", "--once", "--json", NULL}, "top_sample", 1, true},
 		{{"top", "-n", "2", "-d", "0.1", "--json", "a", NULL}, "top_sample", 2, true},
 		{{"which", "--json", "PID", NULL}, "which", 1, false},
+		{{"ps", "--json", "a/b", NULL}, "task", 1, false},
+		{{"ps", "-r", "--json", "a", NULL}, "task", 1, false},
+		{{"task", "show", "--json", "a/b", "TASK", NULL}, "task", 1, false},
 		{{"version", "--json", NULL}, "version", 1, false},
 	};
 	struct harness *h = *state;
-	char pid[32], out[OUT], err[OUT], init_agent[OUT];
+	char pid[32], task[80], out[OUT], err[OUT], init_agent[OUT];
 
-	make_tree(pid, sizeof(pid));
+	make_tree(pid, sizeof(pid), task, sizeof(task));
 	for (size_t i = 0; i < ARRAY_SIZE(reads); i++)
-		check_reading(&reads[i], pid);
+		check_reading(&reads[i], pid, task);
 	/* A few values where they belong. */
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "--json", "a/b", NULL), 0);
 	assert_int_equal(lmc_test_json_u64(out, "effective.memory.limit_bytes"), 64 << 20);
@@ -409,6 +418,23 @@ static const struct code_row code_rows[] = {
 	{0, 0, {"destroy", "n1", NULL}},
 	{1, 0, {"destroy", "n1", NULL}},
 	{2, 0, {"destroy", NULL}},
+	{0, 0, {"run", "--task-id=TW", "e", "--", "/bin/true", NULL}},
+	{0, 0, {"wait", "e", "TW", NULL}},
+	{1, 0, {"wait", "e", "nosuch", NULL}},
+	{2, 0, {"wait", "e", NULL}},
+	{0, 0, {"ps", "e", NULL}},
+	{1, 0, {"ps", "nosuch", NULL}},
+	{2, 0, {"ps", NULL}},
+	{0, 0, {"run", "-d", "--task-id=TD", "e", "--", "/bin/true", NULL}},
+	{0, 0, {"wait", "e", "TD", NULL}},
+	{0, 0, {"logs", "e", "TD", NULL}},
+	{1, 0, {"logs", "e", "nosuch", NULL}},
+	{2, 0, {"logs", NULL}},
+	{0, 0, {"task", "show", "e", "TW", NULL}},
+	{1, 0, {"task", "show", "e", "nosuch", NULL}},
+	{2, 0, {"task", "bogus", "e", "TW", NULL}},
+	{0, 0, {"task", "rm", "e", "TW", NULL}},
+	{1, 0, {"task", "rm", "e", "TW", NULL}},
 	{0, 0, {"version", NULL}},
 	{1, F_FULL, {"version", NULL}},
 	{2, 0, {"version", "extra", NULL}},
@@ -444,6 +470,24 @@ static pid_t start_sleeper(void)
 	return pid;
 }
 
+/* A row's argument with PID (the sleeper), SELF (this process), TW/TD (a task id of this
+ * mode: ids are kept across modes) filled in. */
+static const char *subst(const char *arg, const char *pid, const char *self, const char *mode,
+			 char *buf, size_t size)
+{
+	const char *id = strstr(arg, "TW") ? "TW" : strstr(arg, "TD") ? "TD" : NULL;
+
+	if (strcmp(arg, "PID") == 0)
+		return pid;
+	if (strcmp(arg, "SELF") == 0)
+		return self;
+	if (!id)
+		return arg;
+	snprintf(buf, size, "%.*s%c-%s", (int)(strstr(arg, id) - arg), arg,
+		 id[1] == 'W' ? 'w' : 'd', mode);
+	return buf;
+}
+
 static void exit_codes(const char *mode)
 {
 	char out[OUT], err[OUT], pid[32], self[32], what[256];
@@ -455,13 +499,12 @@ static void exit_codes(const char *mode)
 	for (size_t i = 0; i < ARRAY_SIZE(code_rows); i++) {
 		const struct code_row *row = &code_rows[i];
 		const char *args[12];
+		char buf[12][64];
 		size_t n = 0;
 		int r;
 
 		for (; row->args[n]; n++)
-			args[n] = strcmp(row->args[n], "PID") == 0    ? pid
-				  : strcmp(row->args[n], "SELF") == 0 ? self
-								      : row->args[n];
+			args[n] = subst(row->args[n], pid, self, mode, buf[n], sizeof(buf[n]));
 		args[n] = NULL;
 		describe(args, what, sizeof(what));
 		err[0] = '\0';
