@@ -267,6 +267,17 @@ bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name
 	return yes;
 }
 
+bool lmc_cgfs_dir_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name)
+{
+	struct lmc_cgfs_dref ref;
+	int h = lmc_cgfs_hier_of(cg, c);
+
+	if (h < 0 || lmc_cgfs_dir_get(cg, h, name, &ref) < 0)
+		return false;
+	lmc_cgfs_dir_put(cg, &ref);
+	return true;
+}
+
 int lmc_cgfs_open_dir(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name)
 {
 	return open_in(cg, c, name, NULL, O_RDONLY | O_DIRECTORY);

@@ -110,6 +110,8 @@ int lmc_cgfs_read_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, co
 int lmc_cgfs_read_key(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		      const char *key, uint64_t *ret);
 bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file);
+/* Is the container's directory of controller c there (its kept fd, else opened now)? */
+bool lmc_cgfs_dir_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name);
 /* O_RDONLY|O_DIRECTORY fd of the container's directory (caller closes). */
 int lmc_cgfs_open_dir(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name);
 /* O_RDONLY|O_CLOEXEC fd of a file in a container's dir (caller closes); for eventfd/inotify. */

@@ -254,17 +254,9 @@ static int stats_psi(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 
 static bool dir_exists(struct lmc_cgfs *cg, const char *name)
 {
-	for (int c = 0; c < LMC_CTRL__MAX; c++) {
-		int fd;
-
-		if (!lmc_cgfs_has(cg, c))
-			continue;
-		fd = lmc_cgfs_open_dir(cg, c, name);
-		if (fd < 0)
-			return false;
-		close(fd);
-		return true;
-	}
+	for (int c = 0; c < LMC_CTRL__MAX; c++)
+		if (lmc_cgfs_has(cg, c))
+			return lmc_cgfs_dir_exists(cg, c, name);
 	return false;
 }
 
@@ -272,7 +264,8 @@ int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *
 {
 	lmc_stats_init(st);
 	/* One directory checked, not every hierarchy's (8 fstatat a container were a third of
-	 * `stats -r`): a container that is gone is gone everywhere. */
+	 * `stats -r`): a container that is gone is gone everywhere. Its kept fd answers
+	 * without a system call. */
 	if (!dir_exists(cg, name))
 		return -ENOENT;
 	for (const struct lmc_ctrl_ops *const *o = lmc_controllers; *o; o++) {
