@@ -340,6 +340,40 @@ static int drain(struct lmc_evsrc *s, bool *ret_any)
 	return gone ? -ENOENT : 0;
 }
 
+/* v1 signals the OOM before the kill is counted in memory.oom_control: re-read until the
+ * count moves past the last one seen, for at most OOM_SETTLE_US. Nothing moves while the
+ * kernel's killer is held off (oom_kill_disable 1: the agent's eviction acts instead). */
+#define OOM_SETTLE_US 50000
+#define OOM_SETTLE_STEP_US 200
+static int oom_count_settled(struct lmc_evsrc *s, uint64_t *ret)
+{
+	uint64_t v = 0, held = 0;
+	int r;
+
+	for (unsigned waited = 0;; waited += OOM_SETTLE_STEP_US) {
+		r = oom_count(s, &v);
+		if (r < 0 || v > s->last || waited >= OOM_SETTLE_US)
+			break;
+		if (lmc_cgfs_read_key(s->cg, LMC_CTRL_MEMORY, s->name, "memory.oom_control",
+				      "oom_kill_disable", &held) >= 0 &&
+		    held)
+			break;
+		usleep(OOM_SETTLE_STEP_US);
+	}
+	*ret = v;
+	return r;
+}
+
+int lmc_events_direction(const struct lmc_evsrc *s)
+{
+	return s->kind == LMC_EVK_THRESHOLD && s->last ? 1 : -1;
+}
+
+uint64_t lmc_events_threshold(const struct lmc_evsrc *s)
+{
+	return s->threshold;
+}
+
 int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 {
 	uint64_t v = 0;
@@ -355,7 +389,7 @@ int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 		return 0;
 	switch (s->kind) {
 	case LMC_EVK_OOM:
-		r = oom_count(s, &v);
+		r = s->how == HOW_EVENTFD ? oom_count_settled(s, &v) : oom_count(s, &v);
 		if (r < 0)
 			return r; /* v1 signals the eventfd when the cgroup is removed */
 		/* v1: the eventfd itself is the OOM; v2: memory.events changes for other

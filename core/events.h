@@ -7,18 +7,44 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "controllers/cgroupfs.h"
 #include "core/err.h"
 
-/* The same values as tools/backend.h's enum lmc_event_kind (the wire uses them too). */
+#include "core/name.h"
+
+/* The one event-kind enum, from the kernel source to the wire (lmctl.proto's EventKind has
+ * the same numbers) and the CLI. */
 enum lmc_events_kind {
 	LMC_EVK_OOM = 1, /* value: the container's OOM kill count */
-	LMC_EVK_THRESHOLD = 2, /* value: memory usage when it crossed */
+	LMC_EVK_THRESHOLD = 2, /* value: memory usage when it crossed; direction */
 	LMC_EVK_EMPTY = 3, /* value: 0 */
 	LMC_EVK_EXIT = 4, /* a process the agent started exited (not a kernel source) */
 	LMC_EVK_EVICTED = 5, /* the agent evicted a container; value: its usage */
 	LMC_EVK_RECLAIM = 6, /* the agent squeezed a container first; value: its usage */
+	LMC_EVK_STARTED = 7, /* the agent started a process (a task); pid */
+	LMC_EVK_CREATED = 8, /* container lifecycle, as the agent acknowledged it */
+	LMC_EVK_UPDATED = 9,
+	LMC_EVK_DESTROYED = 10, /* ends a subscription to that very container */
+	LMC_EVK_PAUSED = 11,
+	LMC_EVK_RESUMED = 12,
+	LMC_EVK_GAP = 13, /* replay: events were lost before value (the oldest kept seq) */
+};
+#define LMC_EVK_MAX LMC_EVK_GAP
+
+/* One event as the agent numbers, keeps, persists and sends it. */
+struct lmc_evrec {
+	uint64_t seq; /* agent-wide, from 1; 0 = not numbered (direct mode) */
+	uint64_t timestamp_ns; /* CLOCK_REALTIME when the agent saw it */
+	char name[LMC_NAME_MAX + 1];
+	enum lmc_events_kind kind;
+	uint64_t value;
+	uint64_t threshold; /* THRESHOLD: the threshold crossed */
+	int direction; /* THRESHOLD: 1 up, -1 down */
+	pid_t pid; /* EXIT, STARTED, OOM (victim, 0 = unknown) */
+	int wstatus; /* EXIT: as waitpid(2) */
+	char detail[256]; /* EVICTED, RECLAIM, EXIT */
 };
 
 struct lmc_evsrc;
@@ -58,6 +84,9 @@ const char *lmc_events_name(const struct lmc_evsrc *s);
 /* After fd polled readable: drain it; *ret_fired says whether this is an event to report,
  * *ret_value its value. -errno if the container went away (the caller drops the source). */
 int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value);
+/* THRESHOLD: 1 if the last read found usage at or over the threshold, else -1. */
+int lmc_events_direction(const struct lmc_evsrc *s);
+uint64_t lmc_events_threshold(const struct lmc_evsrc *s);
 void lmc_events_free(struct lmc_evsrc *s);
 
 #endif

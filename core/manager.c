@@ -291,6 +291,11 @@ struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m)
 	return m->cg;
 }
 
+const char *lmc_mgr_state_dir(struct lmc_manager *m)
+{
+	return lmc_store_dir(m->store);
+}
+
 /* ---- machine ---- */
 
 int lmc_mgr_info(struct lmc_manager *m, struct lmc_machine_info *ret)

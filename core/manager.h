@@ -43,6 +43,8 @@ void lmc_mgr_free(struct lmc_manager *m);
 
 struct lmc_tree *lmc_mgr_tree(struct lmc_manager *m);
 struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m);
+/* The state directory (the agent keeps its event journal there). */
+const char *lmc_mgr_state_dir(struct lmc_manager *m);
 
 /* Machine facts and the root's capacity. */
 struct lmc_machine_info {

@@ -69,6 +69,12 @@ static void enc_subscribe(const struct lmc_api_req *r, char *name, Lmctl__Reques
 	u->subscribe.empty = r->sub.empty;
 	u->subscribe.exit = r->sub.exit;
 	u->subscribe.evicted = r->sub.evicted;
+	u->subscribe.lifecycle = r->sub.lifecycle;
+	u->subscribe.started = r->sub.started;
+	if (r->sub.resume) {
+		u->subscribe._since_case = LMCTL__SUBSCRIBE_REQUEST___SINCE_SINCE;
+		u->subscribe.since = r->sub.since;
+	}
 	if (r->sub.threshold != LMC_UNSET) {
 		u->subscribe._memory_threshold_case =
 			LMCTL__SUBSCRIBE_REQUEST___MEMORY_THRESHOLD_MEMORY_THRESHOLD;
@@ -319,10 +325,13 @@ static int dec_machine(const Lmctl__MachineInfo *rep, struct lmc_machine_info *m
 	return 0;
 }
 
-static int dec_event(const Lmctl__Event *rep, struct lmc_api_event *ev)
+static int dec_event(const Lmctl__Event *rep, struct lmc_evrec *ev)
 {
-	if ((int)rep->kind < (int)LMC_EVK_OOM || (int)rep->kind > (int)LMC_EVK_RECLAIM)
+	if ((int)rep->kind < (int)LMC_EVK_OOM || (int)rep->kind > (int)LMC_EVK_MAX)
 		return -EBADMSG;
+	ev->seq = rep->seq;
+	ev->direction = rep->direction;
+	ev->threshold = rep->threshold;
 	ev->kind = (enum lmc_events_kind)rep->kind;
 	ev->value = rep->value;
 	ev->pid = rep->pid;

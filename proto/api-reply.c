@@ -239,8 +239,7 @@ int lmc_api_reply_exit(uint64_t id, pid_t pid, int wstatus, uint8_t **ret_buf, s
 	return reply_run(id, &rep, ret_buf, ret_len);
 }
 
-int lmc_api_reply_event(uint64_t id, const struct lmc_api_event *ev, uint8_t **ret_buf,
-			size_t *ret_len)
+int lmc_api_reply_event(uint64_t id, const struct lmc_evrec *ev, uint8_t **ret_buf, size_t *ret_len)
 {
 	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__Event rep = LMCTL__EVENT__INIT;
@@ -252,6 +251,9 @@ int lmc_api_reply_event(uint64_t id, const struct lmc_api_event *ev, uint8_t **r
 	rep.status = ev->wstatus;
 	rep.timestamp_ns = ev->timestamp_ns;
 	rep.detail = (char *)ev->detail;
+	rep.seq = ev->seq;
+	rep.direction = ev->direction;
+	rep.threshold = ev->threshold;
 	resp.id = id;
 	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_EVENT;
 	resp.event = &rep;

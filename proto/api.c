@@ -90,6 +90,7 @@ static int op_create(struct call *c, const Lmctl__CreateRequest *rq)
 	r = lmc_mgr_create(c->m, name, &spec, &c->err);
 	if (r >= 0) {
 		c->res->created = true;
+		c->res->lifecycle = LMC_EVK_CREATED;
 		memcpy(c->res->name, name, sizeof(name));
 	}
 	return r;
@@ -106,7 +107,36 @@ static int op_update(struct call *c, const Lmctl__UpdateRequest *rq)
 		r = spec_in(c, name, rq->spec, &upd);
 	if (r < 0 || !c->m || dry(c))
 		return r;
-	return lmc_mgr_update(c->m, name, &upd, rq->force, &c->err);
+	r = lmc_mgr_update(c->m, name, &upd, rq->force, &c->err);
+	if (r >= 0) {
+		c->res->lifecycle = LMC_EVK_UPDATED;
+		memcpy(c->res->name, name, sizeof(name));
+	}
+	return r;
+}
+
+/* What a destroy will remove, children first, for its DESTROYED events. */
+static int destroy_plan(struct call *c, const char *name, bool recursive)
+{
+	struct lmc_list_entry *l = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (recursive)
+		r = lmc_mgr_list(c->m, name, true, false, &l, &n, NULL);
+	if (r < 0 || !n)
+		n = 1;
+	c->res->gone = calloc(n, sizeof(*c->res->gone));
+	if (!c->res->gone) {
+		lmc_list_free(l, l ? n : 0);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) /* pre-order reversed: children first */
+		snprintf(c->res->gone[i], sizeof(c->res->gone[i]), "%s",
+			 l ? l[n - 1 - i].name : name);
+	c->res->n_gone = n;
+	lmc_list_free(l, l ? n : 0);
+	return 0;
 }
 
 static int op_destroy(struct call *c, const Lmctl__DestroyRequest *rq)
@@ -122,7 +152,13 @@ static int op_destroy(struct call *c, const Lmctl__DestroyRequest *rq)
 		if (r < 0)
 			return r;
 	}
-	return lmc_mgr_destroy(c->m, name, rq->recursive, &c->err);
+	r = destroy_plan(c, name, rq->recursive);
+	if (r < 0)
+		return r;
+	r = lmc_mgr_destroy(c->m, name, rq->recursive, &c->err);
+	if (r >= 0)
+		c->res->lifecycle = LMC_EVK_DESTROYED;
+	return r;
 }
 
 static int op_list(struct call *c, const Lmctl__ListRequest *rq)
@@ -264,7 +300,12 @@ static int op_freeze(struct call *c, const char *uname, bool freeze)
 			c->res->action = LMC_API_FREEZE_WAIT;
 		return r;
 	}
-	return freeze ? lmc_mgr_pause(c->m, name, &c->err) : lmc_mgr_resume(c->m, name, &c->err);
+	r = freeze ? lmc_mgr_pause(c->m, name, &c->err) : lmc_mgr_resume(c->m, name, &c->err);
+	if (r >= 0) {
+		c->res->lifecycle = freeze ? LMC_EVK_PAUSED : LMC_EVK_RESUMED;
+		memcpy(c->res->name, name, sizeof(name));
+	}
+	return r;
 }
 
 static int op_init(struct call *c, const Lmctl__InitRequest *rq)
@@ -302,8 +343,13 @@ static int op_subscribe(struct call *c, const Lmctl__SubscribeRequest *rq)
 	s->empty = rq->empty;
 	s->exit = rq->exit;
 	s->evicted = rq->evicted;
+	s->lifecycle = rq->lifecycle;
+	s->started = rq->started;
 	s->threshold = rq->_memory_threshold_case ? rq->memory_threshold : LMC_UNSET;
-	if (!s->oom && !s->empty && !s->exit && !s->evicted && s->threshold == LMC_UNSET)
+	s->resume = rq->_since_case;
+	s->since = rq->since;
+	if (!s->oom && !s->empty && !s->exit && !s->evicted && !s->lifecycle && !s->started &&
+	    s->threshold == LMC_UNSET)
 		return lmc_err_set(&c->err, -EINVAL, "%s: subscribe: no event kind asked for",
 				   lmc_name_display(c->res->name));
 	if (s->threshold == 0)
@@ -609,6 +655,7 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 		free(ret->reply);
 		ret->reply = NULL;
 		ret->action = LMC_API_REPLY;
+		ret->lifecycle = 0;
 		if (ret->pidfd >= 0)
 			close(ret->pidfd);
 		ret->pidfd = -1;
@@ -632,6 +679,9 @@ void lmc_api_result_done(struct lmc_api_result *r)
 	r->reply = NULL;
 	free(r->stats);
 	r->stats = NULL;
+	free(r->gone);
+	r->gone = NULL;
+	r->n_gone = 0;
 	r->n_stats = 0;
 	if (r->pidfd >= 0)
 		close(r->pidfd);

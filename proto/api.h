@@ -41,8 +41,10 @@ enum lmc_api_action {
 
 /* What a subscription asked for (SubscribeRequest). */
 struct lmc_api_sub {
-	bool recursive, oom, empty, exit, evicted;
+	bool recursive, oom, empty, exit, evicted, lifecycle, started;
 	uint64_t threshold; /* LMC_UNSET: none */
+	bool resume; /* replay the kept events after since first */
+	uint64_t since;
 };
 
 struct lmc_ns_spawn_wait;
@@ -58,6 +60,11 @@ struct lmc_api_result {
 	int pidfd; /* ... and its pidfd (the caller reaps it), else -1 */
 	bool detached;
 	bool created; /* REPLY to a successful create (name set): new event sources */
+	/* A container lifecycle event to record (CREATED, UPDATED, PAUSED, RESUMED: name;
+	 * DESTROYED: gone, children first), 0 for none. */
+	enum lmc_events_kind lifecycle;
+	char (*gone)[LMC_NAME_MAX + 1];
+	size_t n_gone;
 	int sig; /* SIGNAL_RUN */
 	struct lmc_ns_spawn_wait *spawn; /* RUN_START (malloc'd; result_done cancels it) */
 	char task_id[LMC_TASK_ID_MAX + 1]; /* RUN, TASK_WAIT: the task */
@@ -107,17 +114,8 @@ int lmc_api_reply_exit(uint64_t id, pid_t pid, int wstatus, uint8_t **ret_buf, s
 /* A detached run's Response once its process started. */
 int lmc_api_reply_started(uint64_t id, pid_t pid, uint8_t **ret_buf, size_t *ret_len);
 
-/* One event as carried on the wire (kinds: core/events.h). */
-struct lmc_api_event {
-	char name[LMC_NAME_MAX + 1];
-	enum lmc_events_kind kind;
-	uint64_t value;
-	pid_t pid;
-	int wstatus; /* EXIT: as waitpid(2) */
-	uint64_t timestamp_ns;
-	char detail[256]; /* EVICTED, RECLAIM */
-};
-int lmc_api_reply_event(uint64_t id, const struct lmc_api_event *ev, uint8_t **ret_buf,
+/* One event on the wire: struct lmc_evrec (core/events.h). */
+int lmc_api_reply_event(uint64_t id, const struct lmc_evrec *ev, uint8_t **ret_buf,
 			size_t *ret_len);
 
 /* ---------------- client side ---------------- */
@@ -215,7 +213,7 @@ struct lmc_api_resp {
 	int status_code; /* RUN exited: code, or 128+signal */
 	struct lmc_machine_info info; /* MACHINE */
 	char version[64]; /* VERSION */
-	struct lmc_api_event event; /* EVENT */
+	struct lmc_evrec event; /* EVENT */
 	char task_id[LMC_TASK_ID_MAX + 1]; /* RUN: its task */
 	bool existed; /* RUN: the task id existed, nothing started (tasks[0] describes it) */
 	struct lmc_task *tasks; /* TASK, TASKS, RUN when existed (lmc_tasks_list_free) */

@@ -395,11 +395,13 @@ static int a_resume(struct lmc_backend *b, const char *name, struct lmc_err *err
 	return call_status(b, &rq, err);
 }
 
-static void event_from_api(const struct lmc_api_event *in, struct lmc_event *out)
+static void event_from_api(const struct lmc_evrec *in, struct lmc_event *out)
 {
 	memset(out, 0, sizeof(*out));
 	snprintf(out->name, sizeof(out->name), "%s", in->name);
-	out->kind = (enum lmc_event_kind)in->kind;
+	out->kind = in->kind;
+	out->seq = in->seq;
+	out->direction = in->direction;
 	out->value = in->value;
 	out->pid = in->pid;
 	out->timestamp_ns = in->timestamp_ns;
@@ -416,12 +418,18 @@ static int a_events(struct lmc_backend *b, const char *name, const struct lmc_ev
 	struct lmc_api_req rq = {.op = LMC_API_OP_SUBSCRIBE, .name = name};
 	struct lmc_api_resp resp;
 	struct lmc_event ev;
+	char canon[LMC_NAME_MAX + 1] = "";
 	int r;
 
+	(void)lmc_name_parse(name, canon, NULL);
 	rq.sub = (struct lmc_api_sub){.recursive = true,
 				      .oom = f->oom,
 				      .empty = f->empty,
 				      .exit = f->exit,
+				      .lifecycle = f->lifecycle,
+				      .started = f->started,
+				      .resume = f->resume,
+				      .since = f->since,
 				      .evicted = f->evicted,
 				      .threshold = f->mem_threshold};
 	r = call(a, &rq, &resp, err);
@@ -441,6 +449,9 @@ static int a_events(struct lmc_backend *b, const char *name, const struct lmc_ev
 		r = cb(&ev, userdata);
 		if (r < 0)
 			return r;
+		/* The agent ends a subscription with its own container's destruction. */
+		if (ev.kind == LMC_EVK_DESTROYED && strcmp(ev.name, canon) == 0)
+			return 0;
 	}
 }
 

@@ -175,6 +175,10 @@ static int open_sources(struct lmc_cgfs *cg, const char *name, const struct lmc_
 		return lmc_err_set(err, -EOPNOTSUPP,
 				   "events --evicted: eviction is done by the agent (lmctld) only; "
 				   "direct mode does not evict");
+	if ((f->lifecycle || f->started || f->resume) && !*n)
+		return lmc_err_set(err, -EOPNOTSUPP,
+				   "events --lifecycle, --started, --since: the agent (lmctld) "
+				   "numbers and keeps events; direct mode does not");
 	if (f->exit && !*n)
 		return lmc_err_set(
 			err, -EOPNOTSUPP,
@@ -208,7 +212,7 @@ static int poll_sources(struct lmc_evsrc **srcs, size_t n, lmc_event_cb cb, void
 			if (!fired)
 				continue;
 			snprintf(ev.name, sizeof(ev.name), "%s", lmc_events_name(srcs[i]));
-			ev.kind = (enum lmc_event_kind)lmc_events_kind(srcs[i]);
+			ev.kind = lmc_events_kind(srcs[i]);
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ev.timestamp_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 			r = cb(&ev, userdata);

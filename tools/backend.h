@@ -8,26 +8,22 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/events.h"
 #include "core/manager.h"
 
-/* Events a subscriber asks for (lmctl events). */
-enum lmc_event_kind {
-	LMC_EVENT_OOM = 1,
-	LMC_EVENT_THRESHOLD = 2,
-	LMC_EVENT_EMPTY = 3,
-	LMC_EVENT_EXIT = 4,
-	LMC_EVENT_EVICTED = 5,
-	LMC_EVENT_RECLAIM = 6,
-};
-
+/* Events a subscriber asks for (lmctl events); kinds are core/events.h's one enum. */
 struct lmc_event_filter {
-	bool oom, empty, exit, evicted;
+	bool oom, empty, exit, evicted, lifecycle, started;
 	uint64_t mem_threshold; /* LMC_UNSET: none */
+	bool resume; /* agent only: replay the kept events after since first */
+	uint64_t since;
 };
 
 struct lmc_event {
 	char name[LMC_NAME_MAX + 1];
-	enum lmc_event_kind kind;
+	enum lmc_events_kind kind;
+	uint64_t seq; /* the agent's event number; 0 in direct mode and for GAP */
+	int direction; /* THRESHOLD: 1 up, -1 down (agent) */
 	uint64_t value; /* OOM kill count, memory usage for THRESHOLD */
 	pid_t pid; /* EXIT */
 	int status; /* EXIT: code or 128+signal */

@@ -254,6 +254,9 @@ int lmc_cli_events(struct lmc_cli *c, int argc, char **argv)
 		{"empty", no_argument, NULL, 'e'},
 		{"exit", no_argument, NULL, 'x'},
 		{"evicted", no_argument, NULL, 'v'},
+		{"lifecycle", no_argument, NULL, 'l'},
+		{"started", no_argument, NULL, 's'},
+		{"since", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	struct lmc_event_filter f = {.mem_threshold = LMC_UNSET};
@@ -272,7 +275,15 @@ int lmc_cli_events(struct lmc_cli *c, int argc, char **argv)
 			f.exit = true;
 		else if (opt == 'v')
 			f.evicted = true;
-		else if (opt == 'j')
+		else if (opt == 'l')
+			f.lifecycle = true;
+		else if (opt == 's')
+			f.started = true;
+		else if (opt == 'S') {
+			f.resume = true;
+			if (lmc_parse_u64("--since", optarg, 0, UINT64_MAX - 1, &f.since, &err) < 0)
+				return lmc_cli_usage_err(&err);
+		} else if (opt == 'j')
 			json = true;
 		else if (opt == 't') {
 			if (lmc_parse_size("--memory-threshold", optarg, &f.mem_threshold, &err) <
@@ -285,7 +296,8 @@ int lmc_cli_events(struct lmc_cli *c, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return lmc_cli_usage("%s: expected exactly one container name", "events");
-	if (!f.oom && !f.empty && !f.exit && !f.evicted && f.mem_threshold == LMC_UNSET)
+	if (!f.oom && !f.empty && !f.exit && !f.evicted && !f.lifecycle && !f.started &&
+	    f.mem_threshold == LMC_UNSET)
 		f.oom = f.empty = true;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (lmc_cli_connect(c, true, &err) < 0 ||

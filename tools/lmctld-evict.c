@@ -129,21 +129,9 @@ static int mem_available(int fd, uint64_t *ret)
 
 /* ---------------- events ---------------- */
 
-static bool sub_wants(const struct sub *s, const char *victim, const char *under)
-{
-	if (!s->f.evicted || s->dropped)
-		return false;
-	if (lmc_name_is_root(s->name) || strcmp(s->name, victim) == 0 ||
-	    strcmp(s->name, under) == 0)
-		return true;
-	return s->f.recursive &&
-	       (lmc_name_is_under(victim, s->name) || lmc_name_is_under(under, s->name));
-}
-
 static void emit(struct agent *a, enum lmc_events_kind kind, const struct ejob *j)
 {
-	struct lmc_api_event ev = {
-		.kind = kind, .value = j->usage, .timestamp_ns = lmc_agent_now_ns()};
+	struct lmc_evrec ev = {.kind = kind, .value = j->usage, .timestamp_ns = lmc_agent_now_ns()};
 
 	snprintf(ev.name, sizeof(ev.name), "%s", j->victim);
 	snprintf(ev.detail, sizeof(ev.detail),
@@ -151,15 +139,7 @@ static void emit(struct agent *a, enum lmc_events_kind kind, const struct ejob *
 		 " latency_us=%" PRIu64,
 		 lmc_name_display(j->under), j->priority, j->usage, j->signal, j->reclaimed,
 		 kind == LMC_EVK_EVICTED ? (j->dead_ns - j->signalled_ns) / 1000 : 0);
-	a->emitting++;
-	for (struct client *c = a->clients; c; c = c->next)
-		for (struct sub *s = c->subs; s; s = s->next)
-			if (sub_wants(s, j->victim, j->under)) {
-				lmc_agent_sub_emit(s, &ev);
-				break;
-			}
-	a->emitting--;
-	lmc_agent_sweep(a);
+	lmc_agent_event(a, &ev);
 }
 
 /* ---------------- the eviction itself (worker thread) ---------------- */

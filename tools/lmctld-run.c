@@ -36,27 +36,14 @@ void lmc_agent_proc_free(struct proc *p)
 
 static void exit_event(struct agent *a, const struct proc *p, int wstatus)
 {
-	struct lmc_api_event ev = {.kind = LMC_EVK_EXIT,
-				   .pid = p->pid,
-				   .wstatus = wstatus,
-				   .timestamp_ns = lmc_agent_now_ns()};
+	struct lmc_evrec ev = {.kind = LMC_EVK_EXIT,
+			       .pid = p->pid,
+			       .wstatus = wstatus,
+			       .timestamp_ns = lmc_agent_now_ns()};
 
 	snprintf(ev.name, sizeof(ev.name), "%s", p->name);
 	snprintf(ev.detail, sizeof(ev.detail), "%s", p->reason);
-	a->emitting++; /* a failed send only marks a client dead until the sweep */
-	for (struct client *c = a->clients; c; c = c->next) {
-		for (struct sub *s = c->subs; s; s = s->next) {
-			if (!s->f.exit)
-				continue;
-			if (strcmp(p->name, s->name) == 0 ||
-			    (s->f.recursive && lmc_name_is_under(p->name, s->name))) {
-				lmc_agent_sub_emit(s, &ev);
-				break;
-			}
-		}
-	}
-	a->emitting--;
-	lmc_agent_sweep(a);
+	lmc_agent_event(a, &ev);
 }
 
 static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
@@ -134,6 +121,7 @@ void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_a
 	lmc_agent_log("%s: uid %u started pid %d, task %s%s", lmc_name_display(p->name),
 		      (unsigned)peer->uid, (int)p->pid, p->task_id,
 		      res->detached ? " (detached)" : "");
+	lmc_agent_event_simple(a, LMC_EVK_STARTED, p->name, p->pid);
 	if (res->detached && c && res->reply)
 		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
 }

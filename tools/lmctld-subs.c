@@ -43,7 +43,9 @@ static void src_free(struct agent *a, struct src *x)
 	free(x);
 }
 
-/* s no longer receives x's events; the last subscriber's leaving closes the source. */
+/* s no longer receives x's events. A threshold source closes with its last subscriber; an
+ * OOM or empty source stays open while its container exists, so the journal records those
+ * events for subscribers that come back (one of each per container at most). */
 static void src_unref(struct agent *a, struct src *x, struct sub *s)
 {
 	for (size_t i = 0; i < x->n_subs; i++)
@@ -51,8 +53,20 @@ static void src_unref(struct agent *a, struct src *x, struct sub *s)
 			x->subs[i] = x->subs[--x->n_subs];
 			break;
 		}
-	if (!x->n_subs)
+	if (!x->n_subs && (x->kind == LMC_EVK_THRESHOLD || !ev_is_active(&x->io)))
 		src_free(a, x);
+}
+
+void lmc_agent_srcs_gone(struct agent *a, const char *name)
+{
+	struct src *x, *next;
+
+	for (x = a->srcs; x; x = next) {
+		next = x->next;
+		if (lmc_name_is_under(lmc_events_name(x->s), name) && !lmc_name_is_root(name) &&
+		    !x->n_subs)
+			src_free(a, x);
+	}
 }
 
 void lmc_agent_sub_free(struct agent *a, struct sub *s)
@@ -99,7 +113,7 @@ static void sub_drop(struct client *c, size_t unread)
 	c->a->sweep = true;
 }
 
-void lmc_agent_sub_emit(struct sub *s, const struct lmc_api_event *ev)
+void lmc_agent_sub_emit(struct sub *s, const struct lmc_evrec *ev)
 {
 	struct client *c = s->c;
 	size_t unread = c->out_len - c->out_off;
@@ -124,7 +138,7 @@ static void on_source(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct src *x = container_of(w, struct src, io);
 	struct agent *a = x->a;
-	struct lmc_api_event ev = {.kind = x->kind};
+	struct lmc_evrec ev = {.kind = x->kind};
 	bool fired;
 	int r;
 
@@ -133,18 +147,19 @@ static void on_source(struct ev_loop *loop, ev_io *w, int revents)
 	if (r < 0) {
 		/* The container went away: this source is done, the subscriptions live on. */
 		ev_io_stop(loop, &x->io);
+		if (!x->n_subs)
+			src_free(a, x);
 		return;
 	}
 	if (!fired)
 		return;
 	ev.timestamp_ns = lmc_agent_now_ns();
 	snprintf(ev.name, sizeof(ev.name), "%s", lmc_events_name(x->s));
-	/* Nothing is freed while delivering (closes and drops wait for the sweep). */
-	a->emitting++;
-	for (size_t i = 0; i < x->n_subs; i++)
-		lmc_agent_sub_emit(x->subs[i], &ev);
-	a->emitting--;
-	lmc_agent_sweep(a);
+	if (x->kind == LMC_EVK_THRESHOLD) {
+		ev.threshold = x->threshold;
+		ev.direction = lmc_events_direction(x->s);
+	}
+	lmc_agent_event(a, &ev);
 }
 
 static struct src *src_find(struct agent *a, const char *name, enum lmc_events_kind k,
@@ -305,4 +320,6 @@ void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res)
 	lmc_agent_log("uid %u subscribed to events of %s (%zu sources)", (unsigned)c->peer.uid,
 		      lmc_name_display(s->name), s->n_srcs);
 	lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
+	if (s->f.resume)
+		lmc_agent_replay_start(s);
 }

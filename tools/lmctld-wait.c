@@ -23,6 +23,7 @@ static void stats_work(void *arg)
 		r = q->kill ? lmc_cgfs_kill(lmc_mgr_cgfs(q->a->m), q->name, LMC_MGR_KILL_TIMEOUT_MS,
 					    &err)
 			    : lmc_cgfs_freeze_wait(lmc_mgr_cgfs(q->a->m), q->name, &err);
+		q->frozen = q->freeze && r >= 0;
 		if (r < 0) {
 			free(q->reply);
 			q->reply = NULL;
@@ -41,6 +42,8 @@ static void stats_done(void *arg)
 {
 	struct stats_req *q = arg;
 
+	if (q->frozen)
+		lmc_agent_event_simple(q->a, LMC_EVK_PAUSED, q->name, 0);
 	if (q->c)
 		lmc_agent_client_release(q->c);
 	lmc_metrics_observe(q->a->metrics, q->op, q->t0);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/events.h"
+#include "core/evlog.h"
 #include "core/manager.h"
 #include "nsutil/ns.h"
 #include "tools/jobs.h"
@@ -146,6 +147,8 @@ void lmc_agent_on_client_write(struct ev_loop *loop, ev_io *w, int revents)
 	(void)revents;
 	if (client_flush(c) < 0)
 		client_close(c);
+	else if (c->subs)
+		lmc_agent_replay_pump(c);
 }
 
 /* ---------------- clients: input ---------------- */
@@ -222,6 +225,16 @@ static void audit(const struct client *c, const struct lmc_api_result *res)
 			      res->audit);
 }
 
+/* A successful create, update, destroy, pause or resume is recorded as an event. */
+static void lifecycle_events(struct agent *a, const struct lmc_api_result *res)
+{
+	if (res->lifecycle == LMC_EVK_DESTROYED)
+		for (size_t i = 0; i < res->n_gone; i++)
+			lmc_agent_event_simple(a, LMC_EVK_DESTROYED, res->gone[i], 0);
+	else if (res->lifecycle)
+		lmc_agent_event_simple(a, res->lifecycle, res->name, 0);
+}
+
 /* Handle one request frame (in c's read callback: c stays allocated). */
 static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds, size_t nfds)
 {
@@ -264,6 +277,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		lmc_agent_send(c, TAKE_PTR(res.reply), res.reply_len);
 		break;
 	default:
+		lifecycle_events(c->a, &res);
 		if (res.created)
 			lmc_agent_subs_created(c->a, res.name);
 		lmc_agent_evict_sync(c->a); /* a limit or the tree may have changed */
@@ -482,6 +496,7 @@ static void agent_stop(struct agent *a)
 		unlink(a->socket_path);
 	}
 	lmc_mgr_free(a->m);
+	lmc_evlog_free(a->evlog);
 	ev_loop_destroy(a->loop);
 }
 
@@ -494,11 +509,13 @@ static void usage(FILE *f)
 		"              [--evict-headroom=SIZE] [--evict-headroom-pct=N]\n"
 		"              [--evict-psi=STALL_MS/WINDOW_MS|0] [--no-evict-reclaim]\n"
 		"              [--no-evict-hold-oom] [--fsync] [--metrics=ADDR]\n"
-		"              [--metrics-max-age=SECONDS]\n"
+		"              [--metrics-max-age=SECONDS] [--event-history=N]\n"
 		"The lmctl node agent: serves the admin API on a unix socket (default %s).\n"
 		"A request must arrive whole within --idle-timeout of its first byte (10 s); a\n"
 		"connection with nothing under way is closed after --conn-timeout (300 s); a\n"
 		"subscriber that leaves --sub-queue bytes unread (1 MiB) is dropped.\n"
+		"The last --event-history events (100000) are kept in the state directory\n"
+		"for subscribers that resume (since=SEQ), across restarts.\n"
 		"Eviction by priority: a container with a memory limit and children (and the\n"
 		"machine) is relieved, lowest priority first, once less than\n"
 		"max(--evict-headroom-pct of its limit (5), --evict-headroom (64M)) is left, or\n"
@@ -580,6 +597,7 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		{"no-evict-reclaim", no_argument, NULL, 'R'},
 		{"no-evict-hold-oom", no_argument, NULL, 'K'},
 		{"fsync", no_argument, NULL, 'Y'},
+		{"event-history", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{"metrics", required_argument, NULL, 'M'},
@@ -588,7 +606,7 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 	};
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fhEH:P:S:RKY", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fhEH:P:S:RKYN:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			a->socket_path = optarg;
@@ -626,6 +644,11 @@ static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager
 		case 'A':
 			a->metrics_max_age = strtod(optarg, NULL);
 			if (a->metrics_max_age < 0 || a->metrics_max_age > 60)
+				return -EINVAL;
+			break;
+		case 'N':
+			a->event_history = strtoul(optarg, NULL, 10);
+			if (a->event_history < 1 || a->event_history > 10000000)
 				return -EINVAL;
 			break;
 		case 'E':
@@ -671,6 +694,10 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 		if (r < 0)
 			return r;
 	}
+	lmc_err_clear(&err);
+	r = lmc_evlog_open(lmc_mgr_state_dir(a->m), a->event_history, &a->evlog, &err);
+	if (r < 0)
+		lmc_agent_log("events are not journaled (no resume): %s", lmc_err_str(&err));
 	a->lfd = lmc_agent_listen_unix(a->socket_path);
 	if (a->lfd < 0) {
 		lmc_agent_log("cannot listen on %s: %s", a->socket_path, strerror(-a->lfd));
@@ -702,6 +729,7 @@ int main(int argc, char **argv)
 			  .conn_timeout = 300.0,
 			  .sub_queue_max = SUB_QUEUE_MAX,
 			  .metrics_max_age = 1.0,
+			  .event_history = LMC_EVLOG_CAP_DEFAULT,
 			  .evict_opts = {.enabled = true,
 					 .pct = EVICT_PCT_DEFAULT,
 					 .min_bytes = EVICT_MIN_DEFAULT,

@@ -71,6 +71,8 @@ struct sub {
 	struct src **srcs;
 	size_t n_srcs, cap_srcs;
 	bool dropped; /* stopped (unread queue); freed by lmc_agent_sweep */
+	bool replaying; /* resuming: fed from the journal, not live, until caught up */
+	uint64_t cursor; /* resuming: the last journaled seq considered */
 };
 
 struct client {
@@ -144,6 +146,9 @@ struct agent {
 	uint64_t req_t0; /* when the request being handled arrived (lmc_metrics_clock) */
 	struct task_wait *task_waits;
 	ev_timer log_timer; /* rotates the logs of detached tasks */
+	struct lmc_evlog *evlog; /* the event journal; NULL if it could not be opened */
+	size_t event_history; /* events it keeps (--event-history) */
+	bool evlog_failed; /* the last append failed (logged once) */
 };
 
 /* A stats request whose cgroupfs reading runs off the loop (tools/jobs.c), or a pause
@@ -159,6 +164,7 @@ struct stats_req {
 	size_t reply_len;
 	bool freeze;
 	bool kill; /* a SIGKILL of name's subtree: lmc_cgfs_kill, then the answer in reply */
+	bool frozen; /* freeze: it completed (a PAUSED event) */
 	char name[LMC_NAME_MAX + 1];
 	int op; /* the request's kind and arrival, for its latency (metrics) */
 	uint64_t t0;
@@ -231,7 +237,7 @@ void lmc_agent_client_timer(struct ev_loop *loop, ev_timer *w, int revents);
 /* Subscriptions (tools/lmctld-subs.c). */
 void lmc_agent_sub_free(struct agent *a, struct sub *s);
 unsigned lmc_agent_subs_of_uid(const struct agent *a, uid_t uid, size_t *ret_refs);
-void lmc_agent_sub_emit(struct sub *s, const struct lmc_api_event *ev);
+void lmc_agent_sub_emit(struct sub *s, const struct lmc_evrec *ev);
 void lmc_agent_subs_created(struct agent *a, const char *name);
 void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res);
 
@@ -249,6 +255,16 @@ void lmc_agent_task_ended(struct agent *a, const struct proc *p, int wstatus);
 void lmc_agent_task_wait(struct client *c, struct lmc_api_result *res);
 void lmc_agent_tasks_client_gone(struct client *c);
 bool lmc_agent_tasks_client_waiting(const struct client *c);
+/* The event stream (tools/lmctld-journal.c): number and journal ev (seq, timestamp set),
+ * then deliver it to every subscription that wants it. */
+void lmc_agent_event(struct agent *a, struct lmc_evrec *ev);
+void lmc_agent_event_simple(struct agent *a, enum lmc_events_kind kind, const char *name,
+			    pid_t pid);
+/* Resuming subscriptions: start (after the acknowledgement), go on as the socket drains. */
+void lmc_agent_replay_start(struct sub *s);
+void lmc_agent_replay_pump(struct client *c);
+/* name was destroyed: its kernel sources that nobody refers to any more are closed. */
+void lmc_agent_srcs_gone(struct agent *a, const char *name);
 
 /* Priority eviction (tools/lmctld-evict.c): start watching (nothing when !o->enabled),
  * follow the tree after a change, stop. */

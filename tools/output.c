@@ -613,23 +613,31 @@ void lmc_out_top_sample(FILE *f, const struct lmc_stats_entry *e, size_t n, uint
 	lmc_json_end(&j);
 }
 
-static const char *event_kind_name(enum lmc_event_kind k)
+static const char *event_kind_name(enum lmc_events_kind k)
 {
-	switch (k) {
-	case LMC_EVENT_OOM:
-		return "oom";
-	case LMC_EVENT_THRESHOLD:
-		return "memory-threshold";
-	case LMC_EVENT_EMPTY:
-		return "empty";
-	case LMC_EVENT_EXIT:
-		return "exit";
-	case LMC_EVENT_EVICTED:
-		return "evicted";
-	case LMC_EVENT_RECLAIM:
-		return "reclaim";
-	}
+	static const char *const names[] = {
+		[LMC_EVK_OOM] = "oom",	       [LMC_EVK_THRESHOLD] = "memory-threshold",
+		[LMC_EVK_EMPTY] = "empty",     [LMC_EVK_EXIT] = "exit",
+		[LMC_EVK_EVICTED] = "evicted", [LMC_EVK_RECLAIM] = "reclaim",
+		[LMC_EVK_STARTED] = "started", [LMC_EVK_CREATED] = "created",
+		[LMC_EVK_UPDATED] = "updated", [LMC_EVK_DESTROYED] = "destroyed",
+		[LMC_EVK_PAUSED] = "paused",   [LMC_EVK_RESUMED] = "resumed",
+		[LMC_EVK_GAP] = "gap",
+	};
+
+	if ((unsigned)k < ARRAY_SIZE(names) && names[k])
+		return names[k];
 	return "unknown";
+}
+
+/* The tail of an event's text line: its direction and sequence number where it has them. */
+static void event_tail(FILE *f, const struct lmc_event *ev)
+{
+	if (ev->kind == LMC_EVK_THRESHOLD && ev->direction)
+		fprintf(f, " direction=%s", ev->direction > 0 ? "up" : "down");
+	if (ev->seq)
+		fprintf(f, " seq=%" PRIu64, ev->seq);
+	fputc('\n', f);
 }
 
 /* An event's time for people: 2026-11-30T01:02:03.456Z (UTC). */
@@ -653,15 +661,23 @@ static void event_json(FILE *f, const struct lmc_event *ev)
 	lmc_json_str(&j, "name", lmc_name_display(ev->name));
 	lmc_json_str(&j, "event", event_kind_name(ev->kind));
 	lmc_json_u64(&j, "timestamp_ns", ev->timestamp_ns);
-	if (ev->kind == LMC_EVENT_EXIT) {
+	if (ev->seq)
+		lmc_json_u64(&j, "seq", ev->seq);
+	if (ev->kind == LMC_EVK_EXIT || ev->kind == LMC_EVK_STARTED) {
 		lmc_json_i64(&j, "pid", ev->pid);
-		lmc_json_i64(&j, "status", ev->status);
-	} else if (ev->kind != LMC_EVENT_EMPTY) {
+		if (ev->kind == LMC_EVK_EXIT)
+			lmc_json_i64(&j, "status", ev->status);
+	} else if (ev->kind == LMC_EVK_OOM || ev->kind == LMC_EVK_THRESHOLD ||
+		   ev->kind == LMC_EVK_EVICTED || ev->kind == LMC_EVK_RECLAIM) {
 		lmc_json_open(&j, "memory", '{');
-		lmc_json_u64(&j, ev->kind == LMC_EVENT_OOM ? "oom_kills" : "usage_bytes",
+		lmc_json_u64(&j, ev->kind == LMC_EVK_OOM ? "oom_kills" : "usage_bytes",
 			     ev->value);
 		lmc_json_close(&j);
+	} else if (ev->kind == LMC_EVK_GAP) {
+		lmc_json_u64(&j, "oldest_seq", ev->value);
 	}
+	if (ev->direction)
+		lmc_json_str(&j, "direction", ev->direction > 0 ? "up" : "down");
 	lmc_json_str(&j, "detail", ev->detail);
 	lmc_json_end(&j);
 }
@@ -674,15 +690,21 @@ void lmc_out_event(FILE *f, const struct lmc_event *ev, bool json)
 		return;
 	}
 	event_time(f, ev->timestamp_ns);
-	if (ev->kind == LMC_EVENT_EXIT) {
-		fprintf(f, "%s exit pid=%d status=%d%s%s\n", lmc_name_display(ev->name), ev->pid,
+	if (ev->kind == LMC_EVK_EXIT) {
+		fprintf(f, "%s exit pid=%d status=%d%s%s", lmc_name_display(ev->name), ev->pid,
 			ev->status, ev->detail[0] ? " " : "", ev->detail);
+		event_tail(f, ev);
+	} else if (ev->kind == LMC_EVK_STARTED) {
+		fprintf(f, "%s started pid=%d", lmc_name_display(ev->name), ev->pid);
+		event_tail(f, ev);
 	} else if (ev->detail[0]) {
-		fprintf(f, "%s %s value=%" PRIu64 " %s\n", lmc_name_display(ev->name),
+		fprintf(f, "%s %s value=%" PRIu64 " %s", lmc_name_display(ev->name),
 			event_kind_name(ev->kind), ev->value, ev->detail);
+		event_tail(f, ev);
 	} else {
-		fprintf(f, "%s %s value=%" PRIu64 "\n", lmc_name_display(ev->name),
+		fprintf(f, "%s %s value=%" PRIu64, lmc_name_display(ev->name),
 			event_kind_name(ev->kind), ev->value);
+		event_tail(f, ev);
 	}
 	fflush(f);
 }

@@ -179,7 +179,7 @@ static inline int subscribe(const struct harness *h, const char *name, uint64_t 
 
 /* The next event of kind (others skipped); false after timeout_ms without one. */
 static inline bool next_event(int fd, enum lmc_events_kind kind, int timeout_ms,
-			      struct lmc_api_event *ret)
+			      struct lmc_evrec *ret)
 {
 	long long deadline = h_now_us() + timeout_ms * 1000LL;
 

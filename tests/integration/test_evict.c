@@ -158,7 +158,7 @@ static void prod_batch_setup(struct lmc_backend *b, struct hog *prod)
 static void one_eviction(struct lmc_backend *b, int fd, long long *ret_us, long long *ret_agent_us)
 {
 	struct hog batch = hog_start(b, "job/batch", 0, 20 * g_unit, 100);
-	struct lmc_api_event thr = {0}, ev;
+	struct lmc_evrec thr = {0}, ev;
 	long long dead_us = 0;
 	int st = hog_wait(&batch, 60000, &dead_us);
 
@@ -282,7 +282,7 @@ static void push(struct hog *g, int chunks)
 static void expect_evicted(struct lmc_backend *b, int fd, struct hog *victim, const char *name,
 			   struct hog *alive[], size_t n_alive)
 {
-	struct lmc_api_event ev;
+	struct lmc_evrec ev;
 	int st = hog_wait(victim, 60000, NULL);
 
 	assert_true(st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
@@ -330,7 +330,7 @@ static void test_within_reservation_survives(void **state)
 {
 	struct harness *h = *state;
 	struct lmc_backend *b = open_be(h);
-	struct lmc_api_event ev;
+	struct lmc_evrec ev;
 	struct hog res, grow;
 	int fd, st;
 
@@ -360,7 +360,7 @@ static void test_exit_says_evicted(void **state)
 	const char *grow[] = {lmc_test_self_exe(), "grow", NULL};
 	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = grow, .detach = true};
 	struct lmc_api_req rq = {.op = LMC_API_OP_SUBSCRIBE, .name = "job"};
-	struct lmc_api_event ev;
+	struct lmc_evrec ev;
 	struct lmc_api_resp resp;
 	struct lmc_err err = {0};
 	uint8_t *buf;

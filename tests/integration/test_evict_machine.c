@@ -136,7 +136,7 @@ static void test_machine_short_lo_evicted(void **state)
 {
 	struct harness *h = harness_or_skip(state);
 	struct lmc_backend *b = open_be(h);
-	struct lmc_api_event ev;
+	struct lmc_evrec ev;
 	pid_t lo_pid;
 	struct run r;
 	int fd, st;

@@ -1,0 +1,330 @@
+/* The agent's resumable event stream through its socket, on real cgroups in a scratch
+ * subtree: sequence numbers, replay after a disconnect and after kill -9 of the agent (exactly
+ * the missed events, none twice), the gap event, lifecycle events, a destroyed container
+ * ending its subscription, and the OOM event's count against the kernel's. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "core/events.h"
+#include "proto/api.h"
+#include "proto/frame.h"
+#include "tests/integration/agent-harness.h"
+#include "tools/backend.h"
+
+#define MiB (1024ULL * 1024)
+#define MAX_EV 64
+
+static int setup(void **state)
+{
+	static struct harness h;
+
+	if (!lmc_test_is_root())
+		skip();
+	assert_int_equal(h_setup(&h), 0);
+	*state = &h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	h_teardown(*state);
+	return 0;
+}
+
+static struct lmc_backend *open_be(const struct harness *h)
+{
+	struct lmc_backend *b = NULL;
+	struct lmc_err err = {0};
+
+	assert_int_equal(lmc_backend_agent_open(h->sock, &b, &err), 0);
+	return b;
+}
+
+static void create(struct lmc_backend *b, const char *name, uint64_t mem)
+{
+	struct lmc_spec s;
+	struct lmc_err err = {0};
+
+	lmc_spec_init(&s);
+	s.memory.limit = mem;
+	if (b->ops->create(b, name, &s, &err) < 0)
+		fail_msg("create %s: %s", name, lmc_err_str(&err));
+}
+
+static void destroy(struct lmc_backend *b, const char *name)
+{
+	struct lmc_err err = {0};
+
+	if (b->ops->destroy(b, name, true, &err) < 0)
+		fail_msg("destroy %s: %s", name, lmc_err_str(&err));
+}
+
+/* Run sh -c script in name and wait for its status. */
+static int run_sh(struct lmc_backend *b, const char *name, const char *script)
+{
+	const char *argv[] = {"sh", "-c", script, NULL};
+	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = argv};
+	struct lmc_err err = {0};
+	pid_t pid;
+	int st;
+
+	if (b->ops->run(b, name, &ro, &pid, &st, &err) < 0)
+		fail_msg("run in %s: %s", name, lmc_err_str(&err));
+	return st;
+}
+
+/* A raw subscription (the acknowledgement read); resume: since is asked. */
+static int subscribe(const struct harness *h, const char *name, const struct lmc_api_sub *f)
+{
+	struct lmc_api_req rq = {.op = LMC_API_OP_SUBSCRIBE, .id = 77, .name = name, .sub = *f};
+	struct lmc_api_resp resp;
+	uint8_t *buf;
+	size_t len, nfds = 0;
+	int fd = h_connect(h);
+
+	assert_true(fd >= 0);
+	assert_int_equal(lmc_api_req_encode(&rq, &buf, &len), 0);
+	assert_int_equal(lmc_frame_send(fd, buf, len, NULL, 0), 0);
+	free(buf);
+	assert_int_equal(lmc_frame_recv(fd, &buf, &len, NULL, &nfds, 10000), 0);
+	assert_int_equal(lmc_api_resp_decode(buf, len, &resp), 0);
+	free(buf);
+	if (resp.status)
+		fail_msg("subscribe %s: %s", name, resp.msg);
+	lmc_api_resp_done(&resp);
+	return fd;
+}
+
+/* The next event within timeout_ms; false if none came (or the stream ended). */
+static bool next_event(int fd, int timeout_ms, struct lmc_evrec *ret)
+{
+	struct lmc_api_resp resp;
+	uint8_t *buf;
+	size_t len, nfds = 0;
+
+	if (lmc_frame_recv(fd, &buf, &len, NULL, &nfds, timeout_ms) < 0)
+		return false;
+	assert_int_equal(lmc_api_resp_decode(buf, len, &resp), 0);
+	free(buf);
+	assert_int_equal(resp.id, 77);
+	assert_int_equal(resp.payload, LMC_API_PAY_EVENT);
+	*ret = resp.event;
+	lmc_api_resp_done(&resp);
+	return true;
+}
+
+/* Read events until one of kind for name arrives (10 s bound); collected into ev[]. */
+static size_t read_until(int fd, enum lmc_events_kind kind, const char *name, struct lmc_evrec *ev,
+			 size_t n, size_t max)
+{
+	while (n < max) {
+		if (!next_event(fd, 10000, &ev[n]))
+			fail_msg("no %d event for %s within 10 s", (int)kind, name);
+		if (ev[n++].kind == kind && strcmp(ev[n - 1].name, name) == 0)
+			return n;
+	}
+	fail_msg("too many events");
+	return n;
+}
+
+static const struct lmc_api_sub all_kinds = {.recursive = true,
+					     .lifecycle = true,
+					     .started = true,
+					     .exit = true,
+					     .threshold = LMC_UNSET};
+
+/* A subscriber that disconnects, then the agent is killed -9 and restarted: resuming from
+ * its last seq it gets exactly what happened meanwhile, in order, none twice. */
+static void test_resume_after_kill9(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = open_be(h);
+	struct lmc_api_sub f = all_kinds;
+	struct lmc_evrec ev[MAX_EV];
+	uint64_t last;
+	size_t n;
+	int fd;
+
+	fd = subscribe(h, "", &f);
+	create(b, "rs", 256 * MiB);
+	create(b, "rs/a", 64 * MiB);
+	assert_int_equal(run_sh(b, "rs/a", "exit 3"), 3);
+	n = read_until(fd, LMC_EVK_EXIT, "rs/a", ev, 0, MAX_EV);
+	assert_int_equal(n, 4); /* created rs, created rs/a, started, exit */
+	assert_int_equal(ev[0].kind, LMC_EVK_CREATED);
+	for (size_t i = 1; i < n; i++)
+		assert_int_equal(ev[i].seq, ev[i - 1].seq + 1);
+	assert_int_equal(WEXITSTATUS(ev[3].wstatus), 3);
+	last = ev[n - 1].seq;
+	close(fd);
+
+	/* Missed while disconnected, then while the agent restarts after kill -9. */
+	create(b, "rs/b", 32 * MiB);
+	b->ops->close(b);
+	h_stop_agent(h, SIGKILL);
+	assert_int_equal(h_start_agent(h), 0);
+	b = open_be(h);
+	destroy(b, "rs/b");
+	assert_int_equal(run_sh(b, "rs/a", "kill -9 $$"), 128 + SIGKILL);
+
+	f.resume = true;
+	f.since = last;
+	fd = subscribe(h, "", &f);
+	n = read_until(fd, LMC_EVK_EXIT, "rs/a", ev, 0, MAX_EV);
+	assert_int_equal(n, 4);
+	assert_int_equal(ev[0].kind, LMC_EVK_CREATED);
+	assert_string_equal(ev[0].name, "rs/b");
+	assert_int_equal(ev[1].kind, LMC_EVK_DESTROYED);
+	assert_string_equal(ev[1].name, "rs/b");
+	assert_int_equal(ev[2].kind, LMC_EVK_STARTED);
+	assert_true(WIFSIGNALED(ev[3].wstatus) && WTERMSIG(ev[3].wstatus) == SIGKILL);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(ev[i].seq, last + 1 + i);
+	/* Nothing twice: live events follow the replay with the next numbers. */
+	create(b, "rs/c", 32 * MiB);
+	assert_true(next_event(fd, 10000, &ev[0]));
+	assert_int_equal(ev[0].kind, LMC_EVK_CREATED);
+	assert_int_equal(ev[0].seq, last + 5);
+	assert_false(next_event(fd, 200, &ev[1]));
+	close(fd);
+	destroy(b, "rs");
+	b->ops->close(b);
+}
+
+/* A journal of 4: resuming from further back starts with a GAP, then the 4 kept events;
+ * resuming from beyond the counter (history lost) is a GAP too. */
+static void test_gap(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b;
+	struct lmc_api_sub f = all_kinds;
+	struct lmc_evrec ev[8];
+	char name[32];
+	int fd;
+
+	h_stop_agent(h, SIGTERM);
+	h->extra[0] = "--event-history=4";
+	assert_int_equal(h_start_agent(h), 0);
+	b = open_be(h);
+	create(b, "gp", 256 * MiB);
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "gp/c%d", i);
+		create(b, name, 32 * MiB);
+	}
+	f.resume = true;
+	f.since = 1;
+	fd = subscribe(h, "", &f);
+	assert_true(next_event(fd, 10000, &ev[0]));
+	assert_int_equal(ev[0].kind, LMC_EVK_GAP);
+	assert_int_equal(ev[0].seq, 0);
+	for (int i = 1; i <= 4; i++) {
+		assert_true(next_event(fd, 10000, &ev[i]));
+		assert_int_equal(ev[i].kind, LMC_EVK_CREATED);
+	}
+	assert_int_equal(ev[0].value, ev[1].seq); /* the oldest kept */
+	assert_string_equal(ev[4].name, "gp/c4");
+	assert_false(next_event(fd, 200, &ev[5]));
+	close(fd);
+
+	f.since = ev[4].seq + 1000;
+	fd = subscribe(h, "", &f);
+	assert_true(next_event(fd, 10000, &ev[0]));
+	assert_int_equal(ev[0].kind, LMC_EVK_GAP);
+	close(fd);
+	destroy(b, "gp");
+	b->ops->close(b);
+	h->extra[0] = NULL;
+}
+
+/* Destroying the container a subscription watches ends it with a DESTROYED event. */
+static void test_destroy_ends_stream(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = open_be(h);
+	struct lmc_api_sub f = {.oom = true, .threshold = LMC_UNSET};
+	struct lmc_evrec ev;
+	int fd;
+
+	create(b, "gone", 64 * MiB);
+	fd = subscribe(h, "gone", &f);
+	destroy(b, "gone");
+	assert_true(next_event(fd, 10000, &ev));
+	assert_int_equal(ev.kind, LMC_EVK_DESTROYED);
+	assert_string_equal(ev.name, "gone");
+	assert_true(ev.seq > 0);
+	/* A container of that name again: the ended subscription hears nothing of it. */
+	create(b, "gone", 64 * MiB);
+	destroy(b, "gone");
+	assert_false(next_event(fd, 300, &ev));
+	close(fd);
+	b->ops->close(b);
+}
+
+static uint64_t oom_kills(struct lmc_backend *b, const char *name)
+{
+	struct lmc_stats_entry *st;
+	struct lmc_err err = {0};
+	size_t n;
+	uint64_t v;
+
+	assert_int_equal(b->ops->stats(b, name, false, &st, &n, &err), 0);
+	v = st[0].stats.mem_oom_kills;
+	free(st);
+	return v == LMC_UNSET ? 0 : v;
+}
+
+/* The OOM event carries the kernel's count with this kill counted (v1 notifies first). */
+static void test_oom_count(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = open_be(h);
+	struct lmc_api_sub f = {.oom = true, .threshold = LMC_UNSET};
+	const char *hog = "x=$(head -c 67108864 /dev/zero | tr '\\0' a)";
+	struct lmc_evrec ev;
+	uint64_t prev = 0;
+	int fd;
+
+	create(b, "oc", 16 * MiB);
+	fd = subscribe(h, "oc", &f);
+	for (uint64_t i = 1; i <= 2; i++) {
+		uint64_t last = prev;
+		unsigned seen = 0;
+
+		assert_int_equal(run_sh(b, "oc", hog), 128 + SIGKILL);
+		do
+			assert_true(next_event(fd, 10000, &ev));
+		while (ev.kind != LMC_EVK_OOM);
+		/* One run may be more than one kill: the last event's count is the kernel's. */
+		do
+			if (ev.kind == LMC_EVK_OOM) {
+				/* this kill counted: never the count before it */
+				assert_true(ev.value > last && ev.value >= i);
+				last = ev.value;
+				seen++;
+			}
+		while (next_event(fd, 500, &ev));
+		print_message("OOM events %u, last count %llu\n", seen, (unsigned long long)last);
+		assert_true(last >= i);
+		assert_int_equal(last, oom_kills(b, "oc"));
+		prev = last;
+	}
+	close(fd);
+	destroy(b, "oc");
+	b->ops->close(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_resume_after_kill9, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_ends_stream, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom_count, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
