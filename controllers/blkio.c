@@ -14,13 +14,13 @@ static const struct {
 	const char *flag, *v1_file, *v2_key;
 	size_t off;
 } rates[] = {
-	{"--device-read-bps", "blkio.throttle.read_bps_device", "rbps",
+	{"blkio.throttles.read_bps", "blkio.throttle.read_bps_device", "rbps",
 	 offsetof(struct lmc_throttle, read_bps)},
-	{"--device-write-bps", "blkio.throttle.write_bps_device", "wbps",
+	{"blkio.throttles.write_bps", "blkio.throttle.write_bps_device", "wbps",
 	 offsetof(struct lmc_throttle, write_bps)},
-	{"--device-read-iops", "blkio.throttle.read_iops_device", "riops",
+	{"blkio.throttles.read_iops", "blkio.throttle.read_iops_device", "riops",
 	 offsetof(struct lmc_throttle, read_iops)},
-	{"--device-write-iops", "blkio.throttle.write_iops_device", "wiops",
+	{"blkio.throttles.write_iops", "blkio.throttle.write_iops_device", "wiops",
 	 offsetof(struct lmc_throttle, write_iops)},
 };
 
@@ -236,11 +236,12 @@ static int blkio_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *
 
 static const char *blkio_asks(const struct lmc_spec *spec)
 {
-	static const char *const flags[] = {"--device-read-bps", "--device-write-bps",
-					    "--device-read-iops", "--device-write-iops"};
+	static const char *const flags[] = {"blkio.throttles.read_bps", "blkio.throttles.write_bps",
+					    "blkio.throttles.read_iops",
+					    "blkio.throttles.write_iops"};
 
 	if (spec->blkio.weight != LMC_UNSET)
-		return "--blkio-weight";
+		return "blkio.weight";
 	for (unsigned i = 0; i < spec->blkio.n_throttles; i++) {
 		const struct lmc_throttle *t = &spec->blkio.throttles[i];
 		const uint64_t v[] = {t->read_bps, t->write_bps, t->read_iops, t->write_iops};
@@ -268,7 +269,7 @@ static int blkio_validate(struct lmc_cgfs *cg, const char *name, const struct lm
 			    lmc_cgfs_file_exists(cg, B, "", "blkio.bfq.weight"))
 		return 0;
 	return lmc_err_set(err, -EOPNOTSUPP,
-			   "%s: --blkio-weight needs a proportional I/O policy, and this kernel "
+			   "%s: blkio.weight needs a proportional I/O policy, and this kernel "
 			   "offers none (no %s)",
 			   lmc_name_display(name),
 			   v2 ? "io.weight" : "blkio.weight or blkio.bfq.weight: no CFQ or BFQ");

@@ -33,8 +33,8 @@ static int cpu_validate(struct lmc_cgfs *cg, const char *name, const struct lmc_
 	if (c->limit_m == LMC_UNSET || c->limit_m <= UINT64_MAX / period_of(c))
 		return 0;
 	lmc_format_cpus(c->limit_m, v, sizeof(v));
-	return lmc_err_set(err, -ERANGE, "%s: --cpus %s is out of range", lmc_name_display(name),
-			   v);
+	return lmc_err_set(err, -ERANGE, "%s: cpu.limit_m %s is out of range",
+			   lmc_name_display(name), v);
 }
 
 static int apply_weight(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
@@ -162,16 +162,16 @@ static const char *cpu_asks(const struct lmc_spec *spec)
 	const struct lmc_spec_cpu *c = &spec->cpu;
 
 	if (c->limit_m != LMC_UNSET)
-		return "--cpus";
+		return "cpu.limit_m";
 	if (c->reservation_m != LMC_UNSET)
-		return "--cpu-reservation";
+		return "cpu.reservation_m";
 	if (c->shares != LMC_UNSET)
-		return "--cpu-shares";
+		return "cpu.shares";
 	if (c->period_us != LMC_UNSET)
-		return "--cpu-period";
+		return "cpu.period_us";
 	if (c->burst_us != LMC_UNSET)
-		return "--cpu-burst";
-	return c->latency != LMC_LATENCY_UNSET ? "--latency" : NULL;
+		return "cpu.burst_us";
+	return c->latency != LMC_LATENCY_UNSET ? "cpu.latency" : NULL;
 }
 
 const struct lmc_ctrl_ops lmc_ctrl_cpu_ops = {

@@ -95,11 +95,11 @@ static int check_subset(struct lmc_cgfs *cg, const char *name, const char *flag,
 static int cpuset_validate(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 			   struct lmc_err *err)
 {
-	int r = check_subset(cg, name, "--cpuset-cpus", "cpus", spec->cpu.cpus, err);
+	int r = check_subset(cg, name, "cpu.cpus", "cpus", spec->cpu.cpus, err);
 
 	if (r < 0)
 		return r;
-	return check_subset(cg, name, "--cpuset-mems", "mems", spec->cpu.mems, err);
+	return check_subset(cg, name, "cpu.mems", "mems", spec->cpu.mems, err);
 }
 
 /* Clearing a set: v2 takes an empty value (inherit the parent's); v1 cannot be empty while
@@ -140,8 +140,8 @@ static int cpuset_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_
 static const char *cpuset_asks(const struct lmc_spec *spec)
 {
 	if (spec->cpu.cpus[0])
-		return "--cpuset-cpus";
-	return spec->cpu.mems[0] ? "--cpuset-mems" : NULL;
+		return "cpu.cpus";
+	return spec->cpu.mems[0] ? "cpu.mems" : NULL;
 }
 
 const struct lmc_ctrl_ops lmc_ctrl_cpuset_ops = {

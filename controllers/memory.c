@@ -36,21 +36,21 @@ static int memory_validate(struct lmc_cgfs *cg, const char *name, const struct l
 	if (!v2 && m->high != LMC_UNSET)
 		return lmc_err_set(
 			err, -EOPNOTSUPP,
-			"%s: --memory-high needs cgroup v2 (this host's memory controller is %s)",
-			n, mode);
+			"%s: memory.high needs cgroup v2 (this host's memory controller is %s)", n,
+			mode);
 	if (!v2 && m->oom_group == 1)
 		return lmc_err_set(
 			err, -EOPNOTSUPP,
-			"%s: --oom-group needs cgroup v2 (this host's memory controller is %s)", n,
-			mode);
+			"%s: memory.oom_group needs cgroup v2 (this host's memory controller is %s)",
+			n, mode);
 	if (m->swap == LMC_UNSET)
 		return 0;
 	if (m->limit == LMC_UNSET)
-		return lmc_err_set(err, -EINVAL, "%s: --memory-swap requires --memory", n);
+		return lmc_err_set(err, -EINVAL, "%s: memory.swap requires memory.limit", n);
 	if (!file_here_or_above(cg, name, v2 ? "memory.swap.max" : MEMSW))
-		return lmc_err_set(
-			err, -EOPNOTSUPP,
-			"%s: --memory-swap: swap accounting is not enabled on this kernel", n);
+		return lmc_err_set(err, -EOPNOTSUPP,
+				   "%s: memory.swap: swap accounting is not enabled on this kernel",
+				   n);
 	return 0;
 }
 
@@ -216,14 +216,14 @@ static const char *memory_asks(const struct lmc_spec *spec)
 	const struct lmc_spec_memory *m = &spec->memory;
 
 	if (m->limit != LMC_UNSET)
-		return "--memory";
+		return "memory.limit";
 	if (m->reservation != LMC_UNSET)
-		return "--memory-reservation";
+		return "memory.reservation";
 	if (m->high != LMC_UNSET)
-		return "--memory-high";
+		return "memory.high";
 	if (m->swap != LMC_UNSET)
-		return "--memory-swap";
-	return m->oom_group >= 0 ? "--oom-group" : NULL;
+		return "memory.swap";
+	return m->oom_group >= 0 ? "memory.oom_group" : NULL;
 }
 
 const struct lmc_ctrl_ops lmc_ctrl_memory_ops = {

@@ -21,7 +21,7 @@ static int pids_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *s
 
 static const char *pids_asks(const struct lmc_spec *spec)
 {
-	return spec->pids.limit != LMC_UNSET ? "--pids-limit" : NULL;
+	return spec->pids.limit != LMC_UNSET ? "pids.limit" : NULL;
 }
 
 const struct lmc_ctrl_ops lmc_ctrl_pids_ops = {

@@ -160,7 +160,7 @@ int lmc_spec_merge(struct lmc_spec *spec, const struct lmc_spec *upd, struct lmc
 	 * them unchanged is harmless, any other is refused. */
 	if (ns_is_set(&upd->ns) && !ns_equal(&spec->ns, &upd->ns))
 		return lmc_err_set(err, -EINVAL,
-				   "namespaces (--ns, --hostname, --uid-map, --gid-map) of an "
+				   "namespaces of an "
 				   "existing container cannot be changed");
 	merge_cpu_memory(&s, upd);
 	set_u64(&s.blkio.weight, upd->blkio.weight);
@@ -205,40 +205,41 @@ static int validate_cpu(const char *name, const struct lmc_spec_cpu *c, struct l
 	uint64_t quota = c->limit_m == LMC_UNSET ? 0 : c->limit_m * period / 1000;
 	int r;
 
-	if ((r = check_range(name, "--cpu-shares", c->shares, SHARES_MIN, SHARES_MAX, err)) < 0 ||
-	    (r = check_range(name, "--cpu-period", c->period_us, 1000, 1000000, err)) < 0)
+	if ((r = check_range(name, "cpu.shares", c->shares, SHARES_MIN, SHARES_MAX, err)) < 0 ||
+	    (r = check_range(name, "cpu.period_us", c->period_us, 1000, 1000000, err)) < 0)
 		return r;
 	if ((c->limit_m == 0 || c->limit_m > CPU_MAX_M) && c->limit_m != LMC_UNSET)
-		return check_range(name, "--cpus (millicores)", c->limit_m, 1, CPU_MAX_M, err);
+		return check_range(name, "cpu.limit_m (millicores)", c->limit_m, 1, CPU_MAX_M, err);
 	if (c->reservation_m > CPU_MAX_M && c->reservation_m != LMC_UNSET)
-		return check_range(name, "--cpu-reservation (millicores)", c->reservation_m, 0,
+		return check_range(name, "cpu.reservation_m (millicores)", c->reservation_m, 0,
 				   CPU_MAX_M, err);
 	if (c->limit_m != LMC_UNSET && c->limit_m * period / 1000 < QUOTA_MIN_US) {
 		lmc_format_cpus(c->limit_m, a, sizeof(a));
 		lmc_format_cpus(QUOTA_MIN_US * 1000 / period, b, sizeof(b));
-		return lmc_err_set(err, -EINVAL,
-				   "%s: --cpus %s is below the minimum %s for a %llu us period",
-				   name, a, b, (unsigned long long)period);
+		return lmc_err_set(
+			err, -EINVAL,
+			"%s: cpu.limit_m %s is below the minimum %s for a %llu us period", name, a,
+			b, (unsigned long long)period);
 	}
 	if (c->reservation_m != LMC_UNSET && c->limit_m != LMC_UNSET &&
 	    c->reservation_m > c->limit_m) {
 		lmc_format_cpus(c->reservation_m, a, sizeof(a));
 		lmc_format_cpus(c->limit_m, b, sizeof(b));
-		return lmc_err_set(err, -EINVAL, "%s: --cpu-reservation %s exceeds --cpus %s", name,
-				   a, b);
+		return lmc_err_set(err, -EINVAL, "%s: cpu.reservation_m %s exceeds cpu.limit_m %s",
+				   name, a, b);
 	}
 	/* The kernel takes a burst of at most the quota, and only with one. */
 	if (c->burst_us != LMC_UNSET && (c->limit_m == LMC_UNSET || c->burst_us > quota))
 		return lmc_err_set(
 			err, -EINVAL,
-			"%s: --cpu-burst %llu us needs --cpus with a quota of at least that (%s)",
+			"%s: cpu.burst_us %llu us needs cpu.limit_m with a quota of at least that (%s)",
 			name, (unsigned long long)c->burst_us,
-			c->limit_m == LMC_UNSET ? "no --cpus" : "quota too small");
+			c->limit_m == LMC_UNSET ? "no cpu.limit_m" : "quota too small");
 	if (c->latency > LMC_LATENCY_BATCH)
-		return lmc_err_set(err, -EINVAL, "%s: --latency: unknown value %d", name,
+		return lmc_err_set(err, -EINVAL, "%s: cpu.latency: unknown value %d", name,
 				   (int)c->latency);
-	if ((r = validate_cpuset(name, "--cpuset-cpus", c->cpus, err)) < 0 ||
-	    (r = validate_cpuset(name, "--cpuset-mems", c->mems, err)) < 0)
+	if ((r = validate_cpuset(name, "cpu.cpus", c->cpus, err)) < 0 ||
+	    (r = validate_cpuset(name, "cpu.mems", c->mems, err)) < 0)
 		return r;
 	return 0;
 }
@@ -266,30 +267,32 @@ static int validate_memory(const char *name, const struct lmc_spec_memory *m, st
 				   name);
 	if (m->limit != LMC_UNSET && m->limit < MEMORY_MIN) {
 		lmc_format_size(m->limit, v, sizeof(v));
-		return lmc_err_set(err, -EINVAL, "%s: --memory %s is below the minimum 4K", name,
-				   v);
+		return lmc_err_set(err, -EINVAL, "%s: memory.limit %s is below the minimum 4K",
+				   name, v);
 	}
 	if (m->reservation != LMC_UNSET && m->limit != LMC_UNSET && m->reservation > m->limit)
-		return size_pair_err(name, "--memory-reservation", m->reservation, "exceeds",
-				     "--memory", m->limit, err);
+		return size_pair_err(name, "memory.reservation", m->reservation, "exceeds",
+				     "memory.limit", m->limit, err);
 	if (m->swap != LMC_UNSET && m->limit == LMC_UNSET) {
 		lmc_format_size(m->swap, v, sizeof(v));
-		return lmc_err_set(err, -EINVAL, "%s: --memory-swap %s requires --memory", name, v);
+		return lmc_err_set(err, -EINVAL, "%s: memory.swap %s requires memory.limit", name,
+				   v);
 	}
 	if (m->swap != LMC_UNSET && m->swap < m->limit)
-		return size_pair_err(name, "--memory-swap", m->swap, "(memory plus swap) is below",
-				     "--memory", m->limit, err);
+		return size_pair_err(name, "memory.swap", m->swap, "(memory plus swap) is below",
+				     "memory.limit", m->limit, err);
 	if (m->oom_group < -1 || m->oom_group > 1)
-		return lmc_err_set(err, -EINVAL, "%s: --oom-group %d must be 0 or 1", name,
+		return lmc_err_set(err, -EINVAL, "%s: memory.oom_group %d must be 0 or 1", name,
 				   m->oom_group);
 	return 0;
 }
 
 static int validate_blkio(const char *name, const struct lmc_spec_blkio *b, struct lmc_err *err)
 {
-	static const char *const flags[] = {"--device-read-bps", "--device-write-bps",
-					    "--device-read-iops", "--device-write-iops"};
-	int r = check_range(name, "--blkio-weight", b->weight, 10, 1000, err);
+	static const char *const flags[] = {"blkio.throttles.read_bps", "blkio.throttles.write_bps",
+					    "blkio.throttles.read_iops",
+					    "blkio.throttles.write_iops"};
+	int r = check_range(name, "blkio.weight", b->weight, 10, 1000, err);
 
 	if (r < 0)
 		return r;
@@ -359,22 +362,25 @@ static int validate_ns(const char *name, const struct lmc_spec_ns *ns, struct lm
 	int r;
 
 	if (ns->mask & ~(uint32_t)LMC_NS_ALL)
-		return lmc_err_set(err, -EINVAL, "%s: --ns: unknown namespace bits 0x%x", name,
-				   ns->mask & ~(uint32_t)LMC_NS_ALL);
+		return lmc_err_set(err, -EINVAL, "%s: namespaces: unknown namespace bits 0x%x",
+				   name, ns->mask & ~(uint32_t)LMC_NS_ALL);
 	if (!hostname_ok(ns->hostname))
-		return lmc_err_set(err, -EINVAL, "%s: --hostname '%.*s' is not a valid hostname",
-				   name, LMC_HOSTNAME_MAX, ns->hostname);
+		return lmc_err_set(err, -EINVAL,
+				   "%s: namespaces.hostname '%.*s' is not a valid hostname", name,
+				   LMC_HOSTNAME_MAX, ns->hostname);
 	if (ns->hostname[0] && !(ns->mask & LMC_NS_UTS))
-		return lmc_err_set(err, -EINVAL,
-				   "%s: --hostname %s requires the uts namespace (--ns=uts)", name,
-				   ns->hostname);
+		return lmc_err_set(
+			err, -EINVAL,
+			"%s: namespaces.hostname %s requires the uts namespace (namespaces.uts)",
+			name, ns->hostname);
 	if ((ns->n_uid_map || ns->n_gid_map) && !(ns->mask & LMC_NS_USER))
-		return lmc_err_set(err, -EINVAL,
-				   "%s: --%s-map requires the user namespace (--ns=user)", name,
-				   ns->n_uid_map ? "uid" : "gid");
-	r = idmaps_check("--uid-map", ns->uid_map, ns->n_uid_map, err);
+		return lmc_err_set(
+			err, -EINVAL,
+			"%s: namespaces.%s_map requires the user namespace (namespaces.user)", name,
+			ns->n_uid_map ? "uid" : "gid");
+	r = idmaps_check("namespaces.uid_map", ns->uid_map, ns->n_uid_map, err);
 	if (r >= 0)
-		r = idmaps_check("--gid-map", ns->gid_map, ns->n_gid_map, err);
+		r = idmaps_check("namespaces.gid_map", ns->gid_map, ns->n_gid_map, err);
 	if (r < 0 && err) {
 		char msg[LMC_ERR_MSG_MAX];
 
@@ -393,8 +399,8 @@ int lmc_spec_validate(const char *name, const struct lmc_spec *spec, struct lmc_
 	if ((r = validate_cpu(n, &spec->cpu, err)) < 0 ||
 	    (r = validate_memory(n, &spec->memory, err)) < 0 ||
 	    (r = validate_blkio(n, &spec->blkio, err)) < 0 ||
-	    (r = check_range(n, "--pids-limit", spec->pids.limit, 1, PIDS_MAX, err)) < 0 ||
-	    (r = check_range(n, "--max-containers", spec->max_containers, 0, LMC_MAX_CONTAINERS_MAX,
+	    (r = check_range(n, "pids.limit", spec->pids.limit, 1, PIDS_MAX, err)) < 0 ||
+	    (r = check_range(n, "max_containers", spec->max_containers, 0, LMC_MAX_CONTAINERS_MAX,
 			     err)) < 0 ||
 	    (r = validate_ns(n, &spec->ns, err)) < 0)
 		return r;

@@ -213,6 +213,39 @@ static const char *setter_name(const struct lmc_node *n)
 	return n->parent ? n->name : MACHINE;
 }
 
+/* The API's name of a field (lmctl.proto's Spec path), for an error's facts. */
+static const char *api_path(size_t off, int rate)
+{
+	static const char *const rates[4] = {"blkio.throttles.read_bps",
+					     "blkio.throttles.write_bps",
+					     "blkio.throttles.read_iops",
+					     "blkio.throttles.write_iops"};
+
+	if (off == THROTTLE)
+		return rates[rate & 3];
+	if (off == offsetof(struct lmc_spec, memory.limit))
+		return "memory.limit";
+	if (off == offsetof(struct lmc_spec, memory.reservation))
+		return "memory.reservation";
+	if (off == offsetof(struct lmc_spec, memory.high))
+		return "memory.high";
+	if (off == offsetof(struct lmc_spec, memory.swap))
+		return "memory.swap";
+	if (off == offsetof(struct lmc_spec, cpu.limit_m))
+		return "cpu.limit_m";
+	if (off == offsetof(struct lmc_spec, cpu.reservation_m))
+		return "cpu.reservation_m";
+	if (off == offsetof(struct lmc_spec, pids.limit))
+		return "pids.limit";
+	return "max_containers";
+}
+
+/* The container that sets a bound: "" for the machine root (lmctl.proto's naming). */
+static const char *bound_name(const struct lmc_node *n)
+{
+	return n && n->parent ? n->name : "";
+}
+
 static const char *node_name(const struct lmc_node *n)
 {
 	return n->parent ? n->name : "/";
@@ -314,8 +347,10 @@ static int check_lim_parent(const struct subject *s, const struct lim *l, struct
 	dev_suffix(l, dev, sizeof(dev));
 	fmt_val(l->unit, v, a, sizeof(a));
 	fmt_val(l->unit, eff, b, sizeof(b));
-	return lmc_err_set(err, -ERANGE, "%s: %s %s%s exceeds the effective limit %s set by %s",
-			   s->name, l->what, a, dev, b, setter_name(from));
+	lmc_err_set(err, -ERANGE, "%s: %s %s%s exceeds the effective limit %s set by %s", s->name,
+		    l->what, a, dev, b, setter_name(from));
+	return lmc_err_facts(err, LMC_EC_EXCEEDS_PARENT, s->name, api_path(l->off, l->rate), v, eff,
+			     bound_name(from));
 }
 
 /* Rule 2, own part: a reservation fits in the container's effective limit. */
@@ -336,8 +371,10 @@ static int check_resv_limit(const struct subject *s, const struct resv *r, struc
 		return 0;
 	fmt_val(l->unit, res, a, sizeof(a));
 	fmt_val(l->unit, eff, b, sizeof(b));
-	return lmc_err_set(err, -ERANGE, "%s: %s %s exceeds the effective limit %s set by %s",
-			   s->name, r->what, a, b, setter_name(from));
+	lmc_err_set(err, -ERANGE, "%s: %s %s exceeds the effective limit %s set by %s", s->name,
+		    r->what, a, b, setter_name(from));
+	return lmc_err_facts(err, LMC_EC_EXCEEDS_PARENT, s->name, api_path(r->off, 0), res, eff,
+			     bound_name(from));
 }
 
 /* What the children of p may reserve in all: p's reservation, or its effective limit. */
@@ -379,15 +416,20 @@ static int check_resv_sum(const struct subject *s, const struct resv *r, struct 
 	if (sat_add(sum, res) <= cap)
 		return 0;
 	fmt_val(u, res, b, sizeof(b));
-	if (sum == 0)
-		return lmc_err_set(err, -ERANGE, "%s: %s %s exceeds %s", s->name, r->what, b, desc);
-	fmt_val(u, sum, a, sizeof(a));
-	if (s->parent->parent)
-		snprintf(whose, sizeof(whose), "%s's children", s->parent->name);
-	else
-		snprintf(whose, sizeof(whose), "the top-level containers");
-	return lmc_err_set(err, -ERANGE, "%s: %ss %s + %s of %s exceed %s", s->name, r->what, a, b,
-			   whose, desc);
+	if (sum == 0) {
+		lmc_err_set(err, -ERANGE, "%s: %s %s exceeds %s", s->name, r->what, b, desc);
+	} else {
+		fmt_val(u, sum, a, sizeof(a));
+		if (s->parent->parent)
+			snprintf(whose, sizeof(whose), "%s's children", s->parent->name);
+		else
+			snprintf(whose, sizeof(whose), "the top-level containers");
+		lmc_err_set(err, -ERANGE, "%s: %ss %s + %s of %s exceed %s", s->name, r->what, a, b,
+			    whose, desc);
+	}
+	/* The bound is what is left for this one; the parent sets it. */
+	return lmc_err_facts(err, LMC_EC_RESERVATION_OVERCOMMIT, s->name, api_path(r->off, 0), res,
+			     cap > sum ? cap - sum : 0, bound_name(s->parent));
 }
 
 /* Everything a create checks, and what an update checks against its parent. */
@@ -425,11 +467,13 @@ static int check_room(const char *name, const struct lmc_node *parent, struct lm
 
 		if (max == LMC_UNSET || (uint64_t)a->n_descendants + 1 <= max)
 			continue;
-		return lmc_err_set(err, -EDQUOT,
-				   "%s: %s already holds %u container%s below it, as many as "
-				   "its max containers %" PRIu64 " allows",
-				   name, node_name(a), a->n_descendants,
-				   a->n_descendants == 1 ? "" : "s", max);
+		lmc_err_set(err, -EDQUOT,
+			    "%s: %s already holds %u container%s below it, as many as its max "
+			    "containers %" PRIu64 " allows",
+			    name, node_name(a), a->n_descendants, a->n_descendants == 1 ? "" : "s",
+			    max);
+		return lmc_err_facts(err, LMC_EC_RESOURCE_EXHAUSTED, name, "max_containers",
+				     LMC_ERR_NOVAL, max, bound_name(a));
 	}
 	return 0;
 }
@@ -449,8 +493,11 @@ int lmc_policy_admit_create(const struct lmc_tree *t, const char *name, const st
 	if (lmc_tree_find(t, name))
 		return lmc_err_set(err, -EEXIST, "%s: already exists", name);
 	parent = lmc_tree_find(t, pname);
-	if (!parent)
-		return lmc_err_set(err, -ENOENT, "%s: parent %s does not exist", name, pname);
+	if (!parent) {
+		lmc_err_set(err, -ENOENT, "%s: parent %s does not exist", name, pname);
+		return lmc_err_facts(err, LMC_EC_NOT_FOUND, name, NULL, LMC_ERR_NOVAL,
+				     LMC_ERR_NOVAL, NULL);
+	}
 	s.parent = parent;
 	r = check_parent(&s, err);
 	if (r < 0)
@@ -483,7 +530,10 @@ static int check_lowered_lim(const struct subject *s, const struct lim *l, struc
 	dev_suffix(l, dev, sizeof(dev));
 	fmt_val(l->unit, neweff, v, sizeof(v));
 	blockers_fmt_kinds(&b, s->self, l->unit, list, sizeof(list));
-	return lmc_err_set(err, -ERANGE, "%s: %s %s%s is below %s", s->name, l->what, v, dev, list);
+	lmc_err_set(err, -ERANGE, "%s: %s %s%s is below %s", s->name, l->what, v, dev, list);
+	/* A descendant's own value would exceed its parent: it is the one that binds. */
+	return lmc_err_facts(err, LMC_EC_EXCEEDS_PARENT, s->name, api_path(l->off, l->rate), neweff,
+			     b.val[0], b.node[0]->name);
 }
 
 /* The reservations of p's children, those holding one kept in b. */
@@ -504,12 +554,14 @@ static int refuse_children(const struct subject *s, const char *what, uint64_t v
 	fmt_val(u, b->sum, sum, sizeof(sum));
 	blockers_fmt_names(b, u, list, sizeof(list));
 	if (p == s->self)
-		return lmc_err_set(err, -ERANGE,
-				   "%s: %s %s is below the %s reserved by its children %s", s->name,
-				   what, v, sum, list);
-	return lmc_err_set(err, -ERANGE,
-			   "%s: %s %s is below the %s reserved by the children of %s: %s", s->name,
-			   what, v, sum, p->name, list);
+		lmc_err_set(err, -ERANGE, "%s: %s %s is below the %s reserved by its children %s",
+			    s->name, what, v, sum, list);
+	else
+		lmc_err_set(err, -ERANGE,
+			    "%s: %s %s is below the %s reserved by the children of %s: %s", s->name,
+			    what, v, sum, p->name, list);
+	return lmc_err_facts(err, LMC_EC_RESERVATION_OVERCOMMIT, s->name, NULL, val, b->sum,
+			     p->name);
 }
 
 /* The effective limit of d (below s->self) were s->self's effective limit selfeff. */
@@ -608,10 +660,11 @@ int lmc_policy_admit_update(const struct lmc_tree *t, const struct lmc_node *nod
 		return 0;
 	fmt_val(U_SIZE, lim, a, sizeof(a));
 	fmt_val(U_SIZE, mem_usage, b, sizeof(b));
-	return lmc_err_set(
-		err, -ERANGE,
-		"%s: memory limit %s is below the current usage %s (--force to lower it anyway)",
-		s.name, a, b);
+	lmc_err_set(err, -ERANGE,
+		    "%s: memory limit %s is below the current usage %s (force to lower it anyway)",
+		    s.name, a, b);
+	return lmc_err_facts(err, LMC_EC_BELOW_USAGE, s.name, "memory.limit", lim, mem_usage,
+			     s.name);
 }
 
 static struct lmc_eff_value eff_of(const struct lim *l, const struct lmc_node *n)

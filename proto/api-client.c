@@ -20,6 +20,7 @@ union req_body {
 	Lmctl__ResumeRequest resume;
 	Lmctl__InitRequest init;
 	Lmctl__VersionRequest version;
+	Lmctl__CapabilitiesRequest caps;
 	Lmctl__SubscribeRequest subscribe;
 };
 
@@ -202,6 +203,11 @@ int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *r
 	case LMC_API_OP_SUBSCRIBE:
 		enc_subscribe(r, name, &rq, &u);
 		break;
+	case LMC_API_OP_CAPABILITIES:
+		lmctl__capabilities_request__init(&u.caps);
+		rq.op_case = LMCTL__REQUEST__OP_CAPABILITIES;
+		rq.capabilities = &u.caps;
+		break;
 	default:
 		ret = enc_simple(r, name, &rq, &u);
 		if (ret < 0)
@@ -342,6 +348,26 @@ static int dec_event(const Lmctl__Event *rep, struct lmc_evrec *ev)
 	return copy_str(ev->name, sizeof(ev->name), rep->container);
 }
 
+static void join(char *buf, size_t size, char **items, size_t n)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? " " : "", items[i]);
+}
+
+static int dec_caps(const Lmctl__CapabilitiesReply *c, struct lmc_api_caps *ret)
+{
+	ret->api_version = c->api_version;
+	ret->mode = (int)c->mode;
+	ret->event_history = c->event_history;
+	ret->event_seq = c->event_seq;
+	join(ret->controllers, sizeof(ret->controllers), c->controllers, c->n_controllers);
+	join(ret->features, sizeof(ret->features), c->features, c->n_features);
+	return copy_str(ret->agent_version, sizeof(ret->agent_version), c->agent_version);
+}
+
 static int dec_payload(const Lmctl__Response *m, struct lmc_api_resp *ret)
 {
 	switch (m->payload_case) {
@@ -372,6 +398,13 @@ static int dec_payload(const Lmctl__Response *m, struct lmc_api_resp *ret)
 	case LMCTL__RESPONSE__PAYLOAD_EVENT:
 		ret->payload = LMC_API_PAY_EVENT;
 		return dec_event(m->event, &ret->event);
+	case LMCTL__RESPONSE__PAYLOAD_CAPABILITIES:
+		ret->payload = LMC_API_PAY_CAPABILITIES;
+		return dec_caps(m->capabilities, &ret->caps);
+	case LMCTL__RESPONSE__PAYLOAD_CREATE:
+		ret->payload = LMC_API_PAY_CREATE;
+		ret->existed = m->create->existed;
+		return 0;
 	default:
 		return lmc_api_task_dec(m, ret);
 	}
@@ -381,6 +414,22 @@ static void response_free_unpacked(Lmctl__Response **m)
 {
 	if (*m)
 		lmctl__response__free_unpacked(*m, NULL);
+}
+
+static void dec_err(const Lmctl__Response *m, struct lmc_api_resp *ret)
+{
+	const Lmctl__ErrorDetail *d = m->detail;
+	struct lmc_err *e = &ret->err;
+
+	if (!ret->status)
+		return;
+	lmc_err_set(e, ret->status, "%s", ret->msg[0] ? ret->msg : strerror(-ret->status));
+	e->kind = (unsigned)m->code <= LMC_EC_MAX ? (enum lmc_errc)m->code : LMC_EC_INTERNAL;
+	if (!d)
+		return;
+	lmc_err_facts(e, e->kind, d->container, d->resource,
+		      d->_asked_case ? d->asked : LMC_ERR_NOVAL,
+		      d->_bound_case ? d->bound : LMC_ERR_NOVAL, d->bounded_by);
 }
 
 int lmc_api_resp_decode(const uint8_t *buf, size_t len, struct lmc_api_resp *ret)
@@ -396,6 +445,7 @@ int lmc_api_resp_decode(const uint8_t *buf, size_t len, struct lmc_api_resp *ret
 	ret->id = m->id;
 	ret->status = m->status > 0 ? -EIO : m->status;
 	snprintf(ret->msg, sizeof(ret->msg), "%s", m->error);
+	dec_err(m, ret);
 	r = dec_payload(m, ret);
 	if (r < 0)
 		lmc_api_resp_done(ret);

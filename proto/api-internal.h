@@ -36,5 +36,15 @@ int lmc_api_task_dispatch(struct lmc_api_task_call *c, const Lmctl__Request *rq)
 /* The client's decoding of the task payloads (Task, TaskListReply, TaskLogReply) and of a
  * RunReply's task; -EBADMSG for any other payload. */
 int lmc_api_task_dec(const Lmctl__Response *m, struct lmc_api_resp *ret);
+/* proto/api-caps.c */
+int lmc_api_reply_caps(uint64_t id, const struct lmc_machine_info *mi,
+		       const struct lmc_api_peer *peer, uint8_t **ret_buf, size_t *ret_len);
+/* -EINVAL (INVALID_ARGUMENT) naming the first field rq carries that this agent does not know. */
+int lmc_api_check_unknown(const Lmctl__Request *rq, struct lmc_err *err);
+/* A create found name existing: a reply saying so if asked is its very spec, else -EEXIST
+ * (ALREADY_EXISTS). */
+int lmc_api_create_existing(struct lmc_manager *m, uint64_t id, const char *name,
+			    const struct lmc_spec *asked, uint8_t **ret_buf, size_t *ret_len,
+			    struct lmc_err *err);
 
 #endif

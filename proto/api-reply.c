@@ -42,6 +42,33 @@ int lmc_api_reply_error(uint64_t id, int status, const char *msg, uint8_t **ret_
 	resp.id = id;
 	resp.status = status;
 	resp.error = (char *)(msg ? msg : "");
+	resp.code = (Lmctl__ErrorCode)lmc_errc_from_errno(status);
+	return lmc_api_pack(&resp, ret_buf, ret_len);
+}
+
+int lmc_api_reply_err(uint64_t id, const struct lmc_err *err, uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+	Lmctl__ErrorDetail d = LMCTL__ERROR_DETAIL__INIT;
+
+	resp.id = id;
+	resp.status = err->code;
+	resp.error = (char *)lmc_err_str(err);
+	resp.code = (Lmctl__ErrorCode)lmc_err_kind(err);
+	if (err->has_detail) {
+		d.container = (char *)err->d.container;
+		d.resource = (char *)err->d.resource;
+		if (err->d.asked != LMC_ERR_NOVAL) {
+			d._asked_case = LMCTL__ERROR_DETAIL___ASKED_ASKED;
+			d.asked = err->d.asked;
+		}
+		if (err->d.bound != LMC_ERR_NOVAL) {
+			d._bound_case = LMCTL__ERROR_DETAIL___BOUND_BOUND;
+			d.bound = err->d.bound;
+		}
+		d.bounded_by = (char *)err->d.bounded_by;
+		resp.detail = &d;
+	}
 	return lmc_api_pack(&resp, ret_buf, ret_len);
 }
 

@@ -88,6 +88,9 @@ static int op_create(struct call *c, const Lmctl__CreateRequest *rq)
 	if (r < 0 || !c->m || dry(c))
 		return r;
 	r = lmc_mgr_create(c->m, name, &spec, &c->err);
+	if (r == -EEXIST) /* a retry succeeds; another spec is its own refusal */
+		return lmc_api_create_existing(c->m, c->res->id, name, &spec, &c->res->reply,
+					       &c->res->reply_len, &c->err);
 	if (r >= 0) {
 		c->res->created = true;
 		c->res->lifecycle = LMC_EVK_CREATED;
@@ -495,8 +498,44 @@ static int op_run(struct call *c, const Lmctl__RunRequest *rq)
 	return run_task(c, rq, &o);
 }
 
+static int op_caps(struct call *c)
+{
+	struct lmc_machine_info mi;
+	int r;
+
+	if (!c->m)
+		return 0;
+	r = lmc_mgr_info(c->m, &mi);
+	if (r < 0)
+		return lmc_err_set(&c->err, r, "cannot read the machine's facts: %s", strerror(-r));
+	return lmc_api_reply_caps(c->res->id, &mi, c->peer, &c->res->reply, &c->res->reply_len);
+}
+
+/* Before anything is done: no field unknown here, no id already in flight on this
+ * connection. */
+static int admissible(struct call *c, const Lmctl__Request *rq)
+{
+	int r = lmc_api_check_unknown(rq, &c->err);
+
+	if (r < 0)
+		return r;
+	if (rq->id && c->peer->id_in_flight && c->peer->id_in_flight(c->peer->conn, rq->id)) {
+		lmc_err_set(&c->err, -EBUSY,
+			    "request id %llu is already in flight on this connection; nothing "
+			    "was done",
+			    (unsigned long long)rq->id);
+		return lmc_err_facts(&c->err, LMC_EC_BUSY, NULL, NULL, LMC_ERR_NOVAL, LMC_ERR_NOVAL,
+				     NULL);
+	}
+	return 0;
+}
+
 static int dispatch(struct call *c, const Lmctl__Request *rq)
 {
+	int r = admissible(c, rq);
+
+	if (r < 0)
+		return r;
 	switch (rq->op_case) {
 	case LMCTL__REQUEST__OP_CREATE:
 		return op_create(c, rq->create);
@@ -536,6 +575,8 @@ static int dispatch(struct call *c, const Lmctl__Request *rq)
 
 		return lmc_api_task_dispatch(&tc, rq);
 	}
+	case LMCTL__REQUEST__OP_CAPABILITIES:
+		return op_caps(c);
 	default:
 		return lmc_err_set(&c->err, -EOPNOTSUPP, "unknown operation (field %d)",
 				   (int)rq->op_case);
@@ -660,10 +701,10 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 			close(ret->pidfd);
 		ret->pidfd = -1;
 		lmc_err_set(&c.err, r, "%s", strerror(-r));
+		c.err.code = r;
 		ret->status = r;
 		snprintf(ret->why, sizeof(ret->why), "%s", lmc_err_str(&c.err));
-		return lmc_api_reply_error(ret->id, r, lmc_err_str(&c.err), &ret->reply,
-					   &ret->reply_len);
+		return lmc_api_reply_err(ret->id, &c.err, &ret->reply, &ret->reply_len);
 	}
 	if (ret->reply || ret->action == LMC_API_RUN_START || ret->action == LMC_API_TASK_WAIT ||
 	    (ret->action == LMC_API_RUN && !ret->detached))

@@ -13,7 +13,7 @@
 #include "core/events.h"
 #include "core/manager.h"
 
-#define LMC_API_VERSION 1
+#define LMC_API_VERSION 2
 #define LMC_API_VERSION_STRING "0.1.0"
 #define LMC_API_MAX_FDS 3
 
@@ -23,6 +23,10 @@ struct lmc_api_peer {
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
+	/* The agent's connection (NULL elsewhere): whether a request id is in flight on it. */
+	const void *conn;
+	bool (*id_in_flight)(const void *conn, uint64_t id);
+	uint64_t event_seq, event_history; /* for the capabilities reply */
 };
 
 enum lmc_api_action {
@@ -97,6 +101,8 @@ void lmc_api_result_done(struct lmc_api_result *r);
 /* A Response with only a status (and message): for frames refused before decoding. */
 int lmc_api_reply_error(uint64_t id, int status, const char *msg, uint8_t **ret_buf,
 			size_t *ret_len);
+/* A failure's Response from a filled err: status, message, code and facts. */
+int lmc_api_reply_err(uint64_t id, const struct lmc_err *err, uint8_t **ret_buf, size_t *ret_len);
 /* A stats Response (for a deferred STATS once its figures are read). */
 int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, uint8_t **ret_buf,
 			size_t *ret_len);
@@ -136,6 +142,7 @@ enum lmc_api_op {
 	LMC_API_OP_RESUME,
 	LMC_API_OP_VERSION,
 	LMC_API_OP_SUBSCRIBE,
+	LMC_API_OP_CAPABILITIES,
 };
 
 struct lmc_api_req {
@@ -193,6 +200,17 @@ enum lmc_api_payload {
 	LMC_API_PAY_TASK, /* tasks[0] */
 	LMC_API_PAY_TASKS,
 	LMC_API_PAY_TASK_LOG,
+	LMC_API_PAY_CAPABILITIES,
+	LMC_API_PAY_CREATE,
+};
+
+struct lmc_api_caps {
+	unsigned api_version;
+	char agent_version[32];
+	int mode;
+	char controllers[128]; /* space-separated */
+	char features[512]; /* space-separated */
+	uint64_t event_history, event_seq;
 };
 
 #define LMC_API_EFF_N 8
@@ -201,6 +219,7 @@ struct lmc_api_resp {
 	uint64_t id;
 	int status;
 	char msg[LMC_ERR_MSG_MAX];
+	struct lmc_err err; /* status != 0: code, message, kind and facts */
 	enum lmc_api_payload payload;
 	struct lmc_spec spec; /* SPEC */
 	struct lmc_effective eff;
@@ -215,13 +234,16 @@ struct lmc_api_resp {
 	char version[64]; /* VERSION */
 	struct lmc_evrec event; /* EVENT */
 	char task_id[LMC_TASK_ID_MAX + 1]; /* RUN: its task */
-	bool existed; /* RUN: the task id existed, nothing started (tasks[0] describes it) */
+	/* RUN: the task id existed, nothing started (tasks[0] describes it); CREATE: the
+	 * container was there with this very spec */
+	bool existed;
 	struct lmc_task *tasks; /* TASK, TASKS, RUN when existed (lmc_tasks_list_free) */
 	size_t n_tasks;
 	uint8_t *log; /* TASK_LOG (malloc'd) */
 	size_t log_len;
 	uint64_t log_next;
 	bool log_rotated, log_ended;
+	struct lmc_api_caps caps; /* CAPABILITIES */
 };
 /* Decode; -EBADMSG on malformed input. eff.*.from point into ret->eff_from (NULL: unset). */
 int lmc_api_resp_decode(const uint8_t *buf, size_t len, struct lmc_api_resp *ret);

@@ -54,7 +54,8 @@ static int recv_resp(struct agent_be *a, uint64_t id, struct lmc_api_resp *resp,
 	if (resp->status < 0) {
 		int st = resp->status;
 
-		lmc_err_set(err, st, "%s", resp->msg[0] ? resp->msg : strerror(-st));
+		if (err && !err->code)
+			*err = resp->err; /* the message, code and facts as the agent gave them */
 		lmc_api_resp_done(resp);
 		return st;
 	}

@@ -106,7 +106,7 @@ int lmc_cli_which(struct lmc_cli *c, int argc, char **argv)
 	if (lmc_parse_u64("which", argv[optind], 1, INT32_MAX, &pid, &err) < 0)
 		return lmc_cli_usage_err(&err);
 	if (!info)
-		return lmc_cli_fail(&(struct lmc_err){-ENOMEM, "out of memory"});
+		return lmc_cli_fail(&(struct lmc_err){.code = -ENOMEM, .msg = "out of memory"});
 	if (lmc_cli_connect(c, true, &err) < 0 || c->b->ops->info(c->b, info, &err) < 0 ||
 	    pid_below_root((pid_t)pid, info, rel, sizeof(rel), &err) < 0 ||
 	    container_of_path(c, (pid_t)pid, rel, name, sizeof(name), &err) < 0)

@@ -39,6 +39,7 @@ static int connect_direct(struct lmc_cli *c, bool reader, struct lmc_err *err)
 			      "%s: the agent (lmctld on %s) holds it while it runs; run the "
 			      "command without --direct to go through the agent, or stop lmctld",
 			      msg, c->socket);
+		err->kind = LMC_EC_BUSY;
 	}
 	return r;
 }
@@ -53,11 +54,15 @@ int lmc_cli_connect(struct lmc_cli *c, bool reader, struct lmc_err *err)
 			return 0;
 		/* No agent listening on the default socket: work alone. A socket named with
 		 * --socket must answer; anything else (a refusal) is the answer. */
-		if (c->socket_given && (r == -ENOENT || r == -ECONNREFUSED))
-			return lmc_err_reset(err, r,
-					     "--socket: no agent answers on %s: %s (leave out "
-					     "--socket, or use --direct, to work without it)",
-					     c->socket, strerror(-r));
+		if (c->socket_given && (r == -ENOENT || r == -ECONNREFUSED)) {
+			lmc_err_reset(
+				err, r,
+				"--socket: no agent answers on %s: %s (leave out --socket, or "
+				"use --direct, to work without it)",
+				c->socket, strerror(-r));
+			err->kind = LMC_EC_UNAVAILABLE;
+			return r;
+		}
 		if (r != -ENOENT && r != -ECONNREFUSED)
 			return r;
 		lmc_err_clear(err);
@@ -65,10 +70,94 @@ int lmc_cli_connect(struct lmc_cli *c, bool reader, struct lmc_err *err)
 	return connect_direct(c, reader, err);
 }
 
+/* The API names fields by their Spec path; the CLI says the flag a user types. */
+static const char *const api_flags[][2] = {
+	{"cpu.reservation_m", "--cpu-reservation"},
+	{"cpu.limit_m", "--cpus"},
+	{"cpu.shares", "--cpu-shares"},
+	{"cpu.period_us", "--cpu-period"},
+	{"cpu.burst_us", "--cpu-burst"},
+	{"cpu.cpus", "--cpuset-cpus"},
+	{"cpu.mems", "--cpuset-mems"},
+	{"cpu.latency", "--latency"},
+	{"memory.reservation", "--memory-reservation"},
+	{"memory.swap", "--memory-swap"},
+	{"memory.high", "--memory-high"},
+	{"memory.limit", "--memory"},
+	{"memory.oom_group", "--oom-group"},
+	{"memory.eviction_priority", "--priority"},
+	{"blkio.throttles.read_bps", "--device-read-bps"},
+	{"blkio.throttles.write_bps", "--device-write-bps"},
+	{"blkio.throttles.read_iops", "--device-read-iops"},
+	{"blkio.throttles.write_iops", "--device-write-iops"},
+	{"blkio.weight", "--blkio-weight"},
+	{"namespaces.uts", "--ns=uts"},
+	{"namespaces.user", "--ns=user"},
+	{"namespaces.hostname", "--hostname"},
+	{"namespaces.uid_map", "--uid-map"},
+	{"namespaces.gid_map", "--gid-map"},
+	{"pids.limit", "--pids-limit"},
+	{"max_containers", "--max-containers"},
+	{"(force to lower", "(--force to lower"},
+};
+
+static bool word_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_' || ch == '.';
+}
+
+/* msg with each API field name (a whole word) replaced by its flag. */
+static void to_cli_words(const char *msg, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (const char *p = msg; *p && o + 1 < size;) {
+		size_t i, len = 0;
+
+		for (i = 0; i < ARRAY_SIZE(api_flags); i++) {
+			len = strlen(api_flags[i][0]);
+			if (strncmp(p, api_flags[i][0], len) == 0 && !word_char(p[len]) &&
+			    (p == msg || !word_char(p[-1])))
+				break;
+		}
+		if (i < ARRAY_SIZE(api_flags)) {
+			o += (size_t)snprintf(out + o, size - o, "%s", api_flags[i][1]);
+			o = o < size ? o : size - 1;
+			p += len;
+		} else {
+			out[o++] = *p++;
+		}
+	}
+	out[o] = '\0';
+}
+
+int lmc_cli_exit_code(const struct lmc_err *err)
+{
+	switch (lmc_err_kind(err)) {
+	case LMC_EC_NOT_FOUND:
+		return LMC_EXIT_ENOENT;
+	case LMC_EC_ALREADY_EXISTS:
+		return LMC_EXIT_EXISTS;
+	case LMC_EC_EXCEEDS_PARENT:
+	case LMC_EC_RESERVATION_OVERCOMMIT:
+	case LMC_EC_BELOW_USAGE:
+	case LMC_EC_RESOURCE_EXHAUSTED:
+		return LMC_EXIT_BOUND;
+	case LMC_EC_PERMISSION_DENIED:
+		return LMC_EXIT_DENIED;
+	default:
+		return 1;
+	}
+}
+
 int lmc_cli_fail(const struct lmc_err *err)
 {
-	fprintf(stderr, "lmctl: %s\n", lmc_err_str(err));
-	return 1;
+	char msg[LMC_ERR_MSG_MAX * 2];
+
+	to_cli_words(lmc_err_str(err), msg, sizeof(msg));
+	fprintf(stderr, "lmctl: %s\n", msg);
+	return lmc_cli_exit_code(err);
 }
 
 int lmc_cli_usage_err(const struct lmc_err *err)

@@ -8,6 +8,13 @@
 #include "tools/backend.h"
 
 #define LMC_EXIT_USAGE 2
+/* A refusal, by the API's error code: not found; exists (with another spec); over a bound
+ * (exceeds-parent, reservation-overcommit, below-usage, resource-exhausted); not allowed.
+ * Every other failure is 1. */
+#define LMC_EXIT_ENOENT 3
+#define LMC_EXIT_EXISTS 4
+#define LMC_EXIT_BOUND 5
+#define LMC_EXIT_DENIED 6
 /* run: lmctl itself failed before the command ran; the command could not be executed; it
  * was not found (as docker and shells). */
 #define LMC_EXIT_RUN_FAILED 125
@@ -24,8 +31,9 @@ struct lmc_cli {
 
 /* The agent if it answers, else the library. Readers in direct mode take no lock. */
 int lmc_cli_connect(struct lmc_cli *c, bool reader, struct lmc_err *err);
-/* Print "lmctl: <message>" and return the exit status 1. */
+/* Print "lmctl: <message>" (API field names as flags) and return its exit status. */
 int lmc_cli_fail(const struct lmc_err *err);
+int lmc_cli_exit_code(const struct lmc_err *err);
 /* Print "lmctl: <formatted>" and return the usage exit status. */
 int lmc_cli_usage(const char *fmt, ...) _printf_(1, 2);
 /* Print the error as a usage error ("lmctl: <message>") and return the usage exit status. */

@@ -298,7 +298,7 @@ static int cmd_enter(struct lmc_cli *c, int argc, char **argv)
 		return lmc_cli_usage("%s: expected a container name and at least one pid", "enter");
 	pids = calloc(argc - optind - 1, sizeof(*pids));
 	if (!pids)
-		return lmc_cli_fail(&(struct lmc_err){-ENOMEM, "out of memory"});
+		return lmc_cli_fail(&(struct lmc_err){.code = -ENOMEM, .msg = "out of memory"});
 	for (int i = optind + 1; i < argc; i++) {
 		uint64_t v;
 

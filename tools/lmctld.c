@@ -235,6 +235,24 @@ static void lifecycle_events(struct agent *a, const struct lmc_api_result *res)
 		lmc_agent_event_simple(a, res->lifecycle, res->name, 0);
 }
 
+/* A request with this id is still being served on the connection (a run waiting for its
+ * process, a stats reading or freeze, a subscription). */
+static bool id_in_flight(const void *conn, uint64_t id)
+{
+	const struct client *c = conn;
+
+	for (const struct sub *s = c->subs; s; s = s->next)
+		if (s->id == id && !s->dropped)
+			return true;
+	for (const struct proc *p = c->a->procs; p; p = p->next)
+		if (p->c == c && p->id == id)
+			return true;
+	for (const struct stats_req *q = c->a->stats_reqs; q; q = q->next)
+		if (q->c == c && q->id == id)
+			return true;
+	return false;
+}
+
 /* Handle one request frame (in c's read callback: c stays allocated). */
 static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds, size_t nfds)
 {
@@ -242,6 +260,10 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	int r;
 
 	c->a->req_t0 = lmc_metrics_clock();
+	c->peer.conn = c;
+	c->peer.id_in_flight = id_in_flight;
+	c->peer.event_history = c->a->event_history;
+	c->peer.event_seq = c->a->evlog ? lmc_evlog_last(c->a->evlog) : 0;
 	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds,
 			   LMC_API_DEFER_STATS | LMC_API_DEFER_WAITS | LMC_API_DEFER_SPAWN, &res);
 	free(buf);

@@ -97,7 +97,7 @@ def main():
     check(r.status == -errno.ENOENT, "gone after destroy: %d" % r.status)
 
     r = c.call(version=pb.VersionRequest())
-    check(r.version.api_version == 1, "version")
+    check(r.version.api_version == 2, "version")
     print("client.py: ok")
 
 

@@ -106,7 +106,7 @@ static void test_usage_exit_2(void **state)
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "version", "extra", NULL), 2);
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "nosuchcommand", NULL), 2);
 	/* A container that does not exist is an error, not usage. */
-	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "nosuch", NULL), 1);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "nosuch", NULL), 3);
 }
 
 static void test_did_you_mean(void **state)
@@ -116,7 +116,7 @@ static void test_did_you_mean(void **state)
 	(void)state;
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "create", "a", "--memroy=1G", NULL), 2);
 	assert_non_null(strstr(err, "did you mean --memory?"));
-	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "a", NULL), 1); /* not made */
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "a", NULL), 3); /* not made */
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "list", "--jsn", NULL), 2);
 	assert_non_null(strstr(err, "did you mean --json?"));
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "list", "--direct", NULL), 2);
@@ -207,7 +207,7 @@ static void test_socket_and_lock(void **state)
 	assert_non_null(strstr(err, "lmctld"));
 	assert_non_null(strstr(err, "without --direct"));
 	assert_true(h_now_us() - t0 < 3000000);
-	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "a", NULL), 1);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "spec", "a", NULL), 3);
 	setenv("LMCTL_SOCKET", "/nonexistent/lmctl.sock", 1);
 	h_stop_agent(h, SIGTERM);
 	r = lmc_test_lmctl(out, OUT, err, OUT, "list", NULL);
@@ -332,9 +332,9 @@ static void test_which(void **state)
 	same_both_ways((const char *const[]){"which", "--json", pid, NULL}, out);
 	assert_non_null(strstr(out, "\"name\":\"a/b\""));
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "which", pid, NULL), 1);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "which", pid, NULL), 3);
 	assert_non_null(strstr(err, "no lmctl container"));
-	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "which", "2147483647", NULL), 1);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "which", "2147483647", NULL), 3);
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "which", "abc", NULL), 2);
 	LMCTL_OK("destroy", "-r", "a");
 }
@@ -554,7 +554,7 @@ static void test_agent_logs_changes(void **state)
 	LMCTL_OK("pause", "a");
 	LMCTL_OK("resume", "a");
 	LMCTL_OK("list", "-r");
-	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "create", "a/x/y", NULL), 1);
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "create", "a/x/y", NULL), 3);
 	LMCTL_OK("destroy", "-r", "a");
 	assert_true(log_has(h, "uid 0 (pid "));
 	assert_true(log_has(h, "create a: ok\n"));

@@ -555,25 +555,25 @@ static void test_refusals_v1(void **state)
 	full_spec(&s, false);
 	s.memory.high = 512 * MB;
 	put(x, LMC_CTRL_MEMORY, NAME, "memory.memsw.limit_in_bytes", "9223372036854771712\n");
-	expect_refusal(x, &s, "--memory-high needs cgroup v2");
+	expect_refusal(x, &s, "memory.high needs cgroup v2");
 
 	full_spec(&s, false);
 	s.memory.oom_group = 1;
-	expect_refusal(x, &s, "--oom-group needs cgroup v2");
+	expect_refusal(x, &s, "memory.oom_group needs cgroup v2");
 
 	full_spec(&s, false);
 	remove(path_of(x, LMC_CTRL_MEMORY, NAME, "memory.memsw.limit_in_bytes"));
-	expect_refusal(x, &s, "--memory-swap: swap accounting is not enabled on this kernel");
+	expect_refusal(x, &s, "memory.swap: swap accounting is not enabled on this kernel");
 
 	full_spec(&s, false);
 	s.memory.swap = LMC_UNSET;
 	snprintf(s.cpu.cpus, sizeof(s.cpu.cpus), "2-5");
-	expect_refusal(x, &s, "--cpuset-cpus 2-5 is not a subset of jobA's cpus '0-3'");
+	expect_refusal(x, &s, "cpu.cpus 2-5 is not a subset of jobA's cpus '0-3'");
 
 	full_spec(&s, false);
 	s.memory.swap = LMC_UNSET;
 	snprintf(s.cpu.mems, sizeof(s.cpu.mems), "1");
-	expect_refusal(x, &s, "--cpuset-mems 1 is not a subset of jobA's mems '0'");
+	expect_refusal(x, &s, "cpu.mems 1 is not a subset of jobA's mems '0'");
 }
 
 static void test_refusals_v2(void **state)
@@ -608,7 +608,7 @@ static void test_write_errors(void **state)
 		mkdir(path_of(x, LMC_CTRL_BLKIO, NAME, "blkio.throttle.read_bps_device"), 0755), 0);
 	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), -EISDIR);
 	assert_non_null(strstr(err.msg, "jobA/sub1: "));
-	assert_non_null(strstr(err.msg, "--device-read-bps"));
+	assert_non_null(strstr(err.msg, "blkio.throttles.read_bps"));
 	assert_non_null(strstr(err.msg, "/dev/vda"));
 	assert_non_null(strstr(err.msg, "8:0 10485760"));
 	assert_non_null(strstr(err.msg, "Is a directory"));

@@ -318,7 +318,7 @@ static const struct pcase cases[] = {
 	{"update other field while over usage", "/: mem=16G; j: mem=4G", 'u', "j", "cpu=1000",
 	 5 * G, false, 0, NULL},
 	{"update below usage", "/: mem=16G; j: mem=4G", 'u', "j", "mem=1G", 3 * G, false, -ERANGE,
-	 "j: memory limit 1G is below the current usage 3G (--force to lower it anyway)"},
+	 "j: memory limit 1G is below the current usage 3G (force to lower it anyway)"},
 	{"update below usage forced", "/: mem=16G; j: mem=4G", 'u', "j", "mem=1G", 3 * G, true, 0,
 	 NULL},
 	{"update equal to usage", "/: mem=16G; j: mem=4G", 'u', "j", "mem=3G", 3 * G, false, 0,
