@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "controllers/controller.h"
 #include "nsutil/ns.h"
@@ -501,15 +502,29 @@ struct fill_job {
 	int r;
 };
 
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 static void *fill_range(void *arg)
 {
 	struct fill_job *j = arg;
 
 	j->failed = j->to;
 	for (size_t i = j->from; i < j->to; i++) {
-		j->r = lmc_ctrl_stats_all(j->cg, j->e[i].name, &j->e[i].stats);
-		if (j->r == -ENOENT && j->skip_gone) {
-			j->e[i].gone = true;
+		struct lmc_stats_entry *x = &j->e[i];
+
+		x->read_realtime_ns = clock_ns(CLOCK_REALTIME);
+		x->read_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
+		j->r = lmc_ctrl_stats_all(j->cg, x->name, &x->stats);
+		/* Destroyed since the plan: a scrape skips any, stats one below the asked one. */
+		if ((j->r == -ENOENT || j->r == -ENODEV) && (j->skip_gone || i > 0)) {
+			x->gone = true;
+			lmc_stats_init(&x->stats);
 			j->r = 0;
 			continue;
 		}

@@ -95,7 +95,10 @@ struct lmc_stats_entry {
 	bool paused; /* not filled by lmc_mgr_stats: lmctl takes it from the list */
 	struct lmc_stats stats;
 	int64_t priority; /* eviction priority, own or inherited */
-	bool gone; /* lmc_mgr_stats_fill_live: destroyed since the plan, figures unset */
+	uint64_t read_realtime_ns, read_monotonic_ns; /* when its figures were read */
+	/* Destroyed since the plan, figures unset: lmc_mgr_stats_fill_live skips any such,
+	 * lmc_mgr_stats_fill those below the first (the asked container; it failing fails). */
+	bool gone;
 };
 int lmc_mgr_stats(struct lmc_manager *m, const char *name, bool recursive,
 		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);

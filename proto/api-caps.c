@@ -100,21 +100,6 @@ int lmc_api_check_unknown(const Lmctl__Request *rq, struct lmc_err *err)
 			     NULL);
 }
 
-/* asked equals what name has (the default a non-root owner gets taken into account). */
-static bool same_spec(const struct lmc_spec *asked, const struct lmc_spec *have)
-{
-	struct lmc_spec a = *asked;
-	_cleanup_free_ uint8_t *x = NULL, *y = NULL;
-	size_t xl, yl;
-
-	if (a.max_containers == LMC_UNSET && a.owner != LMC_OWNER_UNSET &&
-	    have->max_containers == LMC_OWNER_MAX_CONTAINERS)
-		a.max_containers = have->max_containers;
-	if (lmc_codec_spec_encode(&a, &x, &xl) < 0 || lmc_codec_spec_encode(have, &y, &yl) < 0)
-		return false;
-	return xl == yl && memcmp(x, y, xl) == 0;
-}
-
 int lmc_api_create_existing(struct lmc_manager *m, uint64_t id, const char *name,
 			    const struct lmc_spec *asked, uint8_t **ret_buf, size_t *ret_len,
 			    struct lmc_err *err)
@@ -123,7 +108,7 @@ int lmc_api_create_existing(struct lmc_manager *m, uint64_t id, const char *name
 	Lmctl__CreateReply rep = LMCTL__CREATE_REPLY__INIT;
 	struct lmc_spec have;
 
-	if (lmc_mgr_spec(m, name, &have, NULL, NULL) < 0 || !same_spec(asked, &have)) {
+	if (lmc_mgr_spec(m, name, &have, NULL, NULL) < 0 || !lmc_codec_spec_same(asked, &have)) {
 		lmc_err_reset(err, -EEXIST,
 			      "%s: already exists with a different spec (an identical create "
 			      "succeeds)",

@@ -161,6 +161,7 @@ int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *r
 	Lmctl__Request rq = LMCTL__REQUEST__INIT;
 	union req_body u;
 	struct lmc_pb_spec spec;
+	const char *clear[LMC_CODEC_CLEARABLE_MAX];
 	char *name = (char *)(r->name ? r->name : "");
 	int ret;
 
@@ -183,6 +184,10 @@ int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *r
 		u.update.name = name;
 		u.update.spec = r->spec ? &spec.spec : NULL;
 		u.update.force = r->force;
+		/* A limit set to LMC_CLEAR ("max" on the command line) goes as a clear path. */
+		u.update.clear = (char **)clear;
+		u.update.n_clear =
+			r->spec ? lmc_codec_spec_cleared(r->spec, clear, ARRAY_SIZE(clear)) : 0;
 		rq.op_case = LMCTL__REQUEST__OP_UPDATE;
 		rq.update = &u.update;
 		break;
@@ -257,18 +262,33 @@ static int dec_spec(const Lmctl__SpecReply *rep, struct lmc_api_resp *ret)
 	return 0;
 }
 
+/* The containers read, then those skipped (gone = true, no figures). */
 static int dec_stats(const Lmctl__StatsReply *rep, struct lmc_api_resp *ret)
 {
-	ret->stats = calloc(rep->n_containers ? rep->n_containers : 1, sizeof(*ret->stats));
+	size_t n = rep->n_containers + rep->n_skipped;
+
+	ret->stats = calloc(n ? n : 1, sizeof(*ret->stats));
 	if (!ret->stats)
 		return -ENOMEM;
 	for (size_t i = 0; i < rep->n_containers; i++) {
-		if (copy_str(ret->stats[i].name, sizeof(ret->stats[i].name),
-			     rep->containers[i]->name) < 0 ||
-		    lmc_codec_stats_from_pb(rep->containers[i]->stats, &ret->stats[i].stats) < 0)
+		struct lmc_stats_entry *x = &ret->stats[i];
+
+		if (copy_str(x->name, sizeof(x->name), rep->containers[i]->name) < 0 ||
+		    lmc_codec_stats_from_pb(rep->containers[i]->stats, &x->stats) < 0)
 			return -EBADMSG;
-		ret->stats[i].priority = rep->containers[i]->priority;
+		x->priority = rep->containers[i]->priority;
+		x->read_realtime_ns = rep->containers[i]->read_realtime_ns;
+		x->read_monotonic_ns = rep->containers[i]->read_monotonic_ns;
 		ret->n = i + 1;
+	}
+	for (size_t i = 0; i < rep->n_skipped; i++) {
+		struct lmc_stats_entry *x = &ret->stats[ret->n];
+
+		if (copy_str(x->name, sizeof(x->name), rep->skipped[i]) < 0)
+			return -EBADMSG;
+		lmc_stats_init(&x->stats);
+		x->gone = true;
+		ret->n++;
 	}
 	return 0;
 }

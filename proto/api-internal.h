@@ -4,6 +4,7 @@
 
 #include "proto/api.h"
 #include "proto/codec-pb.h"
+#include "proto/codec.h"
 
 /* The Spec field paths of the effective values, in struct lmc_effective order. */
 extern const char *const lmc_api_eff_fields[LMC_API_EFF_N];

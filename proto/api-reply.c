@@ -130,19 +130,29 @@ int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, 
 	_cleanup_free_ Lmctl__ContainerStats *cs = calloc(n ? n : 1, sizeof(*cs));
 	_cleanup_free_ Lmctl__ContainerStats **csp = calloc(n ? n : 1, sizeof(*csp));
 	_cleanup_free_ struct lmc_pb_stats *st = calloc(n ? n : 1, sizeof(*st));
+	_cleanup_free_ char **skipped = calloc(n ? n : 1, sizeof(*skipped));
 
-	if (!cs || !csp || !st)
+	if (!cs || !csp || !st || !skipped)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		lmctl__container_stats__init(&cs[i]);
-		lmc_codec_stats_to_pb(&e[i].stats, &st[i]);
-		cs[i].name = (char *)e[i].name;
-		cs[i].stats = &st[i].stats;
-		cs[i].priority = e[i].priority;
-		csp[i] = &cs[i];
+		size_t k = rep.n_containers;
+
+		if (e[i].gone) {
+			skipped[rep.n_skipped++] = (char *)e[i].name;
+			continue;
+		}
+		lmctl__container_stats__init(&cs[k]);
+		lmc_codec_stats_to_pb(&e[i].stats, &st[k]);
+		cs[k].name = (char *)e[i].name;
+		cs[k].stats = &st[k].stats;
+		cs[k].priority = e[i].priority;
+		cs[k].read_realtime_ns = e[i].read_realtime_ns;
+		cs[k].read_monotonic_ns = e[i].read_monotonic_ns;
+		csp[k] = &cs[k];
+		rep.n_containers++;
 	}
-	rep.n_containers = n;
 	rep.containers = csp;
+	rep.skipped = skipped;
 	resp.id = id;
 	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_STATS;
 	resp.stats = &rep;

@@ -108,6 +108,8 @@ static int op_update(struct call *c, const Lmctl__UpdateRequest *rq)
 	r = target_below(c, rq->name, name);
 	if (r >= 0)
 		r = spec_in(c, name, rq->spec, &upd);
+	for (size_t i = 0; r >= 0 && i < rq->n_clear; i++)
+		r = lmc_codec_spec_clear(&upd, rq->clear[i], lmc_name_display(name), &c->err);
 	if (r < 0 || !c->m || dry(c))
 		return r;
 	r = lmc_mgr_update(c->m, name, &upd, rq->force, &c->err);

@@ -72,7 +72,8 @@ static void opts_to_pb(void *pb, const void *c, const struct opt_u64 *t, size_t 
 		uint32_t id = t[i].id;
 
 		memcpy(&v, (const char *)c + t[i].c_off, sizeof(v));
-		if (v == LMC_UNSET)
+		/* LMC_CLEAR travels as UpdateRequest.clear, never as a value */
+		if (v == LMC_UNSET || v == LMC_CLEAR)
 			continue;
 		memcpy((char *)pb + t[i].pb_off, &v, sizeof(v));
 		/* protobuf-c forces its case enums to int size */
@@ -362,11 +363,72 @@ int lmc_codec_spec_from_pb(const Lmctl__Spec *pb, struct lmc_spec *ret)
 	return 0;
 }
 
+/* The API paths of the optional numbers, in the order of the tables above. */
+static const char *const cpu_paths[] = {"cpu.reservation_m", "cpu.limit_m", "cpu.shares",
+					"cpu.period_us", "cpu.burst_us"};
+static const char *const mem_paths[] = {"memory.limit", "memory.reservation", "memory.high",
+					"memory.swap"};
+static const char *const thr_paths[] = {"blkio.throttles.read_bps", "blkio.throttles.write_bps",
+					"blkio.throttles.read_iops", "blkio.throttles.write_iops"};
+static const char *const blkio_paths[] = {"blkio.weight"};
+static const char *const pids_paths[] = {"pids.limit"};
+static const char *const spec_paths[] = {"max_containers"};
+
+/* The path of a set number in pb that no kernel file can hold (2^64-2 and up: those values
+ * mean "unset" and "clear" inside lmctl), or NULL. */
+static const char *opts_unrepresentable(const void *pb, const struct opt_u64 *t, size_t n,
+					const char *const *paths, uint64_t *ret)
+{
+	for (size_t i = 0; pb && i < n; i++) {
+		uint32_t id;
+
+		memcpy(&id, (const char *)pb + t[i].case_off, sizeof(id));
+		if (id != t[i].id)
+			continue;
+		memcpy(ret, (const char *)pb + t[i].pb_off, sizeof(*ret));
+		if (*ret >= LMC_CLEAR)
+			return paths[i];
+	}
+	return NULL;
+}
+
+static const char *spec_unrepresentable(const Lmctl__Spec *pb, uint64_t *v)
+{
+	const char *p = NULL;
+
+	if (!pb)
+		return NULL;
+	p = opts_unrepresentable(pb->cpu, cpu_opts, ARRAY_SIZE(cpu_opts), cpu_paths, v);
+	if (!p)
+		p = opts_unrepresentable(pb->memory, mem_opts, ARRAY_SIZE(mem_opts), mem_paths, v);
+	if (!p)
+		p = opts_unrepresentable(pb->pids, pids_opts, ARRAY_SIZE(pids_opts), pids_paths, v);
+	if (!p)
+		p = opts_unrepresentable(pb, spec_opts, ARRAY_SIZE(spec_opts), spec_paths, v);
+	if (!p && pb->blkio)
+		p = opts_unrepresentable(pb->blkio, blkio_opts, ARRAY_SIZE(blkio_opts), blkio_paths,
+					 v);
+	for (size_t i = 0; !p && pb->blkio && i < pb->blkio->n_throttles; i++)
+		p = opts_unrepresentable(pb->blkio->throttles[i], thr_opts, ARRAY_SIZE(thr_opts),
+					 thr_paths, v);
+	return p;
+}
+
 int lmc_codec_spec_from_pb_err(const Lmctl__Spec *pb, struct lmc_spec *ret, const char *name,
 			       struct lmc_err *err)
 {
 	const Lmctl__Throttle *dup = pb ? dup_throttle(pb->blkio) : NULL;
+	uint64_t v = 0;
+	const char *big = spec_unrepresentable(pb, &v);
 
+	if (big) {
+		lmc_err_set(err, -EINVAL,
+			    "%s: %s %llu cannot be represented (at most 2^64-3; to remove a limit, "
+			    "clear it: UpdateRequest.clear)",
+			    name, big, (unsigned long long)v);
+		return lmc_err_facts(err, LMC_EC_INVALID_ARGUMENT, name, big, v, LMC_CLEAR - 1,
+				     NULL);
+	}
 	if (lmc_codec_spec_from_pb(pb, ret) >= 0)
 		return 0;
 	if (dup)
@@ -562,4 +624,64 @@ int lmc_codec_stats_decode(const uint8_t *buf, size_t len, struct lmc_stats *ret
 	if (!m)
 		return -EBADMSG;
 	return lmc_codec_stats_from_pb(m, ret);
+}
+
+bool lmc_codec_spec_same(const struct lmc_spec *asked, const struct lmc_spec *have)
+{
+	struct lmc_spec a = *asked;
+	_cleanup_free_ uint8_t *x = NULL, *y = NULL;
+	size_t xl, yl;
+
+	if (a.max_containers == LMC_UNSET && a.owner != LMC_OWNER_UNSET &&
+	    have->max_containers == LMC_OWNER_MAX_CONTAINERS)
+		a.max_containers = have->max_containers;
+	if (lmc_codec_spec_encode(&a, &x, &xl) < 0 || lmc_codec_spec_encode(have, &y, &yl) < 0)
+		return false;
+	return xl == yl && memcmp(x, y, xl) == 0;
+}
+
+/* The numbers an update may clear, by API path. */
+static const struct {
+	const char *path;
+	size_t off;
+} clearable[] = {
+	{"memory.limit", offsetof(struct lmc_spec, memory.limit)},
+	{"memory.reservation", offsetof(struct lmc_spec, memory.reservation)},
+	{"memory.high", offsetof(struct lmc_spec, memory.high)},
+	{"memory.swap", offsetof(struct lmc_spec, memory.swap)},
+	{"cpu.limit_m", offsetof(struct lmc_spec, cpu.limit_m)},
+	{"cpu.reservation_m", offsetof(struct lmc_spec, cpu.reservation_m)},
+	{"cpu.shares", offsetof(struct lmc_spec, cpu.shares)},
+	{"cpu.burst_us", offsetof(struct lmc_spec, cpu.burst_us)},
+	{"pids.limit", offsetof(struct lmc_spec, pids.limit)},
+	{"blkio.weight", offsetof(struct lmc_spec, blkio.weight)},
+	{"max_containers", offsetof(struct lmc_spec, max_containers)},
+};
+
+int lmc_codec_spec_clear(struct lmc_spec *s, const char *path, const char *name,
+			 struct lmc_err *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(clearable); i++) {
+		uint64_t *f = (uint64_t *)((char *)s + clearable[i].off);
+
+		if (strcmp(path, clearable[i].path) != 0)
+			continue;
+		if (*f != LMC_UNSET && *f != LMC_CLEAR)
+			return lmc_err_set(err, -EINVAL, "%s: %s is both set and cleared", name,
+					   path);
+		*f = LMC_CLEAR;
+		return 0;
+	}
+	return lmc_err_set(err, -EINVAL, "%s: update: '%.64s' cannot be cleared (not a limit)",
+			   name, path);
+}
+
+size_t lmc_codec_spec_cleared(const struct lmc_spec *s, const char **ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(clearable) && n < max; i++)
+		if (*(const uint64_t *)((const char *)s + clearable[i].off) == LMC_CLEAR)
+			ret[n++] = clearable[i].path;
+	return n;
 }

@@ -3,6 +3,7 @@
 #ifndef LMC_CODEC_H
 #define LMC_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,15 @@ int lmc_codec_record_encode(const struct lmc_record *rec, uint8_t **ret_buf, siz
 int lmc_codec_record_decode(const uint8_t *buf, size_t len, struct lmc_record *ret);
 
 int lmc_codec_spec_encode(const struct lmc_spec *spec, uint8_t **ret_buf, size_t *ret_len);
+/* A create asking for asked finds have: the same spec (the max containers a non-root owner
+ * gets by default taken into account)? Decides whether a retried create succeeds. */
+bool lmc_codec_spec_same(const struct lmc_spec *asked, const struct lmc_spec *have);
+/* UpdateRequest.clear: set the field at path (a Spec path) to LMC_CLEAR; -EINVAL if it is
+ * not one that clears or is also set. cleared: the paths of s's LMC_CLEAR fields. */
+#define LMC_CODEC_CLEARABLE_MAX 16
+int lmc_codec_spec_clear(struct lmc_spec *s, const char *path, const char *name,
+			 struct lmc_err *err);
+size_t lmc_codec_spec_cleared(const struct lmc_spec *s, const char **ret, size_t max);
 int lmc_codec_spec_decode(const uint8_t *buf, size_t len, struct lmc_spec *ret);
 int lmc_codec_stats_encode(const struct lmc_stats *st, uint8_t **ret_buf, size_t *ret_len);
 int lmc_codec_stats_decode(const uint8_t *buf, size_t len, struct lmc_stats *ret);

@@ -10,6 +10,7 @@
 
 #include "core/events.h"
 #include "nsutil/ns.h"
+#include "proto/codec.h"
 
 struct direct {
 	struct lmc_backend b;
@@ -35,10 +36,25 @@ static int d_init(struct lmc_backend *b, uint64_t reserve_mem, uint64_t reserve_
 	return lmc_mgr_init(mgr(b), reserve_mem, reserve_cpu_m, err);
 }
 
+/* As the agent: a create that finds its very spec succeeds (a retry), another is refused. */
 static int d_create(struct lmc_backend *b, const char *name, const struct lmc_spec *spec,
 		    struct lmc_err *err)
 {
-	return lmc_mgr_create(mgr(b), name, spec, err);
+	struct lmc_spec have;
+	int r = lmc_mgr_create(mgr(b), name, spec, err);
+
+	if (r != -EEXIST)
+		return r;
+	if (lmc_mgr_spec(mgr(b), name, &have, NULL, NULL) >= 0 &&
+	    lmc_codec_spec_same(spec, &have)) {
+		lmc_err_clear(err);
+		return 0;
+	}
+	lmc_err_reset(err, -EEXIST,
+		      "%s: already exists with a different spec (an identical create succeeds)",
+		      lmc_name_display(name));
+	return lmc_err_facts(err, LMC_EC_ALREADY_EXISTS, name, NULL, LMC_ERR_NOVAL, LMC_ERR_NOVAL,
+			     NULL);
 }
 
 static int d_update(struct lmc_backend *b, const char *name, const struct lmc_spec *upd, bool force,

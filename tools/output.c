@@ -587,6 +587,11 @@ void lmc_out_stats(FILE *f, const struct lmc_stats_entry *e, size_t n, bool json
 	for (size_t i = 0; i < n; i++) {
 		struct lmc_json j;
 
+		if (e[i].gone) {
+			fprintf(stderr, "lmctl: %s: destroyed while being read, skipped\n",
+				lmc_name_display(e[i].name));
+			continue;
+		}
 		if (!json) {
 			stats_one_text(f, &e[i], raw);
 			continue;
@@ -670,8 +675,7 @@ static void event_json(FILE *f, const struct lmc_event *ev)
 	} else if (ev->kind == LMC_EVK_OOM || ev->kind == LMC_EVK_THRESHOLD ||
 		   ev->kind == LMC_EVK_EVICTED || ev->kind == LMC_EVK_RECLAIM) {
 		lmc_json_open(&j, "memory", '{');
-		lmc_json_u64(&j, ev->kind == LMC_EVK_OOM ? "oom_kills" : "usage_bytes",
-			     ev->value);
+		lmc_json_u64(&j, ev->kind == LMC_EVK_OOM ? "oom_kills" : "usage_bytes", ev->value);
 		lmc_json_close(&j);
 	} else if (ev->kind == LMC_EVK_GAP) {
 		lmc_json_u64(&j, "oldest_seq", ev->value);

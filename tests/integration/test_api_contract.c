@@ -167,13 +167,13 @@ static size_t varint(uint8_t *p, uint64_t v)
 }
 
 /* Request{id, create{name, spec{memory{limit, <field 99>}}}}, the unknown field at a depth. */
-static size_t create_with_unknown(uint8_t *out, const char *name, int depth)
+static size_t create_raw(uint8_t *out, const char *name, int depth, uint64_t limit)
 {
 	uint8_t mem[32], spec[48], cr[96];
 	size_t m = 0, s = 0, c = 0, o = 0, nl = strlen(name);
 
 	mem[m++] = 0x08;
-	m += varint(mem + m, 64 * MiB);
+	m += varint(mem + m, limit);
 	if (depth == 3)
 		m += varint(mem + m, 99 << 3), mem[m++] = 1;
 	spec[s++] = 0x12, spec[s++] = (uint8_t)m;
@@ -207,7 +207,7 @@ static void test_unknown_fields(void **state)
 		if (depth == 1)
 			continue;
 		snprintf(name, sizeof(name), "u%d", depth);
-		len = create_with_unknown(buf, name, depth);
+		len = create_raw(buf, name, depth, 64 * MiB);
 		raw(fd, buf, len, &r);
 		assert_int_equal(r.id, 42);
 		assert_int_equal(r.status, -EINVAL);
@@ -217,9 +217,108 @@ static void test_unknown_fields(void **state)
 		assert_false(exists(fd, name)); /* nothing was done */
 	}
 	/* The same bytes without the unknown field are a good create. */
-	raw(fd, buf, create_with_unknown(buf, "u9", 9), &r);
+	raw(fd, buf, create_raw(buf, "u9", 9, 64 * MiB), &r);
 	assert_int_equal(r.status, 0);
 	assert_true(exists(fd, "u9"));
+	close(fd);
+}
+
+static int update(int fd, const char *name, const struct lmc_spec *s, bool force,
+		  struct lmc_api_resp *resp)
+{
+	struct lmc_api_req rq = {
+		.op = LMC_API_OP_UPDATE, .id = 2, .name = name, .spec = s, .force = force};
+
+	req(fd, &rq, resp);
+	return resp->status;
+}
+
+static void spec_of(int fd, const char *name, struct lmc_spec *ret)
+{
+	struct lmc_api_req rq = {.op = LMC_API_OP_SPEC, .id = 3, .name = name};
+	struct lmc_api_resp r;
+
+	req(fd, &rq, &r);
+	assert_int_equal(r.status, 0);
+	*ret = r.spec;
+	lmc_api_resp_done(&r);
+}
+
+/* Clearing is explicit (UpdateRequest.clear); a value no kernel file holds is refused. */
+static void test_update_clear(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_api_resp r;
+	struct lmc_spec s;
+	uint8_t buf[256];
+	int fd = h_connect(h);
+
+	assert_true(fd >= 0);
+	assert_int_equal(create(fd, "uc", 64 * MiB, LMC_UNSET, &r), 0);
+	lmc_spec_init(&s);
+	s.memory.limit = LMC_CLEAR; /* the encoder sends it as clear: ["memory.limit"] */
+	s.pids.limit = 100;
+	assert_int_equal(update(fd, "uc", &s, false, &r), 0);
+	spec_of(fd, "uc", &s);
+	assert_true(s.memory.limit == LMC_UNSET);
+	assert_int_equal(s.pids.limit, 100);
+	/* 2^64-1 and 2^64-2 are lmctl's own markers: refused, never taken as "no limit". */
+	for (uint64_t v = UINT64_MAX - 1; v != 0; v++) {
+		raw(fd, buf, create_raw(buf, "big", 9, v), &r);
+		assert_int_equal(r.status, -EINVAL);
+		assert_int_equal(r.err.kind, LMC_EC_INVALID_ARGUMENT);
+		assert_non_null(strstr(r.msg, "cannot be represented"));
+		assert_string_equal(r.err.d.resource, "memory.limit");
+		assert_false(exists(fd, "big"));
+	}
+	close(fd);
+}
+
+static bool holds_32m(void *ud)
+{
+	struct harness *h = ud;
+	uint64_t v = 0;
+
+	return lmc_cgfs_read_u64(h->cg, LMC_CTRL_MEMORY, "aon", "memory.usage_in_bytes", &v) >= 0 &&
+	       v >= 30 * MiB;
+}
+
+/* An update is applied whole or not at all: on v1 a memory limit under what cannot be
+ * reclaimed (no swap) fails in the kernel after the cpu limit was written; the cpu limit is
+ * put back and the spec is the old one. */
+static void test_update_all_or_nothing(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_api_resp r;
+	struct lmc_spec s;
+	char out[64], err[512], quota[32] = "";
+	int fd = h_connect(h);
+
+	if (lmc_cgfs_mode(h->cg) == LMC_CG_V2 || !lmc_cgfs_has(h->cg, LMC_CTRL_CPU))
+		skip(); /* v2 OOM-kills instead of refusing the limit */
+	assert_true(fd >= 0);
+	assert_int_equal(create(fd, "aon", 256 * MiB, LMC_UNSET, &r), 0);
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), err, sizeof(err), "run", "-d", "aon",
+					"--", "/bin/sh", "-c",
+					"x=$(head -c 33554432 /dev/zero | tr '\\0' a); sleep 120",
+					NULL),
+			 0);
+	assert_int_equal(lmc_test_wait_until(holds_32m, h, 20000), 0);
+	lmc_spec_init(&s);
+	s.cpu.limit_m = 500;
+	s.memory.limit = 8 * MiB;
+	if (update(fd, "aon", &s, true, &r) == 0)
+		skip(); /* the kernel reclaimed it after all (swap): nothing to roll back */
+	assert_int_equal(r.status, -EBUSY);
+	spec_of(fd, "aon", &s);
+	assert_true(s.cpu.limit_m == LMC_UNSET);
+	assert_int_equal(s.memory.limit, 256 * MiB);
+	assert_true(lmc_cgfs_read(h->cg, LMC_CTRL_CPU, "aon", "cpu.cfs_quota_us", quota,
+				  sizeof(quota)) >= 0);
+	assert_int_equal(atoll(quota), -1);
+	assert_int_equal(lmc_test_lmctl(out, sizeof(out), err, sizeof(err), "destroy", "-r", "aon",
+					NULL),
+			 0);
 	close(fd);
 }
 
@@ -275,6 +374,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_retry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_duplicate_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_clear, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_update_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capabilities, setup, teardown),
 	};
 

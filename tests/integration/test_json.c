@@ -3,8 +3,9 @@
  *   against docs/lmctl.schema.json (tests/json-check.py: one object per line, a trailing
  *   newline, no null, no "", no empty object) and prints the same bytes both ways (stats,
  *   top and events: the same keys and strings, the figures masked);
- * - the exit status of every command, from a table: 0, 1 (one-line error), 2 (usage), and
- *   for run 125/126/127 and 128+N, in both modes. */
+ * - the exit status of every command, from a table: 0, 1 (one-line error), 2 (usage), 3
+ *   (not found), 4 (exists with another spec), and for run 125/126/127 and 128+N, in both
+ *   modes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -351,6 +352,10 @@ static void test_events_both_ways(void **state)
 	*strchr(direct, '\n') = '\0';
 	mask_numbers(agent);
 	mask_numbers(direct);
+	/* The agent numbers its events (seq); otherwise the same line. */
+	assert_non_null(strstr(agent, ",\"seq\":#"));
+	memmove(strstr(agent, ",\"seq\":#"), strstr(agent, ",\"seq\":#") + 8,
+		strlen(strstr(agent, ",\"seq\":#") + 8) + 1);
 	assert_string_equal(agent, direct);
 	assert_string_equal(agent, "{\"name\":\"e\",\"event\":\"empty\",\"timestamp_ns\":#}");
 }
@@ -371,33 +376,34 @@ static const struct code_row code_rows[] = {
 	{1, 0, {"init", "--reserve-memory=1000T", NULL}},
 	{2, 0, {"init", "extra", NULL}},
 	{0, 0, {"create", "n1", NULL}},
-	{1, 0, {"create", "n1", NULL}},
+	{0, 0, {"create", "n1", NULL}}, /* a retry: the same spec */
+	{4, 0, {"create", "n1", "--memory=64M", NULL}}, /* another spec */
 	{2, 0, {"create", NULL}},
 	{2, 0, {"create", "n2", "--memory=12Q", NULL}},
 	{0, 0, {"update", "n1", "--memory=32M", NULL}},
-	{1, 0, {"update", "nosuch", "--memory=32M", NULL}},
+	{3, 0, {"update", "nosuch", "--memory=32M", NULL}},
 	{2, 0, {"update", "n1", "--memroy=32M", NULL}},
 	{0, 0, {"list", NULL}},
-	{1, 0, {"list", "nosuch", NULL}},
+	{3, 0, {"list", "nosuch", NULL}},
 	{1, F_FULL, {"list", NULL}},
 	{2, 0, {"list", "--bogus", NULL}},
 	{0, 0, {"spec", "n1", NULL}},
-	{1, 0, {"spec", "nosuch", NULL}},
+	{3, 0, {"spec", "nosuch", NULL}},
 	{2, 0, {"spec", NULL}},
 	{0, 0, {"stats", "n1", NULL}},
-	{1, 0, {"stats", "nosuch", NULL}},
+	{3, 0, {"stats", "nosuch", NULL}},
 	{2, 0, {"stats", NULL}},
 	{0, 0, {"top", "--once", "n1", NULL}},
-	{1, 0, {"top", "--once", "nosuch", NULL}},
+	{3, 0, {"top", "--once", "nosuch", NULL}},
 	{2, 0, {"top", "-n", "0", NULL}},
 	{0, 0, {"events", "--help", NULL}},
-	{1, 0, {"events", "nosuch", NULL}},
+	{3, 0, {"events", "nosuch", NULL}},
 	{2, 0, {"events", NULL}},
 	{0, 0, {"enter", "e", "PID", NULL}},
-	{1, 0, {"enter", "nosuch", "PID", NULL}},
+	{3, 0, {"enter", "nosuch", "PID", NULL}},
 	{2, 0, {"enter", "e", "abc", NULL}},
 	{0, 0, {"which", "PID", NULL}},
-	{1, 0, {"which", "SELF", NULL}},
+	{3, 0, {"which", "SELF", NULL}},
 	{2, 0, {"which", NULL}},
 	{0, 0, {"kill", "e", NULL}},
 	{1, 0, {"kill", "p", NULL}},
@@ -410,13 +416,13 @@ static const struct code_row code_rows[] = {
 	{127, 0, {"run", "e", "--", "/nonexistent/cmd", NULL}},
 	{2, 0, {"run", NULL}},
 	{0, 0, {"pause", "n1", NULL}},
-	{1, 0, {"pause", "nosuch", NULL}},
+	{3, 0, {"pause", "nosuch", NULL}},
 	{2, 0, {"pause", NULL}},
 	{0, 0, {"resume", "n1", NULL}},
-	{1, 0, {"resume", "nosuch", NULL}},
+	{3, 0, {"resume", "nosuch", NULL}},
 	{2, 0, {"resume", NULL}},
 	{0, 0, {"destroy", "n1", NULL}},
-	{1, 0, {"destroy", "n1", NULL}},
+	{3, 0, {"destroy", "n1", NULL}},
 	{2, 0, {"destroy", NULL}},
 	{0, 0, {"run", "--task-id=TW", "e", "--", "/bin/true", NULL}},
 	{0, 0, {"wait", "e", "TW", NULL}},
