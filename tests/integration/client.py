@@ -60,7 +60,11 @@ def main():
     check(r.status == 0, "create: %d %s" % (r.status, r.error))
 
     r = c.call(create=pb.CreateRequest(name="py", spec=spec))
-    check(r.status == -errno.EEXIST and r.error, "second create refused: %d" % r.status)
+    check(r.status == 0 and r.create.existed, "identical create: existed: %d" % r.status)
+    other = pb.Spec(memory=pb.MemorySpec(limit=32 * MiB))
+    r = c.call(create=pb.CreateRequest(name="py", spec=other))
+    check(r.status == -errno.EEXIST and r.code == pb.ALREADY_EXISTS and r.error,
+          "conflicting create refused: %d" % r.status)
 
     r = c.call(spec=pb.SpecRequest(name="py"))
     check(r.status == 0 and r.WhichOneof("payload") == "spec", "spec")

@@ -27,7 +27,7 @@ static void full_spec(struct lmc_spec *s)
 	s->memory.limit = 4ull << 30;
 	s->memory.reservation = 256ull << 20;
 	s->memory.high = 3ull << 30;
-	s->memory.swap = LMC_UNSET - 1;
+	s->memory.swap = LMC_UNSET - 2; /* the largest value: - 1 is LMC_CLEAR, never encoded */
 	s->memory.oom_group = 1;
 	s->memory.eviction_priority = -42;
 	s->blkio.weight = 1000;
