@@ -93,6 +93,13 @@ int lmc_api_check_unknown(const Lmctl__Request *rq, struct lmc_err *err)
 
 	if (!unknown_in(&rq->base, path, sizeof(path)))
 		return 0;
+	/* An operation of a newer API: say so as before (status -EOPNOTSUPP). */
+	if (rq->op_case == LMCTL__REQUEST__OP__NOT_SET && rq->base.n_unknown_fields) {
+		lmc_err_set(err, -EOPNOTSUPP, "unknown operation (field %u)",
+			    rq->base.unknown_fields[0].tag);
+		return lmc_err_facts(err, LMC_EC_INVALID_ARGUMENT, NULL, NULL, LMC_ERR_NOVAL,
+				     LMC_ERR_NOVAL, NULL);
+	}
 	lmc_err_set(err, -EINVAL,
 		    "request: %s is not known to this agent (API version %d); nothing was done",
 		    path, LMC_API_VERSION);

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""Timings for bench/events.sh (issue 13), through python/lmctl against a real agent:
+  create N containers (pipelined), then the agent's restart to serving: kill -9, start, until a
+  capabilities request is answered, median of REPS, beside the same with an empty state
+  directory (the same run's baseline); then a subscriber replaying E journaled events
+  (since = last - E) until it has them all, median of REPS.
+Usage: events.py LMCTLD SOCKET STATE EMPTY_STATE N E REPS AGENT_PID_FILE SEED_CMD..."""
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+import lmctl
+from lmctl import pb
+
+
+def start(binary, sock, state, pidfile):
+    p = subprocess.Popen([binary, "--socket", sock, "--state-dir", state],
+                         stderr=subprocess.DEVNULL)
+    with open(pidfile, "w") as f:
+        f.write(str(p.pid))
+    return p
+
+
+def serving_ms(binary, sock, state, pidfile, old):
+    """Kill old (-9), start an agent, time until it answers a request."""
+    if old:
+        old.send_signal(signal.SIGKILL)
+        old.wait()
+    t0 = time.monotonic()
+    p = start(binary, sock, state, pidfile)
+    while True:
+        try:
+            with lmctl.Client(sock) as c:
+                c.capabilities()
+            return p, (time.monotonic() - t0) * 1000
+        except (OSError, EOFError):
+            time.sleep(0.0005)
+
+
+def create_many(sock, n):
+    c = lmctl.Client(sock)
+    c.create("b", memory_limit=64 << 30)
+    for i in range(0, n - 1, 100):  # pipelined by hundreds
+        ids = []
+        for j in range(i, min(i + 100, n - 1)):
+            c.next_id += 1
+            ids.append(c.next_id)
+            c._send(pb.Request(id=c.next_id, create=pb.CreateRequest(name="b/c%d" % j)))
+        for _ in ids:
+            r = c._recv()
+            assert r.status == 0, r.error
+    c.close()
+
+
+def replay_s(sock, since, count):
+    c = lmctl.Client(sock)
+    t0 = time.monotonic()
+    c.call(subscribe=pb.SubscribeRequest(name="", recursive=True, lifecycle=True, since=since))
+    got = 0
+    while got < count:
+        r = c._recv()
+        if r.event.kind != pb.EVENT_GAP:
+            got += 1
+    dt = time.monotonic() - t0
+    c.close()
+    return dt
+
+
+def main():
+    binary, sock, state, empty, n, e, reps, pidfile = sys.argv[1:9]
+    seed = sys.argv[9:]
+    n, e, reps = int(n), int(e), int(reps)
+    agent = start(binary, sock, empty, pidfile)
+    agent, _ = serving_ms(binary, sock, empty, pidfile, None)
+    base = []
+    for _ in range(reps):
+        agent, ms = serving_ms(binary, sock, empty, pidfile, agent)
+        base.append(ms)
+    agent.send_signal(signal.SIGTERM)
+    agent.wait()
+    agent, _ = serving_ms(binary, sock, state, pidfile, None)
+    t0 = time.monotonic()
+    create_many(sock, n)
+    made = time.monotonic() - t0
+    agent.send_signal(signal.SIGTERM)
+    agent.wait()
+    last = int(subprocess.run(seed, check=True, capture_output=True).stdout)
+    agent, _ = serving_ms(binary, sock, state, pidfile, None)
+    full = []
+    for _ in range(reps):
+        agent, ms = serving_ms(binary, sock, state, pidfile, agent)
+        full.append(ms)
+    rep = [replay_s(sock, last - e, e) for _ in range(reps)]
+    with lmctl.Client(sock) as c:
+        caps = c.capabilities()
+        c.destroy("b", recursive=True)
+    agent.send_signal(signal.SIGTERM)
+    agent.wait()
+    print("agent restart to serving (kill -9, start, first answer), median of %d:" % reps)
+    print("  %5d containers + %d-event journal: %7.1f ms (max %.1f)   budget 300 ms"
+          % (n, caps.event_history, statistics.median(full), max(full)))
+    print("  baseline, empty state directory:     %7.1f ms (max %.1f)"
+          % (statistics.median(base), max(base)))
+    print("  (%d containers created through the agent in %.2f s)" % (n, made))
+    print("event replay to a reconnecting subscriber, %d events, median of %d: %.3f s "
+          "(%.0f events/s; max %.3f s)   budget 1 s"
+          % (e, reps, statistics.median(rep), e / statistics.median(rep), max(rep)))
+
+
+if __name__ == "__main__":
+    main()
