@@ -59,8 +59,8 @@ static void run_py(const struct harness *h, const char *script_and_args)
 	if (!src)
 		src = ".";
 	snprintf(cmd, sizeof(cmd),
-		 "cd %s && PYTHONPATH=%s/python LMCTL_PY_CACHE=%s/pycache LMCTL_SOCKET=%s "
-		 PYTHON " %s",
+		 "cd %s && PYTHONPATH=%s/python LMCTL_PY_CACHE=%s/pycache LMCTL_SOCKET=%s " PYTHON
+		 " %s",
 		 src, src, h->dir, h->sock, script_and_args);
 	assert_int_equal(system(cmd), 0);
 }
@@ -91,11 +91,12 @@ static void test_readme_loop(void **state)
 		 "g&&/^```/{exit} g' README.md)\" > %s/loop.out",
 		 h->dir);
 	run_py(h, args);
-	snprintf(args, sizeof(args),
-		 "grep -q 'task exited 2' %s/loop.out && grep -q '^refused: memory.limit' %s/loop.out"
-		 " && grep -q '^done' %s/loop.out && test $(awk '/<!-- node-agent-loop -->/{f=1;next}"
-		 " f&&/^```python/{g=1;next} g&&/^```/{exit} g' %s/README.md | wc -l) -lt 40",
-		 h->dir, h->dir, h->dir, getenv("LMCTL_SRCDIR") ? getenv("LMCTL_SRCDIR") : ".");
+	snprintf(
+		args, sizeof(args),
+		"grep -q 'task exited 2' %s/loop.out && grep -q '^refused: memory.limit' %s/loop.out"
+		" && grep -q '^done' %s/loop.out && test $(awk '/<!-- node-agent-loop -->/{f=1;next}"
+		" f&&/^```python/{g=1;next} g&&/^```/{exit} g' %s/README.md | wc -l) -lt 40",
+		h->dir, h->dir, h->dir, getenv("LMCTL_SRCDIR") ? getenv("LMCTL_SRCDIR") : ".");
 	assert_int_equal(system(args), 0);
 }
 
