@@ -32,6 +32,8 @@ def serving_ms(binary, sock, state, pidfile, old):
     t0 = time.monotonic()
     p = start(binary, sock, state, pidfile)
     while True:
+        if p.poll() is not None:
+            raise SystemExit("events.py: lmctld exited with %d" % p.returncode)
         try:
             with lmctl.Client(sock) as c:
                 c.capabilities()
@@ -42,7 +44,7 @@ def serving_ms(binary, sock, state, pidfile, old):
 
 def create_many(sock, n):
     c = lmctl.Client(sock)
-    c.create("b", memory_limit=64 << 30)
+    c.create("b")
     for i in range(0, n - 1, 100):  # pipelined by hundreds
         ids = []
         for j in range(i, min(i + 100, n - 1)):
@@ -73,7 +75,6 @@ def main():
     binary, sock, state, empty, n, e, reps, pidfile = sys.argv[1:9]
     seed = sys.argv[9:]
     n, e, reps = int(n), int(e), int(reps)
-    agent = start(binary, sock, empty, pidfile)
     agent, _ = serving_ms(binary, sock, empty, pidfile, None)
     base = []
     for _ in range(reps):

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #define REC_MAGIC 0x4c4d4576u
+/* Records are padded to 8 bytes, so that those loaded are used where they lie. */
+#define REC_ALIGN(n) (((n) + 7) & ~(size_t)7)
 
 /* One record as kept in memory and in the file (native byte order: the file never leaves
  * the machine), followed by name_len bytes of name and detail_len of detail. */
@@ -31,6 +33,8 @@ struct lmc_evlog {
 	char path[PATH_MAX], tmp[PATH_MAX];
 	struct rec **ring;
 	size_t cap, head, n; /* oldest at head */
+	uint8_t *base; /* the file as loaded: its records are used in place, never freed alone */
+	size_t base_len;
 	size_t in_file; /* records in the file */
 	uint64_t last;
 };
@@ -39,11 +43,12 @@ static struct rec *rec_new(const struct lmc_evrec *ev)
 {
 	size_t nl = strnlen(ev->name, sizeof(ev->name) - 1);
 	size_t dl = strnlen(ev->detail, sizeof(ev->detail) - 1);
-	struct rec *r = malloc(sizeof(*r) + nl + dl);
+	size_t len = REC_ALIGN(sizeof(struct rec) + nl + dl);
+	struct rec *r = calloc(1, len);
 
 	if (!r)
 		return NULL;
-	*r = (struct rec){.len = (uint32_t)(sizeof(*r) + nl + dl),
+	*r = (struct rec){.len = (uint32_t)len,
 			  .magic = REC_MAGIC,
 			  .seq = ev->seq,
 			  .timestamp_ns = ev->timestamp_ns,
@@ -83,7 +88,13 @@ static bool rec_valid(const struct rec *r, size_t avail)
 	return avail >= sizeof(*r) && r->magic == REC_MAGIC && r->len <= avail &&
 	       r->name_len <= LMC_NAME_MAX &&
 	       r->detail_len < sizeof(((struct lmc_evrec *)0)->detail) &&
-	       r->len == sizeof(*r) + r->name_len + r->detail_len && r->seq;
+	       r->len == REC_ALIGN(sizeof(*r) + r->name_len + r->detail_len) && r->seq;
+}
+
+static void rec_free(struct lmc_evlog *l, struct rec *r)
+{
+	if ((uint8_t *)r < l->base || (uint8_t *)r >= l->base + l->base_len)
+		free(r);
 }
 
 /* Keep r (taken) as the newest; the oldest goes when the ring is full. */
@@ -92,7 +103,7 @@ static void ring_push(struct lmc_evlog *l, struct rec *r)
 	size_t i = (l->head + l->n) % l->cap;
 
 	if (l->n == l->cap) {
-		free(l->ring[l->head]);
+		rec_free(l, l->ring[l->head]);
 		l->ring[l->head] = r;
 		l->head = (l->head + 1) % l->cap;
 	} else {
@@ -125,20 +136,18 @@ static int load(struct lmc_evlog *l)
 			break;
 		got += (size_t)n;
 	}
-	while (off < got) {
-		struct rec h, *r;
+	l->base = buf;
+	l->base_len = got;
+	while (off + sizeof(struct rec) <= got) {
+		struct rec *r = (struct rec *)(buf + off);
 
-		memcpy(&h, buf + off, got - off < sizeof(h) ? got - off : sizeof(h));
-		if (!rec_valid(&h, got - off) || h.seq <= l->last)
+		if (!rec_valid(r, got - off) || r->seq <= l->last)
 			break;
-		r = malloc(h.len);
-		if (!r)
-			return -ENOMEM;
-		memcpy(r, buf + off, h.len);
-		ring_push(l, r);
+		ring_push(l, r); /* in place: buf stays as l->base */
 		l->in_file++;
-		off += h.len;
+		off += r->len;
 	}
+	buf = NULL;
 	/* A torn or foreign tail is cut so appends follow the last good record. */
 	if (off < (size_t)st.st_size && ftruncate(l->fd, (off_t)off) < 0)
 		return lmc_negerrno();
@@ -176,8 +185,9 @@ void lmc_evlog_free(struct lmc_evlog *l)
 	if (!l)
 		return;
 	for (size_t i = 0; l->ring && i < l->n; i++)
-		free(l->ring[(l->head + i) % l->cap]);
+		rec_free(l, l->ring[(l->head + i) % l->cap]);
 	free(l->ring);
+	free(l->base);
 	if (l->fd >= 0)
 		close(l->fd);
 	free(l);

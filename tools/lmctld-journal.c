@@ -135,8 +135,19 @@ static int replay_one(const struct lmc_evrec *ev, void *userdata)
 	if (c->dead || x->s->dropped)
 		return -EPIPE;
 	x->s->cursor = ev->seq;
-	if (sub_wants(x->s, ev))
-		deliver(x->a, x->s, ev);
+	if (sub_wants(x->s, ev)) {
+		uint8_t *buf;
+		size_t len;
+
+		/* The chunk bounds what is queued: no per-event check of the socket. */
+		if (lmc_api_reply_event(x->s->id, ev, &buf, &len) >= 0)
+			lmc_agent_send(c, buf, len);
+		if (ev->kind == LMC_EVK_DESTROYED && strcmp(ev->name, x->s->name) == 0 &&
+		    !lmc_name_is_root(x->s->name)) {
+			x->s->dropped = true;
+			x->a->sweep = true;
+		}
+	}
 	if (c->out_len - c->out_off > REPLAY_CHUNK)
 		return -EAGAIN; /* more when the socket drains (lmc_agent_replay_pump) */
 	return 0;
@@ -177,9 +188,11 @@ void lmc_agent_replay_pump(struct client *c)
 		}
 		replay_gap(a, s);
 		x.s = s;
+		c->corked = true;
 		if (lmc_evlog_replay(a->evlog, s->cursor, replay_one, &x) >= 0 &&
 		    s->cursor >= lmc_evlog_last(a->evlog))
 			s->replaying = false;
+		lmc_agent_uncork(c);
 	}
 	a->emitting--;
 	lmc_agent_sweep(a);

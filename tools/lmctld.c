@@ -124,10 +124,19 @@ int lmc_agent_send(struct client *c, uint8_t *buf, size_t len)
 	memcpy(c->out + c->out_len + LMC_FRAME_HDR, buf, len);
 	c->out_len = need;
 	free(buf);
+	if (c->corked)
+		return 0; /* a replay sends its chunk at once (lmc_agent_uncork) */
 	r = client_flush(c);
 	if (r < 0)
 		client_close(c);
 	return r;
+}
+
+void lmc_agent_uncork(struct client *c)
+{
+	c->corked = false;
+	if (!c->dead && client_flush(c) < 0)
+		client_close(c);
 }
 
 void lmc_agent_send_error(struct client *c, uint64_t id, int status, const char *msg)

@@ -89,6 +89,7 @@ struct client {
 	size_t out_len, out_off, out_cap;
 	struct sub *subs;
 	bool busy; /* inside its read callback: a close is deferred to its end */
+	bool corked; /* frames are queued, not sent, until lmc_agent_uncork (a replay chunk) */
 	unsigned held; /* requests answered later (run start, stats, pause): reading waits */
 	bool dead;
 };
@@ -196,6 +197,8 @@ uint64_t lmc_agent_now_ns(void);
 /* Queue an encoded Response (takes buf) to a client; on failure the client is closed. */
 int lmc_agent_send(struct client *c, uint8_t *buf, size_t len);
 void lmc_agent_send_error(struct client *c, uint64_t id, int status, const char *msg);
+/* Send what was queued while c was corked. */
+void lmc_agent_uncork(struct client *c);
 /* Close a client (deferred while it is busy or an event is being delivered). */
 void lmc_agent_client_close(struct client *c);
 /* Free what was deferred: dead clients, dropped subscriptions. */

@@ -56,6 +56,8 @@ class Client:
         self._connect()
 
     def _connect(self):
+        self._buf = bytearray()
+        self._off = 0
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(self.timeout)
         self.sock.connect(self.path)
@@ -73,13 +75,18 @@ class Client:
 
     # ---- framing ----
     def _recv_exact(self, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = self.sock.recv(n - len(buf))
+        """n bytes, read ahead in large chunks (a replay is many small frames)."""
+        while len(self._buf) - self._off < n:
+            chunk = self.sock.recv(max(65536, n))
             if not chunk:
                 raise EOFError("lmctld closed the connection")
-            buf += chunk
-        return buf
+            if self._off:
+                del self._buf[:self._off]
+                self._off = 0
+            self._buf += chunk
+        out = bytes(self._buf[self._off:self._off + n])
+        self._off += n
+        return out
 
     def _send(self, req, fds=()):
         data = req.SerializeToString()
