@@ -30,6 +30,7 @@ struct lmc_evsrc {
 	int fd;
 	uint64_t last; /* OOM: kill count; THRESHOLD: 1 if above; EMPTY: populated */
 	uint64_t threshold;
+	bool oom_pending; /* v1: notified, the kill not counted yet (lmc_events_oom_recheck) */
 };
 
 static int evsrc_new(struct lmc_cgfs *cg, const char *name, enum lmc_events_kind kind,
@@ -343,8 +344,10 @@ static int drain(struct lmc_evsrc *s, bool *ret_any)
 /* v1 signals the OOM before the kill is counted in memory.oom_control: re-read until the
  * count moves past the last one seen, for at most OOM_SETTLE_US. Nothing moves while the
  * kernel's killer is held off (oom_kill_disable 1: the agent's eviction acts instead). */
-#define OOM_SETTLE_US 50000
+#define OOM_SETTLE_US 2000
 #define OOM_SETTLE_STEP_US 200
+static bool oom_held(struct lmc_evsrc *s);
+
 static int oom_count_settled(struct lmc_evsrc *s, uint64_t *ret)
 {
 	uint64_t v = 0, held = 0;
@@ -362,6 +365,39 @@ static int oom_count_settled(struct lmc_evsrc *s, uint64_t *ret)
 	}
 	*ret = v;
 	return r;
+}
+
+static bool oom_held(struct lmc_evsrc *s)
+{
+	uint64_t held = 0;
+
+	return lmc_cgfs_read_key(s->cg, LMC_CTRL_MEMORY, s->name, "memory.oom_control",
+				 "oom_kill_disable", &held) >= 0 &&
+	       held;
+}
+
+bool lmc_events_oom_pending(const struct lmc_evsrc *s)
+{
+	return s->oom_pending;
+}
+
+int lmc_events_oom_recheck(struct lmc_evsrc *s, bool give_up, bool *ret_fired, uint64_t *ret_value)
+{
+	uint64_t v = 0;
+	int r = oom_count(s, &v);
+
+	*ret_fired = false;
+	if (r < 0) {
+		s->oom_pending = false;
+		return r;
+	}
+	if (v <= s->last && !give_up)
+		return 0;
+	s->oom_pending = false;
+	s->last = v > s->last ? v : s->last;
+	*ret_fired = true;
+	*ret_value = v;
+	return 0;
 }
 
 int lmc_events_direction(const struct lmc_evsrc *s)
@@ -392,8 +428,13 @@ int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 		r = s->how == HOW_EVENTFD ? oom_count_settled(s, &v) : oom_count(s, &v);
 		if (r < 0)
 			return r; /* v1 signals the eventfd when the cgroup is removed */
-		/* v1: the eventfd itself is the OOM; v2: memory.events changes for other
+		/* v1: the eventfd itself is the OOM, but its count may still lag: the caller
+		 * re-checks later (lmc_events_oom_pending); v2: memory.events changes for other
 		 * reasons too, only a higher oom_kill is one. */
+		if (s->how == HOW_EVENTFD && v <= s->last && !oom_held(s)) {
+			s->oom_pending = true;
+			return 0;
+		}
 		*ret_fired = s->how == HOW_EVENTFD || v > s->last;
 		break;
 	case LMC_EVK_THRESHOLD:

@@ -84,6 +84,11 @@ const char *lmc_events_name(const struct lmc_evsrc *s);
 /* After fd polled readable: drain it; *ret_fired says whether this is an event to report,
  * *ret_value its value. -errno if the container went away (the caller drops the source). */
 int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value);
+/* v1 OOM: the notification came before the kernel counted the kill (lmc_events_read said
+ * not fired): re-check the count a little later until it moves (then fired, value the
+ * count), or give_up (fired with the count as it is). */
+bool lmc_events_oom_pending(const struct lmc_evsrc *s);
+int lmc_events_oom_recheck(struct lmc_evsrc *s, bool give_up, bool *ret_fired, uint64_t *ret_value);
 /* THRESHOLD: 1 if the last read found usage at or over the threshold, else -1. */
 int lmc_events_direction(const struct lmc_evsrc *s);
 uint64_t lmc_events_threshold(const struct lmc_evsrc *s);

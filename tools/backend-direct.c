@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/events.h"
 #include "nsutil/ns.h"
@@ -223,6 +224,11 @@ static int poll_sources(struct lmc_evsrc **srcs, size_t n, lmc_event_cb cb, void
 			if (!pfd[i].revents)
 				continue;
 			r = lmc_events_read(srcs[i], &fired, &ev.value);
+			/* v1: the OOM is counted a little after its notification (2 ms steps). */
+			for (int k = 1; r >= 0 && !fired && lmc_events_oom_pending(srcs[i]); k++) {
+				usleep(2000);
+				r = lmc_events_oom_recheck(srcs[i], k >= 250, &fired, &ev.value);
+			}
 			if (r < 0)
 				return r;
 			if (!fired)

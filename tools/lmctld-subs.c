@@ -32,6 +32,7 @@ static int push(void ***arr, size_t *n, size_t *cap, void *p)
 static void src_free(struct agent *a, struct src *x)
 {
 	ev_io_stop(a->loop, &x->io);
+	ev_timer_stop(a->loop, &x->settle);
 	lmc_events_free(x->s);
 	if (x->prev)
 		x->prev->next = x->next;
@@ -134,6 +135,39 @@ void lmc_agent_sub_emit(struct sub *s, const struct lmc_evrec *ev)
 		lmc_agent_send(c, buf, len);
 }
 
+static void src_emit(struct src *x, uint64_t value)
+{
+	struct lmc_evrec ev = {.kind = x->kind, .value = value};
+
+	ev.timestamp_ns = lmc_agent_now_ns();
+	snprintf(ev.name, sizeof(ev.name), "%s", lmc_events_name(x->s));
+	if (x->kind == LMC_EVK_THRESHOLD) {
+		ev.threshold = x->threshold;
+		ev.direction = lmc_events_direction(x->s);
+	}
+	lmc_agent_event(x->a, &ev);
+}
+
+/* Every 2 ms, at most 250 times: the OOM kill counted yet? Then its event, with the count. */
+#define SETTLE_PERIOD 0.002
+#define SETTLE_TRIES 250
+static void on_settle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct src *x = container_of(w, struct src, settle);
+	uint64_t v = 0;
+	bool fired;
+
+	(void)revents;
+	if (lmc_events_oom_recheck(x->s, ++x->settle_tries >= SETTLE_TRIES, &fired, &v) < 0) {
+		ev_timer_stop(loop, w);
+		return;
+	}
+	if (!fired)
+		return;
+	ev_timer_stop(loop, w);
+	src_emit(x, v);
+}
+
 static void on_source(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct src *x = container_of(w, struct src, io);
@@ -151,15 +185,13 @@ static void on_source(struct ev_loop *loop, ev_io *w, int revents)
 			src_free(a, x);
 		return;
 	}
-	if (!fired)
-		return;
-	ev.timestamp_ns = lmc_agent_now_ns();
-	snprintf(ev.name, sizeof(ev.name), "%s", lmc_events_name(x->s));
-	if (x->kind == LMC_EVK_THRESHOLD) {
-		ev.threshold = x->threshold;
-		ev.direction = lmc_events_direction(x->s);
+	if (!fired && lmc_events_oom_pending(x->s) && !ev_is_active(&x->settle)) {
+		x->settle_tries = 0;
+		ev_timer_set(&x->settle, SETTLE_PERIOD, SETTLE_PERIOD);
+		ev_timer_start(loop, &x->settle);
 	}
-	lmc_agent_event(a, &ev);
+	if (fired)
+		src_emit(x, ev.value);
 }
 
 static struct src *src_find(struct agent *a, const char *name, enum lmc_events_kind k,
@@ -199,6 +231,7 @@ static int src_open(struct agent *a, const char *name, enum lmc_events_kind k, u
 		a->srcs->prev = x;
 	a->srcs = x;
 	ev_io_init(&x->io, on_source, lmc_events_fd(x->s), EV_READ);
+	ev_timer_init(&x->settle, on_settle, SETTLE_PERIOD, SETTLE_PERIOD);
 	ev_io_start(a->loop, &x->io);
 	*ret = x;
 	return 0;

@@ -53,6 +53,8 @@ struct lmc_evict_opts {
  * threshold, shared by every subscription that wants it. */
 struct src {
 	ev_io io;
+	ev_timer settle; /* v1 OOM: re-reading the count until the kill is in it */
+	unsigned settle_tries;
 	struct agent *a;
 	struct lmc_evsrc *s;
 	enum lmc_events_kind kind;
