@@ -113,7 +113,7 @@ static void test_run_names_task_and_keeps_status(void **state)
 	assert_int_equal(lmctl(out, err, "run", "--task-id", "a/b", "a", "--", "/bin/true", NULL),
 			 2);
 	assert_non_null(strstr(err, "--task-id"));
-	assert_int_equal(lmctl(out, err, "wait", "a", "nope", NULL), 1);
+	assert_int_equal(lmctl(out, err, "wait", "a", "nope", NULL), 3);
 	assert_non_null(strstr(err, "no task 'nope'"));
 }
 
@@ -233,7 +233,8 @@ static void test_signal_and_delete(void **state)
 	assert_int_equal(lmctl(out, err, "wait", "--json", "k", "s", NULL), 128 + SIGTERM);
 	assert_string_equal(task_field(out, "s", "state", v, sizeof(v)), "signaled");
 	assert_string_equal(task_field(out, "s", "signal", v, sizeof(v)), "15");
-	assert_int_equal(lmctl(out, err, "task", "kill", "k", "s", NULL), 1);
+	assert_int_equal(lmctl(out, err, "task", "kill", "k", "s", NULL),
+			 3); /* its process is gone: not found */
 	assert_non_null(strstr(err, "has ended"));
 	LMCTL_OK("task", "rm", "k", "s");
 	assert_int_equal(lmctl(out, err, "ps", "--json", "k", NULL), 0);
