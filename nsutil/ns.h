@@ -105,6 +105,9 @@ int lmc_ns_proc_start(pid_t pid, uint64_t *ret);
 int lmc_ns_pidfd_adopt(pid_t pid, uint64_t start, int *ret_pidfd);
 /* Has the process behind pidfd not exited (zombies have)? */
 bool lmc_ns_pidfd_alive(int pidfd);
+/* Whether our just-cloned child (held before running anything) already has a SIGKILL
+ * pending or is gone: what the kernel's birth kill (see lmc_ns_spawn_start) leaves. */
+bool lmc_ns_killed_at_birth(pid_t pid, int pidfd);
 
 /* ---- user namespace id ranges (idmap.c) ---- */
 

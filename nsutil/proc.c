@@ -281,6 +281,39 @@ bool lmc_ns_pidfd_alive(int pidfd)
 	return pidfd >= 0 && poll(&p, 1, 0) == 0;
 }
 
+/* SIGKILL's bit in /proc's hex masks of pending signals (bit N-1 for signal N). */
+static bool status_kill_pending(const char *buf)
+{
+	static const char *const keys[] = {"\nSigPnd:", "\nShdPnd:"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *k = strstr(buf, keys[i]);
+
+		if (k && (strtoull(k + strlen(keys[i]), NULL, 16) >> (SIGKILL - 1)) & 1)
+			return true;
+	}
+	return false;
+}
+
+bool lmc_ns_killed_at_birth(pid_t pid, int pidfd)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int fd = -EBADF;
+	ssize_t n;
+
+	if (!lmc_ns_pidfd_alive(pidfd))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true; /* gone already: our unreaped child always has its /proc entry */
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	return status_kill_pending(buf);
+}
+
 int lmc_ns_pidfd_adopt(pid_t pid, uint64_t start, int *ret_pidfd)
 {
 	_cleanup_close_ int fd = -EBADF;

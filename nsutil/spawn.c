@@ -371,6 +371,16 @@ int lmc_ns_spawn_start(const struct lmc_ns_spawn_opts *opts, struct lmc_ns_spawn
 	close(sv[1]);
 	if (pid < 0)
 		return pid;
+	/* Kernel 6.18 (seen here): clone3(CLONE_INTO_CGROUP) into a cgroup that has been
+	 * through cgroup.kill SIGKILLs the child before clone3 returns (the fork's kill
+	 * sequence is read from our cgroup, compared with the target's). Released anyway, it
+	 * could die after taking our "go" and before its report, and the report channel would
+	 * say ECONNRESET long after the caller could retry: say so now, while it still can
+	 * (lmc_mgr_run_start retries without CLONE_INTO_CGROUP). */
+	if (opts->cgroup_fd >= 0 && lmc_ns_killed_at_birth(pid, pidfd)) {
+		lmc_ns_kill_reap(pidfd);
+		return lmc_err_set(err, -ECONNRESET, "run: %s: killed at birth", opts->argv[0]);
+	}
 	r = spawn_release(opts, pid, pidfd, chan, err);
 	if (r < 0)
 		return r;
