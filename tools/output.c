@@ -61,13 +61,30 @@ static void info_json(FILE *f, const struct lmc_machine_info *info)
 	lmc_json_end(&j);
 }
 
+/* Bytes for people: 1023, 1.5K, 11.8M (powers of 1024, one decimal). */
+static void human_bytes(uint64_t v, char *buf, size_t size)
+{
+	static const char units[] = "KMGTPE";
+	double x = (double)v;
+	unsigned u = 0;
+
+	if (v < 1024) {
+		snprintf(buf, size, "%" PRIu64, v);
+		return;
+	}
+	for (x /= 1024; x >= 1024 && u + 1 < sizeof(units) - 1; u++)
+		x /= 1024;
+	snprintf(buf, size, "%.1f%c", x, units[u]);
+}
+
 void lmc_out_info(FILE *f, const struct lmc_machine_info *info, bool json)
 {
 	char mem[32], res[32], cap[32], cpus[32], rcpus[32];
 
-	lmc_format_size(info->mem_total, mem, sizeof(mem));
-	lmc_format_size(info->reserve_mem, res, sizeof(res));
-	lmc_format_size(info->capacity.memory.limit, cap, sizeof(cap));
+	/* figures the machine has, for people (spec shows what was asked, exactly) */
+	human_bytes(info->mem_total, mem, sizeof(mem));
+	human_bytes(info->reserve_mem, res, sizeof(res));
+	human_bytes(info->capacity.memory.limit, cap, sizeof(cap));
 	lmc_format_cpus(info->capacity.cpu.limit_m, cpus, sizeof(cpus));
 	lmc_format_cpus(info->reserve_cpu_m, rcpus, sizeof(rcpus));
 	if (json) {
@@ -520,22 +537,6 @@ static void stats_one_json(struct lmc_json *j, const struct lmc_stats_entry *e)
 		lmc_json_close(j);
 	}
 	lmc_json_close(j);
-}
-
-/* Bytes for people: 1023, 1.5K, 11.8M (powers of 1024, one decimal). */
-static void human_bytes(uint64_t v, char *buf, size_t size)
-{
-	static const char units[] = "KMGTPE";
-	double x = (double)v;
-	unsigned u = 0;
-
-	if (v < 1024) {
-		snprintf(buf, size, "%" PRIu64, v);
-		return;
-	}
-	for (x /= 1024; x >= 1024 && u + 1 < sizeof(units) - 1; u++)
-		x /= 1024;
-	snprintf(buf, size, "%.1f%c", x, units[u]);
 }
 
 /* A row of `stats` text: human units (the key without its _ns/_bytes suffix), or with

@@ -313,6 +313,14 @@ static void test_json_and_units(void **state)
 	assert_non_null(strstr(out, "64.0M"));
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "stats", "--bytes", "a", NULL), 0);
 	assert_non_null(strstr(out, "67108864"));
+	/* init's machine and capacity in human units (was "memory 24684084K") */
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "init", NULL), 0);
+	const char *m = strstr(out, "capacity:    memory ");
+	assert_non_null(m);
+	m += strlen("capacity:    memory ");
+	size_t digits = strspn(m, "0123456789.");
+	assert_true(digits > 0 && strchr("KMGTPE", m[digits]) && m[digits + 1] == ',');
+	assert_non_null(memchr(m, '.', digits));
 }
 
 /* which PID: the container, the same through the agent and directly. */
