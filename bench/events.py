@@ -1,10 +1,12 @@
 #!/usr/bin/python3
 """Timings for bench/events.sh (issue 13), through python/lmctl against a real agent:
-  create N containers (pipelined), then the agent's restart to serving: kill -9, start, until a
+  create N containers (pipelined), run T short tasks in ten of them (their records kept, at
+  most 1,000 a container), then the agent's restart to serving: kill -9, start, until a
   capabilities request is answered, median of REPS, beside the same with an empty state
   directory (the same run's baseline); then a subscriber replaying E journaled events
   (since = last - E) until it has them all, median of REPS.
-Usage: events.py LMCTLD SOCKET STATE EMPTY_STATE N E REPS AGENT_PID_FILE SEED_CMD..."""
+Usage: events.py LMCTLD SOCKET STATE EMPTY_STATE N E REPS AGENT_PID_FILE SEED_CMD...
+(T is LMCTL_BENCH_TASKS, default 10000.)"""
 import os
 import signal
 import statistics
@@ -57,6 +59,34 @@ def create_many(sock, n):
     c.close()
 
 
+def run_many(sock, t, n):
+    """T detached /bin/true runs over the first min(10, N - 1) containers, pipelined by
+    hundreds; returns once every task has ended (the agent's own list says so)."""
+    c = lmctl.Client(sock)
+    spread = max(1, min(10, n - 1))
+    for i in range(0, t, 100):
+        ids = []
+        for j in range(i, min(i + 100, t)):
+            c.next_id += 1
+            ids.append(c.next_id)
+            c._send(pb.Request(id=c.next_id, run=pb.RunRequest(
+                name="b/c%d" % (j % spread), argv=["/bin/true"], detach=True)))
+        for _ in ids:
+            r = c._recv()
+            assert r.status == 0, r.error
+    while True:
+        c.next_id += 1
+        c._send(pb.Request(id=c.next_id, task_list=pb.TaskListRequest(name="b", recursive=True)))
+        r = c._recv()
+        assert r.status == 0, r.error
+        kept, running = len(r.tasks.tasks), sum(x.state == pb.TASK_RUNNING for x in r.tasks.tasks)
+        if not running:
+            break
+        time.sleep(0.05)
+    c.close()
+    return kept
+
+
 def replay_s(sock, since, count):
     c = lmctl.Client(sock)
     t0 = time.monotonic()
@@ -86,6 +116,9 @@ def main():
     t0 = time.monotonic()
     create_many(sock, n)
     made = time.monotonic() - t0
+    t0 = time.monotonic()
+    kept = run_many(sock, int(os.environ.get("LMCTL_BENCH_TASKS", "10000")), n)
+    ran = time.monotonic() - t0
     agent.send_signal(signal.SIGTERM)
     agent.wait()
     last = int(subprocess.run(seed, check=True, capture_output=True).stdout)
@@ -101,11 +134,12 @@ def main():
     agent.send_signal(signal.SIGTERM)
     agent.wait()
     print("agent restart to serving (kill -9, start, first answer), median of %d:" % reps)
-    print("  %5d containers + %d-event journal: %7.1f ms (max %.1f)   budget 300 ms"
-          % (n, caps.event_history, statistics.median(full), max(full)))
+    print("  %5d containers + %d task records + %d-event journal: %7.1f ms (max %.1f)"
+          "   budget 300 ms" % (n, kept, caps.event_history, statistics.median(full), max(full)))
     print("  baseline, empty state directory:     %7.1f ms (max %.1f)"
           % (statistics.median(base), max(base)))
-    print("  (%d containers created through the agent in %.2f s)" % (n, made))
+    print("  (%d containers created through the agent in %.2f s; %d tasks run in %.2f s)"
+          % (n, made, kept, ran))
     print("event replay to a reconnecting subscriber, %d events, median of %d: %.3f s "
           "(%.0f events/s; max %.3f s)   budget 1 s"
           % (e, reps, statistics.median(rep), e / statistics.median(rep), max(rep)))
