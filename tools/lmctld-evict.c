@@ -268,11 +268,18 @@ static int choose(struct ewatch *w, struct ejob *j)
  * whose exits may be seen before its completion). */
 static void mark_tasks(struct agent *a, const struct ejob *j)
 {
+	struct lmc_tasks *ts = lmc_mgr_tasks(a->m);
+	char why[128];
+
+	snprintf(why, sizeof(why), "evicted under=%s priority=%" PRId64 " signal=%s",
+		 lmc_name_display(j->under), j->priority, j->signal);
 	for (struct proc *p = a->procs; p; p = p->next)
 		if (strcmp(p->name, j->victim) == 0 || lmc_name_is_under(p->name, j->victim))
-			snprintf(p->reason, sizeof(p->reason),
-				 "evicted under=%s priority=%" PRId64 " signal=%s",
-				 lmc_name_display(j->under), j->priority, j->signal);
+			snprintf(p->reason, sizeof(p->reason), "%s", why);
+	/* Every running task of the victim (also those found again after a restart, which no
+	 * proc watches) ends as evicted, with the reason (issue 13's task records). */
+	if (ts)
+		(void)lmc_tasks_mark_evicted(ts, j->victim, why);
 }
 
 /* Is w short of memory now? If so, fill j's need (what to reclaim) and at (its relief). */

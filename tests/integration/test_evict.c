@@ -383,6 +383,19 @@ static void test_exit_says_evicted(void **state)
 	assert_true(next_event(fd, LMC_EVK_EXIT, 120000, &ev));
 	assert_string_equal(ev.name, "job/b");
 	assert_non_null(strstr(ev.detail, "evicted under=job priority=10"));
+	/* Its task record (issue 13) ended as evicted, with the reason. */
+	{
+		struct lmc_task_query q = {
+			.op = LMC_TASK_OP_WAIT, .name = "job/b", .task_id = b->task_id};
+		struct lmc_task_answer ans = {0};
+
+		if (b->ops->task(b, &q, &ans, &err) < 0)
+			fail_msg("task wait job/b %s: %s", b->task_id, lmc_err_str(&err));
+		assert_int_equal(ans.n, 1);
+		assert_int_equal(ans.tasks[0].state, LMC_TASK_EVICTED);
+		assert_non_null(strstr(ans.tasks[0].reason, "evicted under=job priority=10"));
+		lmc_task_answer_done(&ans);
+	}
 	close(fd);
 	b->ops->close(b);
 }
