@@ -3,7 +3,7 @@
 # Self-contained: it needs no bash-completion helpers, so it also works when sourced by hand.
 # Installed by `make install` as $(PREFIX)/share/bash-completion/completions/lmctl.
 
-_lmctl_commands="init create update destroy run enter kill pause resume list spec stats top events which version help"
+_lmctl_commands="init create update destroy run ps wait logs task enter kill pause resume list spec stats top events which version help"
 _lmctl_global_opts="--direct --socket= --state-dir= --cgroup-root= --help --version"
 _lmctl_spec_opts="--memory= --memory-reservation= --memory-swap= --memory-high= --oom-group
 	--priority= --eviction-priority= --cpus= --cpu-reservation= --cpu-shares= --cpu-period= --cpu-burst=
@@ -18,13 +18,17 @@ _lmctl_cmd_opts() {
 	create) echo "$_lmctl_spec_opts" ;;
 	update) echo "$_lmctl_spec_opts --force" ;;
 	destroy) echo "-r --recursive --force" ;;
-	run) echo "-d --detach --uid= --gid= --env= --cwd=" ;;
+	run) echo "-d --detach --attach --task-id= --json --uid= --gid= --env= --cwd=" ;;
+	ps) echo "-r --recursive --json" ;;
+	wait) echo "--json" ;;
+	logs) echo "-f --follow" ;;
+	task) echo "-f --force -s --signal= --json" ;;
 	kill) echo "-s --signal= -r --recursive" ;;
 	list) echo "-r --pids --json" ;;
 	spec) echo "--json" ;;
 	stats) echo "-r --json --bytes" ;;
 	top) echo "-d -n --interval= --iterations= --once --json --sort=" ;;
-	events) echo "--oom --memory-threshold= --empty --exit --evicted --json" ;;
+	events) echo "--oom --memory-threshold= --empty --exit --started --evicted --lifecycle --since= --json" ;;
 	which | version) echo "--json" ;;
 	esac
 }
@@ -141,6 +145,13 @@ _lmctl() {
 		help) ((cword == cmd_at + 1)) &&
 			mapfile -t COMPREPLY < <(compgen -W "$_lmctl_commands" -- "$cur") ;;
 		version | init) ;;
+		task)
+			if ((cword == cmd_at + 1)); then
+				mapfile -t COMPREPLY < <(compgen -W "rm kill show" -- "$cur")
+			else
+				mapfile -t COMPREPLY < <(compgen -W "$(_lmctl_names)" -- "$cur")
+			fi
+			;;
 		run)
 			# The container name, then `--` before the command.
 			local named=0

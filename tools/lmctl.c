@@ -469,9 +469,13 @@ static const struct cmd cmds[] = {
 	 "own or an ancestor's), pids, OOM kills; --sort=name|cpu|mem|pids|ooms. On a\n"
 	 "terminal the keys n c m p o re-sort and q quits. --json prints one line per sample:\n"
 	 "its timestamp_ns and its containers as 'stats --json' gives them.\n"},
-	{"events", cmd_events, "NAME [--oom] [--memory-threshold=SIZE] [--empty] [--exit] [--json]",
+	{"events", cmd_events,
+	 "NAME [--oom] [--memory-threshold=SIZE] [--empty] [--exit] [--started] [--evicted]\n"
+	 "       [--lifecycle] [--since=SEQ] [--json]",
 	 "Stream one line per event until interrupted, each starting with its time (UTC,\n"
-	 "2026-11-30T01:02:03.456Z) in text; --json gives timestamp_ns.\n"},
+	 "2026-11-30T01:02:03.456Z) in text; --json gives timestamp_ns. --started: tasks\n"
+	 "starting; --lifecycle: created, updated, destroyed, paused, resumed; --since=SEQ\n"
+	 "replays the agent's kept events after SEQ first (or says gap), then follows.\n"},
 	{"which", cmd_which, "[--json] PID",
 	 "Print the container the process PID is in (from /proc/PID/cgroup); exit 1 when it\n"
 	 "is in none.\n"},
