@@ -74,7 +74,8 @@ static int teardown(void **state)
 static int request_send(int fd, enum lmc_api_op op, uint64_t id, const char *name,
 			const struct lmc_run_opts *run)
 {
-	struct lmc_api_req rq = {.op = op, .id = id, .name = name, .run = run};
+	/* recursive: for a destroy, of a container that holds a process */
+	struct lmc_api_req rq = {.op = op, .id = id, .name = name, .run = run, .recursive = true};
 	uint8_t *buf;
 	size_t len;
 	int r = lmc_api_req_encode(&rq, &buf, &len);
@@ -204,11 +205,71 @@ static void test_stalled_run_refused_after_bound(void **state)
 	assert_true(ms >= 0 && ms <= ROOT_ANSWER_MS);
 }
 
+/* The first process of leaf st (0 none). */
+static pid_t leaf_pid(struct fix *f)
+{
+	pid_t *pids = NULL, pid = 0;
+	size_t n = 0;
+
+	if (lmc_cgfs_procs(f->h.cg, "st", &pids, &n) >= 0 && n > 0)
+		pid = pids[0];
+	free(pids);
+	return pid;
+}
+
+/* SIGKILL is pending on the (frozen) process: the destroy's kill was sent. */
+static bool sigkill_pending(void *ud)
+{
+	char path[64], line[256];
+	pid_t pid = *(pid_t *)ud;
+	bool yes = false;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return false;
+	while (!yes && fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "SigPnd:", 7) || !strncmp(line, "ShdPnd:", 7))
+			yes = strtoull(line + 7, NULL, 16) & (1ULL << (SIGKILL - 1));
+	fclose(fp);
+	return yes;
+}
+
+/* A destroy waiting for a process that cannot die yet (frozen by a v1 freezer above the
+ * agent's tree) holds nobody else up; once thawed, it completes. */
+static void test_stalled_destroy_others_answer(void **state)
+{
+	struct fix *f = *state;
+	int fd = h_connect(&f->h);
+	pid_t pid;
+	long ms;
+
+	assert_true(fd >= 0);
+	LMCTL_OK("run", "-d", "st", "--", "sleep", "1000");
+	assert_int_equal(lmc_test_wait_until(leaf_has_process, f, 5000), 0);
+	pid = leaf_pid(f);
+	assert_true(pid > 0);
+	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
+	assert_int_equal(request_send(fd, LMC_API_OP_DESTROY, 1, "st", NULL), 0);
+	assert_int_equal(lmc_test_wait_until(sigkill_pending, &pid, 5000), 0);
+	ms = list_ms(&f->h);
+	if (ms < 0 || ms > ROOT_ANSWER_MS)
+		fail_msg("another client's list during a stalled destroy: %s (%ld ms)",
+			 ms < 0 ? strerror((int)-ms) : "too slow", ms);
+	assert_int_equal(write_state(f->freezer, "THAWED"), 0);
+	expect_reply(fd, LMC_NS_HANDSHAKE_MS + 5000, 1, true, NULL);
+	close(fd);
+	assert_false(lmc_cgfs_exists(f->h.cg, "st"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_stalled_run_others_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_run_refused_after_bound, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_destroy_others_answer, setup,
 						teardown),
 	};
 
