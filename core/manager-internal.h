@@ -36,6 +36,7 @@ struct lmc_init_id {
 struct lmc_node_rt {
 	struct lmc_init_id init;
 	int init_pidfd; /* held once the init is known to be that process; -1 not yet */
+	bool destroying; /* lmc_mgr_destroy_start .. _finish */
 };
 
 /* Look a container up by a user-supplied name; fills err ("x: no such container"). The

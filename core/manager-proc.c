@@ -137,6 +137,8 @@ static int leaf_lookup(struct lmc_manager *m, const char *uname, struct lmc_node
 
 	if (r < 0)
 		return r;
+	if (lmc_mgr_destroying(*ret))
+		return lmc_err_set(err, -EBUSY, "%s: is being destroyed", (*ret)->name);
 	if ((*ret)->n_children)
 		return lmc_err_set(
 			err, -EISDIR,

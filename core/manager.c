@@ -378,6 +378,8 @@ static int create_check(struct lmc_manager *m, const char *name, const struct lm
 	p = lmc_tree_find(m->tree, parent);
 	if (!p)
 		return lmc_err_set(err, -ENOENT, "%s: parent %s does not exist", name, parent);
+	if (lmc_mgr_destroying(p))
+		return lmc_err_set(err, -EBUSY, "%s: parent %s is being destroyed", name, parent);
 	if (!lmc_name_is_root(parent)) {
 		r = lmc_mgr_has_procs(m, parent, &busy);
 		if (r < 0)
@@ -558,60 +560,134 @@ static int destroy_check(struct lmc_manager *m, struct lmc_node *node, bool recu
 	return 0;
 }
 
-/* The directories go bottom-up, every hierarchy at once (cgroupfs); then the records and the
- * tree nodes of those gone everywhere. */
-static int destroy_subtree(struct lmc_manager *m, struct lmc_node *top, struct lmc_err *err)
+bool lmc_mgr_destroying(const struct lmc_node *n)
 {
-	_cleanup_free_ const char **names = NULL;
-	struct lmc_node *n, *next;
-	size_t cnt = 0, i = 0, done = 0;
-	int r, rr;
+	for (; n; n = n->parent) {
+		const struct lmc_node_rt *rt = n->user;
+
+		if (rt && rt->destroying)
+			return true;
+	}
+	return false;
+}
+
+static int set_destroying(struct lmc_node *n, bool on)
+{
+	struct lmc_node_rt *rt = n->user;
+
+	if (!rt && on) {
+		rt = calloc(1, sizeof(*rt));
+		if (!rt)
+			return -ENOMEM;
+		rt->init_pidfd = -1;
+		n->user = rt;
+	}
+	if (rt)
+		rt->destroying = on;
+	return 0;
+}
+
+/* The subtree's names, children before parents (the order the rmdirs need). */
+static int destroy_names(struct lmc_node *top, char (**ret)[LMC_NAME_MAX + 1], size_t *ret_n)
+{
+	struct lmc_node *n;
+	size_t cnt = 0, i = 0;
 
 	for (n = lmc_tree_post_first(top); n; n = lmc_tree_post_next(top, n))
 		cnt++;
-	names = malloc(cnt * sizeof(*names));
-	if (!names)
-		return lmc_err_set(err, -ENOMEM, "out of memory");
+	*ret = calloc(cnt, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
 	for (n = lmc_tree_post_first(top); n; n = lmc_tree_post_next(top, n))
-		names[i++] = n->name;
-	r = lmc_cgfs_remove_many(m->cg, names, cnt, &done, err);
-	i = 0;
-	for (n = lmc_tree_post_first(top); n && i < done; n = next, i++) {
-		next = lmc_tree_post_next(top, n);
-		rr = lmc_store_del_nosync(m->store, n->name, r < 0 ? NULL : err);
-		if (rr < 0 && r >= 0)
-			r = rr;
-		lmc_mgr_rt_free(n);
-		lmc_tree_remove(m->tree, n);
-	}
-	return r;
+		memcpy((*ret)[i++], n->name, sizeof(n->name));
+	*ret_n = cnt;
+	return 0;
 }
 
-int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, struct lmc_err *err)
+int lmc_mgr_destroy_start(struct lmc_manager *m, const char *uname, bool recursive, bool force,
+			  char (**ret_names)[LMC_NAME_MAX + 1], size_t *ret_n, struct lmc_err *err)
 {
 	struct lmc_node *node;
-	char name[LMC_NAME_MAX + 1];
 	int r;
 
 	r = lmc_mgr_lookup(m, uname, false, &node, err);
 	if (r < 0)
 		return r;
-	snprintf(name, sizeof(name), "%s", node->name);
-	r = destroy_check(m, node, recursive, err);
+	if (lmc_mgr_destroying(node))
+		return lmc_err_set(err, -EBUSY, "%s: is being destroyed", node->name);
+	r = destroy_check(m, node, recursive || (force && !node->n_children), err);
 	if (r < 0)
 		return r;
 	/* From here on the destroy is committed: a crash is finished by the next open. */
 	r = lmc_mgr_put(m, node->name, &node->spec, LMC_REC_DESTROYING, lmc_mgr_init_id(node), err);
 	if (r < 0)
 		return r;
+	r = destroy_names(node, ret_names, ret_n);
+	if (r >= 0)
+		r = set_destroying(node, true);
+	if (r < 0) {
+		free(*ret_names);
+		*ret_names = NULL;
+		return lmc_err_set(err, r, "out of memory");
+	}
+	return 0;
+}
+
+int lmc_mgr_destroy_work(struct lmc_cgfs *cg, char (*names)[LMC_NAME_MAX + 1], size_t n,
+			 size_t *ret_done, struct lmc_err *err)
+{
+	_cleanup_free_ const char **v = malloc(n * sizeof(*v));
+	int r;
+
+	*ret_done = 0;
+	if (!v)
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		v[i] = names[i];
 	/* the whole subtree killed once at its top (cgroup.kill, else freeze-kill-thaw) */
-	r = lmc_cgfs_kill(m->cg, node->name, KILL_TIMEOUT_MS, err);
+	r = lmc_cgfs_kill(cg, names[n - 1], KILL_TIMEOUT_MS, err);
 	if (r < 0)
 		return r;
-	r = destroy_subtree(m, node, err);
+	/* bottom-up, every hierarchy at once */
+	return lmc_cgfs_remove_many(cg, v, n, ret_done, err);
+}
+
+int lmc_mgr_destroy_finish(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
+			   size_t done, int r, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	int rr;
+
+	for (size_t i = 0; i < n; i++) {
+		node = lmc_tree_find(m->tree, names[i]);
+		if (!node)
+			continue;
+		if (i >= done || node->first_child) {
+			set_destroying(node, false); /* still there: a destroy may be retried */
+			continue;
+		}
+		lmc_mgr_rt_free(node);
+		lmc_tree_remove(m->tree, node);
+		rr = lmc_store_del_nosync(m->store, names[i], r < 0 ? NULL : err);
+		if (rr < 0 && r >= 0)
+			r = rr;
+	}
 	if (r < 0)
 		return r;
-	lmc_mgr_tasks_forget(m, name); /* their records and logs go with the containers */
+	lmc_mgr_tasks_forget(m, names[n - 1]); /* their records and logs go with them */
 	/* One directory sync for the whole subtree: durable once acknowledged. */
 	return lmc_store_sync(m->store, err);
+}
+
+int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, struct lmc_err *err)
+{
+	_cleanup_free_ char(*names)[LMC_NAME_MAX + 1] = NULL;
+	size_t n = 0, done = 0;
+	int r;
+
+	r = lmc_mgr_destroy_start(m, uname, recursive, false, &names, &n, err);
+	if (r < 0)
+		return r;
+	r = lmc_mgr_destroy_work(m->cg, names, n, &done, err);
+	return lmc_mgr_destroy_finish(m, names, n, done, r, err);
 }

@@ -72,6 +72,21 @@ int lmc_mgr_update(struct lmc_manager *m, const char *name, const struct lmc_spe
 /* recursive: destroy the subtree and kill its processes; without it a container with
  * children or processes is refused. */
 int lmc_mgr_destroy(struct lmc_manager *m, const char *name, bool recursive, struct lmc_err *err);
+/* The same in three steps, so that the agent waits off its loop. _start (the loop): the
+ * checks (force: processes are killed, as with recursive), the DESTROYING record, and the
+ * names to remove, children first, in *ret_names (malloc'd; *ret_n); the subtree refuses
+ * creates, runs and destroys from now until _finish. _work (any thread, cgroupfs only): the
+ * kill of the whole subtree and the rmdirs; *ret_done: how many of names[] are gone.
+ * _finish (the loop, always called after a _start that succeeded): drops the records and
+ * tree nodes of the first done names, then (r >= 0) the tasks and one directory sync. */
+int lmc_mgr_destroy_start(struct lmc_manager *m, const char *name, bool recursive, bool force,
+			  char (**ret_names)[LMC_NAME_MAX + 1], size_t *ret_n, struct lmc_err *err);
+int lmc_mgr_destroy_work(struct lmc_cgfs *cg, char (*names)[LMC_NAME_MAX + 1], size_t n,
+			 size_t *ret_done, struct lmc_err *err);
+int lmc_mgr_destroy_finish(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
+			   size_t done, int r, struct lmc_err *err);
+/* Is n, or a container above it, being destroyed (between _start and _finish)? */
+bool lmc_mgr_destroying(const struct lmc_node *n);
 
 struct lmc_list_entry {
 	char name[LMC_NAME_MAX + 1];

@@ -152,6 +152,14 @@ static int op_destroy(struct call *c, const Lmctl__DestroyRequest *rq)
 	r = target_below(c, rq->name, name);
 	if (r < 0 || !c->m || dry(c))
 		return r;
+	if (c->flags & LMC_API_DEFER_WAITS) {
+		/* the kill and rmdirs by the caller (lmc_mgr_destroy_work), then _finish */
+		r = lmc_mgr_destroy_start(c->m, name, rq->recursive, rq->force, &c->res->gone,
+					  &c->res->n_gone, &c->err);
+		if (r >= 0)
+			c->res->action = LMC_API_DESTROY_WAIT;
+		return r;
+	}
 	if (rq->force && !rq->recursive) {
 		r = lmc_mgr_kill(c->m, name, SIGKILL, false, &c->err);
 		if (r < 0)

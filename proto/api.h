@@ -37,6 +37,9 @@ enum lmc_api_action {
 	LMC_API_STATS, /* (LMC_API_DEFER_STATS) read stats[] (lmc_mgr_stats_fill), then reply */
 	LMC_API_FREEZE_WAIT, /* (LMC_API_DEFER_WAITS) lmc_cgfs_freeze_wait(name), then reply */
 	LMC_API_KILL_WAIT, /* (LMC_API_DEFER_WAITS) lmc_cgfs_kill(name), then reply */
+	/* (LMC_API_DEFER_WAITS) lmc_mgr_destroy_work(gone), then lmc_mgr_destroy_finish, the
+	 * DESTROYED events of those gone, and reply (or the error) */
+	LMC_API_DESTROY_WAIT,
 	/* (LMC_API_DEFER_SPAWN) a run's child is released: read its report (spawn, taken by
 	 * the caller) when spawn->chan is readable, then as RUN */
 	LMC_API_RUN_START,
@@ -86,7 +89,7 @@ struct lmc_api_result {
 enum lmc_api_flags {
 	LMC_API_DRY_RUN = 1u << 0, /* fuzzing: decode, validate, dispatch, but start nothing */
 	LMC_API_DEFER_STATS = 1u << 1, /* stats: answer STATS with the plan; the caller reads */
-	LMC_API_DEFER_WAITS = 1u << 2, /* pause, kill: the caller waits for the freeze, the kill */
+	LMC_API_DEFER_WAITS = 1u << 2, /* pause, kill, destroy: the caller does their waits */
 	LMC_API_DEFER_SPAWN = 1u << 3, /* run: release the child; the caller reads its report */
 };
 

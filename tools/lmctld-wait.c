@@ -1,5 +1,6 @@
 /* lmctld: work that waits off the loop, on tools/jobs.c's worker threads: the kernel's
- * figures of a large `stats`, a pause's wait for its freeze, a `kill -9` and its wait. The
+ * figures of a large `stats`, a pause's wait for its freeze, a `kill -9` and its wait, a
+ * destroy's kill, wait and rmdirs (the records follow on the loop). The
  * connection is held meanwhile (its next frames wait for this answer). */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +18,11 @@ static void stats_work(void *arg)
 	struct lmc_err err = {0};
 	int r;
 
+	if (q->destroy) {
+		q->r = lmc_mgr_destroy_work(lmc_mgr_cgfs(q->a->m), q->gone, q->n_gone, &q->done,
+					    &q->err);
+		return;
+	}
 	if (q->freeze || q->kill) {
 		/* The freeze is under way, or the kill is to be done and waited for, here
 		 * (cgroupfs only). */
@@ -38,10 +44,34 @@ static void stats_work(void *arg)
 		lmc_api_reply_stats(q->id, q->e, q->n, &q->reply, &q->reply_len);
 }
 
+/* Back on the loop: the records and tree nodes of what went, its events, the log line. */
+static void destroy_done(struct stats_req *q)
+{
+	struct lmc_err *err = &q->err;
+	int r = lmc_mgr_destroy_finish(q->a->m, q->gone, q->n_gone, q->done, q->r, err);
+
+	for (size_t i = 0; i < q->done; i++)
+		lmc_agent_event_simple(q->a, LMC_EVK_DESTROYED, q->gone[i], 0);
+	if (r < 0)
+		lmc_agent_log("uid %u (pid %d): %s: failed: %s", (unsigned)q->uid, (int)q->pid,
+			      q->audit, lmc_err_str(err));
+	else
+		lmc_agent_log("uid %u (pid %d): %s: ok", (unsigned)q->uid, (int)q->pid, q->audit);
+	if (r < 0) {
+		free(q->reply);
+		q->reply = NULL;
+		lmc_api_reply_error(q->id, r, lmc_err_str(err), &q->reply, &q->reply_len);
+	}
+	lmc_agent_evict_sync(q->a); /* the tree changed */
+	free(q->gone);
+}
+
 static void stats_done(void *arg)
 {
 	struct stats_req *q = arg;
 
+	if (q->destroy)
+		destroy_done(q);
 	if (q->frozen)
 		lmc_agent_event_simple(q->a, LMC_EVK_PAUSED, q->name, 0);
 	if (q->c)
@@ -98,6 +128,8 @@ void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res)
 	struct stats_req *q = calloc(1, sizeof(*q));
 
 	if (!q) {
+		if (res->action == LMC_API_DESTROY_WAIT) /* nothing removed: retried later */
+			lmc_mgr_destroy_finish(a->m, res->gone, res->n_gone, 0, -ENOMEM, NULL);
 		lmc_agent_send_error(c, res->id, -ENOMEM, "out of memory");
 		return;
 	}
@@ -112,6 +144,15 @@ void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res)
 	snprintf(q->name, sizeof(q->name), "%s", res->name);
 	q->reply = TAKE_PTR(res->reply);
 	q->reply_len = res->reply_len;
+	if (res->action == LMC_API_DESTROY_WAIT) {
+		q->destroy = true;
+		q->gone = TAKE_PTR(res->gone);
+		q->n_gone = res->n_gone;
+		res->n_gone = 0;
+		snprintf(q->audit, sizeof(q->audit), "%s", res->audit);
+		q->uid = c->peer.uid;
+		q->pid = c->peer.pid;
+	}
 	lmc_agent_client_hold(c); /* its next requests wait for this answer */
 	if (a->stats_reqs)
 		a->stats_reqs->prev = q;

@@ -224,6 +224,7 @@ void lmc_agent_client_close(struct client *c)
 static void audit(const struct client *c, const struct lmc_api_result *res)
 {
 	if (!res->audit[0] || res->action == LMC_API_RUN_START ||
+	    res->action == LMC_API_DESTROY_WAIT || /* logged at its end */
 	    (res->action == LMC_API_RUN && !res->status))
 		return;
 	if (res->status < 0)
@@ -296,6 +297,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		break;
 	case LMC_API_FREEZE_WAIT:
 	case LMC_API_KILL_WAIT:
+	case LMC_API_DESTROY_WAIT:
 		lmc_agent_wait_begin(c, &res);
 		break;
 	case LMC_API_TASK_WAIT:
@@ -315,7 +317,8 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		lmc_agent_send(c, TAKE_PTR(res.reply), res.reply_len);
 	}
 	/* A deferred reading is timed when its answer goes (stats_done). */
-	if (res.action != LMC_API_STATS && res.action != LMC_API_FREEZE_WAIT)
+	if (res.action != LMC_API_STATS && res.action != LMC_API_FREEZE_WAIT &&
+	    res.action != LMC_API_DESTROY_WAIT)
 		lmc_metrics_observe(c->a->metrics, res.op, c->a->req_t0);
 	lmc_api_result_done(&res);
 }

@@ -168,6 +168,16 @@ struct stats_req {
 	bool freeze;
 	bool kill; /* a SIGKILL of name's subtree: lmc_cgfs_kill, then the answer in reply */
 	bool frozen; /* freeze: it completed (a PAUSED event) */
+	/* A destroy: the names to remove, children first (lmc_mgr_destroy_work's input), how
+	 * many went, its result and error, and the request's audit line (logged at the end). */
+	bool destroy;
+	char (*gone)[LMC_NAME_MAX + 1];
+	size_t n_gone, done;
+	int r;
+	struct lmc_err err;
+	char audit[LMC_NAME_MAX + 64];
+	uid_t uid;
+	pid_t pid;
 	char name[LMC_NAME_MAX + 1];
 	int op; /* the request's kind and arrival, for its latency (metrics) */
 	uint64_t t0;
@@ -213,7 +223,8 @@ void lmc_agent_proc_free(struct proc *p);
 void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
 			   struct lmc_api_result *res);
 
-/* Off the loop (tools/lmctld-wait.c): STATS, FREEZE_WAIT and KILL_WAIT results. */
+/* Off the loop (tools/lmctld-wait.c): STATS, FREEZE_WAIT, KILL_WAIT and DESTROY_WAIT
+ * results. */
 void lmc_agent_stats_begin(struct client *c, struct lmc_api_result *res);
 void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res);
 
