@@ -624,7 +624,7 @@ void lmc_agent_evict_sync(struct agent *a)
 	struct lmc_evict *e = a->evict;
 	struct lmc_node *root;
 
-	if (!e)
+	if (!e || e->stopping) /* a destroy completed as the workers are joined */
 		return;
 	root = lmc_tree_root(lmc_mgr_tree(a->m));
 	for (struct lmc_node *n = root; n; n = lmc_tree_next(root, n)) {

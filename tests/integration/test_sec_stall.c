@@ -242,6 +242,7 @@ static void test_stalled_destroy_others_answer(void **state)
 {
 	struct fix *f = *state;
 	int fd = h_connect(&f->h);
+	int fd2;
 	pid_t pid;
 	long ms;
 
@@ -257,6 +258,13 @@ static void test_stalled_destroy_others_answer(void **state)
 	if (ms < 0 || ms > ROOT_ANSWER_MS)
 		fail_msg("another client's list during a stalled destroy: %s (%ld ms)",
 			 ms < 0 ? strerror((int)-ms) : "too slow", ms);
+	/* Meanwhile it runs nothing new. */
+	fd2 = h_connect(&f->h);
+	assert_true(fd2 >= 0);
+	send_run_then_list(fd2);
+	expect_reply(fd2, 5000, 1, false, "is being destroyed");
+	expect_reply(fd2, 5000, 2, true, NULL);
+	close(fd2);
 	assert_int_equal(write_state(f->freezer, "THAWED"), 0);
 	expect_reply(fd, LMC_NS_HANDSHAKE_MS + 5000, 1, true, NULL);
 	close(fd);
