@@ -63,7 +63,7 @@ if [ "$mode" = bench ]; then
 		[ -f "$t" ] && [ -x "$t" ] && cp "$t" "$pay/build/bench/"
 	done
 fi
-for d in tests bench proto; do
+for d in tests bench proto python docs; do
 	[ -d "$repo/$d" ] && cp -r "$repo/$d" "$pay/src/"
 done
 cp "$here/guest-systemd.sh" "$pay/usr/local/lib/lmctl-vm/guest.sh"

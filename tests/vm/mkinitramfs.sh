@@ -121,7 +121,7 @@ fi
 [ "$want_py" = 1 ] && [ -x /usr/bin/python3 ] && put_python
 
 # Scripts and fixtures the programs may open relative to the repo root.
-for d in tests bench proto; do
+for d in tests bench proto python docs; do
 	[ -d "$repo/$d" ] && cp -r "$repo/$d" "$root/src/"
 done
 
