@@ -12,7 +12,7 @@
 #include "core/events.h"
 #include "proto/api.h"
 #include "proto/frame.h"
-#include "tests/integration/agent-harness.h"
+#include "tests/integration/agent-fixture.h"
 #include "tools/backend.h"
 
 #define MiB (1024ULL * 1024)
@@ -21,32 +21,6 @@
 /* Requests per client: the same 64 clients at once, fewer requests each in an emulated VM
  * (LMCTL_V2_VM), where one request costs ten times what it does on a host. */
 static int nreq = NREQ_HOST;
-
-static int setup(void **state)
-{
-	static struct harness h;
-
-	if (!lmc_test_is_root())
-		skip();
-	assert_int_equal(h_setup(&h), 0);
-	*state = &h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	h_teardown(*state);
-	return 0;
-}
-
-static struct lmc_backend *open_be(const struct harness *h)
-{
-	struct lmc_backend *b = NULL;
-	struct lmc_err err = {0};
-
-	assert_int_equal(lmc_backend_agent_open(h->sock, &b, &err), 0);
-	return b;
-}
 
 static void create_mem(struct lmc_backend *b, const char *name, uint64_t mem, uint32_t owner)
 {
@@ -65,7 +39,7 @@ static void create_mem(struct lmc_backend *b, const char *name, uint64_t mem, ui
 static void test_operations(void **state)
 {
 	struct harness *h = *state;
-	struct lmc_backend *b = open_be(h), *d = NULL;
+	struct lmc_backend *b = h_open_be(h), *d = NULL;
 	struct lmc_err err = {0};
 	struct lmc_spec spec, upd;
 	struct lmc_effective eff;
@@ -321,7 +295,7 @@ static int raw_bytes(const struct harness *h, const void *data, size_t len, bool
 
 static void snapshot(const struct harness *h, char *out, size_t size)
 {
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_list_entry *l;
 	struct lmc_err err = {0};
 	char **kids;
@@ -353,7 +327,7 @@ static void test_malformed(void **state)
 	int fd, stall, r;
 
 	{
-		struct lmc_backend *b = open_be(h);
+		struct lmc_backend *b = h_open_be(h);
 
 		create_mem(b, "keep", 64 * MiB, LMC_OWNER_UNSET);
 		b->ops->close(b);
@@ -454,7 +428,7 @@ static int tenant_checks(const struct harness *h)
 static void test_auth(void **state)
 {
 	struct harness *h = *state;
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_list_entry *l;
 	struct lmc_err err = {0};
 	size_t n;
@@ -524,7 +498,7 @@ static void *crash_main(void *arg)
 /* Every name the agent lists exists in cgroupfs; every cgroup below the root is listed. */
 static void check_agree(const struct harness *h, const struct crash_load *cl)
 {
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_list_entry *l;
 	struct lmc_err err = {0};
 	char **kids, **sub, name[64];
@@ -574,7 +548,7 @@ static void test_crash_restart(void **state)
 
 	srandom((unsigned)h_now_us());
 	for (int round = 0; round < 3; round++) {
-		struct lmc_backend *b = open_be(h);
+		struct lmc_backend *b = h_open_be(h);
 		struct lmc_err err = {0};
 		struct timespec ts = {0, (10 + random() % 150) * 1000000L};
 		char name[32];
@@ -602,7 +576,7 @@ static void test_crash_restart(void **state)
 static void test_stats_large_tree(void **state)
 {
 	struct harness *h = *state;
-	struct lmc_backend *b = open_be(h), *b2 = open_be(h);
+	struct lmc_backend *b = h_open_be(h), *b2 = h_open_be(h);
 	struct lmc_stats_entry *e = NULL;
 	struct lmc_list_entry *l = NULL;
 	struct lmc_err err = {0};
@@ -635,7 +609,7 @@ static void test_stats_large_tree(void **state)
 static void test_stop_keeps_running(void **state)
 {
 	struct harness *h = *state;
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_err err = {0};
 	const char *argv[] = {"sleep", "60", NULL};
 	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = argv, .detach = true};
@@ -650,7 +624,7 @@ static void test_stop_keeps_running(void **state)
 	h_stop_agent(h, SIGTERM);
 	assert_int_equal(kill(pid, 0), 0);
 	assert_int_equal(h_start_agent(h), 0);
-	b = open_be(h);
+	b = h_open_be(h);
 	assert_int_equal(b->ops->list(b, "keep", false, true, &l, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(l[0].n_pids, 1);
@@ -695,7 +669,7 @@ static void wait_event(int fd, const char *name, enum lmc_events_kind kind)
 static void test_events(void **state)
 {
 	struct harness *h = *state;
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_err err = {0};
 	const char *hog[] = {"sh", "-c", "x=$(head -c 67108864 /dev/zero | tr '\\0' a)", NULL};
 	const char *reader[] = {"sh", "-c", "read x", NULL};
@@ -735,14 +709,20 @@ static void test_events(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_operations, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crash_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stats_large_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stop_keeps_running, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_operations, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_many_clients, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_malformed, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_auth, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_crash_restart, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stats_large_tree, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_stop_keeps_running, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_events, h_fixture_setup, h_fixture_teardown),
 	};
 
 	if (getenv("LMCTL_V2_VM"))

@@ -11,29 +11,10 @@
 
 #include "proto/api.h"
 #include "proto/frame.h"
-#include "tests/integration/agent-harness.h"
+#include "tests/integration/agent-fixture.h"
 #include "tests/lib/lmctl-run.h"
 
 #define MiB (1024ULL * 1024)
-
-static int setup(void **state)
-{
-	static struct harness h;
-
-	if (!lmc_test_is_root())
-		skip();
-	assert_int_equal(h_setup(&h), 0);
-	setenv("LMCTL_SOCKET", h.sock, 1);
-	setenv("LMCTL_STATE_DIR", h.state, 1);
-	*state = &h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	h_teardown(*state);
-	return 0;
-}
 
 /* Send raw bytes as one frame and read the Response. */
 static void raw(int fd, const uint8_t *buf, size_t len, struct lmc_api_resp *resp)
@@ -370,13 +351,20 @@ static void test_capabilities(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_error_codes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_create_retry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate_id, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_update_clear, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_update_all_or_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_capabilities, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_codes, h_fixture_setup_env,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_create_retry, h_fixture_setup_env,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_fields, h_fixture_setup_env,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_id, h_fixture_setup_env,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_update_clear, h_fixture_setup_env,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_update_all_or_nothing, h_fixture_setup_env,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_capabilities, h_fixture_setup_env,
+						h_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

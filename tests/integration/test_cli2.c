@@ -11,7 +11,7 @@
 
 #include <poll.h>
 
-#include "tests/integration/agent-harness.h"
+#include "tests/integration/agent-fixture.h"
 #include "core/spec.h"
 #include "tests/lib/lmctl-run.h"
 
@@ -20,20 +20,6 @@
 static const char *const commands[] = {"init",	"create", "update", "destroy", "run",
 				       "enter", "kill",	  "pause",  "resume",  "list",
 				       "spec",	"stats",  "top",    "events",  "version"};
-
-static int setup(void **state)
-{
-	static struct harness h;
-
-	if (!lmc_test_is_root())
-		skip();
-	assert_int_equal(h_setup(&h), 0);
-	/* lmctl reaches this agent; with --direct (or when it is down) the same state. */
-	setenv("LMCTL_SOCKET", h.sock, 1);
-	setenv("LMCTL_STATE_DIR", h.state, 1);
-	*state = &h;
-	return 0;
-}
 
 /* The scratch root goes with everything in it, processes first. */
 static int teardown(void **state)
@@ -588,21 +574,26 @@ static void test_lmctld_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_help_every_command, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_usage_exit_2, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_did_you_mean, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_exit_codes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kill_parent_needs_r, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_socket_and_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reading_identical, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_and_units, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_which, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pause_shown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_event_time, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clear_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_top_terminal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_agent_logs_changes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lmctld_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_help_every_command, h_fixture_setup_env,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_usage_exit_2, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_did_you_mean, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_run_exit_codes, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_kill_parent_needs_r, h_fixture_setup_env,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_socket_and_lock, h_fixture_setup_env,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_reading_identical, h_fixture_setup_env,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_json_and_units, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_which, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_shown, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_event_time, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_clear_limits, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_top_terminal, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_logs_changes, h_fixture_setup_env,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_lmctld_version, h_fixture_setup_env, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

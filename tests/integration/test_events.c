@@ -12,37 +12,11 @@
 #include "core/events.h"
 #include "proto/api.h"
 #include "proto/frame.h"
-#include "tests/integration/agent-harness.h"
+#include "tests/integration/agent-fixture.h"
 #include "tools/backend.h"
 
 #define MiB (1024ULL * 1024)
 #define MAX_EV 64
-
-static int setup(void **state)
-{
-	static struct harness h;
-
-	if (!lmc_test_is_root())
-		skip();
-	assert_int_equal(h_setup(&h), 0);
-	*state = &h;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	h_teardown(*state);
-	return 0;
-}
-
-static struct lmc_backend *open_be(const struct harness *h)
-{
-	struct lmc_backend *b = NULL;
-	struct lmc_err err = {0};
-
-	assert_int_equal(lmc_backend_agent_open(h->sock, &b, &err), 0);
-	return b;
-}
 
 static void create(struct lmc_backend *b, const char *name, uint64_t mem)
 {
@@ -142,7 +116,7 @@ static const struct lmc_api_sub all_kinds = {.recursive = true,
 static void test_resume_after_kill9(void **state)
 {
 	struct harness *h = *state;
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_api_sub f = all_kinds;
 	struct lmc_evrec ev[MAX_EV];
 	uint64_t last;
@@ -167,7 +141,7 @@ static void test_resume_after_kill9(void **state)
 	b->ops->close(b);
 	h_stop_agent(h, SIGKILL);
 	assert_int_equal(h_start_agent(h), 0);
-	b = open_be(h);
+	b = h_open_be(h);
 	destroy(b, "rs/b");
 	assert_int_equal(run_sh(b, "rs/a", "kill -9 $$"), 128 + SIGKILL);
 
@@ -209,7 +183,7 @@ static void test_gap(void **state)
 	h_stop_agent(h, SIGTERM);
 	h->extra[0] = "--event-history=4";
 	assert_int_equal(h_start_agent(h), 0);
-	b = open_be(h);
+	b = h_open_be(h);
 	create(b, "gp", 256 * MiB);
 	for (int i = 0; i < 5; i++) {
 		snprintf(name, sizeof(name), "gp/c%d", i);
@@ -244,7 +218,7 @@ static void test_gap(void **state)
 static void test_destroy_ends_stream(void **state)
 {
 	struct harness *h = *state;
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_api_sub f = {.oom = true, .threshold = LMC_UNSET};
 	struct lmc_evrec ev;
 	int fd;
@@ -281,7 +255,7 @@ static uint64_t oom_kills(struct lmc_backend *b, const char *name)
 static void test_oom_count(void **state)
 {
 	struct harness *h = *state;
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_api_sub f = {.oom = true, .threshold = LMC_UNSET};
 	const char *hog = "x=$(head -c 67108864 /dev/zero | tr '\\0' a)";
 	struct lmc_evrec ev;
@@ -322,10 +296,13 @@ static void test_oom_count(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_resume_after_kill9, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy_ends_stream, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oom_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resume_after_kill9, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_gap, h_fixture_setup, h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_ends_stream, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_oom_count, h_fixture_setup,
+						h_fixture_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "tests/integration/agent-harness.h"
+#include "tests/integration/agent-fixture.h"
 #include "tests/lib/lmctl-run.h"
 #include "tests/lib/testuser.h"
 #include "tools/backend.h"
@@ -44,15 +44,6 @@ static int teardown(void **state)
 	h_teardown(&f->h);
 	lmc_test_user_del(&f->u);
 	return 0;
-}
-
-static struct lmc_backend *open_be(const struct harness *h)
-{
-	struct lmc_backend *b = NULL;
-	struct lmc_err err = {0};
-
-	assert_int_equal(lmc_backend_agent_open(h->sock, &b, &err), 0);
-	return b;
 }
 
 static void create(struct lmc_backend *b, const char *name, uint64_t mem, uint64_t pids)
@@ -273,7 +264,7 @@ static uint64_t kernel_pids_max(const struct harness *h, const char *name)
 
 static uint64_t stored_pids(const struct harness *h, const char *name)
 {
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_err err = {0};
 	struct lmc_effective e;
 	struct lmc_spec s;
@@ -290,7 +281,7 @@ static void test_kernel_differs_from_record(void **state)
 {
 	struct fixture *f = *state;
 	struct harness *h = &f->h;
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 
 	create(b, "upd", 64 * MiB, 45);
 	b->ops->close(b);
@@ -311,7 +302,7 @@ static void test_update_killed_midway(void **state)
 {
 	struct fixture *f = *state;
 	struct harness *h = &f->h;
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_err err = {0};
 	struct lmc_spec upd;
 	char e[1024], cpus[64];
@@ -323,7 +314,7 @@ static void test_update_killed_midway(void **state)
 	setenv("LMCTL_TEST_CRASH_AT", "update-after-record", 1);
 	assert_int_equal(h_start_agent(h), 0);
 	unsetenv("LMCTL_TEST_CRASH_AT");
-	b = open_be(h);
+	b = h_open_be(h);
 	lmc_spec_init(&upd);
 	upd.pids.limit = 11;
 	snprintf(upd.cpu.cpus, sizeof(upd.cpu.cpus), "0"); /* a field not read back */
@@ -402,7 +393,7 @@ static void test_corrupt_records(void **state)
 {
 	struct fixture *f = *state;
 	struct harness *h = &f->h;
-	struct lmc_backend *b = open_be(h);
+	struct lmc_backend *b = h_open_be(h);
 	struct lmc_err err = {0};
 	struct lmc_effective e;
 	struct lmc_spec s;
@@ -427,7 +418,7 @@ static void test_corrupt_records(void **state)
 	assert_log(h, "reconcile: leaf: record unreadable (kept as leaf.rec.corrupt): adopted");
 	assert_true(state_file_exists(h, "par.rec.corrupt"));
 	assert_true(state_file_exists(h, "leaf.rec.corrupt"));
-	b = open_be(h);
+	b = h_open_be(h);
 	assert_true(listed(b, "par"));
 	assert_true(listed(b, "par/kid"));
 	assert_true(listed(b, "leaf"));
@@ -455,7 +446,7 @@ static void test_corrupt_records(void **state)
 	/* the next start meets no bad record again */
 	h_stop_agent(h, SIGTERM);
 	assert_int_equal(h_start_agent(h), 0);
-	b = open_be(h);
+	b = h_open_be(h);
 	assert_false(listed(b, "par"));
 	b->ops->close(b);
 }

@@ -19,24 +19,11 @@
 
 #include <cmocka.h>
 
-#include "tests/integration/agent-harness.h"
+#include "tests/integration/agent-fixture.h"
 #include "tests/lib/lmctl-run.h"
 
 #define OUT 65536
 #define OUTAGE_TASKS 20
-
-static int setup(void **state)
-{
-	static struct harness h;
-
-	if (!lmc_test_is_root())
-		skip();
-	assert_int_equal(h_setup(&h), 0);
-	setenv("LMCTL_SOCKET", h.sock, 1);
-	setenv("LMCTL_STATE_DIR", h.state, 1);
-	*state = &h;
-	return 0;
-}
 
 /* Orphans of a killed agent come to this process (a subreaper): reap them all. */
 static void reap_orphans(void)
@@ -402,15 +389,17 @@ static int helper(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_run_names_task_and_keeps_status, setup,
+		cmocka_unit_test_setup_teardown(test_run_names_task_and_keeps_status,
+						h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_same_run_three_times_starts_one,
+						h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_detached_logs, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_run_after_kill, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_signal_and_delete, h_fixture_setup_env,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_same_run_three_times_starts_one, setup,
+		cmocka_unit_test_setup_teardown(test_oom_killed, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_agent_kill9_outage, h_fixture_setup_env,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_detached_logs, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_after_kill, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_signal_and_delete, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_oom_killed, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_agent_kill9_outage, setup, teardown),
 	};
 	int r = helper(argc, argv);
 
