@@ -484,8 +484,16 @@ static void test_init_reports_capacity(void **state)
 	uint64_t cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t pid_max = read_proc_u64("/proc/sys/kernel/pid_max", NULL);
 	uint64_t cap_mem = mem - (1ULL << 30), cap_cpu = cpus * 1000 - 500;
-	char out[4096], line[256], s_mem[32], s_cpu[32], s_pids[32], over[3][48], asked[32];
+	char out[4096], line[256], s_mem[32], s_human[40], s_cpu[32], s_pids[32], over[3][48],
+		asked[32];
 
+	/* text shows the machine's memory for people: 1024-based, one decimal (23.5G) */
+	double human = (double)cap_mem;
+	const char *unit = "KMGTPE";
+
+	for (human /= 1024; human >= 1024 && unit[1]; unit++)
+		human /= 1024;
+	snprintf(s_human, sizeof(s_human), "memory %.1f%c,", human, *unit);
 	lmc_format_size(cap_mem, s_mem, sizeof(s_mem));
 	lmc_format_cpus(cap_cpu, s_cpu, sizeof(s_cpu));
 	snprintf(s_pids, sizeof(s_pids), "%" PRIu64, pid_max);
@@ -494,10 +502,10 @@ static void test_init_reports_capacity(void **state)
 			 0);
 	print_message("%s", out);
 	line_of(out, "reserve:", line, sizeof(line));
-	assert_non_null(strstr(line, "1G"));
+	assert_non_null(strstr(line, "memory 1.0G,"));
 	assert_non_null(strstr(line, "0.5"));
 	line_of(out, "capacity:", line, sizeof(line));
-	assert_non_null(strstr(line, s_mem));
+	assert_non_null(strstr(line, s_human));
 	assert_non_null(strstr(line, s_cpu));
 	assert_non_null(strstr(line, s_pids));
 	/* The reserve is kept: a later init without flags reports the same. */
