@@ -44,8 +44,11 @@ static int setup(void **state)
 	static struct fix f;
 	char dir[448];
 
+	/* Where the stall cannot be made the tests skip themselves: a skip in a setup is an
+	 * error to some cmocka versions (Debian 12's in the VMs). */
+	*state = NULL;
 	if (!lmc_test_is_root())
-		skip();
+		return 0;
 	memset(&f, 0, sizeof(f));
 	assert_int_equal(h_setup(&f.h), 0);
 	setenv("LMCTL_SOCKET", f.h.sock, 1);
@@ -57,7 +60,7 @@ static int setup(void **state)
 	if (!lmc_cgfs_has(f.h.cg, LMC_CTRL_UNIFIED) || !lmc_cgfs_has(f.h.cg, LMC_CTRL_FREEZER) ||
 	    !f.freezer[0] || access(f.freezer, W_OK) != 0) {
 		h_teardown(&f.h);
-		skip();
+		return 0;
 	}
 	LMCTL_OK("create", "st");
 	*state = &f;
@@ -68,6 +71,8 @@ static int teardown(void **state)
 {
 	struct fix *f = *state;
 
+	if (!f)
+		return 0;
 	write_state(f->freezer, "THAWED"); /* the killed child ends once thawed */
 	h_teardown(&f->h);
 	return 0;
@@ -166,8 +171,12 @@ static void expect_reply(int fd, int ms, uint64_t id, bool ok, const char *has)
 static void test_stalled_run_others_answer(void **state)
 {
 	struct fix *f = *state;
-	int fd = h_connect(&f->h);
 	long ms;
+	int fd;
+
+	if (!f)
+		skip(); /* no v1 freezer beside a cgroup2 tree here */
+	fd = h_connect(&f->h);
 
 	assert_true(fd >= 0);
 	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
@@ -187,9 +196,13 @@ static void test_stalled_run_others_answer(void **state)
 static void test_stalled_run_refused_after_bound(void **state)
 {
 	struct fix *f = *state;
-	int fd = h_connect(&f->h);
 	long long t0 = h_now_us();
 	long ms;
+	int fd;
+
+	if (!f)
+		skip(); /* no v1 freezer beside a cgroup2 tree here */
+	fd = h_connect(&f->h);
 
 	assert_true(fd >= 0);
 	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
@@ -243,11 +256,13 @@ static bool sigkill_pending(void *ud)
 static void test_stalled_destroy_others_answer(void **state)
 {
 	struct fix *f = *state;
-	int fd = h_connect(&f->h);
-	int fd2;
+	int fd, fd2;
 	pid_t pid;
 	long ms;
 
+	if (!f)
+		skip(); /* no v1 freezer beside a cgroup2 tree here */
+	fd = h_connect(&f->h);
 	assert_true(fd >= 0);
 	LMCTL_OK("run", "-d", "st", "--", "sleep", "1000");
 	assert_int_equal(lmc_test_wait_until(leaf_has_process, f, 5000), 0);

@@ -63,8 +63,9 @@ if [ "$mode" = bench ]; then
 		[ -f "$t" ] && [ -x "$t" ] && cp "$t" "$pay/build/bench/"
 	done
 fi
-for d in tests bench proto python docs; do
-	[ -d "$repo/$d" ] && cp -r "$repo/$d" "$pay/src/"
+# (README.md: test_python runs the node-agent loop it shows)
+for d in tests bench proto python docs README.md; do
+	[ -e "$repo/$d" ] && cp -r "$repo/$d" "$pay/src/"
 done
 cp "$here/guest-systemd.sh" "$pay/usr/local/lib/lmctl-vm/guest.sh"
 chmod 0755 "$pay/usr/local/lib/lmctl-vm/guest.sh"

@@ -121,8 +121,9 @@ fi
 [ "$want_py" = 1 ] && [ -x /usr/bin/python3 ] && put_python
 
 # Scripts and fixtures the programs may open relative to the repo root.
-for d in tests bench proto python docs; do
-	[ -d "$repo/$d" ] && cp -r "$repo/$d" "$root/src/"
+# (README.md: test_python runs the node-agent loop it shows)
+for d in tests bench proto python docs README.md; do
+	[ -e "$repo/$d" ] && cp -r "$repo/$d" "$root/src/"
 done
 
 "$here/modules.sh" "$moddir" "$root" $modules >"$root/etc/modules.order"
