@@ -2,6 +2,7 @@
  * the state directory (tmpfs: it lives as long as the cgroups it describes, so no fsync). The
  * file is rewritten with only the ring's records once it holds twice as many. */
 #include "core/evlog.h"
+#include "core/safedir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -193,21 +194,6 @@ void lmc_evlog_free(struct lmc_evlog *l)
 	free(l);
 }
 
-static int write_all(int fd, const void *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return lmc_negerrno();
-		p = (const char *)p + n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The file holds twice the ring: write the ring alone to a new file and put it in place. */
 static int compact(struct lmc_evlog *l)
 {
@@ -220,7 +206,7 @@ static int compact(struct lmc_evlog *l)
 	for (size_t i = 0; i < l->n && r >= 0; i++) {
 		const struct rec *x = l->ring[(l->head + i) % l->cap];
 
-		r = write_all(fd, x, x->len);
+		r = lmc_safedir_write_all(fd, x, x->len);
 	}
 	if (r < 0 || rename(l->tmp, l->path) < 0) {
 		unlink(l->tmp);
@@ -251,7 +237,7 @@ int lmc_evlog_append(struct lmc_evlog *l, struct lmc_evrec *ev)
 		return -ENOMEM;
 	}
 	ring_push(l, r);
-	rc = write_all(l->fd, r, r->len);
+	rc = lmc_safedir_write_all(l->fd, r, r->len);
 	if (++l->in_file >= 2 * l->cap && compact(l) < 0)
 		l->in_file = 0; /* try again after another 2 * cap */
 	return rc;

@@ -1,11 +1,13 @@
 /* Opening the state directory so that no other user can have put anything in its way (see
  * safedir.h): a walk from "/" one component at a time, each opened with O_NOFOLLOW relative
  * to the directory before it and checked on the open fd. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/macro.h"
 #include "core/safedir.h"
@@ -208,4 +210,21 @@ int lmc_safedir_open(const char *what, const char *dir, unsigned mode, struct lm
 		return r;
 	}
 	return w.fd;
+}
+
+int lmc_safedir_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return lmc_negerrno();
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -8,6 +8,7 @@
 #define LMC_SAFEDIR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/err.h"
 
@@ -18,5 +19,8 @@
 int lmc_safedir_open(const char *what, const char *dir, unsigned mode, struct lmc_err *err);
 /* The same checks for a directory already open (fd), strict as for the directory itself. */
 int lmc_safedir_check(const char *what, const char *path, int fd, struct lmc_err *err);
+/* Write all of buf to fd (a file of the state directory), across short writes and EINTR;
+ * 0 or -errno. */
+int lmc_safedir_write_all(int fd, const void *buf, size_t len);
 
 #endif

@@ -224,21 +224,6 @@ const char *lmc_store_dir(const struct lmc_store *s)
 	return s->dir;
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return lmc_negerrno();
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write buf to a fresh temporary file in the containers directory and rename it over
  * file: a reader sees the old record or the new one, never a mix. */
 static int replace_file_at(struct lmc_store *s, int dirfd, const char *file, const uint8_t *buf,
@@ -255,7 +240,7 @@ static int replace_file_at(struct lmc_store *s, int dirfd, const char *file, con
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return lmc_negerrno();
-	r = write_all(fd, buf, len);
+	r = lmc_safedir_write_all(fd, buf, len);
 	if (r >= 0 && durable && fsync(fd) < 0)
 		r = lmc_negerrno();
 	if (close(fd) < 0 && r >= 0)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/macro.h"
+#include "core/safedir.h"
 #include "core/task.h"
 #include "proto/codec.h"
 
@@ -119,21 +120,6 @@ static void log_file(const char *container, const char *id, bool previous, char 
 		 previous ? ".1" : "");
 }
 
-static int write_all(int fd, const uint8_t *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return lmc_negerrno();
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Temporary file, then rename: a reader (or the next agent) sees the old record or the new. */
 static int task_store(struct lmc_tasks *ts, const struct lmc_task *t)
 {
@@ -149,7 +135,7 @@ static int task_store(struct lmc_tasks *ts, const struct lmc_task *t)
 	fd = openat(ts->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return lmc_negerrno();
-	r = write_all(fd, buf, len);
+	r = lmc_safedir_write_all(fd, buf, len);
 	if (close(fd) < 0 && r >= 0)
 		r = lmc_negerrno();
 	rec_file(t->container, t->id, file, sizeof(file));
@@ -573,7 +559,7 @@ static void rotate_one(struct lmc_tasks *ts, const struct lmc_task *t)
 	if (out < 0)
 		return;
 	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write_all(out, (uint8_t *)buf, (size_t)n) < 0)
+		if (lmc_safedir_write_all(out, (uint8_t *)buf, (size_t)n) < 0)
 			return;
 	if (ftruncate(in, 0) < 0)
 		return; /* tried again at the next round */
