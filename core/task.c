@@ -106,18 +106,21 @@ static void rec_file(const char *container, const char *id, char *buf, size_t si
 	snprintf(buf, size, "%016llx.%s" TASK_SUFFIX, (unsigned long long)fnv1a(container), id);
 }
 
-int lmc_task_log_name(const char *container, const char *id, bool previous, char *buf, size_t size)
+/* The log's name in LOGS_DIR; the length it needs (as snprintf). */
+static int log_file(const char *container, const char *id, bool previous, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, LOGS_DIR "/%016llx.%s.log%s",
-			 (unsigned long long)fnv1a(container), id, previous ? ".1" : "");
-
-	return n < (int)size ? 0 : -ENAMETOOLONG;
+	return snprintf(buf, size, "%016llx.%s.log%s", (unsigned long long)fnv1a(container), id,
+			previous ? ".1" : "");
 }
 
-static void log_file(const char *container, const char *id, bool previous, char *buf, size_t size)
+int lmc_task_log_name(const char *container, const char *id, bool previous, char *buf, size_t size)
 {
-	snprintf(buf, size, "%016llx.%s.log%s", (unsigned long long)fnv1a(container), id,
-		 previous ? ".1" : "");
+	int n = snprintf(buf, size, LOGS_DIR "/");
+
+	if (n >= (int)size)
+		return -ENAMETOOLONG;
+	n += log_file(container, id, previous, buf + n, size - (size_t)n);
+	return n < (int)size ? 0 : -ENAMETOOLONG;
 }
 
 /* Temporary file, then rename: a reader (or the next agent) sees the old record or the new. */
