@@ -19,22 +19,26 @@ CFLAGS_GEN := -std=gnu11 $(O) -g -w $(CPPFLAGS_ALL) $(EXTRA_CFLAGS)
 ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDLIBS_ALL := -lcgroup -lprotobuf-c -lev -pthread
 
-MODULES := core controllers policy nsutil proto
+# Bottom first (tests/layers.py checks that every include points down this list).
+MODULES := base controllers nsutil policy core proto
 GEN_SRCS := $(BUILD)/proto/lmctl.pb-c.c
 GEN_HDRS := $(BUILD)/proto/lmctl.pb-c.h
 
 mod_srcs = $(wildcard $(1)/*.c)
 mod_objs = $(patsubst %.c,$(BUILD)/$(2)obj/%.o,$(call mod_srcs,$(1)))
 
-# Archives, in link order (a group resolves the one upward call, core/store -> proto).
-LIBS_NORMAL := $(foreach m,$(MODULES),$(BUILD)/lib/lib$(m).a)
-LIBS_ASAN := $(foreach m,$(MODULES),$(BUILD)/asan/lib/lib$(m).a)
+# Archives, in link order: top first (a group resolves the one upward call, core/store -> proto).
+rev = $(if $(1),$(call rev,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+LIBS_NORMAL := $(foreach m,$(call rev,$(MODULES)),$(BUILD)/lib/lib$(m).a)
+LIBS_ASAN := $(foreach m,$(call rev,$(MODULES)),$(BUILD)/asan/lib/lib$(m).a)
 LINK_GROUP = -Wl,--start-group $(1) -Wl,--end-group
 
-TOOLS_LIB_SRCS := $(filter-out tools/lmctl.c tools/lmctld.c,$(wildcard tools/*.c))
-TOOLS_LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TOOLS_LIB_SRCS))
-# An archive: each program pulls in only what it uses (lmctld-*.c only into lmctld).
-TOOLS_LIB := $(BUILD)/lib/libtools.a
+# The CLI (tools/cli) and the agent (tools/agent): an archive each beside its main file.
+CLI_LIB_SRCS := $(filter-out tools/cli/lmctl.c,$(wildcard tools/cli/*.c))
+AGENT_LIB_SRCS := $(filter-out tools/agent/lmctld.c,$(wildcard tools/agent/*.c))
+CLI_LIB := $(BUILD)/lib/libcli.a
+AGENT_LIB := $(BUILD)/lib/libagent.a
+TOOLS_LIB := $(CLI_LIB) $(AGENT_LIB)
 TESTLIB_SRCS := $(wildcard tests/lib/*.c)
 TESTLIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(TESTLIB_SRCS))
 TESTLIB_ASAN_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(TESTLIB_SRCS))
@@ -50,8 +54,8 @@ INTEG_BINS := $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(IN
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-ALL_SRCS := $(foreach m,$(MODULES),$(call mod_srcs,$(m))) $(wildcard tools/*.c tests/*/*.c bench/*.c)
-ALL_HDRS := $(wildcard core/*.h controllers/*.h policy/*.h nsutil/*.h proto/*.h tools/*.h tests/*/*.h bench/*.h)
+ALL_SRCS := $(foreach m,$(MODULES),$(call mod_srcs,$(m))) $(wildcard tools/*/*.c tests/*/*.c bench/*.c)
+ALL_HDRS := $(foreach m,$(MODULES),$(wildcard $(m)/*.h)) $(wildcard tools/*/*.h tests/*/*.h bench/*.h)
 
 .PHONY: deps all check unit unit-asan integration check-v2 check-v1 check-systemd check-machine check-vm check-vm-maybe run bench bench-v2 fuzz \
 	format format-check lint clean tests install uninstall check-install static check-static FORCE
@@ -101,25 +105,30 @@ $(TESTLIB_ASAN): $(TESTLIB_ASAN_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # ---- tools ----
-$(TOOLS_LIB): $(TOOLS_LIB_OBJS)
+$(CLI_LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_LIB_SRCS))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
-$(BUILD)/lmctl: $(BUILD)/obj/tools/lmctl.o $(TOOLS_LIB) $(LIBS_NORMAL)
-	$(CC) $(CFLAGS_ALL) -o $@ $(BUILD)/obj/tools/lmctl.o $(call LINK_GROUP,$(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
-$(BUILD)/lmctld: $(BUILD)/obj/tools/lmctld.o $(TOOLS_LIB) $(LIBS_NORMAL)
-	$(CC) $(CFLAGS_ALL) -o $@ $(BUILD)/obj/tools/lmctld.o $(call LINK_GROUP,$(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
+$(AGENT_LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(AGENT_LIB_SRCS))
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/lmctl: $(BUILD)/obj/tools/cli/lmctl.o $(CLI_LIB) $(LIBS_NORMAL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(call LINK_GROUP,$(CLI_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
+$(BUILD)/lmctld: $(BUILD)/obj/tools/agent/lmctld.o $(AGENT_LIB) $(LIBS_NORMAL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(call LINK_GROUP,$(AGENT_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
 
 # ---- static build: one copied binary runs where libcgroup, protobuf-c, libev are absent ----
 # glibc is linked statically too. ld warns that libcgroup's getpwnam/getgrnam/getpwuid/getgrgid
 # (config and rules-file parsing, which lmctl never calls) need glibc's shared NSS modules at
-# run time; lmctl's own name lookups (--owner, --uid, --gid) come from tools/cli-ids.c built
+# run time; lmctl's own name lookups (--owner, --uid, --gid) come from tools/cli/cli-ids.c built
 # with LMC_STATIC, which reads /etc/passwd and /etc/group itself.
-STATIC_IDS := $(BUILD)/static/obj/tools/cli-ids.o
-$(STATIC_IDS): tools/cli-ids.c | $(GEN_HDRS)
+STATIC_IDS := $(BUILD)/static/obj/tools/cli/cli-ids.o
+$(STATIC_IDS): tools/cli/cli-ids.c | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -DLMC_STATIC -c $< -o $@
-$(BUILD)/static/lmctl $(BUILD)/static/lmctld: $(BUILD)/static/%: $(BUILD)/obj/tools/%.o $(STATIC_IDS) $(TOOLS_LIB) $(LIBS_NORMAL)
-	$(CC) $(CFLAGS_ALL) -static -o $@ $< $(STATIC_IDS) $(call LINK_GROUP,$(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
+$(BUILD)/static/lmctl: $(BUILD)/obj/tools/cli/lmctl.o $(STATIC_IDS) $(CLI_LIB) $(LIBS_NORMAL)
+	$(CC) $(CFLAGS_ALL) -static -o $@ $< $(STATIC_IDS) $(call LINK_GROUP,$(CLI_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
+$(BUILD)/static/lmctld: $(BUILD)/obj/tools/agent/lmctld.o $(AGENT_LIB) $(LIBS_NORMAL)
+	$(CC) $(CFLAGS_ALL) -static -o $@ $< $(call LINK_GROUP,$(AGENT_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL)
 static: $(BUILD)/static/lmctl $(BUILD)/static/lmctld
 # The static programs in a VM whose image has no shared object at all (tests/vm/static-check.sh).
 check-static: static
@@ -129,12 +138,12 @@ check-static: static
 .SECONDEXPANSION:
 # A unit test links only the modules it names in TEST_MODS_<name> (so one module can be
 # built and tested while another is being written); default: all of them.
-TEST_MODS_test_name := core
-TEST_MODS_test_spec := core
-TEST_MODS_test_policy := policy core
-TEST_MODS_test_codec := proto core
-TEST_MODS_test_frame := proto core
-TEST_MODS_test_store := proto core
+TEST_MODS_test_name := base
+TEST_MODS_test_spec := base
+TEST_MODS_test_policy := policy base
+TEST_MODS_test_codec := proto core base
+TEST_MODS_test_frame := proto core base
+TEST_MODS_test_store := proto core base
 tmods = $(if $(TEST_MODS_$(1)),$(TEST_MODS_$(1)),$(MODULES))
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB) $$(foreach m,$$(call tmods,$$*),$(BUILD)/lib/lib$$(m).a)
@@ -232,8 +241,8 @@ SYSTEMDUNITDIR ?= $(if $(filter /usr /usr/local,$(PREFIX)),$(PREFIX)/lib/systemd
 INSTALLED := $(BINDIR)/lmctl $(SBINDIR)/lmctld $(SYSTEMDUNITDIR)/lmctld.service \
 	$(MANDIR)/man1/lmctl.1 $(MANDIR)/man8/lmctld.8 $(BASHCOMPDIR)/lmctl
 
-# The unit names the installed lmctld (@SBINDIR@ in tools/lmctld.service).
-$(BUILD)/lmctld.service: tools/lmctld.service FORCE
+# The unit names the installed lmctld (@SBINDIR@ in tools/agent/lmctld.service).
+$(BUILD)/lmctld.service: tools/agent/lmctld.service FORCE
 	@mkdir -p $(@D)
 	sed 's|@SBINDIR@|$(SBINDIR)|g' $< >$@.tmp && mv $@.tmp $@
 
@@ -243,7 +252,7 @@ install: all $(BUILD)/lmctld.service
 	install -D -m 0644 $(BUILD)/lmctld.service $(DESTDIR)$(SYSTEMDUNITDIR)/lmctld.service
 	install -D -m 0644 docs/man/lmctl.1 $(DESTDIR)$(MANDIR)/man1/lmctl.1
 	install -D -m 0644 docs/man/lmctld.8 $(DESTDIR)$(MANDIR)/man8/lmctld.8
-	install -D -m 0644 tools/lmctl.bash $(DESTDIR)$(BASHCOMPDIR)/lmctl
+	install -D -m 0644 tools/cli/lmctl.bash $(DESTDIR)$(BASHCOMPDIR)/lmctl
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 # Installs into a temporary DESTDIR and checks what landed there (tests/install-check.sh).
@@ -268,7 +277,7 @@ format-check:
 # scrape of an agent of this build with a few containers (bench/metrics.sh --lint; needs root).
 lint: format-check all
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		--suppress=missingIncludeSystem --suppress=memleak --suppress=resourceLeak -D_GNU_SOURCE -I. $(foreach m,$(MODULES),$(m)) tools
+		--suppress=missingIncludeSystem --suppress=memleak --suppress=resourceLeak -D_GNU_SOURCE -I. $(MODULES) tools
 	@bench/metrics.sh --lint $(BUILD)/lmctl $(BUILD)/lmctld
 
 clean:

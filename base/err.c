@@ -1,5 +1,5 @@
 /* One-line user errors. */
-#include "core/err.h"
+#include "base/err.h"
 
 #include <errno.h>
 #include <stdarg.h>

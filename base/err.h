@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "core/macro.h"
+#include "base/macro.h"
 
 #include <stdint.h>
 

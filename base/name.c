@@ -1,5 +1,5 @@
 /* Container names: validation and path arithmetic on '/'-separated names (DESIGN section 2). */
-#include "core/name.h"
+#include "base/name.h"
 
 #include <stdio.h>
 #include <string.h>

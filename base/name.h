@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 #define LMC_NAME_MAX 255 /* total length */
 #define LMC_NAME_COMP_MAX 64 /* one component */

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/macro.h"
-#include "core/safedir.h"
+#include "base/macro.h"
+#include "base/safedir.h"
 
 /* As many links as the kernel follows in one lookup. */
 #define LINKS_MAX 40

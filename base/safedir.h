@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 /* Open dir (O_RDONLY|O_DIRECTORY|O_CLOEXEC), creating missing components with mode (0700, or
  * 0755 for a directory others must traverse, as the default one that holds the socket).

@@ -1,7 +1,7 @@
 /* Container specs (init, merge, validate), the CPU shares rule, and the unit parsers and
  * formatters behind every resource flag. A little over 800 lines: every flag's parser and
  * its validation stay side by side, which splitting would separate. */
-#include "core/spec.h"
+#include "base/spec.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "core/name.h"
+#include "base/name.h"
 
 #define KIB 1024ULL
 #define SHARES_MIN 2ULL

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 /* Any numeric field equal to LMC_UNSET was not asked for: it inherits and nothing is
  * written to the kernel for it. */

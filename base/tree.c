@@ -1,5 +1,5 @@
 /* The in-memory container tree: a hash table by full name plus parent/child links. */
-#include "core/tree.h"
+#include "base/tree.h"
 
 #include <errno.h>
 #include <stdint.h>

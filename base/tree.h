@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "core/name.h"
-#include "core/spec.h"
+#include "base/name.h"
+#include "base/spec.h"
 
 struct lmc_node {
 	char name[LMC_NAME_MAX + 1]; /* canonical; "" for the root */

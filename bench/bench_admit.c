@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "bench/bench.h"
-#include "core/err.h"
-#include "core/name.h"
-#include "core/spec.h"
-#include "core/tree.h"
+#include "base/err.h"
+#include "base/name.h"
+#include "base/spec.h"
+#include "base/tree.h"
 #include "policy/policy.h"
 
 #define N_TOP 99

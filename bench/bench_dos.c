@@ -27,7 +27,7 @@
 #include <sys/wait.h>
 
 #include "bench/bench.h"
-#include "core/spec.h"
+#include "base/spec.h"
 #include "proto/api.h"
 #include "proto/frame.h"
 

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/spec.h"
+#include "base/spec.h"
 
 static int write_fd(int fd, const char *val)
 {

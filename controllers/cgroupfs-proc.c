@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/spec.h"
+#include "base/spec.h"
 
 #define FREEZE_TIMEOUT_MS 5000
 #define WALK_DEPTH_MAX 64

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/err.h"
+#include "base/err.h"
 
 enum lmc_cg_mode {
 	LMC_CG_V1, /* v1 controllers only */
@@ -152,7 +152,7 @@ int lmc_cgfs_freeze_wait(struct lmc_cgfs *cg, const char *name, struct lmc_err *
 int lmc_cgfs_frozen(struct lmc_cgfs *cg, const char *name, bool *ret);
 
 /* Pressure: parse "<res>.pressure" ("cpu", "memory", "io") of the cgroup2 tree into the
- * values of core/spec.h's struct lmc_psi. -ENOENT where the kernel has none. */
+ * values of base/spec.h's struct lmc_psi. -ENOENT where the kernel has none. */
 struct lmc_psi;
 int lmc_cgfs_read_psi(struct lmc_cgfs *cg, const char *name, const char *res, struct lmc_psi *ret);
 

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "controllers/ctrl-internal.h"
-#include "core/name.h"
+#include "base/name.h"
 
 /* Apply order; the entries are independent of one another, so any order is correct. */
 const struct lmc_ctrl_ops *const lmc_controllers[] = {

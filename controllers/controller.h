@@ -4,7 +4,7 @@
 #define LMC_CONTROLLER_H
 
 #include "controllers/cgroupfs.h"
-#include "core/spec.h"
+#include "base/spec.h"
 
 struct lmc_ctrl_ops {
 	const char *name;

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "controllers/ctrl-internal.h"
-#include "core/name.h"
+#include "base/name.h"
 
 #define QUOTA_MIN_US 1000
 #define SHARES_DEFAULT 1024

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "controllers/ctrl-internal.h"
-#include "core/name.h"
+#include "base/name.h"
 
 #define C LMC_CTRL_CPUSET
 #define BITS 8192

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "controllers/ctrl-internal.h"
-#include "core/name.h"
+#include "base/name.h"
 
 #define M LMC_CTRL_MEMORY
 #define MEMSW "memory.memsw.limit_in_bytes"

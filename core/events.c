@@ -13,8 +13,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "core/name.h"
-#include "core/spec.h"
+#include "base/name.h"
+#include "base/spec.h"
 
 enum evsrc_how {
 	HOW_EVENTFD, /* v1 cgroup.event_control */

@@ -10,9 +10,9 @@
 #include <sys/types.h>
 
 #include "controllers/cgroupfs.h"
-#include "core/err.h"
+#include "base/err.h"
 
-#include "core/name.h"
+#include "base/name.h"
 
 /* The one event-kind enum, from the kernel source to the wire (lmctl.proto's EventKind has
  * the same numbers) and the CLI. */

@@ -2,7 +2,7 @@
  * the state directory (tmpfs: it lives as long as the cgroups it describes, so no fsync). The
  * file is rewritten with only the ring's records once it holds twice as many. */
 #include "core/evlog.h"
-#include "core/safedir.h"
+#include "base/safedir.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
-#include "core/safedir.h"
+#include "base/safedir.h"
 #include "nsutil/ns.h"
 
 #define TASK_KILL_WAIT_MS 10000

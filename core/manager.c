@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "controllers/controller.h"
-#include "core/crashpoint.h"
+#include "base/crashpoint.h"
 #include "nsutil/ns.h"
 
 int lmc_mgr_lookup(struct lmc_manager *m, const char *name, bool allow_root, struct lmc_node **ret,

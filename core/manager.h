@@ -11,10 +11,10 @@
 #include <sys/types.h>
 
 #include "controllers/cgroupfs.h"
-#include "core/err.h"
-#include "core/spec.h"
+#include "base/err.h"
+#include "base/spec.h"
 #include "core/task.h"
-#include "core/tree.h"
+#include "base/tree.h"
 #include "policy/policy.h"
 
 /* Runtime state on tmpfs, beside the socket: it lives exactly as long as the cgroups it

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "core/name.h"
-#include "core/safedir.h"
+#include "base/name.h"
+#include "base/safedir.h"
 #include "core/store.h"
 
 #define CONTAINERS_DIR "containers"

@@ -9,14 +9,14 @@
 #include <limits.h>
 #include <stddef.h>
 
-#include "core/err.h"
-#include "core/name.h"
+#include "base/err.h"
+#include "base/name.h"
 #include "proto/codec.h"
 
 struct lmc_store;
 
 /* Open the state directory, creating what is missing (mode 0700). Refused (-EPERM, -ENOTDIR)
- * unless it and every directory above it is safe from other users (core/safedir.h); every
+ * unless it and every directory above it is safe from other users (base/safedir.h); every
  * file in it is opened relative to it and never through a symbolic link. lock: take the
  * exclusive lock, waiting up to lock_timeout_ms (0: fail at once with -EWOULDBLOCK, message
  * names the holder pid if known). durable: fsync READY records and the directory, for a state

@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/macro.h"
+#include "base/macro.h"
 #include "core/task.h"
 
 /* The kernel's pidfd information (6.13+; the exit status since 6.15): the first 64 bytes,

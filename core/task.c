@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/macro.h"
-#include "core/safedir.h"
+#include "base/macro.h"
+#include "base/safedir.h"
 #include "core/task.h"
 #include "proto/codec.h"
 

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/err.h"
-#include "core/name.h"
+#include "base/err.h"
+#include "base/name.h"
 
 #define LMC_TASK_ID_MAX 64
 /* Records kept per container: past it, the oldest ended ones go first. */

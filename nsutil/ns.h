@@ -11,8 +11,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "core/err.h"
-#include "core/spec.h"
+#include "base/err.h"
+#include "base/spec.h"
 
 /* Called in the parent while the child waits, before it runs anything of its own: write
  * pid into every v1 hierarchy (and the cgroup2 tree when cgroup_fd was -1). */

@@ -1,7 +1,7 @@
 /* Priority eviction: the victim choice (see policy/evict.h). */
 #include "policy/evict.h"
 
-#include "core/spec.h"
+#include "base/spec.h"
 
 int64_t lmc_policy_priority(const struct lmc_node *n)
 {

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/tree.h"
+#include "base/tree.h"
 
 #define LMC_PRIORITY_DEFAULT 100
 #define LMC_PRIORITY_MAX 10000

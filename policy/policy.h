@@ -7,9 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/err.h"
-#include "core/spec.h"
-#include "core/tree.h"
+#include "base/err.h"
+#include "base/spec.h"
+#include "base/tree.h"
 
 /* Admit creating `name` (not yet in the tree; its parent is) with spec. Checks that every
  * ancestor's max_containers has room for one more (-EDQUOT), every hard

@@ -1,5 +1,5 @@
 /* The client's half of the admin API: encode a Request from core structs, decode a Response
- * back into them (what tools/backend-agent.c needs). */
+ * back into them (what tools/cli/backend-agent.c needs). */
 #include <stdio.h>
 #include <string.h>
 

@@ -4,8 +4,8 @@
 #ifndef LMC_CODEC_PB_H
 #define LMC_CODEC_PB_H
 
-#include "core/err.h"
-#include "core/spec.h"
+#include "base/err.h"
+#include "base/spec.h"
 #include "core/task.h"
 #include "proto/lmctl.pb-c.h"
 

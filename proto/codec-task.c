@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/macro.h"
+#include "base/macro.h"
 #include "proto/codec-pb.h"
 #include "proto/codec.h"
 

@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/err.h"
-#include "core/spec.h"
+#include "base/err.h"
+#include "base/spec.h"
 #include "core/task.h"
 
 /* What the store keeps per container. */

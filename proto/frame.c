@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "core/macro.h"
+#include "base/macro.h"
 #include "proto/frame.h"
 
 void lmc_frame_header(uint32_t len, uint8_t out[LMC_FRAME_HDR])

@@ -116,19 +116,19 @@ fi
 opts_of() { sed -n 's/.*{"\([a-z][a-z-]*\)", *\(no\|required\)_argument.*/\1/p' "$@" | sort -u; }
 man1=$(sed 's/\\-/-/g' docs/man/lmctl.1)
 man8=$(sed 's/\\-/-/g' docs/man/lmctld.8)
-comp=$(cat tools/lmctl.bash)
-for o in $(opts_of tools/lmctl.c tools/cli*.c); do
+comp=$(cat tools/cli/lmctl.bash)
+for o in $(opts_of tools/cli/lmctl.c tools/cli*.c); do
 	check "lmctl(1) does not describe --$o" grep -q -- "--$o\b" <<<"$man1"
 	[ "$o" = version ] || [ "$o" = help ] ||
 		check "the completion does not offer --$o" grep -q -- "--$o\b" <<<"$comp"
 done
-for o in $(opts_of tools/lmctld.c); do
+for o in $(opts_of tools/agent/lmctld.c); do
 	check "lmctld(8) does not describe --$o" grep -q -- "--$o\b" <<<"$man8"
 done
 cmds=$("$BUILD/lmctl" help | sed -n 's/^  \([a-z]*\) .*/\1/p')
 for c in $cmds; do
 	check "lmctl(1) has no entry for '$c'" grep -q "^\.B $c\b" docs/man/lmctl.1
-	check "the completion does not offer '$c'" grep -q "\b$c\b" <<<"$(grep '^_lmctl_commands=' tools/lmctl.bash)"
+	check "the completion does not offer '$c'" grep -q "\b$c\b" <<<"$(grep '^_lmctl_commands=' tools/cli/lmctl.bash)"
 done
 
 # ---- bash completion: parses, then completes as bash would call it ----

@@ -15,7 +15,7 @@ secs=${FUZZ_SECONDS:-30}
 targets=${FUZZ_TARGETS:-fuzz_api fuzz_frame}
 mkdir -p "$out/artifacts"
 protoc-c --c_out="$out" proto/lmctl.proto
-srcs=$(ls core/*.c controllers/*.c policy/*.c nsutil/*.c proto/*.c)
+srcs=$(ls base/*.c controllers/*.c nsutil/*.c policy/*.c core/*.c proto/*.c)
 for t in $targets; do
 	mkdir -p "$out/corpus/$t" "tests/fuzz/corpus/$t"
 	# shellcheck disable=SC2086

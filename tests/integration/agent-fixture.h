@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "tests/integration/agent-harness.h"
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 /* One agent for the test. With env, lmctl reaches it (LMCTL_SOCKET) and, with --direct or
  * while it is down, works on the same state (LMCTL_STATE_DIR). */

@@ -17,7 +17,7 @@
 #include "proto/api.h"
 #include "proto/frame.h"
 #include "tests/integration/agent-harness.h"
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 static inline struct lmc_backend *open_be(const struct harness *h)
 {

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "controllers/cgroupfs.h"
-#include "core/spec.h"
+#include "base/spec.h"
 #include "tests/lib/scratch.h"
 
 #define MAX_KIDS 8

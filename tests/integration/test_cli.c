@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "controllers/cgroupfs.h"
-#include "core/spec.h"
+#include "base/spec.h"
 #include "tests/lib/lmctl-run.h"
 #include "tests/lib/scratch.h"
 

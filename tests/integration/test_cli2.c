@@ -12,7 +12,7 @@
 #include <poll.h>
 
 #include "tests/integration/agent-fixture.h"
-#include "core/spec.h"
+#include "base/spec.h"
 #include "tests/lib/lmctl-run.h"
 
 #define OUT 16384

@@ -13,7 +13,7 @@
 #include "proto/api.h"
 #include "proto/frame.h"
 #include "tests/integration/agent-fixture.h"
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 #define MiB (1024ULL * 1024)
 #define MAX_EV 64

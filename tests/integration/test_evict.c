@@ -28,7 +28,7 @@
 #include "tests/integration/agent-harness.h"
 #include "tests/integration/evict-hogs.h"
 #include "tests/lib/lmctl-run.h"
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 #define MiB (1024ULL * 1024)
 

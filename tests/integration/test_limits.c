@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "controllers/cgroupfs.h"
-#include "core/name.h"
-#include "core/spec.h"
+#include "base/name.h"
+#include "base/spec.h"
 #include "tests/lib/lmctl-run.h"
 
 /* The kernel's ceiling for kernel.pid_max on 64-bit (include/linux/threads.h). */

@@ -23,8 +23,8 @@
 
 #include "tests/integration/agent-harness.h"
 #include "tests/lib/lmctl-run.h"
-#include "core/name.h"
-#include "tools/metrics-text.h"
+#include "base/name.h"
+#include "tools/agent/metrics-text.h"
 
 #define BIG (4u << 20)
 #define REQ_PAD 9000 /* more than the agent reads of a request head (8 KiB) */

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/spec.h"
+#include "base/spec.h"
 #include "tests/lib/lmctl-run.h"
 #include "tests/lib/scratch.h"
 

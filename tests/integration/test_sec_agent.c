@@ -22,7 +22,7 @@
 
 /* Generous bounds for a loaded 2-CPU machine; bench/ measures the real figures. */
 #define ROOT_ANSWER_MS 3000
-#define PER_UID 64 /* CLIENTS_PER_UID in tools/lmctld.h */
+#define PER_UID 64 /* CLIENTS_PER_UID in tools/agent/lmctld.h */
 #define SUBS_PER_UID 16
 
 struct fix {

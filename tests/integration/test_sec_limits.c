@@ -27,7 +27,7 @@
 #include "tests/integration/agent-harness.h"
 #include "tests/lib/lmctl-run.h"
 #include "tests/lib/testuser.h"
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 #define MiB (1024ULL * 1024)
 #define OUTSZ 8192

@@ -15,7 +15,7 @@
 #include "tests/integration/agent-fixture.h"
 #include "tests/lib/lmctl-run.h"
 #include "tests/lib/testuser.h"
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 #define MiB (1024ULL * 1024)
 
@@ -295,7 +295,7 @@ static void test_kernel_differs_from_record(void **state)
 }
 
 /* An update killed between its record and its kernel writes, through the agent and through
- * direct lmctl (LMCTL_TEST_CRASH_AT, core/crashpoint.h): after the restart the kernel holds
+ * direct lmctl (LMCTL_TEST_CRASH_AT, base/crashpoint.h): after the restart the kernel holds
  * what the store holds, the fields that are not read back (cpuset) included, and the log
  * says what was re-applied. */
 static void test_update_killed_midway(void **state)

@@ -24,7 +24,7 @@
 
 #include "controllers/cgroupfs.h"
 #include "controllers/controller.h"
-#include "core/spec.h"
+#include "base/spec.h"
 #include "nsutil/ns.h"
 #include "tests/lib/lmctl-run.h"
 #include "tests/lib/scratch.h"

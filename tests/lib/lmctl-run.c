@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/spec.h"
+#include "base/spec.h"
 #include "tests/lib/scratch.h"
 
 const char *lmc_test_lmctl_bin(void)

@@ -16,7 +16,7 @@
 
 #include "controllers/cgroupfs.h"
 #include "controllers/controller.h"
-#include "core/spec.h"
+#include "base/spec.h"
 
 struct fx {
 	char dir[64];

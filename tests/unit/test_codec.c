@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/name.h"
+#include "base/name.h"
 #include "proto/codec.h"
 
 /* Every field set, every array and string at its maximum, values all distinct. */

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "core/tree.h"
+#include "base/tree.h"
 #include "policy/evict.h"
 
 #define M (1024ULL * 1024ULL)

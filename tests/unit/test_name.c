@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/name.h"
+#include "base/name.h"
 
 /* A name of n characters: components of 'a'..., comp characters each, '/' between. */
 static void make_name(char *buf, size_t n, size_t comp)

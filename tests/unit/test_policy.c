@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/tree.h"
+#include "base/tree.h"
 #include "policy/policy.h"
 
 #define K 1024ULL

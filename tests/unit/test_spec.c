@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "core/spec.h"
+#include "base/spec.h"
 
 #define K 1024ULL
 #define M (1024ULL * K)

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/name.h"
+#include "base/name.h"
 #include "core/store.h"
 
 struct fixture {

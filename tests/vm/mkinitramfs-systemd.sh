@@ -40,7 +40,7 @@ else
 	install -D -m 0755 "$build/lmctld" "$pay/usr/local/sbin/lmctld"
 	mkdir -p "$pay/usr/local/lib/systemd/system"
 	sed 's|@SBINDIR@|/usr/local/sbin|g; s|/usr/local/sbin/lmctld|/usr/local/sbin/lmctld|' \
-		"$repo/tools/lmctld.service" >"$pay/usr/local/lib/systemd/system/lmctld.service"
+		"$repo/tools/agent/lmctld.service" >"$pay/usr/local/lib/systemd/system/lmctld.service"
 	how="stand-in install (no make install target)"
 fi
 [ -f "$pay/usr/local/lib/systemd/system/lmctld.service" ] || {

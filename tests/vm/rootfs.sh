@@ -5,7 +5,7 @@
 # systemd comes from bookworm-backports (254): bookworm's 252 cannot restart a Delegate=yes
 # service whose cgroup has controllers enabled below it while that subtree is populated
 # (the new main process cannot join an inner cgroup: status=219/CGROUP); 254 has
-# DelegateSubgroup=, which tools/lmctld.service uses.
+# DelegateSubgroup=, which tools/agent/lmctld.service uses.
 # The image is cached under VMDIR, named by a hash of the suite, the package list and the
 # recipe's version (bump it when the hooks change): a second run prints the cached path at
 # once. Nothing on the host is changed (mmdebstrap uses its own apt setup).

@@ -1,10 +1,10 @@
 /* Threads for the agent's slow work, completed on its libev loop. */
-#include "tools/jobs.h"
+#include "tools/agent/jobs.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "core/macro.h"
+#include "base/macro.h"
 
 struct lmc_job {
 	struct lmc_jobs *owner;

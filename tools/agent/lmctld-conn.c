@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "nsutil/ns.h"
-#include "tools/lmctld.h"
+#include "tools/agent/lmctld.h"
 
 /* Descriptors per connection beyond its socket (a run's pidfd, subscription sources) and
  * for the agent itself: what is left of RLIMIT_NOFILE bounds the connections. */

@@ -10,7 +10,7 @@
  * it stays short one victim at a time is chosen (policy/evict.c) among the leaves below,
  * reclaimed from first where the kernel offers memory.reclaim, and killed if that was not
  * enough. The kill (cgroup.kill, or freeze-kill-thaw) and its wait run on a worker thread
- * (tools/jobs.c): the loop never blocks. Each step is an event to subscribers of --evicted. */
+ * (tools/agent/jobs.c): the loop never blocks. Each step is an event to subscribers of --evicted. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "policy/evict.h"
-#include "tools/lmctld.h"
+#include "tools/agent/lmctld.h"
 
 #define EVICT_BUCKETS 1024
 #define KILL_TIMEOUT_MS 5000

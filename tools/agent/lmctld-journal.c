@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "core/evlog.h"
-#include "tools/lmctld.h"
+#include "tools/agent/lmctld.h"
 
 /* A resuming subscriber is fed while less than this waits in its output buffer. */
 #define REPLAY_CHUNK (256u << 10)

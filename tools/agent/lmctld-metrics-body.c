@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "proto/api.h"
-#include "tools/lmctld-metrics-int.h"
-#include "tools/lmctld.h"
+#include "tools/agent/lmctld-metrics-int.h"
+#include "tools/agent/lmctld.h"
 
 #define READ_NICE 5
 

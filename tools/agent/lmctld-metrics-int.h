@@ -1,4 +1,4 @@
-/* Shared by tools/lmctld-metrics.c (the server) and tools/lmctld-metrics-body.c (what a scrape
+/* Shared by tools/agent/lmctld-metrics.c (the server) and tools/agent/lmctld-metrics-body.c (what a scrape
  * reads and writes). Not for any other module. */
 #ifndef LMC_LMCTLD_METRICS_INT_H
 #define LMC_LMCTLD_METRICS_INT_H
@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #include "core/manager.h"
-#include "tools/lmctld-metrics.h"
-#include "tools/metrics-text.h"
+#include "tools/agent/lmctld-metrics.h"
+#include "tools/agent/metrics-text.h"
 
 /* Request latency: bounds 100 us .. 10 s, then +Inf; per request kind (enum lmc_api_op). */
 #define MHIST_BUCKETS 16

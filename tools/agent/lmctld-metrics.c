@@ -4,7 +4,7 @@
  * within CONN_LIFE, and at most CONNS_MAX connections are served (more get 503). GET or HEAD
  * /metrics is served; other paths get 404, other methods 405. A scrape never blocks the
  * loop: the tree is read on it (a few ms for 1,000 containers), the kernel's figures and the
- * text on a worker (tools/jobs.c); scrapes that arrive meanwhile share that body.
+ * text on a worker (tools/agent/jobs.c); scrapes that arrive meanwhile share that body.
  *
  * Reading 1,000 containers' figures from cgroupfs is ~23,000 opens (the same reading as
  * `lmctl stats -r`): 100 to 300 ms of CPU here, more than a scrape may take. So the reading is
@@ -24,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tools/lmctld-metrics-int.h"
-#include "tools/lmctld.h"
+#include "tools/agent/lmctld-metrics-int.h"
+#include "tools/agent/lmctld.h"
 
 #define CONNS_MAX 16
 #define BUSY_MAX 16

@@ -1,4 +1,4 @@
-/* lmctld's Prometheus endpoint (--metrics=ADDR, tools/lmctld-metrics.c): a small HTTP/1.1
+/* lmctld's Prometheus endpoint (--metrics=ADDR, tools/agent/lmctld-metrics.c): a small HTTP/1.1
  * server on the agent's loop serving GET /metrics, the body built on a worker thread from the
  * figures `lmctl stats` shows; and the agent's own request latencies it reports. */
 #ifndef LMC_LMCTLD_METRICS_H

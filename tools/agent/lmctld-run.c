@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 
 #include "nsutil/ns.h"
-#include "tools/lmctld.h"
+#include "tools/agent/lmctld.h"
 
 /* ---------------- processes the agent started ---------------- */
 

@@ -11,7 +11,7 @@
 #include <linux/sockios.h>
 
 #include "core/events.h"
-#include "tools/lmctld.h"
+#include "tools/agent/lmctld.h"
 
 /* Append p to a growing array of pointers. */
 static int push(void ***arr, size_t *n, size_t *cap, void *p)

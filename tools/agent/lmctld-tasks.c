@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "nsutil/ns.h"
-#include "tools/lmctld.h"
+#include "tools/agent/lmctld.h"
 
 #define LOG_ROTATE_PERIOD 1.0 /* seconds between checks of the logs' sizes */
 

@@ -1,4 +1,4 @@
-/* lmctld: work that waits off the loop, on tools/jobs.c's worker threads: the kernel's
+/* lmctld: work that waits off the loop, on tools/agent/jobs.c's worker threads: the kernel's
  * figures of a large `stats`, a pause's wait for its freeze, a `kill -9` and its wait, a
  * destroy's kill, wait and rmdirs (the records follow on the loop). The
  * connection is held meanwhile (its next frames wait for this answer). */
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/lmctld-metrics.h"
-#include "tools/lmctld.h"
+#include "tools/agent/lmctld-metrics.h"
+#include "tools/agent/lmctld.h"
 
 /* ---------------- stats off the loop ---------------- */
 

@@ -26,13 +26,13 @@
 #include "core/evlog.h"
 #include "core/manager.h"
 #include "nsutil/ns.h"
-#include "tools/jobs.h"
+#include "tools/agent/jobs.h"
 #include "proto/api.h"
 #include "proto/frame.h"
 
-#include "tools/lmctld-metrics.h"
-#include "tools/lmctld.h"
-#include "tools/metrics-text.h"
+#include "tools/agent/lmctld-metrics.h"
+#include "tools/agent/lmctld.h"
+#include "tools/agent/metrics-text.h"
 
 void lmc_agent_log(const char *fmt, ...)
 {

@@ -12,7 +12,7 @@
 #include "nsutil/ns.h"
 #include "proto/api.h"
 #include "proto/frame.h"
-#include "tools/jobs.h"
+#include "tools/agent/jobs.h"
 
 #define MAX_CLIENTS 4096
 #define FRAMES_PER_WAKEUP 32
@@ -35,7 +35,7 @@ struct agent;
 struct client;
 struct lmc_evict;
 
-/* Priority eviction's options (tools/lmctld-evict.c). */
+/* Priority eviction's options (tools/agent/lmctld-evict.c). */
 struct lmc_evict_opts {
 	bool enabled; /* --no-eviction clears it */
 	unsigned pct; /* act when less than max(pct% of the limit, min_bytes) is left */
@@ -110,7 +110,7 @@ struct proc {
 	bool child; /* ours to reap; else adopted after a restart (status from the kernel) */
 };
 
-/* A TaskWait whose task still runs: answered when it ends (tools/lmctld-tasks.c). */
+/* A TaskWait whose task still runs: answered when it ends (tools/agent/lmctld-tasks.c). */
 struct task_wait {
 	struct task_wait *next;
 	struct client *c;
@@ -145,7 +145,7 @@ struct agent {
 	struct lmc_evict_opts evict_opts;
 	const char *metrics_addr; /* --metrics; NULL: off */
 	double metrics_max_age; /* --metrics-max-age: seconds a scrape's figures may be old */
-	struct lmc_metrics *metrics; /* tools/lmctld-metrics.c; NULL: off */
+	struct lmc_metrics *metrics; /* tools/agent/lmctld-metrics.c; NULL: off */
 	uint64_t req_t0; /* when the request being handled arrived (lmc_metrics_clock) */
 	struct task_wait *task_waits;
 	ev_timer log_timer; /* rotates the logs of detached tasks */
@@ -154,7 +154,7 @@ struct agent {
 	bool evlog_failed; /* the last append failed (logged once) */
 };
 
-/* A stats request whose cgroupfs reading runs off the loop (tools/jobs.c), or a pause
+/* A stats request whose cgroupfs reading runs off the loop (tools/agent/jobs.c), or a pause
  * waiting there for its container to freeze (freeze: reply holds the answer to send). */
 struct stats_req {
 	struct agent *a;
@@ -223,12 +223,12 @@ void lmc_agent_proc_free(struct proc *p);
 void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
 			   struct lmc_api_result *res);
 
-/* Off the loop (tools/lmctld-wait.c): STATS, FREEZE_WAIT, KILL_WAIT and DESTROY_WAIT
+/* Off the loop (tools/agent/lmctld-wait.c): STATS, FREEZE_WAIT, KILL_WAIT and DESTROY_WAIT
  * results. */
 void lmc_agent_stats_begin(struct client *c, struct lmc_api_result *res);
 void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res);
 
-/* Runs starting, and holding a connection's reading (tools/lmctld-run.c). */
+/* Runs starting, and holding a connection's reading (tools/agent/lmctld-run.c). */
 void lmc_agent_client_hold(struct client *c);
 void lmc_agent_client_release(struct client *c);
 void lmc_agent_run_begin(struct client *c, struct lmc_api_result *res);
@@ -240,7 +240,7 @@ void lmc_agent_runs_stop(struct agent *a);
  * refused (-EADDRINUSE). */
 int lmc_agent_listen_unix(const char *path);
 
-/* Connections (tools/lmctld-conn.c). */
+/* Connections (tools/agent/lmctld-conn.c). */
 void lmc_agent_conn_init(struct agent *a);
 void lmc_agent_conn_stop(struct agent *a);
 void lmc_agent_on_accept(struct ev_loop *loop, ev_io *w, int revents);
@@ -250,17 +250,17 @@ void lmc_agent_on_client_write(struct ev_loop *loop, ev_io *w, int revents);
 void lmc_agent_client_arm(struct client *c);
 void lmc_agent_client_timer(struct ev_loop *loop, ev_timer *w, int revents);
 
-/* Subscriptions (tools/lmctld-subs.c). */
+/* Subscriptions (tools/agent/lmctld-subs.c). */
 void lmc_agent_sub_free(struct agent *a, struct sub *s);
 unsigned lmc_agent_subs_of_uid(const struct agent *a, uid_t uid, size_t *ret_refs);
 void lmc_agent_sub_emit(struct sub *s, const struct lmc_evrec *ev);
 void lmc_agent_subs_created(struct agent *a, const char *name);
 void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res);
 
-/* tools/lmctld-run.c: watch a process (takes pidfd); c: the client waiting for its exit. */
+/* tools/agent/lmctld-run.c: watch a process (takes pidfd); c: the client waiting for its exit. */
 struct proc *lmc_agent_proc_add(struct agent *a, const char *name, const char *task_id, pid_t pid,
 				int pidfd, bool child, struct client *c, uint64_t id);
-/* ---- tools/lmctld-tasks.c: tasks ---- */
+/* ---- tools/agent/lmctld-tasks.c: tasks ---- */
 /* Start: tasks of the agent before are found again (recovered, watched), logs rotated. */
 void lmc_agent_tasks_start(struct agent *a);
 void lmc_agent_tasks_stop(struct agent *a);
@@ -271,7 +271,7 @@ void lmc_agent_task_ended(struct agent *a, const struct proc *p, int wstatus);
 void lmc_agent_task_wait(struct client *c, struct lmc_api_result *res);
 void lmc_agent_tasks_client_gone(struct client *c);
 bool lmc_agent_tasks_client_waiting(const struct client *c);
-/* The event stream (tools/lmctld-journal.c): number and journal ev (seq, timestamp set),
+/* The event stream (tools/agent/lmctld-journal.c): number and journal ev (seq, timestamp set),
  * then deliver it to every subscription that wants it. */
 void lmc_agent_event(struct agent *a, struct lmc_evrec *ev);
 void lmc_agent_event_simple(struct agent *a, enum lmc_events_kind kind, const char *name,
@@ -282,7 +282,7 @@ void lmc_agent_replay_pump(struct client *c);
 /* name was destroyed: its kernel sources that nobody refers to any more are closed. */
 void lmc_agent_srcs_gone(struct agent *a, const char *name);
 
-/* Priority eviction (tools/lmctld-evict.c): start watching (nothing when !o->enabled),
+/* Priority eviction (tools/agent/lmctld-evict.c): start watching (nothing when !o->enabled),
  * follow the tree after a change, stop. */
 int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o);
 void lmc_agent_evict_sync(struct agent *a);

@@ -1,7 +1,7 @@
 /* The Prometheus text format for lmctld's metrics: appends without printf on the hot path (a
  * scrape of 1,000 containers is ~40,000 lines), escaping, exact fixed-point values; and the
  * endpoint's address, refused unless it is a unix socket or loopback. */
-#include "tools/metrics-text.h"
+#include "tools/agent/metrics-text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* The agent backend: every operation is one Request frame to lmctld and one Response back
  * (proto/api encodes both), so the CLI prints the same core structs as in direct mode. */
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 #include <signal.h>
 #include <stdio.h>

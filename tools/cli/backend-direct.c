@@ -1,6 +1,6 @@
 /* The direct backend: the CLI works alone through core/manager, serialised with the agent
  * and other lmctl processes by the state directory lock. */
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 #include <poll.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
-/* How the CLI reaches the operations: directly through core/manager (tools/backend-direct.c)
- * or through lmctld over its socket (tools/backend-agent.c). Both return the same core
+/* How the CLI reaches the operations: directly through core/manager (tools/cli/backend-direct.c)
+ * or through lmctld over its socket (tools/cli/backend-agent.c). Both return the same core
  * structs, so every command prints the same thing either way. */
 #ifndef LMC_BACKEND_H
 #define LMC_BACKEND_H

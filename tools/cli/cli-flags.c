@@ -1,7 +1,7 @@
 /* The resource flags `create` and `update` share (docker run's names plus lmctl's own),
  * parsed into a struct lmc_spec with a one-line error naming the flag and the value. */
-#include "tools/cli-flags.h"
-#include "tools/cli.h"
+#include "tools/cli/cli-flags.h"
+#include "tools/cli/cli.h"
 
 #include <getopt.h>
 #include <stdio.h>

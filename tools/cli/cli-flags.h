@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "core/spec.h"
+#include "base/spec.h"
 
 struct lmc_cli_spec {
 	struct lmc_spec spec; /* only the flags given are set */

@@ -5,7 +5,7 @@
  * the program was linked against, which a host without that glibc does not have (the
  * lookup then fails, or loads a module of another glibc version). Users known only to
  * LDAP, sssd or systemd-userdb must then be given as numbers. */
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 #include <grp.h>
 #include <pwd.h>

@@ -1,5 +1,5 @@
 /* lmctl run and events: the commands that last while something happens. */
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "tools/output.h"
+#include "tools/cli/output.h"
 
 #define RUN_ENV_MAX 256
 

@@ -1,5 +1,5 @@
 /* lmctl ps, wait, logs and task: what became of the processes `run` started (tasks). */
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "nsutil/ns.h"
-#include "tools/output.h"
+#include "tools/cli/output.h"
 
 #define LOG_POLL_MS 200 /* logs -f: how often a running task's log is read again */
 

@@ -1,7 +1,7 @@
 /* lmctl top: a live table of the containers, refreshed every -d seconds. Each row's LIMIT
  * is the effective memory limit (its own or the nearest ancestor's, whichever is lower).
  * On a terminal it quits on 'q' and re-sorts on a column's key. */
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 #include <inttypes.h>
 #include <poll.h>
@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tools/output.h"
+#include "tools/cli/output.h"
 
 enum top_sort { SORT_NAME, SORT_CPU, SORT_MEM, SORT_PIDS, SORT_OOMS };
 

@@ -1,13 +1,13 @@
 /* lmctl which PID: the container a process is in (lmctfy's `detect`), from its
  * /proc/PID/cgroup against lmctl's root in each hierarchy, the same through the agent and
  * directly (both give the root's paths and the container list). */
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "tools/json.h"
+#include "tools/cli/json.h"
 
 /* The cgroup path of pid below root_fs (a hierarchy's lmctl root as a file system path,
  * "/sys/fs/cgroup/memory/x/lmctl"): root_fs ends with the root's own cgroup path, so the

@@ -1,5 +1,5 @@
 /* The CLI's connection to a backend and its one-line errors. */
-#include "tools/cli.h"
+#include "tools/cli/cli.h"
 
 #include <stdarg.h>
 #include <getopt.h>

@@ -5,7 +5,7 @@
 #include <getopt.h>
 #include <stdbool.h>
 
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 #define LMC_EXIT_USAGE 2
 /* A refusal, by the API's error code: not found; exists (with another spec); over a bound
@@ -58,7 +58,7 @@ int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o);
 /* The options of lmc_cli_parse_opts, for lmc_cli_bad_option. */
 extern const struct option lmc_cli_common_options[];
 
-/* A user or group name to its id (tools/cli-ids.c); 0 or -ENOENT. */
+/* A user or group name to its id (tools/cli/cli-ids.c); 0 or -ENOENT. */
 int lmc_cli_user_id(const char *name, uint32_t *ret);
 int lmc_cli_group_id(const char *name, uint32_t *ret);
 
@@ -67,7 +67,7 @@ int lmc_cli_run(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_events(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_top(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_which(struct lmc_cli *c, int argc, char **argv);
-/* tools/cli-task.c: ps, wait, logs, task rm|kill|show. */
+/* tools/cli/cli-task.c: ps, wait, logs, task rm|kill|show. */
 int lmc_cli_ps(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_wait(struct lmc_cli *c, int argc, char **argv);
 int lmc_cli_logs(struct lmc_cli *c, int argc, char **argv);

@@ -1,10 +1,10 @@
-/* The JSON writer behind --json (tools/json.h). */
-#include "tools/json.h"
+/* The JSON writer behind --json (tools/cli/json.h). */
+#include "tools/cli/json.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 
-#include "core/spec.h"
+#include "base/spec.h"
 
 void lmc_json_write_str(FILE *f, const char *s)
 {

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "tools/cli.h"
-#include "tools/cli-flags.h"
-#include "tools/output.h"
+#include "tools/cli/cli.h"
+#include "tools/cli/cli-flags.h"
+#include "tools/cli/output.h"
 
 #define LMCTL_VERSION "0.1.0"
 struct cmd {
@@ -80,7 +80,7 @@ static int cmd_update(struct lmc_cli *c, int argc, char **argv)
 	return spec_cmd(c, argc, argv, true);
 }
 
-/* ---- small commands sharing one option parser (tools/cli.c) ---- */
+/* ---- small commands sharing one option parser (tools/cli/cli.c) ---- */
 
 /* Exactly one name, or none when the root is a sensible default. */
 static int one_name(int argc, char **argv, const char *dflt, const char **ret)

@@ -1,12 +1,12 @@
 /* Text and JSON renderings of what the operations return. */
-#include "tools/output.h"
+#include "tools/cli/output.h"
 
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
 #include "policy/evict.h"
-#include "tools/json.h"
+#include "tools/cli/json.h"
 
 void lmc_out_json_str(FILE *f, const char *s)
 {

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "tools/backend.h"
+#include "tools/cli/backend.h"
 
 void lmc_out_info(FILE *f, const struct lmc_machine_info *info, bool json);
 void lmc_out_list(FILE *f, const struct lmc_list_entry *l, size_t n, bool want_pids, bool json);
