@@ -117,7 +117,7 @@ opts_of() { sed -n 's/.*{"\([a-z][a-z-]*\)", *\(no\|required\)_argument.*/\1/p' 
 man1=$(sed 's/\\-/-/g' docs/man/lmctl.1)
 man8=$(sed 's/\\-/-/g' docs/man/lmctld.8)
 comp=$(cat tools/cli/lmctl.bash)
-for o in $(opts_of tools/cli/lmctl.c tools/cli*.c); do
+for o in $(opts_of tools/cli/*.c); do
 	check "lmctl(1) does not describe --$o" grep -q -- "--$o\b" <<<"$man1"
 	[ "$o" = version ] || [ "$o" = help ] ||
 		check "the completion does not offer --$o" grep -q -- "--$o\b" <<<"$comp"
