@@ -10,7 +10,9 @@
  * it stays short one victim at a time is chosen (policy/evict.c) among the leaves below,
  * reclaimed from first where the kernel offers memory.reclaim, and killed if that was not
  * enough. The kill (cgroup.kill, or freeze-kill-thaw) and its wait run on a worker thread
- * (tools/agent/jobs.c): the loop never blocks. Each step is an event to subscribers of --evicted. */
+ * (tools/agent/jobs.c): the loop never blocks. Each step is an event to subscribers of --evicted.
+ * What touches a container's cgroup (the signals, what they set, usage, reclaim, kill) is
+ * core/evict-watch.c's; this file has the loop, the choice and the task records. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/evict-watch.h"
 #include "policy/evict.h"
 #include "tools/agent/lmctld.h"
 
@@ -40,13 +43,9 @@ struct ewatch {
 	char name[LMC_NAME_MAX + 1];
 	uint64_t limit, threshold; /* the machine: its memory and the floor of MemAvailable */
 	bool machine; /* MemAvailable (sampled), not a container's usage */
-	struct lmc_evsrc *src;
+	struct lmc_evwatch *kw; /* a container's signals (NULL: the machine) */
 	ev_io io;
-	int psi_fd;
-	bool high_set; /* v2: the memory.high the agent wrote */
-	bool oom_off; /* v1: the kernel's OOM killer held off (memory.oom_control) */
-	struct lmc_evsrc *oom; /* v1: its OOM notification */
-	ev_io oom_io;
+	ev_io oom_io; /* v1: the OOM notification, where the watch has one */
 	bool seen; /* during a sync */
 	bool again; /* a signal came while an eviction was under way */
 	uint64_t signalled_ns; /* when the pending signal was read */
@@ -78,6 +77,7 @@ struct lmc_evict {
 	struct ewatch *machine; /* NULL where /proc/meminfo cannot be read */
 	ev_timer machine_timer;
 	int meminfo_fd;
+	int machine_psi_fd; /* /proc/pressure/memory's trigger; -1: none */
 	bool busy; /* one eviction at a time */
 	bool stopping; /* the agent is going: start nothing */
 	bool psi_refused_logged;
@@ -101,14 +101,15 @@ static unsigned bucket_of(const char *name)
 	return h % EVICT_BUCKETS;
 }
 
-/* The machine's available memory (MemAvailable, bytes), read at offset 0 of an open
- * /proc/meminfo, or of a fresh one where fd < 0 (the worker thread). */
-static int mem_available(int fd, uint64_t *ret)
+/* A figure of /proc/meminfo in bytes (key "MemAvailable", "MemTotal"), read at offset 0 of
+ * an open /proc/meminfo, or of a fresh one where fd < 0 (the worker thread). */
+static int meminfo(int fd, const char *key, uint64_t *ret)
 {
 	_cleanup_close_ int own = -EBADF;
-	char buf[512];
+	char buf[512], k[32];
 	const char *p;
 	ssize_t n;
+	int kn = snprintf(k, sizeof(k), "\n%s:", key);
 
 	if (fd < 0) {
 		own = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
@@ -116,15 +117,22 @@ static int mem_available(int fd, uint64_t *ret)
 			return -errno;
 		fd = own;
 	}
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	/* A newline before the first line too, so that every key is found after one. */
+	buf[0] = '\n';
+	n = pread(fd, buf + 1, sizeof(buf) - 2, 0);
 	if (n < 0)
 		return -errno;
-	buf[n] = '\0';
-	p = strstr(buf, "\nMemAvailable:");
-	if (!p || sscanf(p + 14, "%" SCNu64, ret) != 1)
+	buf[n + 1] = '\0';
+	p = strstr(buf, k);
+	if (!p || sscanf(p + kn, "%" SCNu64, ret) != 1)
 		return -EIO;
 	*ret *= 1024;
 	return 0;
+}
+
+static int mem_available(int fd, uint64_t *ret)
+{
+	return meminfo(fd, "MemAvailable", ret);
 }
 
 /* ---------------- events ---------------- */
@@ -146,40 +154,33 @@ static void emit(struct agent *a, enum lmc_events_kind kind, const struct ejob *
 
 /* Is what j was started for over: the pressured container back under j->at, the machine's
  * available memory back at j->at or above? */
-static bool relieved(struct lmc_cgfs *cg, const struct ejob *j)
+static bool relieved(struct lmc_manager *m, const struct ejob *j)
 {
 	uint64_t v = 0;
 
 	if (j->machine)
 		return mem_available(-1, &v) >= 0 && v >= j->at;
-	return lmc_events_mem_usage(cg, j->under, &v) >= 0 && v < j->at;
+	return lmc_evwatch_usage(m, j->under, &v) >= 0 && v < j->at;
 }
 
 /* Reclaim where the kernel offers it (memory.reclaim, v2); the pressured container's usage
  * (the machine's available memory) decides whether that was enough. */
-static bool try_reclaim(struct lmc_cgfs *cg, struct ejob *j)
+static bool try_reclaim(struct lmc_manager *m, struct ejob *j)
 {
-	uint64_t before = 0, after = 0;
-
-	if (!lmc_cgfs_file_exists(cg, LMC_CTRL_MEMORY, j->victim, "memory.reclaim"))
+	if (lmc_evwatch_reclaim(m, j->victim, j->need, &j->reclaimed) < 0)
 		return false;
-	(void)lmc_events_mem_usage(cg, j->victim, &before);
-	(void)lmc_cgfs_writef(cg, LMC_CTRL_MEMORY, j->victim, "memory.reclaim", "%" PRIu64,
-			      j->need);
-	(void)lmc_events_mem_usage(cg, j->victim, &after);
-	j->reclaimed = before > after ? before - after : 0;
-	return relieved(cg, j);
+	return relieved(m, j);
 }
 
 static void ejob_work(void *arg)
 {
 	struct ejob *j = arg;
-	struct lmc_cgfs *cg = lmc_mgr_cgfs(j->e->a->m);
+	struct lmc_manager *m = j->e->a->m;
 	struct lmc_err err = {0};
 
-	if (j->e->o.reclaim && try_reclaim(cg, j))
+	if (j->e->o.reclaim && try_reclaim(m, j))
 		return;
-	j->r = lmc_cgfs_kill(cg, j->victim, KILL_TIMEOUT_MS, &err);
+	j->r = lmc_evwatch_kill(m, j->victim, KILL_TIMEOUT_MS, &err);
 	j->dead_ns = mono_ns();
 	j->killed = j->r >= 0;
 	if (j->r < 0)
@@ -232,28 +233,13 @@ static void ejob_done(void *arg)
 /* The victim below w (leaf candidates with their usage read now); -ENOENT if none. */
 static int choose(struct ewatch *w, struct ejob *j)
 {
-	struct lmc_cgfs *cg = lmc_mgr_cgfs(w->e->a->m);
-	struct lmc_node *top = lmc_tree_find(lmc_mgr_tree(w->e->a->m), w->name);
 	struct lmc_evict_cand *c;
 	size_t n;
-	int k;
+	int k, r;
 
-	if (!top)
-		return -ENOENT;
-	n = lmc_policy_evict_leaves(top, NULL, 0);
-	c = calloc(n ? n : 1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	lmc_policy_evict_leaves(top, c, n);
-	/* What an emptied container still holds (page cache, kernel memory) is not a
-	 * victim's: killing nothing frees nothing. */
-	for (size_t i = 0; i < n; i++) {
-		bool pop = false;
-
-		if (lmc_cgfs_populated(cg, c[i].name, &pop) < 0 || !pop ||
-		    lmc_events_mem_usage(cg, c[i].name, &c[i].usage) < 0)
-			c[i].usage = 0;
-	}
+	r = lmc_evwatch_candidates(w->e->a->m, w->name, &c, &n);
+	if (r < 0)
+		return r;
 	k = lmc_policy_evict_pick(c, n);
 	if (k >= 0) {
 		snprintf(j->victim, sizeof(j->victim), "%s", c[k].name);
@@ -301,7 +287,7 @@ static bool short_now(struct ewatch *w, const char *signal, struct ejob *j)
 	/* PSI says memory is stalling: act within twice the headroom of the limit. */
 	if (psi)
 		at -= (w->limit - w->threshold) < at ? (w->limit - w->threshold) : 0;
-	if (lmc_events_mem_usage(lmc_mgr_cgfs(w->e->a->m), w->name, &v) < 0)
+	if (lmc_evwatch_usage(w->e->a->m, w->name, &v) < 0)
 		return false;
 	if (v < at && strcmp(signal, "oom") != 0)
 		return false;
@@ -342,13 +328,10 @@ static int check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 		free(j);
 		/* Nothing of ours to evict: the kernel's own OOM killer again, or its tasks
 		 * would wait at the limit for ever. */
-		if (w->oom_off && lmc_cgfs_write(lmc_mgr_cgfs(e->a->m), LMC_CTRL_MEMORY, w->name,
-						 "memory.oom_control", "0") >= 0) {
-			w->oom_off = false;
+		if (w->kw && lmc_evwatch_oom_release(w->kw))
 			lmc_agent_log("eviction: %s: nothing to evict; the kernel's OOM killer "
 				      "acts there again",
 				      lmc_name_display(w->name));
-		}
 		return -ENOENT;
 	}
 	e->busy = true;
@@ -368,29 +351,26 @@ static int check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 static void on_signal_src(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct ewatch *w = container_of(io, struct ewatch, io);
-	uint64_t t = mono_ns(), v;
+	uint64_t t = mono_ns();
 	bool fired;
 
 	(void)revents;
-	if (lmc_events_read(w->src, &fired, &v) < 0) {
+	if (lmc_evwatch_read(w->kw, false, &fired) < 0) {
 		ev_io_stop(loop, io); /* gone; the next sync drops it */
 		return;
 	}
 	if (fired)
-		check(w,
-		      lmc_cgfs_mode(lmc_mgr_cgfs(w->e->a->m)) == LMC_CG_V2 ? "memory.events"
-									   : "threshold",
-		      t);
+		check(w, lmc_evwatch_signal(w->kw), t);
 }
 
 static void on_oom(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct ewatch *w = container_of(io, struct ewatch, oom_io);
-	uint64_t t = mono_ns(), v;
+	uint64_t t = mono_ns();
 	bool fired;
 
 	(void)revents;
-	if (lmc_events_read(w->oom, &fired, &v) < 0) {
+	if (lmc_evwatch_read(w->kw, true, &fired) < 0) {
 		ev_io_stop(loop, io);
 		return;
 	}
@@ -415,69 +395,51 @@ static void on_psi(struct ev_loop *loop, ev_io *io, int revents)
 
 static void watch_free(struct lmc_evict *e, struct ewatch *w)
 {
-	struct lmc_cgfs *cg = lmc_mgr_cgfs(e->a->m);
-
 	ev_io_stop(e->a->loop, &w->io);
-	lmc_events_free(w->src);
-	if (w->oom) {
-		ev_io_stop(e->a->loop, &w->oom_io);
-		lmc_events_free(w->oom);
-	}
-	if (w->oom_off)
-		(void)lmc_cgfs_write(cg, LMC_CTRL_MEMORY, w->name, "memory.oom_control", "0");
-	if (w->psi_fd >= 0)
-		close(w->psi_fd); /* leaves the epoll set with it */
-	/* Hand back the memory.high the agent set (the container may be gone: ignored). */
-	if (w->high_set)
-		(void)lmc_cgfs_write(cg, LMC_CTRL_MEMORY, w->name, "memory.high", "max");
+	ev_io_stop(e->a->loop, &w->oom_io);
+	/* Its fds, and what it set in the kernel given back (the PSI trigger leaves the epoll
+	 * set as it is closed). */
+	lmc_evwatch_free(w->kw);
 	free(w);
 	e->n_watches--;
 }
 
+/* A trigger that fired is read through the one epoll set libev watches (libev has no
+ * POLLPRI). */
+static void watch_psi(struct lmc_evict *e, struct ewatch *w, const struct lmc_err *perr)
+{
+	struct epoll_event ev = {.events = EPOLLPRI, .data.ptr = w};
+
+	if (lmc_evwatch_psi_fd(w->kw) >= 0) {
+		if (epoll_ctl(e->psi_epfd, EPOLL_CTL_ADD, lmc_evwatch_psi_fd(w->kw), &ev) < 0)
+			lmc_evwatch_psi_close(w->kw);
+	} else if (perr->code && !e->psi_refused_logged) {
+		e->psi_refused_logged = true; /* once: the other signals still watch */
+		lmc_agent_log("eviction: no PSI trigger: %s", lmc_err_str(perr));
+	}
+}
+
 static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *err)
 {
-	struct lmc_cgfs *cg = lmc_mgr_cgfs(e->a->m);
-	struct lmc_node *n = lmc_tree_find(lmc_mgr_tree(e->a->m), w->name);
+	struct lmc_evwatch_opts o = {
+		.threshold = w->threshold,
+		.hold_oom = e->o.hold_oom,
+		.psi_stall_us = e->psi_epfd >= 0 ? e->o.psi_stall_us : 0,
+		.psi_window_us = e->o.psi_window_us,
+	};
 	struct lmc_err perr = {0};
-	char buf[32];
 	int r;
 
-	/* v2 has no usage threshold notification: a memory.high at the threshold makes the
-	 * kernel count (and throttle, and reclaim) there, and memory.events tells us. Not on
-	 * the root (lmctl's top, not a container) nor where the user set a high. */
-	if (lmc_cgfs_mode(cg) == LMC_CG_V2 && n && n->parent && n->spec.memory.high == LMC_UNSET) {
-		snprintf(buf, sizeof(buf), "%" PRIu64, w->threshold);
-		w->high_set = lmc_cgfs_write(cg, LMC_CTRL_MEMORY, w->name, "memory.high", buf) >= 0;
-	}
-	r = lmc_events_pressure_open(cg, w->name, w->threshold, &w->src, err);
+	r = lmc_evwatch_open(e->a->m, w->name, &o, &perr, &w->kw, err);
 	if (r < 0)
 		return r;
-	/* v1 has no throttle point: hold the kernel's OOM killer off in the container, so
-	 * that a grower waits at the limit (and the agent is told) instead of the kernel
-	 * killing the biggest process; given back when the watch ends or nothing is left to
-	 * evict. */
-	if (lmc_cgfs_mode(cg) != LMC_CG_V2 && n && n->parent && e->o.hold_oom &&
-	    lmc_events_oom_open(cg, w->name, &w->oom, NULL) >= 0) {
-		w->oom_off = lmc_cgfs_write(cg, LMC_CTRL_MEMORY, w->name, "memory.oom_control",
-					    "1") >= 0;
-		ev_io_init(&w->oom_io, on_oom, lmc_events_fd(w->oom), EV_READ);
+	if (lmc_evwatch_oom_fd(w->kw) >= 0) {
+		ev_io_init(&w->oom_io, on_oom, lmc_evwatch_oom_fd(w->kw), EV_READ);
 		ev_io_start(e->a->loop, &w->oom_io);
 	}
-	ev_io_init(&w->io, on_signal_src, lmc_events_fd(w->src), EV_READ);
+	ev_io_init(&w->io, on_signal_src, lmc_evwatch_fd(w->kw), EV_READ);
 	ev_io_start(e->a->loop, &w->io);
-	if (e->o.psi_stall_us && e->psi_epfd >= 0 &&
-	    lmc_events_psi_open(cg, w->name, e->o.psi_stall_us, e->o.psi_window_us, &w->psi_fd,
-				&perr) >= 0) {
-		struct epoll_event ev = {.events = EPOLLPRI, .data.ptr = w};
-
-		if (epoll_ctl(e->psi_epfd, EPOLL_CTL_ADD, w->psi_fd, &ev) < 0) {
-			close(w->psi_fd);
-			w->psi_fd = -1;
-		}
-	} else if (e->o.psi_stall_us && !e->psi_refused_logged && perr.code) {
-		e->psi_refused_logged = true; /* once: the other signals still watch */
-		lmc_agent_log("eviction: no PSI trigger: %s", lmc_err_str(&perr));
-	}
+	watch_psi(e, w, &perr);
 	return 0;
 }
 
@@ -492,8 +454,9 @@ static struct ewatch *find_watch(struct lmc_evict *e, const char *name)
 }
 
 /* Watch (or keep watching) name under limit; a changed limit re-opens the signals. */
-static void watch_node(struct lmc_evict *e, const char *name, uint64_t limit)
+static void watch_node(const char *name, uint64_t limit, void *userdata)
 {
+	struct lmc_evict *e = userdata;
 	unsigned b = bucket_of(name);
 	uint64_t th = lmc_policy_evict_threshold(limit, e->o.pct, e->o.min_bytes);
 	struct lmc_err err = {0};
@@ -509,7 +472,7 @@ static void watch_node(struct lmc_evict *e, const char *name, uint64_t limit)
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return;
-	*w = (struct ewatch){.e = e, .limit = limit, .threshold = th, .psi_fd = -1, .seen = true};
+	*w = (struct ewatch){.e = e, .limit = limit, .threshold = th, .seen = true};
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	e->n_watches++;
 	if (watch_signals(e, w, &err) < 0) {
@@ -540,7 +503,7 @@ static void on_machine_sample(struct ev_loop *loop, ev_timer *t, int revents)
 		room = avail - w->threshold;
 	else
 		r = check(w, "available", now);
-	if (root && r == 0 && lmc_events_mem_usage(lmc_mgr_cgfs(e->a->m), "", &usage) >= 0) {
+	if (root && r == 0 && lmc_evwatch_usage(e->a->m, "", &usage) >= 0) {
 		if (usage < root->threshold)
 			room = room < root->threshold - usage ? room : root->threshold - usage;
 		else
@@ -576,10 +539,11 @@ static void machine_start(struct lmc_evict *e)
 {
 	struct epoll_event ev = {.events = EPOLLPRI};
 	uint64_t total = 0, avail = 0;
+	int psi_fd;
 	struct ewatch *w;
 
 	e->meminfo_fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
-	if (e->meminfo_fd < 0 || lmc_cgfs_machine(&total, NULL, NULL) < 0 ||
+	if (e->meminfo_fd < 0 || meminfo(e->meminfo_fd, "MemTotal", &total) < 0 ||
 	    mem_available(e->meminfo_fd, &avail) < 0 || !(w = calloc(1, sizeof(*w)))) {
 		lmc_agent_log("eviction: the machine is not watched (no MemAvailable in "
 			      "/proc/meminfo)");
@@ -589,28 +553,30 @@ static void machine_start(struct lmc_evict *e)
 			     .machine = true,
 			     .limit = total,
 			     .threshold =
-				     lmc_policy_evict_headroom(total, e->o.pct, e->o.min_bytes),
-			     .psi_fd = machine_psi(e)};
+				     lmc_policy_evict_headroom(total, e->o.pct, e->o.min_bytes)};
 	ev.data.ptr = w;
-	if (w->psi_fd >= 0 && epoll_ctl(e->psi_epfd, EPOLL_CTL_ADD, w->psi_fd, &ev) < 0) {
-		close(w->psi_fd);
-		w->psi_fd = -1;
+	psi_fd = machine_psi(e);
+	if (psi_fd >= 0 && epoll_ctl(e->psi_epfd, EPOLL_CTL_ADD, psi_fd, &ev) < 0) {
+		close(psi_fd);
+		psi_fd = -1;
 	}
+	e->machine_psi_fd = psi_fd;
 	e->machine = w;
 	ev_init(&e->machine_timer, on_machine_sample);
 	e->machine_timer.repeat = MACHINE_MIN_MS / 1000.0;
 	ev_timer_again(e->a->loop, &e->machine_timer);
 	lmc_agent_log("eviction: watching the machine: MemAvailable %" PRIu64 " of %" PRIu64
 		      " bytes, floor %" PRIu64 ", PSI trigger on /proc/pressure/memory: %s",
-		      avail, total, w->threshold, w->psi_fd >= 0 ? "yes" : "no");
+		      avail, total, w->threshold, psi_fd >= 0 ? "yes" : "no");
 }
 
 static void machine_stop(struct lmc_evict *e)
 {
 	if (e->machine) {
 		ev_timer_stop(e->a->loop, &e->machine_timer);
-		if (e->machine->psi_fd >= 0)
-			close(e->machine->psi_fd);
+		if (e->machine_psi_fd >= 0)
+			close(e->machine_psi_fd);
+		e->machine_psi_fd = -1;
 		free(e->machine);
 		e->machine = NULL;
 	}
@@ -622,17 +588,10 @@ static void machine_stop(struct lmc_evict *e)
 void lmc_agent_evict_sync(struct agent *a)
 {
 	struct lmc_evict *e = a->evict;
-	struct lmc_node *root;
 
 	if (!e || e->stopping) /* a destroy completed as the workers are joined */
 		return;
-	root = lmc_tree_root(lmc_mgr_tree(a->m));
-	for (struct lmc_node *n = root; n; n = lmc_tree_next(root, n)) {
-		uint64_t limit = n->spec.memory.limit;
-
-		if (limit != LMC_UNSET && (n->first_child || !n->parent))
-			watch_node(e, n->name, limit);
-	}
+	lmc_evwatch_each(a->m, watch_node, e);
 	for (unsigned b = 0; b < EVICT_BUCKETS; b++)
 		for (struct ewatch **pp = &e->buckets[b]; *pp;) {
 			struct ewatch *w = *pp;
@@ -665,7 +624,7 @@ int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o)
 		lmc_agent_log("eviction by priority is off (--no-eviction)");
 		return 0;
 	}
-	if (!lmc_cgfs_has(lmc_mgr_cgfs(a->m), LMC_CTRL_MEMORY)) {
+	if (!lmc_evwatch_supported(a->m)) {
 		lmc_agent_log("eviction: the memory controller is not managed here: off");
 		return 0;
 	}
@@ -675,6 +634,7 @@ int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o)
 	e->a = a;
 	e->o = *o;
 	e->meminfo_fd = -1;
+	e->machine_psi_fd = -1;
 	e->psi_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (e->psi_epfd >= 0) {
 		ev_io_init(&e->psi_io, on_psi, e->psi_epfd, EV_READ);
