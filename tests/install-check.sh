@@ -122,8 +122,25 @@ for o in $(opts_of tools/cli/*.c); do
 	[ "$o" = version ] || [ "$o" = help ] ||
 		check "the completion does not offer --$o" grep -q -- "--$o\b" <<<"$comp"
 done
-for o in $(opts_of tools/agent/lmctld.c); do
+n_opts=0
+for o in $(opts_of tools/agent/*.c); do
 	check "lmctld(8) does not describe --$o" grep -q -- "--$o\b" <<<"$man8"
+	n_opts=$((n_opts + 1))
+done
+check "lmctld's option table was not found (tools/agent/*.c)" test "$n_opts" -gt 10
+
+# ---- lmctld refuses a bad command line in one line, exit 2, before it starts ----
+for arg in --idle-timeout=5x --idle-timeout=0 --conn-timeout=-1 --sub-queue=1 \
+	--event-history=abc --evict-psi=100/600x --evict-headroom-pct=90 \
+	--metrics=0.0.0.0:9100 --metrics-max-age=61 --foreground --bogus extra; do
+	err=$("$BUILD/lmctld" "$arg" --socket="$tmp/args.sock" --state-dir="$tmp/args-state" \
+		2>&1 >/dev/null)
+	rc=$?
+	check "lmctld $arg: exit $rc, not 2" test "$rc" = 2
+	check "lmctld $arg: not one line naming it: '$err'" \
+		test "$(wc -l <<<"$err")" = 1 -a "${err#lmctld: }" != "$err"
+	check "lmctld $arg: started (made its socket or state)" \
+		test ! -e "$tmp/args.sock" -a ! -e "$tmp/args-state"
 done
 cmds=$("$BUILD/lmctl" help | sed -n 's/^  \([a-z]*\) .*/\1/p')
 for c in $cmds; do

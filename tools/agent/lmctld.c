@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <malloc.h>
@@ -534,180 +533,6 @@ static void agent_stop(struct agent *a)
 	ev_loop_destroy(a->loop);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: lmctld [--socket=PATH] [--state-dir=DIR] [--cgroup-root=PATH]\n"
-		"              [--idle-timeout=SECONDS] [--conn-timeout=SECONDS]\n"
-		"              [--sub-queue=BYTES] [--foreground] [--version] [--no-eviction]\n"
-		"              [--evict-headroom=SIZE] [--evict-headroom-pct=N]\n"
-		"              [--evict-psi=STALL_MS/WINDOW_MS|0] [--no-evict-reclaim]\n"
-		"              [--no-evict-hold-oom] [--fsync] [--metrics=ADDR]\n"
-		"              [--metrics-max-age=SECONDS] [--event-history=N]\n"
-		"The lmctl node agent: serves the admin API on a unix socket (default %s).\n"
-		"A request must arrive whole within --idle-timeout of its first byte (10 s); a\n"
-		"connection with nothing under way is closed after --conn-timeout (300 s); a\n"
-		"subscriber that leaves --sub-queue bytes unread (1 MiB) is dropped.\n"
-		"The last --event-history events (100000) are kept in the state directory\n"
-		"for subscribers that resume (since=SEQ), across restarts.\n"
-		"Eviction by priority: a container with a memory limit and children (and the\n"
-		"machine) is relieved, lowest priority first, once less than\n"
-		"max(--evict-headroom-pct of its limit (5), --evict-headroom (64M)) is left, or\n"
-		"when PSI reports --evict-psi full stall (200/2000 ms) near it.\n"
-		"State (default /run/lmctl, tmpfs) is replaced by rename; --fsync (or LMCTL_FSYNC=1)\n"
-		"also fsyncs it, for a --state-dir on disk.\n"
-		"--metrics serves Prometheus metrics (GET /metrics) on a unix socket path,\n"
-		"127.0.0.1:PORT or [::1]:PORT (loopback only; off by default), read ahead of\n"
-		"regular scrapes: figures at most --metrics-max-age old (1 s; 0: read at each).\n"
-		"LMCTL_STATE_DIR and LMCTL_CGROUP_ROOT are read when the options are absent.\n",
-		LMC_DEFAULT_SOCKET);
-}
-
-static int evict_arg(struct lmc_evict_opts *e, int ch, const char *v)
-{
-	struct lmc_err err = {0};
-	uint64_t x;
-	unsigned s, w;
-
-	switch (ch) {
-	case 'E':
-		e->enabled = false;
-		return 0;
-	case 'R':
-		e->reclaim = false;
-		return 0;
-	case 'K':
-		e->hold_oom = false;
-		return 0;
-	case 'H':
-		return lmc_parse_size("--evict-headroom", v, &e->min_bytes, &err);
-	case 'P':
-		if (lmc_parse_u64("--evict-headroom-pct", v, 0, 50, &x, &err) < 0)
-			return -EINVAL;
-		e->pct = (unsigned)x;
-		return 0;
-	}
-	if (strcmp(v, "0") == 0) {
-		e->psi_stall_us = 0;
-		return 0;
-	}
-	/* The kernel takes windows of 500 ms to 10 s and a stall within the window. */
-	if (sscanf(v, "%u/%u", &s, &w) != 2 || w < 500 || w > 10000 || !s || s > w)
-		return -EINVAL;
-	e->psi_stall_us = s * 1000;
-	e->psi_window_us = w * 1000;
-	return 0;
-}
-
-/* Refused at once, in one line, before anything starts: a non-loopback address would serve
- * the figures to the network without authentication. */
-static int metrics_arg(struct agent *a, const char *v)
-{
-	struct lmc_metrics_addr ad;
-	char why[256];
-
-	if (lmc_metrics_addr_parse(v, &ad, why, sizeof(why)) < 0) {
-		fprintf(stderr, "lmctld: %s\n", why);
-		return -EINVAL;
-	}
-	a->metrics_addr = v;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct agent *a, struct lmc_manager_opts *o)
-{
-	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"state-dir", required_argument, NULL, 'd'},
-		{"cgroup-root", required_argument, NULL, 'r'},
-		{"idle-timeout", required_argument, NULL, 'i'},
-		{"conn-timeout", required_argument, NULL, 'c'},
-		{"sub-queue", required_argument, NULL, 'q'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"no-eviction", no_argument, NULL, 'E'},
-		{"evict-headroom", required_argument, NULL, 'H'},
-		{"evict-headroom-pct", required_argument, NULL, 'P'},
-		{"evict-psi", required_argument, NULL, 'S'},
-		{"no-evict-reclaim", no_argument, NULL, 'R'},
-		{"no-evict-hold-oom", no_argument, NULL, 'K'},
-		{"fsync", no_argument, NULL, 'Y'},
-		{"event-history", required_argument, NULL, 'N'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{"metrics", required_argument, NULL, 'M'},
-		{"metrics-max-age", required_argument, NULL, 'A'},
-		{},
-	};
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "s:d:r:i:c:q:fhEH:P:S:RKYN:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 's':
-			a->socket_path = optarg;
-			break;
-		case 'd':
-			o->state_dir = optarg;
-			break;
-		case 'r':
-			o->cgroup_root = optarg;
-			break;
-		case 'i':
-			a->idle_timeout = strtod(optarg, NULL);
-			if (a->idle_timeout <= 0)
-				return -EINVAL;
-			break;
-		case 'c':
-			a->conn_timeout = strtod(optarg, NULL);
-			if (a->conn_timeout <= 0)
-				return -EINVAL;
-			break;
-		case 'q':
-			a->sub_queue_max = strtoul(optarg, NULL, 10);
-			if (a->sub_queue_max < 1024 || a->sub_queue_max > OUT_MAX / 2)
-				return -EINVAL;
-			break;
-		case 'f':
-			break;
-		case 'Y':
-			o->fsync = true;
-			break;
-		case 'M':
-			if (metrics_arg(a, optarg) < 0)
-				exit(2);
-			break;
-		case 'A':
-			a->metrics_max_age = strtod(optarg, NULL);
-			if (a->metrics_max_age < 0 || a->metrics_max_age > 60)
-				return -EINVAL;
-			break;
-		case 'N':
-			a->event_history = strtoul(optarg, NULL, 10);
-			if (a->event_history < 1 || a->event_history > 10000000)
-				return -EINVAL;
-			break;
-		case 'E':
-		case 'H':
-		case 'P':
-		case 'S':
-		case 'R':
-		case 'K':
-			if (evict_arg(&a->evict_opts, ch, optarg) < 0)
-				return -EINVAL;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("lmctld %s (API version %d)\n", LMC_API_VERSION_STRING,
-			       LMC_API_VERSION);
-			exit(0);
-		default:
-			return -EINVAL;
-		}
-	}
-	return optind == argc ? 0 : -EINVAL;
-}
-
 static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 {
 	struct lmc_err err = {0};
@@ -776,10 +601,9 @@ int main(int argc, char **argv)
 
 	if (!a.socket_path || !a.socket_path[0])
 		a.socket_path = LMC_DEFAULT_SOCKET;
-	if (parse_args(argc, argv, &a, &o) < 0) {
-		usage(stderr);
-		return 2;
-	}
+	r = lmc_agent_parse_args(argc, argv, &a, &o);
+	if (r != 0)
+		return r < 0 ? 2 : 0;
 	signal(SIGPIPE, SIG_IGN);
 	/* Never wait for a killed child on the loop: on_sigchld reaps it when it has gone. */
 	lmc_ns_set_reap_wait(0);

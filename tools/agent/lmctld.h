@@ -239,6 +239,9 @@ void lmc_agent_runs_stop(struct agent *a);
 /* Bind and listen on a unix socket: a stale one (nobody answers) is removed, a live one
  * refused (-EADDRINUSE). */
 int lmc_agent_listen_unix(const char *path);
+/* The command line (tools/agent/lmctld-args.c): 0, 1 when the agent is to exit 0 at once
+ * (--help, --version), -EINVAL after printing one line on what is wrong. */
+int lmc_agent_parse_args(int argc, char **argv, struct agent *a, struct lmc_manager_opts *o);
 
 /* Connections (tools/agent/lmctld-conn.c). */
 void lmc_agent_conn_init(struct agent *a);
