@@ -276,6 +276,7 @@ format-check:
 # promtool (Debian's prometheus package) checks what the agent's metrics endpoint serves: a real
 # scrape of an agent of this build with a few containers (bench/metrics.sh --lint; needs root).
 lint: format-check all
+	@python3 tests/sizes.py
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 		--suppress=missingIncludeSystem --suppress=memleak --suppress=resourceLeak -D_GNU_SOURCE -I. $(MODULES) tools
 	@bench/metrics.sh --lint $(BUILD)/lmctl $(BUILD)/lmctld

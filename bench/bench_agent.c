@@ -1,4 +1,6 @@
-/* Benchmark (issue 6): the agent lmctld beside the direct library path (core/manager), both
+/* Over 800 lines: each figure is measured beside its baseline in the same program and run.
+ *
+ * Benchmark (issue 6): the agent lmctld beside the direct library path (core/manager), both
  * measured in this run: the lifecycle of issue 3 through an in-process client (frames over
  * the socket, proto/api), beside the raw floor bench_lifecycle measured just before (-f);
  * requests per second for create+destroy pairs and for stats with 1, 8 and 64 clients; stats

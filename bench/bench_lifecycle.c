@@ -1,4 +1,6 @@
-/* Benchmark (issue 3): the lifecycle "create a 2-level tree with limits in every controller
+/* Over 800 lines: every path's row is measured in the same program and run as its floor.
+ *
+ * Benchmark (issue 3): the lifecycle "create a 2-level tree with limits in every controller
  * (cpu, memory, blkio weight, pids, cpuset), start /bin/true in the leaf, wait, destroy the
  * tree", measured in one run for: the raw-syscall floor written here, lmctl's library path
  * (core/manager; state on tmpfs without fsync, and on disk with fsync), libcgroup's API, and
@@ -859,6 +861,20 @@ static int setup(struct raw *raw, struct lcg *lcg, int *nv, struct lmc_manager *
 	return r;
 }
 
+/* This run's scratch cgroups and state directories, named for its pid. */
+static void scratch_names(int pid)
+{
+	snprintf(root_raw, sizeof(root_raw), "lmctl-test-bench-%d-raw", pid);
+	snprintf(root_mgr, sizeof(root_mgr), "lmctl-test-bench-%d-mgr", pid);
+	snprintf(root_sync, sizeof(root_sync), "lmctl-test-bench-%d-sync", pid);
+	snprintf(root_lcg, sizeof(root_lcg), "lmctl-test-bench-%d-lcg", pid);
+	snprintf(root_cli, sizeof(root_cli), "lmctl-test-bench-%d-cli", pid);
+	snprintf(root_lm, sizeof(root_lm), "lmctl-test-bench-%d-lm", pid);
+	snprintf(state_lm, sizeof(state_lm), "/dev/shm/lmctl-test-bench-%d-lmstate", pid);
+	snprintf(state_tmpfs, sizeof(state_tmpfs), "/dev/shm/lmctl-test-bench-%d-state", pid);
+	snprintf(state_disk, sizeof(state_disk), "/var/tmp/lmctl-test-bench-%d-state", pid);
+}
+
 int main(int argc, char **argv)
 {
 	int iters = argc > 1 ? atoi(argv[1]) : 500, cli_iters = argc > 2 ? atoi(argv[2]) : 100;
@@ -898,15 +914,7 @@ int main(int argc, char **argv)
 	vs[4].all.note = "(v1 hierarchies only)";
 	if (!bench_cg.v2)
 		vs[3].all.note = "(cgroup2 dir by raw syscalls)";
-	snprintf(root_raw, sizeof(root_raw), "lmctl-test-bench-%d-raw", pid);
-	snprintf(root_mgr, sizeof(root_mgr), "lmctl-test-bench-%d-mgr", pid);
-	snprintf(root_sync, sizeof(root_sync), "lmctl-test-bench-%d-sync", pid);
-	snprintf(root_lcg, sizeof(root_lcg), "lmctl-test-bench-%d-lcg", pid);
-	snprintf(root_cli, sizeof(root_cli), "lmctl-test-bench-%d-cli", pid);
-	snprintf(root_lm, sizeof(root_lm), "lmctl-test-bench-%d-lm", pid);
-	snprintf(state_lm, sizeof(state_lm), "/dev/shm/lmctl-test-bench-%d-lmstate", pid);
-	snprintf(state_tmpfs, sizeof(state_tmpfs), "/dev/shm/lmctl-test-bench-%d-state", pid);
-	snprintf(state_disk, sizeof(state_disk), "/var/tmp/lmctl-test-bench-%d-state", pid);
+	scratch_names(pid);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -4,7 +4,11 @@
  * the subtree below the container, and only when it lowers something.
  *
  * Only what an update changes is checked against the parent, so a bound an update does not
- * touch never refuses it (a tree loaded from an older, larger machine stays manageable). */
+ * touch never refuses it (a tree loaded from an older, larger machine stays manageable).
+ *
+ * Over 800 lines: a create's admission, an update's and the effective values all read one
+ * table of limits (struct lim) and share the refusal wording below; split, each half would
+ * need both in a header of their own. */
 #include "policy/policy.h"
 #include "policy/evict.h"
 

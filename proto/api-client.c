@@ -156,6 +156,34 @@ static int enc_simple(const struct lmc_api_req *r, char *name, Lmctl__Request *r
 	return 0;
 }
 
+/* A create or an update: the spec, and an update's limits set to LMC_CLEAR ("max" on the
+ * command line) as clear paths. spec and clear hold what rq points to until it is packed. */
+static int enc_spec(const struct lmc_api_req *r, char *name, Lmctl__Request *rq, union req_body *u,
+		    struct lmc_pb_spec *spec, const char **clear, size_t n_clear)
+{
+	int ret = r->spec ? lmc_codec_spec_to_pb(r->spec, spec) : 0;
+
+	if (ret < 0)
+		return ret;
+	if (r->op == LMC_API_OP_CREATE) {
+		lmctl__create_request__init(&u->create);
+		u->create.name = name;
+		u->create.spec = r->spec ? &spec->spec : NULL;
+		rq->op_case = LMCTL__REQUEST__OP_CREATE;
+		rq->create = &u->create;
+		return 0;
+	}
+	lmctl__update_request__init(&u->update);
+	u->update.name = name;
+	u->update.spec = r->spec ? &spec->spec : NULL;
+	u->update.force = r->force;
+	u->update.clear = (char **)clear;
+	u->update.n_clear = r->spec ? lmc_codec_spec_cleared(r->spec, clear, n_clear) : 0;
+	rq->op_case = LMCTL__REQUEST__OP_UPDATE;
+	rq->update = &u->update;
+	return 0;
+}
+
 int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *ret_len)
 {
 	Lmctl__Request rq = LMCTL__REQUEST__INIT;
@@ -166,30 +194,12 @@ int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *r
 	int ret;
 
 	rq.id = r->id;
-	if ((r->op == LMC_API_OP_CREATE || r->op == LMC_API_OP_UPDATE) && r->spec) {
-		ret = lmc_codec_spec_to_pb(r->spec, &spec);
-		if (ret < 0)
-			return ret;
-	}
 	switch (r->op) {
 	case LMC_API_OP_CREATE:
-		lmctl__create_request__init(&u.create);
-		u.create.name = name;
-		u.create.spec = r->spec ? &spec.spec : NULL;
-		rq.op_case = LMCTL__REQUEST__OP_CREATE;
-		rq.create = &u.create;
-		break;
 	case LMC_API_OP_UPDATE:
-		lmctl__update_request__init(&u.update);
-		u.update.name = name;
-		u.update.spec = r->spec ? &spec.spec : NULL;
-		u.update.force = r->force;
-		/* A limit set to LMC_CLEAR ("max" on the command line) goes as a clear path. */
-		u.update.clear = (char **)clear;
-		u.update.n_clear =
-			r->spec ? lmc_codec_spec_cleared(r->spec, clear, ARRAY_SIZE(clear)) : 0;
-		rq.op_case = LMCTL__REQUEST__OP_UPDATE;
-		rq.update = &u.update;
+		ret = enc_spec(r, name, &rq, &u, &spec, clear, ARRAY_SIZE(clear));
+		if (ret < 0)
+			return ret;
 		break;
 	case LMC_API_OP_RUN:
 		if (!r->run)

@@ -272,6 +272,19 @@ static void capacity(uint64_t *mem, uint64_t *cpu_m, uint64_t *pids)
 
 /* ---- tests ---- */
 
+/* The tree the refusals below run against: limits and reservations to collide with. */
+static void refusal_tree(const char *half_cpu)
+{
+	LMCTL_OK("create", "a", "--memory=256M", "--cpus=1", "--pids-limit=100");
+	LMCTL_OK("create", "a/b", "--memory=128M");
+	LMCTL_OK("create", "p", "--memory=512M", "--memory-reservation=128M");
+	LMCTL_OK("create", "p/c1", "--memory=200M", "--memory-reservation=64M");
+	LMCTL_OK("create", "r", "--memory=256M");
+	LMCTL_OK("create", "r/x", "--memory-reservation=100M");
+	LMCTL_OK("create", "r/y", "--memory-reservation=120M");
+	LMCTL_OK("create", "cr", "--cpu-reservation", half_cpu);
+}
+
 static void test_refusals_change_nothing(void **state)
 {
 	struct lmc_test_env *f = *state;
@@ -288,14 +301,7 @@ static void test_refusals_change_nothing(void **state)
 	lmc_format_cpus(cpu_m, cap_cpu, sizeof(cap_cpu));
 	lmc_format_cpus(cpu_m / 2, half_cpu, sizeof(half_cpu));
 	lmc_format_cpus(cpu_m - cpu_m / 2 + 100, rest_cpu, sizeof(rest_cpu));
-	LMCTL_OK("create", "a", "--memory=256M", "--cpus=1", "--pids-limit=100");
-	LMCTL_OK("create", "a/b", "--memory=128M");
-	LMCTL_OK("create", "p", "--memory=512M", "--memory-reservation=128M");
-	LMCTL_OK("create", "p/c1", "--memory=200M", "--memory-reservation=64M");
-	LMCTL_OK("create", "r", "--memory=256M");
-	LMCTL_OK("create", "r/x", "--memory-reservation=100M");
-	LMCTL_OK("create", "r/y", "--memory-reservation=120M");
-	LMCTL_OK("create", "cr", "--cpu-reservation", half_cpu);
+	refusal_tree(half_cpu);
 	{
 		const struct refusal t[] = {
 			/* hard limits over the parent's effective one, at create and update */
@@ -477,6 +483,17 @@ static const char *line_of(const char *text, const char *start, char *buf, size_
 	return buf;
 }
 
+/* Text shows the machine's memory for people: 1024-based, one decimal ("memory 23.5G,"). */
+static void human_memory(uint64_t bytes, char *buf, size_t size)
+{
+	double human = (double)bytes;
+	const char *unit = "KMGTPE";
+
+	for (human /= 1024; human >= 1024 && unit[1]; unit++)
+		human /= 1024;
+	snprintf(buf, size, "memory %.1f%c,", human, *unit);
+}
+
 static void test_init_reports_capacity(void **state)
 {
 	struct lmc_test_env *f = *state;
@@ -487,13 +504,7 @@ static void test_init_reports_capacity(void **state)
 	char out[4096], line[256], s_mem[32], s_human[40], s_cpu[32], s_pids[32], over[3][48],
 		asked[32];
 
-	/* text shows the machine's memory for people: 1024-based, one decimal (23.5G) */
-	double human = (double)cap_mem;
-	const char *unit = "KMGTPE";
-
-	for (human /= 1024; human >= 1024 && unit[1]; unit++)
-		human /= 1024;
-	snprintf(s_human, sizeof(s_human), "memory %.1f%c,", human, *unit);
+	human_memory(cap_mem, s_human, sizeof(s_human));
 	lmc_format_size(cap_mem, s_mem, sizeof(s_mem));
 	lmc_format_cpus(cap_cpu, s_cpu, sizeof(s_cpu));
 	snprintf(s_pids, sizeof(s_pids), "%" PRIu64, pid_max);

@@ -5,7 +5,10 @@
  * files, on hybrid the v1 equivalent or the refusal a user sees; none passes silently.
  *
  * This binary doubles as the workload: `test_v2 hog MIB|readdirect DEV|spin|forkbomb|cgroup|
- * cpus`, so the guest needs nothing but itself. */
+ * cpus`, so the guest needs nothing but itself.
+ *
+ * Over 800 lines: one program, because the VM guest runs each test program as its own
+ * workload (above); each test is short. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,6 +1,7 @@
 /* Controllers against a fake cgroupfs (a temporary directory in the v1/hybrid or v2 layout):
  * which file gets which value, what is never written, the v1 <-> v2 conversions, the v1 memsw
- * write order, refusals, and stats parsed from files laid out as the kernel writes them. */
+ * write order, refusals, and stats parsed from files laid out as the kernel writes them.
+ * Over 800 lines: the fake layouts' files are written out in full, as the kernel has them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

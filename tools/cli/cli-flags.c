@@ -106,22 +106,11 @@ static bool is_clear(const char *v)
 	return strcmp(v, "max") == 0 || strcmp(v, "unlimited") == 0 || strcmp(v, "-1") == 0;
 }
 
-/* One flag's value into spec. */
-static int spec_flag(int opt, const char *v, struct lmc_spec *s, struct lmc_err *err)
+/* A memory or cpu flag's value into spec; 1 when opt is neither. */
+static int resource_flag(int opt, const char *v, struct lmc_spec *s, struct lmc_err *err)
 {
 	uint64_t x;
 
-	if (is_clear(v) && (opt == F_MEMORY || opt == F_MEMORY_SWAP || opt == F_MEMORY_HIGH ||
-			    opt == F_CPUS || opt == F_PIDS_LIMIT)) {
-		uint64_t *f = opt == F_MEMORY	     ? &s->memory.limit
-			      : opt == F_MEMORY_SWAP ? &s->memory.swap
-			      : opt == F_MEMORY_HIGH ? &s->memory.high
-			      : opt == F_CPUS	     ? &s->cpu.limit_m
-						     : &s->pids.limit;
-
-		*f = LMC_CLEAR;
-		return 0;
-	}
 	switch (opt) {
 	case F_MEMORY:
 		if (lmc_parse_size("--memory", v, &s->memory.limit, err) < 0)
@@ -161,6 +150,30 @@ static int spec_flag(int opt, const char *v, struct lmc_spec *s, struct lmc_err 
 		return lmc_parse_cpulist("--cpuset-mems", v, s->cpu.mems, err);
 	case F_LATENCY:
 		return parse_latency(v, &s->cpu.latency, err);
+	}
+	return 1;
+}
+
+/* One flag's value into spec. */
+static int spec_flag(int opt, const char *v, struct lmc_spec *s, struct lmc_err *err)
+{
+	int r;
+
+	if (is_clear(v) && (opt == F_MEMORY || opt == F_MEMORY_SWAP || opt == F_MEMORY_HIGH ||
+			    opt == F_CPUS || opt == F_PIDS_LIMIT)) {
+		uint64_t *f = opt == F_MEMORY	     ? &s->memory.limit
+			      : opt == F_MEMORY_SWAP ? &s->memory.swap
+			      : opt == F_MEMORY_HIGH ? &s->memory.high
+			      : opt == F_CPUS	     ? &s->cpu.limit_m
+						     : &s->pids.limit;
+
+		*f = LMC_CLEAR;
+		return 0;
+	}
+	r = resource_flag(opt, v, s, err);
+	if (r <= 0)
+		return r;
+	switch (opt) {
 	case F_PIDS_LIMIT:
 		return lmc_parse_u64("--pids-limit", v, 1, 4194304, &s->pids.limit, err);
 	case F_MAX_CONTAINERS:
