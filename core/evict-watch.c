@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "base/macro.h"
+#include "base/tree.h"
+#include "controllers/cgroupfs.h"
 #include "core/events.h"
 #include "core/evict-watch.h"
 #include "core/manager.h"
