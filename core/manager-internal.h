@@ -112,11 +112,11 @@ struct lmc_pids_incoming {
 int lmc_mgr_pids_room(struct lmc_manager *m, const char *name, const struct lmc_node *from,
 		      const struct lmc_pids_incoming *in, size_t n, const char *what,
 		      struct lmc_err *err);
-/* Before moving pids into the leaf node on behalf of uid: each exists (pidfds[i] gets a pidfd
- * for it, the caller closes them), uid (unless 0) is its real, effective and saved uid and
- * owns the container it is in, in every hierarchy, and the moves fit the pids limits. */
-int lmc_mgr_enter_check(struct lmc_manager *m, uid_t uid, const struct lmc_node *node,
-			const pid_t *pids, size_t n, int *pidfds, struct lmc_err *err);
+/* Before moving pids into the leaf node: each exists (pidfds[i] gets a pidfd for it, the
+ * caller closes them), check (if any) allows it, and the moves fit the pids limits. */
+int lmc_mgr_enter_check(struct lmc_manager *m, const struct lmc_node *node, const pid_t *pids,
+			size_t n, int *pidfds, lmc_mgr_mover_fn check, void *userdata,
+			struct lmc_err *err);
 bool lmc_mgr_pidfd_alive(int pidfd);
 /* Create: fill the default max_containers of a container given to a non-root owner
  * (lmc_policy_owner_default); then, once admitted, the spec the kernel is given, and room

@@ -161,7 +161,7 @@ int lmc_mgr_pids_room(struct lmc_manager *m, const char *name, const struct lmc_
 	return 0;
 }
 
-/* ---- who may move a process, and where it comes from ---- */
+/* ---- what a process to move is, and where it comes from ---- */
 
 /* Real, effective, saved uid and thread count from /proc/<pid>/status. */
 static int proc_status(pid_t pid, uid_t uids[3], uint64_t *threads)
@@ -191,59 +191,65 @@ static int proc_status(pid_t pid, uid_t uids[3], uint64_t *threads)
 	return 0;
 }
 
+/* Where a process is: in, as the pids hierarchy (else the first) says; kept per process
+ * for the pids limits. */
 struct place_ctx {
-	struct lmc_manager *m;
-	uid_t uid;
-	pid_t pid;
-	bool refused;
-	char in[LMC_NAME_MAX + 1]; /* where it is, as the pids hierarchy (else the first) says */
+	char in[LMC_NAME_MAX + 1];
 	bool outside;
 	bool have;
 };
 
+/* The container it is in per hierarchy, for the caller's check (struct lmc_mgr_mover). */
+struct places {
+	struct place_ctx *pl;
+	char name[LMC_CTRL__MAX][LMC_NAME_MAX + 1];
+	const char *at[LMC_CTRL__MAX];
+	size_t n;
+};
+
 static int place_cb(enum lmc_ctrl c, const char *name, void *ud)
 {
-	struct place_ctx *p = ud;
-	bool count = c == LMC_CTRL_PIDS || !p->have;
+	struct places *ps = ud;
+	struct place_ctx *p = ps->pl;
 
-	if (count) {
+	if (c == LMC_CTRL_PIDS || !p->have) {
 		p->have = true;
 		p->outside = !name || !name[0];
 		snprintf(p->in, sizeof(p->in), "%s", name && name[0] ? name : "");
 	}
-	/* Out of a container the peer owns, in every hierarchy: not from outside lmctl's
-	 * root, nor from the root itself, nor from another owner's container. */
-	if (p->uid != 0 &&
-	    (!name || !name[0] || lmc_mgr_authorize(p->m, p->uid, name, false, NULL) < 0))
-		p->refused = true;
+	if (ps->n < LMC_CTRL__MAX) {
+		snprintf(ps->name[ps->n], sizeof(ps->name[ps->n]), "%s", name ? name : "");
+		ps->at[ps->n] = name ? ps->name[ps->n] : NULL;
+		ps->n++;
+	}
 	return 0;
 }
 
-/* May uid move pid; where is it now (in->from, NULL outside any container), how many tasks. */
-static int move_check_one(struct lmc_manager *m, uid_t uid, pid_t pid, int pidfd,
-			  struct place_ctx *pl, struct lmc_pids_incoming *in, struct lmc_err *err)
+/* Where pid is now (in->from, NULL outside any container), how many tasks; may it move
+ * (check, with what was read while pidfd held it). */
+static int move_check_one(struct lmc_manager *m, pid_t pid, int pidfd, struct place_ctx *pl,
+			  struct lmc_pids_incoming *in, lmc_mgr_mover_fn check, void *userdata,
+			  struct lmc_err *err)
 {
-	uid_t ids[3];
+	struct places ps = {.pl = pl};
+	struct lmc_mgr_mover mv = {.pid = pid};
 	int r;
 
-	r = proc_status(pid, ids, &in->tasks);
+	r = proc_status(pid, mv.ids, &in->tasks);
 	if (r < 0)
 		return lmc_err_set(err, -ESRCH, "enter: no process with pid %d", (int)pid);
-	if (uid != 0 && (ids[0] != uid || ids[1] != uid || ids[2] != uid))
-		return lmc_err_set(err, -EPERM,
-				   "enter: uid %u may not move pid %d (not its process)",
-				   (unsigned)uid, (int)pid);
-	*pl = (struct place_ctx){.m = m, .uid = uid, .pid = pid};
-	r = lmc_cgfs_pid_places(m->cg, pid, place_cb, pl);
+	*pl = (struct place_ctx){0};
+	r = lmc_cgfs_pid_places(m->cg, pid, place_cb, &ps);
 	if (r < 0)
 		return lmc_err_set(err, r, "enter: pid %d: cannot read its cgroups: %s", (int)pid,
 				   strerror(-r));
-	if (pl->refused)
-		return lmc_err_set(err, -EPERM,
-				   "enter: uid %u may not move pid %d out of %s (only out of a "
-				   "container it owns)",
-				   (unsigned)uid, (int)pid,
-				   pl->outside ? "a cgroup lmctl does not manage" : pl->in);
+	mv.in = pl->in;
+	mv.outside = pl->outside;
+	mv.places = ps.at;
+	mv.n_places = ps.n;
+	r = check ? check(&mv, userdata, err) : 0;
+	if (r < 0)
+		return r;
 	/* Still the process the pidfd holds: what was read above was about it. */
 	if (!lmc_mgr_pidfd_alive(pidfd))
 		return lmc_err_set(err, -ESRCH, "enter: pid %d ended", (int)pid);
@@ -251,8 +257,9 @@ static int move_check_one(struct lmc_manager *m, uid_t uid, pid_t pid, int pidfd
 	return 0;
 }
 
-int lmc_mgr_enter_check(struct lmc_manager *m, uid_t uid, const struct lmc_node *node,
-			const pid_t *pids, size_t n, int *pidfds, struct lmc_err *err)
+int lmc_mgr_enter_check(struct lmc_manager *m, const struct lmc_node *node, const pid_t *pids,
+			size_t n, int *pidfds, lmc_mgr_mover_fn check, void *userdata,
+			struct lmc_err *err)
 {
 	_cleanup_free_ struct lmc_pids_incoming *in = calloc(n ? n : 1, sizeof(*in));
 	_cleanup_free_ struct place_ctx *pl = calloc(n ? n : 1, sizeof(*pl));
@@ -267,7 +274,7 @@ int lmc_mgr_enter_check(struct lmc_manager *m, uid_t uid, const struct lmc_node 
 		if (pidfds[i] < 0)
 			return lmc_err_set(err, -ESRCH, "enter: no process with pid %d",
 					   (int)pids[i]);
-		r = move_check_one(m, uid, pids[i], pidfds[i], &pl[i], &in[i], err);
+		r = move_check_one(m, pids[i], pidfds[i], &pl[i], &in[i], check, userdata, err);
 		if (r < 0)
 			return r;
 	}

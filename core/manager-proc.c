@@ -268,8 +268,8 @@ static void close_all(int *fds, size_t n)
 	free(fds);
 }
 
-int lmc_mgr_enter_as(struct lmc_manager *m, uid_t uid, const char *uname, const pid_t *pids,
-		     size_t n, struct lmc_err *err)
+int lmc_mgr_enter_checked(struct lmc_manager *m, const char *uname, const pid_t *pids, size_t n,
+			  lmc_mgr_mover_fn check, void *userdata, struct lmc_err *err)
 {
 	struct lmc_node *node;
 	int *fds, r;
@@ -283,7 +283,7 @@ int lmc_mgr_enter_as(struct lmc_manager *m, uid_t uid, const char *uname, const 
 	for (size_t i = 0; i < n; i++)
 		fds[i] = -1;
 	/* All or nothing as far as we can tell beforehand: every pid exists and may move. */
-	r = lmc_mgr_enter_check(m, uid, node, pids, n, fds, err);
+	r = lmc_mgr_enter_check(m, node, pids, n, fds, check, userdata, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		/* A pid whose process ended may name another one by now: not moved. */
 		if (!lmc_mgr_pidfd_alive(fds[i]))
@@ -298,7 +298,7 @@ int lmc_mgr_enter_as(struct lmc_manager *m, uid_t uid, const char *uname, const 
 int lmc_mgr_enter(struct lmc_manager *m, const char *uname, const pid_t *pids, size_t n,
 		  struct lmc_err *err)
 {
-	return lmc_mgr_enter_as(m, 0, uname, pids, n, err);
+	return lmc_mgr_enter_checked(m, uname, pids, n, NULL, NULL, err);
 }
 
 int lmc_mgr_kill(struct lmc_manager *m, const char *uname, int sig, bool recursive,
@@ -614,30 +614,16 @@ int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,
 	return 0;
 }
 
-/* ---- authorization ---- */
+/* ---- facts for the agent's authorization (proto/auth.c) ---- */
 
-int lmc_mgr_authorize(struct lmc_manager *m, uid_t uid, const char *uname, bool creating,
-		      struct lmc_err *err)
+int lmc_mgr_owner(struct lmc_manager *m, const char *name, uid_t *ret)
 {
-	char name[LMC_NAME_MAX + 1], parent[LMC_NAME_MAX + 1];
-	const struct lmc_node *n;
-	int r;
+	const struct lmc_node *n = lmc_tree_find(m->tree, name);
 
-	if (uid == 0)
-		return 0;
-	/* Canonical form first: no spelling reaches outside the owner's subtree. */
-	r = lmc_name_parse(uname, name, err);
-	if (r < 0)
-		return r;
-	n = lmc_tree_find(m->tree, name);
-	if (creating && !n && !lmc_name_is_root(name) &&
-	    lmc_name_parent(name, parent, sizeof(parent)) >= 0)
-		n = lmc_tree_find(m->tree, parent);
-	for (; n; n = n->parent)
-		if (n->parent && n->spec.owner == uid)
-			return 0;
-	return lmc_err_set(err, -EPERM, "%s: uid %u may not manage it (not owned by uid %u)",
-			   lmc_name_display(name), (unsigned)uid, (unsigned)uid);
+	if (!n)
+		return -ENOENT;
+	*ret = n->spec.owner;
+	return 0;
 }
 
 /* ---- reconciliation ---- */

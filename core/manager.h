@@ -163,10 +163,24 @@ int lmc_mgr_run_start(struct lmc_manager *m, const char *name, const struct lmc_
  * and its ancestors' (the kernel does not check a move against them). */
 int lmc_mgr_enter(struct lmc_manager *m, const char *name, const pid_t *pids, size_t n,
 		  struct lmc_err *err);
-/* The same on behalf of uid (the agent's peer): unless 0, uid may move only processes whose
- * real, effective and saved uid it is, out of containers it owns. */
-int lmc_mgr_enter_as(struct lmc_manager *m, uid_t uid, const char *name, const pid_t *pids,
-		     size_t n, struct lmc_err *err);
+/* What enter knows of a process it is about to move, read while it holds the process by a
+ * pidfd (so a pid reused meanwhile is not moved): for the caller's check, the agent's
+ * authorization (proto/auth.c). in: the container it is in as the pids hierarchy says
+ * (else the first); places: the same in every managed hierarchy; "" is lmctl's root, NULL a
+ * cgroup outside it (in: "" for both, outside set). */
+struct lmc_mgr_mover {
+	pid_t pid;
+	uid_t ids[3]; /* real, effective, saved */
+	const char *in;
+	bool outside;
+	const char *const *places;
+	size_t n_places;
+};
+typedef int (*lmc_mgr_mover_fn)(const struct lmc_mgr_mover *p, void *userdata, struct lmc_err *err);
+/* lmc_mgr_enter with check(p, userdata, err) called for each process before anything moves:
+ * its negative return refuses the whole enter. */
+int lmc_mgr_enter_checked(struct lmc_manager *m, const char *name, const pid_t *pids, size_t n,
+			  lmc_mgr_mover_fn check, void *userdata, struct lmc_err *err);
 /* Signal every process in the container (and below with recursive). SIGKILL uses
  * cgroup.kill and waits until they are gone. */
 int lmc_mgr_kill(struct lmc_manager *m, const char *name, int sig, bool recursive,
@@ -240,14 +254,12 @@ struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m);
 /* destroy: forget the tasks of name and below. */
 void lmc_mgr_tasks_forget(struct lmc_manager *m, const char *name);
 
-/* Authorization (the agent): may uid act on name? Root always; otherwise name must lie at or
- * under a container whose owner is uid (for a create: the parent chain). */
-int lmc_mgr_authorize(struct lmc_manager *m, uid_t uid, const char *name, bool creating,
-		      struct lmc_err *err);
-/* May a non-root uid (gid) create name with spec's user namespace maps? Only its own ids
- * and its /etc/subuid, /etc/subgid ranges (newuidmap's rule); root may map anything. */
-int lmc_mgr_authorize_idmaps(uid_t uid, gid_t gid, const char *name, const struct lmc_spec *spec,
-			     struct lmc_err *err);
+/* Facts the agent's authorization (proto/auth.c) asks for. The owner of the container name
+ * (canonical; -ENOENT: no such container). */
+int lmc_mgr_owner(struct lmc_manager *m, const char *name, uid_t *ret);
+/* uid's name in the user database (/etc/passwd read directly where NSS has no answer, as in
+ * a static build); -ENOENT: none. */
+int lmc_mgr_user_name(uid_t uid, char *buf, size_t size);
 
 /* Reconcile the store with cgroupfs (the agent at start): report what open found and did
  * while recovering (lmc_mgr_notes), recreate and re-apply stored containers whose cgroups

@@ -4,6 +4,7 @@
 
 #include "proto/api.h"
 #include "proto/codec-pb.h"
+#include "proto/auth.h"
 #include "proto/codec.h"
 
 /* The Spec field paths of the effective values, in struct lmc_effective order. */
@@ -27,7 +28,7 @@ int lmc_api_reply_version(uint64_t id, uint8_t **ret_buf, size_t *ret_len);
 /* What a task operation needs of the request's call. */
 struct lmc_api_task_call {
 	struct lmc_manager *m; /* NULL: decode and validate only */
-	const struct lmc_api_peer *peer;
+	const struct lmc_auth *auth;
 	struct lmc_api_result *res;
 	struct lmc_err *err;
 	bool dry;

@@ -1,6 +1,6 @@
 /* The agent's task operations (TaskGet, TaskList, TaskWait, TaskDelete, TaskSignal, TaskLog)
  * and the replies that carry tasks. The container is authorized as for any other operation
- * on it: root, or the owner of a subtree it lies in. */
+ * on it (proto/auth.c). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,18 +159,6 @@ static int task_log(struct lmc_api_task_call *c, const char *name, const Lmctl__
 	return lmc_api_pack(&resp, &c->res->reply, &c->res->reply_len);
 }
 
-/* The container named by a task request, canonical and authorized. */
-static int task_target(struct lmc_api_task_call *c, const char *uname, bool allow_root, char *ret)
-{
-	int r = lmc_name_parse(uname, ret, c->err);
-
-	if (r < 0)
-		return r;
-	if (!allow_root && lmc_name_is_root(ret))
-		return lmc_err_set(c->err, -EINVAL, "missing container name");
-	return c->m ? lmc_mgr_authorize(c->m, c->peer->uid, ret, false, c->err) : 0;
-}
-
 static const char *op_name(const Lmctl__Request *rq)
 {
 	switch (rq->op_case) {
@@ -195,7 +183,7 @@ int lmc_api_task_dispatch(struct lmc_api_task_call *c, const Lmctl__Request *rq)
 {
 	char name[LMC_NAME_MAX + 1];
 	bool list = rq->op_case == LMCTL__REQUEST__OP_TASK_LIST;
-	int r = task_target(c, op_name(rq), list, name);
+	int r = lmc_auth_target(c->auth, op_name(rq), list, false, name, c->err);
 
 	if (r < 0)
 		return r;

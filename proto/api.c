@@ -1,7 +1,6 @@
-/* The agent's request dispatch: decode a Request, check the peer may do it, call
- * core/manager, encode the Response. Every input is hostile: names are parsed to their
- * canonical form before anything is authorized, and a non-root peer cannot widen its reach
- * (no owner change, no update of the container it was given, no other uid for run). */
+/* The agent's request dispatch: decode a Request, ask proto/auth.c whether the peer may do
+ * it, call core/manager, encode the Response. Every input is hostile: nothing reaches the
+ * manager before it is decoded, validated and authorized. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "proto/api-internal.h"
+#include "proto/auth.h"
 #include "nsutil/ns.h"
 
 #define RUN_ARGV_MAX 4096 /* arguments or environment entries */
@@ -16,6 +16,7 @@
 struct call {
 	struct lmc_manager *m; /* NULL: dry run without a manager */
 	const struct lmc_api_peer *peer;
+	struct lmc_auth auth; /* the peer as proto/auth.c judges it */
 	unsigned flags;
 	int *fds;
 	size_t n_fds;
@@ -28,47 +29,16 @@ static bool dry(const struct call *c)
 	return c->flags & LMC_API_DRY_RUN;
 }
 
-/* Parse uname into ret and check the peer may act on it. */
 static int target(struct call *c, const char *uname, bool allow_root, bool creating, char *ret)
 {
-	int r = lmc_name_parse(uname, ret, &c->err);
-
-	if (r < 0)
-		return r;
-	if (!allow_root && lmc_name_is_root(ret))
-		return lmc_err_set(&c->err, -EINVAL, "missing container name");
-	if (!c->m)
-		return 0;
-	return lmc_mgr_authorize(c->m, c->peer->uid, ret, creating, &c->err);
-}
-
-/* Non-root may change only what lies strictly below the container it owns. */
-static int target_below(struct call *c, const char *uname, char *ret)
-{
-	char parent[LMC_NAME_MAX + 1];
-	int r = target(c, uname, false, false, ret);
-
-	if (r < 0 || c->peer->uid == 0 || !c->m)
-		return r;
-	r = lmc_name_parent(ret, parent, sizeof(parent));
-	if (r < 0 || lmc_name_is_root(parent) ||
-	    lmc_mgr_authorize(c->m, c->peer->uid, parent, false, NULL) < 0)
-		return lmc_err_set(
-			&c->err, -EPERM,
-			"%s: uid %u may manage only what lies below the container it owns", ret,
-			(unsigned)c->peer->uid);
-	return 0;
+	return lmc_auth_target(&c->auth, uname, allow_root, creating, ret, &c->err);
 }
 
 static int spec_in(struct call *c, const char *name, const Lmctl__Spec *pb, struct lmc_spec *ret)
 {
 	if (lmc_codec_spec_from_pb_err(pb, ret, lmc_name_display(name), &c->err) < 0)
 		return -EINVAL;
-	if (c->peer->uid != 0 && ret->owner != LMC_OWNER_UNSET && ret->owner != c->peer->uid)
-		return lmc_err_set(&c->err, -EPERM, "%s: uid %u may not give it to owner %u",
-				   lmc_name_display(name), (unsigned)c->peer->uid,
-				   (unsigned)ret->owner);
-	return 0;
+	return lmc_auth_owner(&c->auth, name, ret, &c->err);
 }
 
 static int op_create(struct call *c, const Lmctl__CreateRequest *rq)
@@ -82,9 +52,8 @@ static int op_create(struct call *c, const Lmctl__CreateRequest *rq)
 		r = spec_in(c, name, rq->spec, &spec);
 	if (r >= 0)
 		r = lmc_spec_validate(name, &spec, &c->err);
-	/* Host ids are the peer's to map only if they are its own or its subordinate ones. */
 	if (r >= 0)
-		r = lmc_mgr_authorize_idmaps(c->peer->uid, c->peer->gid, name, &spec, &c->err);
+		r = lmc_auth_idmaps(&c->auth, name, &spec, &c->err);
 	if (r < 0 || !c->m || dry(c))
 		return r;
 	r = lmc_mgr_create(c->m, name, &spec, &c->err);
@@ -105,7 +74,7 @@ static int op_update(struct call *c, const Lmctl__UpdateRequest *rq)
 	struct lmc_spec upd;
 	int r;
 
-	r = target_below(c, rq->name, name);
+	r = lmc_auth_target_below(&c->auth, rq->name, name, &c->err);
 	if (r >= 0)
 		r = spec_in(c, name, rq->spec, &upd);
 	for (size_t i = 0; r >= 0 && i < rq->n_clear; i++)
@@ -149,7 +118,7 @@ static int op_destroy(struct call *c, const Lmctl__DestroyRequest *rq)
 	char name[LMC_NAME_MAX + 1];
 	int r;
 
-	r = target_below(c, rq->name, name);
+	r = lmc_auth_target_below(&c->auth, rq->name, name, &c->err);
 	if (r < 0 || !c->m || dry(c))
 		return r;
 	if (c->flags & LMC_API_DEFER_WAITS) {
@@ -237,24 +206,6 @@ static int op_stats(struct call *c, const Lmctl__StatsRequest *rq)
 	return r;
 }
 
-/* Enter: a non-root peer may move only its own processes. */
-static int enter_pids_owned(struct call *c, const Lmctl__EnterRequest *rq)
-{
-	char path[64];
-	struct stat st;
-
-	if (c->peer->uid == 0)
-		return 0;
-	for (size_t i = 0; i < rq->n_pids; i++) {
-		snprintf(path, sizeof(path), "/proc/%d", rq->pids[i]);
-		if (rq->pids[i] <= 0 || stat(path, &st) < 0 || st.st_uid != c->peer->uid)
-			return lmc_err_set(&c->err, -EPERM,
-					   "enter: uid %u may not move pid %d (not its process)",
-					   (unsigned)c->peer->uid, rq->pids[i]);
-	}
-	return 0;
-}
-
 static int op_enter(struct call *c, const Lmctl__EnterRequest *rq)
 {
 	char name[LMC_NAME_MAX + 1];
@@ -264,11 +215,11 @@ static int op_enter(struct call *c, const Lmctl__EnterRequest *rq)
 	if (r >= 0 && rq->n_pids == 0)
 		r = lmc_err_set(&c->err, -EINVAL, "%s: enter: no pids given", name);
 	if (r >= 0)
-		r = enter_pids_owned(c, rq);
+		r = lmc_auth_enter(&c->auth, rq->pids, rq->n_pids, &c->err);
 	if (r < 0 || !c->m || dry(c))
 		return r;
-	return lmc_mgr_enter_as(c->m, c->peer->uid, name, (const pid_t *)rq->pids, rq->n_pids,
-				&c->err);
+	return lmc_mgr_enter_checked(c->m, name, (const pid_t *)rq->pids, rq->n_pids,
+				     lmc_auth_mover, &c->auth, &c->err);
 }
 
 static int op_kill(struct call *c, const Lmctl__KillRequest *rq)
@@ -327,8 +278,8 @@ static int op_init(struct call *c, const Lmctl__InitRequest *rq)
 	bool set = rq->_reserve_memory_case || rq->_reserve_cpu_m_case;
 	int r;
 
-	if (set && c->peer->uid != 0)
-		return lmc_err_set(&c->err, -EPERM, "init: only root may set the system reserve");
+	if (set && lmc_auth_reserve(&c->auth, &c->err) < 0)
+		return -EPERM;
 	if (!c->m)
 		return 0;
 	if (set && !dry(c)) {
@@ -392,27 +343,6 @@ static int run_stdio(struct call *c, const Lmctl__RunRequest *rq, int stdio[3], 
 	if (*devnull < 0)
 		return lmc_err_set(&c->err, lmc_negerrno(), "run: /dev/null: %m");
 	stdio[0] = stdio[1] = stdio[2] = *devnull;
-	return 0;
-}
-
-/* Run as whom: root may name any uid/gid; anyone else runs as itself. */
-static int run_ids(struct call *c, const Lmctl__RunRequest *rq, struct lmc_run_opts *o)
-{
-	bool has_uid = rq->_uid_case, has_gid = rq->_gid_case;
-
-	if (c->peer->uid == 0) {
-		o->set_ids = has_uid || has_gid;
-		o->uid = has_uid ? rq->uid : 0;
-		o->gid = has_gid ? rq->gid : 0;
-		o->gid_from_user = has_uid && !has_gid; /* never gid 0 by default */
-		return 0;
-	}
-	if ((has_uid && rq->uid != c->peer->uid) || (has_gid && rq->gid != c->peer->gid))
-		return lmc_err_set(&c->err, -EPERM, "run: uid %u may run only as itself",
-				   (unsigned)c->peer->uid);
-	o->set_ids = true;
-	o->uid = c->peer->uid;
-	o->gid = c->peer->gid;
 	return 0;
 }
 
@@ -483,7 +413,8 @@ static int op_run(struct call *c, const Lmctl__RunRequest *rq)
 	if (r >= 0 && rq->n_env > RUN_ARGV_MAX)
 		r = lmc_err_set(&c->err, -E2BIG, "%s: run: environment too large", res->name);
 	if (r >= 0)
-		r = run_ids(c, rq, &o);
+		r = lmc_auth_run_as(&c->auth, rq->_uid_case, rq->uid, rq->_gid_case, rq->gid, &o,
+				    &c->err);
 	if (r >= 0 && rq->log && (!rq->detach || rq->n_fds))
 		r = lmc_err_set(&c->err, -EINVAL, "%s: run: a log is for detached runs without fds",
 				res->name);
@@ -581,7 +512,7 @@ static int dispatch(struct call *c, const Lmctl__Request *rq)
 	case LMCTL__REQUEST__OP_TASK_DELETE:
 	case LMCTL__REQUEST__OP_TASK_SIGNAL:
 	case LMCTL__REQUEST__OP_TASK_LOG: {
-		struct lmc_api_task_call tc = {c->m, c->peer, c->res, &c->err, dry(c)};
+		struct lmc_api_task_call tc = {c->m, &c->auth, c->res, &c->err, dry(c)};
 
 		return lmc_api_task_dispatch(&tc, rq);
 	}
@@ -684,7 +615,12 @@ static void close_fds(int *fds, size_t n)
 int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const uint8_t *buf,
 		   size_t len, int *fds, size_t n_fds, unsigned flags, struct lmc_api_result *ret)
 {
-	struct call c = {.m = m, .peer = peer, .flags = flags, .fds = fds, .n_fds = n_fds};
+	struct call c = {.m = m,
+			 .peer = peer,
+			 .auth = {m, peer->uid, peer->gid},
+			 .flags = flags,
+			 .fds = fds,
+			 .n_fds = n_fds};
 	Lmctl__Request *rq;
 	int r;
 
