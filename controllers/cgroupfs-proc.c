@@ -58,7 +58,8 @@ int lmc_cgfs_attach(struct lmc_cgfs *cg, const char *name, pid_t pid, bool skip_
 
 int lmc_cgfs_unified_fd(struct lmc_cgfs *cg, const char *name)
 {
-	if (cg->unified < 0)
+	/* A fake root's directory is no cgroup to clone3 into: placed by cgroup.procs, as v1. */
+	if (cg->unified < 0 || cg->fake)
 		return -EOPNOTSUPP;
 	return lmc_cgfs_open_dir(cg, LMC_CTRL_UNIFIED, name);
 }

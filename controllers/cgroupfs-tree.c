@@ -227,6 +227,58 @@ int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool cre
 	return 0;
 }
 
+static bool has_subdirs(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	bool found = false;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	while (!found && (de = readdir(d)))
+		found = de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 &&
+			strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return found;
+}
+
+/* A fake root (unit tests) is a plain directory: the interface files written into a fake
+ * cgroup are regular files, which would keep rmdir from removing it where the kernel removes
+ * a cgroup with its files. As there, a cgroup with children keeps them. */
+static void fake_drop_files(int dirfd, const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if (has_subdirs(dirfd, path))
+		return;
+	fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_type == DT_REG)
+			unlinkat(fd, de->d_name, 0);
+	closedir(d);
+}
+
+/* rmdir of a cgroup directory, -errno. */
+static int rmdir_cg(int dirfd, const char *path, bool fake)
+{
+	if (fake)
+		fake_drop_files(dirfd, path);
+	return unlinkat(dirfd, path, AT_REMOVEDIR) < 0 ? lmc_negerrno() : 0;
+}
+
 static void parent_of(const char *name, char *buf, size_t size)
 {
 	const char *slash = strrchr(name, '/');
@@ -262,7 +314,7 @@ static int create_in(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *n
 	if (h->cpuset_v1 && !h->cpuset_cloned) {
 		r = lmc_cgfs_cpuset_copy(h->root_fd, name, cg->fake);
 		if (r < 0) {
-			unlinkat(h->root_fd, name, AT_REMOVEDIR);
+			rmdir_cg(h->root_fd, name, cg->fake);
 			return lmc_err_set(err, r, "%s: copying the parent's cpuset: %s", name,
 					   strerror(-r));
 		}
@@ -285,40 +337,23 @@ int lmc_cgfs_create(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 	if (r < 0) {
 		lmc_cgfs_dir_forget(cg, name);
 		while (i-- > 0)
-			unlinkat(cg->hier[i].root_fd, name, AT_REMOVEDIR);
+			rmdir_cg(cg->hier[i].root_fd, name, cg->fake);
 	}
 	return r;
 }
 
-static bool has_subdirs(int dirfd, const char *path)
-{
-	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *de;
-	bool found = false;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	while (!found && (de = readdir(d)))
-		found = de->d_type == DT_DIR && strcmp(de->d_name, ".") != 0 &&
-			strcmp(de->d_name, "..") != 0;
-	closedir(d);
-	return found;
-}
-
 /* rmdir, retrying EBUSY for a bounded time while killed tasks finish exiting. */
-static int rmdir_retry(int dirfd, const char *path)
+static int rmdir_retry(int dirfd, const char *path, bool fake)
 {
 	struct timespec ts = {0, 1000 * 1000};
 
 	for (int ms = 0;; ms++) {
-		if (unlinkat(dirfd, path, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		int r = rmdir_cg(dirfd, path, fake);
+
+		if (r == 0 || r == -ENOENT)
 			return 0;
-		if (errno != EBUSY || ms >= RMDIR_BUSY_MS || has_subdirs(dirfd, path))
-			return lmc_negerrno();
+		if (r != -EBUSY || ms >= RMDIR_BUSY_MS || has_subdirs(dirfd, path))
+			return r;
 		nanosleep(&ts, NULL);
 	}
 }
@@ -336,7 +371,8 @@ int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 		if (!name[0] && !h->root[0])
 			return lmc_err_set(err, -EPERM, "will not remove the hierarchy root %s",
 					   h->mount);
-		r = name[0] ? rmdir_retry(h->root_fd, name) : rmdir_retry(h->mount_fd, h->root);
+		r = name[0] ? rmdir_retry(h->root_fd, name, cg->fake)
+			    : rmdir_retry(h->mount_fd, h->root, cg->fake);
 		if (r < 0)
 			return lmc_err_set(err, r, "%s: rmdir in %s hierarchy: %s%s",
 					   name[0] ? name : h->root, h->label, strerror(-r),
@@ -351,6 +387,7 @@ struct rm_job {
 	struct lmc_cgfs_hier *h;
 	const char *const *names;
 	size_t n, failed; /* failed: index of the first that could not go, or n */
+	bool fake;
 	int r;
 };
 
@@ -360,7 +397,7 @@ static void *rm_hier(void *arg)
 
 	j->failed = j->n;
 	for (size_t i = 0; i < j->n; i++) {
-		j->r = rmdir_retry(j->h->root_fd, j->names[i]);
+		j->r = rmdir_retry(j->h->root_fd, j->names[i], j->fake);
 		if (j->r < 0) {
 			j->failed = i;
 			break;
@@ -386,7 +423,8 @@ int lmc_cgfs_remove_many(struct lmc_cgfs *cg, const char *const *names, size_t n
 		lmc_cgfs_dir_forget(cg, names[i]);
 	}
 	for (size_t i = 0; i < cg->n_hier; i++) {
-		jobs[i] = (struct rm_job){.h = &cg->hier[i], .names = names, .n = n};
+		jobs[i] = (struct rm_job){
+			.h = &cg->hier[i], .names = names, .n = n, .fake = cg->fake};
 		if (n >= RM_THREADS_MIN && i > 0)
 			started[i] = pthread_create(&tids[i], NULL, rm_hier, &jobs[i]) == 0;
 	}

@@ -122,7 +122,8 @@ int lmc_cgfs_open_file(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, c
  * cgroup.procs. skip_unified: the caller already placed it there (CLONE_INTO_CGROUP). */
 int lmc_cgfs_attach(struct lmc_cgfs *cg, const char *name, pid_t pid, bool skip_unified,
 		    struct lmc_err *err);
-/* The cgroup2 directory fd for clone3(CLONE_INTO_CGROUP), or -EOPNOTSUPP in v1 mode. */
+/* The cgroup2 directory fd for clone3(CLONE_INTO_CGROUP), or -EOPNOTSUPP in v1 mode and on a
+ * fake root. */
 int lmc_cgfs_unified_fd(struct lmc_cgfs *cg, const char *name);
 /* Pids in the container itself (not its children): from cgroup.procs of the process-
  * tracking hierarchy (unified if present, else freezer, else the first). malloc'd. */

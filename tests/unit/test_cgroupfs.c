@@ -254,8 +254,10 @@ static void test_remove_many(void **state)
 		assert_int_equal(lmc_cgfs_create(f->cg, names[i], NULL), 0);
 	}
 	names[10] = "t";
-	/* a file the fake kernel will not let go: rmdir of t/5 fails in memory only */
+	/* a directory that is no container: rmdir of t/5 fails in memory only (the interface
+	 * files written there go with it, as the kernel's do) */
 	assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_MEMORY, "t/5", "memory.max", "1"), 0);
+	assert_int_equal(mkdir_p(f->dir, "memory/lmctl/t/5/stray"), 0);
 	assert_false(lmc_cgfs_file_exists(f->cg, LMC_CTRL_PIDS, "t/3", "pids.max")); /* kept fd */
 	assert_int_equal(lmc_cgfs_remove_many(f->cg, names, 11, &done, &err), -ENOTEMPTY);
 	assert_int_equal(done, 5);
@@ -265,8 +267,9 @@ static void test_remove_many(void **state)
 	assert_false(exists(f->dir, "pids/lmctl/t/6"));
 	assert_false(exists(f->dir, "pids/lmctl/t/3"));
 
-	snprintf(p, sizeof(p), "%s/memory/lmctl/t/5/memory.max", f->dir);
-	assert_int_equal(unlink(p), 0);
+	assert_true(exists(f->dir, "memory/lmctl/t/5/memory.max"));
+	snprintf(p, sizeof(p), "%s/memory/lmctl/t/5/stray", f->dir);
+	assert_int_equal(rmdir(p), 0);
 	assert_int_equal(lmc_cgfs_remove_many(f->cg, names, 11, &done, &err), 0);
 	assert_int_equal(done, 11);
 	assert_false(exists(f->dir, "memory/lmctl/t"));
