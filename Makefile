@@ -145,13 +145,15 @@ TEST_MODS_test_codec := proto core base
 TEST_MODS_test_frame := proto core base
 TEST_MODS_test_store := proto core base
 tmods = $(if $(TEST_MODS_$(1)),$(TEST_MODS_$(1)),$(MODULES))
+# Link flags of one unit test: test_manager's fake kernel refuses the writes it is told to.
+TEST_LDFLAGS_test_manager := -Wl,--wrap=lmc_cgfs_write
 
 $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB) $$(foreach m,$$(call tmods,$$*),$(BUILD)/lib/lib$$(m).a)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(call LINK_GROUP,$(TESTLIB) $(foreach m,$(call tmods,$*),$(BUILD)/lib/lib$(m).a)) $(LDLIBS_ALL) -lcmocka
+	$(CC) $(CFLAGS_ALL) $(TEST_LDFLAGS_$*) -o $@ $< $(call LINK_GROUP,$(TESTLIB) $(foreach m,$(call tmods,$*),$(BUILD)/lib/lib$(m).a)) $(LDLIBS_ALL) -lcmocka
 $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(TESTLIB_ASAN) $$(foreach m,$$(call tmods,$$*),$(BUILD)/asan/lib/lib$$(m).a)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) $(ASAN) -o $@ $< $(call LINK_GROUP,$(TESTLIB_ASAN) $(foreach m,$(call tmods,$*),$(BUILD)/asan/lib/lib$(m).a)) $(LDLIBS_ALL) -lcmocka
+	$(CC) $(CFLAGS_ALL) $(ASAN) $(TEST_LDFLAGS_$*) -o $@ $< $(call LINK_GROUP,$(TESTLIB_ASAN) $(foreach m,$(call tmods,$*),$(BUILD)/asan/lib/lib$(m).a)) $(LDLIBS_ALL) -lcmocka
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB) $(TOOLS_LIB) $(LIBS_NORMAL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(call LINK_GROUP,$(TESTLIB) $(TOOLS_LIB) $(LIBS_NORMAL)) $(LDLIBS_ALL) -lcmocka

@@ -212,12 +212,14 @@ static bool env_true(const char *var)
 int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, struct lmc_err *err)
 {
 	struct lmc_manager *m;
-	/* A reader (no lock) never creates lmctl's root: reading makes no cgroups. */
-	struct lmc_cgfs_opts co = {.create_root = !opts->no_lock};
+	struct lmc_cgfs_opts co = opts->cgfs ? *opts->cgfs : (struct lmc_cgfs_opts){0};
 	struct lmc_store_opts so = {.lock = !opts->no_lock};
 	char recorded[ROOTS_META_MAX];
 	int r;
 
+	/* A reader (no lock) never creates lmctl's root: reading makes no cgroups. */
+	co.create_root = !opts->no_lock;
+	co.recorded = NULL;
 	co.root = opts->cgroup_root ? opts->cgroup_root : getenv("LMCTL_CGROUP_ROOT");
 	if (co.root && !co.root[0])
 		co.root = NULL;

@@ -23,6 +23,7 @@
 #define LMC_DEFAULT_SOCKET "/run/lmctl/lmctld.sock"
 
 struct lmc_manager;
+struct lmc_cgfs_opts;
 
 struct lmc_manager_opts {
 	const char *state_dir; /* NULL: $LMCTL_STATE_DIR, else LMC_DEFAULT_STATE_DIR */
@@ -30,6 +31,10 @@ struct lmc_manager_opts {
 	int lock_timeout_ms; /* how long to wait for the state directory lock */
 	bool fsync; /* fsync records (a state directory on disk; also $LMCTL_FSYNC=1) */
 	bool no_lock; /* read-only callers that accept a racy view (never writers) */
+	/* Unit tests: cgroupfs options naming a fake root (fake_fsroot, fake_mode), so the
+	 * manager runs over a temporary directory as cgroupfs does (tests/unit/test_manager.c).
+	 * Their root, recorded and create_root are the manager's own. NULL: the machine's. */
+	const struct lmc_cgfs_opts *cgfs;
 };
 
 /* Open: the cgroup hierarchies (creating lmctl's root), the store (locked), load every

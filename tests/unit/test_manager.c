@@ -1,0 +1,750 @@
+/* The manager (core/manager*.c) over a fake cgroupfs: create, update, destroy, refusals and
+ * runs against a temporary directory laid out as v1 (one directory per controller) and as
+ * v2 (one tree), with the state directory in a temporary directory too. No root needed.
+ *
+ * How the fake stands in for the kernel: cgroupfs opened on a fake root (lmc_cgfs_opts.
+ * fake_fsroot, passed through lmc_manager_opts.cgfs) creates an interface file at its first
+ * write and removes a fake cgroup's files with it at rmdir, so a new fake cgroup holds exactly
+ * the files lmctl wrote and "nothing written" is "no such file"; nothing is created at mkdir.
+ * The fixture gives lmctl's root the files the controllers read there (cpuset.cpus and .mems
+ * copied into children on v1, memory.memsw.limit_in_bytes or memory.swap.max meaning swap
+ * accounting, cgroup.controllers on v2). What a directory cannot do is refuse a write: this
+ * program is linked with --wrap=lmc_cgfs_write (Makefile: TEST_LDFLAGS_test_manager), and
+ * fail_file below makes the writes of that one file fail as a kernel refusing a value would.
+ * A process run into a fake cgroup is placed by writing its pid to each cgroup.procs; the
+ * fake kernel never removes an ended one, so each run test clears the files once it has
+ * reaped its process (nothing may later signal a pid that could belong to another). */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "controllers/cgroupfs.h"
+#include "core/manager.h"
+#include "core/store.h"
+#include "nsutil/ns.h"
+
+#define MB (1024ull * 1024)
+
+/* ---- the fake kernel's one refusal ---- */
+
+int __real_lmc_cgfs_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+			  const char *val);
+int __wrap_lmc_cgfs_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+			  const char *val);
+
+static const char *fail_file; /* writes of this file fail with -fail_errno */
+static int fail_errno;
+static unsigned n_writes; /* writes that reached the fake */
+
+int __wrap_lmc_cgfs_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+			  const char *val)
+{
+	if (fail_file && strcmp(file, fail_file) == 0)
+		return -fail_errno;
+	n_writes++;
+	return __real_lmc_cgfs_write(cg, c, name, file, val);
+}
+
+/* ---- fixture ---- */
+
+static const enum lmc_cg_mode mode_v1 = LMC_CG_V1, mode_v2 = LMC_CG_V2;
+
+/* The v1 hierarchies, each its own directory under the fake root, as cgroupfs lays them. */
+static const char *const v1_hier[] = {"cpu",   "cpuacct", "cpuset",  "memory",
+				      "blkio", "pids",	  "freezer", NULL};
+static const char *const v2_hier[] = {"", NULL};
+
+struct fx {
+	char dir[64], cg[96], state[96];
+	enum lmc_cg_mode mode;
+	struct lmc_manager *m;
+};
+
+static const char *const *hiers(const struct fx *f)
+{
+	return f->mode == LMC_CG_V2 ? v2_hier : v1_hier;
+}
+
+/* Path of rel ("job/memory.max", "" for lmctl's root) in hierarchy hier (v1; v2 has one). */
+static void fpath(const struct fx *f, const char *hier, const char *rel, char *buf, size_t size)
+{
+	if (f->mode == LMC_CG_V2 || !hier[0])
+		snprintf(buf, size, "%s/lmctl%s%s", f->cg, rel[0] ? "/" : "", rel);
+	else
+		snprintf(buf, size, "%s/%s/lmctl%s%s", f->cg, hier, rel[0] ? "/" : "", rel);
+}
+
+static void put(const struct fx *f, const char *hier, const char *rel, const char *val)
+{
+	char p[512];
+	FILE *fp;
+
+	fpath(f, hier, rel, p, sizeof(p));
+	fp = fopen(p, "w");
+	assert_non_null(fp);
+	fputs(val, fp);
+	fclose(fp);
+}
+
+static bool has(const struct fx *f, const char *hier, const char *rel)
+{
+	char p[512];
+
+	fpath(f, hier, rel, p, sizeof(p));
+	return access(p, F_OK) == 0;
+}
+
+/* The file's value, its trailing newline dropped; "(none)" when there is no such file. */
+static const char *get(const struct fx *f, const char *hier, const char *rel)
+{
+	static char buf[4][256];
+	static unsigned next;
+	char p[512], *b = buf[next++ % 4];
+	FILE *fp;
+	size_t n;
+
+	fpath(f, hier, rel, p, sizeof(p));
+	fp = fopen(p, "r");
+	if (!fp)
+		return "(none)";
+	n = fread(b, 1, sizeof(buf[0]) - 1, fp);
+	fclose(fp);
+	b[n] = '\0';
+	b[strcspn(b, "\n")] = '\0';
+	return b;
+}
+
+/* Is the container's directory in every hierarchy (want true) or in none (false)? */
+static void assert_dirs(const struct fx *f, const char *name, bool want)
+{
+	for (const char *const *h = hiers(f); *h; h++) {
+		char p[512];
+		struct stat st;
+		bool there;
+
+		fpath(f, *h, name, p, sizeof(p));
+		there = stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+		if (there != want)
+			fail_msg("%s: %s", p, want ? "missing" : "left behind");
+	}
+}
+
+static void mkdirs(const char *base, const char *rel)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", base, rel);
+	for (char *s = p + strlen(base) + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
+		*s = '/';
+	}
+	assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
+}
+
+/* lmctl's root as the kernel shows it, with the files the controllers read there. */
+static void lay_out(struct fx *f)
+{
+	if (f->mode == LMC_CG_V2) {
+		FILE *fp;
+		char p[160];
+
+		mkdirs(f->cg, "lmctl");
+		snprintf(p, sizeof(p), "%s/cgroup.controllers", f->cg);
+		fp = fopen(p, "w");
+		assert_non_null(fp);
+		fputs("cpuset cpu io memory pids\n", fp);
+		fclose(fp);
+		put(f, "", "cgroup.controllers", "cpuset cpu io memory pids\n");
+		put(f, "", "cgroup.subtree_control", "");
+		put(f, "", "memory.max", "max\n");
+		put(f, "", "memory.swap.max", "max\n");
+		put(f, "", "cpu.max", "max 100000\n");
+		put(f, "", "pids.max", "max\n");
+		put(f, "", "cgroup.procs", "");
+		return;
+	}
+	for (const char *const *h = v1_hier; *h; h++) {
+		char rel[64];
+
+		snprintf(rel, sizeof(rel), "%s/lmctl", *h);
+		mkdirs(f->cg, rel);
+		put(f, *h, "cgroup.procs", "");
+	}
+	put(f, "cpuset", "cpuset.cpus", "0-1\n");
+	put(f, "cpuset", "cpuset.mems", "0\n");
+	put(f, "memory", "memory.limit_in_bytes", "9223372036854771712\n");
+	put(f, "memory", "memory.memsw.limit_in_bytes", "9223372036854771712\n");
+	put(f, "cpu", "cpu.cfs_quota_us", "-1\n");
+	put(f, "cpu", "cpu.cfs_period_us", "100000\n");
+	put(f, "pids", "pids.max", "max\n");
+	put(f, "freezer", "freezer.state", "THAWED\n");
+}
+
+static int mgr_open(struct fx *f, struct lmc_err *err)
+{
+	struct lmc_cgfs_opts co = {.fake_fsroot = f->cg, .fake_mode = f->mode};
+	struct lmc_manager_opts o = {.state_dir = f->state, .cgroup_root = "lmctl", .cgfs = &co};
+
+	return lmc_mgr_open(&o, &f->m, err);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct lmc_err err = {0};
+
+	assert_non_null(f);
+	f->mode = *(const enum lmc_cg_mode *)*state;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/lmctl-unit-mgr-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->cg, sizeof(f->cg), "%s/cg", f->dir);
+	snprintf(f->state, sizeof(f->state), "%s/state", f->dir);
+	assert_int_equal(mkdir(f->cg, 0755), 0);
+	lay_out(f);
+	if (mgr_open(f, &err) < 0)
+		fail_msg("open: %s", err.msg);
+	fail_file = NULL;
+	*state = f;
+	return 0;
+}
+
+static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	fail_file = NULL;
+	lmc_mgr_free(f->m);
+	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* The record the store holds for name (state, spec), read as the next open would; false if
+ * there is none. */
+static bool record(struct fx *f, const char *name, struct lmc_record *ret)
+{
+	struct lmc_store_opts so = {.dir = f->state};
+	struct lmc_store *s = NULL;
+	struct lmc_record *recs = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	assert_int_equal(lmc_store_open(&so, &s, NULL), 0);
+	assert_int_equal(lmc_store_load(s, &recs, &n, NULL, NULL), 0);
+	for (size_t i = 0; i < n && !found; i++) {
+		found = strcmp(recs[i].name, name) == 0;
+		if (found && ret)
+			*ret = recs[i];
+	}
+	free(recs);
+	lmc_store_free(s);
+	return found;
+}
+
+static struct lmc_spec limits(uint64_t mem, uint64_t cpu_m, uint64_t pids)
+{
+	struct lmc_spec s;
+
+	lmc_spec_init(&s);
+	s.memory.limit = mem;
+	s.cpu.limit_m = cpu_m;
+	s.pids.limit = pids;
+	return s;
+}
+
+/* The files that hold a container's memory limit, cpu limit and pids limit in this layout. */
+static void assert_mem(const struct fx *f, const char *name, const char *want)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "%s/%s", name,
+		 f->mode == LMC_CG_V2 ? "memory.max" : "memory.limit_in_bytes");
+	assert_string_equal(get(f, "memory", rel), want);
+}
+
+static void assert_cpu(const struct fx *f, const char *name, const char *quota, const char *period)
+{
+	char rel[128], both[64];
+
+	if (f->mode == LMC_CG_V2) {
+		snprintf(rel, sizeof(rel), "%s/cpu.max", name);
+		snprintf(both, sizeof(both), "%s %s", quota, period);
+		assert_string_equal(get(f, "", rel), both);
+		return;
+	}
+	snprintf(rel, sizeof(rel), "%s/cpu.cfs_quota_us", name);
+	assert_string_equal(get(f, "cpu", rel), quota);
+	snprintf(rel, sizeof(rel), "%s/cpu.cfs_period_us", name);
+	assert_string_equal(get(f, "cpu", rel), period);
+}
+
+static void assert_pids(const struct fx *f, const char *name, const char *want)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "%s/pids.max", name);
+	assert_string_equal(get(f, "pids", rel), want);
+}
+
+/* err says what: one line holding want. Cleared for the next call (the first error set is
+ * the one kept). */
+static void assert_msg(struct lmc_err *err, const char *want)
+{
+	if (!strstr(err->msg, want) || strchr(err->msg, '\n'))
+		fail_msg("error '%s' should say '%s'", err->msg, want);
+	lmc_err_clear(err);
+}
+
+static void create_ok(struct fx *f, const char *name, const struct lmc_spec *spec)
+{
+	struct lmc_err err = {0};
+
+	if (lmc_mgr_create(f->m, name, spec, &err) < 0)
+		fail_msg("create %s: %s", name, err.msg);
+}
+
+/* ---- create ---- */
+
+/* The kernel's files hold the limits asked for, in every hierarchy; what was not asked for
+ * is not written; the record is READY with the spec. */
+static void test_create_limits(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16), got;
+	struct lmc_record rec;
+	char rel[128];
+
+	create_ok(f, "job", &s);
+	assert_dirs(f, "job", true);
+	assert_mem(f, "job", "67108864");
+	assert_cpu(f, "job", "50000", "100000");
+	assert_pids(f, "job", "16");
+	snprintf(rel, sizeof(rel), "job/%s",
+		 f->mode == LMC_CG_V2 ? "memory.low" : "memory.soft_limit_in_bytes");
+	assert_false(has(f, "memory", rel));
+	if (f->mode != LMC_CG_V2) /* a v1 cpuset takes its parent's cpus and mems */
+		assert_string_equal(get(f, "cpuset", "job/cpuset.cpus"), "0-1");
+	assert_true(record(f, "job", &rec));
+	assert_int_equal(rec.state, LMC_REC_READY);
+	assert_int_equal(rec.spec.memory.limit, 64 * MB);
+	assert_int_equal(rec.spec.pids.limit, 16);
+
+	/* a child nested in every hierarchy, with only a memory limit */
+	s = limits(32 * MB, LMC_UNSET, LMC_UNSET);
+	create_ok(f, "job/web", &s);
+	assert_dirs(f, "job/web", true);
+	assert_mem(f, "job/web", "33554432");
+	assert_false(has(f, "pids", "job/web/pids.max"));
+	assert_int_equal(lmc_mgr_spec(f->m, "job/web", &got, NULL, NULL), 0);
+	assert_int_equal(got.memory.limit, 32 * MB);
+}
+
+/* ---- refusals: nothing written, nothing stored ---- */
+
+static void test_refuse_above_parent(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 1000, 32);
+	struct lmc_err err = {0};
+	unsigned before;
+
+	create_ok(f, "job", &s);
+	before = n_writes;
+	s = limits(128 * MB, LMC_UNSET, LMC_UNSET);
+	assert_int_equal(lmc_mgr_create(f->m, "job/big", &s, &err), -ERANGE);
+	assert_msg(&err, "job/big: memory limit 128M exceeds the effective limit 64M set by job");
+	s = limits(LMC_UNSET, LMC_UNSET, 64);
+	assert_int_equal(lmc_mgr_create(f->m, "job/many", &s, &err), -ERANGE);
+	assert_msg(&err, "job/many: pids");
+	assert_int_equal(n_writes, before);
+	assert_dirs(f, "job/big", false);
+	assert_dirs(f, "job/many", false);
+	assert_false(record(f, "job/big", NULL));
+	assert_false(record(f, "job/many", NULL));
+	assert_mem(f, "job", "67108864");
+	assert_pids(f, "job", "32");
+}
+
+static void test_refuse_bad_requests(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(16 * MB, LMC_UNSET, LMC_UNSET);
+	struct lmc_err err = {0};
+	unsigned before;
+
+	create_ok(f, "job", &s);
+	before = n_writes;
+	assert_int_equal(lmc_mgr_create(f->m, "job", &s, &err), -EEXIST);
+	assert_msg(&err, "job: container already exists");
+	assert_int_equal(lmc_mgr_create(f->m, "nope/x", &s, &err), -ENOENT);
+	assert_msg(&err, "nope/x: parent nope does not exist");
+	assert_int_equal(lmc_mgr_create(f->m, "../x", &s, &err), -EINVAL);
+	assert_msg(&err, "../x");
+	assert_int_equal(lmc_mgr_update(f->m, "ghost", &s, false, &err), -ENOENT);
+	assert_msg(&err, "ghost: no such container");
+	assert_int_equal(lmc_mgr_destroy(f->m, "ghost", true, &err), -ENOENT);
+	assert_msg(&err, "ghost: no such container");
+	s.memory.swap = 8 * MB; /* swap (memory + swap) below the memory limit */
+	assert_int_equal(lmc_mgr_create(f->m, "job/sw", &s, &err), -EINVAL);
+	assert_msg(&err, "job/sw: memory");
+	assert_int_equal(n_writes, before);
+	assert_dirs(f, "nope", false);
+	assert_dirs(f, "job/sw", false);
+	assert_false(record(f, "nope/x", NULL));
+	assert_false(record(f, "job/sw", NULL));
+}
+
+/* ---- a create that fails part way leaves nothing ---- */
+
+/* The kernel refuses the last file (pids.max comes after memory and cpu): the directories
+ * made in every hierarchy and the files written go, and so does the CREATING record. */
+static void test_create_fails_half_way(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16);
+	struct lmc_err err = {0};
+	unsigned before = n_writes;
+
+	fail_file = "pids.max";
+	fail_errno = EINVAL;
+	assert_int_equal(lmc_mgr_create(f->m, "job", &s, &err), -EINVAL);
+	assert_msg(&err, "job: cannot set pids.max to 16");
+	assert_true(n_writes >= before + 2); /* memory and cpu were written first */
+	assert_dirs(f, "job", false);
+	assert_false(record(f, "job", NULL));
+	assert_int_equal(lmc_mgr_spec(f->m, "job", NULL, NULL, &err), -ENOENT);
+
+	/* and nothing stands in the way of the same create once the kernel takes it */
+	fail_file = NULL;
+	create_ok(f, "job", &s);
+	assert_pids(f, "job", "16");
+}
+
+/* A directory in the way in one hierarchy (the last on v1): the ones made before it go. */
+static void test_create_fails_mkdir(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, LMC_UNSET, LMC_UNSET);
+	struct lmc_err err = {0};
+
+	put(f, "freezer", "job", "not a cgroup");
+	assert_int_equal(lmc_mgr_create(f->m, "job", &s, &err), -EEXIST);
+	assert_msg(&err, "job: already exists");
+	assert_false(record(f, "job", NULL));
+	if (f->mode != LMC_CG_V2)
+		for (const char *const *h = v1_hier; *h; h++)
+			if (strcmp(*h, "freezer") != 0) {
+				char p[512];
+
+				fpath(f, *h, "job", p, sizeof(p));
+				assert_int_equal(access(p, F_OK), -1);
+			}
+}
+
+/* ---- update ---- */
+
+static void test_update(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16), u;
+	struct lmc_record rec;
+	struct lmc_err err = {0};
+	unsigned before;
+
+	create_ok(f, "job", &s);
+	s = limits(32 * MB, LMC_UNSET, LMC_UNSET);
+	create_ok(f, "job/a", &s);
+
+	u = limits(128 * MB, 1500, LMC_UNSET);
+	if (lmc_mgr_update(f->m, "job", &u, false, &err) < 0)
+		fail_msg("update: %s", err.msg);
+	assert_mem(f, "job", "134217728");
+	assert_cpu(f, "job", "150000", "100000");
+	assert_pids(f, "job", "16");
+	assert_true(record(f, "job", &rec));
+	assert_int_equal(rec.state, LMC_REC_READY);
+	assert_int_equal(rec.spec.memory.limit, 128 * MB);
+	assert_int_equal(rec.spec.pids.limit, 16);
+
+	/* a cleared limit goes back to the kernel's default */
+	u = limits(LMC_UNSET, LMC_UNSET, LMC_CLEAR);
+	if (lmc_mgr_update(f->m, "job", &u, false, &err) < 0)
+		fail_msg("update: %s", err.msg);
+	assert_pids(f, "job", "max");
+	assert_true(record(f, "job", &rec));
+	assert_true(rec.spec.pids.limit == LMC_UNSET);
+
+	/* below a child's own limit: refused, nothing written, the record as it was */
+	before = n_writes;
+	u = limits(16 * MB, LMC_UNSET, LMC_UNSET);
+	assert_int_equal(lmc_mgr_update(f->m, "job", &u, false, &err), -ERANGE);
+	assert_msg(&err, "job: memory limit 16M is below");
+	assert_int_equal(n_writes, before);
+	assert_mem(f, "job", "134217728");
+	assert_true(record(f, "job", &rec));
+	assert_int_equal(rec.spec.memory.limit, 128 * MB);
+}
+
+/* The kernel refuses one file of an update: what was written is put back, the record keeps
+ * the old spec. */
+static void test_update_fails_half_way(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16), u, got;
+	struct lmc_record rec;
+	struct lmc_err err = {0};
+
+	create_ok(f, "job", &s);
+	u = limits(128 * MB, LMC_UNSET, 32);
+	fail_file = "pids.max";
+	fail_errno = EBUSY;
+	assert_int_equal(lmc_mgr_update(f->m, "job", &u, false, &err), -EBUSY);
+	assert_msg(&err, "job: cannot set pids.max to 32");
+	fail_file = NULL;
+	assert_mem(f, "job", "67108864");
+	assert_pids(f, "job", "16");
+	assert_true(record(f, "job", &rec));
+	assert_int_equal(rec.state, LMC_REC_READY);
+	assert_int_equal(rec.spec.memory.limit, 64 * MB);
+	assert_int_equal(lmc_mgr_spec(f->m, "job", &got, NULL, &err), 0);
+	assert_int_equal(got.memory.limit, 64 * MB);
+}
+
+/* ---- destroy ---- */
+
+static void test_destroy(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16);
+	struct lmc_err err = {0};
+
+	create_ok(f, "job", &s);
+	s = limits(16 * MB, LMC_UNSET, 4);
+	create_ok(f, "job/a", &s);
+	create_ok(f, "job/b", &s);
+	create_ok(f, "job/b/c", &s);
+
+	/* with children and without -r: refused, nothing removed */
+	assert_int_equal(lmc_mgr_destroy(f->m, "job", false, &err), -ENOTEMPTY);
+	assert_msg(&err, "job: has 2 child containers");
+	assert_dirs(f, "job/b/c", true);
+	assert_true(record(f, "job/b/c", NULL));
+
+	assert_int_equal(lmc_mgr_destroy(f->m, "job/a", false, &err), 0);
+	assert_dirs(f, "job/a", false);
+	assert_false(record(f, "job/a", NULL));
+	assert_dirs(f, "job/b", true);
+
+	assert_int_equal(lmc_mgr_destroy(f->m, "job", true, &err), 0);
+	assert_dirs(f, "job", false);
+	assert_false(record(f, "job", NULL));
+	assert_false(record(f, "job/b", NULL));
+	assert_false(record(f, "job/b/c", NULL));
+	assert_dirs(f, "", true); /* lmctl's root stays */
+	assert_int_equal(lmc_mgr_spec(f->m, "job/b", NULL, NULL, &err), -ENOENT);
+
+	/* the name is free again, with fresh files */
+	s = limits(8 * MB, LMC_UNSET, LMC_UNSET);
+	create_ok(f, "job", &s);
+	assert_mem(f, "job", "8388608");
+	assert_false(has(f, "pids", "job/pids.max"));
+}
+
+/* What a create stored is what the next open finds. */
+static void test_reopen(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16), got;
+	struct lmc_err err = {0};
+
+	create_ok(f, "job", &s);
+	create_ok(f, "job/a", &s);
+	lmc_mgr_free(f->m);
+	f->m = NULL;
+	if (mgr_open(f, &err) < 0)
+		fail_msg("reopen: %s", err.msg);
+	assert_int_equal(lmc_mgr_spec(f->m, "job/a", &got, NULL, &err), 0);
+	assert_int_equal(got.pids.limit, 16);
+	assert_int_equal(lmc_mgr_destroy(f->m, "job", true, &err), 0);
+	assert_dirs(f, "job", false);
+}
+
+/* ---- run: a process placed by cgroup.procs ---- */
+
+/* The fake kernel forgets a process once it has been reaped (see the opening comment). */
+static void clear_procs(const struct fx *f, const char *name)
+{
+	char rel[128];
+
+	snprintf(rel, sizeof(rel), "%s/cgroup.procs", name);
+	for (const char *const *h = hiers(f); *h; h++)
+		if (has(f, *h, rel))
+			put(f, *h, rel, "");
+}
+
+/* Every hierarchy's cgroup.procs of name lists just pid. */
+static void assert_procs(const struct fx *f, const char *name, pid_t pid)
+{
+	char rel[128], want[32];
+
+	snprintf(rel, sizeof(rel), "%s/cgroup.procs", name);
+	snprintf(want, sizeof(want), "%d", (int)pid);
+	for (const char *const *h = hiers(f); *h; h++)
+		assert_string_equal(get(f, *h, rel), want);
+}
+
+static int run(struct fx *f, const char *name, const char *const *argv, int in, int out,
+	       pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err)
+{
+	struct lmc_run_opts o = {.argv = argv, .stdio = {in, out, -1}};
+
+	return lmc_mgr_run(f->m, name, &o, ret_pid, ret_pidfd, err);
+}
+
+/* The process was in its cgroups before it ran anything: it prints its pid and then what the
+ * pids hierarchy's cgroup.procs of its container held; its exit status comes back. */
+static void test_run_placed(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, LMC_UNSET, 4);
+	struct lmc_err err = {0};
+	char procs[512], script[600], out[128] = "", want[64];
+	const char *argv[] = {"/bin/sh", "-c", script, NULL};
+	int pfd[2], pidfd = -1, status = -1;
+	pid_t pid = 0;
+	ssize_t n;
+
+	create_ok(f, "job", &s);
+	put(f, "pids", "job/pids.current", "0\n"); /* the fake kernel's count */
+	fpath(f, "pids", "job/cgroup.procs", procs, sizeof(procs));
+	snprintf(script, sizeof(script), "echo $$; cat %s; exit 7", procs);
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	if (run(f, "job", argv, -1, pfd[1], &pid, &pidfd, &err) < 0)
+		fail_msg("run: %s", err.msg);
+	close(pfd[1]);
+	assert_true(lmc_ns_wait(pid, pidfd, 10000, &status) >= 0);
+	close(pidfd);
+	n = read(pfd[0], out, sizeof(out) - 1);
+	close(pfd[0]);
+	out[n > 0 ? n : 0] = '\0';
+	assert_procs(f, "job", pid);
+	clear_procs(f, "job");
+	assert_int_equal(status, 7);
+	snprintf(want, sizeof(want), "%d\n%d", (int)pid, (int)pid);
+	assert_string_equal(out, want);
+	assert_int_equal(lmc_mgr_destroy(f->m, "job", false, &err), 0);
+	assert_dirs(f, "job", false);
+}
+
+/* While a process is listed: a destroy without -r and a child are refused, a signal reaches
+ * it through cgroup.procs. */
+static void test_run_busy_and_kill(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, LMC_UNSET, LMC_UNSET);
+	struct lmc_err err = {0};
+	const char *argv[] = {"/bin/cat", NULL};
+	int in[2], pidfd = -1, status = -1;
+	pid_t pid = 0;
+
+	create_ok(f, "job", &s);
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	if (run(f, "job", argv, in[0], -1, &pid, &pidfd, &err) < 0)
+		fail_msg("run: %s", err.msg);
+	close(in[0]);
+	assert_procs(f, "job", pid);
+	assert_int_equal(lmc_mgr_destroy(f->m, "job", false, &err), -EBUSY);
+	assert_msg(&err, "job: holds processes");
+	assert_int_equal(lmc_mgr_create(f->m, "job/sub", &s, &err), -EBUSY);
+	assert_msg(&err, "job/sub: parent job holds processes");
+	assert_dirs(f, "job/sub", false);
+	assert_int_equal(lmc_mgr_kill(f->m, "job", SIGTERM, false, &err), 0);
+	close(in[1]); /* cat ends at end of input anyway: nothing outlives the test */
+	assert_true(lmc_ns_wait(pid, pidfd, 10000, &status) >= 0);
+	close(pidfd);
+	clear_procs(f, "job");
+	assert_int_equal(status, 128 + SIGTERM);
+	assert_dirs(f, "job", true);
+}
+
+/* Refused before anything starts: a run that would pass the pids limit (the kernel does not
+ * check a move against it), a run into a container with children. */
+static void test_run_refused(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(LMC_UNSET, LMC_UNSET, 1);
+	struct lmc_err err = {0};
+	const char *argv[] = {"/bin/true", NULL};
+	int pidfd = -1;
+	pid_t pid = 0;
+
+	create_ok(f, "job", &s);
+	put(f, "pids", "job/pids.current", "1\n");
+	assert_int_equal(run(f, "job", argv, -1, -1, &pid, &pidfd, &err), -EAGAIN);
+	assert_msg(&err, "job: run would exceed the pids limit 1 set by job");
+	assert_false(has(f, "pids", "job/cgroup.procs"));
+	s = limits(LMC_UNSET, LMC_UNSET, LMC_UNSET);
+	create_ok(f, "job/a", &s);
+	assert_int_equal(run(f, "job", argv, -1, -1, &pid, &pidfd, &err), -EISDIR);
+	assert_msg(&err, "job: has child containers");
+	assert_int_equal(pidfd, -1);
+}
+
+static const struct {
+	const char *name;
+	CMUnitTestFunction fn;
+} cases[] = {
+	{"test_create_limits", test_create_limits},
+	{"test_refuse_above_parent", test_refuse_above_parent},
+	{"test_refuse_bad_requests", test_refuse_bad_requests},
+	{"test_create_fails_half_way", test_create_fails_half_way},
+	{"test_create_fails_mkdir", test_create_fails_mkdir},
+	{"test_update", test_update},
+	{"test_update_fails_half_way", test_update_fails_half_way},
+	{"test_destroy", test_destroy},
+	{"test_reopen", test_reopen},
+	{"test_run_placed", test_run_placed},
+	{"test_run_busy_and_kill", test_run_busy_and_kill},
+	{"test_run_refused", test_run_refused},
+};
+#define N_CASES (sizeof(cases) / sizeof(cases[0]))
+
+/* Each case twice, named for its layout. */
+int main(void)
+{
+	static char names[2 * N_CASES][64];
+	struct CMUnitTest tests[2 * N_CASES];
+
+	for (size_t i = 0; i < 2 * N_CASES; i++) {
+		bool v2 = i % 2;
+
+		snprintf(names[i], sizeof(names[i]), "%s (%s)", cases[i / 2].name,
+			 v2 ? "v2" : "v1");
+		tests[i] = (struct CMUnitTest){names[i], cases[i / 2].fn, setup, teardown,
+					       (void *)(v2 ? &mode_v2 : &mode_v1)};
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
