@@ -5,7 +5,8 @@
  * child, placed into the frozen v1 freezer cgroup, stops before its report. While it
  * stalls, another client's `list` answers at once; the run itself waits (thawed: it
  * starts) or, left frozen, is refused after LMC_NS_HANDSHAKE_MS with a one-line reason.
- * Replies on the stalled run's own connection stay in order. */
+ * Replies on the stalled run's own connection stay in order. The same for a leaf's
+ * namespace init: a `create --ns`. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -288,6 +289,89 @@ static void test_stalled_destroy_others_answer(void **state)
 	assert_false(lmc_cgfs_exists(f->h.cg, "st"));
 }
 
+/* Leaf name has a process (its init, placed in the frozen freezer). */
+struct leaf_q {
+	struct fix *f;
+	const char *name;
+};
+
+static bool named_has_process(void *ud)
+{
+	const struct leaf_q *q = ud;
+	pid_t *pids = NULL;
+	size_t n = 0;
+	bool yes = lmc_cgfs_procs(q->f->h.cg, q->name, &pids, &n) >= 0 && n > 0;
+
+	free(pids);
+	return yes;
+}
+
+static pid_t named_pid(struct fix *f, const char *name)
+{
+	pid_t *pids = NULL, pid = 0;
+	size_t n = 0;
+
+	if (lmc_cgfs_procs(f->h.cg, name, &pids, &n) >= 0 && n > 0)
+		pid = pids[0];
+	free(pids);
+	return pid;
+}
+
+/* Frozen until the agent gave up on pid (its SIGKILL pending), then thawed. */
+static void thaw_after_kill(struct fix *f, pid_t pid)
+{
+	assert_true(pid > 0);
+	assert_int_equal(lmc_test_wait_until(sigkill_pending, &pid, LMC_NS_HANDSHAKE_MS + 10000),
+			 0);
+	assert_int_equal(write_state(f->freezer, "THAWED"), 0);
+}
+
+static void list_answers(const struct fix *f, const char *during)
+{
+	long ms = list_ms(&f->h);
+
+	print_message("another client's list during %s: %ld ms\n", during, ms);
+	if (ms < 0 || ms > ROOT_ANSWER_MS)
+		fail_msg("another client's list during %s: %s (%ld ms)", during,
+			 ms < 0 ? strerror((int)-ms) : "too slow", ms);
+}
+
+/* A `create --ns` whose init is frozen before its report holds nobody else up; left frozen
+ * past the bound it is refused, and once the init can die nothing of it remains. */
+static void test_stalled_create_ns(void **state)
+{
+	struct fix *f = *state;
+	struct leaf_q q = {f, "sn"};
+	struct lmc_spec spec;
+	struct lmc_api_req rq = {.op = LMC_API_OP_CREATE, .id = 1, .name = "sn", .spec = &spec};
+	char rec[256];
+	uint8_t *buf;
+	size_t len;
+	int fd;
+
+	if (!f)
+		skip(); /* no v1 freezer beside a cgroup2 tree here */
+	lmc_spec_init(&spec);
+	spec.ns.mask = LMC_NS_PID | LMC_NS_MNT;
+	fd = h_connect(&f->h);
+	assert_true(fd >= 0);
+	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
+	assert_int_equal(lmc_api_req_encode(&rq, &buf, &len), 0);
+	assert_int_equal(lmc_frame_send(fd, buf, len, NULL, 0), 0);
+	free(buf);
+	assert_int_equal(request_send(fd, LMC_API_OP_LIST, 2, "", NULL), 0);
+	assert_int_equal(lmc_test_wait_until(named_has_process, &q, 5000), 0);
+	list_answers(f, "a stalled create --ns");
+	thaw_after_kill(f, named_pid(f, "sn"));
+	expect_reply(fd, LMC_NS_HANDSHAKE_MS + 10000, 1, false, "did not start within");
+	expect_reply(fd, 5000, 2, true, NULL);
+	close(fd);
+	assert_false(lmc_test_exists_anywhere(f->h.cg, "sn"));
+	snprintf(rec, sizeof(rec), "%s/containers/sn.rec", f->h.state);
+	assert_int_equal(access(rec, F_OK), -1);
+	LMCTL_OK("create", "sn", "--ns=pid,mnt"); /* the name is free again */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -296,6 +380,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_destroy_others_answer, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_create_ns, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
