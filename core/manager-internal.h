@@ -5,6 +5,7 @@
 #include "core/manager.h"
 #include "core/store.h"
 #include "core/task.h"
+#include "nsutil/ns.h"
 
 /* How long a kill waits for the processes to be gone. */
 #define KILL_TIMEOUT_MS LMC_MGR_KILL_TIMEOUT_MS
@@ -37,7 +38,10 @@ struct lmc_node_rt {
 	struct lmc_init_id init;
 	int init_pidfd; /* held once the init is known to be that process; -1 not yet */
 	bool destroying; /* lmc_mgr_destroy_start .. _finish */
+	bool creating; /* lmc_mgr_create_start .. its init's report (core/manager-init.c) */
 };
+/* n's runtime facts, made on first use (NULL: out of memory). */
+struct lmc_node_rt *lmc_mgr_rt(struct lmc_node *n);
 
 /* Look a container up by a user-supplied name; fills err ("x: no such container"). The
  * root is refused unless allow_root. */
@@ -56,9 +60,46 @@ void lmc_mgr_rt_free(struct lmc_node *n);
 /* Store the node's record in state st, with its init (NULL: none). */
 int lmc_mgr_put(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
 		enum lmc_rec_state st, const struct lmc_init_id *init, struct lmc_err *err);
-/* Start the leaf's namespace init (placed in its cgroups first): who it is, and a pidfd. */
+
+/* ---- core/manager-init.c: a leaf's init in steps, a create waiting for one ---- */
+
+/* An init under way: its report channel in w.chan. */
+struct lmc_mgr_init_wait {
+	struct lmc_ns_init_wait w;
+	struct lmc_spec_ns ns; /* for a second attempt */
+	char name[LMC_NAME_MAX + 1];
+	bool placed; /* cloned into the cgroup2 leaf: one killed at birth is tried again */
+};
+/* Clone, place and release the leaf's init (refused while the leaf or one above is paused). */
+int lmc_mgr_init_begin(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
+		       struct lmc_mgr_init_wait *iw, struct lmc_err *err);
+/* Its report: -EAGAIN none yet (perhaps on a new channel: a second attempt, unplaced, after
+ * one killed at birth); else who it is and a pidfd, or the failure (nothing left running). */
+int lmc_mgr_init_end(struct lmc_manager *m, struct lmc_mgr_init_wait *iw,
+		     struct lmc_init_id *ret_id, int *ret_pidfd, struct lmc_err *err);
+/* Both with a bounded wait between (direct mode). */
 int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
 		       struct lmc_init_id *ret_id, int *ret_pidfd, struct lmc_err *err);
+/* Create's last step with namespaces (its CREATING record, cgroups and limits in place): the
+ * node enters the tree marked creating and the init is begun; any failure from here is
+ * undone by lmc_mgr_create_undo and _abandon. */
+int lmc_mgr_create_wait(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
+			struct lmc_mgr_creating **ret, struct lmc_err *err);
+
+/* ---- core/manager-proc.c: starting processes ---- */
+
+/* nsutil's attach callback (userdata: struct lmc_mgr_attach): pid into name's cgroups. */
+struct lmc_mgr_attach {
+	struct lmc_manager *m;
+	const char *name;
+	bool skip_unified; /* clone3 placed it in the cgroup2 tree already */
+};
+int lmc_mgr_attach_cb(pid_t pid, void *userdata, struct lmc_err *err);
+/* Was a start into cgroup_fd (>= 0) refused by the kernel's birth kill: retry unplaced. */
+bool lmc_mgr_clone_into_refused(int r, int cgroup_fd);
+/* -EBUSY when name or one above it is paused: what starts there would freeze at once. */
+int lmc_mgr_refuse_frozen(struct lmc_manager *m, const char *name, const char *what,
+			  struct lmc_err *err);
 /* A user namespace without a uid or gid map gets a range of its own from the pool. */
 int lmc_mgr_idmaps_assign(struct lmc_manager *m, const char *name, struct lmc_spec *spec,
 			  struct lmc_err *err);

@@ -12,16 +12,10 @@
 #include "nsutil/ns.h"
 #include "policy/evict.h"
 
-struct attach_ctx {
-	struct lmc_manager *m;
-	const char *name;
-	bool skip_unified; /* clone3 placed it in the cgroup2 tree already */
-};
-
 /* nsutil calls this while the new process waits, before it runs anything of its own. */
-static int attach_cb(pid_t pid, void *userdata, struct lmc_err *err)
+int lmc_mgr_attach_cb(pid_t pid, void *userdata, struct lmc_err *err)
 {
-	struct attach_ctx *a = userdata;
+	struct lmc_mgr_attach *a = userdata;
 
 	return lmc_cgfs_attach(a->m->cg, a->name, pid, a->skip_unified, err);
 }
@@ -31,7 +25,7 @@ static int attach_cb(pid_t pid, void *userdata, struct lmc_err *err)
  * sequence compared is the parent's cgroup's, not the target's. The child then vanishes
  * before the hand-shake. Such a spawn is retried once without CLONE_INTO_CGROUP: the child
  * is held on its pipe until attach_cb has placed it, so it still runs nothing unplaced. */
-static bool clone_into_refused(int r, int cgroup_fd)
+bool lmc_mgr_clone_into_refused(int r, int cgroup_fd)
 {
 	return cgroup_fd >= 0 && (r == -EPIPE || r == -ECONNRESET || r == -ESRCH);
 }
@@ -39,8 +33,8 @@ static bool clone_into_refused(int r, int cgroup_fd)
 /* A process started in a frozen cgroup is frozen before its first instruction: its start-up
  * hand-shake would wait for a resume (holding the agent, or the state lock in direct mode).
  * Refuse up front when the container or one above it is paused (or being paused). */
-static int refuse_frozen(struct lmc_manager *m, const char *name, const char *what,
-			 struct lmc_err *err)
+int lmc_mgr_refuse_frozen(struct lmc_manager *m, const char *name, const char *what,
+			  struct lmc_err *err)
 {
 	char cur[LMC_NAME_MAX + 1], up[LMC_NAME_MAX + 1];
 
@@ -56,48 +50,6 @@ static int refuse_frozen(struct lmc_manager *m, const char *name, const char *wh
 		memcpy(cur, up, sizeof(cur));
 	}
 	return 0;
-}
-
-/* Start the init and learn its start time: with the pid, what the store knows it by. */
-static int start_init_once(struct lmc_ns_init_opts *o, struct lmc_init_id *ret_id, int *ret_pidfd,
-			   struct lmc_err *err)
-{
-	int r = lmc_ns_init_start(o, &ret_id->pid, ret_pidfd, err);
-
-	if (r < 0)
-		return r;
-	r = lmc_ns_proc_start(ret_id->pid, &ret_id->start);
-	if (r < 0) {
-		lmc_ns_kill_reap(*ret_pidfd);
-		close(*ret_pidfd);
-		return lmc_err_set(err, r, "init: pid %d: cannot read its start time: %s",
-				   (int)ret_id->pid, strerror(-r));
-	}
-	return 0;
-}
-
-int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
-		       struct lmc_init_id *ret_id, int *ret_pidfd, struct lmc_err *err)
-{
-	_cleanup_close_ int cgfd = lmc_cgfs_unified_fd(m->cg, name);
-	struct attach_ctx a = {.m = m, .name = name, .skip_unified = cgfd >= 0};
-	struct lmc_ns_init_opts o = {
-		.ns = &spec->ns,
-		.cgroup_fd = cgfd >= 0 ? cgfd : -1,
-		.attach = attach_cb,
-		.userdata = &a,
-	};
-	int r = refuse_frozen(m, name, "starting its namespace init", err);
-
-	if (r >= 0)
-		r = start_init_once(&o, ret_id, ret_pidfd, err);
-	if (r < 0 && clone_into_refused(r, o.cgroup_fd)) {
-		lmc_err_clear(err);
-		o.cgroup_fd = -1;
-		a.skip_unified = false;
-		r = start_init_once(&o, ret_id, ret_pidfd, err);
-	}
-	return r;
 }
 
 /* A leaf with namespaces needs its init alive; one that is gone (or that the record's pid
@@ -137,8 +89,9 @@ static int leaf_lookup(struct lmc_manager *m, const char *uname, struct lmc_node
 
 	if (r < 0)
 		return r;
-	if (lmc_mgr_destroying(*ret))
-		return lmc_err_set(err, -EBUSY, "%s: is being destroyed", (*ret)->name);
+	r = lmc_mgr_refuse_busy(*ret, err);
+	if (r < 0)
+		return r;
 	if ((*ret)->n_children)
 		return lmc_err_set(
 			err, -EISDIR,
@@ -160,7 +113,7 @@ static int run_pids_room(struct lmc_manager *m, struct lmc_node *node, struct lm
 /* Everything a run needs before its clone: the leaf, its room, its groups, its init. */
 struct run_prep {
 	struct lmc_ns_spawn_opts so;
-	struct attach_ctx a;
+	struct lmc_mgr_attach a;
 	gid_t *groups;
 	int cgfd;
 };
@@ -185,7 +138,7 @@ static int run_prepare(struct lmc_manager *m, const char *uname, const struct lm
 					   .set_ids = o->set_ids,
 					   .uid = o->uid,
 					   .gid = o->gid,
-					   .attach = attach_cb,
+					   .attach = lmc_mgr_attach_cb,
 					   .userdata = &p->a,
 					   .join_pidfd = -1,
 					   .new_session = o->detach};
@@ -193,7 +146,7 @@ static int run_prepare(struct lmc_manager *m, const char *uname, const struct lm
 		return lmc_err_set(err, -EINVAL, "run: no command given");
 	r = leaf_lookup(m, uname, &node, err);
 	if (r >= 0)
-		r = refuse_frozen(m, node->name, "run", err);
+		r = lmc_mgr_refuse_frozen(m, node->name, "run", err);
 	if (r >= 0)
 		r = run_pids_room(m, node, err);
 	if (r < 0)
@@ -235,7 +188,7 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 
 	if (r >= 0)
 		r = lmc_ns_spawn(&p.so, ret_pid, ret_pidfd, err);
-	if (r < 0 && clone_into_refused(r, p.so.cgroup_fd)) {
+	if (r < 0 && lmc_mgr_clone_into_refused(r, p.so.cgroup_fd)) {
 		run_unplaced(&p, err);
 		r = lmc_ns_spawn(&p.so, ret_pid, ret_pidfd, err);
 	}
@@ -251,8 +204,8 @@ int lmc_mgr_run_start(struct lmc_manager *m, const char *uname, const struct lmc
 
 	if (r >= 0)
 		r = lmc_ns_spawn_start(&p.so, ret, err);
-	/* A child killed at birth shows here, at its release (see clone_into_refused). */
-	if (r < 0 && clone_into_refused(r, p.so.cgroup_fd)) {
+	/* A child killed at birth shows here, at its release (see lmc_mgr_clone_into_refused). */
+	if (r < 0 && lmc_mgr_clone_into_refused(r, p.so.cgroup_fd)) {
 		run_unplaced(&p, err);
 		r = lmc_ns_spawn_start(&p.so, ret, err);
 	}

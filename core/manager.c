@@ -372,7 +372,10 @@ static int create_check(struct lmc_manager *m, const char *name, const struct lm
 	bool busy;
 	int r;
 
-	if (lmc_tree_find(m->tree, name))
+	p = lmc_tree_find(m->tree, name);
+	if (p && lmc_mgr_creating(p)) /* not yet: a retry must not be told it exists */
+		return lmc_err_set(err, -EBUSY, "%s: is being created", name);
+	if (p)
 		return lmc_err_set(err, -EEXIST, "%s: container already exists", name);
 	r = lmc_name_parent(name, parent, sizeof(parent));
 	if (r < 0)
@@ -380,8 +383,9 @@ static int create_check(struct lmc_manager *m, const char *name, const struct lm
 	p = lmc_tree_find(m->tree, parent);
 	if (!p)
 		return lmc_err_set(err, -ENOENT, "%s: parent %s does not exist", name, parent);
-	if (lmc_mgr_destroying(p))
-		return lmc_err_set(err, -EBUSY, "%s: parent %s is being destroyed", name, parent);
+	if (lmc_mgr_destroying(p) || lmc_mgr_creating(p))
+		return lmc_err_set(err, -EBUSY, "%s: parent %s is being %s", name, parent,
+				   lmc_mgr_creating(p) ? "created" : "destroyed");
 	if (!lmc_name_is_root(parent)) {
 		r = lmc_mgr_has_procs(m, parent, &busy);
 		if (r < 0)
@@ -402,32 +406,40 @@ static int create_check(struct lmc_manager *m, const char *name, const struct lm
 	return lmc_ctrl_validate_all(m->cg, name, spec, err);
 }
 
-int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_spec *uspec,
-		   struct lmc_err *err)
+/* Name and spec as they will be stored, checked and admitted; kspec: what the kernel gets. */
+static int create_prepare(struct lmc_manager *m, const char *uname, char *name,
+			  struct lmc_spec *spec, struct lmc_spec *kspec, struct lmc_err *err)
 {
-	char name[LMC_NAME_MAX + 1];
-	struct lmc_spec spec = *uspec, kspec;
-	struct lmc_node *node;
-	struct lmc_init_id init = {0};
-	_cleanup_close_ int init_fd = -EBADF;
-	int r;
+	int r = lmc_name_parse(uname, name, err);
 
-	r = lmc_name_parse(uname, name, err);
 	if (r < 0)
 		return r;
 	if (lmc_name_is_root(name))
 		return lmc_err_set(err, -EEXIST, "/: the root always exists");
-	if ((spec.ns.mask & LMC_NS_UTS) && !spec.ns.hostname[0])
-		snprintf(spec.ns.hostname, sizeof(spec.ns.hostname), "%s", lmc_name_basename(name));
-	lmc_mgr_owner_default(m, name, &spec);
-	r = create_check(m, name, &spec, err);
+	if ((spec->ns.mask & LMC_NS_UTS) && !spec->ns.hostname[0])
+		snprintf(spec->ns.hostname, sizeof(spec->ns.hostname), "%s",
+			 lmc_name_basename(name));
+	lmc_mgr_owner_default(m, name, spec);
+	r = create_check(m, name, spec, err);
 	if (r >= 0)
-		r = lmc_mgr_idmaps_assign(m, name, &spec, err);
+		r = lmc_mgr_idmaps_assign(m, name, spec, err);
 	if (r >= 0)
-		r = lmc_mgr_create_limits(m, name, &spec, &kspec, err);
+		r = lmc_mgr_create_limits(m, name, spec, kspec, err);
+	return r;
+}
+
+int lmc_mgr_create_start(struct lmc_manager *m, const char *uname, const struct lmc_spec *uspec,
+			 struct lmc_mgr_creating **ret, struct lmc_err *err)
+{
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_spec spec = *uspec, kspec;
+	struct lmc_node *node;
+	int r;
+
+	*ret = NULL;
+	r = create_prepare(m, uname, name, &spec, &kspec, err);
 	if (r < 0)
 		return r;
-
 	r = lmc_mgr_put(m, name, &spec, LMC_REC_CREATING, NULL, err);
 	if (r < 0)
 		return r;
@@ -437,31 +449,28 @@ int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	r = lmc_ctrl_apply_all(m->cg, name, &kspec, NULL, err);
 	if (r < 0)
 		goto out_rmdir;
-	if (spec.ns.mask) {
-		r = lmc_mgr_start_init(m, name, &spec, &init, &init_fd, err);
-		if (r < 0)
-			goto out_rmdir;
-	}
-	r = lmc_mgr_put(m, name, &spec, LMC_REC_READY, &init, err);
-	if (r < 0)
-		goto out_kill;
-	r = lmc_tree_add(m->tree, name, &spec, &node);
-	if (r >= 0)
-		r = lmc_mgr_set_init(node, &init, TAKE_FD(init_fd));
-	if (r < 0) {
+	/* With namespaces the READY record waits for the init (lmc_mgr_create_finish). */
+	if (spec.ns.mask)
+		r = lmc_mgr_create_wait(m, name, &spec, ret, err);
+	else if ((r = lmc_mgr_put(m, name, &spec, LMC_REC_READY, NULL, err)) >= 0 &&
+		 (r = lmc_tree_add(m->tree, name, &spec, &node)) < 0)
 		lmc_err_set(err, r, "%s: out of memory", name);
-		goto out_kill;
-	}
-	return 0;
-
-out_kill:
-	if (init.pid)
-		lmc_cgfs_kill(m->cg, name, KILL_TIMEOUT_MS, NULL);
+	if (r >= 0)
+		return 0;
 out_rmdir:
 	lmc_cgfs_remove(m->cg, name, NULL);
 out_unstore:
 	lmc_store_del(m->store, name, NULL);
 	return r;
+}
+
+int lmc_mgr_create(struct lmc_manager *m, const char *uname, const struct lmc_spec *uspec,
+		   struct lmc_err *err)
+{
+	struct lmc_mgr_creating *c;
+	int r = lmc_mgr_create_start(m, uname, uspec, &c, err);
+
+	return r < 0 || !c ? r : lmc_mgr_create_run(m, c, err);
 }
 
 /* ---- update ---- */
@@ -485,6 +494,8 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	int r;
 
 	r = lmc_mgr_lookup(m, uname, false, &node, err);
+	if (r >= 0)
+		r = lmc_mgr_refuse_busy(node, err);
 	if (r < 0)
 		return r;
 	newspec = node->spec;
@@ -562,6 +573,15 @@ static int destroy_check(struct lmc_manager *m, struct lmc_node *node, bool recu
 	return 0;
 }
 
+int lmc_mgr_refuse_busy(const struct lmc_node *n, struct lmc_err *err)
+{
+	if (lmc_mgr_destroying(n))
+		return lmc_err_set(err, -EBUSY, "%s: is being destroyed", n->name);
+	if (lmc_mgr_creating(n))
+		return lmc_err_set(err, -EBUSY, "%s: is being created", n->name);
+	return 0;
+}
+
 bool lmc_mgr_destroying(const struct lmc_node *n)
 {
 	for (; n; n = n->parent) {
@@ -575,17 +595,11 @@ bool lmc_mgr_destroying(const struct lmc_node *n)
 
 static int set_destroying(struct lmc_node *n, bool on)
 {
-	struct lmc_node_rt *rt = n->user;
+	struct lmc_node_rt *rt = on ? lmc_mgr_rt(n) : n->user;
 
-	if (!rt && on) {
-		rt = calloc(1, sizeof(*rt));
-		if (!rt)
-			return -ENOMEM;
-		rt->init_pidfd = -1;
-		n->user = rt;
-	}
-	if (rt)
-		rt->destroying = on;
+	if (!rt)
+		return on ? -ENOMEM : 0;
+	rt->destroying = on;
 	return 0;
 }
 
@@ -615,8 +629,9 @@ int lmc_mgr_destroy_start(struct lmc_manager *m, const char *uname, bool recursi
 	r = lmc_mgr_lookup(m, uname, false, &node, err);
 	if (r < 0)
 		return r;
-	if (lmc_mgr_destroying(node))
-		return lmc_err_set(err, -EBUSY, "%s: is being destroyed", node->name);
+	r = lmc_mgr_refuse_busy(node, err);
+	if (r < 0)
+		return r;
 	r = destroy_check(m, node, recursive || (force && !node->n_children), err);
 	if (r < 0)
 		return r;

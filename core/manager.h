@@ -70,6 +70,31 @@ int lmc_mgr_init(struct lmc_manager *m, uint64_t reserve_mem, uint64_t reserve_c
 
 int lmc_mgr_create(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
 		   struct lmc_err *err);
+/* The same in steps, for an event loop that must not wait for a namespace init's hand-shake
+ * (core/manager-init.c). Start: the checks, the CREATING record, the cgroups and limits and,
+ * with namespaces, the init released; *ret is then the create under way (NULL: done). Its
+ * node is in the tree meanwhile (admission counts it), refusing runs, creates under it,
+ * updates and destroys ("is being created"). */
+struct lmc_mgr_creating;
+int lmc_mgr_create_start(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
+			 struct lmc_mgr_creating **ret, struct lmc_err *err);
+/* Readable when the init has reported (-1: nothing to wait for, call _finish); it changes
+ * when a second attempt starts. */
+int lmc_mgr_creating_fd(const struct lmc_mgr_creating *c);
+const char *lmc_mgr_creating_name(const struct lmc_mgr_creating *c);
+/* -EAGAIN: no report yet. 0: created (READY record, c freed). Else the create failed (err
+ * says why) and c waits for lmc_mgr_create_undo, then lmc_mgr_create_abandon. */
+int lmc_mgr_create_finish(struct lmc_manager *m, struct lmc_mgr_creating *c, struct lmc_err *err);
+/* No report within LMC_NS_HANDSHAKE_MS: the init is killed; the create has failed. */
+int lmc_mgr_create_timeout(struct lmc_manager *m, struct lmc_mgr_creating *c, struct lmc_err *err);
+/* A failed create's kill, wait and rmdirs: cgroupfs only (a worker thread may do it). */
+void lmc_mgr_create_undo(struct lmc_cgfs *cg, struct lmc_mgr_creating *c);
+/* Then its tree node and record go (c freed); cgroups that would not go (still frozen) stay
+ * a container, as a failed destroy leaves one, with its CREATING record (undone by the next
+ * open, or destroyed). */
+void lmc_mgr_create_abandon(struct lmc_manager *m, struct lmc_mgr_creating *c);
+/* The rest of a create started, waiting here (bounded), a failure undone: lmc_mgr_create's. */
+int lmc_mgr_create_run(struct lmc_manager *m, struct lmc_mgr_creating *c, struct lmc_err *err);
 /* upd holds only the fields to change (others LMC_UNSET); force: allow a memory limit below
  * current usage. */
 int lmc_mgr_update(struct lmc_manager *m, const char *name, const struct lmc_spec *upd, bool force,
@@ -92,6 +117,10 @@ int lmc_mgr_destroy_finish(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1
 			   size_t done, int r, struct lmc_err *err);
 /* Is n, or a container above it, being destroyed (between _start and _finish)? */
 bool lmc_mgr_destroying(const struct lmc_node *n);
+/* n itself is being created (lmc_mgr_create_start .. its end). */
+bool lmc_mgr_creating(const struct lmc_node *n);
+/* -EBUSY "NAME: is being destroyed" / "is being created", else 0. */
+int lmc_mgr_refuse_busy(const struct lmc_node *n, struct lmc_err *err);
 
 struct lmc_list_entry {
 	char name[LMC_NAME_MAX + 1];

@@ -287,8 +287,7 @@ static int write_map(pid_t pid, const char *what, const struct lmc_idmap *maps, 
 	return 0;
 }
 
-static int init_error(const struct lmc_spec_ns *ns, const struct init_report *rep,
-		      struct lmc_err *err)
+static int init_error(const char *hostname, const struct init_report *rep, struct lmc_err *err)
 {
 	static const char *const what[] = {
 		[ISTEP_IDS] = "becoming root in the user namespace",
@@ -304,16 +303,14 @@ static int init_error(const struct lmc_spec_ns *ns, const struct init_report *re
 									      : "start-up";
 
 	if (rep->step == ISTEP_HOSTNAME)
-		return lmc_err_set(err, code, "init: hostname '%s': %s", ns->hostname,
+		return lmc_err_set(err, code, "init: hostname '%s': %s", hostname,
 				   strerror(rep->err));
 	return lmc_err_set(err, code, "init: %s: %s", w, strerror(code < 0 ? -code : EIO));
 }
 
-/* Place the held init, write its maps, let it go and wait for its set-up report. */
+/* Place the held init, write its maps and let it go; its report comes on the channel. */
 static int init_release(const struct lmc_ns_init_opts *o, pid_t pid, int chan, struct lmc_err *err)
 {
-	struct init_report rep = {.step = -1};
-	ssize_t n;
 	int r;
 
 	if (o->attach && (r = o->attach(pid, o->userdata, err)) < 0)
@@ -328,21 +325,59 @@ static int init_release(const struct lmc_ns_init_opts *o, pid_t pid, int chan, s
 	if (send(chan, "g", 1, MSG_NOSIGNAL) != 1)
 		return lmc_err_set(err, lmc_negerrno(), "init: vanished before start-up: %s",
 				   strerror(errno));
-	r = lmc_ns_wait_readable(chan, LMC_NS_HANDSHAKE_MS);
-	if (r < 0)
-		return lmc_err_set(err, r, "init: did not start within %d ms (is it frozen?)",
-				   LMC_NS_HANDSHAKE_MS);
+	return 0;
+}
+
+static void init_wait_close(struct lmc_ns_init_wait *w)
+{
+	if (w->pidfd >= 0)
+		close(w->pidfd);
+	if (w->chan >= 0)
+		close(w->chan);
+	w->pidfd = w->chan = -1;
+}
+
+void lmc_ns_init_cancel(struct lmc_ns_init_wait *w)
+{
+	if (w->pidfd >= 0)
+		lmc_ns_kill_reap(w->pidfd);
+	init_wait_close(w);
+}
+
+int lmc_ns_init_timeout(struct lmc_ns_init_wait *w, struct lmc_err *err)
+{
+	lmc_ns_init_cancel(w);
+	return lmc_err_set(err, -ETIMEDOUT, "init: did not start within %d ms (is it frozen?)",
+			   LMC_NS_HANDSHAKE_MS);
+}
+
+int lmc_ns_init_finish(struct lmc_ns_init_wait *w, pid_t *ret_pid, int *ret_pidfd,
+		       struct lmc_err *err)
+{
+	struct init_report rep = {.step = -1};
+	ssize_t n;
+
 	do
-		n = recv(chan, &rep, sizeof(rep), 0);
+		n = recv(w->chan, &rep, sizeof(rep), MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -EAGAIN;
+	if (n == (ssize_t)sizeof(rep) && rep.step == ISTEP_OK) {
+		*ret_pid = w->pid;
+		if (ret_pidfd)
+			*ret_pidfd = TAKE_FD(w->pidfd);
+		init_wait_close(w);
+		return 0;
+	}
+	lmc_ns_init_cancel(w);
 	if (n != (ssize_t)sizeof(rep))
 		/* Killed at birth, as clone3 into a cgroup that went through cgroup.kill does
 		 * on 6.18 (manager-proc.c): ECONNRESET lets the caller retry unplaced. */
 		return lmc_err_set(err, -ECONNRESET, "init: died during start-up");
-	return rep.step == ISTEP_OK ? 0 : init_error(o->ns, &rep, err);
+	return init_error(w->hostname, &rep, err);
 }
 
-int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, int *ret_pidfd,
+int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, struct lmc_ns_init_wait *ret,
 		      struct lmc_err *err)
 {
 	_cleanup_close_ int pidfd = -EBADF, chan = -EBADF;
@@ -371,8 +406,24 @@ int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, int *
 		lmc_ns_kill_reap(pidfd);
 		return r;
 	}
-	*ret_pid = pid;
-	if (ret_pidfd)
-		*ret_pidfd = TAKE_FD(pidfd);
+	*ret = (struct lmc_ns_init_wait){
+		.pid = pid, .pidfd = TAKE_FD(pidfd), .chan = TAKE_FD(chan)};
+	snprintf(ret->hostname, sizeof(ret->hostname), "%s", opts->ns->hostname);
 	return 0;
+}
+
+int lmc_ns_init(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, int *ret_pidfd,
+		struct lmc_err *err)
+{
+	struct lmc_ns_init_wait w;
+	int r = lmc_ns_init_start(opts, &w, err);
+
+	if (r < 0)
+		return r;
+	if (lmc_ns_wait_readable(w.chan, LMC_NS_HANDSHAKE_MS) < 0)
+		return lmc_ns_init_timeout(&w, err);
+	r = lmc_ns_init_finish(&w, ret_pid, ret_pidfd, err);
+	if (r == -EAGAIN) /* readable yet nothing to read: cannot happen; do not hang */
+		return lmc_ns_init_timeout(&w, err);
+	return r;
 }

@@ -92,9 +92,32 @@ struct lmc_ns_init_opts {
 };
 /* The init is a child of the caller: a long-lived caller reaps it when it exits (a SIGCHLD
  * handler or child watcher); a short-lived one leaves it to be reparented. Runs that join it
- * pass a join_mask within ns->mask (joining a user namespace it lacks fails with EINVAL). */
-int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, int *ret_pidfd,
+ * pass a join_mask within ns->mask (joining a user namespace it lacks fails with EINVAL).
+ * Waits up to LMC_NS_HANDSHAKE_MS for its set-up report. */
+int lmc_ns_init(const struct lmc_ns_init_opts *opts, pid_t *ret_pid, int *ret_pidfd,
+		struct lmc_err *err);
+
+/* An init starting (lmc_ns_init in two halves, for an event loop, as the spawn above): it is
+ * placed, its maps written and released; chan becomes readable with its report. */
+struct lmc_ns_init_wait {
+	pid_t pid;
+	int pidfd, chan; /* owned; -1 once handed over or closed */
+	char hostname[LMC_HOSTNAME_MAX + 1]; /* for a message, when the opts are gone */
+};
+/* Clone, place and release the init; nothing waits. Failures up to the release are reported
+ * here, with nothing left running. */
+int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, struct lmc_ns_init_wait *ret,
 		      struct lmc_err *err);
+/* Read the report: -EAGAIN while there is none (w untouched); else w is done with and the
+ * result is lmc_ns_init's (pid and pidfd handed over on success; -ECONNRESET when it died
+ * without a word, as one killed at birth does). */
+int lmc_ns_init_finish(struct lmc_ns_init_wait *w, pid_t *ret_pid, int *ret_pidfd,
+		       struct lmc_err *err);
+/* Give up on it: SIGKILL the init (reaped as lmc_ns_kill_reap does), close. */
+void lmc_ns_init_cancel(struct lmc_ns_init_wait *w);
+/* Cancel for having waited LMC_NS_HANDSHAKE_MS: -ETIMEDOUT, "init: did not start within
+ * 10000 ms (is it frozen?)". */
+int lmc_ns_init_timeout(struct lmc_ns_init_wait *w, struct lmc_err *err);
 
 /* ---- knowing a process again: never by name or pid alone ---- */
 

@@ -56,7 +56,15 @@ static int op_create(struct call *c, const Lmctl__CreateRequest *rq)
 		r = lmc_auth_idmaps(&c->auth, name, &spec, &c->err);
 	if (r < 0 || !c->m || dry(c))
 		return r;
-	r = lmc_mgr_create(c->m, name, &spec, &c->err);
+	if (c->flags & LMC_API_DEFER_SPAWN)
+		r = lmc_mgr_create_start(c->m, name, &spec, &c->res->creating, &c->err);
+	else
+		r = lmc_mgr_create(c->m, name, &spec, &c->err);
+	if (r >= 0 && c->res->creating) {
+		c->res->action = LMC_API_CREATE_START;
+		memcpy(c->res->name, name, sizeof(name));
+		return 0;
+	}
 	if (r == -EEXIST) /* a retry succeeds; another spec is its own refusal */
 		return lmc_api_create_existing(c->m, c->res->id, name, &spec, &c->res->reply,
 					       &c->res->reply_len, &c->err);
@@ -653,7 +661,7 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 		return lmc_api_reply_err(ret->id, &c.err, &ret->reply, &ret->reply_len);
 	}
 	if (ret->reply || ret->action == LMC_API_RUN_START || ret->action == LMC_API_TASK_WAIT ||
-	    (ret->action == LMC_API_RUN && !ret->detached))
+	    ret->action == LMC_API_CREATE_START || (ret->action == LMC_API_RUN && !ret->detached))
 		return 0;
 	return lmc_api_reply_error(ret->id, 0, NULL, &ret->reply, &ret->reply_len);
 }

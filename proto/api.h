@@ -44,6 +44,10 @@ enum lmc_api_action {
 	 * the caller) when spawn->chan is readable, then as RUN */
 	LMC_API_RUN_START,
 	LMC_API_TASK_WAIT, /* task (name, task_id) runs: reply (lmc_api_reply_task) at its end */
+	/* (LMC_API_DEFER_SPAWN) a create's namespace init is released: creating (taken by the
+	 * caller) is finished when its fd is readable (lmc_mgr_create_finish), then CREATED and
+	 * the reply; a failure is undone (lmc_mgr_create_undo, _abandon) before its reply */
+	LMC_API_CREATE_START,
 };
 
 /* What a subscription asked for (SubscribeRequest). */
@@ -74,6 +78,7 @@ struct lmc_api_result {
 	size_t n_gone;
 	int sig; /* SIGNAL_RUN */
 	struct lmc_ns_spawn_wait *spawn; /* RUN_START (malloc'd; result_done cancels it) */
+	struct lmc_mgr_creating *creating; /* CREATE_START: always taken by the caller */
 	char task_id[LMC_TASK_ID_MAX + 1]; /* RUN, TASK_WAIT: the task */
 	struct lmc_stats_entry *stats; /* STATS: the containers to read (malloc'd) */
 	size_t n_stats;
@@ -90,7 +95,8 @@ enum lmc_api_flags {
 	LMC_API_DRY_RUN = 1u << 0, /* fuzzing: decode, validate, dispatch, but start nothing */
 	LMC_API_DEFER_STATS = 1u << 1, /* stats: answer STATS with the plan; the caller reads */
 	LMC_API_DEFER_WAITS = 1u << 2, /* pause, kill, destroy: the caller does their waits */
-	LMC_API_DEFER_SPAWN = 1u << 3, /* run: release the child; the caller reads its report */
+	/* run, create with namespaces: release the child or init; the caller reads its report */
+	LMC_API_DEFER_SPAWN = 1u << 3,
 };
 
 /* Handle one Request frame body from peer. fds (n_fds of them) arrived with it as

@@ -493,7 +493,7 @@ static void test_init_start(void **state)
 
 	ns.uid_map[0] = ns.gid_map[0] = (struct lmc_idmap){0, 100000, 65536};
 	snprintf(ns.hostname, sizeof(ns.hostname), "lmctl-ns-test");
-	if (lmc_ns_init_start(&io, &g_init, &g_init_pidfd, &err) < 0)
+	if (lmc_ns_init(&io, &g_init, &g_init_pidfd, &err) < 0)
 		fail_msg("init: %s", lmc_err_str(&err));
 	track(g_init);
 	/* It keeps running after the call returned; known again by pid and start time only. */
@@ -716,7 +716,7 @@ static void test_init_term(void **state)
 	int init_fd, pidfd, status = -1;
 	pid_t init, pid;
 
-	if (lmc_ns_init_start(&io, &init, &init_fd, &err) < 0)
+	if (lmc_ns_init(&io, &init, &init_fd, &err) < 0)
 		fail_msg("init: %s", lmc_err_str(&err));
 	track(init);
 	assert_true(init_fd >= 0);
@@ -756,17 +756,17 @@ static void test_init_errors(void **state)
 	/* Overlapping ranges: the kernel refuses the map. */
 	ns.uid_map[0] = (struct lmc_idmap){0, 100000, 10};
 	ns.uid_map[1] = (struct lmc_idmap){5, 200000, 10};
-	assert_int_equal(lmc_ns_init_start(&io, &init, NULL, &err), -EINVAL);
+	assert_int_equal(lmc_ns_init(&io, &init, NULL, &err), -EINVAL);
 	assert_string_equal(err.msg, "init: uid_map 0:100000:10,5:200000:10: Invalid argument");
 	lmc_err_clear(&err);
 	/* No map: no host range is chosen here (that is the manager's to assign). */
 	ns.n_uid_map = 0;
-	assert_int_equal(lmc_ns_init_start(&io, &init, NULL, &err), -EINVAL);
+	assert_int_equal(lmc_ns_init(&io, &init, NULL, &err), -EINVAL);
 	assert_string_equal(err.msg, "init: no uid_map given for the user namespace");
 	lmc_err_clear(&err);
 	io.attach = attach_record;
 	io.userdata = &a;
-	assert_int_equal(lmc_ns_init_start(&io, &init, NULL, &err), -EPERM);
+	assert_int_equal(lmc_ns_init(&io, &init, NULL, &err), -EPERM);
 	assert_non_null(strstr(err.msg, "refused for the test"));
 	assert_int_equal(init, -42);
 	my_children(after, sizeof(after));

@@ -6,7 +6,12 @@
  * becomes readable, and a child that says nothing within LMC_NS_HANDSHAKE_MS (frozen from
  * outside, stuck in a path look-up) is killed and the run refused. Meanwhile every other
  * client is served. A connection with such a request (or a deferred stats or pause) is
- * held: its later frames wait, so a pipelining client gets its replies in order. */
+ * held: its later frames wait, so a pipelining client gets its replies in order.
+ *
+ * A create with namespaces goes the same way (lmc_mgr_create_start on the loop: checks,
+ * CREATING record, cgroups, limits, the init released), its init's report read when its
+ * channel becomes readable (lmc_mgr_create_finish: READY record); a failure or a silent
+ * init is undone on a worker (kill, wait, rmdir), then refused. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +19,7 @@
 #include <sys/wait.h>
 
 #include "nsutil/ns.h"
+#include "tools/agent/lmctld-metrics.h"
 #include "tools/agent/lmctld.h"
 
 /* ---------------- processes the agent started ---------------- */
@@ -127,6 +133,8 @@ void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_a
 }
 
 /* ---------------- runs starting ---------------- */
+
+static void create_start_free(struct create_start *q);
 
 void lmc_agent_client_hold(struct client *c)
 {
@@ -267,6 +275,20 @@ void lmc_agent_runs_client_gone(struct client *c)
 	for (struct run_start *q = c->a->run_starts; q; q = q->next)
 		if (q->c == c)
 			q->c = NULL; /* its start finishes; a started process is still watched */
+	for (struct create_start *q = c->a->create_starts; q; q = q->next)
+		if (q->c == c)
+			q->c = NULL; /* it finishes (or is undone) all the same */
+}
+
+bool lmc_agent_start_in_flight(const struct client *c, uint64_t id)
+{
+	for (const struct run_start *q = c->a->run_starts; q; q = q->next)
+		if (q->c == c && q->id == id)
+			return true;
+	for (const struct create_start *q = c->a->create_starts; q; q = q->next)
+		if (q->c == c && q->id == id)
+			return true;
+	return false;
 }
 
 bool lmc_agent_run_starting(const struct agent *a, pid_t pid)
@@ -281,4 +303,178 @@ void lmc_agent_runs_stop(struct agent *a)
 {
 	while (a->run_starts)
 		run_start_free(a->run_starts);
+	/* A create still waiting: its init is killed, its CREATING record and cgroups left for
+	 * the next open to undo (as after a crash). Undos under way were completed with the
+	 * workers. */
+	while (a->create_starts) {
+		if (a->create_starts->mc)
+			lmc_mgr_create_abandon(a->m, TAKE_PTR(a->create_starts->mc));
+		create_start_free(a->create_starts);
+	}
+}
+
+/* ---------------- creates waiting for their init ---------------- */
+
+static void create_start_free(struct create_start *q)
+{
+	struct agent *a = q->a;
+
+	ev_io_stop(a->loop, &q->io);
+	ev_timer_stop(a->loop, &q->timer);
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		a->create_starts = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	free(q);
+}
+
+/* It ended (r: 0 created, else why not, undone): the log line, the event, the reply. */
+static void create_done(struct create_start *q, int r, const struct lmc_err *err)
+{
+	struct agent *a = q->a;
+	struct client *c = q->c;
+	uint64_t id = q->id;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	if (r < 0)
+		lmc_agent_log("uid %u (pid %d): %s: failed: %s", (unsigned)q->peer.uid,
+			      (int)q->peer.pid, q->audit, lmc_err_str(err));
+	else
+		lmc_agent_log("uid %u (pid %d): %s: ok", (unsigned)q->peer.uid, (int)q->peer.pid,
+			      q->audit);
+	if (r >= 0) {
+		lmc_agent_event_simple(a, LMC_EVK_CREATED, q->name, 0);
+		lmc_agent_subs_created(a, q->name);
+	}
+	lmc_agent_evict_sync(a); /* the tree changed */
+	lmc_metrics_observe(a->metrics, q->op, q->t0);
+	create_start_free(q);
+	if (!c)
+		return;
+	lmc_agent_client_release(c);
+	if ((r < 0 ? lmc_api_reply_err(id, err, &buf, &len)
+		   : lmc_api_reply_error(id, 0, NULL, &buf, &len)) < 0)
+		lmc_agent_send_error(c, id, -ENOMEM, "out of memory");
+	else
+		lmc_agent_send(c, buf, len);
+}
+
+/* A failed create's kill, wait and rmdirs (cgroupfs only). */
+static void create_undo_work(void *arg)
+{
+	struct create_start *q = arg;
+
+	lmc_mgr_create_undo(lmc_mgr_cgfs(q->a->m), q->mc);
+}
+
+/* Back on the loop: its node and record go, then the refusal. */
+static void create_undo_done(void *arg)
+{
+	struct create_start *q = arg;
+
+	lmc_mgr_create_abandon(q->a->m, TAKE_PTR(q->mc));
+	create_done(q, q->r, &q->err);
+}
+
+static void create_failed(struct create_start *q, int r, const struct lmc_err *err)
+{
+	struct agent *a = q->a;
+
+	ev_io_stop(a->loop, &q->io);
+	ev_timer_stop(a->loop, &q->timer);
+	q->r = r;
+	q->err = *err;
+	/* Its init may be frozen with a SIGKILL pending: the wait for it is a worker's. */
+	if (a->jobs.n >= WAIT_JOBS_MAX ||
+	    lmc_jobs_start(&a->jobs, create_undo_work, create_undo_done, q) < 0) {
+		create_undo_work(q);
+		create_undo_done(q);
+	}
+}
+
+static void on_create_report(struct ev_loop *loop, ev_io *w, int revents);
+static void on_create_timeout(struct ev_loop *loop, ev_timer *w, int revents);
+
+/* Wait for fd, the report channel of an attempt, and give it its own bound. */
+static void create_watch(struct create_start *q, int fd)
+{
+	struct agent *a = q->a;
+
+	ev_io_stop(a->loop, &q->io);
+	ev_timer_stop(a->loop, &q->timer);
+	q->fd = fd;
+	ev_io_init(&q->io, on_create_report, fd, EV_READ);
+	ev_io_start(a->loop, &q->io);
+	ev_timer_init(&q->timer, on_create_timeout, LMC_NS_HANDSHAKE_MS / 1000.0, 0);
+	ev_timer_start(a->loop, &q->timer);
+}
+
+static void create_step(struct create_start *q)
+{
+	struct lmc_err err = {0};
+	int r = lmc_mgr_create_finish(q->a->m, q->mc, &err);
+
+	if (r == -EAGAIN) {
+		if (lmc_mgr_creating_fd(q->mc) != q->fd) /* a second attempt */
+			create_watch(q, lmc_mgr_creating_fd(q->mc));
+		return;
+	}
+	if (r < 0) {
+		create_failed(q, r, &err);
+		return;
+	}
+	q->mc = NULL; /* created: freed by _finish */
+	create_done(q, 0, NULL);
+}
+
+static void on_create_report(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	create_step(container_of(w, struct create_start, io));
+}
+
+static void on_create_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct create_start *q = container_of(w, struct create_start, timer);
+	struct lmc_err err = {0};
+	int r = lmc_mgr_create_timeout(q->a->m, q->mc, &err);
+
+	(void)loop;
+	(void)revents;
+	create_failed(q, r, &err);
+}
+
+void lmc_agent_create_begin(struct client *c, struct lmc_api_result *res)
+{
+	struct agent *a = c->a;
+	struct lmc_mgr_creating *mc = TAKE_PTR(res->creating);
+	struct create_start *q = calloc(1, sizeof(*q));
+	struct lmc_err err = {0};
+	int r;
+
+	if (!q) { /* the rest here, bounded, as direct mode does it */
+		r = lmc_mgr_create_run(a->m, mc, &err);
+		lmc_agent_send_error(c, res->id, r, r < 0 ? lmc_err_str(&err) : NULL);
+		return;
+	}
+	*q = (struct create_start){.a = a,
+				   .c = c,
+				   .peer = c->peer,
+				   .id = res->id,
+				   .op = res->op,
+				   .t0 = a->req_t0,
+				   .mc = mc,
+				   .fd = -2,
+				   .next = a->create_starts};
+	snprintf(q->audit, sizeof(q->audit), "%s", res->audit);
+	snprintf(q->name, sizeof(q->name), "%s", res->name);
+	if (a->create_starts)
+		a->create_starts->prev = q;
+	a->create_starts = q;
+	lmc_agent_client_hold(c); /* its next requests wait for this answer */
+	create_step(q);
 }

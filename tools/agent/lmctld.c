@@ -223,6 +223,7 @@ void lmc_agent_client_close(struct client *c)
 static void audit(const struct client *c, const struct lmc_api_result *res)
 {
 	if (!res->audit[0] || res->action == LMC_API_RUN_START ||
+	    res->action == LMC_API_CREATE_START ||
 	    res->action == LMC_API_DESTROY_WAIT || /* logged at its end */
 	    (res->action == LMC_API_RUN && !res->status))
 		return;
@@ -259,7 +260,7 @@ static bool id_in_flight(const void *conn, uint64_t id)
 	for (const struct stats_req *q = c->a->stats_reqs; q; q = q->next)
 		if (q->c == c && q->id == id)
 			return true;
-	return false;
+	return lmc_agent_start_in_flight(c, id);
 }
 
 /* Handle one request frame (in c's read callback: c stays allocated). */
@@ -287,6 +288,9 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		break;
 	case LMC_API_RUN_START:
 		lmc_agent_run_begin(c, &res);
+		break;
+	case LMC_API_CREATE_START:
+		lmc_agent_create_begin(c, &res);
 		break;
 	case LMC_API_SUBSCRIBE:
 		lmc_agent_subscribe(c, &res);
@@ -317,7 +321,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	}
 	/* A deferred reading is timed when its answer goes (stats_done). */
 	if (res.action != LMC_API_STATS && res.action != LMC_API_FREEZE_WAIT &&
-	    res.action != LMC_API_DESTROY_WAIT)
+	    res.action != LMC_API_DESTROY_WAIT && res.action != LMC_API_CREATE_START)
 		lmc_metrics_observe(c->a->metrics, res.op, c->a->req_t0);
 	lmc_api_result_done(&res);
 }

@@ -141,6 +141,7 @@ struct agent {
 	struct lmc_jobs jobs;
 	struct stats_req *stats_reqs; /* being read on a worker thread */
 	struct run_start *run_starts; /* runs whose child has not reported yet */
+	struct create_start *create_starts; /* creates whose init has not reported yet */
 	struct lmc_evict *evict; /* NULL: not evicting */
 	struct lmc_evict_opts evict_opts;
 	const char *metrics_addr; /* --metrics; NULL: off */
@@ -198,6 +199,26 @@ struct run_start {
 	struct lmc_ns_spawn_wait w;
 };
 
+/* A create whose namespace init has not reported yet, or whose failure is being undone on
+ * a worker (tools/agent/lmctld-run.c). */
+struct create_start {
+	struct agent *a;
+	struct create_start *prev, *next;
+	struct client *c; /* NULL once the client has gone */
+	struct lmc_api_peer peer;
+	uint64_t id;
+	int op; /* the request's kind and arrival, for its latency (metrics) */
+	uint64_t t0;
+	char audit[LMC_NAME_MAX + 64];
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_mgr_creating *mc; /* NULL once created or abandoned */
+	int fd; /* mc's report channel, watched by io */
+	ev_io io;
+	ev_timer timer; /* LMC_NS_HANDSHAKE_MS */
+	int r; /* its failure, being undone */
+	struct lmc_err err;
+};
+
 /* Below this many containers reading on the loop costs less than a thread (~2 ms). */
 #define STATS_ASYNC_MIN 64
 #define STATS_JOBS_MAX 4
@@ -233,6 +254,10 @@ void lmc_agent_client_hold(struct client *c);
 void lmc_agent_client_release(struct client *c);
 void lmc_agent_run_begin(struct client *c, struct lmc_api_result *res);
 void lmc_agent_runs_client_gone(struct client *c);
+/* A create with namespaces whose init was released (res->creating, taken). */
+void lmc_agent_create_begin(struct client *c, struct lmc_api_result *res);
+/* Is request id of conn a run or create still starting? */
+bool lmc_agent_start_in_flight(const struct client *c, uint64_t id);
 bool lmc_agent_run_starting(const struct agent *a, pid_t pid);
 void lmc_agent_runs_stop(struct agent *a);
 
