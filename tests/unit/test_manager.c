@@ -1,5 +1,6 @@
-/* The manager (core/manager*.c) over a fake cgroupfs: create, update, destroy, refusals and
- * runs against a temporary directory laid out as v1 (one directory per controller) and as
+/* The manager (core/manager*.c) over a fake cgroupfs: create, update, destroy, refusals,
+ * recovery after a kill -9 part way, and runs, against a temporary directory laid out as v1
+ * (one directory per controller), hybrid (those and a cgroup2 tree without controllers) and
  * v2 (one tree), with the state directory in a temporary directory too. No root needed.
  *
  * How the fake stands in for the kernel: cgroupfs opened on a fake root (lmc_cgfs_opts.
@@ -10,10 +11,12 @@
  * copied into children on v1, memory.memsw.limit_in_bytes or memory.swap.max meaning swap
  * accounting, cgroup.controllers on v2). What a directory cannot do is refuse a write: this
  * program is linked with --wrap=lmc_cgfs_write (Makefile: TEST_LDFLAGS_test_manager), and
- * fail_file below makes the writes of that one file fail as a kernel refusing a value would.
+ * fail_file below makes the writes of that one file fail as a kernel refusing a value would
+ * (crash_file: the process SIGKILLs itself there instead).
  * A process run into a fake cgroup is placed by writing its pid to each cgroup.procs; the
  * fake kernel never removes an ended one, so each run test clears the files once it has
- * reaped its process (nothing may later signal a pid that could belong to another). */
+ * reaped its process (nothing may later signal a pid that could belong to another).
+ * Over 800 lines: fifteen cases share the fake-kernel fixture, which only this program uses. */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -46,11 +49,14 @@ int __wrap_lmc_cgfs_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name
 
 static const char *fail_file; /* writes of this file fail with -fail_errno */
 static int fail_errno;
+static const char *crash_file; /* a write of this file SIGKILLs the process, as kill -9 */
 static unsigned n_writes; /* writes that reached the fake */
 
 int __wrap_lmc_cgfs_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 			  const char *val)
 {
+	if (crash_file && strcmp(file, crash_file) == 0)
+		raise(SIGKILL);
 	if (fail_file && strcmp(file, fail_file) == 0)
 		return -fail_errno;
 	n_writes++;
@@ -59,11 +65,14 @@ int __wrap_lmc_cgfs_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name
 
 /* ---- fixture ---- */
 
-static const enum lmc_cg_mode mode_v1 = LMC_CG_V1, mode_v2 = LMC_CG_V2;
+static const enum lmc_cg_mode modes[] = {LMC_CG_V1, LMC_CG_HYBRID, LMC_CG_V2};
 
-/* The v1 hierarchies, each its own directory under the fake root, as cgroupfs lays them. */
+/* The v1 hierarchies, each its own directory under the fake root, as cgroupfs lays them;
+ * hybrid adds the cgroup2 tree without controllers beside them. */
 static const char *const v1_hier[] = {"cpu",   "cpuacct", "cpuset",  "memory",
 				      "blkio", "pids",	  "freezer", NULL};
+static const char *const hybrid_hier[] = {"cpu",  "cpuacct", "cpuset",	"memory", "blkio",
+					  "pids", "freezer", "unified", NULL};
 static const char *const v2_hier[] = {"", NULL};
 
 struct fx {
@@ -72,9 +81,10 @@ struct fx {
 	struct lmc_manager *m;
 };
 
+/* The hierarchies of the layout, as fpath names them. */
 static const char *const *hiers(const struct fx *f)
 {
-	return f->mode == LMC_CG_V2 ? v2_hier : v1_hier;
+	return f->mode == LMC_CG_V2 ? v2_hier : f->mode == LMC_CG_HYBRID ? hybrid_hier : v1_hier;
 }
 
 /* Path of rel ("job/memory.max", "" for lmctl's root) in hierarchy hier (v1; v2 has one). */
@@ -178,7 +188,7 @@ static void lay_out(struct fx *f)
 		put(f, "", "cgroup.procs", "");
 		return;
 	}
-	for (const char *const *h = v1_hier; *h; h++) {
+	for (const char *const *h = hiers(f); *h; h++) {
 		char rel[64];
 
 		snprintf(rel, sizeof(rel), "%s/lmctl", *h);
@@ -443,7 +453,8 @@ static void test_create_fails_half_way(void **state)
 	assert_pids(f, "job", "16");
 }
 
-/* A directory in the way in one hierarchy (the last on v1): the ones made before it go. */
+/* Something in the way in one hierarchy (freezer: after six others on v1 and hybrid): the
+ * directories made before it go. */
 static void test_create_fails_mkdir(void **state)
 {
 	struct fx *f = *state;
@@ -455,7 +466,7 @@ static void test_create_fails_mkdir(void **state)
 	assert_msg(&err, "job: already exists");
 	assert_false(record(f, "job", NULL));
 	if (f->mode != LMC_CG_V2)
-		for (const char *const *h = v1_hier; *h; h++)
+		for (const char *const *h = hiers(f); *h; h++)
 			if (strcmp(*h, "freezer") != 0) {
 				char p[512];
 
@@ -592,6 +603,107 @@ static void test_reopen(void **state)
 	assert_dirs(f, "job", false);
 }
 
+/* ---- kill -9 part way: the next open finishes or undoes it ---- */
+
+/* Run op in a child of the test that SIGKILLs itself at its first write of file, on the
+ * fixture's manager (inherited with its lock); then the test's own copy is closed and the
+ * manager opened again, as the next lmctl or lmctld would. */
+static void crash_in(struct fx *f, const char *file, void (*op)(struct fx *f))
+{
+	struct lmc_err err = {0};
+	int st = 0;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		crash_file = file;
+		op(f);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+		fail_msg("the operation ended before its write of %s", file);
+	lmc_mgr_free(f->m);
+	f->m = NULL;
+	if (mgr_open(f, &err) < 0)
+		fail_msg("open after the kill: %s", err.msg);
+}
+
+static void note_cb(const char *name, const char *what, void *userdata)
+{
+	char *buf = userdata;
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, 1024 - len, "%s: %s\n", name, what);
+}
+
+static void op_create(struct fx *f)
+{
+	struct lmc_spec s = limits(64 * MB, 500, 16);
+
+	lmc_mgr_create(f->m, "job", &s, NULL);
+}
+
+static void test_crash_in_create(void **state)
+{
+	struct fx *f = *state;
+
+	crash_in(f, "pids.max", op_create);
+	assert_dirs(f, "job", false);
+	assert_false(record(f, "job", NULL));
+	assert_int_equal(lmc_mgr_spec(f->m, "job", NULL, NULL, NULL), -ENOENT);
+}
+
+static void op_update(struct fx *f)
+{
+	struct lmc_spec u = limits(128 * MB, LMC_UNSET, 32);
+
+	lmc_mgr_update(f->m, "job", &u, false, NULL);
+}
+
+/* Killed between the update's memory and pids writes: the stored spec is applied again. */
+static void test_crash_in_update(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16), got;
+	struct lmc_record rec;
+	char notes[1024] = "";
+
+	create_ok(f, "job", &s);
+	crash_in(f, "pids.max", op_update);
+	assert_mem(f, "job", "134217728");
+	assert_pids(f, "job", "32");
+	assert_true(record(f, "job", &rec));
+	assert_int_equal(rec.state, LMC_REC_READY);
+	assert_int_equal(rec.spec.pids.limit, 32);
+	assert_int_equal(lmc_mgr_spec(f->m, "job", &got, NULL, NULL), 0);
+	assert_int_equal(got.memory.limit, 128 * MB);
+	lmc_mgr_notes(f->m, note_cb, notes);
+	if (!strstr(notes, "job: an update was interrupted"))
+		fail_msg("notes: '%s'", notes);
+}
+
+static void op_destroy(struct fx *f)
+{
+	lmc_mgr_destroy(f->m, "job", true, NULL);
+}
+
+/* Killed at the destroy's kill (cgroup.kill on v2, the v1 freezer otherwise): the next open
+ * completes it. */
+static void test_crash_in_destroy(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16);
+
+	create_ok(f, "job", &s);
+	create_ok(f, "job/a", &s);
+	crash_in(f, f->mode == LMC_CG_V2 ? "cgroup.kill" : "freezer.state", op_destroy);
+	assert_dirs(f, "job", false);
+	assert_false(record(f, "job", NULL));
+	assert_false(record(f, "job/a", NULL));
+	assert_int_equal(lmc_mgr_spec(f->m, "job/a", NULL, NULL, NULL), -ENOENT);
+}
+
 /* ---- run: a process placed by cgroup.procs ---- */
 
 /* The fake kernel forgets a process once it has been reaped (see the opening comment). */
@@ -726,25 +838,28 @@ static const struct {
 	{"test_update_fails_half_way", test_update_fails_half_way},
 	{"test_destroy", test_destroy},
 	{"test_reopen", test_reopen},
+	{"test_crash_in_create", test_crash_in_create},
+	{"test_crash_in_update", test_crash_in_update},
+	{"test_crash_in_destroy", test_crash_in_destroy},
 	{"test_run_placed", test_run_placed},
 	{"test_run_busy_and_kill", test_run_busy_and_kill},
 	{"test_run_refused", test_run_refused},
 };
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
-/* Each case twice, named for its layout. */
+/* Each case in every layout, named for it. */
 int main(void)
 {
-	static char names[2 * N_CASES][64];
-	struct CMUnitTest tests[2 * N_CASES];
+	static char names[3 * N_CASES][64];
+	struct CMUnitTest tests[3 * N_CASES];
 
-	for (size_t i = 0; i < 2 * N_CASES; i++) {
-		bool v2 = i % 2;
+	for (size_t i = 0; i < 3 * N_CASES; i++) {
+		const enum lmc_cg_mode *mode = &modes[i % 3];
 
-		snprintf(names[i], sizeof(names[i]), "%s (%s)", cases[i / 2].name,
-			 v2 ? "v2" : "v1");
-		tests[i] = (struct CMUnitTest){names[i], cases[i / 2].fn, setup, teardown,
-					       (void *)(v2 ? &mode_v2 : &mode_v1)};
+		snprintf(names[i], sizeof(names[i]), "%s (%s)", cases[i / 3].name,
+			 lmc_cgfs_mode_name(*mode));
+		tests[i] = (struct CMUnitTest){names[i], cases[i / 3].fn, setup, teardown,
+					       (void *)mode};
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
