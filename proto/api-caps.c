@@ -26,7 +26,6 @@ int lmc_api_reply_caps(uint64_t id, const struct lmc_machine_info *mi,
 {
 	static const enum lmc_ctrl usable[] = {LMC_CTRL_CPU,  LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
 					       LMC_CTRL_PIDS, LMC_CTRL_CPUSET, LMC_CTRL_FREEZER};
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__CapabilitiesReply rep = LMCTL__CAPABILITIES_REPLY__INIT;
 	char *ctrls[ARRAY_SIZE(usable)];
 
@@ -41,10 +40,8 @@ int lmc_api_reply_caps(uint64_t id, const struct lmc_machine_info *mi,
 	rep.features = (char **)features;
 	rep.event_history = peer->event_history;
 	rep.event_seq = peer->event_seq;
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_CAPABILITIES;
-	resp.capabilities = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_CAPABILITIES, &rep, ret_buf,
+				     ret_len);
 }
 
 /* A field this agent does not know, anywhere in m: its path ("create.spec") in ret. */
@@ -111,7 +108,6 @@ int lmc_api_create_existing(struct lmc_manager *m, uint64_t id, const char *name
 			    const struct lmc_spec *asked, uint8_t **ret_buf, size_t *ret_len,
 			    struct lmc_err *err)
 {
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__CreateReply rep = LMCTL__CREATE_REPLY__INIT;
 	struct lmc_spec have;
 
@@ -124,8 +120,5 @@ int lmc_api_create_existing(struct lmc_manager *m, uint64_t id, const char *name
 				     LMC_ERR_NOVAL, NULL);
 	}
 	rep.existed = true;
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_CREATE;
-	resp.create = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_CREATE, &rep, ret_buf, ret_len);
 }

@@ -14,6 +14,10 @@ struct lmc_eff_value *lmc_api_eff_at(struct lmc_effective *e, size_t i);
 /* Pack resp (id, status, error already set) into a malloc'd buffer. */
 int lmc_api_pack(Lmctl__Response *resp, uint8_t **ret_buf, size_t *ret_len);
 
+/* A Response with status 0 whose payload (case c) is the message msg (its type the one the
+ * case names). */
+int lmc_api_reply_payload(uint64_t id, Lmctl__Response__PayloadCase c, const void *msg,
+			  uint8_t **ret_buf, size_t *ret_len);
 /* Payload replies: each packs a whole Response with status 0. */
 int lmc_api_reply_spec(uint64_t id, const char *name, const struct lmc_spec *spec,
 		       const struct lmc_effective *eff, uint8_t **ret_buf, size_t *ret_len);
@@ -22,6 +26,8 @@ int lmc_api_reply_list(uint64_t id, const struct lmc_list_entry *e, size_t n, ui
 int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_t **ret_buf,
 			  size_t *ret_len);
 int lmc_api_reply_version(uint64_t id, uint8_t **ret_buf, size_t *ret_len);
+int lmc_api_reply_tasks(uint64_t id, const struct lmc_task *l, size_t n, uint8_t **ret_buf,
+			size_t *ret_len);
 
 /* ---- tasks (proto/api-task.c) ---- */
 

@@ -1,4 +1,5 @@
-/* The agent's Response builders: one function per payload, each packing a whole Response. */
+/* The agent's Response builders: one function per payload, each packing a whole Response
+ * through lmc_api_reply_payload. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -32,6 +33,19 @@ struct lmc_eff_value *lmc_api_eff_at(struct lmc_effective *e, size_t i)
 int lmc_api_pack(Lmctl__Response *resp, uint8_t **ret_buf, size_t *ret_len)
 {
 	return lmc_codec_pack(&resp->base, ret_buf, ret_len);
+}
+
+int lmc_api_reply_payload(uint64_t id, Lmctl__Response__PayloadCase c, const void *msg,
+			  uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
+
+	resp.id = id;
+	resp.payload_case = c;
+	/* Every member of the payload union points to a message; pointers to structures
+	 * share one representation (C11 6.2.5), so the one the case names reads msg. */
+	memcpy(&resp.spec, &msg, sizeof(msg));
+	return lmc_api_pack(&resp, ret_buf, ret_len);
 }
 
 int lmc_api_reply_error(uint64_t id, int status, const char *msg, uint8_t **ret_buf,
@@ -86,7 +100,6 @@ static void effective_spec(const struct lmc_effective *eff, struct lmc_spec *ret
 int lmc_api_reply_spec(uint64_t id, const char *name, const struct lmc_spec *spec,
 		       const struct lmc_effective *eff, uint8_t **ret_buf, size_t *ret_len)
 {
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__SpecReply rep = LMCTL__SPEC_REPLY__INIT;
 	Lmctl__EffectiveSource src[LMC_API_EFF_N], *srcp[LMC_API_EFF_N];
 	struct lmc_pb_spec asked, effective;
@@ -116,16 +129,12 @@ int lmc_api_reply_spec(uint64_t id, const char *name, const struct lmc_spec *spe
 	rep.effective = &effective.spec;
 	rep.sources = srcp;
 	rep.cpu_shares = eff->cpu_shares == LMC_UNSET ? 0 : eff->cpu_shares;
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_SPEC;
-	resp.spec = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_SPEC, &rep, ret_buf, ret_len);
 }
 
 int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, uint8_t **ret_buf,
 			size_t *ret_len)
 {
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__StatsReply rep = LMCTL__STATS_REPLY__INIT;
 	_cleanup_free_ Lmctl__ContainerStats *cs = calloc(n ? n : 1, sizeof(*cs));
 	_cleanup_free_ Lmctl__ContainerStats **csp = calloc(n ? n : 1, sizeof(*csp));
@@ -153,16 +162,12 @@ int lmc_api_reply_stats(uint64_t id, const struct lmc_stats_entry *e, size_t n, 
 	}
 	rep.containers = csp;
 	rep.skipped = skipped;
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_STATS;
-	resp.stats = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_STATS, &rep, ret_buf, ret_len);
 }
 
 int lmc_api_reply_list(uint64_t id, const struct lmc_list_entry *e, size_t n, uint8_t **ret_buf,
 		       size_t *ret_len)
 {
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__ListReply rep = LMCTL__LIST_REPLY__INIT;
 	_cleanup_free_ Lmctl__ContainerEntry *ce = calloc(n ? n : 1, sizeof(*ce));
 	_cleanup_free_ Lmctl__ContainerEntry **cep = calloc(n ? n : 1, sizeof(*cep));
@@ -182,16 +187,12 @@ int lmc_api_reply_list(uint64_t id, const struct lmc_list_entry *e, size_t n, ui
 	}
 	rep.n_containers = n;
 	rep.containers = cep;
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_LIST;
-	resp.list = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_LIST, &rep, ret_buf, ret_len);
 }
 
 int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_t **ret_buf,
 			  size_t *ret_len)
 {
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__MachineInfo rep = LMCTL__MACHINE_INFO__INIT;
 	Lmctl__Hierarchy h[LMC_CTRL__MAX], *hp[LMC_CTRL__MAX];
 	Lmctl__Unavailable u[LMC_CTRL__MAX], *up[LMC_CTRL__MAX];
@@ -227,58 +228,20 @@ int lmc_api_reply_machine(uint64_t id, const struct lmc_machine_info *mi, uint8_
 	rep.capacity_cpu_m = mi->capacity.cpu.limit_m;
 	rep.capacity_pids = mi->capacity.pids.limit;
 	rep.containers = mi->n_containers;
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_MACHINE;
-	resp.machine = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_MACHINE, &rep, ret_buf, ret_len);
 }
 
 int lmc_api_reply_version(uint64_t id, uint8_t **ret_buf, size_t *ret_len)
 {
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__VersionReply rep = LMCTL__VERSION_REPLY__INIT;
 
 	rep.version = (char *)LMC_API_VERSION_STRING;
 	rep.api_version = LMC_API_VERSION;
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_VERSION;
-	resp.version = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
-}
-
-static int reply_run(uint64_t id, const Lmctl__RunReply *rep, uint8_t **ret_buf, size_t *ret_len)
-{
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
-
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_RUN;
-	resp.run = (Lmctl__RunReply *)rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
-}
-
-int lmc_api_reply_started(uint64_t id, pid_t pid, uint8_t **ret_buf, size_t *ret_len)
-{
-	Lmctl__RunReply rep = LMCTL__RUN_REPLY__INIT;
-
-	rep.pid = pid;
-	rep.exit_code = -1;
-	return reply_run(id, &rep, ret_buf, ret_len);
-}
-
-int lmc_api_reply_exit(uint64_t id, pid_t pid, int wstatus, uint8_t **ret_buf, size_t *ret_len)
-{
-	Lmctl__RunReply rep = LMCTL__RUN_REPLY__INIT;
-
-	rep.pid = pid;
-	rep.exited = true;
-	rep.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-	rep.signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
-	return reply_run(id, &rep, ret_buf, ret_len);
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_VERSION, &rep, ret_buf, ret_len);
 }
 
 int lmc_api_reply_event(uint64_t id, const struct lmc_evrec *ev, uint8_t **ret_buf, size_t *ret_len)
 {
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__Event rep = LMCTL__EVENT__INIT;
 
 	rep.container = (char *)ev->name;
@@ -291,8 +254,66 @@ int lmc_api_reply_event(uint64_t id, const struct lmc_evrec *ev, uint8_t **ret_b
 	rep.seq = ev->seq;
 	rep.direction = ev->direction;
 	rep.threshold = ev->threshold;
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_EVENT;
-	resp.event = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_EVENT, &rep, ret_buf, ret_len);
+}
+
+/* ---- runs and tasks ---- */
+
+int lmc_api_reply_task(uint64_t id, const struct lmc_task *t, uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__Task m;
+
+	lmc_codec_task_to_pb(t, &m);
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_TASK, &m, ret_buf, ret_len);
+}
+
+int lmc_api_reply_tasks(uint64_t id, const struct lmc_task *l, size_t n, uint8_t **ret_buf,
+			size_t *ret_len)
+{
+	Lmctl__TaskListReply rep = LMCTL__TASK_LIST_REPLY__INIT;
+	_cleanup_free_ Lmctl__Task *m = calloc(n ? n : 1, sizeof(*m));
+	_cleanup_free_ Lmctl__Task **mp = calloc(n ? n : 1, sizeof(*mp));
+
+	if (!m || !mp)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		lmc_codec_task_to_pb(&l[i], &m[i]);
+		mp[i] = &m[i];
+	}
+	rep.n_tasks = n;
+	rep.tasks = mp;
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_TASKS, &rep, ret_buf, ret_len);
+}
+
+int lmc_api_reply_run_task(uint64_t id, const struct lmc_task *t, bool existed, uint8_t **ret_buf,
+			   size_t *ret_len)
+{
+	Lmctl__RunReply rep = LMCTL__RUN_REPLY__INIT;
+	Lmctl__Task m;
+
+	rep.pid = t->pid;
+	rep.task_id = (char *)t->id;
+	rep.exit_code = -1;
+	rep.existed = existed;
+	if (existed) {
+		lmc_codec_task_to_pb(t, &m);
+		rep.task = &m;
+		rep.exited = t->state != LMC_TASK_RUNNING;
+		rep.exit_code = t->state == LMC_TASK_EXITED ? t->exit_code : -1;
+		rep.signal = t->signal;
+	}
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_RUN, &rep, ret_buf, ret_len);
+}
+
+int lmc_api_reply_exit_task(uint64_t id, pid_t pid, int wstatus, const char *task_id,
+			    uint8_t **ret_buf, size_t *ret_len)
+{
+	Lmctl__RunReply rep = LMCTL__RUN_REPLY__INIT;
+
+	rep.pid = pid;
+	rep.exited = true;
+	rep.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
+	rep.signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
+	rep.task_id = (char *)(task_id ? task_id : "");
+	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_RUN, &rep, ret_buf, ret_len);
 }

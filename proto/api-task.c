@@ -1,5 +1,5 @@
-/* The agent's task operations (TaskGet, TaskList, TaskWait, TaskDelete, TaskSignal, TaskLog)
- * and the replies that carry tasks. The container is authorized as for any other operation
+/* The agent's task operations (TaskGet, TaskList, TaskWait, TaskDelete, TaskSignal, TaskLog;
+ * their replies are built in proto/api-reply.c). The container is authorized as for any other operation
  * on it (proto/auth.c). */
 #include <signal.h>
 #include <stdio.h>
@@ -10,87 +10,6 @@
 #include "proto/api-internal.h"
 
 #define TASK_LOG_CHUNK (1u << 20)
-
-static int reply_task_pb(uint64_t id, Lmctl__Task *m, uint8_t **ret_buf, size_t *ret_len)
-{
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
-
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_TASK;
-	resp.task = m;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
-}
-
-int lmc_api_reply_task(uint64_t id, const struct lmc_task *t, uint8_t **ret_buf, size_t *ret_len)
-{
-	Lmctl__Task m;
-
-	lmc_codec_task_to_pb(t, &m);
-	return reply_task_pb(id, &m, ret_buf, ret_len);
-}
-
-static int reply_tasks(uint64_t id, const struct lmc_task *l, size_t n, uint8_t **ret_buf,
-		       size_t *ret_len)
-{
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
-	Lmctl__TaskListReply rep = LMCTL__TASK_LIST_REPLY__INIT;
-	_cleanup_free_ Lmctl__Task *m = calloc(n ? n : 1, sizeof(*m));
-	_cleanup_free_ Lmctl__Task **mp = calloc(n ? n : 1, sizeof(*mp));
-
-	if (!m || !mp)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		lmc_codec_task_to_pb(&l[i], &m[i]);
-		mp[i] = &m[i];
-	}
-	rep.n_tasks = n;
-	rep.tasks = mp;
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_TASKS;
-	resp.tasks = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
-}
-
-int lmc_api_reply_run_task(uint64_t id, const struct lmc_task *t, bool existed, uint8_t **ret_buf,
-			   size_t *ret_len)
-{
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
-	Lmctl__RunReply rep = LMCTL__RUN_REPLY__INIT;
-	Lmctl__Task m;
-
-	rep.pid = t->pid;
-	rep.task_id = (char *)t->id;
-	rep.exit_code = -1;
-	rep.existed = existed;
-	if (existed) {
-		lmc_codec_task_to_pb(t, &m);
-		rep.task = &m;
-		rep.exited = t->state != LMC_TASK_RUNNING;
-		rep.exit_code = t->state == LMC_TASK_EXITED ? t->exit_code : -1;
-		rep.signal = t->signal;
-	}
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_RUN;
-	resp.run = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
-}
-
-int lmc_api_reply_exit_task(uint64_t id, pid_t pid, int wstatus, const char *task_id,
-			    uint8_t **ret_buf, size_t *ret_len)
-{
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
-	Lmctl__RunReply rep = LMCTL__RUN_REPLY__INIT;
-
-	rep.pid = pid;
-	rep.exited = true;
-	rep.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1;
-	rep.signal = WIFSIGNALED(wstatus) ? WTERMSIG(wstatus) : 0;
-	rep.task_id = (char *)(task_id ? task_id : "");
-	resp.id = id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_RUN;
-	resp.run = &rep;
-	return lmc_api_pack(&resp, ret_buf, ret_len);
-}
 
 static int task_get(struct lmc_api_task_call *c, const char *name, const char *id, bool wait)
 {
@@ -127,14 +46,13 @@ static int task_list(struct lmc_api_task_call *c, const char *name, bool recursi
 	r = lmc_mgr_task_list(c->m, name, recursive, &l, &n, c->err);
 	if (r < 0)
 		return r;
-	r = reply_tasks(c->res->id, l, n, &c->res->reply, &c->res->reply_len);
+	r = lmc_api_reply_tasks(c->res->id, l, n, &c->res->reply, &c->res->reply_len);
 	lmc_tasks_list_free(l, n);
 	return r;
 }
 
 static int task_log(struct lmc_api_task_call *c, const char *name, const Lmctl__TaskLogRequest *rq)
 {
-	Lmctl__Response resp = LMCTL__RESPONSE__INIT;
 	Lmctl__TaskLogReply rep = LMCTL__TASK_LOG_REPLY__INIT;
 	size_t max = rq->max_bytes && rq->max_bytes < TASK_LOG_CHUNK ? rq->max_bytes
 								     : TASK_LOG_CHUNK;
@@ -153,10 +71,8 @@ static int task_log(struct lmc_api_task_call *c, const char *name, const Lmctl__
 	rep.ended = ended && len < max;
 	rep.data.data = data;
 	rep.data.len = len;
-	resp.id = c->res->id;
-	resp.payload_case = LMCTL__RESPONSE__PAYLOAD_TASK_LOG;
-	resp.task_log = &rep;
-	return lmc_api_pack(&resp, &c->res->reply, &c->res->reply_len);
+	return lmc_api_reply_payload(c->res->id, LMCTL__RESPONSE__PAYLOAD_TASK_LOG, &rep,
+				     &c->res->reply, &c->res->reply_len);
 }
 
 static const char *op_name(const Lmctl__Request *rq)

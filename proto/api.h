@@ -121,13 +121,9 @@ int lmc_api_reply_task(uint64_t id, const struct lmc_task *t, uint8_t **ret_buf,
  * id the container had already, that task (existed). */
 int lmc_api_reply_run_task(uint64_t id, const struct lmc_task *t, bool existed, uint8_t **ret_buf,
 			   size_t *ret_len);
-/* The same once its process ended (foreground run). */
+/* The same once its process ended (foreground run): wstatus as waitpid(2) gives it. */
 int lmc_api_reply_exit_task(uint64_t id, pid_t pid, int wstatus, const char *task_id,
 			    uint8_t **ret_buf, size_t *ret_len);
-/* A run's Response once its process ended: wstatus as waitpid(2) gives it. */
-int lmc_api_reply_exit(uint64_t id, pid_t pid, int wstatus, uint8_t **ret_buf, size_t *ret_len);
-/* A detached run's Response once its process started. */
-int lmc_api_reply_started(uint64_t id, pid_t pid, uint8_t **ret_buf, size_t *ret_len);
 
 /* One event on the wire: struct lmc_evrec (core/events.h). */
 int lmc_api_reply_event(uint64_t id, const struct lmc_evrec *ev, uint8_t **ret_buf,
