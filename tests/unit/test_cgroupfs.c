@@ -2,7 +2,6 @@
  * layouts): root resolution, create/remove with rollback, file I/O, PSI parsing. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,19 +16,12 @@
 #include "controllers/cgroupfs.h"
 #include "controllers/controller.h"
 #include "base/spec.h"
+#include "tests/lib/tmpdir.h"
 
 struct fx {
 	char dir[64];
 	struct lmc_cgfs *cg;
 };
-
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void put(const char *dir, const char *rel, const char *val)
 {
@@ -41,22 +33,6 @@ static void put(const char *dir, const char *rel, const char *val)
 	assert_non_null(f);
 	fputs(val, f);
 	fclose(f);
-}
-
-static int mkdir_p(const char *dir, const char *rel)
-{
-	char p[512];
-
-	snprintf(p, sizeof(p), "%s/%s", dir, rel);
-	for (char *s = p + strlen(dir) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return mkdir(p, 0755) < 0 && errno != EEXIST ? -errno : 0;
 }
 
 static void get(const char *dir, const char *rel, char *buf, size_t size)
@@ -115,7 +91,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	lmc_cgfs_free(f->cg);
-	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	lmc_test_rm_rf(f->dir);
 	free(f);
 	return 0;
 }
@@ -257,7 +233,7 @@ static void test_remove_many(void **state)
 	/* a directory that is no container: rmdir of t/5 fails in memory only (the interface
 	 * files written there go with it, as the kernel's do) */
 	assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_MEMORY, "t/5", "memory.max", "1"), 0);
-	assert_int_equal(mkdir_p(f->dir, "memory/lmctl/t/5/stray"), 0);
+	assert_int_equal(lmc_test_mkdir_p(f->dir, "memory/lmctl/t/5/stray"), 0);
 	assert_false(lmc_cgfs_file_exists(f->cg, LMC_CTRL_PIDS, "t/3", "pids.max")); /* kept fd */
 	assert_int_equal(lmc_cgfs_remove_many(f->cg, names, 11, &done, &err), -ENOTEMPTY);
 	assert_int_equal(done, 5);
@@ -507,7 +483,7 @@ static void test_v2_busy_own_goes_top(void **state)
 				  .create_root = true};
 	char p[512], want[512], buf[128];
 
-	assert_int_equal(mkdir_p(f->dir, "user.slice/session-1.scope"), 0);
+	assert_int_equal(lmc_test_mkdir_p(f->dir, "user.slice/session-1.scope"), 0);
 	put(f->dir, "cgroup.controllers", "cpuset cpu io memory pids\n");
 	put(f->dir, "user.slice/session-1.scope/cgroup.procs", "1\n4242\n");
 	assert_int_equal(lmc_cgfs_open(&o, &f->cg, NULL), 0);
@@ -533,7 +509,7 @@ static void test_v2_own_alone_delegates(void **state)
 				  .fake_own = "system.slice/lmctld.service"};
 	char p[512], want[512], pid[32];
 
-	assert_int_equal(mkdir_p(f->dir, "system.slice/lmctld.service/lmctl"), 0);
+	assert_int_equal(lmc_test_mkdir_p(f->dir, "system.slice/lmctld.service/lmctl"), 0);
 	put(f->dir, "system.slice/lmctld.service/cgroup.controllers", "cpu memory pids\n");
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	put(f->dir, "system.slice/lmctld.service/cgroup.procs", pid);
@@ -560,8 +536,8 @@ static void test_v2_partial_delegation(void **state)
 	struct lmc_spec spec;
 	const char *why;
 
-	assert_int_equal(mkdir_p(f->dir, "deleg"), 0);
-	assert_int_equal(mkdir_p(f->dir, "elsewhere"), 0);
+	assert_int_equal(lmc_test_mkdir_p(f->dir, "deleg"), 0);
+	assert_int_equal(lmc_test_mkdir_p(f->dir, "elsewhere"), 0);
 	put(f->dir, "cgroup.controllers", "cpuset cpu io memory pids\n");
 	put(f->dir, "elsewhere/cgroup.controllers", "cpuset cpu io memory pids\n");
 	put(f->dir, "deleg/cgroup.controllers", "memory pids\n");

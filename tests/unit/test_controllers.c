@@ -8,7 +8,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "controllers/controller.h"
+#include "tests/lib/tmpdir.h"
 
 #define NAME "jobA/sub1"
 #define G (UINT64_C(1) << 30)
@@ -27,14 +27,6 @@ struct fx {
 	char dir[64];
 	struct lmc_cgfs *cg;
 };
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	return remove(p);
-}
 
 static char *path_of(struct fx *x, enum lmc_ctrl c, const char *name, const char *file)
 {
@@ -117,7 +109,7 @@ static int teardown(void **state)
 	struct fx *x = *state;
 
 	lmc_cgfs_free(x->cg);
-	nftw(x->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	lmc_test_rm_rf(x->dir);
 	free(x);
 	return 0;
 }

@@ -19,7 +19,6 @@
  * Over 800 lines: fifteen cases share the fake-kernel fixture, which only this program uses. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,6 +36,7 @@
 #include "core/manager.h"
 #include "core/store.h"
 #include "nsutil/ns.h"
+#include "tests/lib/tmpdir.h"
 
 #define MB (1024ull * 1024)
 
@@ -151,58 +151,55 @@ static void assert_dirs(const struct fx *f, const char *name, bool want)
 	}
 }
 
-static void mkdirs(const char *base, const char *rel)
-{
-	char p[512];
+/* lmctl's root as the kernel shows it, with the files the controllers read there: hierarchy
+ * (v1), file, value. */
+struct kfile {
+	const char *hier, *file, *val;
+};
 
-	snprintf(p, sizeof(p), "%s/%s", base, rel);
-	for (char *s = p + strlen(base) + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
-		*s = '/';
-	}
-	assert_true(mkdir(p, 0755) == 0 || errno == EEXIST);
-}
+static const struct kfile v1_root[] = {
+	{"cpuset", "cpuset.cpus", "0-1\n"},
+	{"cpuset", "cpuset.mems", "0\n"},
+	{"memory", "memory.limit_in_bytes", "9223372036854771712\n"},
+	{"memory", "memory.memsw.limit_in_bytes", "9223372036854771712\n"},
+	{"cpu", "cpu.cfs_quota_us", "-1\n"},
+	{"cpu", "cpu.cfs_period_us", "100000\n"},
+	{"pids", "pids.max", "max\n"},
+	{"freezer", "freezer.state", "THAWED\n"},
+	{NULL, NULL, NULL},
+};
 
-/* lmctl's root as the kernel shows it, with the files the controllers read there. */
+static const struct kfile v2_root[] = {
+	{"", "cgroup.controllers", "cpuset cpu io memory pids\n"},
+	{"", "cgroup.subtree_control", ""},
+	{"", "memory.max", "max\n"},
+	{"", "memory.swap.max", "max\n"},
+	{"", "cpu.max", "max 100000\n"},
+	{"", "pids.max", "max\n"},
+	{NULL, NULL, NULL},
+};
+
 static void lay_out(struct fx *f)
 {
-	if (f->mode == LMC_CG_V2) {
-		FILE *fp;
-		char p[160];
-
-		mkdirs(f->cg, "lmctl");
-		snprintf(p, sizeof(p), "%s/cgroup.controllers", f->cg);
-		fp = fopen(p, "w");
-		assert_non_null(fp);
-		fputs("cpuset cpu io memory pids\n", fp);
-		fclose(fp);
-		put(f, "", "cgroup.controllers", "cpuset cpu io memory pids\n");
-		put(f, "", "cgroup.subtree_control", "");
-		put(f, "", "memory.max", "max\n");
-		put(f, "", "memory.swap.max", "max\n");
-		put(f, "", "cpu.max", "max 100000\n");
-		put(f, "", "pids.max", "max\n");
-		put(f, "", "cgroup.procs", "");
-		return;
-	}
 	for (const char *const *h = hiers(f); *h; h++) {
 		char rel[64];
 
-		snprintf(rel, sizeof(rel), "%s/lmctl", *h);
-		mkdirs(f->cg, rel);
+		snprintf(rel, sizeof(rel), "%s%slmctl", *h, (*h)[0] ? "/" : "");
+		assert_int_equal(lmc_test_mkdir_p(f->cg, rel), 0);
 		put(f, *h, "cgroup.procs", "");
 	}
-	put(f, "cpuset", "cpuset.cpus", "0-1\n");
-	put(f, "cpuset", "cpuset.mems", "0\n");
-	put(f, "memory", "memory.limit_in_bytes", "9223372036854771712\n");
-	put(f, "memory", "memory.memsw.limit_in_bytes", "9223372036854771712\n");
-	put(f, "cpu", "cpu.cfs_quota_us", "-1\n");
-	put(f, "cpu", "cpu.cfs_period_us", "100000\n");
-	put(f, "pids", "pids.max", "max\n");
-	put(f, "freezer", "freezer.state", "THAWED\n");
+	for (const struct kfile *k = f->mode == LMC_CG_V2 ? v2_root : v1_root; k->hier; k++)
+		put(f, k->hier, k->file, k->val);
+	if (f->mode == LMC_CG_V2) { /* the hierarchy's root offers them to lmctl's */
+		char p[160];
+		FILE *fp;
+
+		snprintf(p, sizeof(p), "%s/cgroup.controllers", f->cg);
+		fp = fopen(p, "w");
+		assert_non_null(fp);
+		fputs(v2_root[0].val, fp);
+		fclose(fp);
+	}
 }
 
 static int mgr_open(struct fx *f, struct lmc_err *err)
@@ -233,21 +230,13 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	struct fx *f = *state;
 
 	fail_file = NULL;
 	lmc_mgr_free(f->m);
-	nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	lmc_test_rm_rf(f->dir);
 	free(f);
 	return 0;
 }
