@@ -1,6 +1,8 @@
 /* The per-leaf init: holds the leaf's namespaces, is pid 1 of its pid namespace, reaps
- * orphans and forwards signals. It is a cloned copy of the caller that never execs, so
- * like spawn's child it keeps to plain system calls after the clone. */
+ * orphans and forwards signals. It starts as a cloned copy of the caller, which keeps to
+ * plain system calls (like spawn's child) while it sets up the namespaces, then execs
+ * /proc/self/exe as "lmctl-init" so it holds no copy of the agent's memory; that image
+ * runs only the init loop (init_entry, before main). If the exec fails, the copy serves. */
 #include "nsutil/ns.h"
 
 #include <fcntl.h>

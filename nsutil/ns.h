@@ -156,9 +156,6 @@ int lmc_ns_idmaps_allowed(uid_t uid, const char *user, gid_t gid, const struct l
 int lmc_ns_idmap_pool_pick(const struct lmc_idmap *used, size_t n_used,
 			   const struct lmc_ns_subid_files *files, uint32_t *ret);
 
-/* The inode number of /proc/<pid>/ns/<ns>. */
-int lmc_ns_inode(pid_t pid, enum lmc_ns ns, uint64_t *ret);
-
 /* Wait for pid (a child of ours, via its pidfd if >= 0): returns the exit status as a
  * shell would: code, or 128+signal. timeout_ms < 0: forever; -ETIMEDOUT. */
 int lmc_ns_wait(pid_t pid, int pidfd, int timeout_ms, int *ret_status);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -143,43 +142,6 @@ int lmc_ns_pidfd_open(pid_t pid)
 	long r = syscall(SYS_pidfd_open, pid, 0);
 
 	return r < 0 ? lmc_negerrno() : (int)r;
-}
-
-static const char *ns_file(enum lmc_ns ns)
-{
-	switch (ns) {
-	case LMC_NS_PID:
-		return "pid";
-	case LMC_NS_MNT:
-		return "mnt";
-	case LMC_NS_UTS:
-		return "uts";
-	case LMC_NS_IPC:
-		return "ipc";
-	case LMC_NS_NET:
-		return "net";
-	case LMC_NS_USER:
-		return "user";
-	case LMC_NS_CGROUP:
-		return "cgroup";
-	default:
-		return NULL;
-	}
-}
-
-int lmc_ns_inode(pid_t pid, enum lmc_ns ns, uint64_t *ret)
-{
-	const char *f = ns_file(ns);
-	char path[64];
-	struct stat st;
-
-	if (!f || pid <= 0)
-		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, f);
-	if (stat(path, &st) < 0)
-		return lmc_negerrno();
-	*ret = (uint64_t)st.st_ino;
-	return 0;
 }
 
 static int64_t now_ms(void)

@@ -92,8 +92,12 @@ static int take(struct lmc_frame_reader *r, uint8_t **ret_buf, size_t *ret_len)
 	return 1;
 }
 
-int lmc_frame_reader_feed(struct lmc_frame_reader *r, const uint8_t *data, size_t n,
-			  size_t *ret_used, uint8_t **ret_buf, size_t *ret_len)
+/* Consume bytes from data (n bytes), never past the end of the current frame: *ret_used
+ * says how many were taken. 1 when a frame is complete (*ret_buf malloc'd, owned by the
+ * caller, non-NULL even for len 0), 0 when more bytes are needed, -EMSGSIZE for an
+ * announced length over LMC_FRAME_MAX. Call again with the rest while *ret_used < n. */
+static int feed(struct lmc_frame_reader *r, const uint8_t *data, size_t n, size_t *ret_used,
+		uint8_t **ret_buf, size_t *ret_len)
 {
 	size_t used = 0, k;
 	int ret;
@@ -248,7 +252,7 @@ static int feed_some(struct lmc_frame_reader *r, const uint8_t *p, size_t n, uin
 		     size_t *ret_len)
 {
 	size_t used = 0;
-	int ret = lmc_frame_reader_feed(r, p, n, &used, ret_buf, ret_len);
+	int ret = feed(r, p, n, &used, ret_buf, ret_len);
 
 	if (r->rest && p >= r->rest && p < r->rest + r->rest_len) {
 		r->rest_off += used; /* still inside rest */

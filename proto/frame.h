@@ -51,23 +51,18 @@ void lmc_frame_reader_init(struct lmc_frame_reader *r);
 /* Free the partial frame, close held fds; the reader is ready for init again. */
 void lmc_frame_reader_done(struct lmc_frame_reader *r);
 
-/* Consume bytes from data (n bytes), never past the end of the current frame: *ret_used
- * says how many were taken. Returns 1 when a frame is complete (*ret_buf malloc'd, owned
- * by the caller, non-NULL even for len 0), 0 when more bytes are needed, -EMSGSIZE for an
- * announced length over LMC_FRAME_MAX. Call again with the rest while *ret_used < n. */
-int lmc_frame_reader_feed(struct lmc_frame_reader *r, const uint8_t *data, size_t n,
-			  size_t *ret_used, uint8_t **ret_buf, size_t *ret_len);
-
 /* Frames already read and waiting in the reader (call recv again before waiting on the
  * socket: it will not become readable for them). */
 bool lmc_frame_reader_pending(const struct lmc_frame_reader *r);
 
 /* Read from a non-blocking socket (or pipe), collecting SCM_RIGHTS fds (close-on-exec),
- * as described above. Returns 1 with a complete frame (buffer as for feed;
- * fds, up to fds_cap of them, moved to fds with *ret_nfds set; extra ones closed), 0 when
- * the socket has no more data for now, -EPIPE when the peer closed between frames,
- * -ECONNRESET when it closed inside one, -EMSGSIZE as for feed, -EBADMSG when more than
- * LMC_FRAME_FDS_MAX descriptors arrive, or another -errno from recvmsg. */
+ * as described above. Returns 1 with a complete frame (*ret_buf malloc'd, owned by the
+ * caller, non-NULL even for len 0; fds, up to fds_cap of them, moved to fds with *ret_nfds
+ * set; extra ones closed), 0 when the socket has no more data for now, -EPIPE when the
+ * peer closed between frames, -ECONNRESET when it closed inside one, -EMSGSIZE for an
+ * announced length over LMC_FRAME_MAX (refused as soon as the header is in, nothing
+ * allocated), -EBADMSG when more than LMC_FRAME_FDS_MAX descriptors arrive, or another
+ * -errno from recvmsg. */
 int lmc_frame_reader_recv(struct lmc_frame_reader *r, int fd, uint8_t **ret_buf, size_t *ret_len,
 			  int *fds, size_t fds_cap, size_t *ret_nfds);
 

@@ -1,7 +1,8 @@
-/* libFuzzer target: the agent's input path in dry-run mode. The bytes are a stream from a
- * client: fed to the frame reader in pieces, every complete frame dispatched by
- * lmc_api_handle (decode, validate, authorize as root or a tenant, no manager) and also
- * decoded as a Response (the client's side of a hostile agent). */
+/* libFuzzer target: the agent's request dispatch in dry-run mode, one message at a time (the
+ * framing in front of it is fuzz_frame's, through the reader the agent runs). The input is a
+ * peer byte then one Request as a frame would carry it: dispatched by lmc_api_handle
+ * (decode, validate, authorize as root or a tenant, no manager), its answer decoded, and the
+ * bytes also decoded as a Response (the client's side of a hostile agent). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,53 +33,47 @@ static void dispatch(const uint8_t *buf, size_t len, uid_t uid)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct lmc_frame_reader rd;
-	size_t off = 1, step;
-
 	if (size < 1)
 		return 0;
-	/* First byte: the peer (root or not) and how the stream is chopped. */
-	step = (data[0] & 0x3f) + 1;
-	lmc_frame_reader_init(&rd);
-	while (off < size) {
-		size_t n = size - off < step ? size - off : step, used = 0;
-		uint8_t *buf = NULL;
-		size_t len = 0;
-		int r = lmc_frame_reader_feed(&rd, data + off, n, &used, &buf, &len);
-
-		if (r < 0)
-			break;
-		off += used;
-		if (r == 1) {
-			dispatch(buf, len, data[0] & 0x80 ? 12345 : 0);
-			free(buf);
-		} else if (used == 0) {
-			break;
-		}
-	}
-	lmc_frame_reader_done(&rd);
+	/* First byte: the peer, root or not. */
+	dispatch(data + 1, size - 1, data[0] & 0x80 ? 12345 : 0);
 	return 0;
 }
 
-/* With LMC_FUZZ_SEEDS=dir, write framed seed requests of every operation there. */
-static void write_seed(const char *dir, int i, const struct lmc_api_req *rq)
+/* One seed file: the peer byte, then (fuzz_frame's) a control byte and the frame header,
+ * then the message. */
+static void seed_file(const char *dir, const char *target, int i, const uint8_t *msg, size_t len)
 {
-	uint8_t *buf, hdr[LMC_FRAME_HDR];
-	size_t len;
+	bool framed = strcmp(target, "fuzz_frame") == 0;
+	uint8_t hdr[LMC_FRAME_HDR];
 	char path[512];
 	FILE *f;
 
+	snprintf(path, sizeof(path), "%s/%s/seed-%02d", dir, target, i);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fputc(i % 2 ? 0x83 : 0x03, f);
+	if (framed) {
+		lmc_frame_header((uint32_t)len, hdr);
+		fputc(0, f);
+		fwrite(hdr, 1, sizeof(hdr), f);
+	}
+	fwrite(msg, 1, len, f);
+	fclose(f);
+}
+
+/* With LMC_FUZZ_SEEDS=dir, write seed requests of every operation into dir/fuzz_api and
+ * dir/fuzz_frame (both must exist). */
+static void write_seed(const char *dir, int i, const struct lmc_api_req *rq)
+{
+	uint8_t *buf;
+	size_t len;
+
 	if (lmc_api_req_encode(rq, &buf, &len) < 0)
 		return;
-	snprintf(path, sizeof(path), "%s/seed-%02d", dir, i);
-	f = fopen(path, "w");
-	if (f) {
-		lmc_frame_header((uint32_t)len, hdr);
-		fputc(i % 2 ? 0x83 : 0x03, f);
-		fwrite(hdr, 1, sizeof(hdr), f);
-		fwrite(buf, 1, len, f);
-		fclose(f);
-	}
+	seed_file(dir, "fuzz_api", i, buf, len);
+	seed_file(dir, "fuzz_frame", i, buf, len);
 	free(buf);
 }
 

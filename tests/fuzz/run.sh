@@ -4,9 +4,10 @@
 # the tree (tests/fuzz/corpus/<target>, read only here) plus seed requests of every
 # operation; new finds go to $FUZZ_BUILD/corpus/<target>. Exits non-zero on a crash, a leak
 # or a sanitizer report.
-#   fuzz_api    frames fed in pieces to lmc_frame_reader_feed, each dispatched (dry run)
+#   fuzz_api    one request message dispatched by lmc_api_handle (dry run, root or not)
 #   fuzz_frame  the agent's own reader, lmc_frame_reader_recv, over a unix socket with
-#               descriptors beside the bytes, each frame dispatched (dry run)
+#               descriptors beside the bytes, each frame dispatched (dry run): the only
+#               framing path there is
 # FUZZ_RUNS=N runs N inputs per target instead of a time bound (-runs); FUZZ_TARGETS picks.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,15 +25,12 @@ for t in $targets; do
 		-o "$out/$t" "tests/fuzz/$t.c" $srcs "$out/proto/lmctl.pb-c.c" \
 		-lcgroup -lprotobuf-c -lev -pthread
 done
-# Seeds: one framed request of every operation (fuzz_api writes them), and the same with
-# fuzz_frame's second control byte (no descriptors, no hang-up).
+# Seeds: a request of every operation for each target (fuzz_api writes them: the message
+# alone for itself, framed after fuzz_frame's second control byte, no descriptors and no
+# hang-up, for fuzz_frame).
 seeds="$out/seeds"
 mkdir -p "$seeds/fuzz_api" "$seeds/fuzz_frame"
-LMC_FUZZ_SEEDS="$seeds/fuzz_api" "$out/fuzz_api" -runs=0 "$out/corpus/fuzz_api" >/dev/null 2>&1 ||
-	true
-for f in "$seeds/fuzz_api"/seed-*; do
-	{ head -c1 "$f"; printf '\000'; tail -c +2 "$f"; } >"$seeds/fuzz_frame/$(basename "$f")"
-done
+LMC_FUZZ_SEEDS="$seeds" "$out/fuzz_api" -runs=0 "$out/corpus/fuzz_api" >/dev/null 2>&1 || true
 for t in $targets; do
 	if [ -n "${FUZZ_RUNS:-}" ]; then
 		bound=(-runs="$FUZZ_RUNS")

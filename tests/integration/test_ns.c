@@ -167,15 +167,7 @@ static void read_file(const char *path, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-/* Our children, as the kernel lists them: spawn must leave none behind on failure. */
-static void my_children(char *buf, size_t size)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)getpid(), (int)getpid());
-	read_file(path, buf, size);
-}
-
+/* pid's children, as the kernel lists them (ours: spawn must leave none behind on failure). */
 static void children_of(pid_t pid, char *buf, size_t size)
 {
 	char path[64];
@@ -195,12 +187,16 @@ static char proc_state(pid_t pid)
 	return p[2];
 }
 
+/* Which namespace of that kind pid is in: the inode of /proc/PID/ns/<ns>. */
 static uint64_t inode_of(pid_t pid, enum lmc_ns ns)
 {
-	uint64_t ino = 0;
+	static const char *const files[] = {"pid", "mnt", "uts", "ipc", "net", "user", "cgroup"};
+	char path[64];
+	struct stat st;
 
-	assert_int_equal(lmc_ns_inode(pid, ns, &ino), 0);
-	return ino;
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, files[__builtin_ctz(ns)]);
+	assert_int_equal(stat(path, &st), 0);
+	return (uint64_t)st.st_ino;
 }
 
 /* ---- group set-up: scratch cgroup and the shared init ---- */
@@ -345,7 +341,7 @@ static void test_missing_command(void **state)
 	struct lmc_err err = {0};
 	pid_t pid = -42;
 
-	my_children(before, sizeof(before));
+	children_of(getpid(), before, sizeof(before));
 	o = opts_for(missing);
 	assert_int_equal(lmc_ns_spawn(&o, &pid, NULL, &err), -ENOENT);
 	assert_string_equal(err.msg, "run: lmctl-no-such-cmd: No such file or directory");
@@ -364,7 +360,7 @@ static void test_missing_command(void **state)
 	snprintf(want, sizeof(want), "run: %s: Permission denied", noexec);
 	assert_string_equal(err.msg, want);
 	assert_int_equal(pid, -42);
-	my_children(after, sizeof(after));
+	children_of(getpid(), after, sizeof(after));
 	assert_string_equal(before, after);
 }
 
@@ -398,13 +394,13 @@ static void test_cwd_env_ids(void **state)
 	assert_int_equal(sscanf(strrchr(out, ')') + 2, "%*c %*d %*d %d", &sid), 1);
 	assert_int_equal(sid, spid);
 
-	my_children(before, sizeof(before));
+	children_of(getpid(), before, sizeof(before));
 	o = opts_for(badcwd);
 	o.cwd = "/nonexistent-dir";
 	assert_int_equal(lmc_ns_spawn(&o, &pid, NULL, &err), -ENOENT);
 	assert_string_equal(err.msg,
 			    "run: true: cwd '/nonexistent-dir': No such file or directory");
-	my_children(after, sizeof(after));
+	children_of(getpid(), after, sizeof(after));
 	assert_string_equal(before, after);
 }
 
@@ -451,14 +447,14 @@ static void test_attach_hold(void **state)
 	unlink(marker);
 
 	/* A failed placement: the child is killed before it runs anything. */
-	my_children(before, sizeof(before));
+	children_of(getpid(), before, sizeof(before));
 	a.ret = -EACCES;
 	o.stdio[1] = -1;
 	assert_int_equal(lmc_ns_spawn(&o, &pid, NULL, &err), -EACCES);
 	assert_non_null(strstr(err.msg, "refused for the test"));
 	assert_int_equal(pid, -42);
 	assert_int_equal(access(marker, F_OK), -1);
-	my_children(after, sizeof(after));
+	children_of(getpid(), after, sizeof(after));
 	assert_string_equal(before, after);
 }
 
@@ -635,7 +631,7 @@ static void test_join_bad_uid(void **state)
 	pid_t pid = -42;
 
 	assert_true(g_init > 0);
-	my_children(before, sizeof(before));
+	children_of(getpid(), before, sizeof(before));
 	/* 70000 is not mapped in the init's user namespace (0..65535). */
 	o.set_ids = true;
 	o.uid = 70000;
@@ -643,7 +639,7 @@ static void test_join_bad_uid(void **state)
 	assert_int_equal(lmc_ns_spawn(&o, &pid, NULL, &err), -EINVAL);
 	assert_string_equal(err.msg, "run: true: uid 70000: Invalid argument");
 	assert_int_equal(pid, -42);
-	my_children(after, sizeof(after));
+	children_of(getpid(), after, sizeof(after));
 	assert_string_equal(before, after);
 }
 
@@ -752,7 +748,7 @@ static void test_init_errors(void **state)
 	struct lmc_err err = {0};
 	pid_t init = -42;
 
-	my_children(before, sizeof(before));
+	children_of(getpid(), before, sizeof(before));
 	/* Overlapping ranges: the kernel refuses the map. */
 	ns.uid_map[0] = (struct lmc_idmap){0, 100000, 10};
 	ns.uid_map[1] = (struct lmc_idmap){5, 200000, 10};
@@ -769,7 +765,7 @@ static void test_init_errors(void **state)
 	assert_int_equal(lmc_ns_init(&io, &init, NULL, &err), -EPERM);
 	assert_non_null(strstr(err.msg, "refused for the test"));
 	assert_int_equal(init, -42);
-	my_children(after, sizeof(after));
+	children_of(getpid(), after, sizeof(after));
 	assert_string_equal(before, after);
 }
 

@@ -1,5 +1,6 @@
-/* Framing: the incremental reader fed byte by byte and in chunks, the size cap, frames and
- * descriptors over a socketpair, timeouts and peers that close early. */
+/* Framing, always through the reader the agent runs (lmc_frame_reader_recv) or the CLI's
+ * (lmc_frame_recv) over a socketpair: a stream written byte by byte and in chunks, the size
+ * cap, descriptors beside frames, timeouts and peers that close early. */
 #include <setjmp.h>
 #include <sys/ioctl.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,37 +61,53 @@ static void check_frame(int idx, const uint8_t *buf, size_t len, const struct st
 	}
 }
 
-/* Feed the stream in pieces of `chunk` bytes; returns the frames seen. */
+static void sockpair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+}
+
+/* The client's end sv[0] (blocking), the agent's sv[1] (non-blocking, as the agent has it). */
+static void agent_pair(int sv[2])
+{
+	sockpair(sv);
+	assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+}
+
+/* Every frame the reader has for now, checked against s in order from *frames. */
+static void recv_ready(struct lmc_frame_reader *r, int fd, const struct stream *s, int *frames)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0, nfds = 0;
+	int ret;
+
+	while ((ret = lmc_frame_reader_recv(r, fd, &buf, &len, NULL, 0, &nfds)) == 1) {
+		check_frame((*frames)++, buf, len, s);
+		free(buf);
+	}
+	assert_int_equal(ret, 0);
+}
+
+/* Write the stream in pieces of `chunk` bytes, reading after each; returns the frames seen. */
 static int feed_stream(const struct stream *s, size_t chunk)
 {
 	struct lmc_frame_reader r;
-	int frames = 0;
+	int sv[2], frames = 0;
 
+	agent_pair(sv);
 	lmc_frame_reader_init(&r);
-	for (size_t off = 0; off < s->n;) {
+	for (size_t off = 0; off < s->n; off += chunk) {
 		size_t n = s->n - off < chunk ? s->n - off : chunk;
-		size_t pos = 0;
 
-		while (pos < n) {
-			uint8_t *buf = NULL;
-			size_t len = 0, used = 0;
-			int ret = lmc_frame_reader_feed(&r, s->bytes + off + pos, n - pos, &used,
-							&buf, &len);
-
-			assert_true(ret == 0 || ret == 1);
-			assert_true(used > 0 && used <= n - pos);
-			pos += used;
-			if (ret == 1) {
-				check_frame(frames++, buf, len, s);
-				free(buf);
-			}
-		}
-		off += n;
+		assert_int_equal(write(sv[0], s->bytes + off, n), (ssize_t)n);
+		recv_ready(&r, sv[1], s, &frames);
 	}
 	/* nothing half-read is left over */
 	assert_int_equal(r.hdr_got, 0);
 	assert_null(r.buf);
+	assert_false(lmc_frame_reader_pending(&r));
 	lmc_frame_reader_done(&r);
+	close(sv[0]);
+	close(sv[1]);
 	return frames;
 }
 
@@ -133,51 +151,69 @@ static void test_feed_oversize_refused(void **state)
 		struct lmc_frame_reader r;
 		uint8_t data[LMC_FRAME_HDR + 16] = {0};
 		uint8_t *buf = NULL;
-		size_t len = 0, used = 0;
+		size_t len = 0, nfds = 0;
+		int sv[2];
 
+		agent_pair(sv);
 		lmc_frame_header(lens[i], data);
 		lmc_frame_reader_init(&r);
 		/* three header bytes: nothing decided yet */
-		assert_int_equal(lmc_frame_reader_feed(&r, data, 3, &used, &buf, &len), 0);
-		assert_int_equal(used, 3);
-		/* the fourth: refused at once, nothing allocated, payload not consumed */
-		assert_int_equal(lmc_frame_reader_feed(&r, data + 3, sizeof(data) - 3, &used, &buf,
-						       &len),
+		assert_int_equal(write(sv[0], data, 3), 3);
+		assert_int_equal(lmc_frame_reader_recv(&r, sv[1], &buf, &len, NULL, 0, &nfds), 0);
+		/* the fourth: refused at once, nothing allocated */
+		assert_int_equal(write(sv[0], data + 3, sizeof(data) - 3),
+				 (ssize_t)sizeof(data) - 3);
+		assert_int_equal(lmc_frame_reader_recv(&r, sv[1], &buf, &len, NULL, 0, &nfds),
 				 -EMSGSIZE);
-		assert_int_equal(used, 1);
 		assert_null(r.buf);
 		assert_null(buf);
 		/* and it stays refused */
-		assert_int_equal(lmc_frame_reader_feed(&r, data + 4, 1, &used, &buf, &len),
+		assert_int_equal(write(sv[0], "x", 1), 1);
+		assert_int_equal(lmc_frame_reader_recv(&r, sv[1], &buf, &len, NULL, 0, &nfds),
 				 -EMSGSIZE);
 		lmc_frame_reader_done(&r);
+		close(sv[0]);
+		close(sv[1]);
 	}
 }
 
+/* A frame of exactly LMC_FRAME_MAX bytes, from another process (it does not fit the socket's
+ * buffer), is taken whole. */
 static void test_feed_exact_cap_accepted(void **state)
 {
 	struct lmc_frame_reader r;
-	uint8_t hdr[LMC_FRAME_HDR], *payload, *buf = NULL;
-	size_t len = 0, used = 0;
+	uint8_t *payload = calloc(1, LMC_FRAME_MAX), *buf = NULL;
+	size_t len = 0, nfds = 0;
+	int sv[2], ret, status;
+	pid_t pid;
 	(void)state;
 
-	payload = calloc(1, LMC_FRAME_MAX);
 	assert_non_null(payload);
 	payload[LMC_FRAME_MAX - 1] = 0x5a;
-	lmc_frame_header(LMC_FRAME_MAX, hdr);
+	agent_pair(sv);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(lmc_frame_send(sv[0], payload, LMC_FRAME_MAX, NULL, 0) == 0 ? 0 : 1);
+	close(sv[0]);
 	lmc_frame_reader_init(&r);
-	assert_int_equal(lmc_frame_reader_feed(&r, hdr, 4, &used, &buf, &len), 0);
-	assert_int_equal(lmc_frame_reader_feed(&r, payload, LMC_FRAME_MAX, &used, &buf, &len), 1);
+	for (;;) {
+		struct pollfd pfd = {.fd = sv[1], .events = POLLIN};
+
+		ret = lmc_frame_reader_recv(&r, sv[1], &buf, &len, NULL, 0, &nfds);
+		if (ret != 0)
+			break;
+		assert_int_equal(poll(&pfd, 1, 10000), 1);
+	}
+	assert_int_equal(ret, 1);
 	assert_int_equal(len, LMC_FRAME_MAX);
 	assert_int_equal(buf[LMC_FRAME_MAX - 1], 0x5a);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	free(buf);
 	free(payload);
 	lmc_frame_reader_done(&r);
-}
-
-static void sockpair(int sv[2])
-{
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	close(sv[1]);
 }
 
 /* A descriptor sent beside a frame arrives with it and refers to the same pipe. */
