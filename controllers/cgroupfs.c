@@ -183,6 +183,22 @@ int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, 
 	return 0;
 }
 
+int lmc_cgfs_cgroup_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
+			 size_t size)
+{
+	int h = lmc_cgfs_hier_of(cg, c);
+	const struct lmc_cgfs_hier *hi;
+	int n;
+
+	if (h < 0)
+		return h;
+	hi = &cg->hier[h];
+	n = snprintf(buf, size, "/%s%s%s", hi->root, hi->root[0] && name[0] ? "/" : "", name);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 static bool is_cgroup2(const char *path)
 {
 	struct statfs sf;

@@ -70,6 +70,10 @@ const char *lmc_cgfs_placement(const struct lmc_cgfs *cg);
 const char *lmc_cgfs_ctrl_kernel_name(const struct lmc_cgfs *cg, enum lmc_ctrl c);
 /* "<mount>\t/<root>\n" per hierarchy, for lmc_cgfs_opts.recorded. */
 int lmc_cgfs_roots_text(const struct lmc_cgfs *cg, char *buf, size_t size);
+/* The container's cgroup for controller c as the kernel names it: from its hierarchy's root
+ * ("/a/b"; "/" the hierarchy's root), as in /proc/PID/cgroup and the kernel's log. */
+int lmc_cgfs_cgroup_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
+			 size_t size);
 /* Absolute path of the container's directory for controller c (for display and tests). */
 int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
 		  size_t size);

@@ -293,6 +293,11 @@ struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m)
 	return m->cg;
 }
 
+int lmc_mgr_memcg_path(struct lmc_manager *m, const char *name, char *buf, size_t size)
+{
+	return lmc_cgfs_cgroup_path(m->cg, LMC_CTRL_MEMORY, name, buf, size);
+}
+
 const char *lmc_mgr_state_dir(struct lmc_manager *m)
 {
 	return lmc_store_dir(m->store);

@@ -50,6 +50,8 @@ struct lmc_tree *lmc_mgr_tree(struct lmc_manager *m);
 struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m);
 /* The state directory (the agent keeps its event journal there). */
 const char *lmc_mgr_state_dir(struct lmc_manager *m);
+/* The container's memory cgroup as the kernel names it in its log ("/a/b", core/oomlog.h). */
+int lmc_mgr_memcg_path(struct lmc_manager *m, const char *name, char *buf, size_t size);
 
 /* Machine facts and the root's capacity. */
 struct lmc_machine_info {

@@ -295,6 +295,37 @@ static void test_oom_count(void **state)
 	b->ops->close(b);
 }
 
+/* The OOM event names its victim: the one process in the container, whose pid the run
+ * returned (the kernel logs the kill before it counts it; the agent reads /dev/kmsg). */
+static void test_oom_victim(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = h_open_be(h);
+	struct lmc_api_sub f = {.oom = true, .threshold = LMC_UNSET};
+	/* tail keeps the line it reads until a newline, which /dev/zero never sends */
+	const char *argv[] = {"sh", "-c", "exec tail /dev/zero", NULL};
+	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = argv};
+	struct lmc_err err = {0};
+	struct lmc_evrec ev;
+	pid_t pid;
+	int fd, st;
+
+	create(b, "ov", 16 * MiB);
+	fd = subscribe(h, "ov", &f);
+	if (b->ops->run(b, "ov", &ro, &pid, &st, &err) < 0)
+		fail_msg("run in ov: %s", lmc_err_str(&err));
+	assert_int_equal(st, 128 + SIGKILL);
+	do
+		assert_true(next_event(fd, 10000, &ev));
+	while (ev.kind != LMC_EVK_OOM);
+	print_message("OOM event: count %llu, victim %d; the run's pid %d\n",
+		      (unsigned long long)ev.value, (int)ev.pid, (int)pid);
+	assert_int_equal(ev.pid, pid);
+	close(fd);
+	destroy(b, "ov");
+	b->ops->close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +333,8 @@ int main(void)
 						h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_gap, h_fixture_setup, h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_ends_stream, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_oom_victim, h_fixture_setup,
 						h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_oom_count, h_fixture_setup,
 						h_fixture_teardown),

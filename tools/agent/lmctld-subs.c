@@ -4,6 +4,7 @@
  * bounded number of subscriptions and source references, and a subscriber that stops
  * reading is dropped with a last Response saying why. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,36 @@ void lmc_agent_sub_emit(struct sub *s, const struct lmc_evrec *ev)
 		lmc_agent_send(c, buf, len);
 }
 
+/* A kill the kernel logged without its cgroup: was pid a process the agent started in name? */
+static bool proc_in(pid_t pid, void *ud)
+{
+	const struct src *x = ud;
+
+	for (const struct proc *p = x->a->procs; p; p = p->next)
+		if (p->pid == pid && lmc_name_is_under(p->name, lmc_events_name(x->s)))
+			return true;
+	return false;
+}
+
+/* The OOM killer's victim for the count the event carries (0 when the kernel's log does not
+ * say): the kill was logged before it was counted. */
+static pid_t oom_victim(struct src *x, uint64_t count)
+{
+	char memcg[PATH_MAX];
+	pid_t pid = 0;
+
+	if (x->a->oomlog &&
+	    lmc_mgr_memcg_path(x->a->m, lmc_events_name(x->s), memcg, sizeof(memcg)) >= 0) {
+		lmc_oomlog_drain(x->a->oomlog);
+		pid = lmc_oomlog_victim(x->a->oomlog, memcg, &x->oom_seq, proc_in, x);
+	}
+	if (!pid && count == x->oom_count)
+		pid = x->oom_pid; /* v1's second notification of one kill */
+	x->oom_count = count;
+	x->oom_pid = pid;
+	return pid;
+}
+
 static void src_emit(struct src *x, uint64_t value)
 {
 	struct lmc_evrec ev = {.kind = x->kind, .value = value};
@@ -145,6 +176,8 @@ static void src_emit(struct src *x, uint64_t value)
 		ev.threshold = x->threshold;
 		ev.direction = lmc_events_direction(x->s);
 	}
+	if (x->kind == LMC_EVK_OOM)
+		ev.pid = oom_victim(x, value);
 	lmc_agent_event(x->a, &ev);
 }
 

@@ -534,6 +534,7 @@ static void agent_stop(struct agent *a)
 	}
 	lmc_mgr_free(a->m);
 	lmc_evlog_free(a->evlog);
+	lmc_oomlog_free(a->oomlog);
 	ev_loop_destroy(a->loop);
 }
 
@@ -561,6 +562,9 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	r = lmc_evlog_open(lmc_mgr_state_dir(a->m), a->event_history, &a->evlog, &err);
 	if (r < 0)
 		lmc_agent_log("events are not journaled (no resume): %s", lmc_err_str(&err));
+	lmc_err_clear(&err);
+	if (lmc_oomlog_open(&a->oomlog, &err) < 0)
+		lmc_agent_log("%s", lmc_err_str(&err));
 	a->lfd = lmc_agent_listen_unix(a->socket_path);
 	if (a->lfd < 0) {
 		lmc_agent_log("cannot listen on %s: %s", a->socket_path, strerror(-a->lfd));

@@ -9,6 +9,7 @@
 
 #include "core/events.h"
 #include "core/manager.h"
+#include "core/oomlog.h"
 #include "nsutil/ns.h"
 #include "proto/api.h"
 #include "proto/frame.h"
@@ -59,6 +60,8 @@ struct src {
 	struct lmc_evsrc *s;
 	enum lmc_events_kind kind;
 	uint64_t threshold;
+	uint64_t oom_seq, oom_count; /* OOM: the kernel log's record of the last victim, count */
+	pid_t oom_pid; /* ... and its pid, for a repeated notification of the same count */
 	struct src *prev, *next;
 	struct sub **subs; /* who receives its events */
 	size_t n_subs, cap_subs;
@@ -151,6 +154,7 @@ struct agent {
 	struct task_wait *task_waits;
 	ev_timer log_timer; /* rotates the logs of detached tasks */
 	struct lmc_evlog *evlog; /* the event journal; NULL if it could not be opened */
+	struct lmc_oomlog *oomlog; /* OOM victims from the kernel log; NULL: OOM pids are 0 */
 	size_t event_history; /* events it keeps (--event-history) */
 	bool evlog_failed; /* the last append failed (logged once) */
 };
