@@ -6,7 +6,7 @@
  * stalls, another client's `list` answers at once; the run itself waits (thawed: it
  * starts) or, left frozen, is refused after LMC_NS_HANDSHAKE_MS with a one-line reason.
  * Replies on the stalled run's own connection stay in order. The same for a leaf's
- * namespace init: a `create --ns`. */
+ * namespace init: a `create --ns`, and a run that must start a new init first. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,14 +144,19 @@ static bool leaf_has_process(void *ud)
 	return yes;
 }
 
-/* A detached run of `true` on fd (id 1), pipelined with a list (id 2) behind it. */
-static void send_run_then_list(int fd)
+/* A detached run of `true` in name on fd (id 1), pipelined with a list (id 2) behind it. */
+static void send_run_then_list_in(int fd, const char *name)
 {
 	static const char *const argv[] = {"true", NULL};
 	struct lmc_run_opts o = {.argv = argv, .cwd = "/", .detach = true, .stdio = {-1, -1, -1}};
 
-	assert_int_equal(request_send(fd, LMC_API_OP_RUN, 1, "st", &o), 0);
+	assert_int_equal(request_send(fd, LMC_API_OP_RUN, 1, name, &o), 0);
 	assert_int_equal(request_send(fd, LMC_API_OP_LIST, 2, "", NULL), 0);
+}
+
+static void send_run_then_list(int fd)
+{
+	send_run_then_list_in(fd, "st");
 }
 
 static void expect_reply(int fd, int ms, uint64_t id, bool ok, const char *has)
@@ -306,6 +311,11 @@ static bool named_has_process(void *ud)
 	return yes;
 }
 
+static bool leaf_empty(void *ud)
+{
+	return !named_has_process(ud);
+}
+
 static pid_t named_pid(struct fix *f, const char *name)
 {
 	pid_t *pids = NULL, pid = 0;
@@ -372,6 +382,71 @@ static void test_stalled_create_ns(void **state)
 	LMCTL_OK("create", "sn", "--ns=pid,mnt"); /* the name is free again */
 }
 
+/* A run into a namespaced leaf whose init was killed starts a new init first: frozen, it
+ * holds nobody else up and is refused after the bound; thawed, the next run starts one. */
+static void test_stalled_run_new_init(void **state)
+{
+	struct fix *f = *state;
+	struct leaf_q q = {f, "sn"};
+	pid_t init;
+	int fd, fd2;
+
+	if (!f)
+		skip(); /* no v1 freezer beside a cgroup2 tree here */
+	LMCTL_OK("create", "sn", "--ns=pid,mnt");
+	init = named_pid(f, "sn");
+	assert_true(init > 0);
+	assert_int_equal(kill(init, SIGKILL), 0);
+	assert_int_equal(lmc_test_wait_until(leaf_empty, &q, 5000), 0);
+	fd = h_connect(&f->h);
+	assert_true(fd >= 0);
+	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
+	send_run_then_list_in(fd, "sn");
+	assert_int_equal(lmc_test_wait_until(named_has_process, &q, 5000), 0);
+	list_answers(f, "a run starting a new init");
+	/* another run meanwhile waits for the same init, and shares its fate */
+	fd2 = h_connect(&f->h);
+	assert_true(fd2 >= 0);
+	send_run_then_list_in(fd2, "sn");
+	thaw_after_kill(f, named_pid(f, "sn"));
+	expect_reply(fd, LMC_NS_HANDSHAKE_MS + 10000, 1, false, "did not start within");
+	expect_reply(fd, 5000, 2, true, NULL);
+	expect_reply(fd2, 5000, 1, false, "did not start within");
+	expect_reply(fd2, 5000, 2, true, NULL);
+	close(fd);
+	close(fd2);
+	LMCTL_OK("run", "sn", "--", "true");
+}
+
+/* Thawed before the bound: the new init starts and so do the runs that waited for it. */
+static void test_stalled_new_init_thawed(void **state)
+{
+	struct fix *f = *state;
+	struct leaf_q q = {f, "sn"};
+	int fd, fd2;
+
+	if (!f)
+		skip(); /* no v1 freezer beside a cgroup2 tree here */
+	LMCTL_OK("create", "sn", "--ns=pid,mnt");
+	assert_int_equal(kill(named_pid(f, "sn"), SIGKILL), 0);
+	assert_int_equal(lmc_test_wait_until(leaf_empty, &q, 5000), 0);
+	fd = h_connect(&f->h);
+	fd2 = h_connect(&f->h);
+	assert_true(fd >= 0 && fd2 >= 0);
+	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
+	send_run_then_list_in(fd, "sn");
+	assert_int_equal(lmc_test_wait_until(named_has_process, &q, 5000), 0);
+	send_run_then_list_in(fd2, "sn");
+	list_answers(f, "a run starting a new init");
+	assert_int_equal(write_state(f->freezer, "THAWED"), 0);
+	expect_reply(fd, 8000, 1, true, NULL);
+	expect_reply(fd, 5000, 2, true, NULL);
+	expect_reply(fd2, 8000, 1, true, NULL);
+	expect_reply(fd2, 5000, 2, true, NULL);
+	close(fd);
+	close(fd2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -381,6 +456,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stalled_destroy_others_answer, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_create_ns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_run_new_init, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_new_init_thawed, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
