@@ -96,6 +96,81 @@ int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc
 	return r < 0 ? r : init_wait(m, &iw, ret_id, ret_pidfd, err);
 }
 
+/* ---- a run's new init (the leaf's was gone) ---- */
+
+int lmc_mgr_run_init_begin(struct lmc_manager *m, struct lmc_node *node,
+			   struct lmc_mgr_init_wait **ret, struct lmc_err *err)
+{
+	struct lmc_mgr_init_wait *iw = malloc(sizeof(*iw));
+	struct lmc_node_rt *rt = lmc_mgr_rt(node);
+	int r;
+
+	if (!iw || !rt) {
+		free(iw);
+		return lmc_err_set(err, -ENOMEM, "out of memory");
+	}
+	r = lmc_mgr_init_begin(m, node->name, &node->spec, iw, err);
+	if (r < 0) {
+		free(iw);
+		return r;
+	}
+	rt->init_starting = true; /* the runs that come meanwhile wait for this one */
+	*ret = iw;
+	return 0;
+}
+
+int lmc_mgr_init_wait_fd(const struct lmc_mgr_init_wait *iw)
+{
+	return iw->w.chan;
+}
+
+const char *lmc_mgr_init_wait_name(const struct lmc_mgr_init_wait *iw)
+{
+	return iw->name;
+}
+
+void lmc_mgr_run_init_cancel(struct lmc_manager *m, struct lmc_mgr_init_wait *iw)
+{
+	struct lmc_node *node = lmc_tree_find(m->tree, iw->name);
+
+	if (node && node->user)
+		((struct lmc_node_rt *)node->user)->init_starting = false;
+	lmc_ns_init_cancel(&iw->w);
+	free(iw);
+}
+
+int lmc_mgr_run_init_finish(struct lmc_manager *m, struct lmc_mgr_init_wait *iw,
+			    struct lmc_err *err)
+{
+	struct lmc_node *node = lmc_tree_find(m->tree, iw->name);
+	struct lmc_init_id id = {0};
+	int pidfd = -1, r = lmc_mgr_init_end(m, iw, &id, &pidfd, err);
+
+	if (r == -EAGAIN)
+		return r;
+	if (r >= 0 && !node) { /* destroyed meanwhile */
+		lmc_ns_kill_reap(pidfd);
+		close(pidfd);
+		r = lmc_err_set(err, -ENOENT, "%s: no such container", iw->name);
+	} else if (r >= 0) {
+		/* its rt is there (init_starting): nothing to allocate, nothing to fail */
+		lmc_mgr_set_init(node, &id, pidfd);
+		/* Best effort: a record naming a gone init is found out by its start time. */
+		lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, &id, NULL);
+	}
+	lmc_mgr_run_init_cancel(m, iw);
+	return r;
+}
+
+int lmc_mgr_run_init_timeout(struct lmc_manager *m, struct lmc_mgr_init_wait *iw,
+			     struct lmc_err *err)
+{
+	int r = lmc_ns_init_timeout(&iw->w, err);
+
+	lmc_mgr_run_init_cancel(m, iw);
+	return r;
+}
+
 /* ---- a create that waits for its init ---- */
 
 struct lmc_mgr_creating {

@@ -39,6 +39,7 @@ struct lmc_node_rt {
 	int init_pidfd; /* held once the init is known to be that process; -1 not yet */
 	bool destroying; /* lmc_mgr_destroy_start .. _finish */
 	bool creating; /* lmc_mgr_create_start .. its init's report (core/manager-init.c) */
+	bool init_starting; /* lmc_mgr_run_init_start .. its report: runs wait for it */
 };
 /* n's runtime facts, made on first use (NULL: out of memory). */
 struct lmc_node_rt *lmc_mgr_rt(struct lmc_node *n);
@@ -77,6 +78,9 @@ int lmc_mgr_init_begin(struct lmc_manager *m, const char *name, const struct lmc
  * one killed at birth); else who it is and a pidfd, or the failure (nothing left running). */
 int lmc_mgr_init_end(struct lmc_manager *m, struct lmc_mgr_init_wait *iw,
 		     struct lmc_init_id *ret_id, int *ret_pidfd, struct lmc_err *err);
+/* The same for a run into node (checked), which waits for it (lmc_mgr_run_init_finish). */
+int lmc_mgr_run_init_begin(struct lmc_manager *m, struct lmc_node *node,
+			   struct lmc_mgr_init_wait **ret, struct lmc_err *err);
 /* Both with a bounded wait between (direct mode). */
 int lmc_mgr_start_init(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
 		       struct lmc_init_id *ret_id, int *ret_pidfd, struct lmc_err *err);

@@ -110,6 +110,29 @@ static int run_pids_room(struct lmc_manager *m, struct lmc_node *node, struct lm
 				 new_init ? "run (with its namespace init)" : "run", err);
 }
 
+int lmc_mgr_run_init_start(struct lmc_manager *m, const char *uname, struct lmc_mgr_init_wait **ret,
+			   struct lmc_err *err)
+{
+	const struct lmc_node_rt *rt;
+	struct lmc_node *node;
+	int r;
+
+	*ret = NULL;
+	r = leaf_lookup(m, uname, &node, err);
+	if (r < 0)
+		return r;
+	rt = node->user;
+	if (rt && rt->init_starting)
+		return -EINPROGRESS;
+	if (!node->spec.ns.mask || lmc_mgr_init_fd(node) >= 0)
+		return 0;
+	r = run_pids_room(m, node, err);
+	/* A record from before ranges were assigned gets its own now. */
+	if (r >= 0)
+		r = lmc_mgr_idmaps_assign(m, node->name, &node->spec, err);
+	return r < 0 ? r : lmc_mgr_run_init_begin(m, node, ret, err);
+}
+
 /* Everything a run needs before its clone: the leaf, its room, its groups, its init. */
 struct run_prep {
 	struct lmc_ns_spawn_opts so;

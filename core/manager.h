@@ -97,6 +97,25 @@ void lmc_mgr_create_undo(struct lmc_cgfs *cg, struct lmc_mgr_creating *c);
 void lmc_mgr_create_abandon(struct lmc_manager *m, struct lmc_mgr_creating *c);
 /* The rest of a create started, waiting here (bounded), a failure undone: lmc_mgr_create's. */
 int lmc_mgr_create_run(struct lmc_manager *m, struct lmc_mgr_creating *c, struct lmc_err *err);
+/* Before a run, for an event loop: a namespaced leaf whose init is gone starts a new one
+ * first (core/manager-init.c). 0 with *ret NULL: nothing to wait for, run now. 0 with *ret:
+ * an init released (checked as a run would be: leaf, paused, pids room); handle the run again
+ * once lmc_mgr_run_init_finish says it is up. -EINPROGRESS: another run's new init for this
+ * leaf is under way: wait for that one. Else refused (err). */
+struct lmc_mgr_init_wait;
+int lmc_mgr_run_init_start(struct lmc_manager *m, const char *name, struct lmc_mgr_init_wait **ret,
+			   struct lmc_err *err);
+/* Readable when the init has reported; changes when a second attempt starts. */
+int lmc_mgr_init_wait_fd(const struct lmc_mgr_init_wait *iw);
+const char *lmc_mgr_init_wait_name(const struct lmc_mgr_init_wait *iw);
+/* -EAGAIN: no report yet. Else iw is freed: 0 the init is up (held and recorded), or the
+ * failure (nothing left running). */
+int lmc_mgr_run_init_finish(struct lmc_manager *m, struct lmc_mgr_init_wait *iw,
+			    struct lmc_err *err);
+/* No report within LMC_NS_HANDSHAKE_MS (-ETIMEDOUT), or given up (cancel): killed, freed. */
+int lmc_mgr_run_init_timeout(struct lmc_manager *m, struct lmc_mgr_init_wait *iw,
+			     struct lmc_err *err);
+void lmc_mgr_run_init_cancel(struct lmc_manager *m, struct lmc_mgr_init_wait *iw);
 /* upd holds only the fields to change (others LMC_UNSET); force: allow a memory limit below
  * current usage. */
 int lmc_mgr_update(struct lmc_manager *m, const char *name, const struct lmc_spec *upd, bool force,

@@ -442,9 +442,15 @@ static int op_run(struct call *c, const Lmctl__RunRequest *rq)
 	o.task_id = rq->task_id;
 	o.log = rq->log;
 	res->detached = rq->detach;
-	if (c->flags & LMC_API_DEFER_SPAWN)
-		return run_start(c, &o);
-	return run_task(c, rq, &o);
+	if (!(c->flags & LMC_API_DEFER_SPAWN))
+		return run_task(c, rq, &o);
+	/* A leaf's new init first: the run is handled again once it is up. */
+	r = lmc_mgr_run_init_start(c->m, res->name, &res->init, &c->err);
+	if (r == -EINPROGRESS || (r >= 0 && res->init)) {
+		res->action = LMC_API_INIT_START;
+		return 0;
+	}
+	return r < 0 ? r : run_start(c, &o);
 }
 
 static int op_caps(struct call *c)
@@ -645,7 +651,8 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 		r = dispatch(&c, rq);
 		lmctl__request__free_unpacked(rq, NULL);
 	}
-	close_fds(fds, n_fds);
+	if (ret->action != LMC_API_INIT_START) /* else the caller hands them in again */
+		close_fds(fds, n_fds);
 	if (r < 0) {
 		free(ret->reply);
 		ret->reply = NULL;
@@ -661,7 +668,8 @@ int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const
 		return lmc_api_reply_err(ret->id, &c.err, &ret->reply, &ret->reply_len);
 	}
 	if (ret->reply || ret->action == LMC_API_RUN_START || ret->action == LMC_API_TASK_WAIT ||
-	    ret->action == LMC_API_CREATE_START || (ret->action == LMC_API_RUN && !ret->detached))
+	    ret->action == LMC_API_CREATE_START || ret->action == LMC_API_INIT_START ||
+	    (ret->action == LMC_API_RUN && !ret->detached))
 		return 0;
 	return lmc_api_reply_error(ret->id, 0, NULL, &ret->reply, &ret->reply_len);
 }

@@ -48,6 +48,11 @@ enum lmc_api_action {
 	 * caller) is finished when its fd is readable (lmc_mgr_create_finish), then CREATED and
 	 * the reply; a failure is undone (lmc_mgr_create_undo, _abandon) before its reply */
 	LMC_API_CREATE_START,
+	/* (LMC_API_DEFER_SPAWN) a run must wait for its leaf's new namespace init (name): init
+	 * (taken by the caller) was released, or (NULL) another run's is under way. The frame's
+	 * descriptors stay the caller's: it handles the frame again once the init is up
+	 * (lmc_mgr_run_init_finish), or answers its failure. */
+	LMC_API_INIT_START,
 };
 
 /* What a subscription asked for (SubscribeRequest). */
@@ -79,6 +84,7 @@ struct lmc_api_result {
 	int sig; /* SIGNAL_RUN */
 	struct lmc_ns_spawn_wait *spawn; /* RUN_START (malloc'd; result_done cancels it) */
 	struct lmc_mgr_creating *creating; /* CREATE_START: always taken by the caller */
+	struct lmc_mgr_init_wait *init; /* INIT_START: taken by the caller */
 	char task_id[LMC_TASK_ID_MAX + 1]; /* RUN, TASK_WAIT: the task */
 	struct lmc_stats_entry *stats; /* STATS: the containers to read (malloc'd) */
 	size_t n_stats;
@@ -100,7 +106,8 @@ enum lmc_api_flags {
 };
 
 /* Handle one Request frame body from peer. fds (n_fds of them) arrived with it as
- * SCM_RIGHTS; they are always consumed (closed, or handed to a started process). Always
+ * SCM_RIGHTS; they are always consumed (closed, or handed to a started process), except by
+ * an INIT_START. Always
  * fills ret with a Response to send (an undecodable frame gets status -EBADMSG), except on
  * -ENOMEM. m may be NULL with LMC_API_DRY_RUN (decode and validate only). */
 int lmc_api_handle(struct lmc_manager *m, const struct lmc_api_peer *peer, const uint8_t *buf,

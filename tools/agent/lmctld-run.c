@@ -135,6 +135,7 @@ void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_a
 /* ---------------- runs starting ---------------- */
 
 static void create_start_free(struct create_start *q);
+static void init_start_end(struct init_start *q, int r, const struct lmc_err *err);
 
 void lmc_agent_client_hold(struct client *c)
 {
@@ -278,6 +279,10 @@ void lmc_agent_runs_client_gone(struct client *c)
 	for (struct create_start *q = c->a->create_starts; q; q = q->next)
 		if (q->c == c)
 			q->c = NULL; /* it finishes (or is undone) all the same */
+	for (struct init_start *q = c->a->init_starts; q; q = q->next)
+		for (struct parked_req *p = q->parked; p; p = p->next)
+			if (p->c == c)
+				p->c = NULL; /* the init starts all the same; the run does not */
 }
 
 bool lmc_agent_start_in_flight(const struct client *c, uint64_t id)
@@ -288,6 +293,10 @@ bool lmc_agent_start_in_flight(const struct client *c, uint64_t id)
 	for (const struct create_start *q = c->a->create_starts; q; q = q->next)
 		if (q->c == c && q->id == id)
 			return true;
+	for (const struct init_start *q = c->a->init_starts; q; q = q->next)
+		for (const struct parked_req *p = q->parked; p; p = p->next)
+			if (p->c == c && p->id == id)
+				return true;
 	return false;
 }
 
@@ -311,6 +320,8 @@ void lmc_agent_runs_stop(struct agent *a)
 			lmc_mgr_create_abandon(a->m, TAKE_PTR(a->create_starts->mc));
 		create_start_free(a->create_starts);
 	}
+	while (a->init_starts)
+		init_start_end(a->init_starts, -ESHUTDOWN, NULL);
 }
 
 /* ---------------- creates waiting for their init ---------------- */
@@ -477,4 +488,141 @@ void lmc_agent_create_begin(struct client *c, struct lmc_api_result *res)
 	a->create_starts = q;
 	lmc_agent_client_hold(c); /* its next requests wait for this answer */
 	create_step(q);
+}
+
+/* ---------------- runs waiting for their leaf's new init ---------------- */
+
+static void parked_free(struct parked_req *p)
+{
+	for (size_t i = 0; i < p->nfds; i++)
+		close(p->fds[i]);
+	free(p->buf);
+	free(p);
+}
+
+/* The init is up (r 0): every run waiting is handled again, in the order they came; or it is
+ * not (r < 0): each is refused with its failure (-ESHUTDOWN: the agent stops, no answer). */
+static void init_start_end(struct init_start *q, int r, const struct lmc_err *err)
+{
+	struct agent *a = q->a;
+	struct parked_req *p;
+
+	ev_io_stop(a->loop, &q->io);
+	ev_timer_stop(a->loop, &q->timer);
+	if (q->iw)
+		lmc_mgr_run_init_cancel(a->m, TAKE_PTR(q->iw));
+	if (q->prev)
+		q->prev->next = q->next;
+	else
+		a->init_starts = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	while ((p = q->parked)) {
+		q->parked = p->next;
+		if (p->c && r < 0 && r != -ESHUTDOWN) {
+			lmc_agent_log("uid %u (pid %d): %s: failed: %s", (unsigned)p->c->peer.uid,
+				      (int)p->c->peer.pid, p->audit, lmc_err_str(err));
+			lmc_agent_client_release(p->c);
+			lmc_agent_send_error(p->c, p->id, r, lmc_err_str(err));
+		} else if (p->c && r >= 0) {
+			/* released first: a hold the run takes again stops the read it restarts */
+			lmc_agent_client_release(p->c);
+			lmc_agent_request_again(p->c, TAKE_PTR(p->buf), p->len, p->fds, p->nfds);
+			p->nfds = 0; /* consumed */
+		}
+		parked_free(p);
+	}
+	free(q);
+}
+
+static void on_init_report(struct ev_loop *loop, ev_io *w, int revents);
+static void on_init_timeout(struct ev_loop *loop, ev_timer *w, int revents);
+
+static void init_watch(struct init_start *q)
+{
+	struct agent *a = q->a;
+
+	ev_io_stop(a->loop, &q->io);
+	ev_timer_stop(a->loop, &q->timer);
+	q->fd = lmc_mgr_init_wait_fd(q->iw);
+	ev_io_init(&q->io, on_init_report, q->fd, EV_READ);
+	ev_io_start(a->loop, &q->io);
+	ev_timer_init(&q->timer, on_init_timeout, LMC_NS_HANDSHAKE_MS / 1000.0, 0);
+	ev_timer_start(a->loop, &q->timer);
+}
+
+static void on_init_report(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct init_start *q = container_of(w, struct init_start, io);
+	struct lmc_err err = {0};
+	int r = lmc_mgr_run_init_finish(q->a->m, q->iw, &err);
+
+	(void)loop;
+	(void)revents;
+	if (r == -EAGAIN) {
+		if (lmc_mgr_init_wait_fd(q->iw) != q->fd) /* a second attempt */
+			init_watch(q);
+		return;
+	}
+	q->iw = NULL; /* freed by _finish */
+	init_start_end(q, r, &err);
+}
+
+static void on_init_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct init_start *q = container_of(w, struct init_start, timer);
+	struct lmc_err err = {0};
+	int r = lmc_mgr_run_init_timeout(q->a->m, TAKE_PTR(q->iw), &err);
+
+	(void)loop;
+	(void)revents;
+	init_start_end(q, r, &err);
+}
+
+/* The leaf's init start under way (res->init) or begun now. */
+static struct init_start *init_start_get(struct agent *a, struct lmc_api_result *res)
+{
+	struct init_start *q;
+
+	for (q = a->init_starts; q && !res->init; q = q->next)
+		if (strcmp(q->name, res->name) == 0)
+			return q;
+	if (!res->init || !(q = calloc(1, sizeof(*q))))
+		return NULL;
+	q->a = a;
+	q->iw = TAKE_PTR(res->init);
+	snprintf(q->name, sizeof(q->name), "%s", lmc_mgr_init_wait_name(q->iw));
+	q->next = a->init_starts;
+	if (a->init_starts)
+		a->init_starts->prev = q;
+	a->init_starts = q;
+	init_watch(q);
+	return q;
+}
+
+void lmc_agent_init_park(struct client *c, struct lmc_api_result *res, uint8_t *buf, size_t len,
+			 const int *fds, size_t nfds)
+{
+	struct init_start *q = init_start_get(c->a, res);
+	struct parked_req *p = q ? calloc(1, sizeof(*p)) : NULL, **end;
+
+	if (!p) {
+		bool oom = q || res->init; /* else: no init start to wait for (cannot happen) */
+
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		free(buf);
+		if (res->init)
+			lmc_mgr_run_init_cancel(c->a->m, TAKE_PTR(res->init));
+		lmc_agent_send_error(c, res->id, oom ? -ENOMEM : -EBUSY,
+				     oom ? "out of memory" : "its namespace init is starting");
+		return;
+	}
+	*p = (struct parked_req){.c = c, .id = res->id, .buf = buf, .len = len, .nfds = nfds};
+	memcpy(p->fds, fds, nfds * sizeof(*fds));
+	snprintf(p->audit, sizeof(p->audit), "%s", res->audit);
+	for (end = &q->parked; *end; end = &(*end)->next)
+		;
+	*end = p;
+	lmc_agent_client_hold(c); /* its next requests wait for this run */
 }

@@ -223,7 +223,7 @@ void lmc_agent_client_close(struct client *c)
 static void audit(const struct client *c, const struct lmc_api_result *res)
 {
 	if (!res->audit[0] || res->action == LMC_API_RUN_START ||
-	    res->action == LMC_API_CREATE_START ||
+	    res->action == LMC_API_CREATE_START || res->action == LMC_API_INIT_START ||
 	    res->action == LMC_API_DESTROY_WAIT || /* logged at its end */
 	    (res->action == LMC_API_RUN && !res->status))
 		return;
@@ -276,6 +276,11 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	c->peer.event_seq = c->a->evlog ? lmc_evlog_last(c->a->evlog) : 0;
 	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds,
 			   LMC_API_DEFER_STATS | LMC_API_DEFER_WAITS | LMC_API_DEFER_SPAWN, &res);
+	if (r >= 0 && res.action == LMC_API_INIT_START) {
+		lmc_agent_init_park(c, &res, buf, len, fds, nfds); /* handled again later */
+		lmc_api_result_done(&res);
+		return;
+	}
 	free(buf);
 	if (r < 0) {
 		client_close(c);
@@ -324,6 +329,17 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	    res.action != LMC_API_DESTROY_WAIT && res.action != LMC_API_CREATE_START)
 		lmc_metrics_observe(c->a->metrics, res.op, c->a->req_t0);
 	lmc_api_result_done(&res);
+}
+
+void lmc_agent_request_again(struct client *c, uint8_t *buf, size_t len, int *fds, size_t nfds)
+{
+	bool busy = c->busy;
+
+	c->busy = true; /* a close meanwhile is deferred to the end */
+	client_request(c, buf, len, fds, nfds);
+	c->busy = busy;
+	if (!busy && c->dead)
+		client_close(c);
 }
 
 /* Free what was left for later: clients closed while busy or during an event's delivery,

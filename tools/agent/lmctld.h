@@ -145,6 +145,7 @@ struct agent {
 	struct stats_req *stats_reqs; /* being read on a worker thread */
 	struct run_start *run_starts; /* runs whose child has not reported yet */
 	struct create_start *create_starts; /* creates whose init has not reported yet */
+	struct init_start *init_starts; /* leaves' new inits that runs wait for */
 	struct lmc_evict *evict; /* NULL: not evicting */
 	struct lmc_evict_opts evict_opts;
 	const char *metrics_addr; /* --metrics; NULL: off */
@@ -223,6 +224,31 @@ struct create_start {
 	struct lmc_err err;
 };
 
+/* A run's request waiting for its leaf's new init: handled again (the frame and its
+ * descriptors) once the init is up, or answered with its failure. */
+struct parked_req {
+	struct parked_req *next;
+	struct client *c; /* NULL once the client has gone */
+	uint64_t id;
+	char audit[LMC_NAME_MAX + 64];
+	uint8_t *buf;
+	size_t len;
+	int fds[LMC_FRAME_FDS_MAX];
+	size_t nfds;
+};
+
+/* A leaf's new namespace init, started for runs (tools/agent/lmctld-run.c). */
+struct init_start {
+	struct agent *a;
+	struct init_start *prev, *next;
+	char name[LMC_NAME_MAX + 1];
+	struct lmc_mgr_init_wait *iw;
+	int fd; /* iw's report channel, watched by io */
+	ev_io io;
+	ev_timer timer; /* LMC_NS_HANDSHAKE_MS */
+	struct parked_req *parked;
+};
+
 /* Below this many containers reading on the loop costs less than a thread (~2 ms). */
 #define STATS_ASYNC_MIN 64
 #define STATS_JOBS_MAX 4
@@ -260,6 +286,11 @@ void lmc_agent_run_begin(struct client *c, struct lmc_api_result *res);
 void lmc_agent_runs_client_gone(struct client *c);
 /* A create with namespaces whose init was released (res->creating, taken). */
 void lmc_agent_create_begin(struct client *c, struct lmc_api_result *res);
+/* A run waiting for its leaf's new init (res: INIT_START): takes buf and the fds. */
+void lmc_agent_init_park(struct client *c, struct lmc_api_result *res, uint8_t *buf, size_t len,
+			 const int *fds, size_t nfds);
+/* Handle a frame again, outside c's read callback (tools/agent/lmctld.c); takes buf. */
+void lmc_agent_request_again(struct client *c, uint8_t *buf, size_t len, int *fds, size_t nfds);
 /* Is request id of conn a run or create still starting? */
 bool lmc_agent_start_in_flight(const struct client *c, uint64_t id);
 bool lmc_agent_run_starting(const struct agent *a, pid_t pid);
