@@ -263,6 +263,48 @@ static bool id_in_flight(const void *conn, uint64_t id)
 	return lmc_agent_start_in_flight(c, id);
 }
 
+/* What the request's result asks for: a reply, or the start of what answers later. */
+static void client_act(struct client *c, struct lmc_api_result *res)
+{
+	switch (res->action) {
+	case LMC_API_RUN:
+		lmc_agent_run_started(c->a, c, &c->peer, res);
+		break;
+	case LMC_API_RUN_START:
+		lmc_agent_run_begin(c, res);
+		break;
+	case LMC_API_CREATE_START:
+		lmc_agent_create_begin(c, res);
+		break;
+	case LMC_API_SUBSCRIBE:
+		lmc_agent_subscribe(c, res);
+		break;
+	case LMC_API_STATS:
+		lmc_agent_stats_begin(c, res);
+		break;
+	case LMC_API_FREEZE_WAIT:
+	case LMC_API_KILL_WAIT:
+	case LMC_API_DESTROY_WAIT:
+		lmc_agent_wait_begin(c, res);
+		break;
+	case LMC_API_TASK_WAIT:
+		lmc_agent_task_wait(c, res);
+		break;
+	case LMC_API_SIGNAL_RUN:
+		for (struct proc *p = c->a->procs; p; p = p->next)
+			if (p->c == c)
+				kill(p->pid, res->sig);
+		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
+		break;
+	default:
+		lifecycle_events(c->a, res);
+		if (res->created)
+			lmc_agent_subs_created(c->a, res->name);
+		lmc_agent_evict_sync(c->a); /* a limit or the tree may have changed */
+		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
+	}
+}
+
 /* Handle one request frame (in c's read callback: c stays allocated). */
 static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds, size_t nfds)
 {
@@ -287,43 +329,7 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		return;
 	}
 	audit(c, &res);
-	switch (res.action) {
-	case LMC_API_RUN:
-		lmc_agent_run_started(c->a, c, &c->peer, &res);
-		break;
-	case LMC_API_RUN_START:
-		lmc_agent_run_begin(c, &res);
-		break;
-	case LMC_API_CREATE_START:
-		lmc_agent_create_begin(c, &res);
-		break;
-	case LMC_API_SUBSCRIBE:
-		lmc_agent_subscribe(c, &res);
-		break;
-	case LMC_API_STATS:
-		lmc_agent_stats_begin(c, &res);
-		break;
-	case LMC_API_FREEZE_WAIT:
-	case LMC_API_KILL_WAIT:
-	case LMC_API_DESTROY_WAIT:
-		lmc_agent_wait_begin(c, &res);
-		break;
-	case LMC_API_TASK_WAIT:
-		lmc_agent_task_wait(c, &res);
-		break;
-	case LMC_API_SIGNAL_RUN:
-		for (struct proc *p = c->a->procs; p; p = p->next)
-			if (p->c == c)
-				kill(p->pid, res.sig);
-		lmc_agent_send(c, TAKE_PTR(res.reply), res.reply_len);
-		break;
-	default:
-		lifecycle_events(c->a, &res);
-		if (res.created)
-			lmc_agent_subs_created(c->a, res.name);
-		lmc_agent_evict_sync(c->a); /* a limit or the tree may have changed */
-		lmc_agent_send(c, TAKE_PTR(res.reply), res.reply_len);
-	}
+	client_act(c, &res);
 	/* A deferred reading is timed when its answer goes (stats_done). */
 	if (res.action != LMC_API_STATS && res.action != LMC_API_FREEZE_WAIT &&
 	    res.action != LMC_API_DESTROY_WAIT && res.action != LMC_API_CREATE_START)
