@@ -268,7 +268,7 @@ static void test_oom_count(void **state)
 	fd = subscribe(h, "oc", &f);
 	for (uint64_t i = 1; i <= 2; i++) {
 		uint64_t last = prev;
-		unsigned seen = 0;
+		unsigned seen = 0, late = 0;
 
 		assert_int_equal(run_sh(b, "oc", hog), 128 + SIGKILL);
 		do
@@ -277,15 +277,21 @@ static void test_oom_count(void **state)
 		/* One run may be more than one kill: the last event's count is the kernel's. */
 		do
 			if (ev.kind == LMC_EVK_OOM) {
-				/* this kill counted: never the count before it (i - 1). A second
-				 * notification of one OOM (v1 may send several) repeats the count:
-				 * the count never goes back. */
-				assert_true(ev.value >= i && ev.value >= last);
+				/* v1 may notify one OOM several times, and on a loaded host the last
+				 * of the previous run's may come after the quiet window: a repeat of
+				 * that count (prev) is allowed, before this run's first. After it,
+				 * this kill is counted: never the count before it (i - 1), and the
+				 * count never goes back. */
+				if (ev.value == prev && last == prev && prev < i)
+					late++;
+				else
+					assert_true(ev.value >= i && ev.value >= last);
 				last = ev.value;
 				seen++;
 			}
 		while (next_event(fd, quiet_ms, &ev));
-		print_message("OOM events %u, last count %llu\n", seen, (unsigned long long)last);
+		print_message("OOM events %u (%u repeating the run before), last count %llu\n",
+			      seen, late, (unsigned long long)last);
 		assert_true(last >= i);
 		assert_int_equal(last, oom_kills(b, "oc"));
 		prev = last;
