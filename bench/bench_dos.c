@@ -10,6 +10,9 @@
  *   stalled run        4 loops of `run sec-a/stall -- true` where root froze sec-a/stall's
  *                      v1 freezer behind lmctl's back (hybrid only): each child stalls
  *                      before its start-up report until the agent gives up (10 s)
+ *   stalled create     4 loops of `create sec-a/nsp/cN --ns=pid,mnt` where root froze
+ *                      sec-a/nsp's v1 freezer the same way: each new init stalls before
+ *                      its report until the agent gives up (10 s) and undoes the create
  * Target: p99 < 100 ms under every attack.
  *
  * Everything lives in lmctl-test-bench-<pid>-dos below this process's own cgroup and in
@@ -238,7 +241,23 @@ static _Noreturn void frozen_runs(const char *name)
 		call_once(&rq, 60000);
 }
 
-enum attack { A_NONE, A_CONNS, A_TRICKLE, A_SUBS, A_FROZEN, A_STALL };
+/* Creates of namespaced children of sec-a/nsp, each a new name, one after another. */
+static _Noreturn void stalled_creates(void)
+{
+	struct lmc_spec spec;
+	struct lmc_api_req rq = {.op = LMC_API_OP_CREATE, .spec = &spec};
+	char name[64];
+
+	lmc_spec_init(&spec);
+	spec.ns.mask = LMC_NS_PID | LMC_NS_MNT;
+	rq.name = name;
+	for (unsigned i = 0;; i++) {
+		snprintf(name, sizeof(name), "sec-a/nsp/c%d-%u", (int)getpid(), i);
+		call_once(&rq, 60000);
+	}
+}
+
+enum attack { A_NONE, A_CONNS, A_TRICKLE, A_SUBS, A_FROZEN, A_STALL, A_STALL_CREATE };
 
 static void attack_start(enum attack k)
 {
@@ -256,10 +275,12 @@ static void attack_start(enum attack k)
 		hold(60, prep_announce, tick_trickle);
 	if (k == A_SUBS)
 		hold(200, prep_subscribe, NULL);
-	if (k == A_STALL) {
+	if (k == A_STALL || k == A_STALL_CREATE) {
 		for (int i = 0; i < 3; i++)
 			if (fork() == 0)
-				break; /* four runs stalling at a time, one per process */
+				break; /* four stalling at a time, one per process */
+		if (k == A_STALL_CREATE)
+			stalled_creates();
 		frozen_runs("sec-a/stall");
 	}
 	frozen_runs("sec-a/free");
@@ -336,11 +357,14 @@ static int setup(const char *bin)
 	rq.name = "sec-a/stall";
 	if (r >= 0)
 		r = call_once(&rq, 10000);
+	rq.name = "sec-a/nsp";
+	if (r >= 0)
+		r = call_once(&rq, 10000);
 	return r;
 }
 
-/* Freeze (or thaw) sec-a/stall's v1 freezer cgroup directly, as a tool outside lmctl. */
-static int stall_freeze(bool on)
+/* Freeze (or thaw) name's v1 freezer cgroup directly, as a tool outside lmctl. */
+static int stall_freeze(const char *name, bool on)
 {
 	char dir[512], path[600];
 	int r = bench_scratch_path("freezer", "freezer", root, dir, sizeof(dir));
@@ -348,7 +372,7 @@ static int stall_freeze(bool on)
 
 	if (r < 0)
 		return r;
-	snprintf(path, sizeof(path), "%s/sec-a/stall/freezer.state", dir);
+	snprintf(path, sizeof(path), "%s/%s/freezer.state", dir, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -357,13 +381,15 @@ static int stall_freeze(bool on)
 	return r;
 }
 
-static int stall_freeze(bool on);
+static int stall_freeze(const char *name, bool on);
 
 static void cleanup(void)
 {
 	attack_stop();
-	if (!bench_cg.v2)
-		stall_freeze(false); /* its killed children end once thawed */
+	if (!bench_cg.v2) { /* their killed children end once thawed */
+		stall_freeze("sec-a/stall", false);
+		stall_freeze("sec-a/nsp", false);
+	}
 	agent_stop();
 	bench_scratch_remove(root);
 	bench_state_remove(run_dir);
@@ -415,9 +441,13 @@ int main(int argc, char **argv)
 	if (call_once(&pause, 10000) < 0)
 		fprintf(stderr, "bench_dos: cannot pause sec-a/free\n");
 	measure("runs into a frozen container", A_FROZEN, n, 0.5);
-	if (!bench_cg.v2 && stall_freeze(true) >= 0) {
+	if (!bench_cg.v2 && stall_freeze("sec-a/stall", true) >= 0) {
 		measure("stalled runs (v1 freezer frozen outside lmctl)", A_STALL, n, 0.5);
-		stall_freeze(false);
+		stall_freeze("sec-a/stall", false);
+	}
+	if (!bench_cg.v2 && stall_freeze("sec-a/nsp", true) >= 0) {
+		measure("stalled create --ns (v1 freezer, ditto)", A_STALL_CREATE, n, 0.5);
+		stall_freeze("sec-a/nsp", false);
 	}
 	cleanup();
 	return stop ? 1 : 0;
