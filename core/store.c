@@ -295,7 +295,7 @@ int lmc_store_put(struct lmc_store *s, const struct lmc_record *rec, struct lmc_
 	if (r < 0)
 		return lmc_err_set(err, r, "state directory %s: invalid container name '%.*s'",
 				   s->dir, LMC_NAME_MAX, rec->name);
-	r = lmc_codec_record_encode(rec, &buf, &len);
+	r = lmc_record_encode(rec, &buf, &len);
 	if (r < 0)
 		return lmc_err_set(err, r, "%s: cannot encode record: %s",
 				   lmc_name_display(rec->name), strerror(-r));
@@ -371,7 +371,7 @@ static int read_record(struct lmc_store *s, const char *file, struct lmc_record 
 			break;
 		got += (size_t)n;
 	}
-	return lmc_codec_record_decode(buf, got, ret);
+	return lmc_record_decode(buf, got, ret);
 }
 
 int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret)

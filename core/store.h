@@ -11,7 +11,7 @@
 
 #include "base/err.h"
 #include "base/name.h"
-#include "proto/codec.h"
+#include "core/record.h"
 
 struct lmc_store;
 

@@ -20,7 +20,7 @@
 #include "base/macro.h"
 #include "base/safedir.h"
 #include "core/task.h"
-#include "proto/codec.h"
+#include "core/record.h"
 
 #define TASKS_DIR "tasks"
 #define LOGS_DIR "logs"
@@ -131,7 +131,7 @@ static int task_store(struct lmc_tasks *ts, const struct lmc_task *t)
 	size_t len;
 	int fd, r;
 
-	r = lmc_codec_task_encode(t, &buf, &len);
+	r = lmc_record_task_encode(t, &buf, &len);
 	if (r < 0)
 		return r;
 	snprintf(tmp, sizeof(tmp), TMP_PREFIX "%ld.%u", (long)getpid(), ts->tmp_seq++);
@@ -166,7 +166,7 @@ static int read_rec(struct lmc_tasks *ts, const char *file, struct lmc_task *ret
 	n = read(fd, buf, st.st_size);
 	if (n != st.st_size)
 		return -EIO;
-	return lmc_codec_task_decode(buf, (size_t)n, ret);
+	return lmc_record_task_decode(buf, (size_t)n, ret);
 }
 
 static int grow(struct lmc_tasks *ts)

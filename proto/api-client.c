@@ -161,7 +161,7 @@ static int enc_simple(const struct lmc_api_req *r, char *name, Lmctl__Request *r
 static int enc_spec(const struct lmc_api_req *r, char *name, Lmctl__Request *rq, union req_body *u,
 		    struct lmc_pb_spec *spec, const char **clear, size_t n_clear)
 {
-	int ret = r->spec ? lmc_codec_spec_to_pb(r->spec, spec) : 0;
+	int ret = r->spec ? lmc_record_spec_to_pb(r->spec, spec) : 0;
 
 	if (ret < 0)
 		return ret;
@@ -228,7 +228,7 @@ int lmc_api_req_encode(const struct lmc_api_req *r, uint8_t **ret_buf, size_t *r
 		if (ret < 0)
 			return ret;
 	}
-	return lmc_codec_pack(&rq.base, ret_buf, ret_len);
+	return lmc_record_pack(&rq.base, ret_buf, ret_len);
 }
 
 /* ---- responses ---- */
@@ -247,8 +247,8 @@ static int dec_spec(const Lmctl__SpecReply *rep, struct lmc_api_resp *ret)
 {
 	struct lmc_spec eff;
 
-	if (lmc_codec_spec_from_pb(rep->asked, &ret->spec) < 0 ||
-	    lmc_codec_spec_from_pb(rep->effective, &eff) < 0)
+	if (lmc_record_spec_from_pb(rep->asked, &ret->spec) < 0 ||
+	    lmc_record_spec_from_pb(rep->effective, &eff) < 0)
 		return -EBADMSG;
 	ret->eff.mem_limit.value = eff.memory.limit;
 	ret->eff.mem_reservation.value = eff.memory.reservation;

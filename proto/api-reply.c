@@ -32,7 +32,7 @@ struct lmc_eff_value *lmc_api_eff_at(struct lmc_effective *e, size_t i)
 
 int lmc_api_pack(Lmctl__Response *resp, uint8_t **ret_buf, size_t *ret_len)
 {
-	return lmc_codec_pack(&resp->base, ret_buf, ret_len);
+	return lmc_record_pack(&resp->base, ret_buf, ret_len);
 }
 
 int lmc_api_reply_payload(uint64_t id, Lmctl__Response__PayloadCase c, const void *msg,
@@ -108,9 +108,9 @@ int lmc_api_reply_spec(uint64_t id, const char *name, const struct lmc_spec *spe
 	int r;
 
 	effective_spec(eff, &effspec);
-	r = lmc_codec_spec_to_pb(spec, &asked);
+	r = lmc_record_spec_to_pb(spec, &asked);
 	if (r >= 0)
-		r = lmc_codec_spec_to_pb(&effspec, &effective);
+		r = lmc_record_spec_to_pb(&effspec, &effective);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < LMC_API_EFF_N; i++) {
@@ -263,7 +263,7 @@ int lmc_api_reply_task(uint64_t id, const struct lmc_task *t, uint8_t **ret_buf,
 {
 	Lmctl__Task m;
 
-	lmc_codec_task_to_pb(t, &m);
+	lmc_record_task_to_pb(t, &m);
 	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_TASK, &m, ret_buf, ret_len);
 }
 
@@ -277,7 +277,7 @@ int lmc_api_reply_tasks(uint64_t id, const struct lmc_task *l, size_t n, uint8_t
 	if (!m || !mp)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		lmc_codec_task_to_pb(&l[i], &m[i]);
+		lmc_record_task_to_pb(&l[i], &m[i]);
 		mp[i] = &m[i];
 	}
 	rep.n_tasks = n;
@@ -296,7 +296,7 @@ int lmc_api_reply_run_task(uint64_t id, const struct lmc_task *t, bool existed, 
 	rep.exit_code = -1;
 	rep.existed = existed;
 	if (existed) {
-		lmc_codec_task_to_pb(t, &m);
+		lmc_record_task_to_pb(t, &m);
 		rep.task = &m;
 		rep.exited = t->state != LMC_TASK_RUNNING;
 		rep.exit_code = t->state == LMC_TASK_EXITED ? t->exit_code : -1;

@@ -52,7 +52,7 @@ int lmc_api_task_req_encode(const struct lmc_api_task_req *r, uint8_t **ret_buf,
 	default:
 		return -EINVAL;
 	}
-	return lmc_codec_pack(&rq.base, ret_buf, ret_len);
+	return lmc_record_pack(&rq.base, ret_buf, ret_len);
 }
 
 static int dec_tasks(Lmctl__Task *const *v, size_t n, struct lmc_api_resp *ret)
@@ -61,7 +61,7 @@ static int dec_tasks(Lmctl__Task *const *v, size_t n, struct lmc_api_resp *ret)
 	if (!ret->tasks)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		int r = lmc_codec_task_from_pb(v[i], &ret->tasks[i]);
+		int r = lmc_record_task_from_pb(v[i], &ret->tasks[i]);
 
 		if (r < 0)
 			return r;

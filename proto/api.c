@@ -36,7 +36,7 @@ static int target(struct call *c, const char *uname, bool allow_root, bool creat
 
 static int spec_in(struct call *c, const char *name, const Lmctl__Spec *pb, struct lmc_spec *ret)
 {
-	if (lmc_codec_spec_from_pb_err(pb, ret, lmc_name_display(name), &c->err) < 0)
+	if (lmc_record_spec_from_pb_err(pb, ret, lmc_name_display(name), &c->err) < 0)
 		return -EINVAL;
 	return lmc_auth_owner(&c->auth, name, ret, &c->err);
 }

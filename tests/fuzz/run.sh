@@ -15,14 +15,14 @@ out=${FUZZ_BUILD:-build-fuzz}
 secs=${FUZZ_SECONDS:-30}
 targets=${FUZZ_TARGETS:-fuzz_api fuzz_frame}
 mkdir -p "$out/artifacts"
-protoc-c --c_out="$out" proto/lmctl.proto
+protoc-c -I. --c_out="$out" core/record.proto proto/lmctl.proto
 srcs=$(ls base/*.c controllers/*.c nsutil/*.c policy/*.c core/*.c proto/*.c)
 for t in $targets; do
 	mkdir -p "$out/corpus/$t" "tests/fuzz/corpus/$t"
 	# shellcheck disable=SC2086
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -I. -I"$out" -w \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-o "$out/$t" "tests/fuzz/$t.c" $srcs "$out/proto/lmctl.pb-c.c" \
+		-o "$out/$t" "tests/fuzz/$t.c" $srcs "$out/core/record.pb-c.c" "$out/proto/lmctl.pb-c.c" \
 		-lcgroup -lprotobuf-c -lev -pthread
 done
 # Seeds: a request of every operation for each target (fuzz_api writes them: the message

@@ -8,7 +8,9 @@ import socket
 import struct
 import sys
 
+# protoc -I <repo> wrote GENERATED_DIR/proto/lmctl_pb2.py, which imports core.record_pb2
 sys.path.insert(0, sys.argv[2])
+sys.path.insert(0, os.path.join(sys.argv[2], "proto"))
 import lmctl_pb2 as pb  # noqa: E402
 
 MiB = 1 << 20

@@ -42,8 +42,11 @@ static void test_python_client(void **state)
 
 	if (!src)
 		src = ".";
-	snprintf(cmd, sizeof(cmd), "protoc -I %s/proto --python_out=%s %s/proto/lmctl.proto", src,
-		 h->dir, src);
+	/* imports resolve from the repository root: DIR/proto/lmctl_pb2.py imports
+	 * DIR/core/record_pb2.py */
+	snprintf(cmd, sizeof(cmd),
+		 "protoc -I %s --python_out=%s %s/core/record.proto %s/proto/lmctl.proto", src,
+		 h->dir, src, src);
 	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), PYTHON " %s/tests/integration/client.py %s %s", src, h->sock,
 		 h->dir);

@@ -67,6 +67,8 @@ fi
 for d in tests bench proto python docs README.md; do
 	[ -e "$repo/$d" ] && cp -r "$repo/$d" "$pay/src/"
 done
+# proto/lmctl.proto imports the records core/ keeps (core/record.proto)
+mkdir -p "$pay/src/core" && cp "$repo/core/record.proto" "$pay/src/core/"
 cp "$here/guest-systemd.sh" "$pay/usr/local/lib/lmctl-vm/guest.sh"
 chmod 0755 "$pay/usr/local/lib/lmctl-vm/guest.sh"
 cat >"$pay/etc/lmctl-vm.conf" <<CONF

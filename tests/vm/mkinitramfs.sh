@@ -125,6 +125,8 @@ fi
 for d in tests bench proto python docs README.md; do
 	[ -e "$repo/$d" ] && cp -r "$repo/$d" "$root/src/"
 done
+# proto/lmctl.proto imports the records core/ keeps (core/record.proto)
+mkdir -p "$root/src/core" && cp "$repo/core/record.proto" "$root/src/core/"
 
 "$here/modules.sh" "$moddir" "$root" $modules >"$root/etc/modules.order"
 
