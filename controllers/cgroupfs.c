@@ -164,8 +164,8 @@ int lmc_cgfs_relpath(const char *name, const char *file, char *buf, size_t size)
 	return 0;
 }
 
-int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
-		  size_t size)
+int lmc_cgfs_cgroup_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
+			 size_t size)
 {
 	int h = lmc_cgfs_hier_of(cg, c);
 	const struct lmc_cgfs_hier *hi;
@@ -176,24 +176,22 @@ int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, 
 	if (lmc_cgfs_check_name(name) < 0)
 		return -EINVAL;
 	hi = &cg->hier[h];
-	n = snprintf(buf, size, "%s%s%s%s%s", hi->mount, hi->root[0] ? "/" : "", hi->root,
-		     name[0] ? "/" : "", name);
+	n = snprintf(buf, size, "/%s%s%s", hi->root, hi->root[0] && name[0] ? "/" : "", name);
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return 0;
 }
 
-int lmc_cgfs_cgroup_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
-			 size_t size)
+int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, char *buf,
+		  size_t size)
 {
-	int h = lmc_cgfs_hier_of(cg, c);
-	const struct lmc_cgfs_hier *hi;
-	int n;
+	char rel[PATH_MAX];
+	int r = lmc_cgfs_cgroup_path(cg, c, name, rel, sizeof(rel)), n;
 
-	if (h < 0)
-		return h;
-	hi = &cg->hier[h];
-	n = snprintf(buf, size, "/%s%s%s", hi->root, hi->root[0] && name[0] ? "/" : "", name);
+	if (r < 0)
+		return r;
+	/* the hierarchy's own root is its mount point, without a trailing "/" */
+	n = snprintf(buf, size, "%s%s", cg->hier[lmc_cgfs_hier_of(cg, c)].mount, rel[1] ? rel : "");
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
 	return 0;
