@@ -327,6 +327,21 @@ static pid_t named_pid(struct fix *f, const char *name)
 	return pid;
 }
 
+/* A create of sn with pid and mount namespaces on fd. */
+static void send_create_ns(int fd, uint64_t id)
+{
+	struct lmc_spec spec;
+	struct lmc_api_req rq = {.op = LMC_API_OP_CREATE, .id = id, .name = "sn", .spec = &spec};
+	uint8_t *buf;
+	size_t len;
+
+	lmc_spec_init(&spec);
+	spec.ns.mask = LMC_NS_PID | LMC_NS_MNT;
+	assert_int_equal(lmc_api_req_encode(&rq, &buf, &len), 0);
+	assert_int_equal(lmc_frame_send(fd, buf, len, NULL, 0), 0);
+	free(buf);
+}
+
 /* Frozen until the agent gave up on pid (its SIGKILL pending), then thawed. */
 static void thaw_after_kill(struct fix *f, pid_t pid)
 {
@@ -352,26 +367,29 @@ static void test_stalled_create_ns(void **state)
 {
 	struct fix *f = *state;
 	struct leaf_q q = {f, "sn"};
-	struct lmc_spec spec;
-	struct lmc_api_req rq = {.op = LMC_API_OP_CREATE, .id = 1, .name = "sn", .spec = &spec};
 	char rec[256];
-	uint8_t *buf;
-	size_t len;
-	int fd;
+	int fd, fd2;
 
 	if (!f)
 		skip(); /* no v1 freezer beside a cgroup2 tree here */
-	lmc_spec_init(&spec);
-	spec.ns.mask = LMC_NS_PID | LMC_NS_MNT;
 	fd = h_connect(&f->h);
 	assert_true(fd >= 0);
 	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
-	assert_int_equal(lmc_api_req_encode(&rq, &buf, &len), 0);
-	assert_int_equal(lmc_frame_send(fd, buf, len, NULL, 0), 0);
-	free(buf);
+	send_create_ns(fd, 1);
 	assert_int_equal(request_send(fd, LMC_API_OP_LIST, 2, "", NULL), 0);
 	assert_int_equal(lmc_test_wait_until(named_has_process, &q, 5000), 0);
 	list_answers(f, "a stalled create --ns");
+	/* meanwhile it is not there to create again, run in or destroy */
+	fd2 = h_connect(&f->h);
+	assert_true(fd2 >= 0);
+	send_create_ns(fd2, 1);
+	expect_reply(fd2, 5000, 1, false, "is being created");
+	send_run_then_list_in(fd2, "sn");
+	expect_reply(fd2, 5000, 1, false, "is being created");
+	expect_reply(fd2, 5000, 2, true, NULL);
+	assert_int_equal(request_send(fd2, LMC_API_OP_DESTROY, 3, "sn", NULL), 0);
+	expect_reply(fd2, 5000, 3, false, "is being created");
+	close(fd2);
 	thaw_after_kill(f, named_pid(f, "sn"));
 	expect_reply(fd, LMC_NS_HANDSHAKE_MS + 10000, 1, false, "did not start within");
 	expect_reply(fd, 5000, 2, true, NULL);
@@ -380,6 +398,51 @@ static void test_stalled_create_ns(void **state)
 	snprintf(rec, sizeof(rec), "%s/containers/sn.rec", f->h.state);
 	assert_int_equal(access(rec, F_OK), -1);
 	LMCTL_OK("create", "sn", "--ns=pid,mnt"); /* the name is free again */
+}
+
+static bool socket_stale(void *ud)
+{
+	return !h_answers(ud);
+}
+
+/* The agent ends (sig: stopped, or killed as a crash would) while a create --ns waits for
+ * its frozen init: the CREATING record it leaves is undone at the next start. */
+static void stalled_create_agent_ends(struct fix *f, int sig)
+{
+	struct leaf_q q = {f, "sn"};
+	char rec[256];
+	int fd;
+
+	fd = h_connect(&f->h);
+	assert_true(fd >= 0);
+	assert_int_equal(write_state(f->freezer, "FROZEN"), 0);
+	send_create_ns(fd, 1);
+	assert_int_equal(lmc_test_wait_until(named_has_process, &q, 5000), 0);
+	h_stop_agent(&f->h, sig);
+	close(fd);
+	assert_int_equal(write_state(f->freezer, "THAWED"), 0);
+	/* Until it runs again the init (a clone of the agent that has not yet closed what it
+	 * inherited) holds the agent's listening socket: the next agent would find it live. */
+	assert_int_equal(lmc_test_wait_until(socket_stale, &f->h, 5000), 0);
+	assert_int_equal(h_start_agent(&f->h), 0);
+	assert_false(lmc_test_exists_anywhere(f->h.cg, "sn"));
+	snprintf(rec, sizeof(rec), "%s/containers/sn.rec", f->h.state);
+	assert_int_equal(access(rec, F_OK), -1);
+	LMCTL_OK("create", "sn", "--ns=pid,mnt");
+}
+
+static void test_stalled_create_ns_agent_stopped(void **state)
+{
+	if (!*state)
+		skip(); /* no v1 freezer beside a cgroup2 tree here */
+	stalled_create_agent_ends(*state, SIGTERM);
+}
+
+static void test_stalled_create_ns_agent_killed(void **state)
+{
+	if (!*state)
+		skip(); /* no v1 freezer beside a cgroup2 tree here */
+	stalled_create_agent_ends(*state, SIGKILL);
 }
 
 /* A run into a namespaced leaf whose init was killed starts a new init first: frozen, it
@@ -456,6 +519,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stalled_destroy_others_answer, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_create_ns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_create_ns_agent_stopped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_stalled_create_ns_agent_killed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_run_new_init, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stalled_new_init_thawed, setup, teardown),
 	};
