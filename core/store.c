@@ -374,25 +374,6 @@ static int read_record(struct lmc_store *s, const char *file, struct lmc_record 
 	return lmc_record_decode(buf, got, ret);
 }
 
-int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret)
-{
-	struct lmc_record rec;
-	char file[NAME_MAX + 1];
-	int r;
-
-	r = rec_filename(name, file, sizeof(file));
-	if (r < 0)
-		return r;
-	r = read_record(s, file, &rec);
-	if (r < 0)
-		return r;
-	/* a hashed file name that holds another name is not this one's record */
-	if (strcmp(rec.name, name) != 0)
-		return lmc_name_is_root(name) || strchr(file, '~') ? -ENOENT : -EBADMSG;
-	*ret = rec;
-	return 0;
-}
-
 /* A temporary file no live writer owns: all of them if we hold the lock, else those whose
  * writer has died. */
 static bool tmp_is_stale(struct lmc_store *s, const char *file)

@@ -44,7 +44,6 @@ int lmc_store_del(struct lmc_store *s, const char *name, struct lmc_err *err);
 /* The same without the directory fsync, for removing a subtree: lmc_store_sync once after. */
 int lmc_store_del_nosync(struct lmc_store *s, const char *name, struct lmc_err *err);
 int lmc_store_sync(struct lmc_store *s, struct lmc_err *err);
-int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret);
 /* Small facts about the whole state (the cgroup roots it manages), a file each in the state
  * directory, replaced atomically. get: length, -ENOENT when absent, -EFBIG over size-1. */
 int lmc_store_meta_get(struct lmc_store *s, const char *key, char *buf, size_t size);

@@ -27,6 +27,7 @@
 #include "core/store.h"
 #include "tests/integration/agent-harness.h"
 #include "tests/lib/lmctl-run.h"
+#include "tests/lib/store-find.h"
 #include "tests/lib/testuser.h"
 
 #define OUT_MAX 4096
@@ -355,7 +356,7 @@ static void record_point_at(const char *name, pid_t pid)
 	h_stop_agent(&g_h, SIGTERM);
 	if (lmc_store_open(&so, &s, &err) < 0)
 		fail_msg("store: %s", lmc_err_str(&err));
-	assert_int_equal(lmc_store_get(s, name, &rec), 0);
+	assert_int_equal(lmc_test_store_find(s, name, &rec), 0);
 	rec.init_pid = pid;
 	assert_int_equal(lmc_store_put(s, &rec, &err), 0);
 	lmc_store_free(s);
