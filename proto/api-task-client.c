@@ -75,7 +75,8 @@ static int dec_log(const Lmctl__TaskLogReply *rep, struct lmc_api_resp *ret)
 	ret->log = malloc(rep->data.len ? rep->data.len : 1);
 	if (!ret->log)
 		return -ENOMEM;
-	memcpy(ret->log, rep->data.data, rep->data.len);
+	if (rep->data.len) /* an empty bytes field has no data pointer */
+		memcpy(ret->log, rep->data.data, rep->data.len);
 	ret->log_len = rep->data.len;
 	ret->log_next = rep->next_offset;
 	ret->log_rotated = rep->rotated;
