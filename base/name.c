@@ -10,13 +10,15 @@ static bool name_char_ok(char c)
 	       c == '_' || c == '.' || c == '-';
 }
 
-/* Why s is not a valid non-root name, or NULL if it is one. */
-static const char *name_problem(const char *s)
+/* Why s is not a path of plain components below a root (no leading '/', no empty, "." or
+ * ".." component), or with strict not a container name (length, depth, characters); NULL
+ * if it is one. */
+static const char *path_problem(const char *s, bool strict)
 {
 	const char *p = s, *end;
 	int depth = 0;
 
-	if (strlen(s) > LMC_NAME_MAX)
+	if (strict && strlen(s) > LMC_NAME_MAX)
 		return "longer than 255 characters";
 	if (s[0] == '/')
 		return "must not start with '/'";
@@ -27,19 +29,24 @@ static const char *name_problem(const char *s)
 		len = (size_t)(end - p);
 		if (len == 0)
 			return *end == '\0' ? "trailing '/'" : "empty component";
-		if (len > LMC_NAME_COMP_MAX)
+		if (strict && len > LMC_NAME_COMP_MAX)
 			return "component longer than 64 characters";
 		if ((len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
 			return "'.' and '..' are not allowed";
-		for (const char *c = p; c < end; c++)
+		for (const char *c = p; strict && c < end; c++)
 			if (!name_char_ok(*c))
 				return "characters allowed are A-Z a-z 0-9 _ . -";
-		if (++depth > LMC_NAME_DEPTH_MAX)
+		if (strict && ++depth > LMC_NAME_DEPTH_MAX)
 			return "deeper than 16 levels";
 		if (*end == '\0')
 			return NULL;
 		p = end + 1;
 	}
+}
+
+static const char *name_problem(const char *s)
+{
+	return path_problem(s, true);
 }
 
 int lmc_name_parse(const char *s, char *ret, struct lmc_err *err)
@@ -67,6 +74,11 @@ int lmc_name_parse(const char *s, char *ret, struct lmc_err *err)
 bool lmc_name_is_valid(const char *s)
 {
 	return s && (lmc_name_is_root(s) || !name_problem(s));
+}
+
+bool lmc_name_is_relpath(const char *s)
+{
+	return s && (!s[0] || !path_problem(s, false));
 }
 
 bool lmc_name_is_root(const char *name)

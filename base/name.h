@@ -16,6 +16,11 @@
  * "..". Fills err: "invalid container name 'a//b': empty component". */
 int lmc_name_parse(const char *s, char *ret, struct lmc_err *err);
 bool lmc_name_is_valid(const char *s);
+/* A path below a root that cannot leave it: "" (the root itself), or '/'-separated
+ * components, none empty, "." or "..", and no leading '/'. Every valid name is one; so is
+ * lmctl's root below a mount (which may hold any character). cgroupfs checks each name, and
+ * the root, with it before it opens anything. */
+bool lmc_name_is_relpath(const char *s);
 bool lmc_name_is_root(const char *name);
 /* Number of components; 0 for the root. */
 int lmc_name_depth(const char *name);

@@ -15,9 +15,6 @@
 #define SHARES_MIN 2ULL
 #define SHARES_MAX 262144ULL
 #define CPU_MAX_M 1000000000ULL /* one million cores: anything above is a typo */
-#define PERIOD_DEFAULT_US 100000ULL
-#define QUOTA_MIN_US 1000ULL /* the kernel refuses a CFS quota below 1 ms */
-#define MEMORY_MIN (4 * KIB) /* one page: anything smaller is a typo (as lmctl's CLI) */
 #define PIDS_MAX 4194304ULL /* PID_MAX_LIMIT */
 #define CPU_ID_MAX 4096
 
@@ -66,9 +63,10 @@ static void set_u64(uint64_t *dst, uint64_t v)
 		*dst = v;
 }
 
-static struct lmc_throttle *throttle_find(struct lmc_spec_blkio *b, uint32_t major, uint32_t minor)
+const struct lmc_throttle *lmc_spec_throttle_find(const struct lmc_spec_blkio *b, uint32_t major,
+						  uint32_t minor)
 {
-	for (unsigned i = 0; i < b->n_throttles && i < LMC_THROTTLE_MAX; i++)
+	for (unsigned i = 0; b && i < b->n_throttles && i < LMC_THROTTLE_MAX; i++)
 		if (b->throttles[i].major == major && b->throttles[i].minor == minor)
 			return &b->throttles[i];
 	return NULL;
@@ -77,7 +75,8 @@ static struct lmc_throttle *throttle_find(struct lmc_spec_blkio *b, uint32_t maj
 /* The entry for major:minor, appended with every rate unset if new; NULL when full. */
 static struct lmc_throttle *throttle_get(struct lmc_spec_blkio *b, uint32_t major, uint32_t minor)
 {
-	struct lmc_throttle *t = throttle_find(b, major, minor);
+	/* b is the caller's to change: the entry found is too */
+	struct lmc_throttle *t = (struct lmc_throttle *)lmc_spec_throttle_find(b, major, minor);
 
 	if (t)
 		return t;
@@ -201,8 +200,7 @@ static int validate_cpuset(const char *name, const char *flag, const char *list,
 static int validate_cpu(const char *name, const struct lmc_spec_cpu *c, struct lmc_err *err)
 {
 	char a[32], b[32];
-	uint64_t period = c->period_us == LMC_UNSET ? PERIOD_DEFAULT_US : c->period_us;
-	uint64_t quota = c->limit_m == LMC_UNSET ? 0 : c->limit_m * period / 1000;
+	uint64_t period = lmc_spec_cpu_period(c), quota = lmc_spec_cpu_quota(c);
 	int r;
 
 	if ((r = check_range(name, "cpu.shares", c->shares, SHARES_MIN, SHARES_MAX, err)) < 0 ||
@@ -213,9 +211,9 @@ static int validate_cpu(const char *name, const struct lmc_spec_cpu *c, struct l
 	if (c->reservation_m > CPU_MAX_M && c->reservation_m != LMC_UNSET)
 		return check_range(name, "cpu.reservation_m (millicores)", c->reservation_m, 0,
 				   CPU_MAX_M, err);
-	if (c->limit_m != LMC_UNSET && c->limit_m * period / 1000 < QUOTA_MIN_US) {
+	if (c->limit_m != LMC_UNSET && quota < LMC_SPEC_CPU_QUOTA_MIN_US) {
 		lmc_format_cpus(c->limit_m, a, sizeof(a));
-		lmc_format_cpus(QUOTA_MIN_US * 1000 / period, b, sizeof(b));
+		lmc_format_cpus(LMC_SPEC_CPU_QUOTA_MIN_US * 1000 / period, b, sizeof(b));
 		return lmc_err_set(
 			err, -EINVAL,
 			"%s: cpu.limit_m %s is below the minimum %s for a %llu us period", name, a,
@@ -229,7 +227,7 @@ static int validate_cpu(const char *name, const struct lmc_spec_cpu *c, struct l
 				   name, a, b);
 	}
 	/* The kernel takes a burst of at most the quota, and only with one. */
-	if (c->burst_us != LMC_UNSET && (c->limit_m == LMC_UNSET || c->burst_us > quota))
+	if (c->burst_us != LMC_UNSET && (quota == LMC_UNSET || c->burst_us > quota))
 		return lmc_err_set(
 			err, -EINVAL,
 			"%s: cpu.burst_us %llu us needs cpu.limit_m with a quota of at least that (%s)",
@@ -265,7 +263,7 @@ static int validate_memory(const char *name, const struct lmc_spec_memory *m, st
 				   "%s: 'max' (no limit) clears a memory limit in an "
 				   "update; a new container simply leaves it out",
 				   name);
-	if (m->limit != LMC_UNSET && m->limit < MEMORY_MIN) {
+	if (m->limit != LMC_UNSET && m->limit < LMC_SPEC_MEMORY_MIN) {
 		lmc_format_size(m->limit, v, sizeof(v));
 		return lmc_err_set(err, -EINVAL, "%s: memory.limit %s is below the minimum 4K",
 				   name, v);
@@ -405,6 +403,18 @@ int lmc_spec_validate(const char *name, const struct lmc_spec *spec, struct lmc_
 	    (r = validate_ns(n, &spec->ns, err)) < 0)
 		return r;
 	return 0;
+}
+
+uint64_t lmc_spec_cpu_period(const struct lmc_spec_cpu *cpu)
+{
+	return cpu->period_us == LMC_UNSET ? LMC_SPEC_CPU_PERIOD_DEFAULT_US : cpu->period_us;
+}
+
+uint64_t lmc_spec_cpu_quota(const struct lmc_spec_cpu *cpu)
+{
+	if (cpu->limit_m == LMC_UNSET)
+		return LMC_UNSET;
+	return cpu->limit_m * lmc_spec_cpu_period(cpu) / 1000;
 }
 
 uint64_t lmc_spec_cpu_shares(const struct lmc_spec_cpu *cpu)

@@ -113,6 +113,20 @@ int lmc_spec_merge(struct lmc_spec *spec, const struct lmc_spec *upd, struct lmc
  * hostname needs uts, maps need user. */
 int lmc_spec_validate(const char *name, const struct lmc_spec *spec, struct lmc_err *err);
 
+/* Rules the spec's checks and the controllers share, defined once here. The CFS period (us)
+ * when a spec sets none, and the smallest quota the kernel takes (1 ms). */
+#define LMC_SPEC_CPU_PERIOD_DEFAULT_US 100000ULL
+#define LMC_SPEC_CPU_QUOTA_MIN_US 1000ULL
+/* The smallest memory limit: one page; anything smaller is a typo. */
+#define LMC_SPEC_MEMORY_MIN 4096ULL
+/* The CFS period of a cpu spec (the default when unset), and its quota:
+ * limit_m * period / 1000 us, LMC_UNSET without a limit. */
+uint64_t lmc_spec_cpu_period(const struct lmc_spec_cpu *cpu);
+uint64_t lmc_spec_cpu_quota(const struct lmc_spec_cpu *cpu);
+/* The throttles of device major:minor, NULL if b (may be NULL) has none for it. */
+const struct lmc_throttle *lmc_spec_throttle_find(const struct lmc_spec_blkio *b, uint32_t major,
+						  uint32_t minor);
+
 /* CPU shares a spec gives the kernel (issue 4 rule 6): explicit shares win; latency batch
  * -> 2 (the minimum); else the reservation (1000m = 1024 shares, at least 2); LMC_UNSET when
  * none applies. Controllers convert to cpu.weight on v2. */

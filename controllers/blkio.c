@@ -29,15 +29,6 @@ static uint64_t rate(const struct lmc_throttle *t, size_t i)
 	return t ? *(const uint64_t *)((const char *)t + rates[i].off) : LMC_UNSET;
 }
 
-static const struct lmc_throttle *find_dev(const struct lmc_spec_blkio *b, uint32_t major,
-					   uint32_t minor)
-{
-	for (unsigned i = 0; b && i < b->n_throttles; i++)
-		if (b->throttles[i].major == major && b->throttles[i].minor == minor)
-			return &b->throttles[i];
-	return NULL;
-}
-
 static int apply_weight(struct lmc_cgfs *cg, const char *name, uint64_t w, bool had,
 			struct lmc_err *err)
 {
@@ -137,13 +128,13 @@ int lmc_ctrl_apply_throttles(struct lmc_cgfs *cg, const char *name, const struct
 	for (unsigned i = 0; r >= 0 && i < b->n_throttles; i++) {
 		const struct lmc_throttle *t = &b->throttles[i];
 
-		r = dev(cg, name, t, find_dev(ob, t->major, t->minor), err);
+		r = dev(cg, name, t, lmc_spec_throttle_find(ob, t->major, t->minor), err);
 	}
 	/* Devices an earlier spec throttled and this one no longer names. */
 	for (unsigned i = 0; r >= 0 && ob && i < ob->n_throttles; i++) {
 		const struct lmc_throttle *t = &ob->throttles[i];
 
-		if (!find_dev(b, t->major, t->minor))
+		if (!lmc_spec_throttle_find(b, t->major, t->minor))
 			r = dev(cg, name, NULL, t, err);
 	}
 	return r < 0 ? r : 0;
@@ -187,8 +178,8 @@ static void stats_v1_file(struct lmc_cgfs *cg, const char *name, const char *fil
 
 	/* The recursive files count the whole subtree; older kernels have only the others. */
 	snprintf(rec, sizeof(rec), "%s_recursive", file);
-	if (lmc_ctrl_read_all(cg, B, name, rec, &buf) < 0 &&
-	    lmc_ctrl_read_all(cg, B, name, file, &buf) < 0)
+	if (lmc_cgfs_read_all(cg, B, name, rec, &buf) < 0 &&
+	    lmc_cgfs_read_all(cg, B, name, file, &buf) < 0)
 		return;
 	sum_v1(buf, rd, wr);
 }
@@ -229,7 +220,7 @@ static int blkio_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *
 			      &st->io_write_ops);
 		return 0;
 	}
-	if (lmc_ctrl_read_all(cg, B, name, "io.stat", &buf) >= 0)
+	if (lmc_cgfs_read_all(cg, B, name, "io.stat", &buf) >= 0)
 		sum_v2(buf, st);
 	return 0;
 }

@@ -208,8 +208,6 @@ int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cg
 		ret->fd = cg->hier[h].root_fd;
 		return ret->fd;
 	}
-	if (lmc_cgfs_check_name(name) < 0)
-		return -EINVAL;
 	pthread_mutex_lock(&d->lock);
 	e = lookup(d, name);
 	if (e && e->fd[h] >= 0) {
@@ -221,6 +219,9 @@ int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cg
 		return ret->fd;
 	}
 	pthread_mutex_unlock(&d->lock);
+	/* A name is checked once, when its directory is opened: a kept fd is its proof. */
+	if (!lmc_name_is_relpath(name))
+		return -EINVAL;
 	/* opened unlocked: a slow open never holds up the others */
 	fd = open_beneath(cg->hier[h].root_fd, name);
 	if (fd < 0)

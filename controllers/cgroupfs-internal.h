@@ -5,6 +5,7 @@
 
 #include <limits.h>
 
+#include "base/name.h"
 #include "controllers/cgroupfs.h"
 
 /* One mounted hierarchy lmctl manages (co-mounted v1 controllers share one). */
@@ -41,15 +42,11 @@ struct lmc_cgfs {
 
 /* "name/file" relative to a root dirfd; name "" is the root itself, file NULL the dir. */
 int lmc_cgfs_relpath(const char *name, const char *file, char *buf, size_t size);
-/* Refuse names that could escape the root ("..", leading '/', empty components). */
-int lmc_cgfs_check_name(const char *name);
 /* Whole-value write / NUL-terminated read relative to a dirfd. */
 int lmc_cgfs_write_at(int dirfd, const char *path, const char *val, bool create);
 int lmc_cgfs_read_at(int dirfd, const char *path, char *buf, size_t size);
 /* Read a whole file into a malloc'd NUL-terminated buffer. */
 int lmc_cgfs_read_all_at(int dirfd, const char *path, char **ret);
-/* Find "key value" in a buffer of lines. */
-int lmc_cgfs_parse_key(const char *buf, const char *key, uint64_t *ret);
 /* Hierarchy index serving c, or -EOPNOTSUPP. */
 int lmc_cgfs_hier_of(const struct lmc_cgfs *cg, enum lmc_ctrl c);
 /* The hierarchy that tracks processes: unified, else freezer, else the first. */

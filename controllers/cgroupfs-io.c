@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/spec.h"
+#include "base/util.h"
 
 static int write_fd(int fd, const char *val)
 {
@@ -40,71 +41,13 @@ int lmc_cgfs_write_at(int dirfd, const char *path, const char *val, bool create)
 	return write_fd(fd, val);
 }
 
-#define SHORT_FILE 4096
-
-static int read_fd(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	if (size == 0)
-		return -EINVAL;
-	while (len < size - 1) {
-		size_t want = size - 1 - len;
-		ssize_t n = read(fd, buf + len, want);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return lmc_negerrno();
-		if (n == 0)
-			break;
-		len += (size_t)n;
-		/* The kernel hands a file of under a page over in one read: a short read of one
-		 * is its end, and the read that would only find EOF is saved (a tenth of stats). */
-		if ((size_t)n < want && len < SHORT_FILE)
-			break;
-	}
-	buf[len] = '\0';
-	return (int)len;
-}
-
 int lmc_cgfs_read_at(int dirfd, const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return lmc_negerrno();
-	return read_fd(fd, buf, size);
-}
-
-static int read_all_fd(int fd, char **ret)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 2048) {
-			char *nb = realloc(buf, cap + 8192);
-
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-			cap += 8192;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return lmc_negerrno();
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
-	return (int)len;
+	return lmc_util_read(fd, buf, size, true);
 }
 
 int lmc_cgfs_read_all_at(int dirfd, const char *path, char **ret)
@@ -113,9 +56,16 @@ int lmc_cgfs_read_all_at(int dirfd, const char *path, char **ret)
 
 	if (fd < 0)
 		return lmc_negerrno();
-	return read_all_fd(fd, ret);
+	/* cgroup.procs and /proc files: many records, read to the end */
+	return lmc_util_read_all(fd, SIZE_MAX, false, ret);
 }
 
+static bool value_end(char c)
+{
+	return c == '\0' || c == '\n' || c == ' ' || c == '\t';
+}
+
+/* One value as the kernel writes it: a decimal number, or "max" for no limit (LMC_UNSET). */
 static int parse_u64(const char *s, uint64_t *ret)
 {
 	char *end;
@@ -123,7 +73,7 @@ static int parse_u64(const char *s, uint64_t *ret)
 
 	while (*s == ' ' || *s == '\t')
 		s++;
-	if (strncmp(s, "max", 3) == 0 && (s[3] == '\0' || s[3] == '\n' || s[3] == ' ')) {
+	if (strncmp(s, "max", 3) == 0 && value_end(s[3])) {
 		*ret = LMC_UNSET;
 		return 0;
 	}
@@ -131,7 +81,7 @@ static int parse_u64(const char *s, uint64_t *ret)
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || (*end && *end != '\n' && *end != ' '))
+	if (errno || !value_end(*end))
 		return -EINVAL;
 	*ret = v;
 	return 0;
@@ -143,7 +93,7 @@ int lmc_cgfs_parse_key(const char *buf, const char *key, uint64_t *ret)
 	const char *p = buf;
 
 	while (p && *p) {
-		if (strncmp(p, key, klen) == 0 && p[klen] == ' ')
+		if (strncmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '\t'))
 			return parse_u64(p + klen + 1, ret);
 		p = strchr(p, '\n');
 		if (p)
@@ -215,7 +165,7 @@ int lmc_cgfs_read(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const 
 
 	if (fd < 0)
 		return fd;
-	return read_fd(fd, buf, size);
+	return lmc_util_read(fd, buf, size, true);
 }
 
 int lmc_cgfs_read_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
@@ -234,17 +184,28 @@ int lmc_cgfs_read_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, co
 	return 0;
 }
 
+/* Keyed files are small; io.stat and blkio's per-device files grow with the number of disks:
+ * the buffer grows until the whole file fits. */
+#define STAT_FILE_MAX (4u << 20)
+
+int lmc_cgfs_read_all(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		      char **ret)
+{
+	_cleanup_close_ int fd = open_in(cg, c, name, file, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	return lmc_util_read_all(fd, STAT_FILE_MAX, true, ret);
+}
+
 int lmc_cgfs_read_key(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		      const char *key, uint64_t *ret)
 {
-	_cleanup_close_ int fd = open_in(cg, c, name, file, O_RDONLY);
 	_cleanup_free_ char *buf = NULL;
 	uint64_t v;
 	int r;
 
-	if (fd < 0)
-		return fd;
-	r = read_all_fd(fd, &buf);
+	r = lmc_cgfs_read_all(cg, c, name, file, &buf);
 	if (r < 0)
 		return r;
 	r = lmc_cgfs_parse_key(buf, key, &v);

@@ -15,17 +15,10 @@
 #include <unistd.h>
 
 #include "base/spec.h"
+#include "base/util.h"
 
 #define FREEZE_TIMEOUT_MS 5000
 #define WALK_DEPTH_MAX 64
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void sleep_ms(long ms)
 {
@@ -252,7 +245,7 @@ static int wait_events(struct lmc_cgfs *cg, const char *name, const char *key, u
 		       int timeout_ms)
 {
 	_cleanup_close_ int fd = -EBADF;
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = lmc_util_now_ms() + timeout_ms;
 	char buf[256];
 
 	if (cg->fake)
@@ -271,7 +264,7 @@ static int wait_events(struct lmc_cgfs *cg, const char *name, const char *key, u
 		buf[n] = '\0';
 		if (lmc_cgfs_parse_key(buf, key, &v) == 0 && v == want)
 			return 0;
-		left = deadline - now_ms();
+		left = deadline - lmc_util_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR)
@@ -298,7 +291,7 @@ static bool freezer_state_is(struct lmc_cgfs *cg, const char *name, const char *
 static int wait_freezer(struct lmc_cgfs *cg, const char *name, const char *state, int64_t deadline)
 {
 	while (!freezer_state_is(cg, name, state)) {
-		if (now_ms() >= deadline)
+		if (lmc_util_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		sleep_ms(1);
 	}
@@ -326,7 +319,7 @@ static void thaw_tree(struct lmc_cgfs *cg, const char *name)
  * re-signal until empty (bounded). */
 static int kill_v1(struct lmc_cgfs *cg, const char *name, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = lmc_util_now_ms() + timeout_ms;
 	bool pop = true;
 	int r;
 
@@ -342,7 +335,7 @@ static int kill_v1(struct lmc_cgfs *cg, const char *name, int timeout_ms)
 		r = lmc_cgfs_populated(cg, name, &pop);
 		if (r < 0 || !pop)
 			return r;
-		if (now_ms() >= deadline)
+		if (lmc_util_now_ms() >= deadline)
 			return -ETIMEDOUT;
 		sleep_ms(1);
 	}
@@ -354,7 +347,7 @@ int lmc_cgfs_kill(struct lmc_cgfs *cg, const char *name, int timeout_ms, struct 
 	bool pop = true;
 	int r;
 
-	if (lmc_cgfs_check_name(name) < 0)
+	if (!lmc_name_is_relpath(name))
 		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
 	/* Nothing to kill: one read instead of a kill, a thaw walk and a wait (a destroy's
 	 * common case). It also spares the cgroup a cgroup.kill, after which this kernel
@@ -401,7 +394,7 @@ static int freeze_do(struct lmc_cgfs *cg, const char *name, bool freeze, bool wa
 		r = lmc_cgfs_write(cg, LMC_CTRL_FREEZER, name, "freezer.state",
 				   freeze ? "FROZEN" : "THAWED");
 		if (r >= 0 && freeze && wait && !cg->fake)
-			r = wait_freezer(cg, name, "FROZEN", now_ms() + FREEZE_TIMEOUT_MS);
+			r = wait_freezer(cg, name, "FROZEN", lmc_util_now_ms() + FREEZE_TIMEOUT_MS);
 	} else {
 		r = -EOPNOTSUPP;
 	}
@@ -416,7 +409,9 @@ int lmc_cgfs_freeze_wait(struct lmc_cgfs *cg, const char *name, struct lmc_err *
 	if (use_cgroup_freeze(cg, name))
 		r = wait_events(cg, name, "frozen", 1, FREEZE_TIMEOUT_MS);
 	else if (v1_freezer(cg))
-		r = cg->fake ? 0 : wait_freezer(cg, name, "FROZEN", now_ms() + FREEZE_TIMEOUT_MS);
+		r = cg->fake ? 0
+			     : wait_freezer(cg, name, "FROZEN",
+					    lmc_util_now_ms() + FREEZE_TIMEOUT_MS);
 	if (r < 0)
 		return lmc_err_set(err, r, "%s: freeze: %s", shown,
 				   r == -ETIMEDOUT ? "timed out waiting for it to freeze"
@@ -435,7 +430,7 @@ int lmc_cgfs_freeze_start(struct lmc_cgfs *cg, const char *name, bool freeze, bo
 	const char *shown = name[0] ? name : "/";
 	int r;
 
-	if (lmc_cgfs_check_name(name) < 0)
+	if (!lmc_name_is_relpath(name))
 		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
 	r = freeze_do(cg, name, freeze, wait);
 	if (r < 0)

@@ -327,7 +327,7 @@ int lmc_cgfs_create(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 	size_t i;
 	int r = 0;
 
-	if (!name[0] || lmc_cgfs_check_name(name) < 0)
+	if (!name[0] || !lmc_name_is_relpath(name))
 		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
 	for (i = 0; i < cg->n_hier; i++) {
 		r = create_in(cg, &cg->hier[i], name, err);
@@ -360,7 +360,7 @@ static int rmdir_retry(int dirfd, const char *path, bool fake)
 
 int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 {
-	if (lmc_cgfs_check_name(name) < 0)
+	if (!lmc_name_is_relpath(name))
 		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
 	/* the directories go now: no write may reach a dead cgroup through a kept fd */
 	lmc_cgfs_dir_forget(cg, name);
@@ -418,7 +418,7 @@ int lmc_cgfs_remove_many(struct lmc_cgfs *cg, const char *const *names, size_t n
 	size_t done = n, worst = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (!names[i][0] || lmc_cgfs_check_name(names[i]) < 0)
+		if (!names[i][0] || !lmc_name_is_relpath(names[i]))
 			return lmc_err_set(err, -EINVAL, "'%s': invalid container name", names[i]);
 		lmc_cgfs_dir_forget(cg, names[i]);
 	}

@@ -129,29 +129,11 @@ int lmc_cgfs_track_hier(const struct lmc_cgfs *cg)
 	return cg->n_hier > 0 ? 0 : -EOPNOTSUPP;
 }
 
-int lmc_cgfs_check_name(const char *name)
-{
-	const char *p = name;
-
-	if (!name || name[0] == '/')
-		return -EINVAL;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return -EINVAL;
-		p += n;
-		if (*p == '/' && !*++p)
-			return -EINVAL;
-	}
-	return 0;
-}
-
 int lmc_cgfs_relpath(const char *name, const char *file, char *buf, size_t size)
 {
 	int n;
 
-	if (lmc_cgfs_check_name(name) < 0)
+	if (!lmc_name_is_relpath(name))
 		return -EINVAL;
 	if (!name[0])
 		n = snprintf(buf, size, "%s", file ? file : ".");
@@ -173,7 +155,7 @@ int lmc_cgfs_cgroup_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char 
 
 	if (h < 0)
 		return h;
-	if (lmc_cgfs_check_name(name) < 0)
+	if (!lmc_name_is_relpath(name))
 		return -EINVAL;
 	hi = &cg->hier[h];
 	n = snprintf(buf, size, "/%s%s%s", hi->root, hi->root[0] && name[0] ? "/" : "", name);
@@ -407,7 +389,7 @@ int lmc_cgfs_resolve_root(const char *own, const char *opt, char **ret)
 		return -ENOMEM;
 	for (size_t n = strlen(s); n > 0 && s[n - 1] == '/'; n--)
 		s[n - 1] = '\0';
-	if (s[0] && lmc_cgfs_check_name(s) < 0) {
+	if (s[0] && !lmc_name_is_relpath(s)) {
 		free(s);
 		return -EINVAL;
 	}

@@ -110,7 +110,15 @@ int lmc_cgfs_read(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const 
 /* Read a single unsigned number ("max" gives LMC_UNSET). */
 int lmc_cgfs_read_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		      uint64_t *ret);
-/* Find "key value" in a flat keyed file (memory.stat, cpu.stat, ...). -ENOENT if absent. */
+/* The whole file into a malloc'd NUL-terminated buffer (*ret, the caller frees it); the
+ * length or -errno (-EFBIG past 4 MiB). For one-record files (values, stats, events). */
+int lmc_cgfs_read_all(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		      char **ret);
+/* "key value" lines (memory.stat, cpu.stat, cgroup.events, ...; a space or a tab between
+ * the two): the value of key in buf, as a single file's value is read: a number, or "max"
+ * (no limit) as LMC_UNSET. -ENOENT if key is absent, -EINVAL if its value is neither. */
+int lmc_cgfs_parse_key(const char *buf, const char *key, uint64_t *ret);
+/* Find key in a flat keyed file (lmc_cgfs_parse_key on the file's text). */
 int lmc_cgfs_read_key(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		      const char *key, uint64_t *ret);
 bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file);

@@ -108,54 +108,6 @@ int lmc_ctrl_set_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, con
 	return lmc_ctrl_set(cg, c, name, file, buf, err);
 }
 
-int lmc_ctrl_read_all(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
-		      char **ret)
-{
-	/* Keyed files are small; io.stat and blkio's per-device files grow with the number
-	 * of disks, so start at a page and double until the whole file fits. */
-	size_t size = 4096;
-
-	for (;;) {
-		_cleanup_free_ char *buf = malloc(size);
-		int r;
-
-		if (!buf)
-			return -ENOMEM;
-		r = lmc_cgfs_read(cg, c, name, file, buf, size);
-		if (r < 0)
-			return r;
-		if ((size_t)r < size - 1 || size >= (1u << 22)) {
-			*ret = TAKE_PTR(buf);
-			return r;
-		}
-		size *= 2;
-	}
-}
-
-int lmc_ctrl_key(const char *buf, const char *key, uint64_t *ret)
-{
-	size_t klen = strlen(key);
-	const char *p = buf;
-
-	while (p && *p) {
-		if (strncmp(p, key, klen) == 0 && (p[klen] == ' ' || p[klen] == '\t')) {
-			char *end;
-			unsigned long long v;
-
-			errno = 0;
-			v = strtoull(p + klen + 1, &end, 10);
-			if (errno || end == p + klen + 1)
-				return -EINVAL;
-			*ret = v;
-			return 0;
-		}
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return -ENOENT;
-}
-
 void lmc_ctrl_stat_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		       uint64_t *dst)
 {
@@ -169,7 +121,7 @@ void lmc_ctrl_stat_key(const char *buf, const char *key, uint64_t *dst)
 {
 	uint64_t v;
 
-	if (buf && lmc_ctrl_key(buf, key, &v) >= 0)
+	if (buf && lmc_cgfs_parse_key(buf, key, &v) >= 0)
 		*dst = v;
 }
 

@@ -6,21 +6,16 @@
 #include "controllers/ctrl-internal.h"
 #include "base/name.h"
 
-#define QUOTA_MIN_US 1000
 #define SHARES_DEFAULT 1024
 #define WEIGHT_DEFAULT 100
 
-static uint64_t period_of(const struct lmc_spec_cpu *c)
+/* The quota cpu.c writes: the spec's, at least the kernel's floor (a spec read back from the
+ * kernel with an odd period may round below it); LMC_UNSET for none. */
+uint64_t lmc_ctrl_cpu_quota(const struct lmc_spec_cpu *c)
 {
-	return c->period_us == LMC_UNSET ? LMC_CTRL_CFS_PERIOD_DEFAULT : c->period_us;
-}
+	uint64_t q = lmc_spec_cpu_quota(c);
 
-/* limit_m millicores over a period: quota = limit_m * period / 1000, at least 1ms. */
-static uint64_t quota_of(const struct lmc_spec_cpu *c)
-{
-	uint64_t q = c->limit_m * period_of(c) / 1000;
-
-	return q < QUOTA_MIN_US ? QUOTA_MIN_US : q;
+	return q < LMC_SPEC_CPU_QUOTA_MIN_US ? LMC_SPEC_CPU_QUOTA_MIN_US : q;
 }
 
 static int cpu_validate(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
@@ -30,7 +25,7 @@ static int cpu_validate(struct lmc_cgfs *cg, const char *name, const struct lmc_
 	char v[32];
 
 	(void)cg;
-	if (c->limit_m == LMC_UNSET || c->limit_m <= UINT64_MAX / period_of(c))
+	if (c->limit_m == LMC_UNSET || c->limit_m <= UINT64_MAX / lmc_spec_cpu_period(c))
 		return 0;
 	lmc_format_cpus(c->limit_m, v, sizeof(v));
 	return lmc_err_set(err, -ERANGE, "%s: cpu.limit_m %s is out of range",
@@ -93,18 +88,18 @@ static int apply_limit(struct lmc_cgfs *cg, const char *name, const struct lmc_s
 	const struct lmc_spec_cpu *c = &spec->cpu;
 	bool had_quota = old && old->cpu.limit_m != LMC_UNSET;
 	bool had = had_quota || (old && old->cpu.period_us != LMC_UNSET);
-	uint64_t quota = c->limit_m == LMC_UNSET ? LMC_UNSET : quota_of(c);
+	uint64_t quota = lmc_ctrl_cpu_quota(c);
 	char buf[64];
 
 	if (c->limit_m == LMC_UNSET && c->period_us == LMC_UNSET && !had)
 		return 0;
 	if (!lmc_ctrl_is_v2(cg))
-		return apply_v1_limit(cg, name, quota, period_of(c), had_quota, err);
+		return apply_v1_limit(cg, name, quota, lmc_spec_cpu_period(c), had_quota, err);
 	if (quota == LMC_UNSET)
-		snprintf(buf, sizeof(buf), "max %llu", (unsigned long long)period_of(c));
+		snprintf(buf, sizeof(buf), "max %llu", (unsigned long long)lmc_spec_cpu_period(c));
 	else
 		snprintf(buf, sizeof(buf), "%llu %llu", (unsigned long long)quota,
-			 (unsigned long long)period_of(c));
+			 (unsigned long long)lmc_spec_cpu_period(c));
 	return lmc_ctrl_set(cg, LMC_CTRL_CPU, name, "cpu.max", buf, err);
 }
 
@@ -138,7 +133,7 @@ static int cpu_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 	_cleanup_free_ char *buf = NULL;
 	uint64_t us;
 
-	if (lmc_ctrl_read_all(cg, LMC_CTRL_CPU, name, "cpu.stat", &buf) < 0)
+	if (lmc_cgfs_read_all(cg, LMC_CTRL_CPU, name, "cpu.stat", &buf) < 0)
 		return 0;
 	lmc_ctrl_stat_key(buf, "nr_periods", &st->cpu_nr_periods);
 	lmc_ctrl_stat_key(buf, "nr_throttled", &st->cpu_nr_throttled);
@@ -146,13 +141,13 @@ static int cpu_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 		lmc_ctrl_stat_key(buf, "throttled_time", &st->cpu_throttled_ns);
 		return 0;
 	}
-	if (lmc_ctrl_key(buf, "throttled_usec", &us) >= 0)
+	if (lmc_cgfs_parse_key(buf, "throttled_usec", &us) >= 0)
 		st->cpu_throttled_ns = us * 1000;
-	if (lmc_ctrl_key(buf, "usage_usec", &us) >= 0)
+	if (lmc_cgfs_parse_key(buf, "usage_usec", &us) >= 0)
 		st->cpu_usage_ns = us * 1000;
-	if (lmc_ctrl_key(buf, "user_usec", &us) >= 0)
+	if (lmc_cgfs_parse_key(buf, "user_usec", &us) >= 0)
 		st->cpu_user_ns = us * 1000;
-	if (lmc_ctrl_key(buf, "system_usec", &us) >= 0)
+	if (lmc_cgfs_parse_key(buf, "system_usec", &us) >= 0)
 		st->cpu_system_ns = us * 1000;
 	return 0;
 }
@@ -182,8 +177,3 @@ const struct lmc_ctrl_ops lmc_ctrl_cpu_ops = {
 	.apply = cpu_apply,
 	.stats = cpu_stats,
 };
-
-uint64_t lmc_ctrl_cpu_quota(const struct lmc_spec_cpu *c)
-{
-	return c->limit_m == LMC_UNSET ? LMC_UNSET : quota_of(c);
-}

@@ -11,13 +11,13 @@ static bool unified_usage(struct lmc_cgfs *cg, const char *name, struct lmc_stat
 	_cleanup_free_ char *buf = NULL;
 	uint64_t us;
 
-	if (lmc_ctrl_read_all(cg, LMC_CTRL_UNIFIED, name, "cpu.stat", &buf) < 0 ||
-	    lmc_ctrl_key(buf, "usage_usec", &us) < 0)
+	if (lmc_cgfs_read_all(cg, LMC_CTRL_UNIFIED, name, "cpu.stat", &buf) < 0 ||
+	    lmc_cgfs_parse_key(buf, "usage_usec", &us) < 0)
 		return false;
 	st->cpu_usage_ns = us * 1000;
-	if (lmc_ctrl_key(buf, "user_usec", &us) >= 0)
+	if (lmc_cgfs_parse_key(buf, "user_usec", &us) >= 0)
 		st->cpu_user_ns = us * 1000;
-	if (lmc_ctrl_key(buf, "system_usec", &us) >= 0)
+	if (lmc_cgfs_parse_key(buf, "system_usec", &us) >= 0)
 		st->cpu_system_ns = us * 1000;
 	return true;
 }
@@ -30,11 +30,11 @@ static void v1_usage(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 	uint64_t ticks, ns_per_tick = hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
 
 	lmc_ctrl_stat_u64(cg, LMC_CTRL_CPUACCT, name, "cpuacct.usage", &st->cpu_usage_ns);
-	if (lmc_ctrl_read_all(cg, LMC_CTRL_CPUACCT, name, "cpuacct.stat", &buf) < 0)
+	if (lmc_cgfs_read_all(cg, LMC_CTRL_CPUACCT, name, "cpuacct.stat", &buf) < 0)
 		return;
-	if (lmc_ctrl_key(buf, "user", &ticks) >= 0)
+	if (lmc_cgfs_parse_key(buf, "user", &ticks) >= 0)
 		st->cpu_user_ns = ticks * ns_per_tick;
-	if (lmc_ctrl_key(buf, "system", &ticks) >= 0)
+	if (lmc_cgfs_parse_key(buf, "system", &ticks) >= 0)
 		st->cpu_system_ns = ticks * ns_per_tick;
 }
 

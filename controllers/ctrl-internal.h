@@ -10,7 +10,6 @@
 
 /* The kernel default we write back when an update clears a field. */
 #define LMC_CTRL_V1_UNLIMITED "-1"
-#define LMC_CTRL_CFS_PERIOD_DEFAULT 100000
 /* v1 reports "unlimited" as PAGE_COUNTER_MAX pages; anything this large means no limit. */
 #define LMC_CTRL_V1_HUGE (UINT64_C(1) << 62)
 
@@ -36,11 +35,6 @@ int lmc_ctrl_set_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, con
 /* The CFS quota (us) cpu.c writes for a spec; LMC_UNSET for none. */
 uint64_t lmc_ctrl_cpu_quota(const struct lmc_spec_cpu *c);
 
-/* Read a whole file into a malloc'd, NUL-terminated buffer. */
-int lmc_ctrl_read_all(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
-		      char **ret);
-/* "key value" lines: the value of key in buf, -ENOENT if absent. */
-int lmc_ctrl_key(const char *buf, const char *key, uint64_t *ret);
 /* Stats: store the number read into *dst where the file has one; leave *dst otherwise. */
 void lmc_ctrl_stat_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		       uint64_t *dst);

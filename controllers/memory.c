@@ -43,10 +43,9 @@ static int memory_validate(struct lmc_cgfs *cg, const char *name, const struct l
 			err, -EOPNOTSUPP,
 			"%s: memory.oom_group needs cgroup v2 (this host's memory controller is %s)",
 			n, mode);
+	/* swap without a limit is lmc_spec_validate's refusal, made before this one */
 	if (m->swap == LMC_UNSET)
 		return 0;
-	if (m->limit == LMC_UNSET)
-		return lmc_err_set(err, -EINVAL, "%s: memory.swap requires memory.limit", n);
 	if (!file_here_or_above(cg, name, v2 ? "memory.swap.max" : MEMSW))
 		return lmc_err_set(err, -EOPNOTSUPP,
 				   "%s: memory.swap: swap accounting is not enabled on this kernel",
@@ -157,7 +156,7 @@ static void stat_key2(const char *buf, const char *k1, const char *k2, uint64_t 
 {
 	uint64_t v;
 
-	if (lmc_ctrl_key(buf, k1, &v) >= 0 || lmc_ctrl_key(buf, k2, &v) >= 0)
+	if (lmc_cgfs_parse_key(buf, k1, &v) >= 0 || lmc_cgfs_parse_key(buf, k2, &v) >= 0)
 		*dst = v;
 }
 
@@ -171,13 +170,13 @@ static void stats_v1(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 	lmc_ctrl_stat_u64(cg, M, name, "memory.limit_in_bytes", &lim);
 	st->mem_limit = lim >= LMC_CTRL_V1_HUGE ? LMC_UNSET : lim;
 	lmc_ctrl_stat_u64(cg, M, name, "memory.failcnt", &st->mem_failcnt);
-	if (lmc_ctrl_read_all(cg, M, name, "memory.stat", &stat) >= 0) {
+	if (lmc_cgfs_read_all(cg, M, name, "memory.stat", &stat) >= 0) {
 		stat_key2(stat, "total_rss", "rss", &st->mem_rss);
 		stat_key2(stat, "total_cache", "cache", &st->mem_cache);
 		stat_key2(stat, "total_swap", "swap", &st->mem_swap);
 		stat_key2(stat, "total_inactive_file", "inactive_file", &st->mem_inactive_file);
 	}
-	if (lmc_ctrl_read_all(cg, M, name, "memory.oom_control", &oom) >= 0)
+	if (lmc_cgfs_read_all(cg, M, name, "memory.oom_control", &oom) >= 0)
 		lmc_ctrl_stat_key(oom, "oom_kill", &st->mem_oom_kills);
 }
 
@@ -189,13 +188,13 @@ static void stats_v2(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 	lmc_ctrl_stat_u64(cg, M, name, "memory.peak", &st->mem_peak);
 	lmc_ctrl_stat_u64(cg, M, name, "memory.max", &st->mem_limit);
 	lmc_ctrl_stat_u64(cg, M, name, "memory.swap.current", &st->mem_swap);
-	if (lmc_ctrl_read_all(cg, M, name, "memory.stat", &stat) >= 0) {
+	if (lmc_cgfs_read_all(cg, M, name, "memory.stat", &stat) >= 0) {
 		lmc_ctrl_stat_key(stat, "anon", &st->mem_rss);
 		lmc_ctrl_stat_key(stat, "file", &st->mem_cache);
 		lmc_ctrl_stat_key(stat, "inactive_file", &st->mem_inactive_file);
 	}
 	/* "max": times usage hit memory.max, the closest thing to v1's failcnt. */
-	if (lmc_ctrl_read_all(cg, M, name, "memory.events", &ev) >= 0) {
+	if (lmc_cgfs_read_all(cg, M, name, "memory.events", &ev) >= 0) {
 		lmc_ctrl_stat_key(ev, "max", &st->mem_failcnt);
 		lmc_ctrl_stat_key(ev, "oom", &st->mem_oom_events);
 		lmc_ctrl_stat_key(ev, "oom_kill", &st->mem_oom_kills);

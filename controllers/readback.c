@@ -78,7 +78,7 @@ static void spec_of(const struct limits *k, struct lmc_spec *ret)
 		ret->memory.limit = k->mem;
 	if (k->has_pids)
 		ret->pids.limit = k->pids;
-	if (k->has_cpu && k->period != LMC_CTRL_CFS_PERIOD_DEFAULT)
+	if (k->has_cpu && k->period != LMC_SPEC_CPU_PERIOD_DEFAULT_US)
 		ret->cpu.period_us = k->period;
 	if (k->has_cpu && k->quota != LMC_UNSET)
 		ret->cpu.limit_m = k->quota * 1000 / k->period;
@@ -121,7 +121,7 @@ int lmc_ctrl_diff(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *
 {
 	const struct lmc_spec_cpu *c = &spec->cpu;
 	uint64_t quota = lmc_ctrl_cpu_quota(c);
-	uint64_t period = c->period_us == LMC_UNSET ? LMC_CTRL_CFS_PERIOD_DEFAULT : c->period_us;
+	uint64_t period = lmc_spec_cpu_period(c);
 	bool v2 = lmc_ctrl_is_v2(cg);
 	size_t len = 0;
 	struct limits k;

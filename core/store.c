@@ -14,6 +14,7 @@
 
 #include "base/name.h"
 #include "base/safedir.h"
+#include "base/util.h"
 #include "core/store.h"
 
 #define CONTAINERS_DIR "containers"
@@ -70,14 +71,6 @@ static int rec_filename(const char *name, char *buf, size_t size)
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The pid written by the current holder, 0 if unknown. */
 static long lock_holder(int fd)
 {
@@ -93,7 +86,7 @@ static long lock_holder(int fd)
 /* flock with a bounded wait: retry every few ms until timeout_ms has passed. */
 static int lock_wait(int fd, int timeout_ms)
 {
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = lmc_util_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -102,7 +95,7 @@ static int lock_wait(int fd, int timeout_ms)
 			continue;
 		if (errno != EWOULDBLOCK)
 			return lmc_negerrno();
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - lmc_util_now_ms();
 
 		if (left <= 0)
 			return -EWOULDBLOCK;
@@ -346,9 +339,9 @@ int lmc_store_del_nosync(struct lmc_store *s, const char *name, struct lmc_err *
 static int read_record(struct lmc_store *s, const char *file, struct lmc_record *ret)
 {
 	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ uint8_t *buf = NULL;
+	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	size_t got = 0;
+	int n;
 
 	fd = openat(s->cdirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
@@ -357,21 +350,12 @@ static int read_record(struct lmc_store *s, const char *file, struct lmc_record 
 		return lmc_negerrno();
 	if (!S_ISREG(st.st_mode) || st.st_size > REC_SIZE_MAX)
 		return -EBADMSG;
-	buf = malloc(st.st_size ? st.st_size : 1);
-	if (!buf)
-		return -ENOMEM;
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return lmc_negerrno();
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return lmc_record_decode(buf, got, ret);
+	n = lmc_util_read_all(fd, REC_SIZE_MAX, false, &buf);
+	if (n == -EFBIG)
+		return -EBADMSG;
+	if (n < 0)
+		return n;
+	return lmc_record_decode((const uint8_t *)buf, (size_t)n, ret);
 }
 
 /* A temporary file no live writer owns: all of them if we hold the lock, else those whose

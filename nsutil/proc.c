@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "base/util.h"
+
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
 #endif
@@ -116,50 +118,12 @@ void lmc_ns_kill_reap(int pidfd)
 
 int lmc_ns_wait_readable(int fd, int timeout_ms)
 {
+	int64_t deadline = lmc_util_now_ms() + timeout_ms;
 	struct pollfd p = {.fd = fd, .events = POLLIN};
-	struct timespec t0, t;
-	int n, left = timeout_ms;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* EINTR does not extend the wait */
 	for (;;) {
-		n = poll(&p, 1, left);
-		if (n > 0)
-			return 0;
-		if (n == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return lmc_negerrno();
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = timeout_ms -
-		       (int)((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0)
-			return -ETIMEDOUT;
-	}
-}
-
-int lmc_ns_pidfd_open(pid_t pid)
-{
-	long r = syscall(SYS_pidfd_open, pid, 0);
-
-	return r < 0 ? lmc_negerrno() : (int)r;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Wait until pidfd reports the exit, at most timeout_ms (EINTR does not extend it). */
-static int wait_readable(int pidfd, int timeout_ms)
-{
-	int64_t deadline = now_ms() + timeout_ms;
-	struct pollfd p = {.fd = pidfd, .events = POLLIN};
-
-	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - lmc_util_now_ms();
 		int r = poll(&p, 1, left > 0 ? (int)left : 0);
 
 		if (r > 0)
@@ -169,6 +133,13 @@ static int wait_readable(int pidfd, int timeout_ms)
 		if (errno != EINTR)
 			return lmc_negerrno();
 	}
+}
+
+int lmc_ns_pidfd_open(pid_t pid)
+{
+	long r = syscall(SYS_pidfd_open, pid, 0);
+
+	return r < 0 ? lmc_negerrno() : (int)r;
 }
 
 int lmc_ns_wait(pid_t pid, int pidfd, int timeout_ms, int *ret_status)
@@ -184,7 +155,7 @@ int lmc_ns_wait(pid_t pid, int pidfd, int timeout_ms, int *ret_status)
 		pidfd = own;
 	}
 	if (timeout_ms >= 0) {
-		r = wait_readable(pidfd, timeout_ms);
+		r = lmc_ns_wait_readable(pidfd, timeout_ms);
 		if (r < 0)
 			return r;
 	}

@@ -102,15 +102,6 @@ static uint64_t field(const struct lmc_spec *s, size_t off)
 	return v;
 }
 
-static const struct lmc_throttle *throttle_find(const struct lmc_spec_blkio *b, uint32_t major,
-						uint32_t minor)
-{
-	for (unsigned i = 0; i < b->n_throttles && i < LMC_THROTTLE_MAX; i++)
-		if (b->throttles[i].major == major && b->throttles[i].minor == minor)
-			return &b->throttles[i];
-	return NULL;
-}
-
 static uint64_t throttle_rate(const struct lmc_throttle *t, int rate)
 {
 	const uint64_t rates[4] = {t->read_bps, t->write_bps, t->read_iops, t->write_iops};
@@ -126,7 +117,7 @@ static uint64_t lim_get(const struct lim *l, const struct lmc_spec *s)
 		return field(s, l->off);
 	if (!s)
 		return LMC_UNSET;
-	t = throttle_find(&s->blkio, l->major, l->minor);
+	t = lmc_spec_throttle_find(&s->blkio, l->major, l->minor);
 	return t ? throttle_rate(t, l->rate) : LMC_UNSET;
 }
 

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "base/macro.h"
+#include "base/util.h"
 #include "proto/frame.h"
 
 void lmc_frame_header(uint32_t len, uint8_t out[LMC_FRAME_HDR])
@@ -438,19 +439,11 @@ int lmc_frame_send(int fd, const uint8_t *buf, size_t len, const int *fds, size_
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int lmc_frame_recv(int fd, uint8_t **ret_buf, size_t *ret_len, int *fds, size_t *nfds,
 		   int timeout_ms)
 {
 	struct lmc_frame_reader r;
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : lmc_util_now_ms() + timeout_ms;
 	size_t cap = fds && nfds ? *nfds : 0;
 	int ret;
 
@@ -466,7 +459,7 @@ int lmc_frame_recv(int fd, uint8_t **ret_buf, size_t *ret_len, int *fds, size_t 
 		if (ret != 0)
 			break;
 		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
+			int64_t left = deadline - lmc_util_now_ms();
 
 			wait = left > 0 ? (int)left : 0;
 		}

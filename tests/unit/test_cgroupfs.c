@@ -381,6 +381,34 @@ static void test_read_key(void **state)
 			 -ENOENT);
 }
 
+/* One keyed-file parser for values and stats: "max" is no limit (LMC_UNSET), as in a
+ * single-value file; a space or a tab separates key and value; anything else is refused. */
+static void test_parse_key_max(void **state)
+{
+	const char *buf = "limit max\nmax 3\nusage\t12\nbad maxi\nneg -1\nnr_periods 4\n";
+	struct fx *f = *state;
+	uint64_t v = 0;
+
+	assert_int_equal(lmc_cgfs_parse_key(buf, "limit", &v), 0);
+	assert_true(v == LMC_UNSET);
+	assert_int_equal(lmc_cgfs_parse_key(buf, "max", &v), 0); /* a key named max */
+	assert_int_equal(v, 3);
+	assert_int_equal(lmc_cgfs_parse_key(buf, "usage", &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(lmc_cgfs_parse_key(buf, "bad", &v), -EINVAL);
+	assert_int_equal(lmc_cgfs_parse_key(buf, "neg", &v), -EINVAL);
+	assert_int_equal(lmc_cgfs_parse_key(buf, "nr_period", &v), -ENOENT);
+	/* the same through a file, as the event sources and the stats read them */
+	assert_int_equal(fx_open(f, LMC_CG_V2, NULL), 0);
+	put(f->dir, "lmctl/misc.events", "max\t7\nlimit max\n");
+	assert_int_equal(lmc_cgfs_read_key(f->cg, LMC_CTRL_UNIFIED, "", "misc.events", "max", &v),
+			 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(lmc_cgfs_read_key(f->cg, LMC_CTRL_UNIFIED, "", "misc.events", "limit", &v),
+			 0);
+	assert_true(v == LMC_UNSET);
+}
+
 static void test_psi(void **state)
 {
 	struct fx *f = *state;
@@ -580,6 +608,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v2_enable_and_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_key, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parse_key_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_psi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_psi_v1_absent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_procs_populated, setup, teardown),

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "core/events.h"
 #include "core/evlog.h"
 #include "core/manager.h"
@@ -437,25 +438,6 @@ void lmc_agent_on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---------------- start and stop ---------------- */
 
-static int mkdir_p(const char *dir)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return lmc_negerrno();
-		*p = '/';
-	}
-	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-		return lmc_negerrno();
-	return 0;
-}
-
 int lmc_agent_listen_unix(const char *path)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -466,7 +448,7 @@ int lmc_agent_listen_unix(const char *path)
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
 	strcpy(dir, path);
-	if (mkdir_p(dirname(dir)) < 0)
+	if (lmc_util_mkdir_p(dirname(dir), 0755) < 0)
 		return lmc_negerrno();
 	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0)

@@ -116,7 +116,7 @@ static int resource_flag(int opt, const char *v, struct lmc_spec *s, struct lmc_
 		if (lmc_parse_size("--memory", v, &s->memory.limit, err) < 0)
 			return err->code;
 		/* The kernel rounds to pages; a limit below one page is a typo. */
-		if (s->memory.limit < 4096)
+		if (s->memory.limit < LMC_SPEC_MEMORY_MIN)
 			return lmc_err_set(err, -EINVAL,
 					   "--memory: '%s' is below the minimum of 4K", v);
 		return 0;

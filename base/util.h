@@ -1,0 +1,31 @@
+/* Small utilities every layer shares, written once: the monotonic clock, whole-file reads,
+ * mkdir -p, a bounded string copy. */
+#ifndef LMC_UTIL_H
+#define LMC_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in milliseconds (deadlines and bounded waits). */
+int64_t lmc_util_now_ms(void);
+
+/* Read fd from its current offset to its end into buf, NUL-terminated: at most size - 1
+ * bytes (what does not fit is not read). Returns the length, or -errno. one_shot: the file
+ * is a kernel file of one record (a cgroupfs value or stat file), which the kernel hands
+ * over whole in one read when it is under a page; a short read of such a file is its end,
+ * and the read that would only find EOF is saved (a tenth of a stats read). Not for files
+ * of many records (cgroup.procs) nor pipes. */
+int lmc_util_read(int fd, char *buf, size_t size, bool one_shot);
+/* The same into a malloc'd NUL-terminated buffer that grows to fit (*ret, freed by the
+ * caller); -EFBIG when the file holds more than max bytes. Returns the length, or -errno. */
+int lmc_util_read_all(int fd, size_t max, bool one_shot, char **ret);
+
+/* Make dir and every missing directory above it (mode for each); 0 or -errno. */
+int lmc_util_mkdir_p(const char *dir, unsigned mode);
+
+/* Copy src (NULL is "") into dst of size bytes; -EBADMSG if it does not fit (a decoded
+ * string longer than its field), dst untouched then. */
+int lmc_util_copy_str(char *dst, size_t size, const char *src);
+
+#endif
