@@ -11,15 +11,7 @@ BUILD=$1 N=${2:-1000} E=${3:-100000} REPS=${4:-5}
 CG=/sys/fs/cgroup
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-dir=/dev/shm/lmctl-test-bench-$$
-export LMCTL_CGROUP_ROOT=lmctl-test-bench-$$-events
-[ -e "$CG/cgroup.subtree_control" ] && [ "$(cat /proc/self/cgroup)" != "0::/" ] &&
-	LMCTL_CGROUP_ROOT=/lmctl-test-bench-$$-events
-cleanup() {
-	bench_sweep $$
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+bench_agent_env events
 
 if [ "$(id -u)" -ne 0 ] || ! /usr/bin/python3 -c 'import google.protobuf' 2>/dev/null; then
 	echo "bench_events: needs root and python3-protobuf: skipped"

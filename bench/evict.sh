@@ -15,30 +15,14 @@ LM=$1 LMD=$2 N=${3:-1000} REPS=${4:-20} SECS=${5:-30}
 CG=/sys/fs/cgroup
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-dir=/dev/shm/lmctl-test-bench-$$
-export LMCTL_SOCKET=$dir/lmctld.sock LMCTL_STATE_DIR=$dir/state
-export LMCTL_CGROUP_ROOT=lmctl-test-bench-$$-evict
-[ -e "$CG/cgroup.subtree_control" ] && [ "$(cat /proc/self/cgroup)" != "0::/" ] &&
-	LMCTL_CGROUP_ROOT=/lmctl-test-bench-$$-evict
-apid=
-cleanup() {
-	bench_sweep $$
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+bench_agent_env evict
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "bench_evict: needs root: skipped"
 	exit 0
 fi
 mkdir -p "$dir" || exit 1
-"$LMD" --socket "$LMCTL_SOCKET" --state-dir "$LMCTL_STATE_DIR" 2>"$dir/agent.log" &
-apid=$!
-echo "$apid" >"$dir/agent.pid"
-for _ in $(seq 100); do
-	"$LM" list >/dev/null 2>&1 && break
-	sleep 0.1
-done
+bench_agent_start "$LMD" "$LM"
 
 # ---- 1. detection to kill ----
 "$LM" create lat --memory=512M >/dev/null || exit 1

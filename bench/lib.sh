@@ -98,3 +98,33 @@ bench_run() {
 		status=1
 	fi
 }
+
+# The start of a benchmark through a real agent (bench/metrics.sh, bench/evict.sh,
+# bench/events.sh). bench_agent_env NAME: its directory ($dir, /dev/shm/lmctl-test-bench-<pid>),
+# the agent's socket and state directory there, lmctl's root lmctl-test-bench-<pid>-NAME below
+# this shell's cgroup (at the top of the tree on v2, where this shell's cgroup holds
+# processes), and the sweep at exit, whatever happens.
+bench_agent_env() {
+	dir=/dev/shm/lmctl-test-bench-$$
+	export LMCTL_SOCKET=$dir/lmctld.sock LMCTL_STATE_DIR=$dir/state
+	export LMCTL_CGROUP_ROOT=lmctl-test-bench-$$-$1
+	[ -e "$CG/cgroup.subtree_control" ] && [ "$(cat /proc/self/cgroup)" != "0::/" ] &&
+		LMCTL_CGROUP_ROOT=/lmctl-test-bench-$$-$1
+	trap 'bench_sweep $$' EXIT
+	trap 'exit 130' INT TERM HUP
+}
+
+# bench_agent_start LMCTLD LMCTL [OPTION...]: start the agent with the options, its log in
+# $dir/agent.log, its pid in $apid and $dir/agent.pid (for the sweep), and wait up to 10 s
+# until it answers a list.
+bench_agent_start() {
+	local lmd=$1 lm=$2
+	shift 2
+	"$lmd" --socket "$LMCTL_SOCKET" --state-dir "$LMCTL_STATE_DIR" "$@" 2>"$dir/agent.log" &
+	apid=$!
+	echo "$apid" >"$dir/agent.pid"
+	for _ in $(seq 100); do
+		"$lm" list >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+}

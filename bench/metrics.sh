@@ -23,13 +23,7 @@ LM=$1 LMD=$2 N=${3:-1000} SCRAPES=${4:-20}
 CG=/sys/fs/cgroup
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-dir=/dev/shm/lmctl-test-bench-$$
-export LMCTL_SOCKET=$dir/lmctld.sock LMCTL_STATE_DIR=$dir/state
-export LMCTL_CGROUP_ROOT=lmctl-test-bench-$$-metrics
-[ -e "$CG/cgroup.subtree_control" ] && [ "$(cat /proc/self/cgroup)" != "0::/" ] &&
-	LMCTL_CGROUP_ROOT=/lmctl-test-bench-$$-metrics
-trap 'bench_sweep $$' EXIT
-trap 'exit 130' INT TERM HUP
+bench_agent_env metrics
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "metrics: needs root (a real agent on real cgroups): skipped"
@@ -41,13 +35,7 @@ if [ "$lint" = 1 ] && ! command -v promtool >/dev/null; then
 fi
 mkdir -p "$dir" || exit 1
 MAX_AGE=${BENCH_METRICS_MAX_AGE:-1}
-"$LMD" --socket "$LMCTL_SOCKET" --state-dir "$LMCTL_STATE_DIR" --metrics=127.0.0.1:0 \
-	--metrics-max-age="$MAX_AGE" 2>"$dir/agent.log" &
-echo $! >"$dir/agent.pid"
-for _ in $(seq 100); do
-	"$LM" list >/dev/null 2>&1 && break
-	sleep 0.1
-done
+bench_agent_start "$LMD" "$LM" --metrics=127.0.0.1:0 --metrics-max-age="$MAX_AGE"
 port=$(grep -o 'metrics on 127.0.0.1:[0-9]*' "$dir/agent.log" | cut -d: -f2)
 if [ -z "$port" ]; then
 	echo "metrics: the agent did not start:" >&2
@@ -84,7 +72,7 @@ fi
 for i in $(seq 2 "$N"); do
 	"$LM" create "m/c$i" --memory=64M >/dev/null || exit 1
 done
-python3 - "$port" "$LM" "$SCRAPES" "$N" "$(cat "$dir/agent.pid")" "$MAX_AGE" <<'EOF' || exit 1
+python3 - "$port" "$LM" "$SCRAPES" "$N" "$apid" "$MAX_AGE" <<'EOF' || exit 1
 import os, socket, subprocess, sys, threading, time
 
 port, lm, scrapes, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
