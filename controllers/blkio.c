@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controllers/ctrl-internal.h"
+#include "controllers/controller-internal.h"
 #include "base/name.h"
 
 #define B LMC_CTRL_BLKIO
@@ -38,18 +38,18 @@ static int apply_weight(struct lmc_cgfs *cg, const char *name, uint64_t w, bool 
 
 	if (w == LMC_UNSET && !had)
 		return 0;
-	if (lmc_ctrl_is_v2(cg)) {
+	if (lmc_controller_is_v2(cg)) {
 		snprintf(buf, sizeof(buf), "default %llu",
 			 (unsigned long long)(w == LMC_UNSET ? 100
 							     : lmc_conv_blkio_to_io_weight(w)));
-		return lmc_ctrl_set(cg, B, name, "io.weight", buf, err);
+		return lmc_controller_set(cg, B, name, "io.weight", buf, err);
 	}
 	/* Kernels without CFQ have only BFQ's weight file (default 100). */
 	if (lmc_cgfs_file_exists(cg, B, name, "blkio.bfq.weight")) {
 		file = "blkio.bfq.weight";
 		dflt = 100;
 	}
-	return lmc_ctrl_set_u64(cg, B, name, file, w == LMC_UNSET ? dflt : w, err);
+	return lmc_controller_set_u64(cg, B, name, file, w == LMC_UNSET ? dflt : w, err);
 }
 
 /* The kernel refuses a device that does not exist (or has no queue) with its own errno. */
@@ -77,7 +77,7 @@ static int v1_device(struct lmc_cgfs *cg, const char *name, const struct lmc_thr
 			continue;
 		snprintf(val, sizeof(val), "%u:%u %llu", t->major, t->minor,
 			 (unsigned long long)(v == LMC_UNSET ? 0 : v));
-		r = lmc_ctrl_write(cg, B, name, rates[i].v1_file, val);
+		r = lmc_controller_write(cg, B, name, rates[i].v1_file, val);
 		if (r < 0)
 			return throttle_err(name, rates[i].flag, t, rates[i].v1_file, val, r, err);
 	}
@@ -109,18 +109,19 @@ static int v2_device(struct lmc_cgfs *cg, const char *name, const struct lmc_thr
 	}
 	if (!flags[0])
 		return 0;
-	r = lmc_ctrl_write(cg, B, name, "io.max", val);
+	r = lmc_controller_write(cg, B, name, "io.max", val);
 	if (r < 0)
 		return throttle_err(name, flags, t, "io.max", val, r, err);
 	return 0;
 }
 
-int lmc_ctrl_apply_throttles(struct lmc_cgfs *cg, const char *name, const struct lmc_spec_blkio *b,
-			     const struct lmc_spec_blkio *ob, struct lmc_err *err)
+int lmc_controller_apply_throttles(struct lmc_cgfs *cg, const char *name,
+				   const struct lmc_spec_blkio *b, const struct lmc_spec_blkio *ob,
+				   struct lmc_err *err)
 {
 	int (*dev)(struct lmc_cgfs *, const char *, const struct lmc_throttle *,
-		   const struct lmc_throttle *, struct lmc_err *) = lmc_ctrl_is_v2(cg) ? v2_device
-										       : v1_device;
+		   const struct lmc_throttle *,
+		   struct lmc_err *) = lmc_controller_is_v2(cg) ? v2_device : v1_device;
 	int r = 0;
 
 	if (!lmc_cgfs_has(cg, B))
@@ -146,7 +147,7 @@ static int blkio_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_s
 	const struct lmc_spec_blkio *b = &spec->blkio, *ob = old ? &old->blkio : NULL;
 	int r = apply_weight(cg, name, b->weight, ob && ob->weight != LMC_UNSET, err);
 
-	return r < 0 ? r : lmc_ctrl_apply_throttles(cg, name, b, ob, err);
+	return r < 0 ? r : lmc_controller_apply_throttles(cg, name, b, ob, err);
 }
 
 /* v1 "maj:min Read N" lines, summed over devices (the "Total" lines have no device). */
@@ -213,7 +214,7 @@ static int blkio_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *
 {
 	_cleanup_free_ char *buf = NULL;
 
-	if (!lmc_ctrl_is_v2(cg)) {
+	if (!lmc_controller_is_v2(cg)) {
 		stats_v1_file(cg, name, "blkio.throttle.io_service_bytes", &st->io_read_bytes,
 			      &st->io_write_bytes);
 		stats_v1_file(cg, name, "blkio.throttle.io_serviced", &st->io_read_ops,
@@ -251,7 +252,7 @@ static const char *blkio_asks(const struct lmc_spec *spec)
 static int blkio_validate(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 			  struct lmc_err *err)
 {
-	bool v2 = lmc_ctrl_is_v2(cg);
+	bool v2 = lmc_controller_is_v2(cg);
 
 	if (spec->blkio.weight == LMC_UNSET)
 		return 0;
@@ -266,7 +267,7 @@ static int blkio_validate(struct lmc_cgfs *cg, const char *name, const struct lm
 			   v2 ? "io.weight" : "blkio.weight or blkio.bfq.weight: no CFQ or BFQ");
 }
 
-const struct lmc_ctrl_ops lmc_ctrl_blkio_ops = {
+const struct lmc_controller_ops lmc_controller_blkio_ops = {
 	.name = "blkio",
 	.ctrl = LMC_CTRL_BLKIO,
 	.asks = blkio_asks,

@@ -5,16 +5,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "controllers/ctrl-internal.h"
+#include "controllers/controller-internal.h"
 #include "base/name.h"
 
 /* Apply order; the entries are independent of one another, so any order is correct. */
-const struct lmc_ctrl_ops *const lmc_controllers[] = {
-	&lmc_ctrl_cpu_ops,   &lmc_ctrl_cpuacct_ops, &lmc_ctrl_cpuset_ops,      &lmc_ctrl_memory_ops,
-	&lmc_ctrl_blkio_ops, &lmc_ctrl_pids_ops,    &lmc_ctrl_descendants_ops, NULL,
+const struct lmc_controller_ops *const lmc_controllers[] = {
+	&lmc_controller_cpu_ops,	 &lmc_controller_cpuacct_ops,
+	&lmc_controller_cpuset_ops,	 &lmc_controller_memory_ops,
+	&lmc_controller_blkio_ops,	 &lmc_controller_pids_ops,
+	&lmc_controller_descendants_ops, NULL,
 };
 
-bool lmc_ctrl_is_v2(const struct lmc_cgfs *cg)
+bool lmc_controller_is_v2(const struct lmc_cgfs *cg)
 {
 	return lmc_cgfs_mode(cg) == LMC_CG_V2;
 }
@@ -67,8 +69,8 @@ static void setlog_add(struct setlog *l, enum lmc_ctrl c, const char *file, cons
 	l->n++;
 }
 
-int lmc_ctrl_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
-		   const char *val)
+int lmc_controller_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+			 const char *val)
 {
 	if (recording) {
 		setlog_add(recording, c, file, val);
@@ -83,10 +85,10 @@ int lmc_ctrl_write(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const
 	return lmc_cgfs_write(cg, c, name, file, val);
 }
 
-int lmc_ctrl_set(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
-		 const char *val, struct lmc_err *err)
+int lmc_controller_set(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+		       const char *val, struct lmc_err *err)
 {
-	int r = lmc_ctrl_write(cg, c, name, file, val);
+	int r = lmc_controller_write(cg, c, name, file, val);
 	/* v1 refuses a memory limit it cannot reclaim down to with EBUSY (v2 OOM-kills). */
 	bool unreclaimable = r == -EBUSY && c == LMC_CTRL_MEMORY && strstr(file, "limit_in_bytes");
 
@@ -99,17 +101,17 @@ int lmc_ctrl_set(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const c
 	return 0;
 }
 
-int lmc_ctrl_set_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
-		     uint64_t v, struct lmc_err *err)
+int lmc_controller_set_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
+			   uint64_t v, struct lmc_err *err)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
-	return lmc_ctrl_set(cg, c, name, file, buf, err);
+	return lmc_controller_set(cg, c, name, file, buf, err);
 }
 
-void lmc_ctrl_stat_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
-		       uint64_t *dst)
+void lmc_controller_stat_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name,
+			     const char *file, uint64_t *dst)
 {
 	uint64_t v;
 
@@ -117,7 +119,7 @@ void lmc_ctrl_stat_u64(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, c
 		*dst = v;
 }
 
-void lmc_ctrl_stat_key(const char *buf, const char *key, uint64_t *dst)
+void lmc_controller_stat_key(const char *buf, const char *key, uint64_t *dst)
 {
 	uint64_t v;
 
@@ -125,10 +127,10 @@ void lmc_ctrl_stat_key(const char *buf, const char *key, uint64_t *dst)
 		*dst = v;
 }
 
-int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
-			  struct lmc_err *err)
+int lmc_controller_validate_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+				struct lmc_err *err)
 {
-	for (const struct lmc_ctrl_ops *const *o = lmc_controllers; *o; o++) {
+	for (const struct lmc_controller_ops *const *o = lmc_controllers; *o; o++) {
 		const char *flag = (*o)->asks ? (*o)->asks(spec) : NULL;
 		int r;
 
@@ -154,7 +156,7 @@ static int apply_each(struct lmc_cgfs *cg, const char *name, const struct lmc_sp
 {
 	int r;
 
-	for (const struct lmc_ctrl_ops *const *o = lmc_controllers; *o; o++) {
+	for (const struct lmc_controller_ops *const *o = lmc_controllers; *o; o++) {
 		if (!(*o)->apply || !lmc_cgfs_has(cg, (*o)->ctrl))
 			continue;
 		r = (*o)->apply(cg, name, spec, old, err);
@@ -164,8 +166,8 @@ static int apply_each(struct lmc_cgfs *cg, const char *name, const struct lmc_sp
 	return 0;
 }
 
-int lmc_ctrl_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
-		       const struct lmc_spec *old, struct lmc_err *err)
+int lmc_controller_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			     const struct lmc_spec *old, struct lmc_err *err)
 {
 	struct setlog log = {0};
 	int r;
@@ -212,7 +214,7 @@ static bool dir_exists(struct lmc_cgfs *cg, const char *name)
 	return false;
 }
 
-int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+int lmc_controller_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
 {
 	lmc_stats_init(st);
 	/* One directory checked, not every hierarchy's (8 fstatat a container were a third of
@@ -220,7 +222,7 @@ int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *
 	 * without a system call. */
 	if (!dir_exists(cg, name))
 		return -ENOENT;
-	for (const struct lmc_ctrl_ops *const *o = lmc_controllers; *o; o++) {
+	for (const struct lmc_controller_ops *const *o = lmc_controllers; *o; o++) {
 		int r;
 
 		if (!(*o)->stats || !lmc_cgfs_has(cg, (*o)->ctrl))
@@ -229,7 +231,7 @@ int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *
 		if (r < 0)
 			return r;
 	}
-	if (lmc_cgfs_has(cg, LMC_CTRL_UNIFIED) || lmc_ctrl_is_v2(cg))
+	if (lmc_cgfs_has(cg, LMC_CTRL_UNIFIED) || lmc_controller_is_v2(cg))
 		return stats_psi(cg, name, st);
 	return 0;
 }

@@ -1,12 +1,14 @@
 /* One interface for every resource controller (crun's ops-table shape): validate a spec,
- * apply it to a container's cgroup, read its stats; v1 and v2 handled inside each. */
+ * apply it to a container's cgroup, read its stats; v1 and v2 handled inside each. This
+ * module's names are lmc_controller_*; enum lmc_ctrl and lmc_ctrl_name (cgroupfs.h) name the
+ * kernel's controllers, the hierarchies cgroupfs serves. */
 #ifndef LMC_CONTROLLER_H
 #define LMC_CONTROLLER_H
 
 #include "controllers/cgroupfs.h"
 #include "base/spec.h"
 
-struct lmc_ctrl_ops {
+struct lmc_controller_ops {
 	const char *name;
 	enum lmc_ctrl ctrl; /* the hierarchy it writes; skipped when !lmc_cgfs_has() */
 	/* Reject what this controller cannot express in this mode (e.g. memory-high on v1 is
@@ -26,33 +28,34 @@ struct lmc_ctrl_ops {
 };
 
 /* The table, in apply order; NULL-terminated. */
-extern const struct lmc_ctrl_ops *const lmc_controllers[];
+extern const struct lmc_controller_ops *const lmc_controllers[];
 
 /* Apply for every managed controller; stops at the first failure with err naming the
- * container, the file and the value. Callers validate first (lmc_ctrl_validate_all), before
+ * container, the file and the value. Callers validate first (lmc_controller_validate_all), before
  * anything is created: validation reads the parent, and doing it twice cost a create
  * a fifth of its time. */
-int lmc_ctrl_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
-		       const struct lmc_spec *old, struct lmc_err *err);
-int lmc_ctrl_validate_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
-			  struct lmc_err *err);
+int lmc_controller_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			     const struct lmc_spec *old, struct lmc_err *err);
+int lmc_controller_validate_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+				struct lmc_err *err);
 /* Only the block throttles: b replaces ob (NULL: none before; a rate ob set that b does not
  * goes back to no limit). The manager rewrites a subtree's throttles with it where the
  * hierarchy does not nest them (v1). */
-int lmc_ctrl_apply_throttles(struct lmc_cgfs *cg, const char *name, const struct lmc_spec_blkio *b,
-			     const struct lmc_spec_blkio *ob, struct lmc_err *err);
+int lmc_controller_apply_throttles(struct lmc_cgfs *cg, const char *name,
+				   const struct lmc_spec_blkio *b, const struct lmc_spec_blkio *ob,
+				   struct lmc_err *err);
 /* Every controller's stats plus PSI. */
-int lmc_ctrl_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st);
+int lmc_controller_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st);
 
 /* The limits the kernel holds for a container, read back from its files (controllers/
  * readback.c): memory limit, cpu quota and period, pids limit; every other field unset.
  * What a container whose record was lost is adopted with. */
-int lmc_ctrl_read_spec(struct lmc_cgfs *cg, const char *name, struct lmc_spec *ret);
-/* Does the kernel hold the limits spec asks for (those lmc_ctrl_read_spec reads)? 0 yes;
+int lmc_controller_read_spec(struct lmc_cgfs *cg, const char *name, struct lmc_spec *ret);
+/* Does the kernel hold the limits spec asks for (those lmc_controller_read_spec reads)? 0 yes;
  * 1 no, with why ("pids.max is 11, the spec says 45"); -errno if they cannot be read.
  * ret_kernel (may be NULL) gets what was read. */
-int lmc_ctrl_diff(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
-		  struct lmc_spec *ret_kernel, char *why, size_t size);
+int lmc_controller_diff(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			struct lmc_spec *ret_kernel, char *why, size_t size);
 
 /* v1 <-> v2 conversions (the formulas runc and crun use). */
 uint64_t lmc_conv_shares_to_weight(uint64_t shares); /* 2..262144 -> 1..10000 */

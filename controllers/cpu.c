@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/ctrl-internal.h"
+#include "controllers/controller-internal.h"
 #include "base/name.h"
 
 #define SHARES_DEFAULT 1024
@@ -11,7 +11,7 @@
 
 /* The quota cpu.c writes: the spec's, at least the kernel's floor (a spec read back from the
  * kernel with an odd period may round below it); LMC_UNSET for none. */
-uint64_t lmc_ctrl_cpu_quota(const struct lmc_spec_cpu *c)
+uint64_t lmc_controller_cpu_quota(const struct lmc_spec_cpu *c)
 {
 	uint64_t q = lmc_spec_cpu_quota(c);
 
@@ -36,7 +36,7 @@ static int apply_weight(struct lmc_cgfs *cg, const char *name, const struct lmc_
 			const struct lmc_spec *old, struct lmc_err *err)
 {
 	uint64_t shares = lmc_spec_cpu_shares(&spec->cpu);
-	bool v2 = lmc_ctrl_is_v2(cg);
+	bool v2 = lmc_controller_is_v2(cg);
 
 	if (shares == LMC_UNSET) {
 		/* Nothing asked now: undo a weight an earlier spec gave. */
@@ -44,13 +44,13 @@ static int apply_weight(struct lmc_cgfs *cg, const char *name, const struct lmc_
 			return 0;
 		shares = SHARES_DEFAULT;
 		if (v2)
-			return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.weight",
-						WEIGHT_DEFAULT, err);
+			return lmc_controller_set_u64(cg, LMC_CTRL_CPU, name, "cpu.weight",
+						      WEIGHT_DEFAULT, err);
 	}
 	if (v2)
-		return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.weight",
-					lmc_conv_shares_to_weight(shares), err);
-	return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.shares", shares, err);
+		return lmc_controller_set_u64(cg, LMC_CTRL_CPU, name, "cpu.weight",
+					      lmc_conv_shares_to_weight(shares), err);
+	return lmc_controller_set_u64(cg, LMC_CTRL_CPU, name, "cpu.shares", shares, err);
 }
 
 /* v1: a quota with a new period would briefly mean another rate, which the kernel may refuse
@@ -65,20 +65,22 @@ static int apply_v1_limit(struct lmc_cgfs *cg, const char *name, uint64_t quota,
 
 	if (lmc_cgfs_read_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_period_us", &cur) < 0 ||
 	    cur != period) {
-		r = lmc_ctrl_set(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us", LMC_CTRL_V1_UNLIMITED,
-				 err);
+		r = lmc_controller_set(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us",
+				       LMC_CONTROLLER_V1_UNLIMITED, err);
 		if (r < 0)
 			return r;
 		lifted = true;
-		r = lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_period_us", period, err);
+		r = lmc_controller_set_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_period_us", period,
+					   err);
 		if (r < 0)
 			return r;
 	}
 	if (quota != LMC_UNSET)
-		return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us", quota, err);
+		return lmc_controller_set_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us", quota,
+					      err);
 	if (had_quota && !lifted)
-		return lmc_ctrl_set(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us",
-				    LMC_CTRL_V1_UNLIMITED, err);
+		return lmc_controller_set(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us",
+					  LMC_CONTROLLER_V1_UNLIMITED, err);
 	return 0;
 }
 
@@ -88,25 +90,26 @@ static int apply_limit(struct lmc_cgfs *cg, const char *name, const struct lmc_s
 	const struct lmc_spec_cpu *c = &spec->cpu;
 	bool had_quota = old && old->cpu.limit_m != LMC_UNSET;
 	bool had = had_quota || (old && old->cpu.period_us != LMC_UNSET);
-	uint64_t quota = lmc_ctrl_cpu_quota(c);
+	uint64_t quota = lmc_controller_cpu_quota(c);
 	char buf[64];
 
 	if (c->limit_m == LMC_UNSET && c->period_us == LMC_UNSET && !had)
 		return 0;
-	if (!lmc_ctrl_is_v2(cg))
+	if (!lmc_controller_is_v2(cg))
 		return apply_v1_limit(cg, name, quota, lmc_spec_cpu_period(c), had_quota, err);
 	if (quota == LMC_UNSET)
 		snprintf(buf, sizeof(buf), "max %llu", (unsigned long long)lmc_spec_cpu_period(c));
 	else
 		snprintf(buf, sizeof(buf), "%llu %llu", (unsigned long long)quota,
 			 (unsigned long long)lmc_spec_cpu_period(c));
-	return lmc_ctrl_set(cg, LMC_CTRL_CPU, name, "cpu.max", buf, err);
+	return lmc_controller_set(cg, LMC_CTRL_CPU, name, "cpu.max", buf, err);
 }
 
 static int set_burst(struct lmc_cgfs *cg, const char *name, uint64_t us, struct lmc_err *err)
 {
-	return lmc_ctrl_set_u64(cg, LMC_CTRL_CPU, name,
-				lmc_ctrl_is_v2(cg) ? "cpu.max.burst" : "cpu.cfs_burst_us", us, err);
+	return lmc_controller_set_u64(
+		cg, LMC_CTRL_CPU, name,
+		lmc_controller_is_v2(cg) ? "cpu.max.burst" : "cpu.cfs_burst_us", us, err);
 }
 
 /* The kernel refuses a burst above the quota: an old burst goes to 0 before the quota
@@ -135,10 +138,10 @@ static int cpu_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 
 	if (lmc_cgfs_read_all(cg, LMC_CTRL_CPU, name, "cpu.stat", &buf) < 0)
 		return 0;
-	lmc_ctrl_stat_key(buf, "nr_periods", &st->cpu_nr_periods);
-	lmc_ctrl_stat_key(buf, "nr_throttled", &st->cpu_nr_throttled);
-	if (!lmc_ctrl_is_v2(cg)) {
-		lmc_ctrl_stat_key(buf, "throttled_time", &st->cpu_throttled_ns);
+	lmc_controller_stat_key(buf, "nr_periods", &st->cpu_nr_periods);
+	lmc_controller_stat_key(buf, "nr_throttled", &st->cpu_nr_throttled);
+	if (!lmc_controller_is_v2(cg)) {
+		lmc_controller_stat_key(buf, "throttled_time", &st->cpu_throttled_ns);
 		return 0;
 	}
 	if (lmc_cgfs_parse_key(buf, "throttled_usec", &us) >= 0)
@@ -169,7 +172,7 @@ static const char *cpu_asks(const struct lmc_spec *spec)
 	return c->latency != LMC_LATENCY_UNSET ? "cpu.latency" : NULL;
 }
 
-const struct lmc_ctrl_ops lmc_ctrl_cpu_ops = {
+const struct lmc_controller_ops lmc_controller_cpu_ops = {
 	.name = "cpu",
 	.ctrl = LMC_CTRL_CPU,
 	.asks = cpu_asks,

@@ -3,7 +3,7 @@
  * the same kernel accounting in finer units and is preferred. */
 #include <unistd.h>
 
-#include "controllers/ctrl-internal.h"
+#include "controllers/controller-internal.h"
 
 /* cgroup2 cpu.stat usage_usec/user_usec/system_usec; false if the file is not there. */
 static bool unified_usage(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
@@ -29,7 +29,7 @@ static void v1_usage(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 	long hz = sysconf(_SC_CLK_TCK);
 	uint64_t ticks, ns_per_tick = hz > 0 ? 1000000000ull / (uint64_t)hz : 10000000ull;
 
-	lmc_ctrl_stat_u64(cg, LMC_CTRL_CPUACCT, name, "cpuacct.usage", &st->cpu_usage_ns);
+	lmc_controller_stat_u64(cg, LMC_CTRL_CPUACCT, name, "cpuacct.usage", &st->cpu_usage_ns);
 	if (lmc_cgfs_read_all(cg, LMC_CTRL_CPUACCT, name, "cpuacct.stat", &buf) < 0)
 		return;
 	if (lmc_cgfs_parse_key(buf, "user", &ticks) >= 0)
@@ -41,7 +41,7 @@ static void v1_usage(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 static int cpuacct_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
 {
 	/* On v2 cpu's stats read the one cpu.stat. */
-	if (lmc_ctrl_is_v2(cg))
+	if (lmc_controller_is_v2(cg))
 		return 0;
 	if (lmc_cgfs_has(cg, LMC_CTRL_UNIFIED) && unified_usage(cg, name, st))
 		return 0;
@@ -49,7 +49,7 @@ static int cpuacct_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats
 	return 0;
 }
 
-const struct lmc_ctrl_ops lmc_ctrl_cpuacct_ops = {
+const struct lmc_controller_ops lmc_controller_cpuacct_ops = {
 	.name = "cpuacct",
 	.ctrl = LMC_CTRL_CPUACCT,
 	.stats = cpuacct_stats,

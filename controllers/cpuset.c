@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "controllers/ctrl-internal.h"
+#include "controllers/controller-internal.h"
 #include "base/name.h"
 
 #define C LMC_CTRL_CPUSET
@@ -112,11 +112,11 @@ static int set_one(struct lmc_cgfs *cg, const char *name, const char *what, cons
 
 	snprintf(file, sizeof(file), "cpuset.%s", what);
 	if (want[0])
-		return lmc_ctrl_set(cg, C, name, file, want, err);
+		return lmc_controller_set(cg, C, name, file, want, err);
 	if (!had)
 		return 0;
-	if (lmc_ctrl_is_v2(cg))
-		return lmc_ctrl_set(cg, C, name, file, "\n", err);
+	if (lmc_controller_is_v2(cg))
+		return lmc_controller_set(cg, C, name, file, "\n", err);
 	if (lmc_name_parent(name, parent, sizeof(parent)) < 0)
 		return 0;
 	r = parent_set(cg, parent, what, buf, sizeof(buf));
@@ -124,7 +124,7 @@ static int set_one(struct lmc_cgfs *cg, const char *name, const char *what, cons
 		return lmc_err_set(err, r, "%s: cannot read the cpuset of %s: %s",
 				   lmc_name_display(name), lmc_name_display(parent), strerror(-r));
 	buf[strcspn(buf, "\n")] = '\0';
-	return lmc_ctrl_set(cg, C, name, file, buf, err);
+	return lmc_controller_set(cg, C, name, file, buf, err);
 }
 
 static int cpuset_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
@@ -144,7 +144,7 @@ static const char *cpuset_asks(const struct lmc_spec *spec)
 	return spec->cpu.mems[0] ? "cpu.mems" : NULL;
 }
 
-const struct lmc_ctrl_ops lmc_ctrl_cpuset_ops = {
+const struct lmc_controller_ops lmc_controller_cpuset_ops = {
 	.name = "cpuset",
 	.ctrl = LMC_CTRL_CPUSET,
 	.asks = cpuset_asks,

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "controllers/ctrl-internal.h"
+#include "controllers/controller-internal.h"
 #include "base/name.h"
 
 #define M LMC_CTRL_MEMORY
@@ -31,7 +31,7 @@ static int memory_validate(struct lmc_cgfs *cg, const char *name, const struct l
 {
 	const struct lmc_spec_memory *m = &spec->memory;
 	const char *n = lmc_name_display(name), *mode = lmc_cgfs_mode_name(lmc_cgfs_mode(cg));
-	bool v2 = lmc_ctrl_is_v2(cg);
+	bool v2 = lmc_controller_is_v2(cg);
 
 	if (!v2 && m->high != LMC_UNSET)
 		return lmc_err_set(
@@ -67,7 +67,7 @@ static const char *target(uint64_t now, bool had, const char *dflt, char *buf, s
 static int set_opt(struct lmc_cgfs *cg, const char *name, const char *file, const char *val,
 		   struct lmc_err *err)
 {
-	return val ? lmc_ctrl_set(cg, M, name, file, val, err) : 0;
+	return val ? lmc_controller_set(cg, M, name, file, val, err) : 0;
 }
 
 /* Raising memsw (to at least its current value) goes first, lowering goes last, so that
@@ -79,7 +79,7 @@ static bool memsw_first(struct lmc_cgfs *cg, const char *name, uint64_t swap,
 
 	if (lmc_cgfs_read_u64(cg, M, name, MEMSW, &cur) < 0)
 		cur = old ? old->memory.swap : LMC_UNSET;
-	if (cur >= LMC_CTRL_V1_HUGE)
+	if (cur >= LMC_CONTROLLER_V1_HUGE)
 		cur = LMC_UNSET;
 	return swap >= cur; /* LMC_UNSET (-1) is the largest of all */
 }
@@ -88,7 +88,7 @@ static int apply_v1(struct lmc_cgfs *cg, const char *name, const struct lmc_spec
 		    const struct lmc_spec *old, struct lmc_err *err)
 {
 	const struct lmc_spec_memory *m = &spec->memory;
-	const char *lim, *sw, *soft, *minus1 = LMC_CTRL_V1_UNLIMITED;
+	const char *lim, *sw, *soft, *minus1 = LMC_CONTROLLER_V1_UNLIMITED;
 	char b1[32], b2[32], b3[32];
 	int r;
 
@@ -146,7 +146,7 @@ static int apply_v2(struct lmc_cgfs *cg, const char *name, const struct lmc_spec
 static int memory_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 			const struct lmc_spec *old, struct lmc_err *err)
 {
-	if (lmc_ctrl_is_v2(cg))
+	if (lmc_controller_is_v2(cg))
 		return apply_v2(cg, name, spec, old, err);
 	return apply_v1(cg, name, spec, old, err);
 }
@@ -165,11 +165,11 @@ static void stats_v1(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 	_cleanup_free_ char *stat = NULL, *oom = NULL;
 	uint64_t lim = LMC_UNSET;
 
-	lmc_ctrl_stat_u64(cg, M, name, "memory.usage_in_bytes", &st->mem_usage);
-	lmc_ctrl_stat_u64(cg, M, name, "memory.max_usage_in_bytes", &st->mem_peak);
-	lmc_ctrl_stat_u64(cg, M, name, "memory.limit_in_bytes", &lim);
-	st->mem_limit = lim >= LMC_CTRL_V1_HUGE ? LMC_UNSET : lim;
-	lmc_ctrl_stat_u64(cg, M, name, "memory.failcnt", &st->mem_failcnt);
+	lmc_controller_stat_u64(cg, M, name, "memory.usage_in_bytes", &st->mem_usage);
+	lmc_controller_stat_u64(cg, M, name, "memory.max_usage_in_bytes", &st->mem_peak);
+	lmc_controller_stat_u64(cg, M, name, "memory.limit_in_bytes", &lim);
+	st->mem_limit = lim >= LMC_CONTROLLER_V1_HUGE ? LMC_UNSET : lim;
+	lmc_controller_stat_u64(cg, M, name, "memory.failcnt", &st->mem_failcnt);
 	if (lmc_cgfs_read_all(cg, M, name, "memory.stat", &stat) >= 0) {
 		stat_key2(stat, "total_rss", "rss", &st->mem_rss);
 		stat_key2(stat, "total_cache", "cache", &st->mem_cache);
@@ -177,33 +177,33 @@ static void stats_v1(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 		stat_key2(stat, "total_inactive_file", "inactive_file", &st->mem_inactive_file);
 	}
 	if (lmc_cgfs_read_all(cg, M, name, "memory.oom_control", &oom) >= 0)
-		lmc_ctrl_stat_key(oom, "oom_kill", &st->mem_oom_kills);
+		lmc_controller_stat_key(oom, "oom_kill", &st->mem_oom_kills);
 }
 
 static void stats_v2(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
 {
 	_cleanup_free_ char *stat = NULL, *ev = NULL;
 
-	lmc_ctrl_stat_u64(cg, M, name, "memory.current", &st->mem_usage);
-	lmc_ctrl_stat_u64(cg, M, name, "memory.peak", &st->mem_peak);
-	lmc_ctrl_stat_u64(cg, M, name, "memory.max", &st->mem_limit);
-	lmc_ctrl_stat_u64(cg, M, name, "memory.swap.current", &st->mem_swap);
+	lmc_controller_stat_u64(cg, M, name, "memory.current", &st->mem_usage);
+	lmc_controller_stat_u64(cg, M, name, "memory.peak", &st->mem_peak);
+	lmc_controller_stat_u64(cg, M, name, "memory.max", &st->mem_limit);
+	lmc_controller_stat_u64(cg, M, name, "memory.swap.current", &st->mem_swap);
 	if (lmc_cgfs_read_all(cg, M, name, "memory.stat", &stat) >= 0) {
-		lmc_ctrl_stat_key(stat, "anon", &st->mem_rss);
-		lmc_ctrl_stat_key(stat, "file", &st->mem_cache);
-		lmc_ctrl_stat_key(stat, "inactive_file", &st->mem_inactive_file);
+		lmc_controller_stat_key(stat, "anon", &st->mem_rss);
+		lmc_controller_stat_key(stat, "file", &st->mem_cache);
+		lmc_controller_stat_key(stat, "inactive_file", &st->mem_inactive_file);
 	}
 	/* "max": times usage hit memory.max, the closest thing to v1's failcnt. */
 	if (lmc_cgfs_read_all(cg, M, name, "memory.events", &ev) >= 0) {
-		lmc_ctrl_stat_key(ev, "max", &st->mem_failcnt);
-		lmc_ctrl_stat_key(ev, "oom", &st->mem_oom_events);
-		lmc_ctrl_stat_key(ev, "oom_kill", &st->mem_oom_kills);
+		lmc_controller_stat_key(ev, "max", &st->mem_failcnt);
+		lmc_controller_stat_key(ev, "oom", &st->mem_oom_events);
+		lmc_controller_stat_key(ev, "oom_kill", &st->mem_oom_kills);
 	}
 }
 
 static int memory_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
 {
-	if (lmc_ctrl_is_v2(cg))
+	if (lmc_controller_is_v2(cg))
 		stats_v2(cg, name, st);
 	else
 		stats_v1(cg, name, st);
@@ -225,7 +225,7 @@ static const char *memory_asks(const struct lmc_spec *spec)
 	return m->oom_group >= 0 ? "memory.oom_group" : NULL;
 }
 
-const struct lmc_ctrl_ops lmc_ctrl_memory_ops = {
+const struct lmc_controller_ops lmc_controller_memory_ops = {
 	.name = "memory",
 	.ctrl = LMC_CTRL_MEMORY,
 	.asks = memory_asks,

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "controllers/ctrl-internal.h"
+#include "controllers/controller-internal.h"
 
 struct limits {
 	bool has_mem, has_pids, has_cpu;
@@ -15,14 +15,14 @@ struct limits {
 
 static int read_memory(struct lmc_cgfs *cg, const char *name, uint64_t *ret)
 {
-	bool v2 = lmc_ctrl_is_v2(cg);
+	bool v2 = lmc_controller_is_v2(cg);
 	uint64_t v;
 	int r = lmc_cgfs_read_u64(cg, LMC_CTRL_MEMORY, name,
 				  v2 ? "memory.max" : "memory.limit_in_bytes", &v);
 
 	if (r < 0)
 		return r;
-	*ret = !v2 && v >= LMC_CTRL_V1_HUGE ? LMC_UNSET : v;
+	*ret = !v2 && v >= LMC_CONTROLLER_V1_HUGE ? LMC_UNSET : v;
 	return 0;
 }
 
@@ -32,7 +32,7 @@ static int read_cpu(struct lmc_cgfs *cg, const char *name, uint64_t *quota, uint
 	unsigned long long p;
 	int r;
 
-	if (lmc_ctrl_is_v2(cg)) {
+	if (lmc_controller_is_v2(cg)) {
 		r = lmc_cgfs_read(cg, LMC_CTRL_CPU, name, "cpu.max", buf, sizeof(buf));
 		if (r < 0)
 			return r;
@@ -84,7 +84,7 @@ static void spec_of(const struct limits *k, struct lmc_spec *ret)
 		ret->cpu.limit_m = k->quota * 1000 / k->period;
 }
 
-int lmc_ctrl_read_spec(struct lmc_cgfs *cg, const char *name, struct lmc_spec *ret)
+int lmc_controller_read_spec(struct lmc_cgfs *cg, const char *name, struct lmc_spec *ret)
 {
 	struct limits k;
 	int r = read_limits(cg, name, &k);
@@ -116,13 +116,13 @@ static void say(char *why, size_t size, size_t *len, const char *file, uint64_t 
 					 *len ? ", " : "", file, a, b);
 }
 
-int lmc_ctrl_diff(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
-		  struct lmc_spec *ret_kernel, char *why, size_t size)
+int lmc_controller_diff(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			struct lmc_spec *ret_kernel, char *why, size_t size)
 {
 	const struct lmc_spec_cpu *c = &spec->cpu;
-	uint64_t quota = lmc_ctrl_cpu_quota(c);
+	uint64_t quota = lmc_controller_cpu_quota(c);
 	uint64_t period = lmc_spec_cpu_period(c);
-	bool v2 = lmc_ctrl_is_v2(cg);
+	bool v2 = lmc_controller_is_v2(cg);
 	size_t len = 0;
 	struct limits k;
 	int r = read_limits(cg, name, &k);

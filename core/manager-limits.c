@@ -78,8 +78,8 @@ static int subtree_pass(struct lmc_manager *m, struct lmc_node *node, const stru
 				node->name, d->name, LMC_THROTTLE_MAX);
 		if (!write || throttles_equal(&old, &new))
 			continue;
-		r = undo ? lmc_ctrl_apply_throttles(m->cg, d->name, &old, &new, NULL)
-			 : lmc_ctrl_apply_throttles(m->cg, d->name, &new, &old, err);
+		r = undo ? lmc_controller_apply_throttles(m->cg, d->name, &old, &new, NULL)
+			 : lmc_controller_apply_throttles(m->cg, d->name, &new, &old, err);
 		if (r < 0 && !undo) {
 			*ret_failed = d;
 			return r;
@@ -126,7 +126,7 @@ void lmc_mgr_reconcile_throttles(struct lmc_manager *m, const struct lmc_node *n
 	if (flat_blkio(m) &&
 	    lmc_policy_flat_throttles(&n->spec.blkio, n->parent, NULL, NULL, &f) >= 0 &&
 	    f.n_throttles)
-		lmc_ctrl_apply_throttles(m->cg, n->name, &f, NULL, NULL);
+		lmc_controller_apply_throttles(m->cg, n->name, &f, NULL, NULL);
 }
 
 /* ---- pids: what a move adds ---- */

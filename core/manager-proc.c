@@ -498,7 +498,7 @@ static void *fill_range(void *arg)
 
 		x->read_realtime_ns = clock_ns(CLOCK_REALTIME);
 		x->read_monotonic_ns = clock_ns(CLOCK_MONOTONIC);
-		j->r = lmc_ctrl_stats_all(j->cg, x->name, &x->stats);
+		j->r = lmc_controller_stats_all(j->cg, x->name, &x->stats);
 		/* Destroyed since the plan: a scrape skips any, stats one below the asked one. */
 		if ((j->r == -ENOENT || j->r == -ENODEV) && (j->skip_gone || i > 0)) {
 			x->gone = true;
@@ -612,7 +612,7 @@ static void reconcile_limits(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_
 	char why[256], msg[LMC_ERR_MSG_MAX];
 	struct lmc_err e = {0};
 	struct lmc_spec kernel, k;
-	int r = lmc_ctrl_diff(m->cg, n->name, &n->spec, &kernel, why, sizeof(why));
+	int r = lmc_controller_diff(m->cg, n->name, &n->spec, &kernel, why, sizeof(why));
 
 	/* v1 throttles are not read back: each container's are written again as they must
 	 * be, so a crash between an ancestor's record and its subtree's files is undone. */
@@ -627,7 +627,7 @@ static void reconcile_limits(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_
 	/* the kernel's values as the old spec: a limit the spec no longer sets is lifted */
 	r = lmc_mgr_kernel_spec(m, n->name, n->parent, &n->spec, NULL, NULL, &k, &e);
 	if (r >= 0)
-		r = lmc_ctrl_apply_all(m->cg, n->name, &k, &kernel, &e);
+		r = lmc_controller_apply_all(m->cg, n->name, &k, &kernel, &e);
 	snprintf(msg, sizeof(msg), "the kernel did not hold the stored spec (%s): %s", why,
 		 r < 0 ? lmc_err_str(&e) : "re-applied");
 	report(n->name, msg, userdata);
@@ -648,7 +648,7 @@ static int reconcile_node(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_rep
 			r = lmc_mgr_kernel_spec(m, n->name, n->parent, &n->spec, NULL, NULL, &k,
 						&e);
 		if (r >= 0)
-			r = lmc_ctrl_apply_all(m->cg, n->name, &k, NULL, &e);
+			r = lmc_controller_apply_all(m->cg, n->name, &k, NULL, &e);
 		report(n->name, r < 0 ? lmc_err_str(&e) : "cgroups were missing: recreated",
 		       userdata);
 		pid = 0;

@@ -62,7 +62,7 @@ static int adopt(struct lmc_manager *m, const char *name, const char *why)
 		r = adopt(m, parent, "no record, but a container below it is stored");
 	if (r < 0)
 		return r;
-	if (lmc_ctrl_read_spec(m->cg, name, &spec) < 0)
+	if (lmc_controller_read_spec(m->cg, name, &spec) < 0)
 		lmc_spec_init(&spec);
 	r = lmc_tree_add(m->tree, name, &spec, &node);
 	if (r < 0)
@@ -154,11 +154,11 @@ static int finish_update(struct lmc_manager *m, struct lmc_node *node, struct lm
 	struct lmc_spec kernel, k;
 	int r;
 
-	if (lmc_ctrl_read_spec(m->cg, node->name, &kernel) < 0)
+	if (lmc_controller_read_spec(m->cg, node->name, &kernel) < 0)
 		lmc_spec_init(&kernel);
 	r = lmc_mgr_kernel_spec(m, node->name, node->parent, &node->spec, NULL, NULL, &k, err);
 	if (r >= 0)
-		r = lmc_ctrl_apply_all(m->cg, node->name, &k, &kernel, err);
+		r = lmc_controller_apply_all(m->cg, node->name, &k, &kernel, err);
 	if (r >= 0)
 		r = lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, lmc_mgr_init_id(node),
 				err);
@@ -179,7 +179,8 @@ int lmc_mgr_finish_updates(struct lmc_manager *m, const struct lmc_record *recs,
 		/* gone from cgroupfs: lmc_mgr_reconcile creates it with the stored spec */
 		if (!node || !lmc_cgfs_exists(m->cg, node->name))
 			continue;
-		if (lmc_ctrl_diff(m->cg, node->name, &node->spec, NULL, why, sizeof(why)) <= 0)
+		if (lmc_controller_diff(m->cg, node->name, &node->spec, NULL, why, sizeof(why)) <=
+		    0)
 			snprintf(why, sizeof(why), "its limits were in place");
 		r = finish_update(m, node, &e);
 		if (lmc_mgr_note(m, node->name, "an update was interrupted (%s): %s", why,

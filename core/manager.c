@@ -408,7 +408,7 @@ static int create_check(struct lmc_manager *m, const char *name, const struct lm
 	r = lmc_policy_admit_create(m->tree, name, spec, err);
 	if (r < 0)
 		return r;
-	return lmc_ctrl_validate_all(m->cg, name, spec, err);
+	return lmc_controller_validate_all(m->cg, name, spec, err);
 }
 
 /* Name and spec as they will be stored, checked and admitted; kspec: what the kernel gets. */
@@ -451,7 +451,7 @@ int lmc_mgr_create_start(struct lmc_manager *m, const char *uname, const struct 
 	r = lmc_cgfs_create(m->cg, name, err);
 	if (r < 0)
 		goto out_unstore;
-	r = lmc_ctrl_apply_all(m->cg, name, &kspec, NULL, err);
+	r = lmc_controller_apply_all(m->cg, name, &kspec, NULL, err);
 	if (r < 0)
 		goto out_rmdir;
 	/* With namespaces the READY record waits for the init (lmc_mgr_create_finish). */
@@ -485,7 +485,7 @@ static uint64_t memory_usage(struct lmc_manager *m, const char *name)
 	struct lmc_stats st;
 
 	lmc_stats_init(&st);
-	if (lmc_ctrl_stats_all(m->cg, name, &st) < 0)
+	if (lmc_controller_stats_all(m->cg, name, &st) < 0)
 		return LMC_UNSET;
 	return st.mem_usage;
 }
@@ -517,7 +517,7 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	r = lmc_policy_admit_update(m->tree, node, &newspec, usage, force, err);
 	if (r < 0)
 		return r;
-	r = lmc_ctrl_validate_all(m->cg, node->name, &newspec, err);
+	r = lmc_controller_validate_all(m->cg, node->name, &newspec, err);
 	if (r >= 0)
 		r = lmc_mgr_update_limits(m, node, &newspec, &knew, &kold, err);
 	if (r < 0)
@@ -529,7 +529,7 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 	if (r < 0)
 		return r;
 	lmc_crash_point("update-after-record");
-	r = lmc_ctrl_apply_all(m->cg, node->name, &knew, &kold, err);
+	r = lmc_controller_apply_all(m->cg, node->name, &knew, &kold, err);
 	if (r < 0)
 		goto out_restore;
 	/* A failure part way puts back the descendants it had rewritten. */
@@ -547,7 +547,7 @@ int lmc_mgr_update(struct lmc_manager *m, const char *uname, const struct lmc_sp
 out_restore:
 	/* Put back what the kernel and the store had; the first error is the one the user
 	 * sees. */
-	lmc_ctrl_apply_all(m->cg, node->name, &kold, &knew, NULL);
+	lmc_controller_apply_all(m->cg, node->name, &kold, &knew, NULL);
 	lmc_mgr_put(m, node->name, &node->spec, LMC_REC_READY, lmc_mgr_init_id(node), NULL);
 	return r;
 }

@@ -584,9 +584,9 @@ static void test_v2_partial_delegation(void **state)
 	/* A spec asking for a withheld controller is refused, never silently dropped. */
 	lmc_spec_init(&spec);
 	spec.memory.limit = 64 << 20;
-	assert_int_equal(lmc_ctrl_validate_all(f->cg, "pj", &spec, &err), 0);
+	assert_int_equal(lmc_controller_validate_all(f->cg, "pj", &spec, &err), 0);
 	spec.pids.limit = 16;
-	assert_int_equal(lmc_ctrl_validate_all(f->cg, "pj", &spec, &err), -EOPNOTSUPP);
+	assert_int_equal(lmc_controller_validate_all(f->cg, "pj", &spec, &err), -EOPNOTSUPP);
 	assert_non_null(strstr(err.msg, "pj: pids.limit needs the 'pids' controller"));
 	assert_non_null(strstr(err.msg, "/deleg holds other processes"));
 	assert_null(strchr(err.msg, '\n'));

@@ -211,7 +211,7 @@ static void test_v1_full(void **state)
 
 	full_spec(&s, false);
 	put(x, LMC_CTRL_MEMORY, NAME, "memory.memsw.limit_in_bytes", "9223372036854771712\n");
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, NULL, &err), 0);
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.shares"), "1024");
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_period_us"), "100000");
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us"), "150000");
@@ -246,7 +246,7 @@ static void test_v1_bfq_and_period(void **state)
 	s.cpu.limit_m = 5; /* 5m of a 100ms period is 500us: raised to the 1ms minimum */
 	s.cpu.latency = LMC_LATENCY_BATCH;
 	put(x, LMC_CTRL_BLKIO, NAME, "blkio.bfq.weight", "100\n");
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, NULL, &err), 0);
 	assert_string_equal(get(x, LMC_CTRL_BLKIO, NAME, "blkio.bfq.weight"), "300");
 	assert_null(get(x, LMC_CTRL_BLKIO, NAME, "blkio.weight"));
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us"), "1000");
@@ -254,7 +254,7 @@ static void test_v1_bfq_and_period(void **state)
 
 	s.cpu.limit_m = 2000;
 	s.cpu.period_us = 50000;
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, NULL, &err), 0);
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_period_us"), "50000");
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us"), "100000");
 }
@@ -267,7 +267,7 @@ static void test_v2_full(void **state)
 
 	full_spec(&s, true);
 	put(x, LMC_CTRL_MEMORY, NAME, "memory.swap.max", "max\n");
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, NULL, &err), 0);
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.weight"), "100");
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.max"), "150000 100000");
 	assert_null(get(x, LMC_CTRL_CPU, NAME, "cpu.shares"));
@@ -291,7 +291,7 @@ static void test_v2_full(void **state)
 	s.cpu.shares = 262144;
 	s.cpu.limit_m = 2000;
 	s.cpu.period_us = 50000;
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, NULL, &err), 0);
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.weight"), "10000");
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.max"), "100000 50000");
 }
@@ -304,15 +304,15 @@ static void check_nothing_written(struct fx *x)
 
 	lmc_spec_init(&s);
 	snapshot(x, NAME, before, sizeof(before));
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, NULL, &err), 0);
 	/* an update from an empty spec to an empty spec clears nothing either */
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, &s, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, &s, &err), 0);
 	snapshot(x, NAME, after, sizeof(after));
 	assert_string_equal(before, after);
 
 	/* one field: one file */
 	s.pids.limit = 10;
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, NULL, &err), 0);
 	snapshot(x, NAME, after, sizeof(after));
 	assert_string_not_equal(before, after);
 	put(x, LMC_CTRL_PIDS, NAME, "pids.max", "");
@@ -339,9 +339,9 @@ static void test_clear_v1(void **state)
 
 	full_spec(&old, false);
 	put(x, LMC_CTRL_MEMORY, NAME, "memory.memsw.limit_in_bytes", "9223372036854771712\n");
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &old, NULL, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &old, NULL, &err), 0);
 	lmc_spec_init(&s);
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, &old, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, &old, &err), 0);
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.shares"), "1024");
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us"), "-1");
 	assert_string_equal(get(x, LMC_CTRL_MEMORY, NAME, "memory.limit_in_bytes"), "-1");
@@ -366,13 +366,13 @@ static void test_clear_v2(void **state)
 
 	full_spec(&old, true);
 	put(x, LMC_CTRL_MEMORY, NAME, "memory.swap.max", "max\n");
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &old, NULL, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &old, NULL, &err), 0);
 	/* keep one device rate: only the other one is lifted */
 	lmc_spec_init(&s);
 	s.blkio.n_throttles = 1;
 	s.blkio.throttles[0] = old.blkio.throttles[0];
 	s.blkio.throttles[0].write_iops = LMC_UNSET;
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, &old, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, &old, &err), 0);
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.weight"), "100");
 	assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.max"), "max 100000");
 	assert_string_equal(get(x, LMC_CTRL_MEMORY, NAME, "memory.max"), "max");
@@ -403,7 +403,7 @@ static void memory_write_order(struct fx *x, uint64_t limit, uint64_t swap,
 	lmc_spec_init(&s);
 	s.memory.limit = limit;
 	s.memory.swap = swap;
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, old, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, old, &err), 0);
 	n = read(fd, ev, sizeof(ev));
 	assert_true(n > 0);
 	out[0] = '\0';
@@ -461,7 +461,7 @@ static void files_written(struct fx *x, const struct lmc_spec *s, const struct l
 	for (int c = 0; c < LMC_CTRL__MAX; c++)
 		if (lmc_cgfs_has(x->cg, c))
 			inotify_add_watch(fd, path_of(x, c, NAME, NULL), IN_CLOSE_WRITE);
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, s, old, &err), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, s, old, &err), 0);
 	out[0] = '\0';
 	n = read(fd, ev, sizeof(ev));
 	for (char *p = ev; n > 0 && p < ev + n;) {
@@ -529,7 +529,7 @@ static void expect_refusal(struct fx *x, const struct lmc_spec *s, const char *n
 	struct lmc_err err = {0};
 
 	snapshot(x, NAME, before, sizeof(before));
-	assert_true(lmc_ctrl_validate_all(x->cg, NAME, s, &err) < 0);
+	assert_true(lmc_controller_validate_all(x->cg, NAME, s, &err) < 0);
 	assert_true(err.code < 0);
 	if (!strstr(err.msg, needle))
 		fail_msg("'%s' does not say '%s'", err.msg, needle);
@@ -590,7 +590,7 @@ static void test_write_errors(void **state)
 	s.pids.limit = 64;
 	/* a directory where the file should be: open(2) fails with EISDIR */
 	assert_int_equal(mkdir(path_of(x, LMC_CTRL_PIDS, NAME, "pids.max"), 0755), 0);
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), -EISDIR);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, NULL, &err), -EISDIR);
 	assert_string_equal(err.msg, "jobA/sub1: cannot set pids.max to 64: Is a directory");
 
 	full_spec(&s, false);
@@ -599,7 +599,7 @@ static void test_write_errors(void **state)
 	lmc_err_clear(&err);
 	assert_int_equal(
 		mkdir(path_of(x, LMC_CTRL_BLKIO, NAME, "blkio.throttle.read_bps_device"), 0755), 0);
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &s, NULL, &err), -EISDIR);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &s, NULL, &err), -EISDIR);
 	assert_non_null(strstr(err.msg, "jobA/sub1: "));
 	assert_non_null(strstr(err.msg, "blkio.throttles.read_bps"));
 	assert_non_null(strstr(err.msg, "/dev/vda"));
@@ -686,14 +686,14 @@ static void test_stats_v1(void **state)
 	uint64_t tick = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
 
 	put_v1_stats(x);
-	assert_int_equal(lmc_ctrl_stats_all(x->cg, NAME, &st), 0);
+	assert_int_equal(lmc_controller_stats_all(x->cg, NAME, &st), 0);
 	check_v1_stats(&st);
 	assert_int_equal(st.cpu_usage_ns, 3000000000ull);
 	assert_int_equal(st.cpu_user_ns, 200 * tick);
 	assert_int_equal(st.cpu_system_ns, 100 * tick);
 	assert_true(st.mem_oom_events == LMC_UNSET);
 	assert_false(st.psi_cpu.present); /* no cgroup2 tree, no PSI */
-	assert_int_equal(lmc_ctrl_stats_all(x->cg, "nope", &st), -ENOENT);
+	assert_int_equal(lmc_controller_stats_all(x->cg, "nope", &st), -ENOENT);
 }
 
 static void test_stats_hybrid(void **state)
@@ -706,7 +706,7 @@ static void test_stats_hybrid(void **state)
 	put(x, LMC_CTRL_UNIFIED, NAME, "cpu.stat",
 	    "usage_usec 4000000\nuser_usec 2500000\nsystem_usec 1500000\n");
 	put_psi(x, LMC_CTRL_UNIFIED);
-	assert_int_equal(lmc_ctrl_stats_all(x->cg, NAME, &st), 0);
+	assert_int_equal(lmc_controller_stats_all(x->cg, NAME, &st), 0);
 	check_v1_stats(&st);
 	assert_int_equal(st.cpu_usage_ns, 4000000000ull);
 	assert_int_equal(st.cpu_user_ns, 2500000000ull);
@@ -736,7 +736,7 @@ static void test_stats_v2(void **state)
 	put(x, LMC_CTRL_PIDS, NAME, "pids.current", "5\n");
 	put(x, LMC_CTRL_PIDS, NAME, "pids.max", "64\n");
 	put_psi(x, LMC_CTRL_UNIFIED);
-	assert_int_equal(lmc_ctrl_stats_all(x->cg, NAME, &st), 0);
+	assert_int_equal(lmc_controller_stats_all(x->cg, NAME, &st), 0);
 	assert_int_equal(st.mem_usage, 100 * MB);
 	assert_int_equal(st.mem_peak, 200 * MB);
 	assert_int_equal(st.mem_limit, 1 * G);
@@ -767,7 +767,7 @@ static void test_stats_missing(void **state)
 	struct fx *x = *state;
 	struct lmc_stats st;
 
-	assert_int_equal(lmc_ctrl_stats_all(x->cg, NAME, &st), 0);
+	assert_int_equal(lmc_controller_stats_all(x->cg, NAME, &st), 0);
 	assert_true(st.mem_usage == LMC_UNSET);
 	assert_true(st.cpu_usage_ns == LMC_UNSET);
 	assert_true(st.io_read_bytes == LMC_UNSET);
@@ -794,7 +794,7 @@ static void readback_case(struct fx *x, bool v2)
 		put(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us", "50000\n");
 		put(x, LMC_CTRL_CPU, NAME, "cpu.cfs_period_us", "100000\n");
 	}
-	assert_int_equal(lmc_ctrl_read_spec(x->cg, NAME, &got), 0);
+	assert_int_equal(lmc_controller_read_spec(x->cg, NAME, &got), 0);
 	assert_true(got.memory.limit == 64 * MB && got.pids.limit == 45);
 	assert_true(got.cpu.limit_m == 500 && got.cpu.period_us == LMC_UNSET);
 	assert_true(got.owner == LMC_OWNER_UNSET && got.ns.mask == 0);
@@ -803,18 +803,18 @@ static void readback_case(struct fx *x, bool v2)
 	want.memory.limit = 64 * MB + 100; /* the kernel keeps whole pages */
 	want.pids.limit = 45;
 	want.cpu.limit_m = 500;
-	assert_int_equal(lmc_ctrl_diff(x->cg, NAME, &want, NULL, why, sizeof(why)), 0);
+	assert_int_equal(lmc_controller_diff(x->cg, NAME, &want, NULL, why, sizeof(why)), 0);
 	put(x, LMC_CTRL_PIDS, NAME, "pids.max", "11\n");
-	assert_int_equal(lmc_ctrl_diff(x->cg, NAME, &want, &kernel, why, sizeof(why)), 1);
+	assert_int_equal(lmc_controller_diff(x->cg, NAME, &want, &kernel, why, sizeof(why)), 1);
 	assert_string_equal(why, "pids.max is 11, the spec says 45");
 	assert_true(kernel.pids.limit == 11);
 
 	/* the spec lifts the pids limit and the cpu quota: both are lifted */
 	want.pids.limit = LMC_UNSET;
 	want.cpu.limit_m = LMC_UNSET;
-	assert_int_equal(lmc_ctrl_diff(x->cg, NAME, &want, &kernel, why, sizeof(why)), 1);
+	assert_int_equal(lmc_controller_diff(x->cg, NAME, &want, &kernel, why, sizeof(why)), 1);
 	assert_non_null(strstr(why, "pids.max is 11, the spec says max"));
-	assert_int_equal(lmc_ctrl_apply_all(x->cg, NAME, &want, &kernel, NULL), 0);
+	assert_int_equal(lmc_controller_apply_all(x->cg, NAME, &want, &kernel, NULL), 0);
 	assert_string_equal(get(x, LMC_CTRL_PIDS, NAME, "pids.max"), "max");
 	if (v2) {
 		assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.max"), "max 100000");
@@ -822,7 +822,7 @@ static void readback_case(struct fx *x, bool v2)
 		assert_string_equal(get(x, LMC_CTRL_CPU, NAME, "cpu.cfs_quota_us"), "-1");
 		/* v1's "no limit" reads back as no limit */
 		put(x, LMC_CTRL_MEMORY, NAME, mem, "9223372036854771712\n");
-		assert_int_equal(lmc_ctrl_read_spec(x->cg, NAME, &got), 0);
+		assert_int_equal(lmc_controller_read_spec(x->cg, NAME, &got), 0);
 		assert_true(got.memory.limit == LMC_UNSET && got.cpu.limit_m == LMC_UNSET);
 	}
 }
