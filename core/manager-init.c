@@ -28,9 +28,23 @@ static int init_attempt(struct lmc_manager *m, struct lmc_mgr_init_wait *iw, boo
 	return lmc_ns_init_start(&o, &iw->w, err);
 }
 
+/* After an attempt that gave r: if the kernel killed the child at birth (see
+ * lmc_mgr_clone_into_refused), a second attempt, unplaced until attach has put it
+ * everywhere (*retried); else r. */
+static int retry_unplaced(struct lmc_manager *m, struct lmc_mgr_init_wait *iw, int r, bool *retried,
+			  struct lmc_err *err)
+{
+	*retried = r < 0 && lmc_mgr_clone_into_refused(r, iw->placed ? 0 : -1);
+	if (!*retried)
+		return r;
+	lmc_err_clear(err);
+	return init_attempt(m, iw, false, err);
+}
+
 int lmc_mgr_init_begin(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
 		       struct lmc_mgr_init_wait *iw, struct lmc_err *err)
 {
+	bool retried;
 	int r;
 
 	*iw = (struct lmc_mgr_init_wait){.w = {.pidfd = -1, .chan = -1}, .ns = spec->ns};
@@ -38,27 +52,21 @@ int lmc_mgr_init_begin(struct lmc_manager *m, const char *name, const struct lmc
 	r = lmc_mgr_refuse_frozen(m, name, "starting its namespace init", err);
 	if (r >= 0)
 		r = init_attempt(m, iw, true, err);
-	if (r < 0 && lmc_mgr_clone_into_refused(r, iw->placed ? 0 : -1)) {
-		lmc_err_clear(err);
-		r = init_attempt(m, iw, false, err);
-	}
-	return r;
+	return retry_unplaced(m, iw, r, &retried, err);
 }
 
 int lmc_mgr_init_end(struct lmc_manager *m, struct lmc_mgr_init_wait *iw,
 		     struct lmc_init_id *ret_id, int *ret_pidfd, struct lmc_err *err)
 {
 	int r = lmc_ns_init_finish(&iw->w, &ret_id->pid, ret_pidfd, err);
+	bool retried;
 
 	if (r == -EAGAIN)
 		return r;
-	/* Killed at birth (see lmc_mgr_clone_into_refused): a second attempt, unplaced until
-	 * attach has put it everywhere; its report is awaited as the first's was. */
-	if (r < 0 && lmc_mgr_clone_into_refused(r, iw->placed ? 0 : -1)) {
-		lmc_err_clear(err);
-		r = init_attempt(m, iw, false, err);
+	/* a second attempt's report is awaited as the first's was */
+	r = retry_unplaced(m, iw, r, &retried, err);
+	if (retried)
 		return r < 0 ? r : -EAGAIN;
-	}
 	if (r < 0)
 		return r;
 	/* With the pid, what the store knows it by. */

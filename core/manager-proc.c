@@ -206,17 +206,10 @@ static void run_unplaced(struct run_prep *p, struct lmc_err *err)
 int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
 		pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err)
 {
-	struct run_prep p;
-	int r = run_prepare(m, uname, o, &p, err);
+	struct lmc_ns_spawn_wait w;
+	int r = lmc_mgr_run_start(m, uname, o, &w, err);
 
-	if (r >= 0)
-		r = lmc_ns_spawn(&p.so, ret_pid, ret_pidfd, err);
-	if (r < 0 && lmc_mgr_clone_into_refused(r, p.so.cgroup_fd)) {
-		run_unplaced(&p, err);
-		r = lmc_ns_spawn(&p.so, ret_pid, ret_pidfd, err);
-	}
-	run_prep_done(&p);
-	return r;
+	return r < 0 ? r : lmc_ns_spawn_await(&w, ret_pid, ret_pidfd, err);
 }
 
 int lmc_mgr_run_start(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,

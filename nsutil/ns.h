@@ -67,6 +67,10 @@ int lmc_ns_spawn_start(const struct lmc_ns_spawn_opts *opts, struct lmc_ns_spawn
  * result is lmc_ns_spawn's (pid and pidfd handed over on success). */
 int lmc_ns_spawn_finish(struct lmc_ns_spawn_wait *w, pid_t *ret_pid, int *ret_pidfd,
 			struct lmc_err *err);
+/* Wait (LMC_NS_HANDSHAKE_MS at most) for the report and read it: lmc_ns_spawn's second half,
+ * with its result. */
+int lmc_ns_spawn_await(struct lmc_ns_spawn_wait *w, pid_t *ret_pid, int *ret_pidfd,
+		       struct lmc_err *err);
 /* Give up on it: SIGKILL the child (reaped as lmc_ns_kill_reap does), close. */
 void lmc_ns_spawn_cancel(struct lmc_ns_spawn_wait *w);
 /* Cancel for having waited LMC_NS_HANDSHAKE_MS: -ETIMEDOUT, "run: CMD: did not start

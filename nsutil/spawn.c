@@ -391,19 +391,24 @@ int lmc_ns_spawn_start(const struct lmc_ns_spawn_opts *opts, struct lmc_ns_spawn
 	return 0;
 }
 
+int lmc_ns_spawn_await(struct lmc_ns_spawn_wait *w, pid_t *ret_pid, int *ret_pidfd,
+		       struct lmc_err *err)
+{
+	int r = lmc_ns_wait_readable(w->chan, LMC_NS_HANDSHAKE_MS);
+
+	if (r < 0)
+		return lmc_ns_spawn_timeout(w, err);
+	r = lmc_ns_spawn_finish(w, ret_pid, ret_pidfd, err);
+	if (r == -EAGAIN) /* readable yet nothing to read: cannot happen; do not hang */
+		return lmc_ns_spawn_timeout(w, err);
+	return r;
+}
+
 int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd,
 		 struct lmc_err *err)
 {
 	struct lmc_ns_spawn_wait w;
 	int r = lmc_ns_spawn_start(opts, &w, err);
 
-	if (r < 0)
-		return r;
-	r = lmc_ns_wait_readable(w.chan, LMC_NS_HANDSHAKE_MS);
-	if (r < 0)
-		return lmc_ns_spawn_timeout(&w, err);
-	r = lmc_ns_spawn_finish(&w, ret_pid, ret_pidfd, err);
-	if (r == -EAGAIN) /* readable yet nothing to read: cannot happen; do not hang */
-		return lmc_ns_spawn_timeout(&w, err);
-	return r;
+	return r < 0 ? r : lmc_ns_spawn_await(&w, ret_pid, ret_pidfd, err);
 }
