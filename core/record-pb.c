@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/macro.h"
+#include "base/util.h"
 #include "core/record-pb.h"
 
 #define OPT LMC_PB_OPT
@@ -77,20 +78,6 @@ void lmc_record_opts_from_pb(void *c, const void *pb, const struct lmc_pb_opt *t
 static char *cstr(const char *s, size_t size)
 {
 	return strnlen(s, size) < size ? (char *)s : NULL;
-}
-
-/* Copy a decoded string into a fixed buffer; -EBADMSG if it does not fit. */
-int lmc_record_copy_str(char *dst, size_t size, const char *src)
-{
-	size_t len;
-
-	if (!src)
-		src = "";
-	len = strlen(src);
-	if (len >= size)
-		return -EBADMSG;
-	memcpy(dst, src, len + 1);
-	return 0;
 }
 
 static int cpu_to_pb(const struct lmc_spec_cpu *cpu, Lmctl__CpuSpec *pb)
@@ -225,8 +212,8 @@ static int cpu_from_pb(const Lmctl__CpuSpec *pb, struct lmc_spec_cpu *cpu)
 	if (!pb)
 		return 0;
 	lmc_record_opts_from_pb(cpu, pb, cpu_opts, ARRAY_SIZE(cpu_opts));
-	if (lmc_record_copy_str(cpu->cpus, sizeof(cpu->cpus), pb->cpus) < 0 ||
-	    lmc_record_copy_str(cpu->mems, sizeof(cpu->mems), pb->mems) < 0)
+	if (lmc_util_copy_str(cpu->cpus, sizeof(cpu->cpus), pb->cpus) < 0 ||
+	    lmc_util_copy_str(cpu->mems, sizeof(cpu->mems), pb->mems) < 0)
 		return -EBADMSG;
 	switch (pb->latency) {
 	case LMCTL__LATENCY__LATENCY_UNSET:
@@ -279,7 +266,7 @@ static int blkio_from_pb(const Lmctl__BlkioSpec *pb, struct lmc_spec_blkio *bl)
 
 		t->major = pt->major;
 		t->minor = pt->minor;
-		if (lmc_record_copy_str(t->path, sizeof(t->path), pt->path) < 0)
+		if (lmc_util_copy_str(t->path, sizeof(t->path), pt->path) < 0)
 			return -EBADMSG;
 		lmc_record_opts_from_pb(t, pt, thr_opts, ARRAY_SIZE(thr_opts));
 	}
@@ -309,7 +296,7 @@ static int ns_from_pb(const Lmctl__Namespaces *pb, struct lmc_spec_ns *ns)
 		   (pb->uts ? LMC_NS_UTS : 0) | (pb->ipc ? LMC_NS_IPC : 0) |
 		   (pb->net ? LMC_NS_NET : 0) | (pb->user ? LMC_NS_USER : 0) |
 		   (pb->cgroup ? LMC_NS_CGROUP : 0);
-	if (lmc_record_copy_str(ns->hostname, sizeof(ns->hostname), pb->hostname) < 0)
+	if (lmc_util_copy_str(ns->hostname, sizeof(ns->hostname), pb->hostname) < 0)
 		return -EBADMSG;
 	if (idmaps_from_pb(pb->uid_map, pb->n_uid_map, ns->uid_map, &ns->n_uid_map) < 0 ||
 	    idmaps_from_pb(pb->gid_map, pb->n_gid_map, ns->gid_map, &ns->n_gid_map) < 0)
@@ -467,9 +454,9 @@ int lmc_record_task_from_pb(const Lmctl__Task *m, struct lmc_task *ret)
 {
 	struct lmc_task t = {.pidfd = -1};
 
-	if (lmc_record_copy_str(t.container, sizeof(t.container), m->container) < 0 ||
-	    lmc_record_copy_str(t.id, sizeof(t.id), m->task_id) < 0 ||
-	    lmc_record_copy_str(t.reason, sizeof(t.reason), m->reason) < 0 ||
+	if (lmc_util_copy_str(t.container, sizeof(t.container), m->container) < 0 ||
+	    lmc_util_copy_str(t.id, sizeof(t.id), m->task_id) < 0 ||
+	    lmc_util_copy_str(t.reason, sizeof(t.reason), m->reason) < 0 ||
 	    m->n_argv > TASK_ARGV_MAX || (unsigned)m->state > LMC_TASK_LOST)
 		return -EBADMSG;
 	t.argv = calloc(m->n_argv + 1, sizeof(char *));

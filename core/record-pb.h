@@ -46,8 +46,6 @@ int lmc_record_task_from_pb(const Lmctl__Task *m, struct lmc_task *ret);
 
 /* Pack any message into a malloc'd buffer. */
 int lmc_record_pack(const ProtobufCMessage *msg, uint8_t **ret_buf, size_t *ret_len);
-/* Copy a decoded string (NULL: "") into a fixed buffer; -EBADMSG if it does not fit. */
-int lmc_record_copy_str(char *dst, size_t size, const char *src);
 
 /* An optional uint64: a single-member oneof in the message, LMC_UNSET in the struct. The
  * case value of a set member is its field number. A table of these converts a message's

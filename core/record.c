@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "base/macro.h"
+#include "base/util.h"
 #include "core/record-pb.h"
 #include "core/record.h"
 
@@ -60,7 +61,7 @@ int lmc_record_decode(const uint8_t *buf, size_t len, struct lmc_record *ret)
 	if (!m)
 		return -EBADMSG;
 	memset(&rec, 0, sizeof(rec));
-	if (lmc_record_copy_str(rec.name, sizeof(rec.name), m->name) < 0 ||
+	if (lmc_util_copy_str(rec.name, sizeof(rec.name), m->name) < 0 ||
 	    state_from_pb(m->state, &rec.state) < 0 ||
 	    lmc_record_spec_from_pb(m->spec, &rec.spec) < 0)
 		return -EBADMSG;

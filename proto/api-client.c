@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "proto/api-internal.h"
 
 /* One sub-message per operation; only the one named by op is used. */
@@ -254,8 +255,8 @@ static int dec_spec(const Lmctl__SpecReply *rep, struct lmc_api_resp *ret)
 		for (size_t f = 0; f < LMC_API_EFF_N; f++) {
 			if (strcmp(rep->sources[i]->field, lmc_api_eff_fields[f]) != 0)
 				continue;
-			if (lmc_record_copy_str(ret->eff_from[f], sizeof(ret->eff_from[f]),
-						rep->sources[i]->container) < 0)
+			if (lmc_util_copy_str(ret->eff_from[f], sizeof(ret->eff_from[f]),
+					      rep->sources[i]->container) < 0)
 				return -EBADMSG;
 			lmc_api_eff_at(&ret->eff, f)->from = ret->eff_from[f];
 		}
@@ -273,7 +274,7 @@ static int dec_stats(const Lmctl__StatsReply *rep, struct lmc_api_resp *ret)
 	for (size_t i = 0; i < rep->n_containers; i++) {
 		struct lmc_stats_entry *x = &ret->stats[i];
 
-		if (lmc_record_copy_str(x->name, sizeof(x->name), rep->containers[i]->name) < 0 ||
+		if (lmc_util_copy_str(x->name, sizeof(x->name), rep->containers[i]->name) < 0 ||
 		    lmc_codec_stats_from_pb(rep->containers[i]->stats, &x->stats) < 0)
 			return -EBADMSG;
 		x->priority = rep->containers[i]->priority;
@@ -284,7 +285,7 @@ static int dec_stats(const Lmctl__StatsReply *rep, struct lmc_api_resp *ret)
 	for (size_t i = 0; i < rep->n_skipped; i++) {
 		struct lmc_stats_entry *x = &ret->stats[ret->n];
 
-		if (lmc_record_copy_str(x->name, sizeof(x->name), rep->skipped[i]) < 0)
+		if (lmc_util_copy_str(x->name, sizeof(x->name), rep->skipped[i]) < 0)
 			return -EBADMSG;
 		lmc_stats_init(&x->stats);
 		x->gone = true;
@@ -303,7 +304,7 @@ static int dec_list(const Lmctl__ListReply *rep, struct lmc_api_resp *ret)
 		struct lmc_list_entry *e = &ret->list[i];
 
 		ret->n = i + 1;
-		if (lmc_record_copy_str(e->name, sizeof(e->name), ce->name) < 0)
+		if (lmc_util_copy_str(e->name, sizeof(e->name), ce->name) < 0)
 			return -EBADMSG;
 		e->depth = (int)ce->depth;
 		e->paused = ce->paused;
@@ -327,16 +328,16 @@ static int dec_machine(const Lmctl__MachineInfo *rep, struct lmc_machine_info *m
 	for (size_t i = 0; i < rep->n_hierarchies; i++)
 		for (int c = 0; c < LMC_CTRL__MAX; c++)
 			if (strcmp(rep->hierarchies[i]->controller, lmc_ctrl_name(c)) == 0 &&
-			    lmc_record_copy_str(mi->paths[c], sizeof(mi->paths[c]),
-						rep->hierarchies[i]->path) < 0)
+			    lmc_util_copy_str(mi->paths[c], sizeof(mi->paths[c]),
+					      rep->hierarchies[i]->path) < 0)
 				return -EBADMSG;
 	for (size_t i = 0; i < rep->n_unavailable; i++)
 		for (int c = 0; c < LMC_CTRL__MAX; c++)
 			if (strcmp(rep->unavailable[i]->controller, lmc_ctrl_name(c)) == 0 &&
-			    lmc_record_copy_str(mi->why[c], sizeof(mi->why[c]),
-						rep->unavailable[i]->reason) < 0)
+			    lmc_util_copy_str(mi->why[c], sizeof(mi->why[c]),
+					      rep->unavailable[i]->reason) < 0)
 				return -EBADMSG;
-	if (lmc_record_copy_str(mi->placement, sizeof(mi->placement), rep->placement) < 0)
+	if (lmc_util_copy_str(mi->placement, sizeof(mi->placement), rep->placement) < 0)
 		return -EBADMSG;
 	mi->mem_total = rep->memory_bytes;
 	mi->ncpus = rep->cpus;
@@ -363,9 +364,9 @@ static int dec_event(const Lmctl__Event *rep, struct lmc_evrec *ev)
 	ev->pid = rep->pid;
 	ev->wstatus = rep->status;
 	ev->timestamp_ns = rep->timestamp_ns;
-	if (rep->detail && lmc_record_copy_str(ev->detail, sizeof(ev->detail), rep->detail) < 0)
+	if (rep->detail && lmc_util_copy_str(ev->detail, sizeof(ev->detail), rep->detail) < 0)
 		return -EBADMSG;
-	return lmc_record_copy_str(ev->name, sizeof(ev->name), rep->container);
+	return lmc_util_copy_str(ev->name, sizeof(ev->name), rep->container);
 }
 
 static void join(char *buf, size_t size, char **items, size_t n)
@@ -385,8 +386,7 @@ static int dec_caps(const Lmctl__CapabilitiesReply *c, struct lmc_api_caps *ret)
 	ret->event_seq = c->event_seq;
 	join(ret->controllers, sizeof(ret->controllers), c->controllers, c->n_controllers);
 	join(ret->features, sizeof(ret->features), c->features, c->n_features);
-	return lmc_record_copy_str(ret->agent_version, sizeof(ret->agent_version),
-				   c->agent_version);
+	return lmc_util_copy_str(ret->agent_version, sizeof(ret->agent_version), c->agent_version);
 }
 
 static int dec_payload(const Lmctl__Response *m, struct lmc_api_resp *ret)
@@ -409,13 +409,13 @@ static int dec_payload(const Lmctl__Response *m, struct lmc_api_resp *ret)
 		ret->exited = m->run->exited;
 		ret->status_code = m->run->signal ? 128 + m->run->signal : m->run->exit_code;
 		ret->existed = m->run->existed;
-		return lmc_record_copy_str(ret->task_id, sizeof(ret->task_id), m->run->task_id);
+		return lmc_util_copy_str(ret->task_id, sizeof(ret->task_id), m->run->task_id);
 	case LMCTL__RESPONSE__PAYLOAD_MACHINE:
 		ret->payload = LMC_API_PAY_MACHINE;
 		return dec_machine(m->machine, &ret->info);
 	case LMCTL__RESPONSE__PAYLOAD_VERSION:
 		ret->payload = LMC_API_PAY_VERSION;
-		return lmc_record_copy_str(ret->version, sizeof(ret->version), m->version->version);
+		return lmc_util_copy_str(ret->version, sizeof(ret->version), m->version->version);
 	case LMCTL__RESPONSE__PAYLOAD_EVENT:
 		ret->payload = LMC_API_PAY_EVENT;
 		return dec_event(m->event, &ret->event);
