@@ -17,11 +17,7 @@ CG=/sys/fs/cgroup
 . "$(dirname "$0")/lib.sh"
 bench_agent_env evict
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "bench_evict: needs root: skipped"
-	exit 0
-fi
-mkdir -p "$dir" || exit 1
+bench_need_root bench_evict
 bench_agent_start "$LMD" "$LM"
 
 # ---- 1. detection to kill ----

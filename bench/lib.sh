@@ -114,6 +114,15 @@ bench_agent_env() {
 	trap 'exit 130' INT TERM HUP
 }
 
+# bench_need_root WHO [WHY]: skip (exit 0, saying so) unless root; then make $dir.
+bench_need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "$1: needs root${2:+ ($2)}: skipped"
+		exit 0
+	fi
+	mkdir -p "$dir" || exit 1
+}
+
 # bench_agent_start LMCTLD LMCTL [OPTION...]: start the agent with the options, its log in
 # $dir/agent.log, its pid in $apid and $dir/agent.pid (for the sweep), and wait up to 10 s
 # until it answers a list.

@@ -25,15 +25,11 @@ CG=/sys/fs/cgroup
 . "$(dirname "$0")/lib.sh"
 bench_agent_env metrics
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "metrics: needs root (a real agent on real cgroups): skipped"
-	exit 0
-fi
+bench_need_root metrics "a real agent on real cgroups"
 if [ "$lint" = 1 ] && ! command -v promtool >/dev/null; then
 	echo "lint: promtool not found (Debian's prometheus package: tools/install-deps.sh)" >&2
 	exit 1
 fi
-mkdir -p "$dir" || exit 1
 MAX_AGE=${BENCH_METRICS_MAX_AGE:-1}
 bench_agent_start "$LMD" "$LM" --metrics=127.0.0.1:0 --metrics-max-age="$MAX_AGE"
 port=$(grep -o 'metrics on 127.0.0.1:[0-9]*' "$dir/agent.log" | cut -d: -f2)
