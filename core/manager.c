@@ -377,6 +377,11 @@ static int create_check(struct lmc_manager *m, const char *name, const struct lm
 	bool busy;
 	int r;
 
+	/* The spec's own consistency first, as a dry run sees it (the one validation a create
+	 * gets: proto/api.c leaves it to here). */
+	r = lmc_spec_validate(name, spec, err);
+	if (r < 0)
+		return r;
 	p = lmc_tree_find(m->tree, name);
 	if (p && lmc_mgr_creating(p)) /* not yet: a retry must not be told it exists */
 		return lmc_err_set(err, -EBUSY, "%s: is being created", name);
@@ -402,9 +407,6 @@ static int create_check(struct lmc_manager *m, const char *name, const struct lm
 				"%s: parent %s holds processes; only a container that runs nothing may have children",
 				name, parent);
 	}
-	r = lmc_spec_validate(name, spec, err);
-	if (r < 0)
-		return r;
 	r = lmc_policy_admit_create(m->tree, name, spec, err);
 	if (r < 0)
 		return r;
