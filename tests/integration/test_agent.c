@@ -682,7 +682,7 @@ static void test_events(void **state)
 	const char *reader[] = {"sh", "-c", "read x", NULL};
 	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = hog};
 	int p[2], fd, st;
-	long long t0, dt, bound;
+	long long t0, dt, bound, best = 0;
 	pid_t pid;
 
 	create_mem(b, "ev", 64 * MiB, LMC_OWNER_UNSET);
@@ -692,24 +692,29 @@ static void test_events(void **state)
 	assert_int_equal(st, 128 + SIGKILL);
 	wait_event(fd, "ev/leaf", LMC_EVK_OOM);
 	close(fd);
-	/* Empty: the leaf's one process ends when we close its stdin; time it. */
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	ro = (struct lmc_run_opts){.stdio = {p[0], -1, -1}, .argv = reader, .detach = true};
-	assert_int_equal(b->ops->run(b, "ev/leaf", &ro, &pid, &st, &err), 0);
-	close(p[0]);
-	fd = subscribe(h, "ev/leaf", false, true);
-	t0 = h_now_us();
-	close(p[1]);
-	wait_event(fd, "ev/leaf", LMC_EVK_EMPTY);
-	dt = h_now_us() - t0;
-	print_message("empty event %lld us after the last process was told to exit\n", dt);
-	/* cgroup.events is watched where a cgroup2 tree exists; v1 alone is polled. An
-	 * emulated VM (LMCTL_V2_VM) runs about ten times slower than a host. */
-	bound = getenv("LMCTL_V2_VM") ? 500000 : 50000;
+	/* Empty: the leaf's one process ends when we close its stdin; time it. cgroup.events
+	 * is watched where a cgroup2 tree exists (v1 alone is polled every
+	 * LMC_EVENTS_EMPTY_POLL_MS): the best of 3 tells a notification from a poll on a
+	 * loaded host, where one delivery can take longer than a poll. An emulated VM
+	 * (LMCTL_V2_VM) runs about ten times slower than a host. */
+	bound = getenv("LMCTL_V2_VM") ? 200000 : 20000;
 	if (!lmc_cgfs_has(h->cg, LMC_CTRL_UNIFIED))
 		bound += 2 * LMC_EVENTS_EMPTY_POLL_MS * 1000;
-	assert_true(dt < bound);
-	close(fd);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+		ro = (struct lmc_run_opts){.stdio = {p[0], -1, -1}, .argv = reader, .detach = true};
+		assert_int_equal(b->ops->run(b, "ev/leaf", &ro, &pid, &st, &err), 0);
+		close(p[0]);
+		fd = subscribe(h, "ev/leaf", false, true);
+		t0 = h_now_us();
+		close(p[1]);
+		wait_event(fd, "ev/leaf", LMC_EVK_EMPTY);
+		dt = h_now_us() - t0;
+		close(fd);
+		print_message("empty event %lld us after the last process was told to exit\n", dt);
+		best = i == 0 || dt < best ? dt : best;
+	}
+	assert_true(best < bound);
 	b->ops->close(b);
 }
 
