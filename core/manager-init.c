@@ -302,11 +302,11 @@ int lmc_mgr_create_timeout(struct lmc_manager *m, struct lmc_mgr_creating *c, st
 	return c->r;
 }
 
-void lmc_mgr_create_undo(struct lmc_cgfs *cg, struct lmc_mgr_creating *c)
+void lmc_mgr_create_undo(struct lmc_manager *m, struct lmc_mgr_creating *c)
 {
 	lmc_ns_init_cancel(&c->iw.w);
-	c->undone = lmc_cgfs_kill(cg, c->iw.name, KILL_TIMEOUT_MS, NULL) >= 0 &&
-		    lmc_cgfs_remove(cg, c->iw.name, NULL) >= 0;
+	c->undone = lmc_cgfs_kill(m->cg, c->iw.name, KILL_TIMEOUT_MS, NULL) >= 0 &&
+		    lmc_cgfs_remove(m->cg, c->iw.name, NULL) >= 0;
 }
 
 void lmc_mgr_create_abandon(struct lmc_manager *m, struct lmc_mgr_creating *c)
@@ -342,7 +342,7 @@ int lmc_mgr_create_run(struct lmc_manager *m, struct lmc_mgr_creating *c, struct
 		r = lmc_mgr_create_timeout(m, c, err);
 	if (r >= 0)
 		return r;
-	lmc_mgr_create_undo(m->cg, c);
+	lmc_mgr_create_undo(m, c);
 	lmc_mgr_create_abandon(m, c);
 	return r;
 }

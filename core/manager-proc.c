@@ -309,7 +309,7 @@ int lmc_mgr_kill_start(struct lmc_manager *m, const char *uname, int sig, bool r
 		return r;
 	if (sig == SIGKILL && (recursive || !node->n_children)) {
 		snprintf(ret_name, LMC_NAME_MAX + 1, "%s", node->name);
-		return 1; /* lmc_cgfs_kill(name): cgroupfs only, any thread */
+		return 1; /* lmc_mgr_kill_wait(name): cgroupfs only, any thread */
 	}
 	return lmc_mgr_kill(m, uname, sig, recursive, err);
 }
@@ -551,16 +551,16 @@ static int stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n, 
 	return 0;
 }
 
-int lmc_mgr_stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
+int lmc_mgr_stats_fill(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
 		       struct lmc_err *err)
 {
-	return stats_fill(cg, e, n, false, err);
+	return stats_fill(m->cg, e, n, false, err);
 }
 
-int lmc_mgr_stats_fill_live(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
+int lmc_mgr_stats_fill_live(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
 			    struct lmc_err *err)
 {
-	return stats_fill(cg, e, n, true, err);
+	return stats_fill(m->cg, e, n, true, err);
 }
 
 int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,
@@ -573,7 +573,7 @@ int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,
 	r = lmc_mgr_stats_plan(m, uname, recursive, &e, &n, err);
 	if (r < 0)
 		return r;
-	r = lmc_mgr_stats_fill(m->cg, e, n, err);
+	r = lmc_mgr_stats_fill(m, e, n, err);
 	if (r < 0) {
 		free(e);
 		return r;

@@ -303,6 +303,21 @@ const char *lmc_mgr_state_dir(struct lmc_manager *m)
 	return lmc_store_dir(m->store);
 }
 
+size_t lmc_mgr_count(struct lmc_manager *m)
+{
+	return lmc_tree_count(m->tree);
+}
+
+int lmc_mgr_find(struct lmc_manager *m, const char *name, char *ret_canon, struct lmc_err *err)
+{
+	struct lmc_node *node;
+	int r = lmc_mgr_lookup(m, name, true, &node, err);
+
+	if (r >= 0)
+		snprintf(ret_canon, LMC_NAME_MAX + 1, "%s", node->name);
+	return r;
+}
+
 /* ---- machine ---- */
 
 int lmc_mgr_info(struct lmc_manager *m, struct lmc_machine_info *ret)
@@ -657,7 +672,7 @@ int lmc_mgr_destroy_start(struct lmc_manager *m, const char *uname, bool recursi
 	return 0;
 }
 
-int lmc_mgr_destroy_work(struct lmc_cgfs *cg, char (*names)[LMC_NAME_MAX + 1], size_t n,
+int lmc_mgr_destroy_work(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
 			 size_t *ret_done, struct lmc_err *err)
 {
 	_cleanup_free_ const char **v = malloc(n * sizeof(*v));
@@ -669,11 +684,11 @@ int lmc_mgr_destroy_work(struct lmc_cgfs *cg, char (*names)[LMC_NAME_MAX + 1], s
 	for (size_t i = 0; i < n; i++)
 		v[i] = names[i];
 	/* the whole subtree killed once at its top (cgroup.kill, else freeze-kill-thaw) */
-	r = lmc_cgfs_kill(cg, names[n - 1], KILL_TIMEOUT_MS, err);
+	r = lmc_cgfs_kill(m->cg, names[n - 1], KILL_TIMEOUT_MS, err);
 	if (r < 0)
 		return r;
 	/* bottom-up, every hierarchy at once */
-	return lmc_cgfs_remove_many(cg, v, n, ret_done, err);
+	return lmc_cgfs_remove_many(m->cg, v, n, ret_done, err);
 }
 
 int lmc_mgr_destroy_finish(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
@@ -712,6 +727,6 @@ int lmc_mgr_destroy(struct lmc_manager *m, const char *uname, bool recursive, st
 	r = lmc_mgr_destroy_start(m, uname, recursive, false, &names, &n, err);
 	if (r < 0)
 		return r;
-	r = lmc_mgr_destroy_work(m->cg, names, n, &done, err);
+	r = lmc_mgr_destroy_work(m, names, n, &done, err);
 	return lmc_mgr_destroy_finish(m, names, n, done, r, err);
 }

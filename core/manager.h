@@ -13,6 +13,7 @@
 #include "controllers/cgroupfs.h"
 #include "base/err.h"
 #include "base/spec.h"
+#include "core/events.h"
 #include "core/task.h"
 #include "base/tree.h"
 #include "policy/policy.h"
@@ -52,6 +53,11 @@ struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m);
 const char *lmc_mgr_state_dir(struct lmc_manager *m);
 /* The container's memory cgroup as the kernel names it in its log ("/a/b", core/oomlog.h). */
 int lmc_mgr_memcg_path(struct lmc_manager *m, const char *name, char *buf, size_t size);
+/* How many containers there are, not counting the root. */
+size_t lmc_mgr_count(struct lmc_manager *m);
+/* Is there a container name? Its canonical name into ret_canon (LMC_NAME_MAX + 1); a bad
+ * name -EINVAL, none -ENOENT ("no such container"). */
+int lmc_mgr_find(struct lmc_manager *m, const char *name, char *ret_canon, struct lmc_err *err);
 
 /* Machine facts and the root's capacity. */
 struct lmc_machine_info {
@@ -89,8 +95,9 @@ const char *lmc_mgr_creating_name(const struct lmc_mgr_creating *c);
 int lmc_mgr_create_finish(struct lmc_manager *m, struct lmc_mgr_creating *c, struct lmc_err *err);
 /* No report within LMC_NS_HANDSHAKE_MS: the init is killed; the create has failed. */
 int lmc_mgr_create_timeout(struct lmc_manager *m, struct lmc_mgr_creating *c, struct lmc_err *err);
-/* A failed create's kill, wait and rmdirs: cgroupfs only (a worker thread may do it). */
-void lmc_mgr_create_undo(struct lmc_cgfs *cg, struct lmc_mgr_creating *c);
+/* A failed create's kill, wait and rmdirs: cgroupfs only, never the tree (a worker
+ * thread may do it). */
+void lmc_mgr_create_undo(struct lmc_manager *m, struct lmc_mgr_creating *c);
 /* Then its tree node and record go (c freed); cgroups that would not go (still frozen) stay
  * a container, as a failed destroy leaves one, with its CREATING record (undone by the next
  * open, or destroyed). */
@@ -132,7 +139,7 @@ int lmc_mgr_destroy(struct lmc_manager *m, const char *name, bool recursive, str
  * tree nodes of the first done names, then (r >= 0) the tasks and one directory sync. */
 int lmc_mgr_destroy_start(struct lmc_manager *m, const char *name, bool recursive, bool force,
 			  char (**ret_names)[LMC_NAME_MAX + 1], size_t *ret_n, struct lmc_err *err);
-int lmc_mgr_destroy_work(struct lmc_cgfs *cg, char (*names)[LMC_NAME_MAX + 1], size_t n,
+int lmc_mgr_destroy_work(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
 			 size_t *ret_done, struct lmc_err *err);
 int lmc_mgr_destroy_finish(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
 			   size_t done, int r, struct lmc_err *err);
@@ -179,11 +186,11 @@ int lmc_mgr_stats(struct lmc_manager *m, const char *name, bool recursive,
  * in between fails it with -ENOENT. */
 int lmc_mgr_stats_plan(struct lmc_manager *m, const char *name, bool recursive,
 		       struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
-int lmc_mgr_stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
+int lmc_mgr_stats_fill(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
 		       struct lmc_err *err);
 /* The same for a reader of everything (the agent's metrics), which one destroy must not
  * fail: a container gone since the plan is marked gone and skipped. */
-int lmc_mgr_stats_fill_live(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n,
+int lmc_mgr_stats_fill_live(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
 			    struct lmc_err *err);
 
 struct lmc_run_opts {
@@ -241,17 +248,28 @@ int lmc_mgr_enter_checked(struct lmc_manager *m, const char *name, const pid_t *
 int lmc_mgr_kill(struct lmc_manager *m, const char *name, int sig, bool recursive,
 		 struct lmc_err *err);
 /* The same for an event loop: a SIGKILL of a whole subtree returns 1 with its canonical
- * name in ret_name (LMC_NAME_MAX + 1) and does nothing: the caller runs lmc_cgfs_kill
- * (name, KILL_TIMEOUT_MS) off its loop (cgroupfs only); anything else is done (0). */
+ * name in ret_name (LMC_NAME_MAX + 1) and does nothing: the caller runs lmc_mgr_kill_wait
+ * (name) off its loop; anything else is done (0). */
 int lmc_mgr_kill_start(struct lmc_manager *m, const char *name, int sig, bool recursive,
 		       char *ret_name, struct lmc_err *err);
 #define LMC_MGR_KILL_TIMEOUT_MS 10000
+/* The kill lmc_mgr_kill_start left (name: its ret_name): every process in the subtree
+ * killed, waited for until it is empty (LMC_MGR_KILL_TIMEOUT_MS; -ETIMEDOUT). Any thread:
+ * it touches only cgroupfs, never the tree. */
+int lmc_mgr_kill_wait(struct lmc_manager *m, const char *name, struct lmc_err *err);
 int lmc_mgr_pause(struct lmc_manager *m, const char *name, struct lmc_err *err);
 int lmc_mgr_resume(struct lmc_manager *m, const char *name, struct lmc_err *err);
-/* Pause without waiting: the freeze is under way; lmc_cgfs_freeze_wait(lmc_mgr_cgfs(m),
- * ret_name) waits for it (on another thread: it touches only cgroupfs). */
+/* Pause without waiting: the freeze is under way; lmc_mgr_freeze_wait(m, ret_name) waits
+ * for it (bounded; any thread: it touches only cgroupfs, never the tree). */
 int lmc_mgr_pause_start(struct lmc_manager *m, const char *name, char *ret_name,
 			struct lmc_err *err);
+int lmc_mgr_freeze_wait(struct lmc_manager *m, const char *name, struct lmc_err *err);
+
+/* One of the container's kernel event sources (core/events.h): kind LMC_EVK_OOM,
+ * LMC_EVK_THRESHOLD (memory usage crossing threshold bytes, either way) or LMC_EVK_EMPTY.
+ * The container must exist (-ENOENT); the source is the caller's (lmc_events_free). */
+int lmc_mgr_events_open(struct lmc_manager *m, const char *name, enum lmc_events_kind kind,
+			uint64_t threshold, struct lmc_evsrc **ret, struct lmc_err *err);
 
 /* ---- tasks (core/manager-task.c): every process run starts ---- */
 

@@ -35,8 +35,8 @@ enum lmc_api_action {
 	LMC_API_SUBSCRIBE, /* send reply (the acknowledgement), then stream events */
 	LMC_API_SIGNAL_RUN, /* send sig to this connection's foreground run, then the reply */
 	LMC_API_STATS, /* (LMC_API_DEFER_STATS) read stats[] (lmc_mgr_stats_fill), then reply */
-	LMC_API_FREEZE_WAIT, /* (LMC_API_DEFER_WAITS) lmc_cgfs_freeze_wait(name), then reply */
-	LMC_API_KILL_WAIT, /* (LMC_API_DEFER_WAITS) lmc_cgfs_kill(name), then reply */
+	LMC_API_FREEZE_WAIT, /* (LMC_API_DEFER_WAITS) lmc_mgr_freeze_wait(name), then reply */
+	LMC_API_KILL_WAIT, /* (LMC_API_DEFER_WAITS) lmc_mgr_kill_wait(name), then reply */
 	/* (LMC_API_DEFER_WAITS) lmc_mgr_destroy_work(gone), then lmc_mgr_destroy_finish, the
 	 * DESTROYED events of those gone, and reply (or the error) */
 	LMC_API_DESTROY_WAIT,

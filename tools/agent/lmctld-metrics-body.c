@@ -380,7 +380,7 @@ void lmc_metrics_build_work(void *arg)
 	prio = getpriority(PRIO_PROCESS, (id_t)gettid());
 	if (errno == 0 && prio + READ_NICE <= 19)
 		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), prio + READ_NICE);
-	b->r = lmc_mgr_stats_fill_live(b->cg, b->e, b->n, &err);
+	b->r = lmc_mgr_stats_fill_live(b->m, b->e, b->n, &err);
 	if (b->r < 0) {
 		snprintf(b->why, sizeof(b->why), "%s", lmc_err_str(&err));
 		return;

@@ -36,7 +36,7 @@ struct mrow {
 /* One scrape's body being built: planned on the loop, read and written on a worker. */
 struct mbuild {
 	struct lmc_metrics *mx;
-	struct lmc_cgfs *cg;
+	struct lmc_manager *m; /* the worker calls only lmc_mgr_stats_fill_live: cgroupfs alone */
 	struct lmc_stats_entry *e;
 	size_t n;
 	struct mrow *rows;

@@ -267,7 +267,7 @@ static int build_start(struct lmc_metrics *mx)
 	if (!b)
 		return -ENOMEM;
 	b->mx = mx;
-	b->cg = lmc_mgr_cgfs(a->m);
+	b->m = a->m;
 	b->body = calloc(1, sizeof(*b->body));
 	if (!b->body) {
 		free(b);

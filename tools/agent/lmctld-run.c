@@ -378,7 +378,7 @@ static void create_undo_work(void *arg)
 {
 	struct create_start *q = arg;
 
-	lmc_mgr_create_undo(lmc_mgr_cgfs(q->a->m), q->mc);
+	lmc_mgr_create_undo(q->a->m, q->mc);
 }
 
 /* Back on the loop: its node and record go, then the refusal. */

@@ -240,18 +240,12 @@ static struct src *src_find(struct agent *a, const char *name, enum lmc_events_k
 static int src_open(struct agent *a, const char *name, enum lmc_events_kind k, uint64_t threshold,
 		    struct src **ret, struct lmc_err *err)
 {
-	struct lmc_cgfs *cg = lmc_mgr_cgfs(a->m);
 	struct src *x = calloc(1, sizeof(*x));
 	int r;
 
 	if (!x)
 		return -ENOMEM;
-	if (k == LMC_EVK_OOM)
-		r = lmc_events_oom_open(cg, name, &x->s, err);
-	else if (k == LMC_EVK_THRESHOLD)
-		r = lmc_events_threshold_open(cg, name, threshold, &x->s, err);
-	else
-		r = lmc_events_empty_open(cg, name, &x->s, err);
+	r = lmc_mgr_events_open(a->m, name, k, threshold, &x->s, err);
 	if (r < 0) {
 		free(x);
 		return r;

@@ -19,16 +19,14 @@ static void stats_work(void *arg)
 	int r;
 
 	if (q->destroy) {
-		q->r = lmc_mgr_destroy_work(lmc_mgr_cgfs(q->a->m), q->gone, q->n_gone, &q->done,
-					    &q->err);
+		q->r = lmc_mgr_destroy_work(q->a->m, q->gone, q->n_gone, &q->done, &q->err);
 		return;
 	}
 	if (q->freeze || q->kill) {
 		/* The freeze is under way, or the kill is to be done and waited for, here
 		 * (cgroupfs only). */
-		r = q->kill ? lmc_cgfs_kill(lmc_mgr_cgfs(q->a->m), q->name, LMC_MGR_KILL_TIMEOUT_MS,
-					    &err)
-			    : lmc_cgfs_freeze_wait(lmc_mgr_cgfs(q->a->m), q->name, &err);
+		r = q->kill ? lmc_mgr_kill_wait(q->a->m, q->name, &err)
+			    : lmc_mgr_freeze_wait(q->a->m, q->name, &err);
 		q->frozen = q->freeze && r >= 0;
 		if (r < 0) {
 			free(q->reply);
@@ -37,7 +35,7 @@ static void stats_work(void *arg)
 		}
 		return;
 	}
-	r = lmc_mgr_stats_fill(lmc_mgr_cgfs(q->a->m), q->e, q->n, &err);
+	r = lmc_mgr_stats_fill(q->a->m, q->e, q->n, &err);
 	if (r < 0)
 		lmc_api_reply_error(q->id, r, lmc_err_str(&err), &q->reply, &q->reply_len);
 	else

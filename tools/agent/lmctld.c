@@ -587,7 +587,7 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	if (r < 0)
 		lmc_agent_log("eviction: cannot start: %s", strerror(-r));
 	lmc_agent_log("listening on %s (%zu containers, up to %u connections)", a->socket_path,
-		      lmc_tree_count(lmc_mgr_tree(a->m)), a->max_clients);
+		      lmc_mgr_count(a->m), a->max_clients);
 	return 0;
 }
 

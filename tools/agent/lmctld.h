@@ -172,7 +172,7 @@ struct stats_req {
 	uint8_t *reply;
 	size_t reply_len;
 	bool freeze;
-	bool kill; /* a SIGKILL of name's subtree: lmc_cgfs_kill, then the answer in reply */
+	bool kill; /* a SIGKILL of name's subtree: lmc_mgr_kill_wait, then the answer in reply */
 	bool frozen; /* freeze: it completed (a PAUSED event) */
 	/* A destroy: the names to remove, children first (lmc_mgr_destroy_work's input), how
 	 * many went, its result and error, and the request's audit line (logged at the end). */

@@ -167,24 +167,24 @@ static int add_source(struct lmc_evsrc **srcs, size_t *n, int r, struct lmc_evsr
 	return 0;
 }
 
-static int open_sources(struct lmc_cgfs *cg, const char *name, const struct lmc_event_filter *f,
+static int open_sources(struct lmc_manager *m, const char *name, const struct lmc_event_filter *f,
 			struct lmc_evsrc **srcs, size_t *n, struct lmc_err *err)
 {
 	struct lmc_evsrc *s = NULL;
 	int r;
 
 	if (f->oom) {
-		r = lmc_events_oom_open(cg, name, &s, err);
+		r = lmc_mgr_events_open(m, name, LMC_EVK_OOM, 0, &s, err);
 		if (add_source(srcs, n, r, s, err) < 0)
 			return r;
 	}
 	if (f->mem_threshold != LMC_UNSET) {
-		r = lmc_events_threshold_open(cg, name, f->mem_threshold, &s, err);
+		r = lmc_mgr_events_open(m, name, LMC_EVK_THRESHOLD, f->mem_threshold, &s, err);
 		if (add_source(srcs, n, r, s, err) < 0)
 			return r;
 	}
 	if (f->empty) {
-		r = lmc_events_empty_open(cg, name, &s, err);
+		r = lmc_mgr_events_open(m, name, LMC_EVK_EMPTY, 0, &s, err);
 		if (add_source(srcs, n, r, s, err) < 0)
 			return r;
 	}
@@ -250,18 +250,14 @@ static int d_events(struct lmc_backend *b, const char *name, const struct lmc_ev
 		    lmc_event_cb cb, void *userdata, struct lmc_err *err)
 {
 	struct lmc_evsrc *srcs[MAX_SOURCES];
-	struct lmc_node *node;
 	char canon[LMC_NAME_MAX + 1];
 	size_t n = 0;
 	int r;
 
-	r = lmc_name_parse(name, canon, err);
+	r = lmc_mgr_find(mgr(b), name, canon, err);
 	if (r < 0)
 		return r;
-	node = lmc_tree_find(lmc_mgr_tree(mgr(b)), canon);
-	if (!node)
-		return lmc_err_set(err, -ENOENT, "%s: no such container", canon);
-	r = open_sources(lmc_mgr_cgfs(mgr(b)), canon, f, srcs, &n, err);
+	r = open_sources(mgr(b), canon, f, srcs, &n, err);
 	if (r >= 0)
 		r = poll_sources(srcs, n, cb, userdata);
 	for (size_t i = 0; i < n; i++)
