@@ -187,4 +187,25 @@ struct lmc_stats {
 /* Every counter LMC_UNSET ("not available here"), psi not present. */
 void lmc_stats_init(struct lmc_stats *st);
 
+/* Effective values (policy/policy.h computes them): the minimum over a container and its
+ * ancestors, with the name of the container that sets it (its own name if its own value
+ * binds; "" the machine root). LMC_UNSET where nothing in the chain sets one. */
+struct lmc_eff_value {
+	uint64_t value;
+	const char *from; /* points into the tree; valid while the tree is */
+};
+
+struct lmc_effective {
+	struct lmc_eff_value mem_limit, mem_reservation, mem_high, mem_swap;
+	struct lmc_eff_value cpu_limit_m, cpu_reservation_m;
+	struct lmc_eff_value pids_limit;
+	struct lmc_eff_value max_containers;
+	uint64_t cpu_shares; /* what the kernel is given: lmc_spec_cpu_shares() */
+	int64_t priority; /* eviction priority, own or inherited (policy/evict.h) */
+};
+
+/* Eviction priorities (memory.eviction_priority; policy/evict.h orders by them). */
+#define LMC_PRIORITY_DEFAULT 100
+#define LMC_PRIORITY_MAX 10000
+
 #endif

@@ -15,14 +15,6 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-/* v1 controller name of each enum lmc_ctrl ("" for the unified tree). */
-static const char *const v1_names[LMC_CTRL__MAX] = {
-	[LMC_CTRL_CPU] = "cpu",		[LMC_CTRL_CPUACCT] = "cpuacct",
-	[LMC_CTRL_CPUSET] = "cpuset",	[LMC_CTRL_MEMORY] = "memory",
-	[LMC_CTRL_BLKIO] = "blkio",	[LMC_CTRL_PIDS] = "pids",
-	[LMC_CTRL_FREEZER] = "freezer", [LMC_CTRL_UNIFIED] = "unified",
-};
-
 /* What each maps to on v2: cpuacct is part of cpu, blkio is io, the freezer is the core
  * cgroup.freeze (NULL: always there). */
 static const char *const v2_names[LMC_CTRL__MAX] = {
@@ -30,11 +22,6 @@ static const char *const v2_names[LMC_CTRL__MAX] = {
 	[LMC_CTRL_MEMORY] = "memory", [LMC_CTRL_BLKIO] = "io",	  [LMC_CTRL_PIDS] = "pids",
 	[LMC_CTRL_FREEZER] = NULL,    [LMC_CTRL_UNIFIED] = NULL,
 };
-
-const char *lmc_ctrl_name(enum lmc_ctrl c)
-{
-	return c < LMC_CTRL__MAX ? v1_names[c] : "?";
-}
 
 const char *lmc_cgfs_v2_name(enum lmc_ctrl c)
 {
@@ -88,19 +75,6 @@ int lmc_cgfs_roots_text(const struct lmc_cgfs *cg, char *buf, size_t size)
 const char *lmc_cgfs_placement(const struct lmc_cgfs *cg)
 {
 	return cg->placement;
-}
-
-const char *lmc_cgfs_mode_name(enum lmc_cg_mode m)
-{
-	switch (m) {
-	case LMC_CG_V1:
-		return "v1";
-	case LMC_CG_HYBRID:
-		return "hybrid";
-	case LMC_CG_V2:
-		return "v2";
-	}
-	return "?";
 }
 
 enum lmc_cg_mode lmc_cgfs_mode(const struct lmc_cgfs *cg)
@@ -211,9 +185,9 @@ static int hier_add(struct lmc_cgfs *cg, const char *mount, bool v2, enum lmc_ct
 	if (c == LMC_CTRL_UNIFIED)
 		cg->unified = (int)i;
 	cg->ctrl_hier[c] = (int)i;
-	if (strlen(h->label) + strlen(v1_names[c]) + 2 < sizeof(h->label) && !v2)
+	if (strlen(h->label) + strlen(lmc_ctrl_name(c)) + 2 < sizeof(h->label) && !v2)
 		snprintf(h->label + strlen(h->label), sizeof(h->label) - strlen(h->label), "%s%s",
-			 h->label[0] ? "," : "", v1_names[c]);
+			 h->label[0] ? "," : "", lmc_ctrl_name(c));
 	else if (v2)
 		snprintf(h->label, sizeof(h->label), "unified");
 	return 0;
@@ -256,7 +230,7 @@ static int detect_libcgroup(struct lmc_cgfs *cg, char *unified, size_t usize)
 	for (int c = 0; c < LMC_CTRL_UNIFIED; c++) {
 		_cleanup_free_ char *mp = NULL;
 
-		if (cgroup_get_subsys_mount_point(v1_names[c], &mp) != 0 || !mp)
+		if (cgroup_get_subsys_mount_point(lmc_ctrl_name(c), &mp) != 0 || !mp)
 			continue;
 		if (is_cgroup2(mp)) {
 			snprintf(unified, usize, "%s", mp);
@@ -336,7 +310,7 @@ int lmc_cgfs_own_cgroup(const struct lmc_cgfs_hier *h, char **ret)
 		}
 		for (tok = strtok_r(ctrls, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			for (int c = 0; c < LMC_CTRL_UNIFIED; c++) {
-				if (!(h->ctrls & (1u << c)) || strcmp(tok, v1_names[c]) != 0)
+				if (!(h->ctrls & (1u << c)) || strcmp(tok, lmc_ctrl_name(c)) != 0)
 					continue;
 				*ret = strdup(path);
 				r = *ret ? 0 : -ENOMEM;
@@ -361,7 +335,7 @@ static int setup_fake(struct lmc_cgfs *cg, const char *fsroot, enum lmc_cg_mode 
 	for (int c = 0; c < LMC_CTRL__MAX; c++) {
 		if (c == LMC_CTRL_UNIFIED && mode == LMC_CG_V1)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", fsroot, v1_names[c]);
+		snprintf(path, sizeof(path), "%s/%s", fsroot, lmc_ctrl_name(c));
 		/* A bare temp dir is a valid fake: every controller is "mounted". */
 		if (mkdir(path, 0755) < 0 && errno != EEXIST)
 			return lmc_negerrno();

@@ -11,26 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/cgroup.h"
 #include "base/err.h"
-
-enum lmc_cg_mode {
-	LMC_CG_V1, /* v1 controllers only */
-	LMC_CG_HYBRID, /* v1 controllers + a cgroup2 mount with none */
-	LMC_CG_V2, /* unified */
-};
-
-/* A controller lmctl uses, or the cgroup2 "core" tree (kill, freeze, events, PSI). */
-enum lmc_ctrl {
-	LMC_CTRL_CPU,
-	LMC_CTRL_CPUACCT,
-	LMC_CTRL_CPUSET,
-	LMC_CTRL_MEMORY,
-	LMC_CTRL_BLKIO, /* "io" on v2 */
-	LMC_CTRL_PIDS,
-	LMC_CTRL_FREEZER,
-	LMC_CTRL_UNIFIED, /* the cgroup2 tree; absent in pure v1 mode */
-	LMC_CTRL__MAX,
-};
 
 struct lmc_cgfs;
 
@@ -57,10 +39,8 @@ int lmc_cgfs_open(const struct lmc_cgfs_opts *opts, struct lmc_cgfs **ret, struc
 void lmc_cgfs_free(struct lmc_cgfs *cg);
 
 enum lmc_cg_mode lmc_cgfs_mode(const struct lmc_cgfs *cg);
-const char *lmc_cgfs_mode_name(enum lmc_cg_mode m);
 /* Is this controller managed (mounted and usable)? */
 bool lmc_cgfs_has(const struct lmc_cgfs *cg, enum lmc_ctrl c);
-const char *lmc_ctrl_name(enum lmc_ctrl c);
 /* Why controller c is not usable where lmctl's root is (one line naming the cgroup that does
  * not offer it), or NULL when it is. */
 const char *lmc_cgfs_why(const struct lmc_cgfs *cg, enum lmc_ctrl c);

@@ -30,7 +30,7 @@ static int memory_validate(struct lmc_cgfs *cg, const char *name, const struct l
 			   struct lmc_err *err)
 {
 	const struct lmc_spec_memory *m = &spec->memory;
-	const char *n = lmc_name_display(name), *mode = lmc_cgfs_mode_name(lmc_cgfs_mode(cg));
+	const char *n = lmc_name_display(name), *mode = lmc_cg_mode_name(lmc_cgfs_mode(cg));
 	bool v2 = lmc_controller_is_v2(cg);
 
 	if (!v2 && m->high != LMC_UNSET)

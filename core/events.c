@@ -15,6 +15,7 @@
 
 #include "base/name.h"
 #include "base/spec.h"
+#include "controllers/cgroupfs.h"
 
 enum evsrc_how {
 	HOW_EVENTFD, /* v1 cgroup.event_control */

@@ -9,9 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "controllers/cgroupfs.h"
 #include "base/err.h"
-
 #include "base/name.h"
 
 /* The one event-kind enum, from the kernel source to the wire (lmctl.proto's EventKind has
@@ -48,6 +46,8 @@ struct lmc_evrec {
 };
 
 struct lmc_evsrc;
+struct lmc_cgfs; /* controllers/cgroupfs.h: callers above core open sources through the
+		  * manager (lmc_mgr_events_open) */
 
 /* OOM kills in name: v1 cgroup.event_control + eventfd on memory.oom_control; v2 inotify on
  * memory.events (oom_kill re-read). -EOPNOTSUPP when memory is not managed. */

@@ -2,10 +2,12 @@
 #ifndef LMC_MANAGER_INTERNAL_H
 #define LMC_MANAGER_INTERNAL_H
 
+#include "controllers/cgroupfs.h"
 #include "core/manager.h"
 #include "core/store.h"
 #include "core/task.h"
 #include "nsutil/ns.h"
+#include "policy/policy.h"
 
 /* How long a kill waits for the processes to be gone. */
 #define KILL_TIMEOUT_MS LMC_MGR_KILL_TIMEOUT_MS

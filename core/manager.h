@@ -10,13 +10,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "controllers/cgroupfs.h"
+#include "base/cgroup.h"
 #include "base/err.h"
 #include "base/spec.h"
+#include "base/tree.h"
 #include "core/events.h"
 #include "core/task.h"
-#include "base/tree.h"
-#include "policy/policy.h"
 
 /* Runtime state on tmpfs, beside the socket: it lives exactly as long as the cgroups it
  * describes (docs/design.md, "What survives what"). */

@@ -10,11 +10,8 @@
 
 #include "base/tree.h"
 
-#define LMC_PRIORITY_DEFAULT 100
-#define LMC_PRIORITY_MAX 10000
-
 /* The container's eviction priority: its own if set, else the nearest ancestor's, else
- * LMC_PRIORITY_DEFAULT. */
+ * LMC_PRIORITY_DEFAULT (base/spec.h). */
 int64_t lmc_policy_priority(const struct lmc_node *n);
 
 /* One container that may be evicted, as the caller saw it. */

@@ -30,23 +30,8 @@ int lmc_policy_admit_update(const struct lmc_tree *t, const struct lmc_node *nod
 			    const struct lmc_spec *newspec, uint64_t mem_usage, bool force,
 			    struct lmc_err *err);
 
-/* Effective values: the minimum over the node and its ancestors, with the name of the node
- * that sets it (its own name if its own value binds; "" the machine root). LMC_UNSET where
- * nothing in the chain sets one. */
-struct lmc_eff_value {
-	uint64_t value;
-	const char *from; /* points into the tree; valid while the tree is */
-};
-
-struct lmc_effective {
-	struct lmc_eff_value mem_limit, mem_reservation, mem_high, mem_swap;
-	struct lmc_eff_value cpu_limit_m, cpu_reservation_m;
-	struct lmc_eff_value pids_limit;
-	struct lmc_eff_value max_containers;
-	uint64_t cpu_shares; /* what the kernel is given: lmc_spec_cpu_shares() */
-	int64_t priority; /* eviction priority, own or inherited (policy/evict.h) */
-};
-
+/* Effective values (struct lmc_effective, base/spec.h): the minimum over the node and its
+ * ancestors, with the name of the node that sets it. */
 int lmc_policy_effective(const struct lmc_tree *t, const struct lmc_node *node,
 			 struct lmc_effective *ret);
 

@@ -103,7 +103,7 @@ static void test_v1_layout_and_paths(void **state)
 
 	assert_int_equal(fx_open(f, LMC_CG_V1, NULL), 0);
 	assert_int_equal(lmc_cgfs_mode(f->cg), LMC_CG_V1);
-	assert_string_equal(lmc_cgfs_mode_name(LMC_CG_V1), "v1");
+	assert_string_equal(lmc_cg_mode_name(LMC_CG_V1), "v1");
 	assert_false(lmc_cgfs_has(f->cg, LMC_CTRL_UNIFIED));
 	assert_true(lmc_cgfs_has(f->cg, LMC_CTRL_MEMORY));
 	assert_int_equal(lmc_cgfs_path(f->cg, LMC_CTRL_MEMORY, "a/b", p, sizeof(p)), 0);

@@ -846,7 +846,7 @@ int main(void)
 		const enum lmc_cg_mode *mode = &modes[i % 3];
 
 		snprintf(names[i], sizeof(names[i]), "%s (%s)", cases[i / 3].name,
-			 lmc_cgfs_mode_name(*mode));
+			 lmc_cg_mode_name(*mode));
 		tests[i] = (struct CMUnitTest){names[i], cases[i / 3].fn, setup, teardown,
 					       (void *)mode};
 	}

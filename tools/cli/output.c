@@ -5,7 +5,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "policy/evict.h"
 #include "tools/cli/json.h"
 
 void lmc_out_json_str(FILE *f, const char *s)
@@ -33,7 +32,7 @@ static void info_json(FILE *f, const struct lmc_machine_info *info)
 	struct lmc_json j;
 
 	lmc_json_begin(&j, f);
-	lmc_json_str(&j, "mode", lmc_cgfs_mode_name(info->mode));
+	lmc_json_str(&j, "mode", lmc_cg_mode_name(info->mode));
 	ctrl_strings(&j, "hierarchies", (const void *)info->paths, sizeof(info->paths[0]));
 	lmc_json_str(&j, "placement", info->placement);
 	ctrl_strings(&j, "unavailable", (const void *)info->why, sizeof(info->why[0]));
@@ -91,7 +90,7 @@ void lmc_out_info(FILE *f, const struct lmc_machine_info *info, bool json)
 		info_json(f, info);
 		return;
 	}
-	fprintf(f, "cgroup mode: %s\n", lmc_cgfs_mode_name(info->mode));
+	fprintf(f, "cgroup mode: %s\n", lmc_cg_mode_name(info->mode));
 	if (info->placement[0])
 		fprintf(f, "lmctl root:  %s\n", info->placement);
 	fprintf(f, "usable:\n");
