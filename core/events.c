@@ -1,6 +1,14 @@
 /* Kernel event sources (OOM, memory threshold, empty) as pollable fds over controllers/cgroupfs.
  * inotify needs a path: it is given /proc/self/fd/N of a file cgroupfs opened for us, so no
- * cgroupfs path is ever spelled here. */
+ * cgroupfs path is ever spelled here. What each source reads:
+ *  - OOM: v1 cgroup.event_control + eventfd on memory.oom_control; v2 inotify on
+ *    memory.events; the count is oom_kill in either file (lmc_events_oom_kills).
+ *  - threshold: v1 cgroup.event_control on memory.usage_in_bytes; v2 a 10 ms timerfd
+ *    sampling memory.current (lmc_events_mem_usage).
+ *  - empty: inotify IN_MODIFY on the cgroup2 cgroup.events, fired on populated 1 -> 0; v1
+ *    alone: a timer checking the subtree's cgroup.procs.
+ *  - the eviction watch: v1 as threshold; v2 inotify on memory.events. PSI: a trigger
+ *    written to the cgroup2 memory.pressure. */
 #include "core/events.h"
 
 #include <errno.h>
@@ -113,20 +121,29 @@ static int register_inotify(struct lmc_evsrc *s, enum lmc_ctrl c, const char *fi
 	return 0;
 }
 
+int lmc_events_oom_kills(struct lmc_cgfs *cg, const char *name, uint64_t *ret)
+{
+	const char *file = lmc_cgfs_mode(cg) == LMC_CG_V2 ? "memory.events" : "memory.oom_control";
+
+	return lmc_cgfs_read_key(cg, LMC_CTRL_MEMORY, name, file, "oom_kill", ret);
+}
+
+int lmc_events_mem_usage(struct lmc_cgfs *cg, const char *name, uint64_t *ret)
+{
+	const char *file = lmc_cgfs_mode(cg) == LMC_CG_V2 ? "memory.current"
+							  : "memory.usage_in_bytes";
+
+	return lmc_cgfs_read_u64(cg, LMC_CTRL_MEMORY, name, file, ret);
+}
+
 static int oom_count(struct lmc_evsrc *s, uint64_t *ret)
 {
-	if (s->how == HOW_EVENTFD)
-		return lmc_cgfs_read_key(s->cg, LMC_CTRL_MEMORY, s->name, "memory.oom_control",
-					 "oom_kill", ret);
-	return lmc_cgfs_read_key(s->cg, LMC_CTRL_MEMORY, s->name, "memory.events", "oom_kill", ret);
+	return lmc_events_oom_kills(s->cg, s->name, ret);
 }
 
 static int mem_usage(struct lmc_evsrc *s, uint64_t *ret)
 {
-	const char *file = lmc_cgfs_mode(s->cg) == LMC_CG_V2 ? "memory.current"
-							     : "memory.usage_in_bytes";
-
-	return lmc_cgfs_read_u64(s->cg, LMC_CTRL_MEMORY, s->name, file, ret);
+	return lmc_events_mem_usage(s->cg, s->name, ret);
 }
 
 static int need_memory(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
@@ -248,14 +265,6 @@ int lmc_events_psi_open(struct lmc_cgfs *cg, const char *name, unsigned stall_us
 	return 0;
 }
 
-int lmc_events_mem_usage(struct lmc_cgfs *cg, const char *name, uint64_t *ret)
-{
-	const char *file = lmc_cgfs_mode(cg) == LMC_CG_V2 ? "memory.current"
-							  : "memory.usage_in_bytes";
-
-	return lmc_cgfs_read_u64(cg, LMC_CTRL_MEMORY, name, file, ret);
-}
-
 /* Populated: cgroup.events where the cgroup2 tree is; v1 alone has no per-cgroup
  * notification (release_agent is one host-wide program), so there the tree's cgroup.procs
  * files are sampled. */
@@ -347,26 +356,6 @@ static int drain(struct lmc_evsrc *s, bool *ret_any)
  * kernel's killer is held off (oom_kill_disable 1: the agent's eviction acts instead). */
 #define OOM_SETTLE_US 2000
 #define OOM_SETTLE_STEP_US 200
-static bool oom_held(struct lmc_evsrc *s);
-
-static int oom_count_settled(struct lmc_evsrc *s, uint64_t *ret)
-{
-	uint64_t v = 0, held = 0;
-	int r;
-
-	for (unsigned waited = 0;; waited += OOM_SETTLE_STEP_US) {
-		r = oom_count(s, &v);
-		if (r < 0 || v > s->last || waited >= OOM_SETTLE_US)
-			break;
-		if (lmc_cgfs_read_key(s->cg, LMC_CTRL_MEMORY, s->name, "memory.oom_control",
-				      "oom_kill_disable", &held) >= 0 &&
-		    held)
-			break;
-		usleep(OOM_SETTLE_STEP_US);
-	}
-	*ret = v;
-	return r;
-}
 
 static bool oom_held(struct lmc_evsrc *s)
 {
@@ -375,6 +364,21 @@ static bool oom_held(struct lmc_evsrc *s)
 	return lmc_cgfs_read_key(s->cg, LMC_CTRL_MEMORY, s->name, "memory.oom_control",
 				 "oom_kill_disable", &held) >= 0 &&
 	       held;
+}
+
+static int oom_count_settled(struct lmc_evsrc *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	int r;
+
+	for (unsigned waited = 0;; waited += OOM_SETTLE_STEP_US) {
+		r = oom_count(s, &v);
+		if (r < 0 || v > s->last || waited >= OOM_SETTLE_US || oom_held(s))
+			break;
+		usleep(OOM_SETTLE_STEP_US);
+	}
+	*ret = v;
+	return r;
 }
 
 bool lmc_events_oom_pending(const struct lmc_evsrc *s)

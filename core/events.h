@@ -1,7 +1,8 @@
 /* Kernel event sources for one container: OOM kills, memory usage crossing a threshold, the
  * container becoming empty. Each source is an fd to watch for readability (the agent puts it
- * in an io watcher) and a function that drains it and says whether an event happened. All
- * cgroupfs access goes through controllers/cgroupfs. */
+ * in an io watcher) and a function that drains it and says whether an event happened. Which
+ * kernel files each reads, per mode, is core/events.c's business; all cgroupfs access goes
+ * through controllers/cgroupfs. */
 #ifndef LMC_EVENTS_H
 #define LMC_EVENTS_H
 
@@ -12,8 +13,9 @@
 #include "base/err.h"
 #include "base/name.h"
 
-/* The one event-kind enum, from the kernel source to the wire (lmctl.proto's EventKind has
- * the same numbers) and the CLI. */
+/* The one event-kind enum, from the kernel source to the wire and the CLI: lmctl.proto's
+ * EventKind has the same numbers, mapped in one place (proto/api-reply.c, checked when
+ * built). */
 enum lmc_events_kind {
 	LMC_EVK_OOM = 1, /* value: the container's OOM kill count */
 	LMC_EVK_THRESHOLD = 2, /* value: memory usage when it crossed; direction */
@@ -49,34 +51,34 @@ struct lmc_evsrc;
 struct lmc_cgfs; /* controllers/cgroupfs.h: callers above core open sources through the
 		  * manager (lmc_mgr_events_open) */
 
-/* OOM kills in name: v1 cgroup.event_control + eventfd on memory.oom_control; v2 inotify on
- * memory.events (oom_kill re-read). -EOPNOTSUPP when memory is not managed. */
+/* OOM kills in name, as the kernel notifies them (the count re-read). -EOPNOTSUPP when
+ * memory is not managed. */
 int lmc_events_oom_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc **ret,
 			struct lmc_err *err);
-/* Memory usage crossing bytes (either way): v1 cgroup.event_control on
- * memory.usage_in_bytes; v2 (no kernel notification) a 10 ms timerfd sampling
- * memory.current. */
+/* Memory usage crossing bytes (either way): the kernel notifies it on v1; v2 has no such
+ * notification, so the usage is sampled every 10 ms. */
 int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
 			      struct lmc_evsrc **ret, struct lmc_err *err);
-/* name (and everything below) becoming empty: inotify IN_MODIFY on the cgroup2
- * cgroup.events, fired on populated 1 -> 0. Without a cgroup2 tree (v1 alone) nothing
- * notifies per cgroup: the source checks the subtree's cgroup.procs every this many ms. */
+/* name (and everything below) becoming empty, as the cgroup2 tree notifies it. Without a
+ * cgroup2 tree (v1 alone) nothing notifies per cgroup: the source checks the subtree's
+ * processes every this many ms. */
 #define LMC_EVENTS_EMPTY_POLL_MS 100
 int lmc_events_empty_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc **ret,
 			  struct lmc_err *err);
 
-/* The agent's eviction watch (issue 14): usage crossing bytes on v1 (an eventfd, as
- * lmc_events_threshold_open); on v2 memory.events changing (its high, max and oom counts:
- * inotify; no sampling). lmc_events_read fires on every wake, value the usage. */
+/* The agent's eviction watch (issue 14): usage crossing bytes on v1 (as
+ * lmc_events_threshold_open); on v2 any change of the container's memory event counts
+ * (high, max, oom; no sampling). lmc_events_read fires on every wake, value the usage. */
 int lmc_events_pressure_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
 			     struct lmc_evsrc **ret, struct lmc_err *err);
-/* A PSI trigger on name's memory.pressure in the cgroup2 tree ("full" stall_us within each
+/* A PSI trigger on name's memory pressure in the cgroup2 tree ("full" stall_us within each
  * window_us): an fd that polls POLLPRI when it fires (the caller closes it). -EOPNOTSUPP
  * without a cgroup2 tree or PSI. */
 int lmc_events_psi_open(struct lmc_cgfs *cg, const char *name, unsigned stall_us,
 			unsigned window_us, int *ret_fd, struct lmc_err *err);
-/* name's memory usage in bytes (memory.usage_in_bytes or memory.current). */
+/* name's memory usage in bytes, and the count of its OOM kills, as the sources read them. */
 int lmc_events_mem_usage(struct lmc_cgfs *cg, const char *name, uint64_t *ret);
+int lmc_events_oom_kills(struct lmc_cgfs *cg, const char *name, uint64_t *ret);
 
 int lmc_events_fd(const struct lmc_evsrc *s);
 enum lmc_events_kind lmc_events_kind(const struct lmc_evsrc *s);

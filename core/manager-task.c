@@ -39,12 +39,9 @@ static int tasks_or_fail(struct lmc_manager *m, struct lmc_tasks **ret, struct l
 /* The container's OOM kill count (UINT64_MAX where there is no memory controller). */
 static uint64_t oom_kills(struct lmc_manager *m, const char *name)
 {
-	bool v2 = lmc_cgfs_mode(m->cg) == LMC_CG_V2;
 	uint64_t v;
 
-	if (!lmc_cgfs_has(m->cg, LMC_CTRL_MEMORY) ||
-	    lmc_cgfs_read_key(m->cg, LMC_CTRL_MEMORY, name,
-			      v2 ? "memory.events" : "memory.oom_control", "oom_kill", &v) < 0)
+	if (!lmc_cgfs_has(m->cg, LMC_CTRL_MEMORY) || lmc_events_oom_kills(m->cg, name, &v) < 0)
 		return UINT64_MAX;
 	return v;
 }

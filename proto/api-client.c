@@ -354,12 +354,11 @@ static int dec_machine(const Lmctl__MachineInfo *rep, struct lmc_machine_info *m
 
 static int dec_event(const Lmctl__Event *rep, struct lmc_evrec *ev)
 {
-	if ((int)rep->kind < (int)LMC_EVK_OOM || (int)rep->kind > (int)LMC_EVK_MAX)
+	if (lmc_api_kind_from_wire(rep->kind, &ev->kind) < 0)
 		return -EBADMSG;
 	ev->seq = rep->seq;
 	ev->direction = rep->direction;
 	ev->threshold = rep->threshold;
-	ev->kind = (enum lmc_events_kind)rep->kind;
 	ev->value = rep->value;
 	ev->pid = rep->pid;
 	ev->wstatus = rep->status;

@@ -11,6 +11,11 @@
 extern const char *const lmc_api_eff_fields[LMC_API_EFF_N];
 struct lmc_eff_value *lmc_api_eff_at(struct lmc_effective *e, size_t i);
 
+/* Event kinds to and from the wire (proto/api-reply.c: the one place they are mapped);
+ * from_wire: -EBADMSG for a kind core does not have. */
+Lmctl__EventKind lmc_api_kind_to_wire(enum lmc_events_kind k);
+int lmc_api_kind_from_wire(Lmctl__EventKind w, enum lmc_events_kind *ret);
+
 /* Pack resp (id, status, error already set) into a malloc'd buffer. */
 int lmc_api_pack(Lmctl__Response *resp, uint8_t **ret_buf, size_t *ret_len);
 

@@ -240,12 +240,45 @@ int lmc_api_reply_version(uint64_t id, uint8_t **ret_buf, size_t *ret_len)
 	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_VERSION, &rep, ret_buf, ret_len);
 }
 
+/* The one map between the event kinds (core/events.h, from the kernel source up) and the
+ * wire's EventKind: the same numbers, so a cast, checked here kind by kind when built (a
+ * kind the wire has and core has not is caught by tests/unit/test_evkind.c). */
+#define SAME_KIND(k) \
+	_Static_assert((int)LMC_EVK_##k == (int)LMCTL__EVENT_KIND__EVENT_##k, "EventKind " #k)
+SAME_KIND(OOM);
+SAME_KIND(THRESHOLD);
+SAME_KIND(EMPTY);
+SAME_KIND(EXIT);
+SAME_KIND(EVICTED);
+SAME_KIND(RECLAIM);
+SAME_KIND(STARTED);
+SAME_KIND(CREATED);
+SAME_KIND(UPDATED);
+SAME_KIND(DESTROYED);
+SAME_KIND(PAUSED);
+SAME_KIND(RESUMED);
+SAME_KIND(GAP);
+_Static_assert(LMC_EVK_MAX == LMC_EVK_GAP, "a kind after GAP: add its SAME_KIND line");
+
+Lmctl__EventKind lmc_api_kind_to_wire(enum lmc_events_kind k)
+{
+	return (Lmctl__EventKind)k;
+}
+
+int lmc_api_kind_from_wire(Lmctl__EventKind w, enum lmc_events_kind *ret)
+{
+	if ((int)w < (int)LMC_EVK_OOM || (int)w > (int)LMC_EVK_MAX)
+		return -EBADMSG;
+	*ret = (enum lmc_events_kind)w;
+	return 0;
+}
+
 int lmc_api_reply_event(uint64_t id, const struct lmc_evrec *ev, uint8_t **ret_buf, size_t *ret_len)
 {
 	Lmctl__Event rep = LMCTL__EVENT__INIT;
 
 	rep.container = (char *)ev->name;
-	rep.kind = (Lmctl__EventKind)ev->kind;
+	rep.kind = lmc_api_kind_to_wire(ev->kind);
 	rep.value = ev->value;
 	rep.pid = ev->pid;
 	rep.status = ev->wstatus;

@@ -629,6 +629,7 @@ static const char *event_kind_name(enum lmc_events_kind k)
 		[LMC_EVK_PAUSED] = "paused",   [LMC_EVK_RESUMED] = "resumed",
 		[LMC_EVK_GAP] = "gap",
 	};
+	_Static_assert(ARRAY_SIZE(names) == LMC_EVK_MAX + 1, "every event kind has a name");
 
 	if ((unsigned)k < ARRAY_SIZE(names) && names[k])
 		return names[k];
