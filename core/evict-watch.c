@@ -12,7 +12,7 @@
 #include "controllers/cgroupfs.h"
 #include "core/events.h"
 #include "core/evict-watch.h"
-#include "core/manager.h"
+#include "core/manager-internal.h"
 #include "policy/evict.h"
 
 struct lmc_evwatch {
@@ -27,13 +27,13 @@ struct lmc_evwatch {
 
 bool lmc_evwatch_supported(struct lmc_manager *m)
 {
-	return lmc_cgfs_has(lmc_mgr_cgfs(m), LMC_CTRL_MEMORY);
+	return lmc_cgfs_has(m->cg, LMC_CTRL_MEMORY);
 }
 
 void lmc_evwatch_each(struct lmc_manager *m,
 		      void (*fn)(const char *name, uint64_t limit, void *userdata), void *userdata)
 {
-	struct lmc_node *root = lmc_tree_root(lmc_mgr_tree(m));
+	struct lmc_node *root = lmc_tree_root(m->tree);
 
 	for (struct lmc_node *n = root; n; n = lmc_tree_next(root, n)) {
 		uint64_t limit = n->spec.memory.limit;
@@ -72,14 +72,14 @@ static void hold_oom(struct lmc_evwatch *w, const struct lmc_node *n)
 int lmc_evwatch_open(struct lmc_manager *m, const char *name, const struct lmc_evwatch_opts *o,
 		     struct lmc_err *psi_err, struct lmc_evwatch **ret, struct lmc_err *err)
 {
-	const struct lmc_node *n = lmc_tree_find(lmc_mgr_tree(m), name);
+	const struct lmc_node *n = lmc_tree_find(m->tree, name);
 	struct lmc_evwatch *w = calloc(1, sizeof(*w));
 	int r;
 
 	*psi_err = (struct lmc_err){0};
 	if (!w)
 		return lmc_err_set(err, -ENOMEM, "%s: out of memory", lmc_name_display(name));
-	w->cg = lmc_mgr_cgfs(m);
+	w->cg = m->cg;
 	w->psi_fd = -1;
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	set_high(w, n, o->threshold);
@@ -160,14 +160,14 @@ bool lmc_evwatch_oom_release(struct lmc_evwatch *w)
 
 int lmc_evwatch_usage(struct lmc_manager *m, const char *name, uint64_t *ret)
 {
-	return lmc_events_mem_usage(lmc_mgr_cgfs(m), name, ret);
+	return lmc_events_mem_usage(m->cg, name, ret);
 }
 
 int lmc_evwatch_candidates(struct lmc_manager *m, const char *name, struct lmc_evict_cand **ret,
 			   size_t *ret_n)
 {
-	struct lmc_cgfs *cg = lmc_mgr_cgfs(m);
-	const struct lmc_node *top = lmc_tree_find(lmc_mgr_tree(m), name);
+	struct lmc_cgfs *cg = m->cg;
+	const struct lmc_node *top = lmc_tree_find(m->tree, name);
 	struct lmc_evict_cand *c;
 	size_t n;
 
@@ -195,7 +195,7 @@ int lmc_evwatch_candidates(struct lmc_manager *m, const char *name, struct lmc_e
 int lmc_evwatch_reclaim(struct lmc_manager *m, const char *name, uint64_t bytes,
 			uint64_t *ret_reclaimed)
 {
-	struct lmc_cgfs *cg = lmc_mgr_cgfs(m);
+	struct lmc_cgfs *cg = m->cg;
 	uint64_t before = 0, after = 0;
 
 	if (!lmc_cgfs_file_exists(cg, LMC_CTRL_MEMORY, name, "memory.reclaim"))
@@ -210,5 +210,5 @@ int lmc_evwatch_reclaim(struct lmc_manager *m, const char *name, uint64_t bytes,
 
 int lmc_evwatch_kill(struct lmc_manager *m, const char *name, int timeout_ms, struct lmc_err *err)
 {
-	return lmc_cgfs_kill(lmc_mgr_cgfs(m), name, timeout_ms, err);
+	return lmc_cgfs_kill(m->cg, name, timeout_ms, err);
 }

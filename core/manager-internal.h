@@ -1,4 +1,5 @@
-/* State shared by the manager's files (core/manager*.c); not for other modules. */
+/* State shared by the manager's files (core/manager*.c) and core/evict-watch.c (the kernel
+ * side of the agent's eviction, on the manager's cgroupfs and tree); not for other modules. */
 #ifndef LMC_MANAGER_INTERNAL_H
 #define LMC_MANAGER_INTERNAL_H
 

@@ -283,16 +283,6 @@ void lmc_mgr_free(struct lmc_manager *m)
 	free(m);
 }
 
-struct lmc_tree *lmc_mgr_tree(struct lmc_manager *m)
-{
-	return m->tree;
-}
-
-struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m)
-{
-	return m->cg;
-}
-
 int lmc_mgr_memcg_path(struct lmc_manager *m, const char *name, char *buf, size_t size)
 {
 	return lmc_cgfs_cgroup_path(m->cg, LMC_CTRL_MEMORY, name, buf, size);

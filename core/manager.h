@@ -46,8 +46,6 @@ int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret,
 		 struct lmc_err *err);
 void lmc_mgr_free(struct lmc_manager *m);
 
-struct lmc_tree *lmc_mgr_tree(struct lmc_manager *m);
-struct lmc_cgfs *lmc_mgr_cgfs(struct lmc_manager *m);
 /* The state directory (the agent keeps its event journal there). */
 const char *lmc_mgr_state_dir(struct lmc_manager *m);
 /* The container's memory cgroup as the kernel names it in its log ("/a/b", core/oomlog.h). */
