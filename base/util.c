@@ -25,6 +25,14 @@ int64_t lmc_util_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+uint64_t lmc_util_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 /* Read into buf from *len on until buf is full (size - 1 bytes) or the file ends (*eof). */
 static int fill(int fd, char *buf, size_t size, size_t *len, bool one_shot, bool *eof)
 {

@@ -9,6 +9,8 @@
 
 /* CLOCK_MONOTONIC in milliseconds (deadlines and bounded waits). */
 int64_t lmc_util_now_ms(void);
+/* The same in nanoseconds (latencies). */
+uint64_t lmc_util_now_ns(void);
 
 /* Read fd from its current offset to its end into buf, NUL-terminated: at most size - 1
  * bytes (what does not fit is not read). Returns the length, or -errno. one_shot: the file

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "core/evict-watch.h"
 #include "policy/evict.h"
 #include "tools/agent/lmctld.h"
@@ -83,14 +84,6 @@ struct lmc_evict {
 	bool psi_refused_logged;
 	uint64_t evicted; /* victims killed (lmctl_evictions_total) */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static unsigned bucket_of(const char *name)
 {
@@ -181,7 +174,7 @@ static void ejob_work(void *arg)
 	if (j->e->o.reclaim && try_reclaim(m, j))
 		return;
 	j->r = lmc_evwatch_kill(m, j->victim, KILL_TIMEOUT_MS, &err);
-	j->dead_ns = mono_ns();
+	j->dead_ns = lmc_util_now_ns();
 	j->killed = j->r >= 0;
 	if (j->r < 0)
 		snprintf(j->err, sizeof(j->err), "%s", lmc_err_str(&err));
@@ -216,14 +209,14 @@ static void ejob_done(void *arg)
 			if (w->again || strcmp(w->name, j->under) == 0) {
 				w->again = false;
 				check(w, w->signal ? w->signal : "recheck",
-				      w->signalled_ns ? w->signalled_ns : mono_ns());
+				      w->signalled_ns ? w->signalled_ns : lmc_util_now_ns());
 			}
 	if (e->machine && (e->machine->again || j->machine)) {
 		struct ewatch *w = e->machine;
 
 		w->again = false;
 		check(w, w->signal ? w->signal : "recheck",
-		      w->signalled_ns ? w->signalled_ns : mono_ns());
+		      w->signalled_ns ? w->signalled_ns : lmc_util_now_ns());
 	}
 	free(j);
 }
@@ -351,7 +344,7 @@ static int check(struct ewatch *w, const char *signal, uint64_t signalled_ns)
 static void on_signal_src(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct ewatch *w = container_of(io, struct ewatch, io);
-	uint64_t t = mono_ns();
+	uint64_t t = lmc_util_now_ns();
 	bool fired;
 
 	(void)revents;
@@ -366,7 +359,7 @@ static void on_signal_src(struct ev_loop *loop, ev_io *io, int revents)
 static void on_oom(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct ewatch *w = container_of(io, struct ewatch, oom_io);
-	uint64_t t = mono_ns();
+	uint64_t t = lmc_util_now_ns();
 	bool fired;
 
 	(void)revents;
@@ -382,7 +375,7 @@ static void on_psi(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct lmc_evict *e = container_of(io, struct lmc_evict, psi_io);
 	struct epoll_event evs[32];
-	uint64_t t = mono_ns();
+	uint64_t t = lmc_util_now_ns();
 	int n = epoll_wait(e->psi_epfd, evs, ARRAY_SIZE(evs), 0);
 
 	(void)loop;
@@ -494,7 +487,7 @@ static void on_machine_sample(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	struct lmc_evict *e = container_of(t, struct lmc_evict, machine_timer);
 	struct ewatch *w = e->machine, *root = find_watch(e, "");
-	uint64_t now = mono_ns(), avail = 0, usage = 0, room = 0;
+	uint64_t now = lmc_util_now_ns(), avail = 0, usage = 0, room = 0;
 	unsigned ms;
 	int r = 0;
 

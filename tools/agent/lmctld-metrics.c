@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "tools/agent/lmctld-metrics-int.h"
 #include "tools/agent/lmctld.h"
 
@@ -70,10 +71,7 @@ struct lmc_metrics {
 
 uint64_t lmc_metrics_clock(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return lmc_util_now_ns();
 }
 
 void lmc_metrics_observe(struct lmc_metrics *mx, int op, uint64_t t0)

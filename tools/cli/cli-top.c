@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "tools/cli/output.h"
 
 enum top_sort { SORT_NAME, SORT_CPU, SORT_MEM, SORT_PIDS, SORT_OOMS };
@@ -31,14 +32,6 @@ struct top {
 	size_t n, nprev;
 	uint64_t limit_above; /* the effective limit of the listed container's parent */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int parse_sort(const char *s, enum top_sort *ret)
 {
@@ -234,11 +227,11 @@ static void tty_keys(void)
 static bool wait_key(struct top *t, int ms)
 {
 	struct pollfd p = {.fd = 0, .events = POLLIN};
-	uint64_t end = now_ns() + (uint64_t)ms * 1000000ULL;
+	uint64_t end = lmc_util_now_ns() + (uint64_t)ms * 1000000ULL;
 	char ch;
 
 	for (;;) {
-		int left = (int)((end - now_ns()) / 1000000ULL);
+		int left = (int)((end - lmc_util_now_ns()) / 1000000ULL);
 
 		if (!tty_raw) {
 			struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
@@ -246,7 +239,7 @@ static bool wait_key(struct top *t, int ms)
 			nanosleep(&ts, NULL);
 			return false;
 		}
-		if (now_ns() >= end || poll(&p, 1, left) <= 0)
+		if (lmc_util_now_ns() >= end || poll(&p, 1, left) <= 0)
 			return false;
 		if (read(0, &ch, 1) != 1)
 			return false;
@@ -262,7 +255,7 @@ static bool wait_key(struct top *t, int ms)
 static int top_loop(struct top *t, const struct lmc_cli_opts *o)
 {
 	struct lmc_err err = {0};
-	uint64_t t0 = now_ns();
+	uint64_t t0 = lmc_util_now_ns();
 	int r = 0;
 
 	/* One sample to diff against, so the first table already has CPU%. */
@@ -271,7 +264,7 @@ static int top_loop(struct top *t, const struct lmc_cli_opts *o)
 	if (wait_key(t, 200))
 		return 0;
 	for (int it = 0; o->iterations == 0 || it < o->iterations; it++) {
-		uint64_t now = now_ns();
+		uint64_t now = lmc_util_now_ns();
 
 		if (top_sample(t, now - t0, &err) < 0)
 			return lmc_cli_fail(&err);
