@@ -1,5 +1,6 @@
 /* The in-memory container tree: a hash table by full name plus parent/child links. */
 #include "base/tree.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -12,17 +13,6 @@ struct lmc_tree {
 	size_t n_buckets;
 	size_t count;
 };
-
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 int lmc_tree_new(struct lmc_tree **ret)
 {
@@ -75,7 +65,7 @@ struct lmc_node *lmc_tree_find(const struct lmc_tree *t, const char *name)
 
 	if (!name[0] || (name[0] == '/' && !name[1]))
 		return lmc_tree_root(t);
-	for (n = t->buckets[name_hash(name) & (t->n_buckets - 1)]; n; n = n->hnext)
+	for (n = t->buckets[lmc_util_hash(name) & (t->n_buckets - 1)]; n; n = n->hnext)
 		if (strcmp(n->name, name) == 0)
 			return n;
 	return NULL;
@@ -93,7 +83,7 @@ static int tree_grow(struct lmc_tree *t)
 
 		while (n) {
 			struct lmc_node *next = n->hnext;
-			size_t k = name_hash(n->name) & (nb - 1);
+			size_t k = lmc_util_hash(n->name) & (nb - 1);
 
 			n->hnext = b[k];
 			b[k] = n;
@@ -144,7 +134,7 @@ int lmc_tree_add(struct lmc_tree *t, const char *name, const struct lmc_spec *sp
 	p->n_children++;
 	for (struct lmc_node *a = p; a; a = a->parent)
 		a->n_descendants++;
-	k = name_hash(name) & (t->n_buckets - 1);
+	k = lmc_util_hash(name) & (t->n_buckets - 1);
 	n->hnext = t->buckets[k];
 	t->buckets[k] = n;
 	t->count++;
@@ -162,7 +152,7 @@ int lmc_tree_remove(struct lmc_tree *t, struct lmc_node *n)
 		return -EINVAL;
 	if (n->first_child)
 		return -ENOTEMPTY;
-	for (pp = &t->buckets[name_hash(n->name) & (t->n_buckets - 1)]; *pp; pp = &(*pp)->hnext)
+	for (pp = &t->buckets[lmc_util_hash(n->name) & (t->n_buckets - 1)]; *pp; pp = &(*pp)->hnext)
 		if (*pp == n) {
 			*pp = n->hnext;
 			break;

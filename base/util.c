@@ -97,6 +97,15 @@ int lmc_util_read_all(int fd, size_t max, bool one_shot, char **ret)
 	return (int)len;
 }
 
+uint64_t lmc_util_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+	return h;
+}
+
 int lmc_util_mkdir_p(const char *dir, unsigned mode)
 {
 	char buf[PATH_MAX];

@@ -23,6 +23,10 @@ int lmc_util_read(int fd, char *buf, size_t size, bool one_shot);
  * caller); -EFBIG when the file holds more than max bytes. Returns the length, or -errno. */
 int lmc_util_read_all(int fd, size_t max, bool one_shot, char **ret);
 
+/* FNV-1a, 64 bits, of a string: hash tables' buckets, and the store's hashed file names
+ * (which must never change: records on disk are found by it). */
+uint64_t lmc_util_hash(const char *s);
+
 /* Make dir and every missing directory above it (mode for each); 0 or -errno. */
 int lmc_util_mkdir_p(const char *dir, unsigned mode);
 

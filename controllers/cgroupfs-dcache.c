@@ -9,6 +9,7 @@
  * are 80,000 directories on hybrid), the least recently used unreferenced entry goes first. A
  * directory removed behind lmctl's back is found on ENOENT and opened again by the caller. */
 #include "controllers/cgroupfs-internal.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,11 +43,7 @@ static bool no_openat2;
 
 static uint32_t hash(const char *s)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 16777619u;
-	return h % BUCKETS;
+	return (uint32_t)(lmc_util_hash(s) % BUCKETS);
 }
 
 static size_t cap_now(const struct lmc_cgfs *cg)

@@ -37,15 +37,6 @@ struct lmc_store {
 	unsigned dir_mode;
 };
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return h;
-}
-
 /* The file holding name's record. '/' becomes '+' (never in a name, so the mapping is
  * one-to-one); a name whose file name would pass NAME_MAX keeps a prefix and gains a hash
  * after '~' (also never in a name), and its record's own name settles any doubt. */
@@ -66,7 +57,7 @@ static int rec_filename(const char *name, char *buf, size_t size)
 	if (n == len)
 		snprintf(buf + n, size - n, "%s", REC_SUFFIX);
 	else
-		snprintf(buf + n, size - n, "~%016llx%s", (unsigned long long)fnv1a(name),
+		snprintf(buf + n, size - n, "~%016llx%s", (unsigned long long)lmc_util_hash(name),
 			 REC_SUFFIX);
 	return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "base/macro.h"
 #include "base/safedir.h"
+#include "base/util.h"
 #include "core/task.h"
 #include "core/record.h"
 
@@ -92,25 +93,17 @@ int lmc_task_copy(const struct lmc_task *t, struct lmc_task *ret)
 	return 0;
 }
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-	return h;
-}
-
 static void rec_file(const char *container, const char *id, char *buf, size_t size)
 {
-	snprintf(buf, size, "%016llx.%s" TASK_SUFFIX, (unsigned long long)fnv1a(container), id);
+	snprintf(buf, size, "%016llx.%s" TASK_SUFFIX, (unsigned long long)lmc_util_hash(container),
+		 id);
 }
 
 /* The log's name in LOGS_DIR; the length it needs (as snprintf). */
 static int log_file(const char *container, const char *id, bool previous, char *buf, size_t size)
 {
-	return snprintf(buf, size, "%016llx.%s.log%s", (unsigned long long)fnv1a(container), id,
-			previous ? ".1" : "");
+	return snprintf(buf, size, "%016llx.%s.log%s", (unsigned long long)lmc_util_hash(container),
+			id, previous ? ".1" : "");
 }
 
 int lmc_task_log_name(const char *container, const char *id, bool previous, char *buf, size_t size)

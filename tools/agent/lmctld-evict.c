@@ -87,11 +87,7 @@ struct lmc_evict {
 
 static unsigned bucket_of(const char *name)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *name; name++)
-		h = (h ^ (uint8_t)*name) * 16777619u;
-	return h % EVICT_BUCKETS;
+	return (unsigned)(lmc_util_hash(name) % EVICT_BUCKETS);
 }
 
 /* A figure of /proc/meminfo in bytes (key "MemAvailable", "MemTotal"), read at offset 0 of
