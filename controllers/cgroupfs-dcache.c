@@ -37,6 +37,7 @@ struct lmc_cgfs_dcache {
 	struct lmc_cgfs_dent *b[BUCKETS];
 	struct lmc_cgfs_dent *lru_head, *lru_tail;
 	size_t n, cap;
+	uint64_t forgets; /* lmc_cgfs_dir_forget calls so far */
 };
 
 static bool no_openat2;
@@ -198,6 +199,7 @@ int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cg
 {
 	struct lmc_cgfs_dcache *d = cg->dcache;
 	struct lmc_cgfs_dent *e;
+	uint64_t forgets;
 	int fd;
 
 	*ret = (struct lmc_cgfs_dref){.fd = -EBADF};
@@ -215,6 +217,7 @@ int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cg
 		*ret = (struct lmc_cgfs_dref){.fd = e->fd[h], .ent = e};
 		return ret->fd;
 	}
+	forgets = d->forgets;
 	pthread_mutex_unlock(&d->lock);
 	/* A name is checked once, when its directory is opened: a kept fd is its proof. */
 	if (!lmc_name_is_relpath(name))
@@ -224,8 +227,10 @@ int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cg
 	if (fd < 0)
 		return fd;
 	pthread_mutex_lock(&d->lock);
-	e = lookup(d, name);
-	if (!e)
+	/* A directory forgotten while this one was being opened may be the one just opened,
+	 * removed since: it is not kept (this caller's alone; the next lookup opens anew). */
+	e = d->forgets != forgets ? NULL : lookup(d, name);
+	if (!e && d->forgets == forgets)
 		e = insert(cg, d, name);
 	if (e && e->fd[h] < 0) {
 		e->fd[h] = fd;
@@ -266,6 +271,7 @@ void lmc_cgfs_dir_forget(struct lmc_cgfs *cg, const char *name)
 	if (!d || !name[0])
 		return;
 	pthread_mutex_lock(&d->lock);
+	d->forgets++;
 	e = lookup(d, name);
 	if (e)
 		drop(d, e);

@@ -378,6 +378,8 @@ int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 					   name[0] ? name : h->root, h->label, strerror(-r),
 					   r == -EBUSY ? " (processes or children remain)" : "");
 	}
+	/* again: a worker's lookup that raced the rmdirs may have kept the dead directory */
+	lmc_cgfs_dir_forget(cg, name);
 	return 0;
 }
 
@@ -439,6 +441,9 @@ int lmc_cgfs_remove_many(struct lmc_cgfs *cg, const char *const *names, size_t n
 			worst = i;
 		}
 	}
+	/* again: a worker's lookup that raced the rmdirs may have kept a dead directory */
+	for (size_t i = 0; i < done; i++)
+		lmc_cgfs_dir_forget(cg, names[i]);
 	*ret_done = done;
 	if (done == n)
 		return 0;

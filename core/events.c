@@ -38,6 +38,7 @@ struct lmc_evsrc {
 	char name[LMC_NAME_MAX + 1];
 	int fd;
 	uint64_t last; /* OOM: kill count; THRESHOLD: 1 if above; EMPTY: populated */
+	uint64_t frozen; /* EMPTY on cgroup2: cgroup.events' other key, as last read */
 	uint64_t threshold;
 	bool oom_pending; /* v1: notified, the kill not counted yet (lmc_events_oom_recheck) */
 };
@@ -296,6 +297,9 @@ int lmc_events_empty_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsr
 	if (r < 0)
 		return r;
 	r = populated(s, &s->last);
+	if (r >= 0 && v2)
+		(void)lmc_cgfs_read_key(cg, LMC_CTRL_UNIFIED, name, "cgroup.events", "frozen",
+					&s->frozen);
 	if (r < 0)
 		return lmc_err_set(err, r, "%s: cannot tell whether it holds processes: %s",
 				   lmc_name_display(name), strerror(-r));
@@ -415,6 +419,25 @@ uint64_t lmc_events_threshold(const struct lmc_evsrc *s)
 	return s->threshold;
 }
 
+/* cgroup.events changed. A process that came and went between two reads (the change to 1
+ * and back to 0 read as one inotify event) leaves populated at 0 as it was: when frozen did
+ * not change either, the change was that, and the cgroup emptied again. */
+static int empty_read(struct lmc_evsrc *s, bool *ret_fired)
+{
+	uint64_t v, frozen = s->frozen;
+	int r = populated(s, &v);
+
+	if (r < 0)
+		return r;
+	if (s->how == HOW_INOTIFY && lmc_cgfs_read_key(s->cg, LMC_CTRL_UNIFIED, s->name,
+						       "cgroup.events", "frozen", &frozen) < 0)
+		frozen = s->frozen;
+	*ret_fired = !v && (s->last || (s->how == HOW_INOTIFY && frozen == s->frozen));
+	s->last = v;
+	s->frozen = frozen;
+	return 0;
+}
+
 int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 {
 	uint64_t v = 0;
@@ -451,12 +474,7 @@ int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 		*ret_value = v;
 		return 0;
 	case LMC_EVK_EMPTY:
-		r = populated(s, &v);
-		if (r < 0)
-			return r;
-		*ret_fired = s->last && !v;
-		s->last = v;
-		return 0;
+		return empty_read(s, ret_fired);
 	default:
 		return -EINVAL;
 	}

@@ -168,7 +168,9 @@ static void test_cpu_limit_throttles(void **state)
 		((t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec));
 	print_message("spinning under --cpus=0.2 used %.3f of a core\n", cores);
 	assert_true(cores <= 0.25);
-	assert_true(cores >= 0.1); /* it did run: the limit, not absence, held it */
+	/* It ran (on a loaded host it may get less than its limit: 0.076 of a core was seen at
+	 * load 10); that the limit held it is nr_throttled's to say, below. */
+	assert_true(cores >= 0.02);
 	assert_true(lmc_test_stat("spin", "cpu.nr_throttled") > 0);
 	LMCTL_OK("destroy", "-r", "spin");
 }
