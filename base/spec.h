@@ -201,10 +201,10 @@ struct lmc_effective {
 	struct lmc_eff_value pids_limit;
 	struct lmc_eff_value max_containers;
 	uint64_t cpu_shares; /* what the kernel is given: lmc_spec_cpu_shares() */
-	int64_t priority; /* eviction priority, own or inherited (policy/evict.h) */
+	int64_t priority; /* eviction priority, own or inherited (policy/policy.h) */
 };
 
-/* Eviction priorities (memory.eviction_priority; policy/evict.h orders by them). */
+/* Eviction priorities (memory.eviction_priority; policy/policy.h orders by them). */
 #define LMC_PRIORITY_DEFAULT 100
 #define LMC_PRIORITY_MAX 10000
 

@@ -23,7 +23,7 @@
 
 #include "base/name.h"
 #include "base/spec.h"
-#include "controllers/cgroupfs.h"
+#include "controllers/controller.h"
 
 enum evsrc_how {
 	HOW_EVENTFD, /* v1 cgroup.event_control */

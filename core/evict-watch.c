@@ -9,11 +9,11 @@
 
 #include "base/macro.h"
 #include "base/tree.h"
-#include "controllers/cgroupfs.h"
+#include "controllers/controller.h"
 #include "core/events.h"
 #include "core/evict-watch.h"
 #include "core/manager-internal.h"
-#include "policy/evict.h"
+#include "policy/policy.h"
 
 struct lmc_evwatch {
 	struct lmc_cgfs *cg;

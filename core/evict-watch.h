@@ -14,7 +14,7 @@
 #include "base/err.h"
 
 struct lmc_manager;
-struct lmc_evict_cand; /* policy/evict.h */
+struct lmc_evict_cand; /* policy/policy.h */
 struct lmc_evwatch;
 
 struct lmc_evwatch_opts {

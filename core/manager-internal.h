@@ -3,7 +3,7 @@
 #ifndef LMC_MANAGER_INTERNAL_H
 #define LMC_MANAGER_INTERNAL_H
 
-#include "controllers/cgroupfs.h"
+#include "controllers/controller.h"
 #include "core/manager.h"
 #include "core/store.h"
 #include "core/task.h"

@@ -10,7 +10,7 @@
 
 #include "controllers/controller.h"
 #include "nsutil/ns.h"
-#include "policy/evict.h"
+#include "policy/policy.h"
 
 /* nsutil calls this while the new process waits, before it runs anything of its own. */
 int lmc_mgr_attach_cb(pid_t pid, void *userdata, struct lmc_err *err)

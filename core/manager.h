@@ -2,7 +2,10 @@
  * pause, resume, list, spec, stats, init. The one layer that ties the tree, the store, the
  * policy, the controllers and nsutil together; the CLI (direct mode) and the agent both call
  * it. Every operation checks everything before it changes anything, and a failure part-way
- * rolls back: the tree, the store and the kernel are left as they were. */
+ * rolls back: the tree, the store and the kernel are left as they were.
+ *
+ * core's one public header: the layers above include this alone (tests/layers.py), and get
+ * the event sources, the event log, the OOM log, eviction's watch and task records with it. */
 #ifndef LMC_MANAGER_H
 #define LMC_MANAGER_H
 
@@ -15,6 +18,9 @@
 #include "base/spec.h"
 #include "base/tree.h"
 #include "core/events.h"
+#include "core/evict-watch.h"
+#include "core/evlog.h"
+#include "core/oomlog.h"
 #include "core/task.h"
 
 /* Runtime state on tmpfs, beside the socket: it lives exactly as long as the cgroups it

@@ -1,5 +1,5 @@
-/* Priority eviction: the victim choice (see policy/evict.h). */
-#include "policy/evict.h"
+/* Priority eviction: the victim choice (see policy/policy.h). */
+#include "policy/policy.h"
 
 #include "base/spec.h"
 

@@ -10,7 +10,6 @@
  * table of limits (struct lim) and share the refusal wording below; split, each half would
  * need both in a header of their own. */
 #include "policy/policy.h"
-#include "policy/evict.h"
 
 #include <inttypes.h>
 #include <stdarg.h>

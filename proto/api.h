@@ -1,6 +1,7 @@
 /* The admin API over lmctl.proto: the agent's request dispatch (decode a Request, authorize
  * the peer, call core/manager, encode the Response) and the client's encoders/decoders.
- * Generated protobuf types stay behind this header. */
+ * Generated protobuf types stay behind this header. proto's one public header: framing
+ * (frame.h) and the codec (codec.h) come with it. */
 #ifndef LMC_API_H
 #define LMC_API_H
 
@@ -10,8 +11,9 @@
 #include <sys/types.h>
 
 #include "base/err.h"
-#include "core/events.h"
 #include "core/manager.h"
+#include "proto/codec.h"
+#include "proto/frame.h"
 
 #define LMC_API_VERSION 2
 #define LMC_API_VERSION_STRING "0.1.0"

@@ -22,7 +22,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
-#include "policy/evict.h"
+#include "policy/policy.h"
 #include "proto/api.h"
 #include "proto/frame.h"
 #include "tests/integration/agent-harness.h"

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "base/tree.h"
-#include "policy/evict.h"
+#include "policy/policy.h"
 
 #define M (1024ULL * 1024ULL)
 

@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "base/util.h"
-#include "core/evict-watch.h"
-#include "policy/evict.h"
+#include "core/manager.h"
+#include "policy/policy.h"
 #include "tools/agent/lmctld.h"
 
 #define EVICT_BUCKETS 1024

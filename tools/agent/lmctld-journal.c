@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/evlog.h"
+#include "core/manager.h"
 #include "tools/agent/lmctld.h"
 
 /* A resuming subscriber is fed while less than this waits in its output buffer. */

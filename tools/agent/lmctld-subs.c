@@ -11,7 +11,7 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 
-#include "core/events.h"
+#include "core/manager.h"
 #include "tools/agent/lmctld.h"
 
 /* Append p to a growing array of pointers. */

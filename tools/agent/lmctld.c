@@ -22,13 +22,10 @@
 #include <unistd.h>
 
 #include "base/util.h"
-#include "core/events.h"
-#include "core/evlog.h"
 #include "core/manager.h"
 #include "nsutil/ns.h"
 #include "tools/agent/jobs.h"
 #include "proto/api.h"
-#include "proto/frame.h"
 
 #include "tools/agent/lmctld-metrics.h"
 #include "tools/agent/lmctld.h"

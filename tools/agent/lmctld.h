@@ -7,12 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "core/events.h"
 #include "core/manager.h"
-#include "core/oomlog.h"
 #include "nsutil/ns.h"
 #include "proto/api.h"
-#include "proto/frame.h"
 #include "tools/agent/jobs.h"
 
 #define MAX_CLIENTS 4096

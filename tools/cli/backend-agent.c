@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "proto/api.h"
-#include "proto/frame.h"
 
 extern char **environ;
 

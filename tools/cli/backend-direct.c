@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/events.h"
+#include "core/manager.h"
 #include "nsutil/ns.h"
-#include "proto/codec.h"
+#include "proto/api.h"
 
 struct direct {
 	struct lmc_backend b;

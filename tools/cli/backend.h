@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "core/events.h"
 #include "core/manager.h"
 
 /* Events a subscriber asks for (lmctl events); kinds are core/events.h's one enum. */
