@@ -4,7 +4,10 @@
   most 1,000 a container), then the agent's restart to serving: kill -9, start, until a
   capabilities request is answered, median of REPS, beside the same with an empty state
   directory (the same run's baseline); then a subscriber replaying E journaled events
-  (since = last - E) until it has them all, median of REPS.
+  (since = last - E) until it has them all, median of REPS; and a task's start to its EXIT
+  event: a detached /bin/true sent, until a subscriber has its EXIT (K = LMCTL_BENCH_EXITS,
+  default 1000; p50, p99), beside posix_spawn + waitpid of /bin/true in this process (the
+  same run's baseline).
 Usage: events.py LMCTLD SOCKET STATE EMPTY_STATE N E REPS AGENT_PID_FILE SEED_CMD...
 (T is LMCTL_BENCH_TASKS, default 10000.)"""
 import os
@@ -87,6 +90,44 @@ def run_many(sock, t, n):
     return kept
 
 
+def percentile(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p / 100))]
+
+
+def exit_ms(sock, k):
+    """A task's start (its run request sent) to its EXIT event at a subscriber, k times."""
+    sub = lmctl.Client(sock)
+    sub.call(subscribe=pb.SubscribeRequest(name="b/c0", exit=True))
+    c = lmctl.Client(sock)
+    out = []
+    for _ in range(k):
+        c.next_id += 1
+        t0 = time.monotonic()
+        c._send(pb.Request(id=c.next_id, run=pb.RunRequest(
+            name="b/c0", argv=["/bin/true"], detach=True)))
+        r = c._recv()
+        assert r.status == 0, r.error
+        while True:
+            ev = sub._recv()
+            if ev.event.kind == pb.EVENT_EXIT and ev.event.pid == r.run.pid:
+                break
+        out.append((time.monotonic() - t0) * 1000)
+    c.close()
+    sub.close()
+    return out
+
+
+def spawn_ms(k):
+    out = []
+    for _ in range(k):
+        t0 = time.monotonic()
+        pid = os.posix_spawn("/bin/true", ["/bin/true"], {})
+        os.waitpid(pid, 0)
+        out.append((time.monotonic() - t0) * 1000)
+    return out
+
+
 def replay_s(sock, since, count):
     c = lmctl.Client(sock)
     t0 = time.monotonic()
@@ -128,6 +169,8 @@ def main():
         agent, ms = serving_ms(binary, sock, state, pidfile, agent)
         full.append(ms)
     rep = [replay_s(sock, last - e, e) for _ in range(reps)]
+    k = int(os.environ.get("LMCTL_BENCH_EXITS", "1000"))
+    exits, spawns = exit_ms(sock, k), spawn_ms(k)
     with lmctl.Client(sock) as c:
         caps = c.capabilities()
         c.destroy("b", recursive=True)
@@ -143,6 +186,12 @@ def main():
     print("event replay to a reconnecting subscriber, %d events, median of %d: %.3f s "
           "(%.0f events/s; max %.3f s)   budget 1 s"
           % (e, reps, statistics.median(rep), e / statistics.median(rep), max(rep)))
+    print("a task's start to its EXIT event (detached /bin/true, run request sent until a "
+          "subscriber has the event), %d tasks:" % k)
+    print("  through the agent: p50 %.2f ms, p99 %.2f ms   budget p99 5 ms"
+          % (percentile(exits, 50), percentile(exits, 99)))
+    print("  baseline, posix_spawn + waitpid here: p50 %.2f ms, p99 %.2f ms"
+          % (percentile(spawns, 50), percentile(spawns, 99)))
 
 
 if __name__ == "__main__":

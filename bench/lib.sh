@@ -18,7 +18,7 @@ bench_stop_agent() {
 	[ -r "$f" ] || return 0
 	apid=$(cat "$f")
 	[ -n "$apid" ] || return 0
-	tr '\0' ' ' <"/proc/$apid/cmdline" 2>/dev/null | grep -q "lmctl-test-bench-$pid/" || return 0
+	tr '\0' ' ' 2>/dev/null <"/proc/$apid/cmdline" | grep -q "lmctl-test-bench-$pid/" || return 0
 	kill -TERM "$apid" 2>/dev/null
 	for _ in $(seq 100); do
 		kill -0 "$apid" 2>/dev/null || return 0
