@@ -64,8 +64,9 @@ def create_many(sock, n):
 
 def run_many(sock, t, n):
     """T detached /bin/true runs over the first min(10, N - 1) containers, pipelined by
-    hundreds; returns once every task has ended (the agent's own list says so)."""
-    c = lmctl.Client(sock)
+    hundreds; returns once every task has ended (the agent's own list says so). A reply that
+    does not come within 60 s ends the benchmark with the request it waited for."""
+    c = lmctl.Client(sock, timeout=60)
     spread = max(1, min(10, n - 1))
     for i in range(0, t, 100):
         ids = []
@@ -74,8 +75,12 @@ def run_many(sock, t, n):
             ids.append(c.next_id)
             c._send(pb.Request(id=c.next_id, run=pb.RunRequest(
                 name="b/c%d" % (j % spread), argv=["/bin/true"], detach=True)))
-        for _ in ids:
-            r = c._recv()
+        for want in ids:
+            try:
+                r = c._recv()
+            except OSError as e:
+                raise SystemExit("events.py: run %d of %d (request id %d): no reply: %s"
+                                 % (want - ids[0] + i + 1, t, want, e))
             assert r.status == 0, r.error
     while True:
         c.next_id += 1
