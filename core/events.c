@@ -438,6 +438,12 @@ static int empty_read(struct lmc_evsrc *s, bool *ret_fired)
 	return 0;
 }
 
+void lmc_events_note_populated(struct lmc_evsrc *s)
+{
+	if (s->kind == LMC_EVK_EMPTY)
+		s->last = 1;
+}
+
 int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 {
 	uint64_t v = 0;

@@ -86,6 +86,11 @@ const char *lmc_events_name(const struct lmc_evsrc *s);
 /* After fd polled readable: drain it; *ret_fired says whether this is an event to report,
  * *ret_value its value. -errno if the container went away (the caller drops the source). */
 int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value);
+/* A process was started in the empty source's container (or below): it is populated now,
+ * whether or not a sample saw it, so the sample that finds it empty again fires. Where the
+ * container is sampled (v1 alone, every LMC_EVENTS_EMPTY_POLL_MS) a process shorter than a
+ * sample period would otherwise never be seen. No-op for the other kinds. */
+void lmc_events_note_populated(struct lmc_evsrc *s);
 /* v1 OOM: the notification came before the kernel counted the kill (lmc_events_read said
  * not fired): re-check the count a little later until it moves (then fired, value the
  * count), or give_up (fired with the count as it is). */

@@ -128,6 +128,11 @@ void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_a
 		      (unsigned)peer->uid, (int)p->pid, p->task_id,
 		      res->detached ? " (detached)" : "");
 	lmc_agent_event_simple(a, LMC_EVK_STARTED, p->name, p->pid);
+	/* Its container and those above it hold a process now, seen by a sample or not. */
+	for (struct src *x = a->srcs; x; x = x->next)
+		if (lmc_events_kind(x->s) == LMC_EVK_EMPTY &&
+		    lmc_name_is_under(p->name, lmc_events_name(x->s)))
+			lmc_events_note_populated(x->s);
 	if (res->detached && c && res->reply)
 		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
 }
