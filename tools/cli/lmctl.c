@@ -362,46 +362,6 @@ static int cmd_version(struct lmc_cli *c, int argc, char **argv)
 
 static int cmd_help(struct lmc_cli *c, int argc, char **argv);
 
-static int cmd_run(struct lmc_cli *c, int argc, char **argv)
-{
-	return lmc_cli_run(c, argc, argv);
-}
-
-static int cmd_events(struct lmc_cli *c, int argc, char **argv)
-{
-	return lmc_cli_events(c, argc, argv);
-}
-
-static int cmd_which(struct lmc_cli *c, int argc, char **argv)
-{
-	return lmc_cli_which(c, argc, argv);
-}
-
-static int cmd_top(struct lmc_cli *c, int argc, char **argv)
-{
-	return lmc_cli_top(c, argc, argv);
-}
-
-static int cmd_ps(struct lmc_cli *c, int argc, char **argv)
-{
-	return lmc_cli_ps(c, argc, argv);
-}
-
-static int cmd_wait(struct lmc_cli *c, int argc, char **argv)
-{
-	return lmc_cli_wait(c, argc, argv);
-}
-
-static int cmd_logs(struct lmc_cli *c, int argc, char **argv)
-{
-	return lmc_cli_logs(c, argc, argv);
-}
-
-static int cmd_task(struct lmc_cli *c, int argc, char **argv)
-{
-	return lmc_cli_task(c, argc, argv);
-}
-
 static const struct cmd cmds[] = {
 	{"init", cmd_init, "[--reserve-memory=SIZE] [--reserve-cpus=CPUS] [--json]",
 	 "Detect the cgroup mode and mounts, create lmctl's root, set the system reserve and\n"
@@ -427,7 +387,7 @@ static const struct cmd cmds[] = {
 	 "--pids-limit with max; the ancestors' limits bound it again.\n"},
 	{"destroy", cmd_destroy, "[-r|--force] NAME",
 	 "Remove a container. With -r, kill every process below it and remove the subtree.\n"},
-	{"run", cmd_run,
+	{"run", lmc_cli_run,
 	 "[-d [--attach]] [--task-id=ID] [--json] [--uid=U] [--gid=G] [--env=K=V]... [--cwd=DIR]\n"
 	 "       NAME -- CMD [ARG]...",
 	 "Run CMD in the leaf container NAME, placed in its cgroups (and namespaces) before\n"
@@ -437,16 +397,16 @@ static const struct cmd cmds[] = {
 	 "logs); with --attach it keeps lmctl's stdio instead. A task id the container has\n"
 	 "already starts nothing: the run answers with that task (safe to retry). --json\n"
 	 "prints {\"task_id\",\"pid\",\"existed\"} for -d.\n"},
-	{"ps", cmd_ps, "[-r] [--json] NAME",
+	{"ps", lmc_cli_ps, "[-r] [--json] NAME",
 	 "List the container's tasks (-r: and those below): id, pid, state (running, exited\n"
 	 "CODE, signaled, oom_killed, evicted, lost) and command. Kept after they end and\n"
 	 "across agent restarts, up to 1000 a container (the oldest ended ones go first).\n"},
-	{"wait", cmd_wait, "[--json] NAME ID",
+	{"wait", lmc_cli_wait, "[--json] NAME ID",
 	 "Wait for task ID to end; exit with its status (code, 128+signal, 255 when lost).\n"},
-	{"logs", cmd_logs, "[-f] NAME ID",
+	{"logs", lmc_cli_logs, "[-f] NAME ID",
 	 "Print the output of a task started with 'run -d'; -f follows it until it ends.\n"
 	 "The log is kept under the state directory, rotated once past 8M.\n"},
-	{"task", cmd_task, "rm [-f] NAME ID | kill [-s SIGNAL] NAME ID | show [--json] NAME ID",
+	{"task", lmc_cli_task, "rm [-f] NAME ID | kill [-s SIGNAL] NAME ID | show [--json] NAME ID",
 	 "rm forgets an ended task and its log (-f: kill a running one first); kill signals a\n"
 	 "running task's process (default TERM); show prints one task.\n"},
 	{"enter", cmd_enter, "NAME PID...",
@@ -464,19 +424,19 @@ static const struct cmd cmds[] = {
 	{"stats", cmd_stats, "[-r] [--json] [--bytes] NAME",
 	 "Usage: cpu, throttling, memory, OOM kills, io, pids, pressure (PSI). Text gives\n"
 	 "sizes as 1.5M and times in seconds; --bytes gives plain bytes and nanoseconds.\n"},
-	{"top", cmd_top, "[-d SECS] [-n N] [--once] [--json] [--sort=COLUMN] [NAME]",
+	{"top", lmc_cli_top, "[-d SECS] [-n N] [--once] [--json] [--sort=COLUMN] [NAME]",
 	 "A live table of every container: cpu %, memory, its effective memory limit (its\n"
 	 "own or an ancestor's), pids, OOM kills; --sort=name|cpu|mem|pids|ooms. On a\n"
 	 "terminal the keys n c m p o re-sort and q quits. --json prints one line per sample:\n"
 	 "its timestamp_ns and its containers as 'stats --json' gives them.\n"},
-	{"events", cmd_events,
+	{"events", lmc_cli_events,
 	 "NAME [--oom] [--memory-threshold=SIZE] [--empty] [--exit] [--started] [--evicted]\n"
 	 "       [--lifecycle] [--since=SEQ] [--json]",
 	 "Stream one line per event until interrupted, each starting with its time (UTC,\n"
 	 "2026-11-30T01:02:03.456Z) in text; --json gives timestamp_ns. --started: tasks\n"
 	 "starting; --lifecycle: created, updated, destroyed, paused, resumed; --since=SEQ\n"
 	 "replays the agent's kept events after SEQ first (or says gap), then follows.\n"},
-	{"which", cmd_which, "[--json] PID",
+	{"which", lmc_cli_which, "[--json] PID",
 	 "Print the container the process PID is in (from /proc/PID/cgroup); exit 1 when it\n"
 	 "is in none.\n"},
 	{"version", cmd_version, "[--json]", "Print the version.\n"},
@@ -575,7 +535,7 @@ int main(int argc, char **argv)
 	cmd = find_cmd(argv[first]);
 	if (!cmd)
 		return lmc_cli_usage("unknown command '%s' (see 'lmctl help')", argv[first]);
-	if (cmd->fn != cmd_help && want_help(argc - first, argv + first, cmd->fn == cmd_run))
+	if (cmd->fn != cmd_help && want_help(argc - first, argv + first, cmd->fn == lmc_cli_run))
 		return print_help(cmd->name);
 	r = cmd->fn(&c, argc - first, argv + first);
 	if (c.b)
