@@ -266,17 +266,24 @@ int lmc_events_psi_open(struct lmc_cgfs *cg, const char *name, unsigned stall_us
 	return 0;
 }
 
-/* Populated: cgroup.events where the cgroup2 tree is; v1 alone has no per-cgroup
- * notification (release_agent is one host-wide program), so there the tree's cgroup.procs
- * files are sampled. */
-static int populated(struct lmc_evsrc *s, uint64_t *ret)
+/* Populated: cgroup.events where the cgroup2 tree is (and its frozen key, from the same
+ * read; unchanged elsewhere); v1 alone has no per-cgroup notification (release_agent is one
+ * host-wide program), so there the tree's cgroup.procs files are sampled. */
+static int populated(struct lmc_evsrc *s, uint64_t *ret, uint64_t *frozen)
 {
+	char buf[128];
 	bool pop = false;
 	int r;
 
-	if (s->how == HOW_INOTIFY)
-		return lmc_cgfs_read_key(s->cg, LMC_CTRL_UNIFIED, s->name, "cgroup.events",
-					 "populated", ret);
+	if (s->how == HOW_INOTIFY) {
+		r = lmc_cgfs_read(s->cg, LMC_CTRL_UNIFIED, s->name, "cgroup.events", buf,
+				  sizeof(buf));
+		if (r >= 0)
+			r = lmc_cgfs_parse_key(buf, "populated", ret);
+		if (r >= 0 && lmc_cgfs_parse_key(buf, "frozen", frozen) < 0)
+			*frozen = s->frozen; /* a kernel without the key: never a change */
+		return r;
+	}
 	r = lmc_cgfs_populated(s->cg, s->name, &pop);
 	*ret = pop;
 	return r;
@@ -296,10 +303,7 @@ int lmc_events_empty_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsr
 	       : timer_open(s, LMC_EVENTS_EMPTY_POLL_MS, err);
 	if (r < 0)
 		return r;
-	r = populated(s, &s->last);
-	if (r >= 0 && v2)
-		(void)lmc_cgfs_read_key(cg, LMC_CTRL_UNIFIED, name, "cgroup.events", "frozen",
-					&s->frozen);
+	r = populated(s, &s->last, &s->frozen);
 	if (r < 0)
 		return lmc_err_set(err, r, "%s: cannot tell whether it holds processes: %s",
 				   lmc_name_display(name), strerror(-r));
@@ -425,13 +429,10 @@ uint64_t lmc_events_threshold(const struct lmc_evsrc *s)
 static int empty_read(struct lmc_evsrc *s, bool *ret_fired)
 {
 	uint64_t v, frozen = s->frozen;
-	int r = populated(s, &v);
+	int r = populated(s, &v, &frozen);
 
 	if (r < 0)
 		return r;
-	if (s->how == HOW_INOTIFY && lmc_cgfs_read_key(s->cg, LMC_CTRL_UNIFIED, s->name,
-						       "cgroup.events", "frozen", &frozen) < 0)
-		frozen = s->frozen;
 	*ret_fired = !v && (s->last || (s->how == HOW_INOTIFY && frozen == s->frozen));
 	s->last = v;
 	s->frozen = frozen;
