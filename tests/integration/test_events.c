@@ -316,6 +316,11 @@ static void test_oom_victim(void **state)
 	pid_t pid;
 	int fd, st;
 
+	/* the agent names victims from the kernel log; where it cannot read it, pids are 0 */
+	fd = open("/dev/kmsg", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		skip();
+	close(fd);
 	create(b, "ov", 16 * MiB);
 	fd = subscribe(h, "ov", &f);
 	if (b->ops->run(b, "ov", &ro, &pid, &st, &err) < 0)
