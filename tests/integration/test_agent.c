@@ -235,7 +235,12 @@ static void test_many_clients(void **state)
 	int fds0, want[2];
 	long rss0, rss1;
 
-	run_workers(h); /* warm-up: the allocator's arenas settle */
+	/* The event journal's ring is memory that grows by design until it is full: a small
+	 * one fills during the warm-up, so what grows after it is a leak. */
+	h_stop_agent(h, SIGTERM);
+	h->extra[0] = "--event-history=64";
+	assert_int_equal(h_start_agent(h), 0);
+	run_workers(h); /* warm-up: the ring fills, the allocator's arenas settle */
 	fds0 = count_fds(h->agent);
 	rss0 = rss_kib(h->agent);
 	run_workers(h);
