@@ -1,34 +1,69 @@
-/* Threads for the agent's slow work, completed on its libev loop. */
+/* Worker threads for the agent's slow work, completed on its libev loop (see jobs.h). */
 #include "tools/agent/jobs.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "base/macro.h"
 
 struct lmc_job {
 	struct lmc_jobs *owner;
-	struct lmc_job *next;
-	pthread_t tid;
+	struct lmc_job *next; /* in owner->list */
+	struct lmc_job *next_queued; /* in owner->queue */
 	lmc_job_fn work, done;
 	void *arg;
 	bool finished; /* under owner->lock */
 };
 
-static void *job_main(void *p)
+/* Under j->lock: the next queued job, or NULL once stopping or idle for LMC_JOBS_IDLE_S. */
+static struct lmc_job *take(struct lmc_jobs *j)
 {
-	struct lmc_job *job = p;
-	struct lmc_jobs *j = job->owner;
+	struct timespec until;
+	struct lmc_job *job;
 
-	job->work(job->arg);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += LMC_JOBS_IDLE_S;
+	while (!j->queue) {
+		int r;
+
+		if (j->stopping)
+			return NULL;
+		j->idle++;
+		r = pthread_cond_timedwait(&j->work, &j->lock, &until);
+		j->idle--;
+		if (r == ETIMEDOUT && !j->queue)
+			return NULL;
+	}
+	job = j->queue;
+	j->queue = job->next_queued;
+	if (!j->queue)
+		j->queue_tail = &j->queue;
+	j->queued--;
+	return job;
+}
+
+static void *worker_main(void *p)
+{
+	struct lmc_jobs *j = p;
+	struct lmc_job *job;
+
 	pthread_mutex_lock(&j->lock);
-	job->finished = true;
+	while ((job = take(j))) {
+		pthread_mutex_unlock(&j->lock);
+		job->work(job->arg);
+		pthread_mutex_lock(&j->lock);
+		job->finished = true;
+		pthread_cond_broadcast(&j->changed);
+		ev_async_send(j->loop, &j->async);
+	}
+	j->workers--;
+	pthread_cond_broadcast(&j->changed);
 	pthread_mutex_unlock(&j->lock);
-	ev_async_send(j->loop, &j->async);
 	return NULL;
 }
 
-/* On the loop: join and complete every finished job. */
+/* On the loop: complete every finished job (with all, wait for each first). */
 static void complete(struct lmc_jobs *j, bool all)
 {
 	struct lmc_job **pp = &j->list;
@@ -38,13 +73,14 @@ static void complete(struct lmc_jobs *j, bool all)
 		bool finished;
 
 		pthread_mutex_lock(&j->lock);
+		while (all && !job->finished)
+			pthread_cond_wait(&j->changed, &j->lock);
 		finished = job->finished;
 		pthread_mutex_unlock(&j->lock);
-		if (!finished && !all) {
+		if (!finished) {
 			pp = &job->next;
 			continue;
 		}
-		pthread_join(job->tid, NULL);
 		*pp = job->next;
 		j->n--;
 		job->done(job->arg);
@@ -61,12 +97,39 @@ static void on_async(struct ev_loop *loop, ev_async *w, int revents)
 
 void lmc_jobs_init(struct lmc_jobs *j, struct ev_loop *loop)
 {
-	j->loop = loop;
-	j->list = NULL;
-	j->n = 0;
+	pthread_condattr_t ca;
+
+	*j = (struct lmc_jobs){.loop = loop};
+	j->queue_tail = &j->queue;
 	pthread_mutex_init(&j->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->work, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&j->changed, NULL);
 	ev_async_init(&j->async, on_async);
 	ev_async_start(loop, &j->async);
+}
+
+/* Under j->lock: a worker for the job just queued (an idle one not yet spoken for, or new). */
+static int wake_or_start(struct lmc_jobs *j)
+{
+	pthread_attr_t at;
+	pthread_t tid;
+	int r;
+
+	if (j->idle >= j->queued) {
+		pthread_cond_signal(&j->work);
+		return 0;
+	}
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&tid, &at, worker_main, j);
+	pthread_attr_destroy(&at);
+	if (r != 0)
+		return -r;
+	j->workers++;
+	return 0;
 }
 
 int lmc_jobs_start(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *arg)
@@ -77,10 +140,24 @@ int lmc_jobs_start(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *a
 	if (!job)
 		return -ENOMEM;
 	*job = (struct lmc_job){.owner = j, .work = work, .done = done, .arg = arg};
-	r = pthread_create(&job->tid, NULL, job_main, job);
-	if (r != 0) {
+	pthread_mutex_lock(&j->lock);
+	*j->queue_tail = job;
+	j->queue_tail = &job->next_queued;
+	j->queued++;
+	r = wake_or_start(j);
+	if (r < 0) { /* not taken: out of the queue again (it is the last one) */
+		struct lmc_job **pp = &j->queue;
+
+		while (*pp != job)
+			pp = &(*pp)->next_queued;
+		*pp = NULL;
+		j->queue_tail = pp;
+		j->queued--;
+	}
+	pthread_mutex_unlock(&j->lock);
+	if (r < 0) {
 		free(job);
-		return -r;
+		return r;
 	}
 	job->next = j->list;
 	j->list = job;
@@ -91,6 +168,14 @@ int lmc_jobs_start(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *a
 void lmc_jobs_stop(struct lmc_jobs *j)
 {
 	complete(j, true);
+	pthread_mutex_lock(&j->lock);
+	j->stopping = true;
+	pthread_cond_broadcast(&j->work);
+	while (j->workers)
+		pthread_cond_wait(&j->changed, &j->lock);
+	pthread_mutex_unlock(&j->lock);
 	ev_async_stop(j->loop, &j->async);
+	pthread_cond_destroy(&j->work);
+	pthread_cond_destroy(&j->changed);
 	pthread_mutex_destroy(&j->lock);
 }
