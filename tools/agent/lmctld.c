@@ -123,6 +123,11 @@ int lmc_agent_send(struct client *c, uint8_t *buf, size_t len)
 	free(buf);
 	if (c->corked)
 		return 0; /* a replay sends its chunk at once (lmc_agent_uncork) */
+	/* Inside its read callback, the answers to a pipelined batch of frames go in one send
+	 * at its end (unless they pile up past OUT_PAUSE): one system call where there was one
+	 * per frame. */
+	if (c->busy && c->out_len - c->out_off <= OUT_PAUSE)
+		return 0;
 	r = client_flush(c);
 	if (r < 0)
 		client_close(c);
@@ -423,6 +428,8 @@ void lmc_agent_on_client_read(struct ev_loop *loop, ev_io *w, int revents)
 		client_request(c, buf, len, fds, nfds);
 	}
 	c->busy = false;
+	if (!c->dead && c->out_len > c->out_off && !c->corked && client_flush(c) < 0)
+		c->dead = true;
 	if (c->dead) {
 		client_close(c);
 		return;
