@@ -49,6 +49,37 @@ int lmc_cgfs_attach(struct lmc_cgfs *cg, const char *name, pid_t pid, bool skip_
 	return 0;
 }
 
+int lmc_cgfs_procs_fds(struct lmc_cgfs *cg, const char *name, int *fds, size_t *ret_n,
+		       struct lmc_err *err)
+{
+	char path[PATH_MAX];
+	int r = lmc_cgfs_relpath(name, "cgroup.procs", path, sizeof(path));
+	size_t n = 0;
+
+	*ret_n = 0;
+	if (r < 0)
+		return lmc_err_set(err, r, "'%s': invalid container name", name);
+	if (cg->fake)
+		return -EOPNOTSUPP;
+	/* The freezer's last: a process that joins a frozen cgroup stops right there, and it
+	 * must be in every other hierarchy by then (where its starter looks for it). */
+	for (size_t k = 0, fz = (size_t)cg->ctrl_hier[LMC_CTRL_FREEZER]; k < cg->n_hier; k++) {
+		size_t i = fz < cg->n_hier ? (k < fz ? k : k + 1 < cg->n_hier ? k + 1 : fz) : k;
+		int fd = openat(cg->hier[i].root_fd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd < 0) {
+			r = lmc_negerrno();
+			while (n > 0)
+				close(fds[--n]);
+			return lmc_err_set(err, r, "%s: cgroup.procs (%s hierarchy): %s",
+					   name[0] ? name : "/", cg->hier[i].label, strerror(-r));
+		}
+		fds[n++] = fd;
+	}
+	*ret_n = n;
+	return 0;
+}
+
 int lmc_cgfs_unified_fd(struct lmc_cgfs *cg, const char *name)
 {
 	/* A fake root's directory is no cgroup to clone3 into: placed by cgroup.procs, as v1. */

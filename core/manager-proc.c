@@ -212,12 +212,39 @@ int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_o
 	return r < 0 ? r : lmc_ns_spawn_await(&w, ret_pid, ret_pidfd, err);
 }
 
+/* The clone left to the agent's worker (see lmc_run_opts.defer): 1 when prepared so. */
+static int run_defer(struct lmc_manager *m, const struct lmc_run_opts *o, struct run_prep *p,
+		     struct lmc_ns_spawn_wait *ret, struct lmc_err *err)
+{
+	int place[LMC_CTRL__MAX];
+	size_t n = 0;
+	int r;
+
+	_Static_assert(LMC_CTRL__MAX <= LMC_NS_PLACE_MAX, "a fd per hierarchy");
+	*o->defer = NULL;
+	/* On cgroup v2 clone3 places the child (CLONE_INTO_CGROUP), and the fork is checked
+	 * against pids.max there; a move through cgroup.procs is not. v1 hierarchies were
+	 * always joined through cgroup.procs (hybrid's cgroup2 has no controllers). */
+	if (lmc_cgfs_mode(m->cg) == LMC_CG_V2 || !lmc_ns_vspawn_possible(&p->so) ||
+	    lmc_cgfs_procs_fds(m->cg, p->a.name, place, &n, NULL) < 0)
+		return 0;
+	r = lmc_ns_vspawn_prepare(&p->so, place, n, ret, o->defer, err);
+	return r < 0 ? r : 1;
+}
+
 int lmc_mgr_run_start(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
 		      struct lmc_ns_spawn_wait *ret, struct lmc_err *err)
 {
 	struct run_prep p;
 	int r = run_prepare(m, uname, o, &p, err);
 
+	if (r >= 0 && o->defer) {
+		r = run_defer(m, o, &p, ret, err);
+		if (r != 0) {
+			run_prep_done(&p);
+			return r < 0 ? r : 0;
+		}
+	}
 	if (r >= 0)
 		r = lmc_ns_spawn_start(&p.so, ret, err);
 	/* A child killed at birth shows here, at its release (see lmc_mgr_clone_into_refused). */

@@ -211,6 +211,10 @@ struct lmc_run_opts {
 	bool detach; /* new session */
 	const char *task_id; /* lmc_mgr_task_run: the task's id; NULL or "": one is picked */
 	bool log; /* lmc_mgr_task_run: stdin /dev/null, stdout and stderr to the task's log */
+	/* lmc_mgr_run_start for the agent: where it can be (no namespaces to join), the clone is
+	 * left to the caller's worker thread, which calls lmc_ns_vspawn_exec(*defer); else
+	 * *defer stays NULL and the child is started here. */
+	struct lmc_ns_vspawn **defer;
 };
 /* Start argv in the leaf `name`, placed in every hierarchy before it runs anything, inside
  * the leaf's namespaces (through its init) if it has any. Refused for a container with
@@ -222,6 +226,7 @@ int lmc_mgr_run(struct lmc_manager *m, const char *name, const struct lmc_run_op
  * after LMC_NS_HANDSHAKE_MS). A leaf's namespace init, when one must start first, is still
  * waited for here. */
 struct lmc_ns_spawn_wait;
+struct lmc_ns_vspawn;
 int lmc_mgr_run_start(struct lmc_manager *m, const char *name, const struct lmc_run_opts *o,
 		      struct lmc_ns_spawn_wait *ret, struct lmc_err *err);
 /* Move existing processes (whole thread groups) into the leaf, if they fit its pids limits

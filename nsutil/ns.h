@@ -77,6 +77,24 @@ void lmc_ns_spawn_cancel(struct lmc_ns_spawn_wait *w);
  * within 10000 ms (is it frozen?)". */
 int lmc_ns_spawn_timeout(struct lmc_ns_spawn_wait *w, struct lmc_err *err);
 
+/* The same start with its clone done later, on another thread (the agent's worker): a
+ * CLONE_VM|CLONE_VFORK child that writes itself into the container's cgroup.procs (place:
+ * one fd per hierarchy, taken) before anything of its own runs, then goes on as above.
+ * Possible where no namespaces are joined. prepare copies what the child needs (the
+ * request may go meanwhile) and gives *ret_w, whose chan says the outcome as for
+ * lmc_ns_spawn_start (lmc_ns_spawn_finish, _cancel and _timeout as there); exec, on the
+ * other thread, returns once the child has exec'd or failed, and frees v. A start the
+ * loop has given up on meanwhile is killed and reaped there. */
+#define LMC_NS_PLACE_MAX 16
+struct lmc_ns_vspawn;
+bool lmc_ns_vspawn_possible(const struct lmc_ns_spawn_opts *o);
+int lmc_ns_vspawn_prepare(const struct lmc_ns_spawn_opts *o, int *place, size_t n_place,
+			  struct lmc_ns_spawn_wait *ret_w, struct lmc_ns_vspawn **ret,
+			  struct lmc_err *err);
+void lmc_ns_vspawn_exec(struct lmc_ns_vspawn *v);
+/* A prepared start that will not be done (its fds closed). */
+void lmc_ns_vspawn_free(struct lmc_ns_vspawn *v);
+
 /* A starter that raised its own RLIMIT_NOFILE (the agent) gives the commands it starts
  * this soft limit instead (what they would have had: select(2) users rely on 1024). */
 void lmc_ns_set_child_nofile(rlim_t soft);

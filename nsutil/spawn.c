@@ -10,10 +10,13 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,11 +36,14 @@ enum spawn_step {
 	STEP_STDIO,
 	STEP_SETSID,
 	STEP_EXEC,
+	STEP_PLACE, /* a vfork'd child writing itself into cgroup.procs */
+	STEP_STARTED, /* from a worker (lmc_ns_vspawn_exec): exec'd, pid here, pidfd attached */
 };
 
 struct spawn_report {
 	int step;
 	int err;
+	pid_t pid; /* STEP_STARTED */
 };
 
 struct spawn_ctx {
@@ -48,6 +54,11 @@ struct spawn_ctx {
 	int parent_chan; /* the parent's end, closed in the child so a dead parent is seen */
 	int setns_flags; /* CLONE_NEW* to join in the child (never pid) */
 	bool join_mnt, join_user;
+	/* vfork'd (lmc_ns_vspawn_exec): the child places itself through these fds instead of
+	 * waiting for the parent's "go", and says it reached exec */
+	const int *place_fds;
+	size_t n_place;
+	volatile int *exec_reached;
 };
 
 static _Noreturn void child_fail(int chan, int step, int e)
@@ -151,8 +162,11 @@ static _Noreturn void spawn_child(const struct spawn_ctx *parent_ctx)
 	/* Keep the report channel clear of 0..2, which the stdio set-up overwrites. */
 	if (c->chan < 3 && (c->chan = fcntl(c->chan, F_DUPFD_CLOEXEC, 3)) < 0)
 		_exit(127);
-	/* Nothing of our own runs before the parent has placed us everywhere. */
-	if (recv(c->chan, &go, 1, 0) != 1)
+	/* Nothing of our own runs before the parent has placed us everywhere (or we have). */
+	for (size_t i = 0; i < c->n_place; i++)
+		if (write(c->place_fds[i], "0", 1) != 1)
+			child_fail(c->chan, STEP_PLACE, errno);
+	if (!c->place_fds && recv(c->chan, &go, 1, 0) != 1)
 		_exit(127);
 	if (c->setns_flags && setns(o->join_pidfd, c->setns_flags) < 0)
 		child_fail(c->chan, STEP_SETNS, errno);
@@ -176,6 +190,8 @@ static _Noreturn void spawn_child(const struct spawn_ctx *parent_ctx)
 	syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (c->exec_reached)
+		*c->exec_reached = 1;
 	child_exec(c);
 }
 
@@ -259,6 +275,8 @@ static int spawn_error(const struct lmc_ns_spawn_wait *w, const struct spawn_rep
 		return lmc_err_set(err, code, "run: %s: setting up stdio: %s", cmd, why);
 	case STEP_SETSID:
 		return lmc_err_set(err, code, "run: %s: new session: %s", cmd, why);
+	case STEP_PLACE:
+		return lmc_err_set(err, code, "run: %s: placing it in the container: %s", cmd, why);
 	default:
 		return lmc_err_set(err, code, "run: %s: %s", cmd, why);
 	}
@@ -304,17 +322,63 @@ static void spawn_wait_init(struct lmc_ns_spawn_wait *w, const struct lmc_ns_spa
 	snprintf(w->cwd, sizeof(w->cwd), "%s", o->cwd ? o->cwd : "/");
 }
 
+/* A report, and the descriptor that came with it (*fd, else -1). */
+static ssize_t recv_report(int chan, struct spawn_report *rep, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = rep, .iov_len = sizeof(*rep)};
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = cbuf,
+			    .msg_controllen = sizeof(cbuf)};
+	ssize_t n = recvmsg(chan, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+
+	*fd = -1;
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(cm), sizeof(int));
+	return n;
+}
+
+/* A worker's STEP_STARTED: the pid, and the pidfd that came with it. */
+static int spawn_started(struct lmc_ns_spawn_wait *w, const struct spawn_report *rep, int fd,
+			 pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err)
+{
+	spawn_wait_close(w);
+	if (fd < 0)
+		return lmc_err_set(err, -EIO, "run: %s: started, but its pidfd did not come",
+				   w->cmd);
+	*ret_pid = rep->pid;
+	if (ret_pidfd)
+		*ret_pidfd = fd;
+	else
+		close(fd);
+	return 0;
+}
+
 int lmc_ns_spawn_finish(struct lmc_ns_spawn_wait *w, pid_t *ret_pid, int *ret_pidfd,
 			struct lmc_err *err)
 {
 	struct spawn_report rep = {0};
+	int fd = -1;
 	ssize_t n;
 
 	do
-		n = recv(w->chan, &rep, sizeof(rep), MSG_DONTWAIT);
+		n = recv_report(w->chan, &rep, &fd);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return -EAGAIN;
+	if (n == (ssize_t)sizeof(rep) && rep.step == STEP_STARTED)
+		return spawn_started(w, &rep, fd, ret_pid, ret_pidfd, err);
+	if (fd >= 0)
+		close(fd);
+	if (n == 0 && w->pid == 0) { /* a worker's start that ended without a word */
+		spawn_wait_close(w);
+		return lmc_err_set(err, -EIO, "run: %s: its start was abandoned", w->cmd);
+	}
 	if (n == 0) {
 		/* the channel closed at exec */
 		*ret_pid = w->pid;
@@ -323,7 +387,8 @@ int lmc_ns_spawn_finish(struct lmc_ns_spawn_wait *w, pid_t *ret_pid, int *ret_pi
 		spawn_wait_close(w);
 		return 0;
 	}
-	lmc_ns_kill_reap(w->pidfd);
+	if (w->pidfd >= 0)
+		lmc_ns_kill_reap(w->pidfd);
 	spawn_wait_close(w);
 	if (n != (ssize_t)sizeof(rep))
 		rep = (struct spawn_report){.step = STEP_EXEC, .err = n < 0 ? errno : EIO};
@@ -411,4 +476,214 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
 	int r = lmc_ns_spawn_start(opts, &w, err);
 
 	return r < 0 ? r : lmc_ns_spawn_await(&w, ret_pid, ret_pidfd, err);
+}
+
+/* ---------------- a start done on a worker with CLONE_VM|CLONE_VFORK ----------------
+ *
+ * fork() of the agent cost more than the rest of a run: after it, every page either process
+ * writes is copied or at least faulted once, each with a TLB flush (perf: two thirds of the
+ * agent thread's time in a loop of runs). A vfork'd child shares the memory until its exec,
+ * so none of that happens; but its parent thread waits until then, so this runs on one of
+ * the agent's workers, never on the loop. The child places itself (it writes "0" to every
+ * cgroup.procs, opened beforehand) before anything of its own runs, as the parent's attach
+ * does otherwise. It runs on the parent thread's TLS (errno) while that thread is
+ * suspended, as glibc's posix_spawn does; everything else is spawn_child as for clone3. */
+
+#define VSTACK_SIZE (256u << 10)
+
+static int vspawn_child(void *arg)
+{
+	spawn_child(arg);
+}
+
+struct lmc_ns_vspawn {
+	struct lmc_ns_spawn_opts o; /* argv, env, cwd, groups point into blob */
+	char *blob;
+	int place_fds[LMC_NS_PLACE_MAX];
+	size_t n_place;
+	int report; /* the worker's end of the loop's channel */
+	volatile int exec_reached;
+};
+
+bool lmc_ns_vspawn_possible(const struct lmc_ns_spawn_opts *o)
+{
+	return o->join_pidfd < 0 || !o->join_mask;
+}
+
+static size_t strv_bytes(const char *const *v, size_t *n)
+{
+	size_t b = 0;
+
+	for (*n = 0; v && v[*n]; (*n)++)
+		b += strlen(v[*n]) + 1;
+	return b;
+}
+
+/* argv, env (NULL stays NULL), cwd and groups, in one block. */
+static int vspawn_copy(struct lmc_ns_vspawn *v, const struct lmc_ns_spawn_opts *o)
+{
+	size_t na, ne, sb = strv_bytes(o->argv, &na) + strv_bytes(o->env, &ne);
+	size_t ptrs = (na + 1 + ne + 1) * sizeof(char *), gb = o->n_groups * sizeof(gid_t);
+	size_t cb = o->cwd ? strlen(o->cwd) + 1 : 0;
+	char **pv, *str;
+
+	v->blob = malloc(ptrs + gb + sb + cb);
+	if (!v->blob)
+		return -ENOMEM;
+	pv = (char **)v->blob;
+	str = v->blob + ptrs + gb;
+	v->o.argv = (const char *const *)pv;
+	for (size_t i = 0; i < na; i++, str += strlen(str) + 1)
+		*pv++ = strcpy(str, o->argv[i]);
+	*pv++ = NULL;
+	v->o.env = o->env ? (const char *const *)pv : NULL;
+	for (size_t i = 0; i < ne; i++, str += strlen(str) + 1)
+		*pv++ = strcpy(str, o->env[i]);
+	*pv = NULL;
+	if (o->groups) {
+		memcpy(v->blob + ptrs, o->groups, gb);
+		v->o.groups = (const gid_t *)(void *)(v->blob + ptrs);
+	}
+	if (o->cwd)
+		v->o.cwd = strcpy(str, o->cwd);
+	return 0;
+}
+
+void lmc_ns_vspawn_free(struct lmc_ns_vspawn *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->n_place; i++)
+		close(v->place_fds[i]);
+	for (int i = 0; i < 3; i++)
+		if (v->o.stdio[i] >= 0)
+			close(v->o.stdio[i]);
+	if (v->report >= 0)
+		close(v->report);
+	free(v->blob);
+	free(v);
+}
+
+static int vspawn_fill(struct lmc_ns_vspawn *v, const struct lmc_ns_spawn_opts *o, int *place,
+		       size_t n_place)
+{
+	v->o = *o;
+	v->o.attach = NULL;
+	v->o.cgroup_fd = -1;
+	v->o.join_pidfd = -1;
+	v->o.join_mask = 0;
+	v->o.stdio[0] = v->o.stdio[1] = v->o.stdio[2] = -1;
+	v->report = -1;
+	v->blob = NULL;
+	for (; v->n_place < n_place; v->n_place++)
+		v->place_fds[v->n_place] = place[v->n_place];
+	for (int i = 0; i < 3; i++)
+		if (o->stdio[i] >= 0 &&
+		    (v->o.stdio[i] = fcntl(o->stdio[i], F_DUPFD_CLOEXEC, 3)) < 0)
+			return lmc_negerrno();
+	return vspawn_copy(v, o);
+}
+
+int lmc_ns_vspawn_prepare(const struct lmc_ns_spawn_opts *o, int *place, size_t n_place,
+			  struct lmc_ns_spawn_wait *ret_w, struct lmc_ns_vspawn **ret,
+			  struct lmc_err *err)
+{
+	struct lmc_ns_vspawn *v = calloc(1, sizeof(*v));
+	int sv[2], r;
+
+	if (!v || n_place > LMC_NS_PLACE_MAX) {
+		for (size_t i = 0; i < n_place; i++)
+			close(place[i]);
+		free(v);
+		return lmc_err_set(err, -ENOMEM, "run: out of memory");
+	}
+	r = vspawn_fill(v, o, place, n_place);
+	if (r >= 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		r = lmc_negerrno();
+	if (r < 0) {
+		lmc_ns_vspawn_free(v);
+		return lmc_err_set(err, r, "run: %s: %s", o->argv[0], strerror(-r));
+	}
+	spawn_wait_init(ret_w, o);
+	ret_w->chan = sv[0];
+	v->report = sv[1];
+	*ret = v;
+	return 0;
+}
+
+/* The clone: the child's report (a failure) in *rep, or exec reached (pid > 0, *ret_pidfd). */
+static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int *ret_pidfd)
+{
+	struct spawn_ctx c = {.o = &v->o,
+			      .search = env_path(v->o.env),
+			      .envp = v->o.env ? (char *const *)v->o.env : environ,
+			      .place_fds = v->place_fds,
+			      .n_place = v->n_place,
+			      .exec_reached = &v->exec_reached};
+	void *stack = mmap(NULL, VSTACK_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	sigset_t all, old;
+	int sv[2], fd = -1;
+	pid_t pid;
+
+	if (stack == MAP_FAILED || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		*rep = (struct spawn_report){.step = STEP_EXEC, .err = errno};
+		if (stack != MAP_FAILED)
+			munmap(stack, VSTACK_SIZE);
+		return -1;
+	}
+	c.parent_chan = sv[0];
+	c.chan = sv[1];
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = clone(vspawn_child, (char *)stack + VSTACK_SIZE,
+		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &c, &fd);
+	*rep = (struct spawn_report){.step = STEP_EXEC, .err = errno}; /* for pid < 0 */
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, VSTACK_SIZE);
+	close(sv[1]);
+	if (pid > 0) {
+		/* Back once it has exec'd or exited: a report, or none (exec'd, or killed). */
+		if (recv(sv[0], rep, sizeof(*rep), MSG_DONTWAIT) != (ssize_t)sizeof(*rep) ||
+		    !rep->step)
+			*rep = v->exec_reached
+				       ? (struct spawn_report){.step = STEP_STARTED, .pid = pid}
+				       : (struct spawn_report){.step = STEP_EXEC, .err = ESRCH};
+		if (rep->step != STEP_STARTED) {
+			lmc_ns_kill_reap(fd);
+			close(fd);
+			fd = -1;
+		}
+	}
+	close(sv[0]);
+	*ret_pidfd = fd;
+	return pid;
+}
+
+void lmc_ns_vspawn_exec(struct lmc_ns_vspawn *v)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct spawn_report rep;
+	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	int pidfd = -1;
+
+	vspawn_clone(v, &rep, &pidfd);
+	if (pidfd >= 0) {
+		struct cmsghdr *cm;
+
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pidfd, sizeof(int));
+	}
+	/* The loop gave up meanwhile (its bound passed, or it stops): nothing is left running. */
+	if (sendmsg(v->report, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(rep) && pidfd >= 0)
+		lmc_ns_kill_reap(pidfd);
+	if (pidfd >= 0)
+		close(pidfd);
+	lmc_ns_vspawn_free(v);
 }

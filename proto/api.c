@@ -360,13 +360,16 @@ static int run_stdio(struct call *c, const Lmctl__RunRequest *rq, int stdio[3], 
 static int run_start(struct call *c, const struct lmc_run_opts *o)
 {
 	struct lmc_ns_spawn_wait *w = malloc(sizeof(*w));
+	struct lmc_run_opts od = *o;
 	struct lmc_task t = {.pidfd = -1};
 	bool existed = false;
 	int r;
 
 	if (!w)
 		return -ENOMEM;
-	r = lmc_mgr_task_run_start(c->m, c->res->name, o, c->peer->uid, &t, &existed, w, &c->err);
+	if (c->flags & LMC_API_DEFER_CLONE)
+		od.defer = &c->res->vspawn; /* the clone on the agent's worker, where it can be */
+	r = lmc_mgr_task_run_start(c->m, c->res->name, &od, c->peer->uid, &t, &existed, w, &c->err);
 	if (r < 0 || existed) {
 		free(w);
 		if (r >= 0)
@@ -690,6 +693,8 @@ void lmc_api_result_done(struct lmc_api_result *r)
 	if (r->pidfd >= 0)
 		close(r->pidfd);
 	r->pidfd = -1;
+	lmc_ns_vspawn_free(r->vspawn);
+	r->vspawn = NULL;
 	if (r->spawn) {
 		lmc_ns_spawn_cancel(r->spawn);
 		free(r->spawn);

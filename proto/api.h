@@ -66,6 +66,7 @@ struct lmc_api_sub {
 };
 
 struct lmc_ns_spawn_wait;
+struct lmc_ns_vspawn;
 
 struct lmc_api_result {
 	enum lmc_api_action action;
@@ -85,6 +86,10 @@ struct lmc_api_result {
 	size_t n_gone;
 	int sig; /* SIGNAL_RUN */
 	struct lmc_ns_spawn_wait *spawn; /* RUN_START (malloc'd; result_done cancels it) */
+	/* RUN_START, where not NULL: the clone is still to be done, on a worker thread
+	 * (lmc_ns_vspawn_exec, which frees it; taken by the caller, else freed by result_done);
+	 * spawn->chan tells its outcome as for any start */
+	struct lmc_ns_vspawn *vspawn;
 	struct lmc_mgr_creating *creating; /* CREATE_START: always taken by the caller */
 	struct lmc_mgr_init_wait *init; /* INIT_START: taken by the caller */
 	char task_id[LMC_TASK_ID_MAX + 1]; /* RUN, TASK_WAIT: the task */
@@ -105,6 +110,8 @@ enum lmc_api_flags {
 	LMC_API_DEFER_WAITS = 1u << 2, /* pause, kill, destroy: the caller does their waits */
 	/* run, create with namespaces: release the child or init; the caller reads its report */
 	LMC_API_DEFER_SPAWN = 1u << 3,
+	/* with DEFER_SPAWN: a run's clone too, where it can be (RUN_START with vspawn) */
+	LMC_API_DEFER_CLONE = 1u << 4,
 };
 
 /* Handle one Request frame body from peer. fds (n_fds of them) arrived with it as

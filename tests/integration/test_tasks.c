@@ -386,6 +386,73 @@ static int helper(int argc, char **argv)
 	return -1;
 }
 
+/* A controller line of /proc/PID/cgroup that lmctl manages ("4:memory:/...", "0::/..."). */
+static bool managed(const char *line)
+{
+	static const char *const ctrls[] = {"cpu",   "cpuacct", "cpuset", "memory",
+					    "blkio", "pids",	"freezer"};
+	const char *c = strchr(line, ':'), *e = c ? strchr(c + 1, ':') : NULL;
+	char list[256], want[32];
+
+	if (!e)
+		return false;
+	if (e == c + 1)
+		return true; /* cgroup2 */
+	snprintf(list, sizeof(list), ",%.*s,", (int)(e - c - 1), c + 1);
+	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
+		snprintf(want, sizeof(want), ",%s,", ctrls[i]);
+		if (strstr(list, want))
+			return true;
+	}
+	return false;
+}
+
+/* A run through the agent is in the leaf in every hierarchy before its command's first
+ * instruction: the agent clones on a worker and the child writes itself into every
+ * cgroup.procs before its exec (v1, hybrid), or it is cloned into its cgroup2 leaf and
+ * placed while it waits. */
+static void test_run_placed(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = h_open_be(h);
+	struct lmc_err err = {0};
+	const char *argv[] = {"cat", "/proc/self/cgroup", NULL};
+	struct lmc_run_opts ro = {.argv = argv};
+	struct lmc_spec s;
+	char out[4096] = "", want[128];
+	int p[2], devnull, status, lines = 0;
+	ssize_t n;
+	pid_t pid;
+
+	lmc_spec_init(&s);
+	assert_int_equal(b->ops->create(b, "place", &s, &err), 0);
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ro.stdio[0] = ro.stdio[2] = devnull;
+	ro.stdio[1] = p[1];
+	assert_int_equal(b->ops->run(b, "place", &ro, &pid, &status, &err), 0);
+	assert_int_equal(status, 0);
+	close(p[1]);
+	n = read(p[0], out, sizeof(out) - 1);
+	assert_true(n > 0);
+	out[n] = '\0';
+	snprintf(want, sizeof(want), "/%s/place", h->root);
+	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+		size_t ll = strlen(line), wl = strlen(want);
+
+		if (!managed(line))
+			continue;
+		lines++;
+		if (ll < wl || strcmp(line + ll - wl, want) != 0)
+			fail_msg("not placed: %s (want ...%s)", line, want);
+	}
+	assert_true(lines >= 1);
+	close(p[0]);
+	close(devnull);
+	assert_int_equal(b->ops->destroy(b, "place", false, &err), 0);
+	b->ops->close(b);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +461,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_same_run_three_times_starts_one,
 						h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_logs, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_run_placed, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_run_after_kill, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_and_delete, h_fixture_setup_env,
 						teardown),

@@ -14,6 +14,7 @@ struct lmc_job {
 	lmc_job_fn work, done;
 	void *arg;
 	bool finished; /* under owner->lock */
+	bool unbounded; /* lmc_jobs_start_unbounded */
 };
 
 /* Under j->lock: the next queued job, or NULL once stopping or idle for LMC_JOBS_IDLE_S. */
@@ -55,7 +56,8 @@ static void *worker_main(void *p)
 		pthread_mutex_lock(&j->lock);
 		job->finished = true;
 		pthread_cond_broadcast(&j->changed);
-		ev_async_send(j->loop, &j->async);
+		if (!j->stopping) /* else the loop may be gone: an unbounded job outlived it */
+			ev_async_send(j->loop, &j->async);
 	}
 	j->workers--;
 	pthread_cond_broadcast(&j->changed);
@@ -73,7 +75,7 @@ static void complete(struct lmc_jobs *j, bool all)
 		bool finished;
 
 		pthread_mutex_lock(&j->lock);
-		while (all && !job->finished)
+		while (all && !job->finished && !job->unbounded)
 			pthread_cond_wait(&j->changed, &j->lock);
 		finished = job->finished;
 		pthread_mutex_unlock(&j->lock);
@@ -132,14 +134,15 @@ static int wake_or_start(struct lmc_jobs *j)
 	return 0;
 }
 
-int lmc_jobs_start(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *arg)
+static int start(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *arg, bool unbounded)
 {
 	struct lmc_job *job = calloc(1, sizeof(*job));
 	int r;
 
 	if (!job)
 		return -ENOMEM;
-	*job = (struct lmc_job){.owner = j, .work = work, .done = done, .arg = arg};
+	*job = (struct lmc_job){
+		.owner = j, .work = work, .done = done, .arg = arg, .unbounded = unbounded};
 	pthread_mutex_lock(&j->lock);
 	*j->queue_tail = job;
 	j->queue_tail = &job->next_queued;
@@ -165,9 +168,26 @@ int lmc_jobs_start(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *a
 	return 0;
 }
 
+int lmc_jobs_start(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *arg)
+{
+	return start(j, work, done, arg, false);
+}
+
+int lmc_jobs_start_unbounded(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *arg)
+{
+	return start(j, work, done, arg, true);
+}
+
 void lmc_jobs_stop(struct lmc_jobs *j)
 {
 	complete(j, true);
+	if (j->list) { /* unbounded ones still running: left to the process's exit */
+		pthread_mutex_lock(&j->lock);
+		j->stopping = true;
+		pthread_cond_broadcast(&j->work);
+		pthread_mutex_unlock(&j->lock);
+		return;
+	}
 	pthread_mutex_lock(&j->lock);
 	j->stopping = true;
 	pthread_cond_broadcast(&j->work);

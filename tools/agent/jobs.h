@@ -35,6 +35,11 @@ typedef void (*lmc_job_fn)(void *arg);
 void lmc_jobs_init(struct lmc_jobs *j, struct ev_loop *loop);
 /* -errno if no worker could take it (the caller then does the work itself). */
 int lmc_jobs_start(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *arg);
+/* The same for a job that may wait on something outside the agent for as long as it likes
+ * (a run's child frozen before its exec), and touches nothing the agent frees at its stop:
+ * lmc_jobs_stop does not wait for it (nor complete it), and such a job left running leaves
+ * j for the process's exit. */
+int lmc_jobs_start_unbounded(struct lmc_jobs *j, lmc_job_fn work, lmc_job_fn done, void *arg);
 /* Wait for every job and complete it, then for the workers to leave; for shutting down. */
 void lmc_jobs_stop(struct lmc_jobs *j);
 

@@ -247,6 +247,43 @@ static void on_run_timeout(struct ev_loop *loop, ev_timer *w, int revents)
 	run_start_done(q, r, 0, -1, &err);
 }
 
+struct vspawn_job {
+	struct agent *a;
+	struct lmc_ns_vspawn *v;
+};
+
+static void vspawn_work(void *arg)
+{
+	struct vspawn_job *j = arg;
+
+	lmc_ns_vspawn_exec(TAKE_PTR(j->v)); /* frees it; the outcome goes to the run's channel */
+}
+
+static void vspawn_done(void *arg)
+{
+	struct vspawn_job *j = arg;
+
+	j->a->vspawns--;
+	free(j);
+}
+
+/* The clone on a worker (the loop never waits for a child's exec); its report comes on the
+ * run's channel as for a start released here. No worker to be had: v goes, and the run
+ * reports that its start was abandoned. */
+static void vspawn_begin(struct agent *a, struct lmc_ns_vspawn *v)
+{
+	struct vspawn_job *j = malloc(sizeof(*j));
+
+	if (j)
+		*j = (struct vspawn_job){.a = a, .v = v};
+	if (!j || lmc_jobs_start_unbounded(&a->jobs, vspawn_work, vspawn_done, j) < 0) {
+		free(j);
+		lmc_ns_vspawn_free(v);
+		return;
+	}
+	a->vspawns++;
+}
+
 void lmc_agent_run_begin(struct client *c, struct lmc_api_result *res)
 {
 	struct agent *a = c->a;
@@ -270,6 +307,8 @@ void lmc_agent_run_begin(struct client *c, struct lmc_api_result *res)
 		a->run_starts->prev = q;
 	a->run_starts = q;
 	lmc_agent_client_hold(c);
+	if (res->vspawn)
+		vspawn_begin(a, TAKE_PTR(res->vspawn));
 	ev_io_init(&q->io, on_run_report, q->w.chan, EV_READ);
 	ev_io_start(a->loop, &q->io);
 	ev_timer_init(&q->timer, on_run_timeout, LMC_NS_HANDSHAKE_MS / 1000.0, 0);

@@ -320,7 +320,9 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 	c->peer.event_history = c->a->event_history;
 	c->peer.event_seq = c->a->evlog ? lmc_evlog_last(c->a->evlog) : 0;
 	r = lmc_api_handle(c->a->m, &c->peer, buf, len, fds, nfds,
-			   LMC_API_DEFER_STATS | LMC_API_DEFER_WAITS | LMC_API_DEFER_SPAWN, &res);
+			   LMC_API_DEFER_STATS | LMC_API_DEFER_WAITS | LMC_API_DEFER_SPAWN |
+				   (c->a->vspawns < VSPAWN_MAX ? LMC_API_DEFER_CLONE : 0),
+			   &res);
 	if (r >= 0 && res.action == LMC_API_INIT_START) {
 		lmc_agent_init_park(c, &res, buf, len, fds, nfds); /* handled again later */
 		lmc_api_result_done(&res);

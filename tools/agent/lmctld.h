@@ -141,6 +141,7 @@ struct agent {
 	struct lmc_jobs jobs;
 	struct stats_req *stats_reqs; /* being read on a worker thread */
 	struct run_start *run_starts; /* runs whose child has not reported yet */
+	unsigned vspawns; /* runs being cloned on a worker (lmc_ns_vspawn_exec) */
 	struct create_start *create_starts; /* creates whose init has not reported yet */
 	struct init_start *init_starts; /* leaves' new inits that runs wait for */
 	struct lmc_evict *evict; /* NULL: not evicting */
@@ -249,6 +250,10 @@ struct init_start {
 /* Below this many containers reading on the loop costs less than a thread (~2 ms). */
 #define STATS_ASYNC_MIN 64
 #define STATS_JOBS_MAX 4
+/* Runs cloned on workers at once (each holds its worker until the child has exec'd: a
+ * child frozen on its way holds it until thawed); past this, runs are cloned on the loop
+ * and released from there (lmc_ns_spawn_start), as before workers did it. */
+#define VSPAWN_MAX 64
 /* Threads waiting for freezes; past this a pause waits on the loop (bounded). */
 #define WAIT_JOBS_MAX 16
 
