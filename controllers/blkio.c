@@ -210,10 +210,11 @@ static void sum_v2(char *buf, struct lmc_stats *st)
 		*dst[i] = sum[i];
 }
 
-static int blkio_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+static int blkio_stats(struct lmc_cgfs *cg, const char *name, unsigned what, struct lmc_stats *st)
 {
 	_cleanup_free_ char *buf = NULL;
 
+	(void)what;
 	if (!lmc_controller_is_v2(cg)) {
 		stats_v1_file(cg, name, "blkio.throttle.io_service_bytes", &st->io_read_bytes,
 			      &st->io_write_bytes);

@@ -216,6 +216,12 @@ static bool dir_exists(struct lmc_cgfs *cg, const char *name)
 
 int lmc_controller_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
 {
+	return lmc_controller_stats_read(cg, name, LMC_STATS_LIMITS, st);
+}
+
+int lmc_controller_stats_read(struct lmc_cgfs *cg, const char *name, unsigned what,
+			      struct lmc_stats *st)
+{
 	lmc_stats_init(st);
 	/* One directory checked, not every hierarchy's (8 fstatat a container were a third of
 	 * `stats -r`): a container that is gone is gone everywhere. Its kept fd answers
@@ -227,7 +233,7 @@ int lmc_controller_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_s
 
 		if (!(*o)->stats || !lmc_cgfs_has(cg, (*o)->ctrl))
 			continue;
-		r = (*o)->stats(cg, name, st);
+		r = (*o)->stats(cg, name, what, st);
 		if (r < 0)
 			return r;
 	}

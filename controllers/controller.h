@@ -23,8 +23,9 @@ struct lmc_controller_ops {
 	 * and is now unset is written back to the kernel default). */
 	int (*apply)(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 		     const struct lmc_spec *old, struct lmc_err *err);
-	/* Fill this controller's part of st; fields it cannot read stay LMC_UNSET. */
-	int (*stats)(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st);
+	/* Fill this controller's part of st; fields it cannot read stay LMC_UNSET, and so do
+	 * the limits unless what has LMC_STATS_LIMITS. */
+	int (*stats)(struct lmc_cgfs *cg, const char *name, unsigned what, struct lmc_stats *st);
 };
 
 /* The table, in apply order; NULL-terminated. */
@@ -46,6 +47,12 @@ int lmc_controller_apply_throttles(struct lmc_cgfs *cg, const char *name,
 				   struct lmc_err *err);
 /* Every controller's stats plus PSI. */
 int lmc_controller_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st);
+/* lmc_controller_stats_all reads what; without LMC_STATS_LIMITS, mem_limit and pids_limit
+ * (the limits as the kernel holds them) stay unset: a reader that takes limits from the spec
+ * (the agent's metrics) skips two files a container. */
+#define LMC_STATS_LIMITS 1u
+int lmc_controller_stats_read(struct lmc_cgfs *cg, const char *name, unsigned what,
+			      struct lmc_stats *st);
 
 /* The limits the kernel holds for a container, read back from its files (controllers/
  * readback.c): memory limit, cpu quota and period, pids limit; every other field unset.

@@ -131,8 +131,9 @@ static int cpu_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_spe
 
 /* v1 cpu.stat: nr_periods, nr_throttled, throttled_time (ns). v2 cpu.stat: the same counts,
  * throttled_usec, and usage/user/system in usec (v2 has no cpuacct). */
-static int cpu_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+static int cpu_stats(struct lmc_cgfs *cg, const char *name, unsigned what, struct lmc_stats *st)
 {
+	(void)what;
 	_cleanup_free_ char *buf = NULL;
 	uint64_t us;
 

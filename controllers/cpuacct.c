@@ -38,8 +38,9 @@ static void v1_usage(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 		st->cpu_system_ns = ticks * ns_per_tick;
 }
 
-static int cpuacct_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+static int cpuacct_stats(struct lmc_cgfs *cg, const char *name, unsigned what, struct lmc_stats *st)
 {
+	(void)what;
 	/* On v2 cpu's stats read the one cpu.stat. */
 	if (lmc_controller_is_v2(cg))
 		return 0;

@@ -160,15 +160,17 @@ static void stat_key2(const char *buf, const char *k1, const char *k2, uint64_t 
 		*dst = v;
 }
 
-static void stats_v1(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+static void stats_v1(struct lmc_cgfs *cg, const char *name, unsigned what, struct lmc_stats *st)
 {
 	_cleanup_free_ char *stat = NULL, *oom = NULL;
 	uint64_t lim = LMC_UNSET;
 
 	lmc_controller_stat_u64(cg, M, name, "memory.usage_in_bytes", &st->mem_usage);
 	lmc_controller_stat_u64(cg, M, name, "memory.max_usage_in_bytes", &st->mem_peak);
-	lmc_controller_stat_u64(cg, M, name, "memory.limit_in_bytes", &lim);
-	st->mem_limit = lim >= LMC_CONTROLLER_V1_HUGE ? LMC_UNSET : lim;
+	if (what & LMC_STATS_LIMITS) {
+		lmc_controller_stat_u64(cg, M, name, "memory.limit_in_bytes", &lim);
+		st->mem_limit = lim >= LMC_CONTROLLER_V1_HUGE ? LMC_UNSET : lim;
+	}
 	lmc_controller_stat_u64(cg, M, name, "memory.failcnt", &st->mem_failcnt);
 	if (lmc_cgfs_read_all(cg, M, name, "memory.stat", &stat) >= 0) {
 		stat_key2(stat, "total_rss", "rss", &st->mem_rss);
@@ -180,13 +182,14 @@ static void stats_v1(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 		lmc_controller_stat_key(oom, "oom_kill", &st->mem_oom_kills);
 }
 
-static void stats_v2(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+static void stats_v2(struct lmc_cgfs *cg, const char *name, unsigned what, struct lmc_stats *st)
 {
 	_cleanup_free_ char *stat = NULL, *ev = NULL;
 
 	lmc_controller_stat_u64(cg, M, name, "memory.current", &st->mem_usage);
 	lmc_controller_stat_u64(cg, M, name, "memory.peak", &st->mem_peak);
-	lmc_controller_stat_u64(cg, M, name, "memory.max", &st->mem_limit);
+	if (what & LMC_STATS_LIMITS)
+		lmc_controller_stat_u64(cg, M, name, "memory.max", &st->mem_limit);
 	lmc_controller_stat_u64(cg, M, name, "memory.swap.current", &st->mem_swap);
 	if (lmc_cgfs_read_all(cg, M, name, "memory.stat", &stat) >= 0) {
 		lmc_controller_stat_key(stat, "anon", &st->mem_rss);
@@ -201,12 +204,12 @@ static void stats_v2(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st
 	}
 }
 
-static int memory_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+static int memory_stats(struct lmc_cgfs *cg, const char *name, unsigned what, struct lmc_stats *st)
 {
 	if (lmc_controller_is_v2(cg))
-		stats_v2(cg, name, st);
+		stats_v2(cg, name, what, st);
 	else
-		stats_v1(cg, name, st);
+		stats_v1(cg, name, what, st);
 	return 0;
 }
 

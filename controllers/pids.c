@@ -12,11 +12,12 @@ static int pids_apply(struct lmc_cgfs *cg, const char *name, const struct lmc_sp
 	return 0;
 }
 
-static int pids_stats(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
+static int pids_stats(struct lmc_cgfs *cg, const char *name, unsigned what, struct lmc_stats *st)
 {
 	lmc_controller_stat_u64(cg, LMC_CTRL_PIDS, name, "pids.current", &st->pids_current);
 	/* "max" reads as LMC_UNSET, which is what the stats call no limit. */
-	lmc_controller_stat_u64(cg, LMC_CTRL_PIDS, name, "pids.max", &st->pids_limit);
+	if (what & LMC_STATS_LIMITS)
+		lmc_controller_stat_u64(cg, LMC_CTRL_PIDS, name, "pids.max", &st->pids_limit);
 	return 0;
 }
 

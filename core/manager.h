@@ -192,7 +192,8 @@ int lmc_mgr_stats_plan(struct lmc_manager *m, const char *name, bool recursive,
 int lmc_mgr_stats_fill(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
 		       struct lmc_err *err);
 /* The same for a reader of everything (the agent's metrics), which one destroy must not
- * fail: a container gone since the plan is marked gone and skipped. */
+ * fail: a container gone since the plan is marked gone and skipped. It takes limits from
+ * the spec: the kernel's (stats.mem_limit, pids_limit) are not read and stay unset. */
 int lmc_mgr_stats_fill_live(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
 			    struct lmc_err *err);
 
