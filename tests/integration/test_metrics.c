@@ -6,7 +6,8 @@
  * loopback every second: what its HTTP API answers for a container's CPU usage and OOM kills
  * is what `lmctl stats --json` says. Prometheus runs from a temporary directory with its own
  * configuration and storage, and is stopped by its pid; the test is skipped, saying so, only
- * when the prometheus binary is absent.
+ * when the prometheus binary is absent. Readings run at nice +5 from the agent's loop, and
+ * its threads are back at the loop's after.
  *
  * This binary doubles as the workload: `test_metrics hog` (allocates until killed) and
  * `test_metrics spin MS` (burns MS of CPU). */
@@ -17,6 +18,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/un.h>
@@ -584,6 +586,60 @@ static void test_prometheus_scrapes_agent(void **state)
 
 /* On a unix socket (made 0660, removed when the agent stops): the same endpoint. Last: the
  * agent is restarted for it. */
+/* The nice of the agent's thread tid (/proc/PID/task/TID/stat, field 19). */
+static int thread_nice(pid_t pid, const char *tid)
+{
+	char path[96], buf[1024], *p;
+	int fd, n, field = 2;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid, tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0; /* ended meanwhile */
+	n = (int)read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	p = strrchr(buf, ')');
+	for (; p && *p && field < 19; p++)
+		field += *p == ' ';
+	return p ? atoi(p) : 0;
+}
+
+/* Readings run at nice +5 from the loop, and only they: the agent's workers are kept from
+ * job to job, and a reading that raised its worker's nice from its own each time left it at
+ * +15 after three scrapes (and every reader thread it started, and the next jobs, with it). */
+static void test_reader_priority(void **state)
+{
+	static char out[BIG];
+	struct dirent *d;
+	DIR *dir;
+	char path[64];
+	int loop, worst = -20;
+
+	(void)state;
+	h_stop_agent(&g_h, SIGTERM);
+	g_h.extra[0] = "--metrics=127.0.0.1:0";
+	g_h.extra[1] = "--metrics-max-age=0"; /* every scrape a reading */
+	assert_int_equal(truncate(g_h.log, 0), 0); /* find_port reads the new agent's line */
+	assert_int_equal(h_start_agent(&g_h), 0);
+	assert_int_equal(lmc_test_wait_until(find_port, NULL, 10000), 0);
+	for (int i = 0; i < 5; i++) {
+		http(g_port, "GET /metrics HTTP/1.1\r\n\r\n", out, sizeof(out));
+		assert_true(strncmp(out, "HTTP/1.1 200 ", 13) == 0);
+	}
+	snprintf(path, sizeof(path), "%d", (int)g_h.agent);
+	loop = thread_nice(g_h.agent, path);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)g_h.agent);
+	dir = opendir(path);
+	assert_non_null(dir);
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.' && thread_nice(g_h.agent, d->d_name) > worst)
+			worst = thread_nice(g_h.agent, d->d_name);
+	closedir(dir);
+	if (worst > loop)
+		fail_msg("an idle agent thread runs at nice %d, the loop at %d", worst, loop);
+}
+
 static void test_unix_socket(void **state)
 {
 	static char out[BIG];
@@ -649,6 +705,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_http_bounds),
 		cmocka_unit_test(test_scrape_lints),
 		cmocka_unit_test(test_prometheus_scrapes_agent),
+		cmocka_unit_test(test_reader_priority),
 		cmocka_unit_test(test_unix_socket),
 	};
 	int r;

@@ -364,35 +364,48 @@ static void write_agent(struct mbuild *b, struct lmc_mtext *t, size_t live)
 	write_hist(b, t);
 }
 
-void lmc_metrics_build_work(void *arg)
+/* Monitoring yields to the admin API: the worker reading (and the readers it starts) runs at
+ * READ_NICE below the loop's priority, so a reading on a busy machine slows itself rather than
+ * the agent's answers; back to the loop's after, since workers are kept for the next job
+ * (raised from its own each time, a kept worker reached nice 15 by the third scrape). */
+static void reader_nice(bool reading)
 {
-	struct mbuild *b = arg;
-	struct lmc_mtext *t = &b->body->t;
-	struct lmc_err err = {0};
-	uint64_t t0 = lmc_metrics_clock();
-	size_t live = 0;
-	int prio;
+	int loop;
 
-	/* Monitoring yields to the admin API: this thread (new for each job) and the readers it
-	 * starts run at a lower priority than the loop's, so a reading on a busy machine slows
-	 * itself rather than the agent's answers. */
 	errno = 0;
-	prio = getpriority(PRIO_PROCESS, (id_t)gettid());
-	if (errno == 0 && prio + READ_NICE <= 19)
-		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), prio + READ_NICE);
-	b->r = lmc_mgr_stats_fill_live(b->m, b->e, b->n, &err);
-	if (b->r < 0) {
-		snprintf(b->why, sizeof(b->why), "%s", lmc_err_str(&err));
-		return;
-	}
+	loop = getpriority(PRIO_PROCESS, (id_t)getpid()); /* the main thread: the loop */
+	if (errno == 0 && loop + READ_NICE <= 19)
+		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), reading ? loop + READ_NICE : loop);
+}
+
+static int build_text(struct mbuild *b)
+{
+	struct lmc_mtext *t = &b->body->t;
+	size_t live = 0;
+
 	for (size_t i = 0; i < b->n; i++)
 		live += !b->e[i].gone;
 	write_stats(b, t);
 	write_psi(b, t);
 	write_spec(b, t);
 	write_agent(b, t, live);
-	b->r = t->err;
-	if (b->r < 0)
+	if (t->err < 0)
 		snprintf(b->why, sizeof(b->why), "out of memory");
+	return t->err;
+}
+
+void lmc_metrics_build_work(void *arg)
+{
+	struct mbuild *b = arg;
+	struct lmc_err err = {0};
+	uint64_t t0 = lmc_metrics_clock();
+
+	reader_nice(true);
+	b->r = lmc_mgr_stats_fill_live(b->m, b->e, b->n, &err);
+	if (b->r < 0)
+		snprintf(b->why, sizeof(b->why), "%s", lmc_err_str(&err));
+	else
+		b->r = build_text(b);
+	reader_nice(false);
 	b->build_ns = lmc_metrics_clock() - t0;
 }
