@@ -206,9 +206,15 @@ static void run_unplaced(struct run_prep *p, struct lmc_err *err)
 int lmc_mgr_run(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
 		pid_t *ret_pid, int *ret_pidfd, struct lmc_err *err)
 {
+	struct lmc_ns_vspawn *v = NULL;
+	struct lmc_run_opts od = *o;
 	struct lmc_ns_spawn_wait w;
-	int r = lmc_mgr_run_start(m, uname, o, &w, err);
+	int r;
 
+	od.defer = &v; /* a vfork'd child where it can be (run_defer), on a thread of its own */
+	r = lmc_mgr_run_start(m, uname, &od, &w, err);
+	if (r >= 0 && v)
+		lmc_ns_vspawn_detach(v);
 	return r < 0 ? r : lmc_ns_spawn_await(&w, ret_pid, ret_pidfd, err);
 }
 

@@ -92,6 +92,9 @@ int lmc_ns_vspawn_prepare(const struct lmc_ns_spawn_opts *o, int *place, size_t 
 			  struct lmc_ns_spawn_wait *ret_w, struct lmc_ns_vspawn **ret,
 			  struct lmc_err *err);
 void lmc_ns_vspawn_exec(struct lmc_ns_vspawn *v);
+/* exec on a thread of its own, for a caller without workers (lmc_mgr_run): its wait
+ * (lmc_ns_spawn_await) keeps its bound for a child frozen on its way. */
+void lmc_ns_vspawn_detach(struct lmc_ns_vspawn *v);
 /* A prepared start that will not be done (its fds closed). */
 void lmc_ns_vspawn_free(struct lmc_ns_vspawn *v);
 

@@ -687,3 +687,23 @@ void lmc_ns_vspawn_exec(struct lmc_ns_vspawn *v)
 		close(pidfd);
 	lmc_ns_vspawn_free(v);
 }
+
+static void *vspawn_thread(void *arg)
+{
+	lmc_ns_vspawn_exec(arg);
+	return NULL;
+}
+
+void lmc_ns_vspawn_detach(struct lmc_ns_vspawn *v)
+{
+	pthread_attr_t at;
+	pthread_t tid;
+	int r;
+
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&tid, &at, vspawn_thread, v);
+	pthread_attr_destroy(&at);
+	if (r != 0)
+		lmc_ns_vspawn_exec(v); /* no thread: here, then (the report is read at once) */
+}
