@@ -307,32 +307,6 @@ static void test_update_reaches_kernel(void **state)
 	assert_int_equal(v, 512 << 20);
 }
 
-/* A /proc/PID/cgroup line of a hierarchy lmctl manages: the cgroup2 one ("0::") or a v1
- * one naming cpu, cpuacct, cpuset, memory, blkio, pids or freezer. */
-static bool managed_line(const char *line)
-{
-	static const char *const ctrls[] = {"cpu",   "cpuacct", "cpuset", "memory",
-					    "blkio", "pids",	"freezer"};
-	char list[256];
-	const char *c = strchr(line, ':');
-	size_t n;
-
-	if (strncmp(line, "0::", 3) == 0)
-		return true;
-	if (!c || !strchr(c + 1, ':'))
-		return false;
-	n = (size_t)(strchr(c + 1, ':') - (c + 1));
-	snprintf(list, sizeof(list), ",%.*s,", (int)n, c + 1);
-	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
-		char want[32];
-
-		snprintf(want, sizeof(want), ",%s,", ctrls[i]);
-		if (strstr(list, want))
-			return true;
-	}
-	return false;
-}
-
 static void test_run_placed_from_first_instruction(void **state)
 {
 	char out[4096], want[256];
@@ -348,7 +322,7 @@ static void test_run_placed_from_first_instruction(void **state)
 		char l[512];
 
 		/* Hierarchies lmctl does not manage (v1 hosts mount devices, rdma, misc, ...). */
-		if (!managed_line(line))
+		if (!lmc_test_managed_cgroup_line(line))
 			continue;
 		snprintf(l, sizeof(l), "%s\n", line);
 		if (!strstr(l, want))

@@ -386,27 +386,6 @@ static int helper(int argc, char **argv)
 	return -1;
 }
 
-/* A controller line of /proc/PID/cgroup that lmctl manages ("4:memory:/...", "0::/..."). */
-static bool managed(const char *line)
-{
-	static const char *const ctrls[] = {"cpu",   "cpuacct", "cpuset", "memory",
-					    "blkio", "pids",	"freezer"};
-	const char *c = strchr(line, ':'), *e = c ? strchr(c + 1, ':') : NULL;
-	char list[256], want[32];
-
-	if (!e)
-		return false;
-	if (e == c + 1)
-		return true; /* cgroup2 */
-	snprintf(list, sizeof(list), ",%.*s,", (int)(e - c - 1), c + 1);
-	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
-		snprintf(want, sizeof(want), ",%s,", ctrls[i]);
-		if (strstr(list, want))
-			return true;
-	}
-	return false;
-}
-
 /* A run through the agent is in the leaf in every hierarchy before its command's first
  * instruction: the agent clones on a worker and the child writes itself into every
  * cgroup.procs before its exec (v1, hybrid), or it is cloned into its cgroup2 leaf and
@@ -440,7 +419,7 @@ static void test_run_placed(void **state)
 	for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
 		size_t ll = strlen(line), wl = strlen(want);
 
-		if (!managed(line))
+		if (!lmc_test_managed_cgroup_line(line))
 			continue;
 		lines++;
 		if (ll < wl || strcmp(line + ll - wl, want) != 0)

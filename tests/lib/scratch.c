@@ -188,3 +188,29 @@ int lmc_test_pin_one_cpu(void)
 	}
 	return -ESRCH;
 }
+
+/* A /proc/PID/cgroup line of a hierarchy lmctl manages: the cgroup2 one ("0::") or a v1
+ * one naming cpu, cpuacct, cpuset, memory, blkio, pids or freezer. */
+bool lmc_test_managed_cgroup_line(const char *line)
+{
+	static const char *const ctrls[] = {"cpu",   "cpuacct", "cpuset", "memory",
+					    "blkio", "pids",	"freezer"};
+	char list[256];
+	const char *c = strchr(line, ':');
+	size_t n;
+
+	if (strncmp(line, "0::", 3) == 0)
+		return true;
+	if (!c || !strchr(c + 1, ':'))
+		return false;
+	n = (size_t)(strchr(c + 1, ':') - (c + 1));
+	snprintf(list, sizeof(list), ",%.*s,", (int)n, c + 1);
+	for (size_t i = 0; i < sizeof(ctrls) / sizeof(ctrls[0]); i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), ",%s,", ctrls[i]);
+		if (strstr(list, want))
+			return true;
+	}
+	return false;
+}

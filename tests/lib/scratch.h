@@ -32,6 +32,9 @@ int lmc_test_wait_until(bool (*cond)(void *), void *ud, int timeout_ms);
 int lmc_test_pid_cgroup(pid_t pid, const char *ctrl, char *buf, size_t size);
 /* Real-cgroup tests need root; they skip otherwise. */
 bool lmc_test_is_root(void);
+/* A /proc/PID/cgroup line of a hierarchy lmctl manages: the cgroup2 one ("0::") or a v1
+ * one naming cpu, cpuacct, cpuset, memory, blkio, pids or freezer. */
+bool lmc_test_managed_cgroup_line(const char *line);
 
 /* Pin the calling process to the first CPU it may run on: spinners pinned together contend
  * for one CPU (CPU pressure, throttling) whatever the machine's CPU count. 0 or -errno. */
