@@ -2,7 +2,9 @@
  * bounded copy, instead of a private copy in each module. */
 #include "base/util.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +97,48 @@ int lmc_util_read_all(int fd, size_t max, bool one_shot, char **ret)
 	}
 	*ret = TAKE_PTR(buf);
 	return (int)len;
+}
+
+static bool regular_under(int fd, size_t max)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max;
+}
+
+int lmc_util_read_file_at(int dirfd, const char *file, unsigned char d_type, size_t max, char *buf,
+			  size_t size, char **ret_big, const char **ret)
+{
+	_cleanup_close_ int fd = -EBADF;
+	ssize_t n;
+	int r;
+
+	*ret_big = NULL;
+	if (d_type != DT_UNKNOWN && d_type != DT_REG)
+		return -EBADMSG;
+	/* O_NONBLOCK: a fifo put there must not hang the reader before it is refused */
+	fd = openat(dirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return lmc_negerrno();
+	if (d_type == DT_UNKNOWN && !regular_under(fd, max))
+		return -EBADMSG;
+	do
+		n = read(fd, buf, size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return lmc_negerrno();
+	/* a regular file's read is short only at its end */
+	if ((size_t)n < size) {
+		*ret = buf;
+		return (size_t)n > max ? -EBADMSG : (int)n;
+	}
+	if (!regular_under(fd, max) || lseek(fd, 0, SEEK_SET) < 0)
+		return -EBADMSG;
+	r = lmc_util_read_all(fd, max, false, ret_big);
+	if (r == -EFBIG)
+		r = -EBADMSG;
+	*ret = *ret_big;
+	return r;
 }
 
 uint64_t lmc_util_hash(const char *s)

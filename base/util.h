@@ -22,6 +22,14 @@ int lmc_util_read(int fd, char *buf, size_t size, bool one_shot);
 /* The same into a malloc'd NUL-terminated buffer that grows to fit (*ret, freed by the
  * caller); -EFBIG when the file holds more than max bytes. Returns the length, or -errno. */
 int lmc_util_read_all(int fd, size_t max, bool one_shot, char **ret);
+/* A small regular file under dirfd (a record of a state directory) in one open and, when it
+ * fits in buf (size bytes), one read: a restart reads thousands of them. d_type is readdir's:
+ * DT_REG spares the fstat (the directory is its lock holder's own), another type than
+ * DT_UNKNOWN is refused. A file that fills buf is read whole into *ret_big (malloc'd, freed by
+ * the caller; else NULL). -EBADMSG: not a regular file, or more than max bytes. Returns the
+ * length and *ret (buf or *ret_big), or -errno. */
+int lmc_util_read_file_at(int dirfd, const char *file, unsigned char d_type, size_t max, char *buf,
+			  size_t size, char **ret_big, const char **ret);
 
 /* FNV-1a, 64 bits, of a string: hash tables' buckets, and the store's hashed file names
  * (which must never change: records on disk are found by it). */

@@ -465,6 +465,19 @@ bool lmc_cgfs_exists(struct lmc_cgfs *cg, const char *name)
 	return true;
 }
 
+bool lmc_cgfs_exists_kept(struct lmc_cgfs *cg, const char *name)
+{
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		struct lmc_cgfs_dref ref;
+		int fd = lmc_cgfs_dir_get(cg, (int)i, name, &ref);
+
+		lmc_cgfs_dir_put(cg, &ref);
+		if (fd < 0)
+			return false;
+	}
+	return true;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -74,6 +74,10 @@ int lmc_cgfs_remove_many(struct lmc_cgfs *cg, const char *const *names, size_t n
 			 struct lmc_err *err);
 /* Does the directory exist in every managed hierarchy? */
 bool lmc_cgfs_exists(struct lmc_cgfs *cg, const char *name);
+/* The same by opening (and keeping) its directory fd in each hierarchy, as the reads of its
+ * files that follow would: the agent's start, where no fd was kept before (a kept fd of a
+ * directory removed since would still say yes). */
+bool lmc_cgfs_exists_kept(struct lmc_cgfs *cg, const char *name);
 /* Names of the sub-directories of name in the first managed hierarchy (the child
  * containers), each malloc'd; *ret_n entries. */
 int lmc_cgfs_children(struct lmc_cgfs *cg, const char *name, char ***ret, size_t *ret_n);

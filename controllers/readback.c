@@ -10,6 +10,7 @@
 
 struct limits {
 	bool has_mem, has_pids, has_cpu;
+	bool no_period; /* v1's period not read (read_limits with want_period false) */
 	uint64_t mem, pids, quota, period; /* LMC_UNSET: no limit */
 };
 
@@ -26,7 +27,20 @@ static int read_memory(struct lmc_cgfs *cg, const char *name, uint64_t *ret)
 	return 0;
 }
 
-static int read_cpu(struct lmc_cgfs *cg, const char *name, uint64_t *quota, uint64_t *period)
+static int read_period_v1(struct lmc_cgfs *cg, const char *name, struct limits *k)
+{
+	int r = lmc_cgfs_read_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_period_us", &k->period);
+
+	if (r >= 0 && k->period == 0)
+		r = -EBADMSG;
+	if (r >= 0)
+		k->no_period = false;
+	return r;
+}
+
+/* want_period false: v1's cpu.cfs_period_us is read only if a quota is set (it is
+ * compared then); a start's reconciliation reads one file less per container. */
+static int read_cpu(struct lmc_cgfs *cg, const char *name, bool want_period, struct limits *k)
 {
 	char buf[64], q[32];
 	unsigned long long p;
@@ -38,21 +52,23 @@ static int read_cpu(struct lmc_cgfs *cg, const char *name, uint64_t *quota, uint
 			return r;
 		if (sscanf(buf, "%31s %llu", q, &p) != 2)
 			return -EBADMSG;
-		*period = p;
+		k->period = p;
 	} else {
 		r = lmc_cgfs_read(cg, LMC_CTRL_CPU, name, "cpu.cfs_quota_us", q, sizeof(q));
 		if (r < 0)
 			return r;
-		r = lmc_cgfs_read_u64(cg, LMC_CTRL_CPU, name, "cpu.cfs_period_us", period);
-		if (r < 0)
-			return r;
+		k->no_period = true;
 	}
 	/* "max" on v2, -1 on v1: no quota */
-	*quota = q[0] == 'm' || q[0] == '-' ? LMC_UNSET : strtoull(q, NULL, 10);
+	k->quota = q[0] == 'm' || q[0] == '-' ? LMC_UNSET : strtoull(q, NULL, 10);
+	if (k->no_period && (want_period || k->quota != LMC_UNSET))
+		return read_period_v1(cg, name, k);
+	if (k->no_period)
+		k->period = LMC_SPEC_CPU_PERIOD_DEFAULT_US; /* not compared: no quota either side */
 	return 0;
 }
 
-static int read_limits(struct lmc_cgfs *cg, const char *name, struct limits *k)
+static int read_limits(struct lmc_cgfs *cg, const char *name, bool want_period, struct limits *k)
 {
 	int r = 0;
 
@@ -65,7 +81,7 @@ static int read_limits(struct lmc_cgfs *cg, const char *name, struct limits *k)
 	if (r >= 0 && k->has_pids)
 		r = lmc_cgfs_read_u64(cg, LMC_CTRL_PIDS, name, "pids.max", &k->pids);
 	if (r >= 0 && k->has_cpu)
-		r = read_cpu(cg, name, &k->quota, &k->period);
+		r = read_cpu(cg, name, want_period, k);
 	if (r >= 0 && k->has_cpu && k->period == 0)
 		r = -EBADMSG;
 	return r;
@@ -87,7 +103,7 @@ static void spec_of(const struct limits *k, struct lmc_spec *ret)
 int lmc_controller_read_spec(struct lmc_cgfs *cg, const char *name, struct lmc_spec *ret)
 {
 	struct limits k;
-	int r = read_limits(cg, name, &k);
+	int r = read_limits(cg, name, true, &k);
 
 	if (r < 0)
 		return r;
@@ -125,12 +141,11 @@ int lmc_controller_diff(struct lmc_cgfs *cg, const char *name, const struct lmc_
 	bool v2 = lmc_controller_is_v2(cg);
 	size_t len = 0;
 	struct limits k;
-	int r = read_limits(cg, name, &k);
+	bool want_period = quota != LMC_UNSET || c->period_us != LMC_UNSET;
+	int r = read_limits(cg, name, want_period, &k);
 
 	if (r < 0)
 		return r;
-	if (ret_kernel)
-		spec_of(&k, ret_kernel);
 	if (size)
 		why[0] = '\0';
 	if (k.has_mem && pages(k.mem) != pages(spec->memory.limit))
@@ -142,5 +157,13 @@ int lmc_controller_diff(struct lmc_cgfs *cg, const char *name, const struct lmc_
 		say(why, size, &len, v2 ? "cpu.max quota" : "cpu.cfs_quota_us", k.quota, quota);
 	if (k.has_cpu && (quota != LMC_UNSET || c->period_us != LMC_UNSET) && k.period != period)
 		say(why, size, &len, v2 ? "cpu.max period" : "cpu.cfs_period_us", k.period, period);
+	/* the kernel's values in full for a re-apply (the period too where it was not read) */
+	if (ret_kernel && len && k.has_cpu && k.no_period) {
+		r = read_period_v1(cg, name, &k);
+		if (r < 0)
+			return r;
+	}
+	if (ret_kernel)
+		spec_of(&k, ret_kernel);
 	return len ? 1 : 0;
 }

@@ -21,7 +21,11 @@ struct lmc_manager {
 	struct lmc_mgr_note *notes; /* what open found and did, for lmc_mgr_notes */
 	size_t n_notes;
 	struct lmc_tasks *tasks; /* opened on first use (core/manager-task.c) */
+	struct lmc_mgr_tasks_loader *loader; /* lmc_mgr_tasks_load_start until joined */
 };
+
+/* Wait for a table being loaded (lmc_mgr_tasks_load_start) and take it: before free. */
+void lmc_mgr_tasks_join(struct lmc_manager *m);
 
 /* One finding of open's recovery: name ("" for none) and what was found and done. */
 struct lmc_mgr_note {

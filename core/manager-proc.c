@@ -688,7 +688,8 @@ static int reconcile_node(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_rep
 	struct lmc_spec k;
 	int r;
 
-	if (!lmc_cgfs_exists(m->cg, n->name)) {
+	/* the directory fds opened here serve the reads of its limits that follow */
+	if (!lmc_cgfs_exists_kept(m->cg, n->name)) {
 		lmc_cgfs_remove(m->cg, n->name, NULL); /* partial remains, if any */
 		r = lmc_cgfs_create(m->cg, n->name, &e);
 		if (r >= 0)

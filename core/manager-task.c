@@ -4,21 +4,81 @@
 #include "core/manager-internal.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/safedir.h"
 #include "nsutil/ns.h"
 
 #define TASK_KILL_WAIT_MS 10000
+#define LOADER_NICE 10
+
+struct lmc_mgr_tasks_loader {
+	pthread_t tid;
+	int dfd;
+	struct lmc_tasks *ts; /* the thread's result: NULL if it could not open them */
+	void (*done)(void *userdata);
+	void *userdata;
+};
+
+static void *loader_main(void *arg)
+{
+	struct lmc_mgr_tasks_loader *l = arg;
+
+	/* behind the loop: on a busy machine serving comes first (this thread's own nice) */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), LOADER_NICE);
+	lmc_tasks_open(l->dfd, &l->ts, NULL);
+	l->done(l->userdata);
+	return NULL;
+}
+
+int lmc_mgr_tasks_load_start(struct lmc_manager *m, void (*done)(void *userdata), void *userdata)
+{
+	struct lmc_mgr_tasks_loader *l;
+	int r;
+
+	if (m->tasks || m->loader)
+		return -EALREADY;
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	*l = (struct lmc_mgr_tasks_loader){.done = done, .userdata = userdata};
+	l->dfd = lmc_safedir_open("state directory", lmc_store_dir(m->store), 0700, NULL);
+	r = l->dfd < 0 ? l->dfd : -pthread_create(&l->tid, NULL, loader_main, l);
+	if (r < 0) {
+		if (l->dfd >= 0)
+			close(l->dfd);
+		free(l);
+		return r;
+	}
+	m->loader = l;
+	return 0;
+}
+
+void lmc_mgr_tasks_join(struct lmc_manager *m)
+{
+	struct lmc_mgr_tasks_loader *l = m->loader;
+
+	if (!l)
+		return;
+	pthread_join(l->tid, NULL);
+	close(l->dfd);
+	m->tasks = l->ts;
+	m->loader = NULL;
+	free(l);
+}
 
 struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m)
 {
 	_cleanup_close_ int dfd = -EBADF;
 
+	lmc_mgr_tasks_join(m);
 	if (m->tasks)
 		return m->tasks;
 	dfd = lmc_safedir_open("state directory", lmc_store_dir(m->store), 0700, NULL);
@@ -373,17 +433,17 @@ void lmc_mgr_tasks_recover(struct lmc_manager *m,
 			   void *userdata)
 {
 	struct lmc_tasks *ts = lmc_mgr_tasks(m);
-	struct lmc_task *l;
+	_cleanup_free_ struct lmc_task **l = NULL;
 	size_t n;
 	char msg[128];
 
-	if (!ts || lmc_tasks_list(ts, "", true, &l, &n) < 0)
+	/* Only the running records, found once each (a restart with 10,000 records kept must
+	 * not look each of them up in the table). */
+	if (!ts || lmc_tasks_running(ts, &l, &n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
-		struct lmc_task *t = lmc_tasks_find(ts, l[i].container, l[i].id);
+		struct lmc_task *t = l[i];
 
-		if (!t || t->state != LMC_TASK_RUNNING)
-			continue;
 		refresh(m, ts, t);
 		if (t->state == LMC_TASK_RUNNING) {
 			watch(t, userdata);
@@ -393,7 +453,6 @@ void lmc_mgr_tasks_recover(struct lmc_manager *m,
 			 t->id, (int)t->pid, lmc_task_state_str(t->state));
 		report(t->container, msg, userdata);
 	}
-	lmc_tasks_list_free(l, n);
 }
 
 void lmc_mgr_tasks_forget(struct lmc_manager *m, const char *name)

@@ -269,6 +269,7 @@ void lmc_mgr_free(struct lmc_manager *m)
 {
 	if (!m)
 		return;
+	lmc_mgr_tasks_join(m);
 	if (m->tree) {
 		struct lmc_node *top = lmc_tree_root(m->tree);
 

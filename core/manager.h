@@ -331,8 +331,14 @@ void lmc_mgr_tasks_recover(struct lmc_manager *m,
 			   void (*report)(const char *name, const char *what, void *userdata),
 			   void *userdata);
 /* The table (opened on first use; NULL if it cannot be): for the hook and the eviction
- * code (lmc_tasks_set_hook, lmc_tasks_mark_evicted, lmc_tasks_log_rotate). */
+ * code (lmc_tasks_set_hook, lmc_tasks_mark_evicted, lmc_tasks_log_rotate). While a load
+ * started by lmc_mgr_tasks_load_start runs, waits for it. */
 struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m);
+/* Read the task records in a thread of their own (the agent's restart serves before its
+ * 10,000 records are read): done(userdata) is called from that thread when they are; the
+ * first lmc_mgr_tasks takes the table (waiting for the thread if it still runs), so nothing
+ * ever sees a part of it. -errno (nothing started): open them on first use as before. */
+int lmc_mgr_tasks_load_start(struct lmc_manager *m, void (*done)(void *userdata), void *userdata);
 /* destroy: forget the tasks of name and below. */
 void lmc_mgr_tasks_forget(struct lmc_manager *m, const char *name);
 

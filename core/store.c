@@ -326,27 +326,19 @@ int lmc_store_del_nosync(struct lmc_store *s, const char *name, struct lmc_err *
 	return 0;
 }
 
-/* Read and decode one record file. */
-static int read_record(struct lmc_store *s, const char *file, struct lmc_record *ret)
+/* Read and decode one record file: one open and one read (d_type from readdir). */
+static int read_record(struct lmc_store *s, const char *file, unsigned char d_type,
+		       struct lmc_record *ret)
 {
-	_cleanup_close_ int fd = -EBADF;
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	int n;
+	char buf[8192];
+	_cleanup_free_ char *big = NULL;
+	const char *p;
+	int n = lmc_util_read_file_at(s->cdirfd, file, d_type, REC_SIZE_MAX, buf, sizeof(buf), &big,
+				      &p);
 
-	fd = openat(s->cdirfd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return lmc_negerrno();
-	if (fstat(fd, &st) < 0)
-		return lmc_negerrno();
-	if (!S_ISREG(st.st_mode) || st.st_size > REC_SIZE_MAX)
-		return -EBADMSG;
-	n = lmc_util_read_all(fd, REC_SIZE_MAX, false, &buf);
-	if (n == -EFBIG)
-		return -EBADMSG;
 	if (n < 0)
 		return n;
-	return lmc_record_decode((const uint8_t *)buf, (size_t)n, ret);
+	return lmc_record_decode((const uint8_t *)p, (size_t)n, ret);
 }
 
 /* A temporary file no live writer owns: all of them if we hold the lock, else those whose
@@ -368,13 +360,14 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /* Decode one directory entry; *ok only if it is a record stored where its name belongs. */
-static int load_one(struct lmc_store *s, const char *file, struct lmc_record *rec, bool *ok)
+static int load_one(struct lmc_store *s, const char *file, unsigned char d_type,
+		    struct lmc_record *rec, bool *ok)
 {
 	char want[NAME_MAX + 1];
 	int r;
 
 	*ok = false;
-	r = read_record(s, file, rec);
+	r = read_record(s, file, d_type, rec);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
@@ -471,7 +464,7 @@ int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n,
 			continue;
 		r = grow(&recs, sizeof(*recs), &cap, n);
 		if (r >= 0)
-			r = load_one(s, de->d_name, &recs[n], &ok);
+			r = load_one(s, de->d_name, de->d_type, &recs[n], &ok);
 		if (r >= 0 && !ok)
 			r = grow(&bad, sizeof(*bad), &bcap, nbad);
 		if (r < 0)

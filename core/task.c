@@ -142,24 +142,19 @@ static int task_store(struct lmc_tasks *ts, const struct lmc_task *t)
 	return r;
 }
 
-static int read_rec(struct lmc_tasks *ts, const char *file, struct lmc_task *ret)
+/* Records are a few hundred bytes: one open and one read each, from the stack. */
+static int read_rec(struct lmc_tasks *ts, const char *file, unsigned char d_type,
+		    struct lmc_task *ret)
 {
-	_cleanup_close_ int fd = openat(ts->dirfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	_cleanup_free_ uint8_t *buf = NULL;
-	struct stat st;
-	ssize_t n;
+	char buf[4096];
+	_cleanup_free_ char *big = NULL;
+	const char *p;
+	int n = lmc_util_read_file_at(ts->dirfd, file, d_type, TASK_REC_MAX, buf, sizeof(buf), &big,
+				      &p);
 
-	if (fd < 0)
-		return lmc_negerrno();
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > TASK_REC_MAX)
-		return -EBADMSG;
-	buf = malloc(st.st_size ? st.st_size : 1);
-	if (!buf)
-		return -ENOMEM;
-	n = read(fd, buf, st.st_size);
-	if (n != st.st_size)
-		return -EIO;
-	return lmc_record_task_decode(buf, (size_t)n, ret);
+	if (n < 0)
+		return n;
+	return lmc_record_task_decode((const uint8_t *)p, (size_t)n, ret);
 }
 
 static int grow(struct lmc_tasks *ts)
@@ -191,7 +186,7 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /* One file: a record kept, a leftover temporary removed, an unreadable one moved aside. */
-static int load_one(struct lmc_tasks *ts, const char *file)
+static int load_one(struct lmc_tasks *ts, const char *file, unsigned char d_type)
 {
 	struct lmc_task t, *p;
 	char aside[NAME_MAX + 1];
@@ -203,7 +198,7 @@ static int load_one(struct lmc_tasks *ts, const char *file)
 	}
 	if (!has_suffix(file, TASK_SUFFIX))
 		return 0;
-	r = read_rec(ts, file, &t);
+	r = read_rec(ts, file, d_type, &t);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -239,7 +234,7 @@ static int load(struct lmc_tasks *ts)
 	rewinddir(d);
 	while (r >= 0 && (de = readdir(d)))
 		if (de->d_name[0] != '.' || strncmp(de->d_name, TMP_PREFIX, 5) == 0)
-			r = load_one(ts, de->d_name);
+			r = load_one(ts, de->d_name, de->d_type);
 	closedir(d);
 	if (ts->n)
 		qsort(ts->v, ts->n, sizeof(*ts->v), by_start);
@@ -470,6 +465,21 @@ int lmc_tasks_list(struct lmc_tasks *ts, const char *container, bool recursive,
 		}
 		n++;
 	}
+	*ret = l;
+	*ret_n = n;
+	return 0;
+}
+
+int lmc_tasks_running(struct lmc_tasks *ts, struct lmc_task ***ret, size_t *ret_n)
+{
+	struct lmc_task **l = malloc((ts->n ? ts->n : 1) * sizeof(*l));
+	size_t n = 0;
+
+	if (!l)
+		return -ENOMEM;
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i]->state == LMC_TASK_RUNNING)
+			l[n++] = ts->v[i];
 	*ret = l;
 	*ret_n = n;
 	return 0;

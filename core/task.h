@@ -92,6 +92,10 @@ void lmc_tasks_drop_container(struct lmc_tasks *ts, const char *container);
 int lmc_tasks_list(struct lmc_tasks *ts, const char *container, bool recursive,
 		   struct lmc_task **ret, size_t *ret_n);
 void lmc_tasks_list_free(struct lmc_task *l, size_t n);
+/* The records of the tasks that run (or were running when the agent went down), in start
+ * order, as pointers into the table (valid until the next add or delete; no copies: a
+ * restart looks at each of them once). *ret malloc'd. */
+int lmc_tasks_running(struct lmc_tasks *ts, struct lmc_task ***ret, size_t *ret_n);
 /* The eviction code: the running tasks of container (and below) end as EVICTED with
  * reason when their end is seen. Returns how many were marked. */
 size_t lmc_tasks_mark_evicted(struct lmc_tasks *ts, const char *container, const char *reason);

@@ -170,21 +170,51 @@ static void on_log_timer(struct ev_loop *loop, ev_timer *w, int revents)
 		lmc_tasks_log_rotate(ts);
 }
 
-void lmc_agent_tasks_start(struct agent *a)
+static void tasks_recover(struct agent *a)
 {
 	if (!lmc_mgr_tasks(a->m)) {
 		lmc_agent_log("tasks: cannot open the task records: runs are refused");
 		return;
 	}
 	lmc_mgr_tasks_recover(a->m, watch, report, a);
-	ev_timer_init(&a->log_timer, on_log_timer, LOG_ROTATE_PERIOD, LOG_ROTATE_PERIOD);
 	ev_timer_start(a->loop, &a->log_timer);
+}
+
+static void on_tasks_loaded(struct ev_loop *loop, ev_async *w, int revents)
+{
+	struct agent *a = container_of(w, struct agent, tasks_loaded);
+
+	(void)revents;
+	ev_async_stop(loop, w);
+	tasks_recover(a);
+}
+
+/* In the loader thread: only wakes the loop. */
+static void tasks_loaded(void *userdata)
+{
+	struct agent *a = userdata;
+
+	ev_async_send(a->loop, &a->tasks_loaded);
+}
+
+void lmc_agent_tasks_start(struct agent *a)
+{
+	ev_timer_init(&a->log_timer, on_log_timer, LOG_ROTATE_PERIOD, LOG_ROTATE_PERIOD);
+	ev_async_init(&a->tasks_loaded, on_tasks_loaded);
+	/* Serving does not wait for the records: a request that needs them before the loop
+	 * has recovered them waits for the thread (lmc_mgr_tasks), and recovery follows. */
+	ev_async_start(a->loop, &a->tasks_loaded);
+	if (lmc_mgr_tasks_load_start(a->m, tasks_loaded, a) < 0) {
+		ev_async_stop(a->loop, &a->tasks_loaded);
+		tasks_recover(a);
+	}
 }
 
 void lmc_agent_tasks_stop(struct agent *a)
 {
 	struct task_wait *w, *next;
 
+	ev_async_stop(a->loop, &a->tasks_loaded);
 	ev_timer_stop(a->loop, &a->log_timer);
 	for (w = a->task_waits; w; w = next) {
 		next = w->next;

@@ -152,6 +152,7 @@ struct agent {
 	uint64_t req_t0; /* when the request being handled arrived (lmc_metrics_clock) */
 	struct task_wait *task_waits;
 	ev_timer log_timer; /* rotates the logs of detached tasks */
+	ev_async tasks_loaded; /* the task records' loader thread is done: recover them */
 	struct lmc_evlog *evlog; /* the event journal; NULL if it could not be opened */
 	struct lmc_oomlog *oomlog; /* OOM victims from the kernel log; NULL: OOM pids are 0 */
 	size_t event_history; /* events it keeps (--event-history) */
@@ -326,7 +327,8 @@ void lmc_agent_subscribe(struct client *c, struct lmc_api_result *res);
 struct proc *lmc_agent_proc_add(struct agent *a, const char *name, const char *task_id, pid_t pid,
 				int pidfd, bool child, struct client *c, uint64_t id);
 /* ---- tools/agent/lmctld-tasks.c: tasks ---- */
-/* Start: tasks of the agent before are found again (recovered, watched), logs rotated. */
+/* Start: tasks of the agent before are found again (recovered, watched), logs rotated; their
+ * records are read off the loop (lmc_mgr_tasks_load_start), and found again once read. */
 void lmc_agent_tasks_start(struct agent *a);
 void lmc_agent_tasks_stop(struct agent *a);
 /* A process ended: its status (waitid for a child; else what the kernel kept; -1 unknown),
