@@ -43,6 +43,15 @@ void lmc_evwatch_each(struct lmc_manager *m,
 	}
 }
 
+void lmc_evwatch_one(struct lmc_manager *m, const char *name,
+		     void (*fn)(const char *name, uint64_t limit, void *userdata), void *userdata)
+{
+	struct lmc_node *n = lmc_tree_find(m->tree, name);
+
+	if (n && n->spec.memory.limit != LMC_UNSET && (n->first_child || !n->parent))
+		fn(n->name, n->spec.memory.limit, userdata);
+}
+
 /* v2 has no usage threshold notification: a memory.high at the threshold makes the kernel
  * count (and throttle, and reclaim) there, and memory.events tells. Not on the root
  * (lmctl's top, not a container) nor where the user set a high. */

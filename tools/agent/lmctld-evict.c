@@ -595,6 +595,23 @@ void lmc_agent_evict_sync(struct agent *a)
 		}
 }
 
+/* A create changes whether its parent is to be watched, nothing else: that one node, not a
+ * walk of the whole tree per create (a 10,000-container build spent a tenth of the agent's
+ * time in those walks). */
+void lmc_agent_evict_created(struct agent *a, const char *name)
+{
+	struct lmc_evict *e = a->evict;
+	char parent[LMC_NAME_MAX + 1];
+	struct ewatch *w;
+
+	if (!e || e->stopping || lmc_name_parent(name, parent, sizeof(parent)) < 0)
+		return;
+	lmc_evwatch_one(a->m, parent, watch_node, e);
+	w = find_watch(e, parent);
+	if (w)
+		w->seen = false; /* as a sync leaves it: the next sync decides again */
+}
+
 size_t lmc_agent_evict_watched(const struct agent *a)
 {
 	return a->evict ? a->evict->n_watches : 0;

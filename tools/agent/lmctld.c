@@ -33,13 +33,18 @@
 
 void lmc_agent_log(const char *fmt, ...)
 {
+	char line[4096];
 	va_list ap;
+	int n;
 
-	fputs("lmctld: ", stderr);
+	/* One write per line (stderr is unbuffered: three before, on every request), and
+	 * lines of two threads never interleave. */
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	if (n >= (int)sizeof(line))
+		n = (int)sizeof(line) - 1;
+	fprintf(stderr, "lmctld: %.*s\n", n < 0 ? 0 : n, line);
 }
 
 uint64_t lmc_agent_now_ns(void)
@@ -301,9 +306,12 @@ static void client_act(struct client *c, struct lmc_api_result *res)
 		break;
 	default:
 		lifecycle_events(c->a, res);
-		if (res->created)
+		if (res->created) {
 			lmc_agent_subs_created(c->a, res->name);
-		lmc_agent_evict_sync(c->a); /* a limit or the tree may have changed */
+			lmc_agent_evict_created(c->a, res->name);
+		} else {
+			lmc_agent_evict_sync(c->a); /* a limit or the tree may have changed */
+		}
 		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
 	}
 }

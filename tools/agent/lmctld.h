@@ -353,6 +353,7 @@ void lmc_agent_srcs_gone(struct agent *a, const char *name);
  * follow the tree after a change, stop. */
 int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o);
 void lmc_agent_evict_sync(struct agent *a);
+void lmc_agent_evict_created(struct agent *a, const char *name); /* after one create */
 size_t lmc_agent_evict_watched(const struct agent *a);
 uint64_t lmc_agent_evict_count(const struct agent *a); /* victims killed so far */
 /* Stop before the workers are joined (nothing new starts), free after. */
