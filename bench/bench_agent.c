@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 
 #include "bench/bench.h"
+#include "bench/tree-floor.h"
 #include "core/manager.h"
 #include "nsutil/ns.h"
 #include "proto/api.h"
@@ -660,6 +661,47 @@ static int bench_rps(struct lmc_manager *direct, double seconds)
 
 #define TREE_MIDS 99
 
+/* The agent's CPU time so far (all its threads), ns: [0] user, [1] system; 0 unknown. */
+static void agent_cpu_ns(uint64_t ret[2])
+{
+	unsigned long long ut = 0, st = 0;
+	char f[64], buf[1024], *p;
+	uint64_t tick = 1000000000ull / (uint64_t)sysconf(_SC_CLK_TCK);
+	FILE *s;
+
+	ret[0] = ret[1] = 0;
+	snprintf(f, sizeof(f), "/proc/%d/stat", (int)agent_pid);
+	s = fopen(f, "re");
+	if (!s)
+		return;
+	p = fgets(buf, sizeof(buf), s) ? strrchr(buf, ')') : NULL;
+	fclose(s);
+	/* after the comm: state ppid pgrp session tty tpgid flags minflt cminflt majflt
+	 * cmajflt utime stime */
+	if (p &&
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2) {
+		ret[0] = ut * tick;
+		ret[1] = st * tick;
+	}
+}
+
+/* The same tree by raw syscalls (bench/tree-floor.h) below the direct root, made and
+ * removed just before the agent's: ns[0] the build, ns[1] the removal. */
+static int tree_floor(int total, uint64_t ns[2])
+{
+	struct floor_tree f = {.mids = TREE_MIDS, .leaves = (total - 1 - TREE_MIDS) / TREE_MIDS};
+	int r = floor_open(&f, root_direct);
+
+	if (r >= 0)
+		r = floor_build(&f, &ns[0]);
+	if (r >= 0)
+		r = floor_remove(&f, &ns[1]);
+	floor_close(&f);
+	if (r < 0)
+		fprintf(stderr, "bench_agent: the raw floor's tree: %s\n", strerror(-r));
+	return r;
+}
+
 static int tree_create(struct target *t, int total, int *ret_n)
 {
 	int leaves = (total - 1 - TREE_MIDS) / TREE_MIDS, r;
@@ -766,27 +808,57 @@ static void tree_targets(int n, uint64_t ns_create, uint64_t ns_destroy, uint64_
 	bench_target(what, f, "< 48 MiB", rss_kib < 48 * 1024);
 }
 
-static void tree_report(int n, uint64_t ns_create, uint64_t ns_destroy, const uint64_t st[2],
-			const uint64_t st_open, size_t entries, size_t bytes,
-			const unsigned long rss[3])
+/* What bench_tree measured: times in ns, the agent's CPU (cpu_*) and the raw floor's. */
+struct tree_fig {
+	int n;
+	uint64_t create, destroy, st[2], st_open, floor[2];
+	uint64_t cpu_create[2], cpu_destroy[2]; /* the agent's user and system CPU */
+	size_t entries, bytes;
+	unsigned long rss[3];
+};
+
+static void tree_floor_report(const struct tree_fig *t)
+{
+	char a[32], b[32], c[32], d[32];
+
+	if (!t->floor[0])
+		return;
+	printf("  raw-syscall floor, the same tree: build %s (%.0f creates/s), removal by one "
+	       "thread per hierarchy %s\n",
+	       bench_fmt(t->floor[0], a, sizeof(a)), (double)t->n / ((double)t->floor[0] / 1e9),
+	       bench_fmt(t->floor[1], b, sizeof(b)));
+	printf("  agent / floor: build %.2fx, destroy -r %.2fx\n",
+	       (double)t->create / (double)t->floor[0],
+	       (double)t->destroy / (double)(t->floor[1] | 1));
+	printf("  agent CPU: build %s user + %s system a create; destroy -r %s user + %s "
+	       "system\n",
+	       bench_fmt(t->cpu_create[0] / (uint64_t)t->n, a, sizeof(a)),
+	       bench_fmt(t->cpu_create[1] / (uint64_t)t->n, b, sizeof(b)),
+	       bench_fmt(t->cpu_destroy[0], c, sizeof(c)),
+	       bench_fmt(t->cpu_destroy[1], d, sizeof(d)));
+}
+
+static void tree_report(const struct tree_fig *t)
 {
 	char a[32], b[32], c[32];
 
 	printf("\nA %d-container tree through the agent (issue 6): big, 99 x big/mNN, leaves "
 	       "below; one pids limit each; state on tmpfs (/dev/shm, as the default /run/lmctl)\n",
-	       n);
-	printf("  build by %d creates over one connection   %10s  (%.0f creates/s)\n", n,
-	       bench_fmt(ns_create, a, sizeof(a)), (double)n / ((double)ns_create / 1e9));
+	       t->n);
+	printf("  build by %d creates over one connection   %10s  (%.0f creates/s)\n", t->n,
+	       bench_fmt(t->create, a, sizeof(a)), (double)t->n / ((double)t->create / 1e9));
 	printf("  stats -r / (%zu entries, %zu-byte reply)  agent %s   direct %s (%.2fx)   "
 	       "direct incl. opening the manager %s   target: agent < 1 s\n",
-	       entries, bytes, bench_fmt(st[1], a, sizeof(a)), bench_fmt(st[0], b, sizeof(b)),
-	       (double)st[1] / (double)(st[0] | 1), bench_fmt(st_open, c, sizeof(c)));
+	       t->entries, t->bytes, bench_fmt(t->st[1], a, sizeof(a)),
+	       bench_fmt(t->st[0], b, sizeof(b)), (double)t->st[1] / (double)(t->st[0] | 1),
+	       bench_fmt(t->st_open, c, sizeof(c)));
 	printf("  agent VmRSS: empty %lu KiB, with the tree %lu KiB, peak (VmHWM) %lu KiB   "
 	       "target: < 65536 KiB\n",
-	       rss[0], rss[1], rss[2]);
+	       t->rss[0], t->rss[1], t->rss[2]);
 	printf("  destroy -r big (one request)              %10s\n",
-	       bench_fmt(ns_destroy, a, sizeof(a)));
-	tree_targets(n, ns_create, ns_destroy, st[1], rss[1]);
+	       bench_fmt(t->destroy, a, sizeof(a)));
+	tree_floor_report(t);
+	tree_targets(t->n, t->create, t->destroy, t->st[1], t->rss[1]);
 }
 
 /* Direct stats -r as the CLI pays it: open a reading manager, read, free. */
@@ -816,31 +888,41 @@ static int bench_tree(struct target *agent, int total, unsigned long rss[3])
 		.state_dir = st_agent, .cgroup_root = root_agent, .no_lock = true};
 	struct lmc_manager *peek = NULL;
 	struct lmc_err err = {0};
-	uint64_t t0, ns_create, ns_destroy, st[2] = {0, 0}, st_open = 0;
-	size_t entries = 0, bytes = 0;
+	struct tree_fig t = {.rss = {rss[0]}};
+	uint64_t t0, c0[2];
 	unsigned long hwm;
 	int n, r;
 
+	if (tree_floor(total, t.floor) < 0)
+		t.floor[0] = 0; /* not given */
 	t0 = bench_now_ns();
-	r = tree_create(agent, total, &n);
-	ns_create = bench_now_ns() - t0;
+	agent_cpu_ns(c0);
+	r = tree_create(agent, total, &t.n);
+	t.create = bench_now_ns() - t0;
+	agent_cpu_ns(t.cpu_create);
+	for (int i = 0; i < 2; i++)
+		t.cpu_create[i] -= c0[i];
 	if (r >= 0)
-		r = agent_rss(&rss[1], &hwm);
+		r = agent_rss(&t.rss[1], &hwm);
 	if (r >= 0)
 		r = mgr_fail(lmc_mgr_open(&o, &peek, &err), &err);
 	if (r >= 0)
-		r = tree_stats(agent, peek, 5, st, &entries, &bytes);
+		r = tree_stats(agent, peek, 5, t.st, &t.entries, &t.bytes);
 	if (r >= 0)
-		r = tree_stats_open(&st_open);
+		r = tree_stats_open(&t.st_open);
 	if (r >= 0)
-		r = agent_rss(&hwm, &rss[2]); /* rss[2]: the peak, stats -r included */
+		r = agent_rss(&hwm, &t.rss[2]); /* rss[2]: the peak, stats -r included */
 	lmc_mgr_free(peek);
 	t0 = bench_now_ns();
+	agent_cpu_ns(c0);
 	if (t_destroy(agent, "big", true) < 0 && r >= 0)
 		r = -EIO;
-	ns_destroy = bench_now_ns() - t0;
+	t.destroy = bench_now_ns() - t0;
+	agent_cpu_ns(t.cpu_destroy);
+	for (int i = 0; i < 2; i++)
+		t.cpu_destroy[i] -= c0[i];
 	if (r >= 0)
-		tree_report(n, ns_create, ns_destroy, st, st_open, entries, bytes, rss);
+		tree_report(&t);
 	n = tree_left();
 	printf("  after destroy -r: %d cgroups or records left below the agent's root%s\n", n,
 	       n ? "   FAIL" : "");
