@@ -14,6 +14,7 @@
  * measurements share the agent, the client and the two targets set up here.) */
 #include <dirent.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -690,6 +691,7 @@ static void agent_cpu_ns(uint64_t ret[2])
 static int tree_floor(int total, uint64_t ns[2])
 {
 	struct floor_tree f = {.mids = TREE_MIDS, .leaves = (total - 1 - TREE_MIDS) / TREE_MIDS};
+	long dying = floor_dying();
 	int r = floor_open(&f, root_direct);
 
 	if (r >= 0)
@@ -697,6 +699,9 @@ static int tree_floor(int total, uint64_t ns[2])
 	if (r >= 0)
 		r = floor_remove(&f, &ns[1]);
 	floor_close(&f);
+	if (r >= 0)
+		printf("  (the floor's cgroups left the kernel %" PRIu64 " ms after its rmdirs)\n",
+		       floor_settle(dying));
 	if (r < 0)
 		fprintf(stderr, "bench_agent: the raw floor's tree: %s\n", strerror(-r));
 	return r;

@@ -132,6 +132,35 @@ static inline int floor_remove(struct floor_tree *f, uint64_t *ret_ns)
 	return failed ? -EBUSY : 0;
 }
 
+/* The cgroups being taken down (rmdir returns before the kernel's offline work, which holds
+ * cgroup_mutex as a mkdir does); -1 unknown. */
+static inline long floor_dying(void)
+{
+	FILE *s = fopen(bench_cg.v2 ? BENCH_CG_MNT "/cgroup.stat"
+				    : BENCH_CG_MNT "/unified/cgroup.stat",
+			"re");
+	char line[128];
+	long n = -1;
+
+	while (s && fgets(line, sizeof(line), s))
+		if (sscanf(line, "nr_dying_descendants %ld", &n) == 1)
+			break;
+	if (s)
+		fclose(s);
+	return n;
+}
+
+/* Wait (up to 60 s) until the floor's removed cgroups are gone from the kernel too, so that
+ * their offline work does not land on the agent's build measured next; ms waited. */
+static inline uint64_t floor_settle(long before)
+{
+	uint64_t t0 = bench_now_ns();
+
+	for (int i = 0; i < 600 && floor_dying() > before + 100; i++)
+		usleep(100 * 1000);
+	return (bench_now_ns() - t0) / 1000000;
+}
+
 static inline void floor_close(struct floor_tree *f)
 {
 	for (int h = 0; h < N_H_MAX; h++)
