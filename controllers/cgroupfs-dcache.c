@@ -5,9 +5,9 @@
  * kernel has it: nothing can lead it out of lmctl's root.
  *
  * Shared by the loop and the stats workers: a mutex guards the table and a reference keeps
- * an fd open while a caller uses it. Bounded in fds held, half of RLIMIT_NOFILE (10,000
- * containers are up to 90,000 directories on hybrid; the agent's clients take at most 8,192
- * of its 65,536), the least recently used unreferenced entries go first. Counted in fds, not
+ * an fd open while a caller uses it. Bounded in fds held by all tables of the process, half
+ * of RLIMIT_NOFILE (10,000 containers are up to 90,000 directories on hybrid; the agent's
+ * clients take at most 8,192 of its 65,536), the least recently used unreferenced entries go first. Counted in fds, not
  * entries times hierarchies: a reading of every container (a scrape, `stats -r`) holds 5 of
  * hybrid's 9 directories a container, and an LRU table even one entry smaller than the set
  * read in a cycle misses every time (with 20,000 fds, entries of 9: 1,000 containers read
@@ -47,6 +47,10 @@ struct lmc_cgfs_dcache {
 };
 
 static bool no_openat2;
+/* The fds every table of this process holds: the bound is the process's, not a table's (a
+ * process with two managers, as bench_agent's reader beside a fresh one, had each take half
+ * of RLIMIT_NOFILE and the second ran out of fds: EMFILE in the middle of a stats -r). */
+static _Atomic size_t proc_fds;
 
 static uint32_t hash(const char *s)
 {
@@ -116,7 +120,10 @@ static void drop(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
 	lru_unlink(d, e);
 	d->n--;
 	for (int i = 0; i < LMC_CTRL__MAX; i++)
-		d->fds -= e->fd[i] >= 0;
+		if (e->fd[i] >= 0) {
+			d->fds--;
+			proc_fds--;
+		}
 	if (e->refs)
 		e->dead = true;
 	else
@@ -141,15 +148,15 @@ static bool room(struct lmc_cgfs_dcache *d)
 {
 	struct lmc_cgfs_dent *e, *prev;
 
-	if (d->fds < d->cap)
+	if (proc_fds < d->cap)
 		return true;
 	d->cap = cap_now(); /* the agent raises its limit after opening */
-	for (e = d->lru_tail; e && d->fds >= d->cap; e = prev) {
+	for (e = d->lru_tail; e && proc_fds >= d->cap; e = prev) {
 		prev = e->lru_prev;
 		if (!e->refs)
 			drop(d, e);
 	}
-	return d->fds < d->cap;
+	return proc_fds < d->cap;
 }
 
 static struct lmc_cgfs_dent *lookup(struct lmc_cgfs_dcache *d, const char *name)
@@ -225,6 +232,7 @@ static struct lmc_cgfs_dent *keep(struct lmc_cgfs_dcache *d, const char *name, i
 		return NULL;
 	e->fd[h] = *fd;
 	d->fds++;
+	proc_fds++;
 	*fd = -EBADF;
 	return e;
 }

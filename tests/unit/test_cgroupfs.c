@@ -629,6 +629,37 @@ static void test_dcache_round(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 }
 
+/* Two tables in one process (a reader beside a fresh manager, as bench_agent's stats -r)
+ * share one bound, half of RLIMIT_NOFILE: each taking half of its own ran the process out of
+ * fds (with 256, the second table's reads failed with EMFILE). */
+static void test_dcache_two_tables(void **state)
+{
+	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
+					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
+	struct fx *f = *state, g = *f;
+	struct lmc_err err = {0};
+	struct rlimit old, low;
+	char name[32];
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = (struct rlimit){.rlim_cur = 256, .rlim_max = old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
+	assert_int_equal(fx_open(&g, LMC_CG_HYBRID, NULL), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
+	}
+	for (int t = 0; t < 2; t++)
+		for (int i = 0; i < 40; i++)
+			for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++) {
+				snprintf(name, sizeof(name), "c%d", i);
+				assert_true(lmc_cgfs_dir_exists(t ? g.cg : f->cg, read[k], name));
+			}
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	lmc_cgfs_free(g.cg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -655,6 +686,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v2_own_alone_delegates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_partial_delegation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dcache_round, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dcache_two_tables, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
