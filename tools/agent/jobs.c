@@ -28,8 +28,8 @@ static struct lmc_job *take(struct lmc_jobs *j)
 	while (!j->queue) {
 		int r;
 
-		if (j->stopping)
-			return NULL;
+		if (j->stopping || j->idle >= LMC_JOBS_KEEP)
+			return NULL; /* a burst's extra workers go: their stacks and arenas with them */
 		j->idle++;
 		r = pthread_cond_timedwait(&j->work, &j->lock, &until);
 		j->idle--;
