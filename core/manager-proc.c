@@ -189,11 +189,17 @@ static int run_prepare(struct lmc_manager *m, const char *uname, const struct lm
 			return r;
 		p->so.join_mask = node->spec.ns.mask;
 	}
-	p->cgfd = lmc_cgfs_unified_fd(m->cg, node->name);
-	p->so.cgroup_fd = p->cgfd >= 0 ? p->cgfd : -1;
+	p->so.cgroup_fd = -1;
 	p->a.name = node->name;
-	p->a.skip_unified = p->cgfd >= 0;
 	return 0;
+}
+
+/* A clone here: into the cgroup2 leaf where it can be (CLONE_INTO_CGROUP), attach the rest. */
+static void run_clone_into(struct lmc_manager *m, struct run_prep *p)
+{
+	p->cgfd = lmc_cgfs_unified_fd(m->cg, p->a.name);
+	p->so.cgroup_fd = p->cgfd >= 0 ? p->cgfd : -1;
+	p->a.skip_unified = p->cgfd >= 0;
 }
 
 static void run_unplaced(struct run_prep *p, struct lmc_err *err)
@@ -251,8 +257,10 @@ int lmc_mgr_run_start(struct lmc_manager *m, const char *uname, const struct lmc
 			return r < 0 ? r : 0;
 		}
 	}
-	if (r >= 0)
+	if (r >= 0) {
+		run_clone_into(m, &p);
 		r = lmc_ns_spawn_start(&p.so, ret, err);
+	}
 	/* A child killed at birth shows here, at its release (see lmc_mgr_clone_into_refused). */
 	if (r < 0 && lmc_mgr_clone_into_refused(r, p.so.cgroup_fd)) {
 		run_unplaced(&p, err);
