@@ -41,6 +41,7 @@ struct lmc_evsrc {
 	uint64_t frozen; /* EMPTY on cgroup2: cgroup.events' other key, as last read */
 	uint64_t threshold;
 	bool oom_pending; /* v1: notified, the kill not counted yet (lmc_events_oom_recheck) */
+	unsigned more; /* THRESHOLD on v1: crossings read and not reported yet (lmc_events_more) */
 };
 
 static int evsrc_new(struct lmc_cgfs *cg, const char *name, enum lmc_events_kind kind,
@@ -327,16 +328,19 @@ const char *lmc_events_name(const struct lmc_evsrc *s)
 }
 
 /* Drain the fd; -ENOENT when inotify says the watched file is gone. */
-static int drain(struct lmc_evsrc *s, bool *ret_any)
+/* *ret_count: an eventfd's or timerfd's count (how many times the kernel signalled it). */
+static int drain(struct lmc_evsrc *s, bool *ret_any, uint64_t *ret_count)
 {
 	union {
 		char buf[4096];
 		struct inotify_event ev;
+		uint64_t count;
 	} u;
 	bool gone = false;
 	ssize_t n;
 
 	*ret_any = false;
+	*ret_count = 0;
 	for (;;) {
 		n = read(s->fd, u.buf, sizeof(u.buf));
 		if (n < 0 && errno == EINTR)
@@ -344,8 +348,10 @@ static int drain(struct lmc_evsrc *s, bool *ret_any)
 		if (n <= 0)
 			break;
 		*ret_any = true;
-		if (s->how != HOW_INOTIFY)
+		if (s->how != HOW_INOTIFY) {
+			*ret_count = n == sizeof(u.count) ? u.count : 1;
 			break; /* eventfd/timerfd: one read takes the whole count */
+		}
 		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
 			struct inotify_event *ev = (struct inotify_event *)(u.buf + off);
 
@@ -445,15 +451,38 @@ void lmc_events_note_populated(struct lmc_evsrc *s)
 		s->last = 1;
 }
 
+/* v1 signals the usage eventfd once per crossing of the threshold, either way, and the
+ * crossings alternate: the first of count leads away from where the last one left usage.
+ * Usage read now may already be back across (up and down while the agent was busy): the
+ * direction is the kernel's, not the reading's. The first is reported now, the rest through
+ * lmc_events_more; of a longer run of flapping, two at most, which keep its end. */
+static void threshold_crossed(struct lmc_evsrc *s, uint64_t count)
+{
+	uint64_t rest = count - 1;
+
+	s->last = !s->last;
+	s->more = rest <= 2 ? (unsigned)rest : 2 - (unsigned)(rest % 2);
+}
+
+bool lmc_events_more(struct lmc_evsrc *s)
+{
+	if (!s->more)
+		return false;
+	s->more--;
+	s->last = !s->last;
+	return true;
+}
+
 int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 {
-	uint64_t v = 0;
+	uint64_t v = 0, count;
 	bool any;
 	int r;
 
 	*ret_fired = false;
 	*ret_value = 0;
-	r = drain(s, &any);
+	s->more = 0;
+	r = drain(s, &any, &count);
 	if (r < 0)
 		return r;
 	if (!any)
@@ -476,9 +505,14 @@ int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 		r = mem_usage(s, &v);
 		if (r < 0)
 			return r;
+		*ret_value = v;
+		if (s->how == HOW_EVENTFD && count) {
+			threshold_crossed(s, count);
+			*ret_fired = true;
+			return 0;
+		}
 		*ret_fired = s->how != HOW_TIMER || (v >= s->threshold) != (s->last != 0);
 		s->last = v >= s->threshold;
-		*ret_value = v;
 		return 0;
 	case LMC_EVK_EMPTY:
 		return empty_read(s, ret_fired);

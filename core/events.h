@@ -96,7 +96,12 @@ void lmc_events_note_populated(struct lmc_evsrc *s);
  * count), or give_up (fired with the count as it is). */
 bool lmc_events_oom_pending(const struct lmc_evsrc *s);
 int lmc_events_oom_recheck(struct lmc_evsrc *s, bool give_up, bool *ret_fired, uint64_t *ret_value);
-/* THRESHOLD: 1 if the last read found usage at or over the threshold, else -1. */
+/* THRESHOLD where the kernel signals each crossing (v1): after a fired read, true once for
+ * each further crossing that read took (usage up and back down while nobody read): report
+ * another event, with lmc_events_direction as it is now, and ask again. */
+bool lmc_events_more(struct lmc_evsrc *s);
+/* THRESHOLD: 1 if the last crossing reported was up (the last sample found usage at or over
+ * the threshold), else -1. */
 int lmc_events_direction(const struct lmc_evsrc *s);
 uint64_t lmc_events_threshold(const struct lmc_evsrc *s);
 void lmc_events_free(struct lmc_evsrc *s);

@@ -2,6 +2,8 @@
  * subtree: sequence numbers, replay after a disconnect and after kill -9 of the agent (exactly
  * the missed events, none twice), the gap event, lifecycle events, a destroyed container
  * ending its subscription, and the OOM event's count against the kernel's. */
+#include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -337,6 +339,101 @@ static void test_oom_victim(void **state)
 	b->ops->close(b);
 }
 
+/* One line from fd (the test's end of the task's stdout), 10 s bound. */
+static void read_line(int fd, const char *want)
+{
+	char buf[64];
+	size_t n = 0;
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	while (n < sizeof(buf) - 1 && (n == 0 || buf[n - 1] != '\n')) {
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		assert_int_equal(read(fd, buf + n, 1), 1);
+		n++;
+	}
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+}
+
+/* The next threshold event for "th" (others skipped), 10 s bound. */
+static struct lmc_evrec next_threshold(int fd)
+{
+	struct lmc_evrec ev;
+
+	do
+		if (!next_event(fd, 10000, &ev))
+			fail_msg("no threshold event within 10 s");
+	while (ev.kind != LMC_EVK_THRESHOLD);
+	return ev;
+}
+
+/* A memory threshold event says which way usage crossed: up when a task fills 64 MiB of
+ * tmpfs in a container watched at 32 MiB, down when it removes the file. Then the same
+ * while the agent is stopped (SIGSTOP), so the kernel signals both crossings before the
+ * agent reads usage (already back under): both are reported, up then down, where the
+ * kernel signals each crossing (v1's usage eventfd; cgroup v2 has no notification, the
+ * agent samples usage, and a crossing shorter than its period is not seen). The agent used
+ * to report one crossing, "down", from the usage it read. */
+static void test_threshold_direction(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = h_open_be(h);
+	struct lmc_api_sub f = {.threshold = 32 * MiB};
+	char script[256], file[64];
+	const char *argv[] = {"sh", "-c", script, NULL};
+	struct lmc_run_opts ro = {.argv = argv, .detach = true};
+	struct lmc_err err = {0};
+	struct lmc_evrec ev;
+	int in[2], out[2], fd, st;
+	pid_t pid;
+
+	snprintf(file, sizeof(file), "/dev/shm/lmctl-test-th-%d", (int)getpid());
+	snprintf(script, sizeof(script),
+		 "while read x; do head -c 64M /dev/zero > %s; echo up; read x; rm -f %s; "
+		 "echo down; done",
+		 file, file);
+	create(b, "th", 256 * MiB);
+	fd = subscribe(h, "th", &f);
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	ro.stdio[0] = in[0], ro.stdio[1] = out[1], ro.stdio[2] = -1;
+	if (b->ops->run(b, "th", &ro, &pid, &st, &err) < 0)
+		fail_msg("run in th: %s", lmc_err_str(&err));
+	close(in[0]);
+	close(out[1]);
+
+	assert_int_equal(write(in[1], "\n", 1), 1);
+	read_line(out[0], "up\n");
+	ev = next_threshold(fd);
+	assert_int_equal(ev.direction, 1);
+	assert_true(ev.value >= 32 * MiB);
+	assert_int_equal(write(in[1], "\n", 1), 1);
+	read_line(out[0], "down\n");
+	ev = next_threshold(fd);
+	assert_int_equal(ev.direction, -1);
+	assert_true(ev.value < 32 * MiB);
+
+	if (lmc_cgfs_mode(h->cg) != LMC_CG_V2) {
+		assert_int_equal(kill(h->agent, SIGSTOP), 0);
+		assert_int_equal(write(in[1], "\n", 1), 1);
+		read_line(out[0], "up\n");
+		assert_int_equal(write(in[1], "\n", 1), 1);
+		read_line(out[0], "down\n");
+		assert_int_equal(kill(h->agent, SIGCONT), 0);
+		ev = next_threshold(fd);
+		assert_int_equal(ev.direction, 1);
+		ev = next_threshold(fd);
+		assert_int_equal(ev.direction, -1);
+		assert_true(ev.value < 32 * MiB);
+	}
+	close(in[1]); /* the task's read ends it */
+	close(out[0]);
+	unlink(file);
+	close(fd);
+	destroy(b, "th");
+	b->ops->close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -348,6 +445,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oom_victim, h_fixture_setup,
 						h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_oom_count, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_threshold_direction, h_fixture_setup,
 						h_fixture_teardown),
 	};
 

@@ -178,7 +178,7 @@ static void one_eviction(struct lmc_backend *b, int fd, long long *ret_us, long 
 		free(buf);
 		ev = resp.event;
 		lmc_api_resp_done(&resp);
-		if (ev.kind == LMC_EVK_THRESHOLD && ev.value >= threshold())
+		if (ev.kind == LMC_EVK_THRESHOLD && ev.direction > 0)
 			thr = ev;
 		if (ev.kind == LMC_EVK_EVICTED)
 			break;

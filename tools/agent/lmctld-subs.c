@@ -223,7 +223,10 @@ static void on_source(struct ev_loop *loop, ev_io *w, int revents)
 		ev_timer_set(&x->settle, SETTLE_PERIOD, SETTLE_PERIOD);
 		ev_timer_start(loop, &x->settle);
 	}
-	if (fired)
+	if (!fired)
+		return;
+	src_emit(x, ev.value);
+	while (lmc_events_more(x->s))
 		src_emit(x, ev.value);
 }
 

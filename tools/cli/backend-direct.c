@@ -237,7 +237,11 @@ static int poll_sources(struct lmc_evsrc **srcs, size_t n, lmc_event_cb cb, void
 			ev.kind = lmc_events_kind(srcs[i]);
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ev.timestamp_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-			r = cb(&ev, userdata);
+			do {
+				if (ev.kind == LMC_EVK_THRESHOLD)
+					ev.direction = lmc_events_direction(srcs[i]);
+				r = cb(&ev, userdata);
+			} while (r >= 0 && lmc_events_more(srcs[i]));
 			if (r < 0)
 				return r;
 		}

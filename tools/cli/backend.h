@@ -22,7 +22,7 @@ struct lmc_event {
 	char name[LMC_NAME_MAX + 1];
 	enum lmc_events_kind kind;
 	uint64_t seq; /* the agent's event number; 0 in direct mode and for GAP */
-	int direction; /* THRESHOLD: 1 up, -1 down (agent) */
+	int direction; /* THRESHOLD: 1 up, -1 down */
 	uint64_t value; /* OOM kill count, memory usage for THRESHOLD */
 	pid_t pid; /* EXIT */
 	int status; /* EXIT: code or 128+signal */
