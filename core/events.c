@@ -429,6 +429,11 @@ uint64_t lmc_events_threshold(const struct lmc_evsrc *s)
 	return s->threshold;
 }
 
+uint64_t lmc_events_count(const struct lmc_evsrc *s)
+{
+	return s->kind == LMC_EVK_OOM ? s->last : 0;
+}
+
 /* cgroup.events changed. A process that came and went between two reads (the change to 1
  * and back to 0 read as one inotify event) leaves populated at 0 as it was: when frozen did
  * not change either, the change was that, and the cgroup emptied again. */

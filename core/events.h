@@ -104,6 +104,8 @@ bool lmc_events_more(struct lmc_evsrc *s);
  * the threshold), else -1. */
 int lmc_events_direction(const struct lmc_evsrc *s);
 uint64_t lmc_events_threshold(const struct lmc_evsrc *s);
+/* OOM: the kill count as last read (at open: the kernel's count then). */
+uint64_t lmc_events_count(const struct lmc_evsrc *s);
 void lmc_events_free(struct lmc_evsrc *s);
 
 #endif

@@ -339,6 +339,65 @@ static void test_oom_victim(void **state)
 	b->ops->close(b);
 }
 
+/* An OOM kill while the agent is down (kill -9) is not lost: at start the agent watches
+ * again the sources it watched, finds the kernel's count past the one it journaled, and
+ * journals an OOM event with the new count, which a subscriber resuming from its last seq
+ * receives. The agent used to open no source until a subscriber came back, and then from
+ * the kernel's count as it was then: that kill was never reported. */
+static void test_oom_while_down(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = h_open_be(h);
+	struct lmc_api_sub f = {.oom = true, .threshold = LMC_UNSET};
+	struct lmc_evrec ev;
+	uint64_t last, count;
+	pid_t pid;
+	int fd, st;
+
+	create(b, "od", 16 * MiB);
+	fd = subscribe(h, "od", &f);
+	assert_int_equal(run_sh(b, "od", "exec tail /dev/zero"), 128 + SIGKILL);
+	do
+		assert_true(next_event(fd, 10000, &ev));
+	while (ev.kind != LMC_EVK_OOM);
+	do /* v1 may notify one kill more than once */
+		last = ev.seq;
+	while (next_event(fd, 500, &ev));
+	count = oom_kills(b, "od");
+	close(fd);
+	b->ops->close(b);
+	h_stop_agent(h, SIGKILL);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (lmc_cgfs_attach(h->cg, "od", getpid(), false, NULL) < 0)
+			_exit(99);
+		execlp("tail", "tail", "/dev/zero", (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+	assert_int_equal(h_start_agent(h), 0);
+	b = h_open_be(h);
+	assert_int_equal(oom_kills(b, "od"), count + 1);
+	f.resume = true;
+	f.since = last;
+	fd = subscribe(h, "od", &f);
+	do
+		assert_true(next_event(fd, 10000, &ev));
+	while (ev.kind != LMC_EVK_OOM);
+	print_message("after the restart: OOM event seq %llu, count %llu (kernel %llu)\n",
+		      (unsigned long long)ev.seq, (unsigned long long)ev.value,
+		      (unsigned long long)(count + 1));
+	assert_true(ev.seq > last);
+	assert_int_equal(ev.value, count + 1);
+	close(fd);
+	destroy(b, "od");
+	b->ops->close(b);
+}
+
 /* One line from fd (the test's end of the task's stdout), 10 s bound. */
 static void read_line(int fd, const char *want)
 {
@@ -447,6 +506,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oom_count, h_fixture_setup,
 						h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_threshold_direction, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_oom_while_down, h_fixture_setup,
 						h_fixture_teardown),
 	};
 

@@ -109,8 +109,10 @@ void lmc_agent_event(struct agent *a, struct lmc_evrec *ev)
 			if (!s->dropped && !s->replaying && sub_wants(s, ev))
 				deliver(a, s, ev);
 	a->emitting--;
-	if (ev->kind == LMC_EVK_DESTROYED)
+	if (ev->kind == LMC_EVK_DESTROYED) {
 		lmc_agent_srcs_gone(a, ev->name);
+		lmc_agent_oomw_forget(a, ev->name);
+	}
 	lmc_agent_sweep(a);
 }
 

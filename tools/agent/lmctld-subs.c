@@ -176,8 +176,10 @@ static void src_emit(struct src *x, uint64_t value)
 		ev.threshold = x->threshold;
 		ev.direction = lmc_events_direction(x->s);
 	}
-	if (x->kind == LMC_EVK_OOM)
+	if (x->kind == LMC_EVK_OOM) {
 		ev.pid = oom_victim(x, value);
+		lmc_agent_oomw_seen(x->a, ev.name, value);
+	}
 	lmc_agent_event(x->a, &ev);
 }
 
@@ -263,8 +265,19 @@ static int src_open(struct agent *a, const char *name, enum lmc_events_kind k, u
 	ev_io_init(&x->io, on_source, lmc_events_fd(x->s), EV_READ);
 	ev_timer_init(&x->settle, on_settle, SETTLE_PERIOD, SETTLE_PERIOD);
 	ev_io_start(a->loop, &x->io);
+	if (k == LMC_EVK_OOM)
+		lmc_agent_oomw_opened(a, name, lmc_events_count(x->s));
 	*ret = x;
 	return 0;
+}
+
+int lmc_agent_oom_watch(struct agent *a, const char *name)
+{
+	struct src *x;
+
+	if (src_find(a, name, LMC_EVK_OOM, 0))
+		return 0;
+	return src_open(a, name, LMC_EVK_OOM, 0, &x, NULL);
 }
 
 /* Refer s to the source for (name, k), opening it if nobody watches it yet; -EDQUOT when
