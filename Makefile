@@ -17,7 +17,7 @@ CFLAGS_ALL := -std=gnu11 $(O) -g -pthread $(WARN) $(CPPFLAGS_ALL) $(EXTRA_CFLAGS
 # protoc-c output is not ours to fix: relaxed warnings.
 CFLAGS_GEN := -std=gnu11 $(O) -g -w $(CPPFLAGS_ALL) $(EXTRA_CFLAGS)
 ASAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-LDLIBS_ALL := -lcgroup -lprotobuf-c -lev -pthread
+LDLIBS_ALL := -lprotobuf-c -lev -pthread
 
 # Bottom first (tests/layers.py checks that every include points down this list).
 MODULES := base controllers nsutil policy core proto
@@ -120,11 +120,11 @@ $(BUILD)/lmctl: $(BUILD)/obj/tools/cli/lmctl.o $(CLI_LIB) $(LIBS_NORMAL)
 $(BUILD)/lmctld: $(BUILD)/obj/tools/agent/lmctld.o $(AGENT_LIB) $(LIBS_NORMAL)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(AGENT_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL)
 
-# ---- static build: one copied binary runs where libcgroup, protobuf-c, libev are absent ----
-# glibc is linked statically too. ld warns that libcgroup's getpwnam/getgrnam/getpwuid/getgrgid
-# (config and rules-file parsing, which lmctl never calls) need glibc's shared NSS modules at
-# run time; lmctl's own name lookups (--owner, --uid, --gid) come from tools/cli/cli-ids.c built
-# with LMC_STATIC, which reads /etc/passwd and /etc/group itself.
+# ---- static build: one copied binary runs where protobuf-c, libev are absent ----
+# glibc is linked statically too. ld warns that getpwuid_r/getgrouplist (core/manager-ids.c,
+# which falls back to /etc/passwd itself) need glibc's shared NSS modules at run time; lmctl's
+# own name lookups (--owner, --uid, --gid) come from tools/cli/cli-ids.c built with
+# LMC_STATIC, which reads /etc/passwd and /etc/group itself.
 STATIC_IDS := $(BUILD)/static/obj/tools/cli/cli-ids.o
 $(STATIC_IDS): tools/cli/cli-ids.c | $(GEN_HDRS)
 	@mkdir -p $(@D)
@@ -160,9 +160,10 @@ $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(TESTLIB_ASAN) $$(
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB) $(TOOLS_LIB) $(LIBS_NORMAL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(TESTLIB) $(TOOLS_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL) -lcmocka
+# (bench_lifecycle times libcgroup's API beside lmctl's: the only user of libcgroup.)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_NORMAL)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBS_NORMAL) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBS_NORMAL) $(LDLIBS_ALL) -lcgroup
 
 
 # ---- running ----

@@ -1,4 +1,4 @@
-/* The kernel boundary: the one module that talks to libcgroup and opens cgroupfs paths.
+/* The kernel boundary: the one module that reads the cgroup mounts and opens cgroupfs paths.
  *
  * A struct lmc_cgfs is the set of hierarchies lmctl manages, each with a directory fd on
  * lmctl's root in it, opened once. Containers are addressed by their canonical name
@@ -28,7 +28,7 @@ struct lmc_cgfs_opts {
 	const char *recorded;
 	/* Unit tests: a directory standing in for /sys/fs/cgroup (layout given by fake_mode:
 	 * v1/hybrid -> <fake>/<controller>/..., <fake>/unified; v2 -> <fake>/...). Skips
-	 * libcgroup and /proc/self/cgroup (own cgroup is "/"). */
+	 * the mount table and /proc/self/cgroup (own cgroup is "/"). */
 	const char *fake_fsroot;
 	enum lmc_cg_mode fake_mode;
 	const char *fake_own; /* the own cgroup under fake_fsroot (v2 placement tests); NULL "" */
