@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "bench/agent-proc.h"
 #include "bench/bench.h"
 #include "bench/tree-floor.h"
 #include "core/manager.h"
@@ -38,7 +39,10 @@ static volatile sig_atomic_t stop;
 static bool quiet; /* clean-up: refusals of what is already gone are expected */
 static char run_dir[64], sock_path[96], st_agent[128], st_direct[128];
 static char root_agent[64], root_direct[64];
-static pid_t agent_pid;
+static struct bench_agent lmctld = {.run_dir = run_dir,
+				    .sock = sock_path,
+				    .state = st_agent,
+				    .root = root_agent};
 static int devnull = -1;
 static const char *const RUN_ARGV[] = {"/bin/true", NULL};
 static const char *const RUN_ENV[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
@@ -49,86 +53,7 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* ---- the agent process ---- */
-
-static bool agent_answers(void)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static void agent_child(const char *bin, pid_t parent)
-{
-	char log[160];
-	int fd;
-
-	snprintf(log, sizeof(log), "%s/agent.log", run_dir);
-	fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	/* Dies with us; its own process group, so a Ctrl-C reaches only us and we clean up
-	 * through it. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != parent)
-		_exit(1);
-	setpgid(0, 0);
-	if (fd >= 0) {
-		dup2(fd, 1);
-		dup2(fd, 2);
-	}
-	execl(bin, "lmctld", "--socket", sock_path, "--state-dir", st_agent, "--cgroup-root",
-	      root_agent, "--idle-timeout=3600", (char *)NULL);
-	_exit(127);
-}
-
-/* Start lmctld; 0 once its socket answers (polled: a socket offers no event for it). */
-static int agent_start(const char *bin)
-{
-	pid_t parent = getpid(), pid = fork();
-	char f[160];
-	FILE *pf;
-
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		agent_child(bin, parent);
-	agent_pid = pid;
-	snprintf(f, sizeof(f), "%s/agent.pid", run_dir);
-	pf = fopen(f, "we");
-	if (pf) {
-		fprintf(pf, "%d\n", (int)pid);
-		fclose(pf);
-	}
-	for (int i = 0; i < 20000 && !stop; i++) {
-		if (agent_answers())
-			return 0;
-		if (waitpid(pid, NULL, WNOHANG) == pid) {
-			agent_pid = 0;
-			return -ECHILD;
-		}
-		usleep(1000);
-	}
-	return -ETIMEDOUT;
-}
-
-static void agent_stop(void)
-{
-	int st;
-
-	if (agent_pid <= 0)
-		return;
-	kill(agent_pid, SIGTERM);
-	if (lmc_ns_wait(agent_pid, -1, 10000, &st) < 0) {
-		kill(agent_pid, SIGKILL);
-		waitpid(agent_pid, NULL, 0);
-	}
-	agent_pid = 0;
-}
+/* ---- the agent process (bench/agent-proc.h) ---- */
 
 /* VmRSS and VmHWM of the agent, in KiB. */
 static int agent_rss(unsigned long *rss, unsigned long *hwm)
@@ -136,7 +61,7 @@ static int agent_rss(unsigned long *rss, unsigned long *hwm)
 	char f[64], line[256];
 	FILE *s;
 
-	snprintf(f, sizeof(f), "/proc/%d/status", (int)agent_pid);
+	snprintf(f, sizeof(f), "/proc/%d/status", (int)lmctld.pid);
 	s = fopen(f, "re");
 	if (!s)
 		return -errno;
@@ -433,8 +358,6 @@ static void life_report(struct bench_samples *s, int iters, const char *floor_fi
 				   (double)bench_pct(&s[1], 50) / (double)fmed, 1.15);
 	else
 		bench_target("agent lifecycle / raw floor", NULL, "<= 1.15x; no floor file", false);
-	bench_target("CLI lifecycle with the agent / cg* tool chain", NULL,
-		     "<= 0.30x; not in bench yet", false);
 }
 
 /* Rounds alternate direct and agent so drift of the machine touches both alike. */
@@ -671,7 +594,7 @@ static void agent_cpu_ns(uint64_t ret[2])
 	FILE *s;
 
 	ret[0] = ret[1] = 0;
-	snprintf(f, sizeof(f), "/proc/%d/stat", (int)agent_pid);
+	snprintf(f, sizeof(f), "/proc/%d/stat", (int)lmctld.pid);
 	s = fopen(f, "re");
 	if (!s)
 		return;
@@ -972,7 +895,7 @@ static void cleanup(struct target *agent, struct lmc_manager *direct)
 	if (agent)
 		t_close(agent);
 	lmc_mgr_free(direct);
-	agent_stop();
+	bench_agent_stop(&lmctld);
 	bench_scratch_remove(root_agent);
 	bench_scratch_remove(root_direct);
 	bench_state_remove(run_dir);
@@ -1076,7 +999,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	r = setup_dirs();
 	if (r >= 0)
-		r = agent_start(a.agent_bin);
+		r = bench_agent_start(&lmctld, a.agent_bin, &stop);
 	if (r >= 0)
 		r = open_direct(&direct);
 	if (r >= 0)

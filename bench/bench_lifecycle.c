@@ -3,9 +3,11 @@
  * Benchmark (issue 3): the lifecycle "create a 2-level tree with limits in every controller
  * (cpu, memory, blkio weight, pids, cpuset), start /bin/true in the leaf, wait, destroy the
  * tree", measured in one run for: the raw-syscall floor written here, lmctl's library path
- * (core/manager; state on tmpfs without fsync, and on disk with fsync), libcgroup's API, and
- * the cgcreate/cgset/cgexec/cgdelete chain. Hybrid hierarchies (this project's machines), and
- * pure cgroup v2 (every row but the cg* tools' chain).
+ * (core/manager; state on tmpfs without fsync, and on disk with fsync), libcgroup's API, the
+ * cgcreate/cgset/cgexec/cgdelete chain, and the lmctl command line (LMCTL_BIN) without an
+ * agent and with one running (LMCTLD_BIN, an lmctld of its own started here). Hybrid
+ * hierarchies (this project's machines), and pure cgroup v2 (every row but the cg* tools'
+ * chain and the command line's).
  *
  * Everything lives in scratch roots lmctl-test-bench-<pid>-* below this process's own cgroup
  * in every hierarchy, removed at the end (processes first), also after SIGINT/SIGTERM.
@@ -23,6 +25,7 @@
 #include <sys/vfs.h>
 #include <sys/wait.h>
 
+#include "bench/agent-proc.h"
 #include "bench/bench.h"
 #include "core/manager.h"
 #include "nsutil/ns.h"
@@ -50,6 +53,12 @@ static const struct level {
 static volatile sig_atomic_t stop;
 static char root_raw[64], root_mgr[64], root_sync[64], root_lcg[64], root_cli[64], root_lm[64];
 static char state_tmpfs[128], state_disk[128], state_lm[128];
+/* The CLI row with the agent running: lmctld on its own socket, state and root. */
+static char root_lma[64], run_lma[64], sock_lma[96], state_lma[128];
+static struct bench_agent lmctld = {.run_dir = run_lma,
+				    .sock = sock_lma,
+				    .state = state_lma,
+				    .root = root_lma};
 
 static void on_signal(int sig)
 {
@@ -622,14 +631,25 @@ static int cli_iter(struct variant *v, uint64_t t[4])
 	return r;
 }
 
-/* ---- the same work through the lmctl command line, no agent: four commands (create both
- * levels, run, destroy -r), each a process of its own as a shell script pays it ---- */
+/* ---- the same work through the lmctl command line, four commands (create both levels,
+ * run, destroy -r), each a process of its own as a shell script pays it: without an agent
+ * (--direct) and with one running (the commands go to its socket) ---- */
 
-static void lm_base(struct argvec *a, const char *lmctl)
+struct lm {
+	const char *lmctl;
+	bool agent;
+};
+
+static void lm_base(struct argvec *a, const struct lm *lm)
 {
 	char opt[256];
 
-	av_add(a, lmctl);
+	av_add(a, lm->lmctl);
+	if (lm->agent) {
+		snprintf(opt, sizeof(opt), "--socket=%s", sock_lma);
+		av_add(a, opt);
+		return;
+	}
 	av_add(a, "--direct");
 	snprintf(opt, sizeof(opt), "--state-dir=%s", state_lm);
 	av_add(a, opt);
@@ -637,12 +657,12 @@ static void lm_base(struct argvec *a, const char *lmctl)
 	av_add(a, opt);
 }
 
-static int lm_create(const char *lmctl, const char *name, int lv)
+static int lm_create(const struct lm *lm, const char *name, int lv)
 {
 	struct argvec a = {.n = 0};
 	char f[5][64];
 
-	lm_base(&a, lmctl);
+	lm_base(&a, lm);
 	av_add(&a, "create");
 	av_add(&a, name);
 	snprintf(f[0], sizeof(f[0]), "--cpus=%llum", (unsigned long long)LV[lv].limit_m);
@@ -658,16 +678,16 @@ static int lm_create(const char *lmctl, const char *name, int lv)
 
 static int lm_iter(struct variant *v, uint64_t t[4])
 {
-	const char *lmctl = v->ctx;
+	const struct lm *lm = v->ctx;
 	struct argvec a = {.n = 0};
 	int r;
 
 	t[0] = bench_now_ns();
-	r = lm_create(lmctl, "jobA", 0);
+	r = lm_create(lm, "jobA", 0);
 	if (r >= 0)
-		r = lm_create(lmctl, "jobA/sub1", 1);
+		r = lm_create(lm, "jobA/sub1", 1);
 	t[1] = bench_now_ns();
-	lm_base(&a, lmctl);
+	lm_base(&a, lm);
 	av_add(&a, "run");
 	av_add(&a, "jobA/sub1");
 	av_add(&a, "--");
@@ -676,7 +696,7 @@ static int lm_iter(struct variant *v, uint64_t t[4])
 		r = run_cmd(a.v);
 	t[2] = bench_now_ns();
 	a.n = 0;
-	lm_base(&a, lmctl);
+	lm_base(&a, lm);
 	av_add(&a, "destroy");
 	av_add(&a, "-r");
 	av_add(&a, "jobA");
@@ -719,6 +739,9 @@ static void cleanup(struct lmc_manager *m1, struct lmc_manager *m2)
 	bench_scratch_remove(root_cli);
 	bench_scratch_remove(root_lm);
 	bench_state_remove(state_lm);
+	bench_agent_stop(&lmctld);
+	bench_scratch_remove(root_lma);
+	bench_state_remove(run_lma);
 	bench_state_remove(state_tmpfs);
 	bench_state_remove(state_disk);
 }
@@ -735,7 +758,7 @@ static void report(struct variant *vs, int nv, int iters, int cli_iters)
 	char title[320], cli[48] = "";
 
 	if (nv > 4)
-		snprintf(cli, sizeof(cli), " (%d for the CLI chain)", cli_iters);
+		snprintf(cli, sizeof(cli), " (%d for the CLI rows)", cli_iters);
 	snprintf(title, sizeof(title),
 		 "Lifecycle (issue 3): create jobA + jobA/sub1 with cpu/memory/blkio/pids/cpuset "
 		 "limits, run /bin/true in the leaf, wait, destroy; %s; %d iterations%s; ratio to "
@@ -777,6 +800,12 @@ static void targets(struct variant *vs, int nv)
 	else
 		bench_target("CLI lifecycle, no agent / cg* tool chain", NULL,
 			     "<= 0.35x; hybrid only, needs LMCTL_BIN", false);
+	if (nv > 6 && vs[6].all.n && vs[4].all.n)
+		bench_target_ratio("CLI lifecycle with the agent / cg* tool chain (median)",
+				   med_ratio(&vs[6].all, &vs[4].all), 0.30);
+	else
+		bench_target("CLI lifecycle with the agent / cg* tool chain", NULL,
+			     "<= 0.30x; hybrid only, needs LMCTL_BIN and LMCTLD_BIN", false);
 }
 
 /* Rounds of every variant in turn, so drift of the machine touches each alike. */
@@ -813,6 +842,22 @@ static int run_rounds(struct variant *vs, int nv, int rounds)
 		}
 	}
 	return stop ? -EINTR : 0;
+}
+
+/* The agent of the CLI row with the agent running: started once, before the rounds. */
+static int agent_setup(void)
+{
+	const char *bin = getenv("LMCTLD_BIN");
+	int r;
+
+	if (mkdir(run_lma, 0700) < 0 || mkdir(state_lma, 0700) < 0)
+		return -errno;
+	r = bench_agent_start(&lmctld, bin, &stop);
+	if (r < 0)
+		fprintf(stderr,
+			"bench_lifecycle: lmctld %s did not answer on %s: %s (its log: %s)\n", bin,
+			sock_lma, strerror(-r), run_lma);
+	return r;
 }
 
 /* Scratch roots and managers for every variant (nv of them: the cg* tools' row only in
@@ -858,6 +903,8 @@ static int setup(struct raw *raw, struct lcg *lcg, int *nv, struct lmc_manager *
 		r = mgr_open(state_tmpfs, root_mgr, false, m1);
 	if (r >= 0)
 		r = mgr_open(state_disk, root_sync, true, m2);
+	if (r >= 0 && *nv > 6)
+		r = agent_setup();
 	return r;
 }
 
@@ -873,6 +920,21 @@ static void scratch_names(int pid)
 	snprintf(state_lm, sizeof(state_lm), "/dev/shm/lmctl-test-bench-%d-lmstate", pid);
 	snprintf(state_tmpfs, sizeof(state_tmpfs), "/dev/shm/lmctl-test-bench-%d-state", pid);
 	snprintf(state_disk, sizeof(state_disk), "/var/tmp/lmctl-test-bench-%d-state", pid);
+	/* bench/lib.sh stops the agent named by /dev/shm/lmctl-test-bench-<pid>/agent.pid */
+	snprintf(root_lma, sizeof(root_lma), "lmctl-test-bench-%d-lma", pid);
+	snprintf(run_lma, sizeof(run_lma), "/dev/shm/lmctl-test-bench-%d", pid);
+	snprintf(sock_lma, sizeof(sock_lma), "%s/lmctld.sock", run_lma);
+	snprintf(state_lma, sizeof(state_lma), "%s/state", run_lma);
+}
+
+/* Iterations of each row per round; notes of the rows. */
+static void per_round(struct variant *vs, int n, int cli_n)
+{
+	for (int i = 0; i < 7; i++)
+		vs[i].n_iter = i < 4 ? n : cli_n;
+	vs[4].all.note = "(v1 hierarchies only)";
+	if (!bench_cg.v2)
+		vs[3].all.note = "(cgroup2 dir by raw syscalls)";
 }
 
 int main(int argc, char **argv)
@@ -884,10 +946,12 @@ int main(int argc, char **argv)
 	struct raw raw;
 	struct lcg lcg;
 	struct cli cli = {.l = &lcg};
-	const char *lmctl = getenv("LMCTL_BIN");
-	int pid = (int)getpid(), nv = lmctl && *lmctl ? 6 : 5, r;
+	const char *lmctl = getenv("LMCTL_BIN"), *lmctld_bin = getenv("LMCTLD_BIN");
+	struct lm lm_direct = {.lmctl = lmctl}, lm_agent = {.lmctl = lmctl, .agent = true};
+	int pid = (int)getpid(), r;
+	int nv = !lmctl || !*lmctl ? 5 : lmctld_bin && *lmctld_bin ? 7 : 6;
 	struct statfs sf;
-	struct variant vs[6] = {
+	struct variant vs[7] = {
 		{.all.label = "raw syscalls (floor)", .iter = raw_iter, .ctx = &raw},
 		{.all.label = "lmctl library, state on tmpfs (default)", .iter = mgr_iter},
 		{.all.label = "lmctl library, state on disk, LMCTL_FSYNC", .iter = mgr_iter},
@@ -895,7 +959,10 @@ int main(int argc, char **argv)
 		{.all.label = "cgcreate/cgset/cgexec/cgdelete", .iter = cli_iter, .ctx = &cli},
 		{.all.label = "lmctl CLI, no agent (4 commands)",
 		 .iter = lm_iter,
-		 .ctx = (void *)lmctl},
+		 .ctx = &lm_direct},
+		{.all.label = "lmctl CLI, agent running (4 commands)",
+		 .iter = lm_iter,
+		 .ctx = &lm_agent},
 	};
 
 	if (bench_cg_init() < 0) {
@@ -908,12 +975,7 @@ int main(int argc, char **argv)
 		nv = 4;
 	iters = iters < rounds ? rounds : iters;
 	cli_iters = cli_iters < rounds ? rounds : cli_iters;
-	for (int i = 0; i < 4; i++)
-		vs[i].n_iter = iters / rounds;
-	vs[4].n_iter = vs[5].n_iter = cli_iters / rounds;
-	vs[4].all.note = "(v1 hierarchies only)";
-	if (!bench_cg.v2)
-		vs[3].all.note = "(cgroup2 dir by raw syscalls)";
+	per_round(vs, iters / rounds, cli_iters / rounds);
 	scratch_names(pid);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

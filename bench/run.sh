@@ -28,8 +28,10 @@ on_exit() {
 trap on_exit EXIT
 trap 'echo "bench: interrupted" >&2; exit 130' INT TERM HUP
 
-# The lifecycle benchmark also times the same work through the lmctl command line.
+# The lifecycle benchmark also times the same work through the lmctl command line, without
+# an agent and with one (an lmctld of its own) running.
 export LMCTL_BIN=${LMCTL_BIN:-$BUILD/lmctl}
+export LMCTLD_BIN=${LMCTLD_BIN:-$BUILD/lmctld}
 mode="cgroup v2"
 [ -d "$CG/unified" ] && mode=hybrid
 echo "lmctl benchmarks: $(nproc) CPUs, kernel $(uname -r), $mode, load average $(cut -d' ' -f1-3 /proc/loadavg)"
