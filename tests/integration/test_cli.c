@@ -92,7 +92,7 @@ static void test_oom_kill_reported(void **state)
 	r = lmc_test_lmctl(NULL, 0, err, sizeof(err), "run", "jobA/sub1", "--", lmc_test_self_exe(),
 			   "hog", NULL);
 	assert_int_equal(r, 128 + SIGKILL);
-	assert_non_null(strstr(err, "OOM"));
+	assert_non_null(strstr(err, "killed by the OOM killer"));
 	assert_true(lmc_test_stat("jobA/sub1", "memory.oom_kills") >= 1);
 	assert_int_equal(lmc_test_stat("jobA/sub1", "memory.limit_bytes"), 64 << 20);
 }
@@ -108,7 +108,7 @@ static void test_parent_limit_binds_child(void **state)
 	r = lmc_test_lmctl(NULL, 0, err, sizeof(err), "run", "jobB/leaf", "--", lmc_test_self_exe(),
 			   "hog", NULL);
 	assert_int_equal(r, 128 + SIGKILL);
-	assert_non_null(strstr(err, "OOM"));
+	assert_non_null(strstr(err, "killed by the OOM killer"));
 	assert_true(lmc_test_stat("jobB/leaf", "memory.oom_kills") >= 1);
 	/* The child has no limit of its own: the parent's is what bound it (its failure count
 	 * rose), and the 4G hog got no further than the parent's 48M, give or take what the

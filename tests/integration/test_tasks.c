@@ -261,11 +261,18 @@ static void test_oom_killed(void **state)
 	LMCTL_OK("run", "-d", "--task-id", "hog", "o", "--", lmc_test_self_exe(), "hog", "256");
 	assert_int_equal(lmctl(out, err, "wait", "--json", "o", "hog", NULL), 128 + SIGKILL);
 	assert_string_equal(task_field(out, "hog", "state", v, sizeof(v)), "oom_killed");
+	/* in the foreground through the agent, lmctl says so (from the task's record) */
+	assert_int_equal(lmctl(out, err, "run", "o", "--", lmc_test_self_exe(), "hog", "256", NULL),
+			 128 + SIGKILL);
+	assert_non_null(strstr(err, "killed by the OOM killer"));
 	/* a plain SIGKILL is not an OOM kill */
 	LMCTL_OK("run", "-d", "--task-id", "plain", "o", "--", "/bin/sleep", "300");
 	LMCTL_OK("task", "kill", "-s", "KILL", "o", "plain");
 	assert_int_equal(lmctl(out, err, "wait", "--json", "o", "plain", NULL), 128 + SIGKILL);
 	assert_string_equal(task_field(out, "plain", "state", v, sizeof(v)), "signaled");
+	assert_int_equal(lmctl(out, err, "run", "o", "--", "/bin/sh", "-c", "kill -9 $$", NULL),
+			 128 + SIGKILL);
+	assert_non_null(strstr(err, "killed by signal 9"));
 }
 
 struct zombies {

@@ -150,29 +150,35 @@ static int parse_run(int argc, char **argv, struct run_args *a, char ***ret_cmd,
 	return 0;
 }
 
-static uint64_t oom_kills(struct lmc_backend *b, const char *name)
+/* Whether the task's record says the OOM killer ended it: its start and end saw different OOM
+ * kill counts of the container (core/task.c). Read after the end, so that a run pays nothing
+ * for it before its command starts. */
+static bool oom_killed(struct lmc_backend *b, const char *name, const char *task_id)
 {
-	struct lmc_stats_entry *e = NULL;
-	size_t n = 0;
-	uint64_t v = LMC_UNSET;
+	struct lmc_task_query q = {.op = LMC_TASK_OP_GET, .name = name, .task_id = task_id};
+	struct lmc_task_answer ans = {0};
+	bool oom;
 
-	if (b->ops->stats(b, name, false, &e, &n, NULL) >= 0 && n == 1)
-		v = e[0].stats.mem_oom_kills;
-	free(e);
-	return v;
+	if (!task_id[0] || b->ops->task(b, &q, &ans, NULL) < 0)
+		return false;
+	oom = ans.n == 1 && ans.tasks[0].state == LMC_TASK_OOM_KILLED;
+	lmc_task_answer_done(&ans);
+	return oom;
 }
 
 /* Say why the command died; an OOM kill is what users most need told. */
-static void report_signal(struct lmc_cli *c, const char *name, int status, uint64_t ooms_before)
+static void report_signal(struct lmc_cli *c, const char *name, int status)
 {
+	char task_id[sizeof(c->b->task_id)];
 	struct lmc_err err = {0};
-	uint64_t ooms_after = LMC_UNSET;
+	bool oom = false;
 
+	snprintf(task_id, sizeof(task_id), "%s", c->b->task_id);
 	c->b->ops->close(c->b);
 	c->b = NULL;
 	if (lmc_cli_connect(c, true, &err) >= 0)
-		ooms_after = oom_kills(c->b, name);
-	if (ooms_before != LMC_UNSET && ooms_after != LMC_UNSET && ooms_after > ooms_before)
+		oom = oom_killed(c->b, name, task_id);
+	if (oom)
 		fprintf(stderr,
 			"lmctl: %s: command was killed by the OOM killer (memory limit reached)\n",
 			name);
@@ -202,7 +208,6 @@ int lmc_cli_run(struct lmc_cli *c, int argc, char **argv)
 {
 	struct run_args a = {.o.stdio = {-1, -1, -1}};
 	struct lmc_err err = {0};
-	uint64_t ooms = LMC_UNSET;
 	char **cmd = NULL;
 	pid_t pid = 0;
 	int status = 0;
@@ -213,8 +218,6 @@ int lmc_cli_run(struct lmc_cli *c, int argc, char **argv)
 	a.o.env = a.n_env ? a.env : NULL;
 	if (lmc_cli_connect(c, false, &err) < 0)
 		return run_failed(&err, cmd[0]);
-	if (!a.o.detach)
-		ooms = oom_kills(c->b, a.name);
 	if (c->b->ops->run(c->b, a.name, &a.o, &pid, &status, &err) < 0)
 		return run_failed(&err, cmd[0]);
 	if (c->b->task_existed)
@@ -233,7 +236,7 @@ int lmc_cli_run(struct lmc_cli *c, int argc, char **argv)
 		return 0;
 	}
 	if (status > 128)
-		report_signal(c, a.name, status, ooms);
+		report_signal(c, a.name, status);
 	return status;
 }
 
