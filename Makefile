@@ -115,8 +115,12 @@ $(CLI_LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_LIB_SRCS))
 $(AGENT_LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(AGENT_LIB_SRCS))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
+# lmctl is a short-lived process: protobuf-c linked in saves its loading and relocation at
+# every command (docs/design.md, "The command line's start-up"); glibc stays shared (its
+# NSS modules: names of directory-service users).
+LDLIBS_CLI := -Wl,-Bstatic -lprotobuf-c -Wl,-Bdynamic -pthread
 $(BUILD)/lmctl: $(BUILD)/obj/tools/cli/lmctl.o $(CLI_LIB) $(LIBS_NORMAL)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(CLI_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(CLI_LIB) $(LIBS_NORMAL) $(LDLIBS_CLI)
 $(BUILD)/lmctld: $(BUILD)/obj/tools/agent/lmctld.o $(AGENT_LIB) $(LIBS_NORMAL)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(AGENT_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL)
 
