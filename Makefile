@@ -161,10 +161,12 @@ $(BUILD)/tests/unit/%: $(BUILD)/obj/tests/unit/%.o $(TESTLIB) $$(foreach m,$$(ca
 $(BUILD)/asan/tests/unit/%: $(BUILD)/asan/obj/tests/unit/%.o $(TESTLIB_ASAN) $$(foreach m,$$(call tmods,$$*),$(BUILD)/asan/lib/lib$$(m).a)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) $(ASAN) $(TEST_LDFLAGS_$*) -o $@ $< $(TESTLIB_ASAN) $(foreach m,$(call tmods,$*),$(BUILD)/asan/lib/lib$(m).a) $(LDLIBS_ALL) -lcmocka
+# test_cgroupfs checks lmctl's discovery against libcgroup's.
+TEST_LDLIBS_test_cgroupfs := -lcgroup
 $(BUILD)/tests/integration/%: $(BUILD)/obj/tests/integration/%.o $(TESTLIB) $(TOOLS_LIB) $(LIBS_NORMAL)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(TESTLIB) $(TOOLS_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL) -lcmocka
-# (bench_lifecycle times libcgroup's API beside lmctl's: the only user of libcgroup.)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(TESTLIB) $(TOOLS_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL) $(TEST_LDLIBS_$*) -lcmocka
+# (bench_lifecycle times libcgroup's API beside lmctl's; test_cgroupfs is the other user.)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIBS_NORMAL)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LIBS_NORMAL) $(LDLIBS_ALL) -lcgroup

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <libcgroup.h>
 
 #include "controllers/cgroupfs.h"
 #include "base/spec.h"
@@ -460,9 +461,47 @@ static void test_delegated_root(void **state)
 	}
 }
 
+/* lmctl finds the mounts itself, from one read of /proc/self/mounts (libcgroup's
+ * cgroup_init costs a short command more than the rest of its work: controllers/cgroupfs.c);
+ * libcgroup stays the reference for discovery: every controller lmctl uses is on the mount
+ * where libcgroup finds it, and on v1 every controller libcgroup finds mounted is used. */
+static void test_discovery_matches_libcgroup(void **state)
+{
+	struct fx *f = *state;
+	bool v2 = lmc_cgfs_mode(f->cg) == LMC_CG_V2;
+	char path[PATH_MAX];
+	int checked = 0;
+
+	assert_int_equal(cgroup_init(), 0);
+	for (int c = 0; c < LMC_CTRL_UNIFIED; c++) {
+		char *mnt = NULL;
+		size_t n;
+
+		if (cgroup_get_subsys_mount_point(lmc_ctrl_name(c), &mnt) != 0 || !mnt) {
+			/* libcgroup: not mounted; v1 uses nothing it does not find */
+			assert_true(v2 || !lmc_cgfs_has(f->cg, c));
+			continue;
+		}
+		if (!v2)
+			assert_true(lmc_cgfs_has(f->cg, c));
+		if (lmc_cgfs_has(f->cg, c)) {
+			assert_int_equal(lmc_cgfs_path(f->cg, c, "", path, sizeof(path)), 0);
+			n = strlen(mnt);
+			if (strncmp(path, mnt, n) != 0 || path[n] != '/')
+				fail_msg("%s: lmctl uses %s, libcgroup finds it mounted at %s",
+					 lmc_ctrl_name(c), path, mnt);
+			checked++;
+		}
+		free(mnt);
+	}
+	print_message("%d controllers on the mounts libcgroup finds\n", checked);
+	assert_true(checked > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_discovery_matches_libcgroup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_create_remove_every_hierarchy, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cpuset_usable, setup, teardown),
