@@ -115,26 +115,26 @@ $(CLI_LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_LIB_SRCS))
 $(AGENT_LIB): $(patsubst %.c,$(BUILD)/obj/%.o,$(AGENT_LIB_SRCS))
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
-# lmctl is a short-lived process: protobuf-c linked in saves its loading and relocation at
-# every command (docs/design.md, "The command line's start-up"); glibc stays shared (its
-# NSS modules: names of directory-service users).
-LDLIBS_CLI := -Wl,-Bstatic -lprotobuf-c -Wl,-Bdynamic -pthread
-$(BUILD)/lmctl: $(BUILD)/obj/tools/cli/lmctl.o $(CLI_LIB) $(LIBS_NORMAL)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(CLI_LIB) $(LIBS_NORMAL) $(LDLIBS_CLI)
-$(BUILD)/lmctld: $(BUILD)/obj/tools/agent/lmctld.o $(AGENT_LIB) $(LIBS_NORMAL)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(AGENT_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL)
-
-# ---- static build: one copied binary runs where protobuf-c, libev are absent ----
-# glibc is linked statically too. ld warns that getpwuid_r/getgrouplist (core/manager-ids.c,
-# which falls back to /etc/passwd itself) need glibc's shared NSS modules at run time; lmctl's
-# own name lookups (--owner, --uid, --gid) come from tools/cli/cli-ids.c built with
-# LMC_STATIC, which reads /etc/passwd and /etc/group itself.
+# lmctl is a short-lived process, linked statically (glibc too): no loader, no relocation of
+# shared objects at every command (docs/design.md, "The command line's start-up"). ld warns
+# that getpwuid_r/getgrouplist (core/manager-ids.c, which falls back to /etc/passwd itself)
+# need glibc's shared NSS modules at run time: lmctl asks glibc's built-in "files" only, and
+# its own name lookups (--owner, --uid, --gid) come from tools/cli/cli-ids.c built with
+# LMC_STATIC (/etc/passwd and /etc/group, then getent(1) for other names).
 STATIC_IDS := $(BUILD)/static/obj/tools/cli/cli-ids.o
 $(STATIC_IDS): tools/cli/cli-ids.c | $(GEN_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -DLMC_STATIC -c $< -o $@
-$(BUILD)/static/lmctl: $(BUILD)/obj/tools/cli/lmctl.o $(STATIC_IDS) $(CLI_LIB) $(LIBS_NORMAL)
+$(BUILD)/lmctl: $(BUILD)/obj/tools/cli/lmctl.o $(STATIC_IDS) $(CLI_LIB) $(LIBS_NORMAL)
 	$(CC) $(CFLAGS_ALL) -static -o $@ $< $(STATIC_IDS) $(CLI_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL)
+$(BUILD)/lmctld: $(BUILD)/obj/tools/agent/lmctld.o $(AGENT_LIB) $(LIBS_NORMAL)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(AGENT_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL)
+
+# ---- static build: one copied binary runs where protobuf-c, libev are absent ----
+# (lmctl is static already; lmctld with glibc linked statically too.)
+$(BUILD)/static/lmctl: $(BUILD)/lmctl
+	@mkdir -p $(@D)
+	cp $< $@
 $(BUILD)/static/lmctld: $(BUILD)/obj/tools/agent/lmctld.o $(AGENT_LIB) $(LIBS_NORMAL)
 	$(CC) $(CFLAGS_ALL) -static -o $@ $< $(AGENT_LIB) $(LIBS_NORMAL) $(LDLIBS_ALL)
 static: $(BUILD)/static/lmctl $(BUILD)/static/lmctld

@@ -379,6 +379,50 @@ static void test_kill9_mid_create(void **state)
 	}
 }
 
+/* Names of users and groups: /etc/passwd's, and one only getent(1) knows (a directory
+ * service's user, LDAP or sssd; here a getent of the test's own, first on PATH), which the
+ * static lmctl asks for a name its files do not hold. */
+static void test_user_names(void **state)
+{
+	static const char script[] =
+		"#!/bin/sh\n"
+		"[ \"$1 $3\" = 'passwd lmctl-test-ghost' ] && echo 'lmctl-test-ghost:x:4242:4242::/:/bin/sh' "
+		"&& exit 0\n"
+		"[ \"$1 $3\" = 'group lmctl-test-ghost' ] && echo 'lmctl-test-ghost:x:4343:' && exit 0\n"
+		"exit 2\n";
+	char out[1024], err[1024], dir[] = "/tmp/lmctl-test-getent-XXXXXX", bin[64], path[4200];
+	const char *old = getenv("PATH");
+	int fd, r;
+
+	(void)state;
+	LMCTL_OK("create", "n");
+	r = lmc_test_lmctl(out, sizeof(out), err, sizeof(err), "run", "--uid=root", "n", "--",
+			   "/bin/sh", "-c", "id -u", NULL);
+	assert_int_equal(r, 0);
+	assert_string_equal(out, "0\n");
+	assert_non_null(mkdtemp(dir));
+	snprintf(bin, sizeof(bin), "%s/getent", dir);
+	fd = open(bin, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	assert_true(fd >= 0 && write(fd, script, strlen(script)) == (ssize_t)strlen(script));
+	close(fd);
+	snprintf(path, sizeof(path), "%s:%s", dir, old ? old : "/usr/bin:/bin");
+	setenv("PATH", path, 1);
+	r = lmc_test_lmctl(out, sizeof(out), err, sizeof(err), "run", "--uid=lmctl-test-ghost",
+			   "--gid=lmctl-test-ghost", "n", "--", "/bin/sh", "-c", "id -u; id -g",
+			   NULL);
+	if (old)
+		setenv("PATH", old, 1);
+	unlink(bin);
+	rmdir(dir);
+	assert_int_equal(r, 0);
+	assert_string_equal(out, "4242\n4343\n");
+	/* a name nobody knows is refused, nothing run */
+	r = lmc_test_lmctl(out, sizeof(out), err, sizeof(err), "run", "--uid=lmctl-test-ghost", "n",
+			   "--", "/bin/true", NULL);
+	assert_int_equal(r, 2);
+	assert_non_null(strstr(err, "no such user 'lmctl-test-ghost'"));
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +445,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_run_placed_from_first_instruction,
 						lmc_test_env_setup, lmc_test_env_teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_mid_create, lmc_test_env_setup,
+						lmc_test_env_teardown),
+		cmocka_unit_test_setup_teardown(test_user_names, lmc_test_env_setup,
 						lmc_test_env_teardown),
 	};
 	if (argc > 1) {

@@ -1,10 +1,13 @@
 /* User and group names to ids, for --owner, --uid and --gid.
  *
- * The static build (`make static`, compiled with LMC_STATIC) reads /etc/passwd and
- * /etc/group itself: static glibc's getpwnam/getgrnam dlopen the NSS modules of the glibc
- * the program was linked against, which a host without that glibc does not have (the
- * lookup then fails, or loads a module of another glibc version). Users known only to
- * LDAP, sssd or systemd-userdb must then be given as numbers. */
+ * lmctl is linked statically (compiled with LMC_STATIC; docs/design.md, "The command line's
+ * start-up"), and static glibc cannot load NSS modules safely: getpwnam/getgrnam dlopen those
+ * of the glibc the program was linked against, which another host does not have, and even on
+ * this one a module that pulls in the shared libc (systemd's) crashes the process. So lookups
+ * go to /etc/passwd and /etc/group only (glibc's own "files" service, set below for every
+ * lookup of the process, core/manager-ids.c's too), and a name not found there is asked of
+ * getent(1), a dynamic program with every NSS module of the host (LDAP, sssd, systemd-userdb):
+ * one process more, only for such names. */
 #include "tools/cli/cli.h"
 
 #include <grp.h>
@@ -13,10 +16,58 @@
 #include <string.h>
 
 #ifdef LMC_STATIC
+#include <fcntl.h>
+#include <inttypes.h>
+#include <nss.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+__attribute__((constructor)) static void files_only(void)
+{
+	__nss_configure_lookup("passwd", "files");
+	__nss_configure_lookup("group", "files");
+}
+
 static void fclose_p(FILE **f)
 {
 	if (*f)
 		fclose(*f);
+}
+
+/* The id (third field) of `getent DB NAME`'s one line "name:x:ID:...", or -ENOENT. */
+static int getent_id(const char *db, const char *name, uint32_t *ret)
+{
+	char *const argv[] = {"getent", (char *)db, "--", (char *)name, NULL};
+	posix_spawn_file_actions_t fa;
+	char line[1024], *id;
+	int p[2], st, r = -ENOENT;
+	ssize_t n = 0, k;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -ENOENT;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, "getent", &fa, NULL, argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	while (pid > 0 && n < (ssize_t)sizeof(line) - 1 &&
+	       (k = read(p[0], line + n, sizeof(line) - 1 - (size_t)n)) > 0)
+		n += k;
+	close(p[0]);
+	if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -ENOENT;
+	line[n] = '\0';
+	id = strchr(line, ':');
+	id = id ? strchr(id + 1, ':') : NULL;
+	if (id && sscanf(id + 1, "%" SCNu32 ":", ret) == 1)
+		r = 0;
+	return r;
 }
 
 int lmc_cli_user_id(const char *name, uint32_t *ret)
@@ -27,7 +78,7 @@ int lmc_cli_user_id(const char *name, uint32_t *ret)
 	while (f && (pw = fgetpwent(f)))
 		if (strcmp(pw->pw_name, name) == 0)
 			return *ret = pw->pw_uid, 0;
-	return -ENOENT;
+	return getent_id("passwd", name, ret);
 }
 
 int lmc_cli_group_id(const char *name, uint32_t *ret)
@@ -38,7 +89,7 @@ int lmc_cli_group_id(const char *name, uint32_t *ret)
 	while (f && (g = fgetgrent(f)))
 		if (strcmp(g->gr_name, name) == 0)
 			return *ret = g->gr_gid, 0;
-	return -ENOENT;
+	return getent_id("group", name, ret);
 }
 #else
 int lmc_cli_user_id(const char *name, uint32_t *ret)
