@@ -33,7 +33,15 @@ struct lmc_cgfs_dent {
 	struct lmc_cgfs_dent *lru_prev, *lru_next; /* most recent at the head */
 	unsigned refs;
 	bool dead; /* forgotten while referenced: closed at the last put */
+	uint64_t used_ns; /* last handed out (lmc_util_now_ns) */
 	int fd[LMC_CTRL__MAX]; /* per hierarchy index, -EBADF until opened */
+	/* Statistics files kept open (lmc_cgfs_kept_*): n_kept slots, each written whole under
+	 * the lock before n_kept counts it. */
+	unsigned n_kept;
+	struct {
+		int fd;
+		uint8_t h, k;
+	} kept[LMC_CGFS_KEPT_MAX];
 	char name[];
 };
 
@@ -42,8 +50,10 @@ struct lmc_cgfs_dcache {
 	struct lmc_cgfs_dent *b[BUCKETS];
 	struct lmc_cgfs_dent *lru_head, *lru_tail;
 	size_t n, fds, cap; /* entries, fds they hold, the bound on fds */
+	size_t kept; /* of fds: kept files */
 	uint64_t forgets; /* lmc_cgfs_dir_forget calls so far */
 	uint64_t opened; /* directories opened (atomic) */
+	uint64_t kept_reads; /* kept files handed out (under the lock) */
 };
 
 static bool no_openat2;
@@ -83,6 +93,8 @@ static void dent_close(struct lmc_cgfs_dent *e)
 	for (int i = 0; i < LMC_CTRL__MAX; i++)
 		if (e->fd[i] >= 0)
 			close(e->fd[i]);
+	for (unsigned i = 0; i < e->n_kept; i++)
+		close(e->kept[i].fd);
 	free(e);
 }
 
@@ -124,6 +136,9 @@ static void drop(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
 			d->fds--;
 			proc_fds--;
 		}
+	d->fds -= e->n_kept;
+	d->kept -= e->n_kept;
+	proc_fds -= e->n_kept;
 	if (e->refs)
 		e->dead = true;
 	else
@@ -143,18 +158,47 @@ void lmc_cgfs_dcache_free(struct lmc_cgfs *cg)
 	cg->dcache = NULL;
 }
 
-/* Room for one more fd: the least recently used entries nobody holds go. */
+/* Close the kept files of an entry nobody holds. */
+static void unkeep(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
+{
+	for (unsigned i = 0; i < e->n_kept; i++)
+		close(e->kept[i].fd);
+	d->fds -= e->n_kept;
+	d->kept -= e->n_kept;
+	proc_fds -= e->n_kept;
+	e->n_kept = 0;
+}
+
+/* Room for one more fd. Kept files yield first, least recently used entries' first, to
+ * anything: they only save system calls, and where they filled the table before a reading
+ * had all its directories (a scrape's first), the directories of the rest were opened and
+ * closed again on every scrape. Then entries nobody holds and nobody used for IDLE_NS, least
+ * recently used first. A table full of entries used since then takes no more (the caller's
+ * fd is its own, closed after use): a reading going round more than fits (stats -r of 10,000
+ * containers) keeps finding the ones it holds, where least recently used first out threw
+ * each out the round before its turn and found none. */
+#define IDLE_NS (300 * 1000000000ull)
+
 static bool room(struct lmc_cgfs_dcache *d)
 {
 	struct lmc_cgfs_dent *e, *prev;
+	uint64_t now;
 
 	if (proc_fds < d->cap)
 		return true;
 	d->cap = cap_now(); /* the agent raises its limit after opening */
+	for (e = d->lru_tail; e && d->kept && proc_fds >= d->cap; e = e->lru_prev)
+		if (e->n_kept && !e->refs)
+			unkeep(d, e);
+	now = lmc_util_now_ns();
+	/* in order of use: the first one used since IDLE_NS ends the search */
 	for (e = d->lru_tail; e && proc_fds >= d->cap; e = prev) {
 		prev = e->lru_prev;
-		if (!e->refs)
-			drop(d, e);
+		if (e->refs)
+			continue;
+		if (now - e->used_ns < IDLE_NS)
+			break;
+		drop(d, e);
 	}
 	return proc_fds < d->cap;
 }
@@ -231,6 +275,7 @@ static struct lmc_cgfs_dent *keep(struct lmc_cgfs_dcache *d, const char *name, i
 	if (!e)
 		return NULL;
 	e->fd[h] = *fd;
+	e->used_ns = lmc_util_now_ns();
 	d->fds++;
 	proc_fds++;
 	*fd = -EBADF;
@@ -253,6 +298,7 @@ int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cg
 	e = lookup(d, name);
 	if (e && e->fd[h] >= 0) {
 		e->refs++;
+		e->used_ns = lmc_util_now_ns();
 		lru_unlink(d, e);
 		lru_push(d, e);
 		pthread_mutex_unlock(&d->lock);
@@ -316,4 +362,72 @@ void lmc_cgfs_dir_forget(struct lmc_cgfs *cg, const char *name)
 uint64_t lmc_cgfs_dcache_opened(struct lmc_cgfs *cg)
 {
 	return cg->dcache ? __atomic_load_n(&cg->dcache->opened, __ATOMIC_RELAXED) : 0;
+}
+
+int lmc_cgfs_kept_get(struct lmc_cgfs *cg, int h, const char *name, unsigned k,
+		      struct lmc_cgfs_dref *ret)
+{
+	struct lmc_cgfs_dcache *d = cg->dcache;
+	struct lmc_cgfs_dent *e;
+
+	*ret = (struct lmc_cgfs_dref){.fd = -EBADF};
+	if (!d || !name[0])
+		return -ENOENT;
+	pthread_mutex_lock(&d->lock);
+	e = lookup(d, name);
+	for (unsigned i = 0; e && i < e->n_kept; i++)
+		if (e->kept[i].h == h && e->kept[i].k == k) {
+			e->refs++;
+			e->used_ns = lmc_util_now_ns();
+			lru_unlink(d, e);
+			lru_push(d, e);
+			*ret = (struct lmc_cgfs_dref){.fd = e->kept[i].fd, .ent = e};
+			d->kept_reads++;
+			break;
+		}
+	pthread_mutex_unlock(&d->lock);
+	return ret->ent ? ret->fd : -ENOENT;
+}
+
+/* A file is kept only in room the table has without evicting anything: a reading round more
+ * files than fit keeps the first ones it reads instead of closing them for the next. */
+void lmc_cgfs_kept_add(struct lmc_cgfs *cg, int h, const char *name, unsigned k, int fd)
+{
+	struct lmc_cgfs_dcache *d = cg->dcache;
+	struct lmc_cgfs_dent *e;
+
+	if (!d || !name[0] || k > UINT8_MAX) {
+		close(fd);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	e = lookup(d, name);
+	for (unsigned i = 0; e && i < e->n_kept; i++)
+		if (e->kept[i].h == h && e->kept[i].k == k)
+			e = NULL; /* another thread kept it meanwhile */
+	if (e && e->n_kept < LMC_CGFS_KEPT_MAX && proc_fds < d->cap) {
+		e->kept[e->n_kept].fd = fd;
+		e->kept[e->n_kept].h = (uint8_t)h;
+		e->kept[e->n_kept].k = (uint8_t)k;
+		e->n_kept++;
+		d->fds++;
+		d->kept++;
+		proc_fds++;
+		fd = -EBADF;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (fd >= 0)
+		close(fd);
+}
+
+uint64_t lmc_cgfs_dcache_kept_reads(struct lmc_cgfs *cg)
+{
+	uint64_t n = 0;
+
+	if (cg->dcache) {
+		pthread_mutex_lock(&cg->dcache->lock);
+		n = cg->dcache->kept_reads;
+		pthread_mutex_unlock(&cg->dcache->lock);
+	}
+	return n;
 }

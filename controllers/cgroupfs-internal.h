@@ -88,5 +88,13 @@ void lmc_cgfs_dcache_free(struct lmc_cgfs *cg);
 int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cgfs_dref *ret);
 void lmc_cgfs_dir_put(struct lmc_cgfs *cg, struct lmc_cgfs_dref *ref);
 void lmc_cgfs_dir_forget(struct lmc_cgfs *cg, const char *name);
+/* Statistics files kept open in a container's entry (cgroupfs-io.c reads them again with
+ * pread from 0), k an index into cgroupfs-io.c's list. get: the fd held until
+ * lmc_cgfs_dir_put, -ENOENT if not kept. add: keep fd (the table's from then on, closed if
+ * there is no room without evicting, or the entry is gone). */
+#define LMC_CGFS_KEPT_MAX 16
+int lmc_cgfs_kept_get(struct lmc_cgfs *cg, int h, const char *name, unsigned k,
+		      struct lmc_cgfs_dref *ret);
+void lmc_cgfs_kept_add(struct lmc_cgfs *cg, int h, const char *name, unsigned k, int fd);
 
 #endif

@@ -110,6 +110,8 @@ bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name
 bool lmc_cgfs_dir_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name);
 /* Container directories opened so far, kept in the table or not (what the tests count). */
 uint64_t lmc_cgfs_dcache_opened(struct lmc_cgfs *cg);
+/* Statistics files read again through a kept fd (pread from 0) so far: what the tests count. */
+uint64_t lmc_cgfs_dcache_kept_reads(struct lmc_cgfs *cg);
 /* O_RDONLY|O_DIRECTORY fd of the container's directory (caller closes). */
 int lmc_cgfs_open_dir(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name);
 /* O_RDONLY|O_CLOEXEC fd of a file in a container's dir (caller closes); for eventfd/inotify. */

@@ -370,6 +370,68 @@ static void test_psi(void **state)
 	assert_int_equal(lmc_test_wait_until(cpu_pressure_seen, &w, 15000), 0);
 }
 
+/* A statistics file is kept open once read and read again with pread from offset 0
+ * (controllers/cgroupfs-io.c): the kernel must show it anew each time, on v1 files and on
+ * the cgroup2 tree's, or every reading after the first would repeat the first one's figures. */
+struct kept_wait {
+	struct lmc_cgfs *cg;
+	uint64_t before;
+};
+
+static bool unified_usage_grew(void *ud)
+{
+	struct kept_wait *w = ud;
+	uint64_t us = 0;
+
+	return lmc_cgfs_read_key(w->cg, LMC_CTRL_UNIFIED, "kept", "cpu.stat", "usage_usec", &us) ==
+		       0 &&
+	       us > w->before;
+}
+
+static void test_kept_fresh(void **state)
+{
+	struct fx *f = *state;
+	struct kept_wait w = {.cg = f->cg};
+	uint64_t v, reads;
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "kept", NULL), 0);
+	if (lmc_cgfs_has(f->cg, LMC_CTRL_PIDS)) {
+		assert_int_equal(
+			lmc_cgfs_read_u64(f->cg, LMC_CTRL_PIDS, "kept", "pids.current", &v), 0);
+		assert_int_equal(v, 0);
+		reads = lmc_cgfs_dcache_kept_reads(f->cg);
+		spawn_in(f, "kept", false);
+		assert_int_equal(
+			lmc_cgfs_read_u64(f->cg, LMC_CTRL_PIDS, "kept", "pids.current", &v), 0);
+		assert_int_equal(v, 1);
+		assert_int_equal(lmc_cgfs_dcache_kept_reads(f->cg), reads + 1);
+	}
+	if (lmc_cgfs_file_exists(f->cg, LMC_CTRL_MEMORY, "kept", "memory.limit_in_bytes")) {
+		const char *lim = "memory.limit_in_bytes";
+
+		assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_MEMORY, "kept", lim, "67108864"),
+				 0);
+		assert_int_equal(lmc_cgfs_read_u64(f->cg, LMC_CTRL_MEMORY, "kept", lim, &v), 0);
+		assert_int_equal(v, 67108864);
+		reads = lmc_cgfs_dcache_kept_reads(f->cg);
+		assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_MEMORY, "kept", lim, "33554432"),
+				 0);
+		assert_int_equal(lmc_cgfs_read_u64(f->cg, LMC_CTRL_MEMORY, "kept", lim, &v), 0);
+		assert_int_equal(v, 33554432);
+		assert_int_equal(lmc_cgfs_dcache_kept_reads(f->cg), reads + 1);
+	}
+	if (!lmc_cgfs_has(f->cg, LMC_CTRL_UNIFIED))
+		return;
+	/* cgroup2's cpu.stat: a spinner's usage shows through the kept fd (bounded wait) */
+	assert_int_equal(lmc_cgfs_read_key(f->cg, LMC_CTRL_UNIFIED, "kept", "cpu.stat",
+					   "usage_usec", &w.before),
+			 0);
+	reads = lmc_cgfs_dcache_kept_reads(f->cg);
+	spawn_in(f, "kept", true);
+	assert_int_equal(lmc_test_wait_until(unified_usage_grew, &w, 15000), 0);
+	assert_true(lmc_cgfs_dcache_kept_reads(f->cg) > reads);
+}
+
 static void test_scratch_close_leaves_nothing(void **state)
 {
 	struct fx *f = *state;
@@ -510,6 +572,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_signal_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_freeze_thaw, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_psi, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kept_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scratch_close_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unified_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegated_root, setup, teardown),

@@ -629,6 +629,88 @@ static void test_dcache_round(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 }
 
+/* A reading going round more directories than the table holds (stats -r of 10,000
+ * containers) found none of them with least recently used first out: each was thrown out
+ * the round before its turn. A full table evicts only what nobody used for minutes, so the
+ * ones it holds stay and are found: 100 containers of 5 directories in 256 fds, the second
+ * round opens about half of them, not all 500. */
+static void test_dcache_scan(void **state)
+{
+	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
+					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
+	struct fx *f = *state;
+	struct lmc_err err = {0};
+	struct rlimit old, low;
+	char name[32];
+	uint64_t before = 0;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = (struct rlimit){.rlim_cur = 512, .rlim_max = old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
+	for (int i = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
+	}
+	for (int round = 0; round < 2; round++) {
+		before = lmc_cgfs_dcache_opened(f->cg);
+		for (int i = 0; i < 100; i++)
+			for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++) {
+				snprintf(name, sizeof(name), "c%d", i);
+				assert_true(lmc_cgfs_dir_exists(f->cg, read[k], name));
+			}
+	}
+	assert_in_range(lmc_cgfs_dcache_opened(f->cg) - before, 1, 300);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
+/* Statistics files are kept open (read again with pread) only in room the table has: they
+ * never make room by closing directories, which a reading would then reopen every round.
+ * 20 containers: their 100 directories fit in 120 fds, their 40 files do not
+ * all; the second round opens no directory and reads the files it kept through them. */
+static void test_dcache_kept_bounded(void **state)
+{
+	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
+					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
+	struct fx *f = *state;
+	struct lmc_err err = {0};
+	struct rlimit old, low;
+	char name[32], buf[64];
+	uint64_t opened = 0, kept = 0;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = (struct rlimit){.rlim_cur = 240, .rlim_max = old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
+		assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_PIDS, name, "pids.current", "3\n"),
+				 0);
+		assert_int_equal(
+			lmc_cgfs_write(f->cg, LMC_CTRL_MEMORY, name, "memory.failcnt", "4\n"), 0);
+	}
+	for (int round = 0; round < 2; round++) {
+		opened = lmc_cgfs_dcache_opened(f->cg);
+		kept = lmc_cgfs_dcache_kept_reads(f->cg);
+		for (int i = 0; i < 20; i++) {
+			snprintf(name, sizeof(name), "c%d", i);
+			for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++)
+				assert_true(lmc_cgfs_dir_exists(f->cg, read[k], name));
+			assert_int_equal(lmc_cgfs_read(f->cg, LMC_CTRL_PIDS, name, "pids.current",
+						       buf, sizeof(buf)),
+					 2);
+			assert_string_equal(buf, "3\n");
+			assert_int_equal(lmc_cgfs_read(f->cg, LMC_CTRL_MEMORY, name,
+						       "memory.failcnt", buf, sizeof(buf)),
+					 2);
+		}
+	}
+	assert_int_equal(lmc_cgfs_dcache_opened(f->cg) - opened, 0);
+	assert_in_range(lmc_cgfs_dcache_kept_reads(f->cg) - kept, 1, 30);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
 /* Two tables in one process (a reader beside a fresh manager, as bench_agent's stats -r)
  * share one bound, half of RLIMIT_NOFILE: each taking half of its own ran the process out of
  * fds (with 256, the second table's reads failed with EMFILE). */
@@ -686,6 +768,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v2_own_alone_delegates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_partial_delegation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dcache_round, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dcache_scan, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dcache_kept_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dcache_two_tables, setup, teardown),
 	};
 
