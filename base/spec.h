@@ -187,6 +187,16 @@ struct lmc_stats {
 /* Every counter LMC_UNSET ("not available here"), psi not present. */
 void lmc_stats_init(struct lmc_stats *st);
 
+/* What a reading reads, by resource (the wire's StatsRequest.fields, bit for bit; `lmctl
+ * stats --fields`): the files of the others are not read and their figures stay unset. 0 is
+ * every one. */
+#define LMC_STATF_CPU 1u /* cpu_* */
+#define LMC_STATF_MEMORY 2u /* mem_* */
+#define LMC_STATF_IO 4u /* io_* */
+#define LMC_STATF_PIDS 8u /* pids_* */
+#define LMC_STATF_PRESSURE 16u /* psi_* */
+#define LMC_STATF_ALL 31u
+
 /* Effective values (policy/policy.h computes them): the minimum over a container and its
  * ancestors, with the name of the container that sets it (its own name if its own value
  * binds; "" the machine root). LMC_UNSET where nothing in the chain sets one. */

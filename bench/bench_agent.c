@@ -183,11 +183,15 @@ static int t_destroy(struct target *t, const char *name, bool recursive)
 	return mgr_fail(r, &err);
 }
 
-/* stats (-r with recursive); *ret_n entries, *ret_bytes the wire size (agent only). */
-static int t_stats(struct target *t, const char *name, bool recursive, size_t *ret_n,
-		   size_t *ret_bytes)
+/* stats (-r with recursive) of fields (LMC_STATF_*, 0: all); *ret_n entries, *ret_bytes the
+ * wire size (agent only). */
+static int t_stats(struct target *t, const char *name, bool recursive, unsigned fields,
+		   size_t *ret_n, size_t *ret_bytes)
 {
-	struct lmc_api_req rq = {.op = LMC_API_OP_STATS, .name = name, .recursive = recursive};
+	struct lmc_api_req rq = {.op = LMC_API_OP_STATS,
+				 .name = name,
+				 .recursive = recursive,
+				 .stats_fields = fields};
 	struct lmc_api_resp resp;
 	struct lmc_stats_entry *e = NULL;
 	struct lmc_err err = {0};
@@ -200,7 +204,7 @@ static int t_stats(struct target *t, const char *name, bool recursive, size_t *r
 		return r;
 	}
 	pthread_mutex_lock(&mgr_lock);
-	r = lmc_mgr_stats(t->m, name, recursive, &e, ret_n, &err);
+	r = lmc_mgr_stats_fields(t->m, name, recursive, fields, &e, ret_n, &err);
 	pthread_mutex_unlock(&mgr_lock);
 	free(e);
 	return mgr_fail(r, &err);
@@ -451,7 +455,7 @@ static int worker_op(struct worker *w)
 	int r;
 
 	if (w->op == OP_STATS)
-		return t_stats(&w->t, "statbox", false, &n, NULL);
+		return t_stats(&w->t, "statbox", false, 0, &n, NULL);
 	lmc_spec_init(&s);
 	s.memory.limit = 256ull << 20;
 	s.pids.limit = 128;
@@ -659,24 +663,27 @@ static int tree_create(struct target *t, int total, int *ret_n)
 
 /* Median of k stats -r "/" through the agent and directly (a no_lock manager on the agent's
  * own state directory and root: the same tree, as `lmctl --direct stats -r` reads it while
- * the agent runs), alternating. */
-static int tree_stats(struct target *agent, struct lmc_manager *peek, int k, uint64_t med[2],
+ * the agent runs), alternating; and through the agent of cpu and memory alone (`stats -r
+ * --fields=cpu,memory /`: the files of io, pids and pressure not read). */
+static int tree_stats(struct target *agent, struct lmc_manager *peek, int k, uint64_t med[3],
 		      size_t *ret_n, size_t *ret_bytes)
 {
-	struct bench_samples s[2] = {{.label = "direct"}, {.label = "agent"}};
+	struct bench_samples s[3] = {{.label = "direct"}, {.label = "agent"}, {.label = "fields"}};
 	struct target direct = {.m = peek, .conn.fd = -1};
-	size_t n[2] = {0, 0};
+	size_t n[3] = {0, 0, 0}, bytes;
 	int r = 0;
 
 	for (int i = 0; i < k && r >= 0 && !stop; i++) {
-		for (int j = 0; j < 2 && r >= 0; j++) {
+		for (int j = 0; j < 3 && r >= 0; j++) {
 			uint64_t t0 = bench_now_ns();
 
-			r = t_stats(j ? agent : &direct, "/", true, &n[j], ret_bytes);
+			r = t_stats(j ? agent : &direct, "/", true,
+				    j == 2 ? LMC_STATF_CPU | LMC_STATF_MEMORY : 0, &n[j],
+				    j == 1 ? ret_bytes : &bytes);
 			bench_add(&s[j], bench_now_ns() - t0);
 		}
 	}
-	for (int j = 0; j < 2; j++) {
+	for (int j = 0; j < 3; j++) {
 		bench_sort(&s[j]);
 		med[j] = bench_pct(&s[j], 50);
 		free(s[j].v);
@@ -739,7 +746,8 @@ static void tree_targets(int n, uint64_t ns_create, uint64_t ns_destroy, uint64_
 /* What bench_tree measured: times in ns, the agent's CPU (cpu_*) and the raw floor's. */
 struct tree_fig {
 	int n;
-	uint64_t create, destroy, st[2], st_open, floor[2];
+	uint64_t create, destroy, st[3], st_open,
+		floor[2]; /* st: direct, agent, agent cpu,memory */
 	uint64_t cpu_create[2], cpu_destroy[2]; /* the agent's user and system CPU */
 	size_t entries, bytes;
 	unsigned long rss[3];
@@ -780,6 +788,8 @@ static void tree_report(const struct tree_fig *t)
 	       t->entries, t->bytes, bench_fmt(t->st[1], a, sizeof(a)),
 	       bench_fmt(t->st[0], b, sizeof(b)), (double)t->st[1] / (double)(t->st[0] | 1),
 	       bench_fmt(t->st_open, c, sizeof(c)));
+	printf("  stats -r --fields=cpu,memory / through the agent %s\n",
+	       bench_fmt(t->st[2], a, sizeof(a)));
 	printf("  agent VmRSS: empty %lu KiB, with the tree %lu KiB, peak (VmHWM) %lu KiB   "
 	       "target: < 65536 KiB\n",
 	       t->rss[0], t->rss[1], t->rss[2]);
@@ -804,7 +814,7 @@ static int tree_stats_open(uint64_t *ret_ns)
 	if (r < 0)
 		return mgr_fail(r, &err);
 	t.m = m;
-	r = t_stats(&t, "/", true, &n, NULL);
+	r = t_stats(&t, "/", true, 0, &n, NULL);
 	lmc_mgr_free(m);
 	*ret_ns = bench_now_ns() - t0;
 	return r;

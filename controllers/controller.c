@@ -219,10 +219,30 @@ int lmc_controller_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_s
 	return lmc_controller_stats_read(cg, name, LMC_STATS_LIMITS, st);
 }
 
+/* The resource whose figures a controller's stats fill. */
+static unsigned stat_field(enum lmc_ctrl c)
+{
+	switch (c) {
+	case LMC_CTRL_CPU:
+	case LMC_CTRL_CPUACCT:
+		return LMC_STATF_CPU;
+	case LMC_CTRL_MEMORY:
+		return LMC_STATF_MEMORY;
+	case LMC_CTRL_BLKIO:
+		return LMC_STATF_IO;
+	case LMC_CTRL_PIDS:
+		return LMC_STATF_PIDS;
+	default:
+		return LMC_STATF_ALL;
+	}
+}
+
 int lmc_controller_stats_read(struct lmc_cgfs *cg, const char *name, unsigned what,
 			      struct lmc_stats *st)
 {
 	lmc_stats_init(st);
+	if (!(what & LMC_STATF_ALL))
+		what |= LMC_STATF_ALL;
 	/* One directory checked, not every hierarchy's (8 fstatat a container were a third of
 	 * `stats -r`): a container that is gone is gone everywhere. Its kept fd answers
 	 * without a system call. */
@@ -231,13 +251,15 @@ int lmc_controller_stats_read(struct lmc_cgfs *cg, const char *name, unsigned wh
 	for (const struct lmc_controller_ops *const *o = lmc_controllers; *o; o++) {
 		int r;
 
-		if (!(*o)->stats || !lmc_cgfs_has(cg, (*o)->ctrl))
+		if (!(*o)->stats || !lmc_cgfs_has(cg, (*o)->ctrl) ||
+		    !(what & stat_field((*o)->ctrl)))
 			continue;
 		r = (*o)->stats(cg, name, what, st);
 		if (r < 0)
 			return r;
 	}
-	if (lmc_cgfs_has(cg, LMC_CTRL_UNIFIED) || lmc_controller_is_v2(cg))
+	if ((what & LMC_STATF_PRESSURE) &&
+	    (lmc_cgfs_has(cg, LMC_CTRL_UNIFIED) || lmc_controller_is_v2(cg)))
 		return stats_psi(cg, name, st);
 	return 0;
 }

@@ -50,7 +50,8 @@ int lmc_controller_stats_all(struct lmc_cgfs *cg, const char *name, struct lmc_s
 /* lmc_controller_stats_all reads what; without LMC_STATS_LIMITS, mem_limit and pids_limit
  * (the limits as the kernel holds them) stay unset: a reader that takes limits from the spec
  * (the agent's metrics) skips two files a container. */
-#define LMC_STATS_LIMITS 1u
+#define LMC_STATS_LIMITS 256u
+/* what also holds the resources to read (LMC_STATF_*, base/spec.h; none: every one). */
 int lmc_controller_stats_read(struct lmc_cgfs *cg, const char *name, unsigned what,
 			      struct lmc_stats *st);
 

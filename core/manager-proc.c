@@ -588,14 +588,15 @@ static size_t fill_threads(size_t n)
 }
 
 static int stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n, bool skip_gone,
-		      struct lmc_err *err)
+		      unsigned fields, struct lmc_err *err)
 {
 	struct fill_work w = {.cg = cg,
 			      .e = e,
 			      .n = n,
 			      .failed = n,
 			      .skip_gone = skip_gone,
-			      .what = skip_gone ? 0 : LMC_STATS_LIMITS};
+			      .what = (fields & LMC_STATF_ALL) |
+				      (skip_gone ? 0 : LMC_STATS_LIMITS)};
 	pthread_t tids[FILL_THREADS_MAX];
 	size_t nt = fill_threads(n), started = 1;
 
@@ -616,17 +617,29 @@ static int stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n, 
 int lmc_mgr_stats_fill(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
 		       struct lmc_err *err)
 {
-	return stats_fill(m->cg, e, n, false, err);
+	return stats_fill(m->cg, e, n, false, 0, err);
+}
+
+int lmc_mgr_stats_fill_fields(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
+			      unsigned fields, struct lmc_err *err)
+{
+	return stats_fill(m->cg, e, n, false, fields, err);
 }
 
 int lmc_mgr_stats_fill_live(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
 			    struct lmc_err *err)
 {
-	return stats_fill(m->cg, e, n, true, err);
+	return stats_fill(m->cg, e, n, true, 0, err);
 }
 
 int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,
 		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err)
+{
+	return lmc_mgr_stats_fields(m, uname, recursive, 0, ret, ret_n, err);
+}
+
+int lmc_mgr_stats_fields(struct lmc_manager *m, const char *uname, bool recursive, unsigned fields,
+			 struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err)
 {
 	struct lmc_stats_entry *e = NULL;
 	size_t n = 0;
@@ -635,7 +648,7 @@ int lmc_mgr_stats(struct lmc_manager *m, const char *uname, bool recursive,
 	r = lmc_mgr_stats_plan(m, uname, recursive, &e, &n, err);
 	if (r < 0)
 		return r;
-	r = lmc_mgr_stats_fill(m, e, n, err);
+	r = lmc_mgr_stats_fill_fields(m, e, n, fields, err);
 	if (r < 0) {
 		free(e);
 		return r;

@@ -182,6 +182,10 @@ struct lmc_stats_entry {
 };
 int lmc_mgr_stats(struct lmc_manager *m, const char *name, bool recursive,
 		  struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
+/* Only the resources in fields (LMC_STATF_*, base/spec.h; 0: every one): the files of the
+ * others are not read, their figures stay unset. */
+int lmc_mgr_stats_fields(struct lmc_manager *m, const char *name, bool recursive, unsigned fields,
+			 struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
 /* lmc_mgr_stats in two steps, so that the agent can read outside its event loop. plan lists
  * the containers (names set, figures unset) from the tree without touching cgroupfs. fill
  * reads their figures from cgroupfs alone, never the tree, so it may run on another thread
@@ -191,6 +195,8 @@ int lmc_mgr_stats_plan(struct lmc_manager *m, const char *name, bool recursive,
 		       struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
 int lmc_mgr_stats_fill(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
 		       struct lmc_err *err);
+int lmc_mgr_stats_fill_fields(struct lmc_manager *m, struct lmc_stats_entry *e, size_t n,
+			      unsigned fields, struct lmc_err *err);
 /* The same for a reader of everything (the agent's metrics), which one destroy must not
  * fail: a container gone since the plan is marked gone and skipped. It takes limits from
  * the spec: the kernel's (stats.mem_limit, pids_limit) are not read and stay unset. */

@@ -141,6 +141,7 @@ static int enc_simple(const struct lmc_api_req *r, char *name, Lmctl__Request *r
 		break;
 	case LMC_API_OP_STATS:
 		u->stats.recursive = r->recursive;
+		u->stats.fields = r->stats_fields & LMC_STATF_ALL;
 		break;
 	case LMC_API_OP_ENTER:
 		u->enter.n_pids = r->n_pids;

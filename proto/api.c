@@ -205,9 +205,11 @@ static int op_stats(struct call *c, const Lmctl__StatsRequest *rq)
 		c->res->action = LMC_API_STATS;
 		c->res->stats = e;
 		c->res->n_stats = n;
+		c->res->stats_fields = rq->fields & LMC_STATF_ALL;
 		return 0;
 	}
-	r = lmc_mgr_stats(c->m, name, rq->recursive, &e, &n, &c->err);
+	r = lmc_mgr_stats_fields(c->m, name, rq->recursive, rq->fields & LMC_STATF_ALL, &e, &n,
+				 &c->err);
 	if (r < 0)
 		return r;
 	r = lmc_api_reply_stats(c->res->id, e, n, &c->res->reply, &c->res->reply_len);

@@ -95,6 +95,7 @@ struct lmc_api_result {
 	char task_id[LMC_TASK_ID_MAX + 1]; /* RUN, TASK_WAIT: the task */
 	struct lmc_stats_entry *stats; /* STATS: the containers to read (malloc'd) */
 	size_t n_stats;
+	unsigned stats_fields; /* STATS: what to read of them (LMC_STATF_*; 0: all) */
 	struct lmc_api_sub sub; /* SUBSCRIBE */
 	/* A state-changing request (create, update, destroy, run, enter, kill, pause, resume,
 	 * init with a reserve): what it asked ("destroy -r jobA"), for the agent's log;
@@ -172,6 +173,7 @@ struct lmc_api_req {
 	const char *name;
 	const struct lmc_spec *spec; /* CREATE, UPDATE */
 	bool force, recursive, want_pids;
+	unsigned stats_fields; /* STATS: LMC_STATF_* (base/spec.h); 0: every resource */
 	int sig; /* KILL */
 	bool foreground; /* KILL: only this connection's foreground run */
 	const pid_t *pids; /* ENTER */

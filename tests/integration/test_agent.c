@@ -68,7 +68,7 @@ static void test_operations(void **state)
 	assert_string_equal(l[1].name, "jobA/sub1");
 	assert_int_equal(l[1].depth, 1);
 	lmc_list_free(l, n);
-	assert_int_equal(b->ops->stats(b, "jobA/sub1", false, &st, &n, &err), 0);
+	assert_int_equal(b->ops->stats(b, "jobA/sub1", false, 0, &st, &n, &err), 0);
 	assert_int_equal(st[0].stats.mem_limit, 128 * MiB);
 	free(st);
 	ro.argv = argv;
@@ -120,7 +120,7 @@ static int one_round(struct lmc_backend *b, struct worker *w, int j, char *name)
 			       -1;
 		return 2;
 	case 1:
-		if (b->ops->stats(b, name, false, &st, &n, &err) < 0 || n != 1 ||
+		if (b->ops->stats(b, name, false, 0, &st, &n, &err) < 0 || n != 1 ||
 		    strcmp(st[0].name, name) != 0)
 			return snprintf(w->why, sizeof(w->why), "stats %s", name), -1;
 		free(st);
@@ -412,7 +412,7 @@ static int tenant_checks(const struct harness *h)
 		return 2;
 	for (size_t i = 0; i < ARRAY_SIZE(outside); i++)
 		if (b->ops->create(b, outside[i], &s, &err) >= 0 ||
-		    b->ops->stats(b, outside[i], false, NULL, NULL, &err) >= 0)
+		    b->ops->stats(b, outside[i], false, 0, NULL, NULL, &err) >= 0)
 			return 10 + (int)i;
 	s.memory.limit = 1 * MiB << 20; /* its own container's limits are not its to raise */
 	if (b->ops->update(b, "tenant", &s, false, &err) != -EPERM)
@@ -600,7 +600,7 @@ static void test_stats_large_tree(void **state)
 		snprintf(name, sizeof(name), "big/c%d", i);
 		create_mem(b, name, (uint64_t)(i + 1) * MiB, LMC_OWNER_UNSET);
 	}
-	assert_int_equal(b->ops->stats(b, "big", true, &e, &n, &err), 0);
+	assert_int_equal(b->ops->stats(b, "big", true, 0, &e, &n, &err), 0);
 	assert_int_equal(n, 151);
 	for (size_t i = 1; i < n; i++) {
 		int k;

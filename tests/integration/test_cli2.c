@@ -309,6 +309,34 @@ static void test_json_and_units(void **state)
 	assert_non_null(memchr(m, '.', digits));
 }
 
+/* stats --fields: only those resources are read and shown, the same through the agent and
+ * directly; an unknown resource is bad usage (exit 2) in one line. */
+static void test_stats_fields(void **state)
+{
+	char out[OUT], err[OUT];
+
+	(void)state;
+	LMCTL_OK("create", "a", "--memory=64M");
+	LMCTL_OK("create", "a/b");
+	same_both_ways((const char *const[]){"stats", "--json", "--fields=memory", "a", NULL}, out);
+	assert_non_null(strstr(out, "\"memory\":{"));
+	assert_non_null(strstr(out, "\"limit_bytes\":"));
+	assert_null(strstr(out, "\"cpu\":{"));
+	assert_null(strstr(out, "\"pids\":{"));
+	same_both_ways((const char *const[]){"stats", "-r", "--json", "--fields=cpu,pids", "a",
+					     NULL},
+		       out);
+	assert_non_null(strstr(out, "\"name\":\"a/b\""));
+	assert_non_null(strstr(out, "\"cpu\":{"));
+	assert_non_null(strstr(out, "\"pids\":{"));
+	assert_null(strstr(out, "\"memory\":{"));
+	assert_int_equal(
+		lmc_test_lmctl(out, OUT, err, OUT, "stats", "--fields=cpu,disk", "a", NULL), 2);
+	assert_non_null(strstr(err, "--fields: 'cpu,disk'"));
+	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "stats", "--fields=", "a", NULL), 2);
+	LMCTL_OK("destroy", "-r", "a");
+}
+
 /* which PID: the container, the same through the agent and directly. */
 static void test_which(void **state)
 {
@@ -587,6 +615,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_json_and_units, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_which, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_fields, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_shown, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_event_time, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_clear_limits, h_fixture_setup_env, teardown),

@@ -247,7 +247,7 @@ static uint64_t oom_kills(struct lmc_backend *b, const char *name)
 	size_t n;
 	uint64_t v;
 
-	assert_int_equal(b->ops->stats(b, name, false, &st, &n, &err), 0);
+	assert_int_equal(b->ops->stats(b, name, false, 0, &st, &n, &err), 0);
 	v = st[0].stats.mem_oom_kills;
 	free(st);
 	return v == LMC_UNSET ? 0 : v;

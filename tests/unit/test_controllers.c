@@ -696,6 +696,37 @@ static void test_stats_v1(void **state)
 	assert_int_equal(lmc_controller_stats_all(x->cg, "nope", &st), -ENOENT);
 }
 
+/* A reading of some resources (stats --fields) reads only their files: the others' figures
+ * stay unset, as if the files were not there. */
+static void test_stats_fields(void **state)
+{
+	struct fx *x = *state;
+	struct lmc_stats st;
+
+	put_v1_stats(x);
+	put(x, LMC_CTRL_UNIFIED, NAME, "cpu.stat",
+	    "usage_usec 4000000\nuser_usec 2500000\nsystem_usec 1500000\n");
+	put_psi(x, LMC_CTRL_UNIFIED);
+	assert_int_equal(lmc_controller_stats_read(x->cg, NAME, LMC_STATF_CPU, &st), 0);
+	assert_int_equal(st.cpu_usage_ns, 4000000000ull);
+	assert_int_equal(st.cpu_nr_throttled, 40);
+	assert_true(st.mem_usage == LMC_UNSET && st.mem_rss == LMC_UNSET);
+	assert_true(st.io_read_bytes == LMC_UNSET && st.pids_current == LMC_UNSET);
+	assert_false(st.psi_cpu.present);
+	assert_int_equal(lmc_controller_stats_read(x->cg, NAME, LMC_STATF_PIDS | LMC_STATF_PRESSURE,
+						   &st),
+			 0);
+	assert_true(st.cpu_usage_ns == LMC_UNSET && st.mem_usage == LMC_UNSET);
+	assert_int_equal(st.pids_current, 5);
+	check_psi(&st);
+	/* none: every resource, as lmc_controller_stats_all less the limits */
+	assert_int_equal(lmc_controller_stats_read(x->cg, NAME, 0, &st), 0);
+	assert_int_equal(st.cpu_usage_ns, 4000000000ull);
+	assert_true(st.mem_usage != LMC_UNSET && st.io_read_bytes != LMC_UNSET);
+	assert_true(st.pids_limit == LMC_UNSET);
+	assert_int_equal(lmc_controller_stats_read(x->cg, "nope", LMC_STATF_CPU, &st), -ENOENT);
+}
+
 static void test_stats_hybrid(void **state)
 {
 	struct fx *x = *state;
@@ -857,6 +888,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_errors, setup_hybrid, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_v1, setup_v1, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_hybrid, setup_hybrid, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_fields, setup_hybrid, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_v2, setup_v2, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_missing, setup_v2, teardown),
 		cmocka_unit_test_setup_teardown(test_readback_v2, setup_v2, teardown),

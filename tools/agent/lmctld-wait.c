@@ -35,7 +35,7 @@ static void stats_work(void *arg)
 		}
 		return;
 	}
-	r = lmc_mgr_stats_fill(q->a->m, q->e, q->n, &err);
+	r = lmc_mgr_stats_fill_fields(q->a->m, q->e, q->n, q->fields, &err);
 	if (r < 0)
 		lmc_api_reply_error(q->id, r, lmc_err_str(&err), &q->reply, &q->reply_len);
 	else
@@ -106,6 +106,7 @@ void lmc_agent_stats_begin(struct client *c, struct lmc_api_result *res)
 	q->op = res->op;
 	q->t0 = a->req_t0;
 	q->e = TAKE_PTR(res->stats);
+	q->fields = res->stats_fields;
 	lmc_agent_client_hold(c); /* its next requests wait for this answer */
 	if (a->stats_reqs)
 		a->stats_reqs->prev = q;

@@ -171,6 +171,7 @@ struct stats_req {
 	uint64_t id;
 	struct lmc_stats_entry *e;
 	size_t n;
+	unsigned fields; /* LMC_STATF_*: what to read of them */
 	uint8_t *reply;
 	size_t reply_len;
 	bool freeze;

@@ -209,10 +209,13 @@ static int a_spec(struct lmc_backend *b, const char *name, struct lmc_spec *ret_
 	return r;
 }
 
-static int a_stats(struct lmc_backend *b, const char *name, bool recursive,
+static int a_stats(struct lmc_backend *b, const char *name, bool recursive, unsigned fields,
 		   struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err)
 {
-	struct lmc_api_req rq = {.op = LMC_API_OP_STATS, .name = name, .recursive = recursive};
+	struct lmc_api_req rq = {.op = LMC_API_OP_STATS,
+				 .name = name,
+				 .recursive = recursive,
+				 .stats_fields = fields};
 	struct lmc_api_resp resp;
 	int r = call(be(b), &rq, &resp, err);
 

@@ -81,10 +81,10 @@ static int d_spec(struct lmc_backend *b, const char *name, struct lmc_spec *ret_
 	return lmc_mgr_spec(mgr(b), name, ret_spec, ret_eff, err);
 }
 
-static int d_stats(struct lmc_backend *b, const char *name, bool recursive,
+static int d_stats(struct lmc_backend *b, const char *name, bool recursive, unsigned fields,
 		   struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err)
 {
-	return lmc_mgr_stats(mgr(b), name, recursive, ret, ret_n, err);
+	return lmc_mgr_stats_fields(mgr(b), name, recursive, fields, ret, ret_n, err);
 }
 
 /* Start, then let go of the manager (and so of the state lock) while the command runs:

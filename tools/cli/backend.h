@@ -78,7 +78,8 @@ struct lmc_backend_ops {
 	/* eff's `from` strings stay valid until the next call on b. */
 	int (*spec)(struct lmc_backend *b, const char *name, struct lmc_spec *ret_spec,
 		    struct lmc_effective *ret_eff, struct lmc_err *err);
-	int (*stats)(struct lmc_backend *b, const char *name, bool recursive,
+	/* fields: the resources to read (LMC_STATF_*; 0: every one) */
+	int (*stats)(struct lmc_backend *b, const char *name, bool recursive, unsigned fields,
 		     struct lmc_stats_entry **ret, size_t *ret_n, struct lmc_err *err);
 	/* Foreground: waits and returns the command's status (code or 128+signal) in
 	 * *ret_status. Detached: returns at once with *ret_pid. The caller's stdio (o->stdio,

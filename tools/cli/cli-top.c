@@ -150,7 +150,7 @@ static int top_sample(struct top *t, uint64_t dt_ns, struct lmc_err *err)
 {
 	struct lmc_stats_entry *e = NULL;
 	size_t n = 0;
-	int r = t->c->b->ops->stats(t->c->b, t->name, true, &e, &n, err);
+	int r = t->c->b->ops->stats(t->c->b, t->name, true, 0, &e, &n, err);
 
 	if (r < 0)
 		return r;
@@ -295,7 +295,7 @@ static int json_sample(struct lmc_cli *c, const char *name, struct lmc_err *err)
 	size_t n = 0, nl = 0;
 
 	if (c->b->ops->list(c->b, name, true, false, &l, &nl, err) < 0 ||
-	    c->b->ops->stats(c->b, name, true, &e, &n, err) < 0) {
+	    c->b->ops->stats(c->b, name, true, 0, &e, &n, err) < 0) {
 		lmc_list_free(l, nl);
 		return -1;
 	}

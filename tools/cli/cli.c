@@ -287,8 +287,37 @@ const struct option lmc_cli_common_options[] = {
 	{"iterations", required_argument, NULL, 'n'},
 	{"sort", required_argument, NULL, 'S'},
 	{"once", no_argument, NULL, '1'},
+	{"fields", required_argument, NULL, 'F'},
 	{NULL, 0, NULL, 0},
 };
+
+/* "cpu,memory" -> LMC_STATF_CPU | LMC_STATF_MEMORY; -EINVAL on an unknown or empty word. */
+static int parse_fields(const char *s, unsigned *ret)
+{
+	static const struct {
+		const char *word;
+		unsigned bit;
+	} words[] = {{"cpu", LMC_STATF_CPU},
+		     {"memory", LMC_STATF_MEMORY},
+		     {"io", LMC_STATF_IO},
+		     {"pids", LMC_STATF_PIDS},
+		     {"pressure", LMC_STATF_PRESSURE}};
+	unsigned mask = 0;
+
+	do {
+		size_t len = strcspn(s, ","), i;
+
+		for (i = 0; i < ARRAY_SIZE(words); i++)
+			if (strlen(words[i].word) == len && strncmp(s, words[i].word, len) == 0)
+				break;
+		if (i == ARRAY_SIZE(words))
+			return -EINVAL;
+		mask |= words[i].bit;
+		s += len;
+	} while (*s++ == ',');
+	*ret = mask;
+	return 0;
+}
 
 /* Parses argv; positional arguments stay at argv[optind..]. */
 int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o)
@@ -342,6 +371,13 @@ int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o)
 			break;
 		case '1':
 			o->iterations = 1;
+			break;
+		case 'F':
+			if (parse_fields(optarg, &o->fields) < 0)
+				return lmc_cli_usage(
+					"--fields: '%s' is not a list of cpu, memory, io, "
+					"pids, pressure",
+					optarg);
 			break;
 		default: {
 			struct lmc_err err = {0};

@@ -51,6 +51,7 @@ struct lmc_cli_opts {
 	double interval; /* top -d, seconds */
 	int iterations; /* top -n / --once; 0: forever */
 	const char *sort; /* top --sort=COLUMN */
+	unsigned fields; /* stats --fields=cpu,memory,io,pids,pressure (LMC_STATF_*; 0: all) */
 };
 /* Parse argv[1..]; positional arguments are left at argv[optind..]. Returns 0 or the usage
  * exit status (the error printed). */
