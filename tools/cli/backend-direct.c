@@ -1,6 +1,7 @@
 /* The direct backend: the CLI works alone through core/manager, serialised with the agent
  * and other lmctl processes by the state directory lock. */
 #include "tools/cli/backend.h"
+#include "tools/cli/cli.h"
 
 #include <poll.h>
 #include <signal.h>
@@ -98,6 +99,8 @@ static int d_run(struct lmc_backend *b, const char *name, const struct lmc_run_o
 	bool existed = false;
 	int r;
 
+	if (o->set_ids)
+		lmc_cli_nss_files(); /* the user's groups (core/manager-ids.c) */
 	r = lmc_mgr_task_run(d->m, name, o, getuid(), &t, &existed, &pidfd, err);
 	if (r < 0)
 		return r;

@@ -4,10 +4,12 @@
  * start-up"), and static glibc cannot load NSS modules safely: getpwnam/getgrnam dlopen those
  * of the glibc the program was linked against, which another host does not have, and even on
  * this one a module that pulls in the shared libc (systemd's) crashes the process. So lookups
- * go to /etc/passwd and /etc/group only (glibc's own "files" service, set below for every
- * lookup of the process, core/manager-ids.c's too), and a name not found there is asked of
+ * go to /etc/passwd and /etc/group only (glibc's own "files" service, also for
+ * core/manager-ids.c's lookups), and a name not found there is asked of
  * getent(1), a dynamic program with every NSS module of the host (LDAP, sssd, systemd-userdb):
- * one process more, only for such names. */
+ * one process more, only for such names. glibc's lookups are set to "files" only before a
+ * direct-mode run that takes the user's groups (core/manager-ids.c), not at start-up: setting
+ * them reads /etc/nsswitch.conf, which no other command needs. */
 #include "tools/cli/cli.h"
 
 #include <grp.h>
@@ -25,10 +27,15 @@
 
 extern char **environ;
 
-__attribute__((constructor)) static void files_only(void)
+void lmc_cli_nss_files(void)
 {
-	__nss_configure_lookup("passwd", "files");
-	__nss_configure_lookup("group", "files");
+	static bool done;
+
+	if (!done) {
+		__nss_configure_lookup("passwd", "files");
+		__nss_configure_lookup("group", "files");
+		done = true;
+	}
 }
 
 static void fclose_p(FILE **f)
@@ -92,6 +99,10 @@ int lmc_cli_group_id(const char *name, uint32_t *ret)
 	return getent_id("group", name, ret);
 }
 #else
+void lmc_cli_nss_files(void)
+{
+}
+
 int lmc_cli_user_id(const char *name, uint32_t *ret)
 {
 	struct passwd *pw = getpwnam(name);

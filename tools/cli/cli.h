@@ -62,6 +62,9 @@ extern const struct option lmc_cli_common_options[];
 /* A user or group name to its id (tools/cli/cli-ids.c); 0 or -ENOENT. */
 int lmc_cli_user_id(const char *name, uint32_t *ret);
 int lmc_cli_group_id(const char *name, uint32_t *ret);
+/* The static lmctl: glibc's user and group lookups to its built-in "files" (no NSS module
+ * dlopen'd, which can crash a static process). Call before the library looks a user up. */
+void lmc_cli_nss_files(void);
 
 /* Commands living in their own files. */
 int lmc_cli_run(struct lmc_cli *c, int argc, char **argv);
