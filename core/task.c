@@ -29,10 +29,30 @@
 #define TMP_PREFIX ".tmp."
 #define TASK_REC_MAX (1u << 20)
 
+/* A task in the table: the record, and its place in the index by (container, id). */
+struct entry {
+	struct lmc_task t; /* first: v[] holds &e->t */
+	struct entry *next; /* in its bucket */
+	uint64_t hash;
+};
+
+/* How many records a container has (the cap's count), by container. */
+struct count {
+	struct count *next;
+	uint64_t hash;
+	size_t n;
+	char name[LMC_NAME_MAX + 1];
+};
+
 struct lmc_tasks {
 	int dirfd, logfd;
 	struct lmc_task **v; /* in start order */
 	size_t n, cap;
+	/* A run looks its task up several times, and a container's count once: with 10,000
+	 * records kept, scanning v for each was a third of the agent's time per run. */
+	struct entry **bucket;
+	struct count **counts;
+	size_t n_bucket; /* a power of two, for both */
 	unsigned long long seq; /* for generated ids */
 	unsigned tmp_seq;
 	lmc_task_hook_fn hook;
@@ -171,6 +191,116 @@ static int grow(struct lmc_tasks *ts)
 	return 0;
 }
 
+/* ---- the index: (container, id) -> record, container -> how many it has ---- */
+
+static uint64_t key_hash(const char *container, const char *id)
+{
+	return lmc_util_hash(container) ^ (lmc_util_hash(id) * 0x9e3779b97f4a7c15ull);
+}
+
+static struct entry *entry_of(const struct lmc_task *t)
+{
+	return container_of(t, struct entry, t);
+}
+
+/* Room for one more record: both tables get twice the buckets once full (one a record). */
+static int index_grow(struct lmc_tasks *ts)
+{
+	size_t nb = ts->n_bucket ? ts->n_bucket * 2 : 256;
+	struct entry **b, *e, *en;
+	struct count **c, *k, *kn;
+
+	if (ts->n < ts->n_bucket)
+		return 0;
+	b = calloc(nb, sizeof(*b));
+	c = calloc(nb, sizeof(*c));
+	if (!b || !c) {
+		free(b);
+		free(c);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < ts->n_bucket; i++) {
+		for (e = ts->bucket[i]; e; e = en) {
+			en = e->next;
+			e->next = b[e->hash & (nb - 1)];
+			b[e->hash & (nb - 1)] = e;
+		}
+		for (k = ts->counts[i]; k; k = kn) {
+			kn = k->next;
+			k->next = c[k->hash & (nb - 1)];
+			c[k->hash & (nb - 1)] = k;
+		}
+	}
+	free(ts->bucket);
+	free(ts->counts);
+	ts->bucket = b;
+	ts->counts = c;
+	ts->n_bucket = nb;
+	return 0;
+}
+
+static struct count *count_find(const struct lmc_tasks *ts, const char *container, uint64_t h)
+{
+	struct count *k = ts->n_bucket ? ts->counts[h & (ts->n_bucket - 1)] : NULL;
+
+	while (k && (k->hash != h || strcmp(k->name, container) != 0))
+		k = k->next;
+	return k;
+}
+
+/* Enter a record (index_grow done): -ENOMEM, and nothing changed, if its container's count
+ * cannot be made. */
+static int index_add(struct lmc_tasks *ts, struct entry *e)
+{
+	uint64_t hc = lmc_util_hash(e->t.container);
+	struct count *k = count_find(ts, e->t.container, hc);
+
+	if (!k) {
+		k = calloc(1, sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		k->hash = hc;
+		snprintf(k->name, sizeof(k->name), "%s", e->t.container);
+		k->next = ts->counts[hc & (ts->n_bucket - 1)];
+		ts->counts[hc & (ts->n_bucket - 1)] = k;
+	}
+	k->n++;
+	e->hash = key_hash(e->t.container, e->t.id);
+	e->next = ts->bucket[e->hash & (ts->n_bucket - 1)];
+	ts->bucket[e->hash & (ts->n_bucket - 1)] = e;
+	return 0;
+}
+
+static void index_del(struct lmc_tasks *ts, struct entry *e)
+{
+	uint64_t hc = lmc_util_hash(e->t.container);
+	struct entry **pe = &ts->bucket[e->hash & (ts->n_bucket - 1)];
+	struct count **pk = &ts->counts[hc & (ts->n_bucket - 1)];
+
+	while (*pe != e)
+		pe = &(*pe)->next;
+	*pe = e->next;
+	while ((*pk)->hash != hc || strcmp((*pk)->name, e->t.container) != 0)
+		pk = &(*pk)->next;
+	if (--(*pk)->n == 0) {
+		struct count *k = *pk;
+
+		*pk = k->next;
+		free(k);
+	}
+}
+
+static void index_free(struct lmc_tasks *ts)
+{
+	for (size_t i = 0; i < ts->n_bucket; i++)
+		for (struct count *k = ts->counts[i], *kn; k; k = kn) {
+			kn = k->next;
+			free(k);
+		}
+	free(ts->bucket);
+	free(ts->counts);
+}
+
 static int by_start(const void *a, const void *b)
 {
 	const struct lmc_task *x = *(struct lmc_task *const *)a, *y = *(struct lmc_task *const *)b;
@@ -188,7 +318,8 @@ static bool has_suffix(const char *s, const char *suffix)
 /* One file: a record kept, a leftover temporary removed, an unreadable one moved aside. */
 static int load_one(struct lmc_tasks *ts, const char *file, unsigned char d_type)
 {
-	struct lmc_task t, *p;
+	struct lmc_task t;
+	struct entry *p;
 	char aside[NAME_MAX + 1];
 	int r;
 
@@ -207,13 +338,14 @@ static int load_one(struct lmc_tasks *ts, const char *file, unsigned char d_type
 		return 0;
 	}
 	p = malloc(sizeof(*p));
-	if (!p || grow(ts) < 0) {
+	if (p)
+		p->t = t;
+	if (!p || grow(ts) < 0 || index_grow(ts) < 0 || index_add(ts, p) < 0) {
 		free(p);
 		lmc_task_done(&t);
 		return -ENOMEM;
 	}
-	*p = t;
-	ts->v[ts->n++] = p;
+	ts->v[ts->n++] = &p->t;
 	return 0;
 }
 
@@ -283,9 +415,10 @@ void lmc_tasks_free(struct lmc_tasks *ts)
 		return;
 	for (size_t i = 0; i < ts->n; i++) {
 		lmc_task_done(ts->v[i]);
-		free(ts->v[i]);
+		free(entry_of(ts->v[i]));
 	}
 	free(ts->v);
+	index_free(ts);
 	if (ts->dirfd >= 0)
 		close(ts->dirfd);
 	if (ts->logfd >= 0)
@@ -307,9 +440,13 @@ static void call_hook(struct lmc_tasks *ts, enum lmc_task_change what, const str
 
 struct lmc_task *lmc_tasks_find(struct lmc_tasks *ts, const char *container, const char *id)
 {
-	for (size_t i = 0; i < ts->n; i++)
-		if (strcmp(ts->v[i]->id, id) == 0 && strcmp(ts->v[i]->container, container) == 0)
-			return ts->v[i];
+	uint64_t h = key_hash(container, id);
+	struct entry *e = ts->n_bucket ? ts->bucket[h & (ts->n_bucket - 1)] : NULL;
+
+	for (; e; e = e->next)
+		if (e->hash == h && strcmp(e->t.id, id) == 0 &&
+		    strcmp(e->t.container, container) == 0)
+			return &e->t;
 	return NULL;
 }
 
@@ -331,8 +468,9 @@ static void remove_at(struct lmc_tasks *ts, size_t i)
 	unlinkat(ts->logfd, file, 0);
 	log_file(t->container, t->id, true, file, sizeof(file));
 	unlinkat(ts->logfd, file, 0);
+	index_del(ts, entry_of(t));
 	lmc_task_done(t);
-	free(t);
+	free(entry_of(t));
 	memmove(ts->v + i, ts->v + i + 1, (ts->n - i - 1) * sizeof(*ts->v));
 	ts->n--;
 }
@@ -340,40 +478,37 @@ static void remove_at(struct lmc_tasks *ts, size_t i)
 /* Past the cap, the container's oldest ended task goes; if all run, the run is refused. */
 static int make_room(struct lmc_tasks *ts, const char *container, struct lmc_err *err)
 {
-	size_t count = 0, oldest = SIZE_MAX;
+	const struct count *k = count_find(ts, container, lmc_util_hash(container));
 
-	for (size_t i = 0; i < ts->n; i++) {
-		if (strcmp(ts->v[i]->container, container) != 0)
-			continue;
-		count++;
-		if (oldest == SIZE_MAX && ts->v[i]->state != LMC_TASK_RUNNING)
-			oldest = i;
-	}
-	if (count < LMC_TASKS_PER_CONTAINER)
+	if (!k || k->n < LMC_TASKS_PER_CONTAINER)
 		return 0;
-	if (oldest == SIZE_MAX)
-		return lmc_err_set(err, -EAGAIN, "%s: run: %d tasks are running (the most kept)",
-				   lmc_name_display(container), LMC_TASKS_PER_CONTAINER);
-	remove_at(ts, oldest);
-	return 0;
+	for (size_t i = 0; i < ts->n; i++)
+		if (ts->v[i]->state != LMC_TASK_RUNNING &&
+		    strcmp(ts->v[i]->container, container) == 0) {
+			remove_at(ts, i);
+			return 0;
+		}
+	return lmc_err_set(err, -EAGAIN, "%s: run: %d tasks are running (the most kept)",
+			   lmc_name_display(container), LMC_TASKS_PER_CONTAINER);
 }
 
 int lmc_tasks_add(struct lmc_tasks *ts, struct lmc_task *t, struct lmc_err *err)
 {
-	struct lmc_task *p;
+	struct entry *p;
 	int r = make_room(ts, t->container, err);
 
 	if (r < 0)
 		return r;
 	p = malloc(sizeof(*p));
-	if (!p || grow(ts) < 0) {
+	if (p)
+		p->t = *t;
+	if (!p || grow(ts) < 0 || index_grow(ts) < 0 || index_add(ts, p) < 0) {
 		free(p);
 		return lmc_err_set(err, -ENOMEM, "out of memory");
 	}
-	*p = *t;
 	t->argv = NULL;
 	t->pidfd = -1;
-	ts->v[ts->n++] = p;
+	ts->v[ts->n++] = &p->t;
 	return 0;
 }
 
