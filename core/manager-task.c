@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -272,8 +273,11 @@ void lmc_mgr_task_ended(struct lmc_manager *m, const char *container, const char
 	struct lmc_tasks *ts = lmc_mgr_tasks(m);
 	struct lmc_task *t = ts ? lmc_tasks_find(ts, container, id) : NULL;
 
+	/* The OOM count tells only a SIGKILL apart (oom_killed or signaled): not read else. */
+	bool killed = wstatus >= 0 && WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL;
+
 	if (t && t->state == LMC_TASK_RUNNING)
-		lmc_tasks_ended(ts, t, wstatus, oom_kills(m, container), why);
+		lmc_tasks_ended(ts, t, wstatus, killed ? oom_kills(m, container) : UINT64_MAX, why);
 }
 
 /* A running record nobody has seen end: is its process still there? (Direct mode, or an

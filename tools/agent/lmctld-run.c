@@ -55,7 +55,7 @@ static void exit_event(struct agent *a, const struct proc *p, int wstatus)
 static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct proc *p = container_of(w, struct proc, io);
-	int wstatus, r;
+	int wstatus, ws, r;
 	uint8_t *buf;
 	size_t len;
 
@@ -65,6 +65,15 @@ static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
 	r = lmc_agent_proc_status(p->a, p, &wstatus);
 	if (r == -EAGAIN)
 		return; /* not yet */
+	/* Who waits hears first (the attached caller, subscribers: the event is journaled as it
+	 * goes out); the record, TaskWait answers and the log line follow in this same
+	 * callback, before any other request is read. An agent killed in between finds the
+	 * record running at its restart, and the task ends there as the kernel kept it. */
+	ws = wstatus < 0 ? 255 << 8 : wstatus; /* as before tasks: reaped elsewhere, unknown */
+	if (p->c && lmc_api_reply_exit_task(p->id, p->pid, ws, p->task_id, &buf, &len) >= 0)
+		lmc_agent_send(p->c, buf, len);
+	exit_event(p->a, p, ws);
+	lmc_agent_task_ended(p->a, p, wstatus);
 	if (wstatus >= 0)
 		lmc_agent_log("%s: pid %d ended (%s %d)%s%s", lmc_name_display(p->name),
 			      (int)p->pid, WIFEXITED(wstatus) ? "exit" : "signal",
@@ -73,12 +82,6 @@ static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
 	else
 		lmc_agent_log("%s: pid %d ended, status unknown", lmc_name_display(p->name),
 			      (int)p->pid);
-	lmc_agent_task_ended(p->a, p, wstatus);
-	if (wstatus < 0)
-		wstatus = 255 << 8; /* as before tasks: reaped elsewhere, status unknown */
-	if (p->c && lmc_api_reply_exit_task(p->id, p->pid, wstatus, p->task_id, &buf, &len) >= 0)
-		lmc_agent_send(p->c, buf, len);
-	exit_event(p->a, p, wstatus);
 	lmc_agent_proc_free(p);
 }
 
@@ -110,8 +113,8 @@ struct proc *lmc_agent_proc_add(struct agent *a, const char *name, const char *t
 	return p;
 }
 
-void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
-			   struct lmc_api_result *res)
+struct proc *lmc_agent_run_started(struct agent *a, struct client *c,
+				   const struct lmc_api_peer *peer, struct lmc_api_result *res)
 {
 	struct proc *p;
 
@@ -122,8 +125,11 @@ void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_a
 		/* Cannot watch it: it still runs; answer what we know. */
 		if (c)
 			lmc_agent_send_error(c, res->id, -ENOMEM, "started but cannot be watched");
-		return;
+		return NULL;
 	}
+	/* The caller first, then the log line and the STARTED event. */
+	if (res->detached && c && res->reply)
+		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
 	lmc_agent_log("%s: uid %u started pid %d, task %s%s", lmc_name_display(p->name),
 		      (unsigned)peer->uid, (int)p->pid, p->task_id,
 		      res->detached ? " (detached)" : "");
@@ -133,8 +139,7 @@ void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_a
 		if (lmc_events_kind(x->s) == LMC_EVK_EMPTY &&
 		    lmc_name_is_under(p->name, lmc_events_name(x->s)))
 			lmc_events_note_populated(x->s);
-	if (res->detached && c && res->reply)
-		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
+	return p;
 }
 
 /* ---------------- runs starting ---------------- */
@@ -192,17 +197,15 @@ static void run_start_done(struct run_start *q, int r, pid_t pid, int pidfd,
 	struct lmc_api_peer peer = q->peer;
 	struct agent *a = q->a;
 	struct client *c = q->c;
+	struct proc *p;
 
 	snprintf(res.name, sizeof(res.name), "%s", q->name);
 	snprintf(res.task_id, sizeof(res.task_id), "%s", q->task_id);
 	if (r < 0)
 		lmc_agent_log("uid %u (pid %d): run %s: failed: %s", (unsigned)peer.uid,
 			      (int)peer.pid, q->name, lmc_err_str(err));
-	/* Its task: started (stored, hook called), or forgotten. */
 	if (r < 0)
-		lmc_mgr_task_start_failed(a->m, q->name, q->task_id);
-	else
-		lmc_mgr_task_started(a->m, q->name, q->task_id, pid, pidfd);
+		lmc_mgr_task_start_failed(a->m, q->name, q->task_id); /* its task forgotten */
 	run_start_free(q);
 	if (c)
 		lmc_agent_client_release(c);
@@ -217,7 +220,10 @@ static void run_start_done(struct run_start *q, int r, pid_t pid, int pidfd,
 	if (res.detached &&
 	    lmc_api_reply_run_task(res.id, &started, false, &res.reply, &res.reply_len) < 0)
 		res.reply = NULL;
-	lmc_agent_run_started(a, c, &peer, &res);
+	/* The reply goes first; its task's record (pid, start time: a file written) follows in
+	 * this callback, before any other request is read. */
+	p = lmc_agent_run_started(a, c, &peer, &res);
+	lmc_mgr_task_started(a->m, res.name, res.task_id, pid, p ? p->pidfd : -1);
 	lmc_api_result_done(&res);
 }
 

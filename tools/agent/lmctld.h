@@ -277,9 +277,10 @@ void lmc_agent_sweep(struct agent *a);
 bool lmc_agent_client_waiting(const struct client *c);
 
 void lmc_agent_proc_free(struct proc *p);
-/* Watch a started process (c NULL: no one waits for its exit); sends res->reply if any. */
-void lmc_agent_run_started(struct agent *a, struct client *c, const struct lmc_api_peer *peer,
-			   struct lmc_api_result *res);
+/* Watch a started process (c NULL: no one waits for its exit); sends res->reply if any.
+ * Its watch, or NULL (the caller told why). */
+struct proc *lmc_agent_run_started(struct agent *a, struct client *c,
+				   const struct lmc_api_peer *peer, struct lmc_api_result *res);
 
 /* Off the loop (tools/agent/lmctld-wait.c): STATS, FREEZE_WAIT, KILL_WAIT and DESTROY_WAIT
  * results. */
