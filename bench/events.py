@@ -6,8 +6,10 @@
   state directory (the same run's baseline); then a subscriber replaying E journaled events
   (since = last - E) until it has them all, median of REPS; and a task's start to its EXIT
   event: a detached /bin/true sent, until a subscriber has its EXIT (K = LMCTL_BENCH_EXITS,
-  default 1000; p50, p99), beside posix_spawn + waitpid of /bin/true in this process (the
-  same run's baseline).
+  default 1000; p50, p99), beside, interleaved in ten blocks (the same run's baselines):
+  posix_spawn + waitpid of /bin/true in this process, and bench_exit_floor's vfork + exec +
+  wait in C, bare and placed (the child writing itself into the leaf's cgroup.procs in
+  every hierarchy, as the agent's does: the kernel's floor for a task in a leaf).
 Usage: events.py LMCTLD SOCKET STATE EMPTY_STATE N E REPS AGENT_PID_FILE SEED_CMD...
 (T is LMCTL_BENCH_TASKS, default 10000.)"""
 import os
@@ -103,11 +105,8 @@ def percentile(xs, p):
     return xs[min(len(xs) - 1, int(len(xs) * p / 100))]
 
 
-def exit_ms(sock, k):
+def exit_ms(sub, c, k):
     """A task's start (its run request sent) to its EXIT event at a subscriber, k times."""
-    sub = lmctl.Client(sock)
-    sub.call(subscribe=pb.SubscribeRequest(name="b/c0", exit=True))
-    c = lmctl.Client(sock)
     out = []
     for _ in range(k):
         c.next_id += 1
@@ -121,9 +120,47 @@ def exit_ms(sock, k):
             if ev.event.kind == pb.EVENT_EXIT and ev.event.pid == r.run.pid:
                 break
         out.append((time.monotonic() - t0) * 1000)
-    c.close()
-    sub.close()
     return out
+
+
+def floor_ms(floor, what, k):
+    """k starts by bench_exit_floor (what: placed or bare), in ms."""
+    floor.stdin.write("%s %d\n" % (what, k))
+    floor.stdin.flush()
+    out = []
+    while True:
+        line = floor.stdout.readline()
+        if line in (".\n", ""):
+            break
+        out.append(int(line) / 1e6)
+    if len(out) != k:
+        raise SystemExit("events.py: bench_exit_floor %s: %d of %d starts" % (what, len(out), k))
+    return out
+
+
+def exit_figures(sock, k):
+    """The agent's figure and its baselines, in ten interleaved blocks (the machine's drift
+    touches all alike)."""
+    sub = lmctl.Client(sock)
+    sub.call(subscribe=pb.SubscribeRequest(name="b/c0", exit=True))
+    c = lmctl.Client(sock)
+    floor = subprocess.Popen([os.environ["LMCTL_BENCH_FLOOR"],
+                              os.environ["LMCTL_BENCH_FLOOR_ROOT"]],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    got = {"agent": [], "spawn": [], "bare": [], "placed": []}
+    try:
+        for _ in range(10):
+            n = max(1, k // 10)
+            got["agent"] += exit_ms(sub, c, n)
+            got["spawn"] += spawn_ms(n)
+            got["bare"] += floor_ms(floor, "bare", n)
+            got["placed"] += floor_ms(floor, "placed", n)
+    finally:
+        floor.stdin.close()
+        floor.wait()
+        c.close()
+        sub.close()
+    return got
 
 
 def spawn_ms(k):
@@ -190,7 +227,7 @@ def main():
     load = " ".join(open("/proc/loadavg").read().split()[:3])
     rep = [replay_s(sock, last - e, e) for _ in range(reps)]
     k = int(os.environ.get("LMCTL_BENCH_EXITS", "1000"))
-    exits, spawns = exit_ms(sock, k), spawn_ms(k)
+    ex = exit_figures(sock, k)
     with lmctl.Client(sock) as c:
         caps = c.capabilities()
         c.destroy("b", recursive=True)
@@ -211,11 +248,21 @@ def main():
           "(%.0f events/s; max %.3f s)   budget 1 s"
           % (e, reps, statistics.median(rep), e / statistics.median(rep), max(rep)))
     print("a task's start to its EXIT event (detached /bin/true, run request sent until a "
-          "subscriber has the event), %d tasks:" % k)
-    print("  through the agent: p50 %.2f ms, p99 %.2f ms   budget p99 5 ms"
-          % (percentile(exits, 50), percentile(exits, 99)))
-    print("  baseline, posix_spawn + waitpid here: p50 %.2f ms, p99 %.2f ms"
-          % (percentile(spawns, 50), percentile(spawns, 99)))
+          "subscriber has the event), %d tasks, beside its baselines in ten interleaved blocks; "
+          "load average %s:" % (len(ex["agent"]), " ".join(open("/proc/loadavg").read().split()[:3])))
+    rows = (("agent", "through the agent (Python client)"),
+            ("spawn", "baseline: posix_spawn + waitpid, Python"),
+            ("bare", "floor: vfork + exec + wait, C"),
+            ("placed", "floor, placed: + cgroup.procs of the leaf"))
+    for key, what in rows:
+        print("  %-44s p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms"
+              % (what, percentile(ex[key], 50), percentile(ex[key], 90),
+                 percentile(ex[key], 99)))
+    p99, floor99 = percentile(ex["agent"], 99), percentile(ex["placed"], 99)
+    print("  agent / placed floor: p50 %.2fx, p99 %.2fx"
+          % (percentile(ex["agent"], 50) / percentile(ex["placed"], 50), p99 / floor99))
+    target("task start to EXIT event p99 (placed floor %.2f ms)" % floor99, "%.2f ms" % p99,
+           "< 5 ms", p99 < 5)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 # Benchmark of the event journal (issue 13): the agent's restart to serving with N containers
 # and a full journal, beside the same with nothing (the same run's baseline), and the replay of
 # E events to a reconnecting subscriber (bench/events.py; the journal is seeded with E events
-# by bench_evlog, as the agent writes them). Usage: bench/events.sh BUILD [N=1000]
+# by bench_evlog, as the agent writes them), and a task's start to its EXIT event beside the
+# kernel's floor for it (bench_exit_floor, in a leaf of its own). Usage: bench/events.sh BUILD [N=1000]
 # [E=100000] [REPS=5]. Needs root and /usr/bin/python3 with python3-protobuf. Everything lives
 # in lmctl-test-bench-<pid>-events below this shell's own cgroup and
 # /dev/shm/lmctl-test-bench-<pid>/, removed at the end whatever happens.
@@ -19,6 +20,9 @@ if [ "$(id -u)" -ne 0 ] || ! /usr/bin/python3 -c 'import google.protobuf' 2>/dev
 fi
 mkdir -p "$dir" || exit 1
 src=$(cd "$(dirname "$0")/.." && pwd)
+# the kernel's floor for a task's start to its exit, in a leaf of its own (swept with ours)
+export LMCTL_BENCH_FLOOR=$BUILD/bench/bench_exit_floor
+export LMCTL_BENCH_FLOOR_ROOT=lmctl-test-bench-$$-exitfloor
 PYTHONPATH=$src/python LMCTL_PY_CACHE=$dir/py /usr/bin/python3 "$src/bench/events.py" \
 	"$BUILD/lmctld" "$dir/lmctld.sock" "$dir/state" "$dir/empty" "$N" "$E" "$REPS" \
 	"$dir/agent.pid" "$BUILD/bench/bench_evlog" "$dir/state" "$E"
