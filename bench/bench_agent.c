@@ -588,6 +588,7 @@ static int bench_rps(struct lmc_manager *direct, double seconds)
 /* ---- 3, 4. a 10,000-container tree ---- */
 
 #define TREE_MIDS 99
+#define TREE_WINDOW 64 /* creates in flight in the pipelined build */
 
 /* The agent's CPU time so far (all its threads), ns: [0] user, [1] system; 0 unknown. */
 static void agent_cpu_ns(uint64_t ret[2])
@@ -613,52 +614,101 @@ static void agent_cpu_ns(uint64_t ret[2])
 	}
 }
 
-/* The same tree by raw syscalls (bench/tree-floor.h) below the direct root, made and
- * removed just before the agent's: ns[0] the build, ns[1] the removal. */
-static int tree_floor(int total, uint64_t ns[2])
+/* The raw floor's figures (bench/tree-floor.h): [way][op][0] ns, [way][op][1] the process's
+ * CPU ns; way 0 one thread for every hierarchy (one container after another), way 1 one
+ * thread per hierarchy; op 0 the build, op 1 the removal. */
+struct floor_fig {
+	uint64_t v[2][2][2];
+};
+
+/* The best way's time of op, and which way (*ret_way). */
+static uint64_t floor_best(const struct floor_fig *f, int op, int *ret_way)
+{
+	*ret_way = f->v[1][op][0] && f->v[1][op][0] < f->v[0][op][0];
+	return f->v[*ret_way][op][0];
+}
+
+/* The same tree by raw syscalls below the direct root, made and removed twice just before the
+ * agent's: built one container after another and removed one thread per hierarchy, then
+ * built one thread per hierarchy and removed one container after another, so that each way
+ * of each is measured once; the kernel's removed cgroups leave it before the next step. */
+static int tree_floor(int total, struct floor_fig *ff)
 {
 	struct floor_tree f = {.mids = TREE_MIDS, .leaves = (total - 1 - TREE_MIDS) / TREE_MIDS};
 	long dying = floor_dying();
+	uint64_t waited = 0;
 	int r = floor_open(&f, root_direct);
 
-	if (r >= 0)
-		r = floor_build(&f, &ns[0]);
-	if (r >= 0)
-		r = floor_remove(&f, &ns[1]);
+	for (int pass = 0; pass < 2 && r >= 0 && !stop; pass++) {
+		r = floor_run(&f, false, pass == 1, ff->v[pass][0]);
+		if (r >= 0)
+			r = floor_run(&f, true, pass == 0, ff->v[!pass][1]);
+		waited += floor_settle(dying);
+	}
 	floor_close(&f);
 	if (r >= 0)
-		printf("  (the floor's cgroups left the kernel %" PRIu64 " ms after its rmdirs)\n",
-		       floor_settle(dying));
+		printf("  (the floor's cgroups left the kernel %" PRIu64 " ms after its rmdirs, "
+		       "both passes)\n",
+		       waited);
 	if (r < 0)
 		fprintf(stderr, "bench_agent: the raw floor's tree: %s\n", strerror(-r));
 	return r;
 }
 
-static int tree_create(struct target *t, int total, int *ret_n)
+/* The answer to the oldest create in flight: < 0 the connection failed, else 0 and its
+ * status in *status. */
+static int tree_reply(struct target *t, int *status)
 {
-	int leaves = (total - 1 - TREE_MIDS) / TREE_MIDS, r;
-	struct lmc_spec s;
-	char name[64];
+	_cleanup_free_ uint8_t *in = NULL;
+	struct lmc_api_resp resp = {0};
+	size_t len;
+	int r = lmc_frame_recv(t->conn.fd, &in, &len, NULL, NULL, CALL_TIMEOUT_MS);
 
-	/* Cheap limits: one pids.max per container (within a pid_max of 32768). */
+	if (r >= 0)
+		r = lmc_api_resp_decode(in, len, &resp);
+	*status = r < 0 ? r : resp.status;
+	if (r >= 0 && resp.status < 0 && !stop)
+		fprintf(stderr, "bench_agent: lmctld: %s\n", resp.msg);
+	lmc_api_resp_done(&resp);
+	return r;
+}
+
+/* The tree by creates over the agent's connection: one at a time (window 1: each waits for
+ * its answer) or pipelined, up to window creates in flight (the agent takes the frames of
+ * one connection in order, so a parent is made before its children). */
+static int tree_create(struct target *t, int total, int window, int *ret_n)
+{
+	const struct floor_tree f = {.mids = TREE_MIDS,
+				     .leaves = (total - 1 - TREE_MIDS) / TREE_MIDS};
+	int n = 1 + f.mids * (1 + f.leaves), sent = 0, r = 0, st = 0;
+	struct lmc_spec s;
+	char name[FLOOR_NAME_MAX];
+
 	lmc_spec_init(&s);
-	s.pids.limit = 20000;
 	*ret_n = 0;
-	r = t_create(t, "big", &s);
-	for (int i = 0; r >= 0 && i < TREE_MIDS && !stop; i++) {
-		snprintf(name, sizeof(name), "big/m%02d", i);
-		s.pids.limit = 5000;
-		r = t_create(t, name, &s);
-		s.pids.limit = 50;
-		for (int j = 0; r >= 0 && j < leaves && !stop; j++) {
-			snprintf(name, sizeof(name), "big/m%02d/l%03d", i, j);
-			r = t_create(t, name, &s);
-			++*ret_n;
+	while (*ret_n < n && r >= 0 && st >= 0 && !stop) {
+		if (sent < n && sent - *ret_n < window) {
+			_cleanup_free_ uint8_t *out = NULL;
+			struct lmc_api_req rq = {.op = LMC_API_OP_CREATE, .name = name, .spec = &s};
+			size_t len;
+
+			/* the floor's names; cheap limits: one pids.max each (pid_max 32768) */
+			floor_name(&f, sent, name);
+			s.pids.limit = !sent ? 20000 : strchr(name + 4, '/') ? 50 : 5000;
+			sent++;
+			rq.id = ++t->conn.id;
+			r = lmc_api_req_encode(&rq, &out, &len);
+			if (r >= 0)
+				r = lmc_frame_send(t->conn.fd, out, len, NULL, 0);
+			continue;
 		}
+		r = tree_reply(t, &st);
 		++*ret_n;
 	}
-	++*ret_n;
-	return stop ? -EINTR : r;
+	/* after a refusal, the answers still due: the connection stays usable */
+	while (r >= 0 && *ret_n < sent && tree_reply(t, &r) >= 0)
+		++*ret_n;
+	return stop ? -EINTR : r < 0 ? r : st;
 }
 
 /* Median of k stats -r "/" through the agent and directly (a no_lock manager on the agent's
@@ -746,26 +796,37 @@ static void tree_targets(int n, uint64_t ns_create, uint64_t ns_destroy, uint64_
 /* What bench_tree measured: times in ns, the agent's CPU (cpu_*) and the raw floor's. */
 struct tree_fig {
 	int n;
-	uint64_t create, destroy, st[3], st_open,
-		floor[2]; /* st: direct, agent, agent cpu,memory */
+	uint64_t create, destroy, st[3], st_open; /* st: direct, agent, agent cpu,memory */
+	uint64_t pipe[2]; /* the pipelined build, the destroy of that unread tree */
+	struct floor_fig floor; /* v[0][0][0] 0: not measured */
 	uint64_t cpu_create[2], cpu_destroy[2]; /* the agent's user and system CPU */
+	uint64_t cpu_pipe[4]; /* the same, for pipe[0] and pipe[1] */
 	size_t entries, bytes;
 	unsigned long rss[3];
 };
 
 static void tree_floor_report(const struct tree_fig *t)
 {
+	static const char *const way[] = {"one thread, container by container",
+					  "one thread per hierarchy"};
+	const struct floor_fig *f = &t->floor;
 	char a[32], b[32], c[32], d[32];
+	int wb, wd;
+	uint64_t fb = floor_best(f, 0, &wb), fd = floor_best(f, 1, &wd);
 
-	if (!t->floor[0])
+	if (!f->v[0][0][0])
 		return;
-	printf("  raw-syscall floor, the same tree: build %s (%.0f creates/s), removal by one "
-	       "thread per hierarchy %s\n",
-	       bench_fmt(t->floor[0], a, sizeof(a)), (double)t->n / ((double)t->floor[0] / 1e9),
-	       bench_fmt(t->floor[1], b, sizeof(b)));
-	printf("  agent / floor: build %.2fx, destroy -r %.2fx\n",
-	       (double)t->create / (double)t->floor[0],
-	       (double)t->destroy / (double)(t->floor[1] | 1));
+	for (int w = 0; w < 2; w++)
+		printf("  raw-syscall floor, %-34s build %s (%.0f creates/s, CPU %s), removal %s "
+		       "(CPU %s)\n",
+		       way[w], bench_fmt(f->v[w][0][0], a, sizeof(a)),
+		       (double)t->n / ((double)(f->v[w][0][0] | 1) / 1e9),
+		       bench_fmt(f->v[w][0][1], b, sizeof(b)),
+		       bench_fmt(f->v[w][1][0], c, sizeof(c)),
+		       bench_fmt(f->v[w][1][1], d, sizeof(d)));
+	printf("  agent / best floor: build %.2fx (%s), destroy -r %.2fx (%s)\n",
+	       (double)t->create / (double)(fb | 1), way[wb], (double)t->destroy / (double)(fd | 1),
+	       way[wd]);
 	printf("  agent CPU: build %s user + %s system a create; destroy -r %s user + %s "
 	       "system\n",
 	       bench_fmt(t->cpu_create[0] / (uint64_t)t->n, a, sizeof(a)),
@@ -776,7 +837,7 @@ static void tree_floor_report(const struct tree_fig *t)
 
 static void tree_report(const struct tree_fig *t)
 {
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], d[32];
 
 	printf("\nA %d-container tree through the agent (issue 6): big, 99 x big/mNN, leaves "
 	       "below; one pids limit each; state on tmpfs (/dev/shm, as the default /run/lmctl)\n",
@@ -795,6 +856,13 @@ static void tree_report(const struct tree_fig *t)
 	       t->rss[0], t->rss[1], t->rss[2]);
 	printf("  destroy -r big (one request)              %10s\n",
 	       bench_fmt(t->destroy, a, sizeof(a)));
+	printf("  again, %d creates in flight: build %s (%.0f creates/s, agent CPU %s a create); "
+	       "destroy -r of that tree, not read %s (agent CPU %s)\n",
+	       TREE_WINDOW, bench_fmt(t->pipe[0], a, sizeof(a)),
+	       (double)t->n / ((double)(t->pipe[0] | 1) / 1e9),
+	       bench_fmt((t->cpu_pipe[0] + t->cpu_pipe[1]) / (uint64_t)t->n, b, sizeof(b)),
+	       bench_fmt(t->pipe[1], c, sizeof(c)),
+	       bench_fmt(t->cpu_pipe[2] + t->cpu_pipe[3], d, sizeof(d)));
 	tree_floor_report(t);
 	tree_targets(t->n, t->create, t->destroy, t->st[1], t->rss[1]);
 }
@@ -820,6 +888,26 @@ static int tree_stats_open(uint64_t *ret_ns)
 	return r;
 }
 
+/* The agent builds the tree (window creates in flight) or destroys it (window 0): wall ns,
+ * and the agent's user and system CPU in cpu. */
+static int tree_timed(struct target *agent, int total, int window, int *ret_n, uint64_t *ret_ns,
+		      uint64_t cpu[2])
+{
+	uint64_t t0 = bench_now_ns(), c0[2];
+	int r;
+
+	agent_cpu_ns(c0);
+	r = window ? tree_create(agent, total, window, ret_n) : t_destroy(agent, "big", true);
+	*ret_ns = bench_now_ns() - t0;
+	agent_cpu_ns(cpu);
+	for (int i = 0; i < 2; i++)
+		cpu[i] -= c0[i];
+	return r;
+}
+
+/* The tree built one create at a time, read (stats -r, RSS), destroyed; then built again
+ * with TREE_WINDOW creates in flight and destroyed unread, after the first one's cgroups
+ * have left the kernel. */
 static int bench_tree(struct target *agent, int total, unsigned long rss[3])
 {
 	struct lmc_manager_opts o = {
@@ -827,19 +915,13 @@ static int bench_tree(struct target *agent, int total, unsigned long rss[3])
 	struct lmc_manager *peek = NULL;
 	struct lmc_err err = {0};
 	struct tree_fig t = {.rss = {rss[0]}};
-	uint64_t t0, c0[2];
 	unsigned long hwm;
+	long dying;
 	int n, r;
 
-	if (tree_floor(total, t.floor) < 0)
-		t.floor[0] = 0; /* not given */
-	t0 = bench_now_ns();
-	agent_cpu_ns(c0);
-	r = tree_create(agent, total, &t.n);
-	t.create = bench_now_ns() - t0;
-	agent_cpu_ns(t.cpu_create);
-	for (int i = 0; i < 2; i++)
-		t.cpu_create[i] -= c0[i];
+	if (tree_floor(total, &t.floor) < 0)
+		t.floor = (struct floor_fig){0}; /* not given */
+	r = tree_timed(agent, total, 1, &t.n, &t.create, t.cpu_create);
 	if (r >= 0)
 		r = agent_rss(&t.rss[1], &hwm);
 	if (r >= 0)
@@ -851,14 +933,15 @@ static int bench_tree(struct target *agent, int total, unsigned long rss[3])
 	if (r >= 0)
 		r = agent_rss(&hwm, &t.rss[2]); /* rss[2]: the peak, stats -r included */
 	lmc_mgr_free(peek);
-	t0 = bench_now_ns();
-	agent_cpu_ns(c0);
-	if (t_destroy(agent, "big", true) < 0 && r >= 0)
+	dying = floor_dying();
+	if (tree_timed(agent, total, 0, &n, &t.destroy, t.cpu_destroy) < 0 && r >= 0)
 		r = -EIO;
-	t.destroy = bench_now_ns() - t0;
-	agent_cpu_ns(t.cpu_destroy);
-	for (int i = 0; i < 2; i++)
-		t.cpu_destroy[i] -= c0[i];
+	floor_settle(dying);
+	if (r >= 0) {
+		r = tree_timed(agent, total, TREE_WINDOW, &n, &t.pipe[0], t.cpu_pipe);
+		if (tree_timed(agent, total, 0, &n, &t.pipe[1], t.cpu_pipe + 2) < 0 && r >= 0)
+			r = -EIO;
+	}
 	if (r >= 0)
 		tree_report(&t);
 	n = tree_left();

@@ -53,83 +53,104 @@ static inline int floor_open(struct floor_tree *f, const char *root)
 	return 0;
 }
 
-/* One container: a mkdir in each hierarchy (on v2 the parent hands its controllers down
+/* One container in hierarchy h: its mkdir (on v2 the parent hands its controllers down
  * first, as the agent's create does), its pids.max. */
-static inline int floor_make(const struct floor_tree *f, const char *name, const char *pids)
+static inline int floor_make_in(const struct floor_tree *f, int h, const char *name,
+				const char *pids)
 {
 	char p[FLOOR_NAME_MAX + 32];
 	const char *slash;
 
-	for (int h = 0; h < N_H; h++) {
-		if (bench_cg.v2) {
-			slash = strrchr(name, '/');
-			snprintf(p, sizeof(p), "%.*s%scgroup.subtree_control",
-				 slash ? (int)(slash - name) : 0, name, slash ? "/" : "");
-			bench_write_at(f->fds[h], p, BENCH_V2_CTRLS);
-		}
-		if (mkdirat(f->fds[h], name, 0755) < 0)
-			return -errno;
-		if (BENCH_H[h].ctrl[0] ? strcmp(BENCH_H[h].ctrl, "pids") == 0 : bench_cg.v2) {
-			snprintf(p, sizeof(p), "%s/pids.max", name);
-			bench_write_at(f->fds[h], p, pids);
-		}
+	if (bench_cg.v2) {
+		slash = strrchr(name, '/');
+		snprintf(p, sizeof(p), "%.*s%scgroup.subtree_control",
+			 slash ? (int)(slash - name) : 0, name, slash ? "/" : "");
+		bench_write_at(f->fds[h], p, BENCH_V2_CTRLS);
+	}
+	if (mkdirat(f->fds[h], name, 0755) < 0)
+		return -errno;
+	if (BENCH_H[h].ctrl[0] ? strcmp(BENCH_H[h].ctrl, "pids") == 0 : bench_cg.v2) {
+		snprintf(p, sizeof(p), "%s/pids.max", name);
+		bench_write_at(f->fds[h], p, pids);
 	}
 	return 0;
 }
 
-static inline int floor_build(struct floor_tree *f, uint64_t *ret_ns)
+/* This process's CPU time so far, user + system, ns. */
+static inline uint64_t floor_cpu_ns(void)
 {
-	int n = 1 + f->mids * (1 + f->leaves), r = 0;
-	uint64_t t0 = bench_now_ns();
-	char name[FLOOR_NAME_MAX];
+	struct timespec ts;
 
-	for (int i = 0; i < n && r >= 0; i++) {
-		floor_name(f, i, name);
-		r = floor_make(f, name, i == 0 ? "20000" : strchr(name + 4, '/') ? "50" : "5000");
-	}
-	*ret_ns = bench_now_ns() - t0;
-	return r;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-struct floor_rm {
+/* One thread's share of a build or a removal: every container (build order, or backwards
+ * for a removal, children before parents) in hierarchy h, or in every hierarchy (h < 0). The
+ * top, "big", is made before and removed after the threads by the caller. */
+struct floor_job {
 	const struct floor_tree *f;
 	int h, failed;
+	bool rm;
 };
 
-static inline void *floor_rm_hier(void *arg)
+static inline void floor_one(const struct floor_tree *f, int h, int i, bool rm, int *failed)
 {
-	struct floor_rm *j = arg;
 	char name[FLOOR_NAME_MAX];
 
-	for (int i = 1 + j->f->mids * (1 + j->f->leaves); i-- > 0;) {
-		floor_name(j->f, i, name);
-		if (unlinkat(j->f->fds[j->h], name, AT_REMOVEDIR) < 0)
-			j->failed++;
+	floor_name(f, i, name);
+	if (rm ? unlinkat(f->fds[h], name, AT_REMOVEDIR) < 0
+	       : floor_make_in(f, h, name,
+			       i == 0		       ? "20000"
+			       : strchr(name + 4, '/') ? "50"
+						       : "5000") < 0)
+		++*failed;
+}
+
+static inline void *floor_job_run(void *arg)
+{
+	struct floor_job *j = arg;
+	int n = 1 + j->f->mids * (1 + j->f->leaves);
+
+	for (int k = 1; k < n; k++) {
+		int i = j->rm ? n - k : k;
+
+		for (int h = j->h < 0 ? 0 : j->h; h < (j->h < 0 ? N_H : j->h + 1); h++)
+			floor_one(j->f, h, i, j->rm, &j->failed);
 	}
 	return NULL;
 }
 
-static inline int floor_remove(struct floor_tree *f, uint64_t *ret_ns)
+/* The tree made (rm false) or removed by one thread for every hierarchy (per_hier false: one
+ * container after another, as a create or a destroy of one container does) or by one thread
+ * per hierarchy, each going through the whole tree in its own hierarchy. ns and the process's
+ * CPU time (user + system, every thread) in ret[0], ret[1]. */
+static inline int floor_run(struct floor_tree *f, bool rm, bool per_hier, uint64_t ret[2])
 {
-	struct floor_rm jobs[N_H_MAX];
+	struct floor_job jobs[N_H_MAX];
 	pthread_t tids[N_H_MAX];
 	bool started[N_H_MAX] = {false};
-	uint64_t t0 = bench_now_ns();
-	int failed = 0;
+	uint64_t t0 = bench_now_ns(), c0 = floor_cpu_ns();
+	int nj = per_hier ? N_H : 1, failed = 0;
 
-	for (int h = 0; h < N_H; h++) {
-		jobs[h] = (struct floor_rm){.f = f, .h = h};
-		started[h] = pthread_create(&tids[h], NULL, floor_rm_hier, &jobs[h]) == 0;
-		if (!started[h])
-			floor_rm_hier(&jobs[h]);
+	for (int h = 0; h < N_H && !rm; h++)
+		floor_one(f, h, 0, false, &failed);
+	for (int k = 0; k < nj; k++) {
+		jobs[k] = (struct floor_job){.f = f, .h = per_hier ? k : -1, .rm = rm};
+		started[k] = nj > 1 && pthread_create(&tids[k], NULL, floor_job_run, &jobs[k]) == 0;
+		if (!started[k])
+			floor_job_run(&jobs[k]);
 	}
-	for (int h = 0; h < N_H; h++) {
-		if (started[h])
-			pthread_join(tids[h], NULL);
-		failed += jobs[h].failed;
+	for (int k = 0; k < nj; k++) {
+		if (started[k])
+			pthread_join(tids[k], NULL);
+		failed += jobs[k].failed;
 	}
-	*ret_ns = bench_now_ns() - t0;
-	return failed ? -EBUSY : 0;
+	for (int h = 0; h < N_H && rm; h++)
+		floor_one(f, h, 0, true, &failed);
+	ret[0] = bench_now_ns() - t0;
+	ret[1] = floor_cpu_ns() - c0;
+	return failed ? (rm ? -EBUSY : -EIO) : 0;
 }
 
 /* The cgroups being taken down (rmdir returns before the kernel's offline work, which holds
