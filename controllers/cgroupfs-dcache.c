@@ -371,7 +371,8 @@ int lmc_cgfs_kept_get(struct lmc_cgfs *cg, int h, const char *name, unsigned k,
 	struct lmc_cgfs_dent *e;
 
 	*ret = (struct lmc_cgfs_dref){.fd = -EBADF};
-	if (!d || !name[0])
+	/* unlocked: a table without kept files (full of directories) costs no lock here */
+	if (!d || !name[0] || !__atomic_load_n(&d->kept, __ATOMIC_RELAXED))
 		return -ENOENT;
 	pthread_mutex_lock(&d->lock);
 	e = lookup(d, name);
@@ -396,7 +397,9 @@ void lmc_cgfs_kept_add(struct lmc_cgfs *cg, int h, const char *name, unsigned k,
 	struct lmc_cgfs_dcache *d = cg->dcache;
 	struct lmc_cgfs_dent *e;
 
-	if (!d || !name[0] || k > UINT8_MAX) {
+	/* unlocked: a full table (a reading of more than fits) costs no lock here */
+	if (!d || !name[0] || k > UINT8_MAX ||
+	    proc_fds >= __atomic_load_n(&d->cap, __ATOMIC_RELAXED)) {
 		close(fd);
 		return;
 	}
