@@ -319,10 +319,39 @@ static int parse_fields(const char *s, unsigned *ret)
 	return 0;
 }
 
+/* The common options that take a value and check it: 0, or the usage exit status (the error
+ * printed); 1 when opt is not one of them. */
+static int value_opt(int opt, const char *arg, struct lmc_cli_opts *o)
+{
+	switch (opt) {
+	case 's':
+		if (lmc_cli_parse_signal(arg, &o->sig) < 0)
+			return lmc_cli_usage("invalid signal '%s'", arg);
+		return 0;
+	case 'd':
+		o->interval = atof(arg);
+		if (o->interval < 0.1 || o->interval > 3600)
+			return lmc_cli_usage("--interval: '%s' is not 0.1..3600 seconds", arg);
+		return 0;
+	case 'n':
+		o->iterations = atoi(arg);
+		if (o->iterations < 1)
+			return lmc_cli_usage("--iterations: '%s' is not a positive number", arg);
+		return 0;
+	case 'F':
+		if (parse_fields(arg, &o->fields) < 0)
+			return lmc_cli_usage("--fields: '%s' is not a list of cpu, memory, io, "
+					     "pids, pressure",
+					     arg);
+		return 0;
+	}
+	return 1;
+}
+
 /* Parses argv; positional arguments stay at argv[optind..]. */
 int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o)
 {
-	int opt;
+	int opt, r;
 
 	memset(o, 0, sizeof(*o));
 	o->sig = SIGKILL;
@@ -347,41 +376,23 @@ int lmc_cli_parse_opts(int argc, char **argv, struct lmc_cli_opts *o)
 		case 'S':
 			o->sort = optarg;
 			break;
-		case 's':
-			if (lmc_cli_parse_signal(optarg, &o->sig) < 0)
-				return lmc_cli_usage("invalid signal '%s'", optarg);
-			break;
 		case 'M':
 			o->reserve_mem = optarg;
 			break;
 		case 'C':
 			o->reserve_cpus = optarg;
 			break;
-		case 'd':
-			o->interval = atof(optarg);
-			if (o->interval < 0.1 || o->interval > 3600)
-				return lmc_cli_usage("--interval: '%s' is not 0.1..3600 seconds",
-						     optarg);
-			break;
-		case 'n':
-			o->iterations = atoi(optarg);
-			if (o->iterations < 1)
-				return lmc_cli_usage("--iterations: '%s' is not a positive number",
-						     optarg);
-			break;
 		case '1':
 			o->iterations = 1;
-			break;
-		case 'F':
-			if (parse_fields(optarg, &o->fields) < 0)
-				return lmc_cli_usage(
-					"--fields: '%s' is not a list of cpu, memory, io, "
-					"pids, pressure",
-					optarg);
 			break;
 		default: {
 			struct lmc_err err = {0};
 
+			if ((r = value_opt(opt, optarg, o)) != 1) {
+				if (r)
+					return r;
+				break;
+			}
 			lmc_cli_bad_option(argv[0], argv[optind - 1], lmc_cli_common_options, &err);
 			return lmc_cli_usage_err(&err);
 		}
