@@ -844,7 +844,16 @@ static int run_rounds(struct variant *vs, int nv, int rounds)
 	return stop ? -EINTR : 0;
 }
 
-/* The agent of the CLI row with the agent running: started once, before the rounds. */
+/* Whether row i is measured (BENCH_ONLY=<row index> runs one row alone). */
+static bool row_runs(int i)
+{
+	const char *o = getenv("BENCH_ONLY");
+
+	return !o || !*o || atoi(o) == i;
+}
+
+/* The agent of the CLI row with the agent running: started once, before the rounds (not for
+ * another row alone: run-agent.sh's floor). */
 static int agent_setup(void)
 {
 	const char *bin = getenv("LMCTLD_BIN");
@@ -903,7 +912,7 @@ static int setup(struct raw *raw, struct lcg *lcg, int *nv, struct lmc_manager *
 		r = mgr_open(state_tmpfs, root_mgr, false, m1);
 	if (r >= 0)
 		r = mgr_open(state_disk, root_sync, true, m2);
-	if (r >= 0 && *nv > 6)
+	if (r >= 0 && *nv > 6 && row_runs(6))
 		r = agent_setup();
 	return r;
 }
