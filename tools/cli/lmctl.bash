@@ -26,7 +26,7 @@ _lmctl_cmd_opts() {
 	kill) echo "-s --signal= -r --recursive" ;;
 	list) echo "-r --pids --json" ;;
 	spec) echo "--json" ;;
-	stats) echo "-r --json --bytes" ;;
+	stats) echo "-r --json --bytes --fields=" ;;
 	top) echo "-d -n --interval= --iterations= --once --json --sort=" ;;
 	events) echo "--oom --memory-threshold= --empty --exit --started --evicted --lifecycle --since= --json" ;;
 	which | version) echo "--json" ;;
