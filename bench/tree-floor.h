@@ -17,7 +17,25 @@
 struct floor_tree {
 	int fds[N_H_MAX]; /* <scratch root>/floor in each hierarchy */
 	int mids, leaves;
+	bool nolb; /* cpusets made with sched_load_balance 0, then given cpuset[0..1] */
+	char cpuset[2][64]; /* the floor's cpus and mems, which every cpuset below gets */
 };
+
+/* The cpuset file (dirfd-relative path) read into buf, "" if unreadable. */
+static inline void floor_cpuset_copy(int dirfd, const char *dir, const char *file, char *buf,
+				     size_t size)
+{
+	char p[FLOOR_NAME_MAX + 32];
+	int fd;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = openat(dirfd, p, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, size - 1) : -1;
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
 
 /* The i-th container (0 .. 1 + mids * (1 + leaves) - 1) in build order; the removal goes
  * backwards through the same order, children before parents. */
@@ -31,6 +49,28 @@ static inline void floor_name(const struct floor_tree *f, int i, char *buf)
 		snprintf(buf, FLOOR_NAME_MAX, "big/m%02d", m);
 	else
 		snprintf(buf, FLOOR_NAME_MAX, "big/m%02d/l%03d", m, j - 1);
+}
+
+/* As lmctl makes its cpusets: where the top cpuset balances every CPU, each new one gets
+ * sched_load_balance 0 while its cpus are still empty, then its parent's cpus and mems (no
+ * scheduler-domain rebuild at the writes nor at its offline); otherwise the kernel copies
+ * cpus and mems at mkdir (clone_children). */
+static inline void floor_cpuset_root(struct floor_tree *f)
+{
+	int fd = open(BENCH_CG_MNT "/cpuset/cpuset.sched_load_balance", O_RDONLY | O_CLOEXEC);
+	char c = 0;
+
+	f->nolb = fd >= 0 && read(fd, &c, 1) == 1 && c == '1';
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; i < 2; i++) { /* the floor's own, from the scratch root */
+		const char *file = i ? "cpuset.mems" : "cpuset.cpus";
+
+		floor_cpuset_copy(f->fds[BENCH_CPUSET], "..", file, f->cpuset[i],
+				  sizeof(f->cpuset[i]));
+		bench_write_at(f->fds[BENCH_CPUSET], file, f->cpuset[i]);
+	}
+	bench_write_at(f->fds[BENCH_CPUSET], "cgroup.clone_children", f->nolb ? "0" : "1");
 }
 
 static inline int floor_open(struct floor_tree *f, const char *root)
@@ -47,8 +87,8 @@ static inline int floor_open(struct floor_tree *f, const char *root)
 		f->fds[h] = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (f->fds[h] < 0)
 			return -errno;
-		if (h == BENCH_CPUSET) /* as lmctl's root: cpus and mems given at mkdir */
-			bench_write_at(f->fds[h], "cgroup.clone_children", "1");
+		if (h == BENCH_CPUSET) /* as lmctl's root (controllers/cgroupfs-tree.c) */
+			floor_cpuset_root(f);
 	}
 	return 0;
 }
@@ -69,6 +109,15 @@ static inline int floor_make_in(const struct floor_tree *f, int h, const char *n
 	}
 	if (mkdirat(f->fds[h], name, 0755) < 0)
 		return -errno;
+	if (h == BENCH_CPUSET && f->nolb) {
+		static const char *const files[] = {"cpuset.sched_load_balance", "cpuset.cpus",
+						    "cpuset.mems"};
+
+		for (int i = 0; i < 3; i++) {
+			snprintf(p, sizeof(p), "%s/%s", name, files[i]);
+			bench_write_at(f->fds[h], p, i ? f->cpuset[i - 1] : "0");
+		}
+	}
 	if (BENCH_H[h].ctrl[0] ? strcmp(BENCH_H[h].ctrl, "pids") == 0 : bench_cg.v2) {
 		snprintf(p, sizeof(p), "%s/pids.max", name);
 		bench_write_at(f->fds[h], p, pids);

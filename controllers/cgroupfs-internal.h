@@ -21,6 +21,7 @@ struct lmc_cgfs_hier {
 	bool v2; /* a cgroup2 hierarchy (the unified tree) */
 	bool cpuset_v1; /* new directories need cpuset.cpus/mems copied from the parent */
 	bool cpuset_cloned; /* ... which the kernel does itself: clone_children set on the root */
+	bool cpuset_nolb; /* new cpusets get sched_load_balance 0 before their cpus (below) */
 	unsigned ctrls; /* bit per enum lmc_ctrl served here */
 	char label[32]; /* for messages: "memory", "cpu,cpuacct", "unified" */
 };

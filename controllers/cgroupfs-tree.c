@@ -201,6 +201,46 @@ void lmc_cgfs_root_unmake(struct lmc_cgfs_hier *h)
 	h->made_from = -1;
 }
 
+/* A v1 cpuset whose sched_load_balance is 1 (every new one's) rebuilds the scheduler
+ * domains when its cpus change and again when it goes offline after its rmdir, and each
+ * rebuild walks every cpuset of the machine (update_domain_attr_tree): with 60,000 cpusets
+ * removed, the kernel's offline work spent 85% of its time there, holding cgroup_mutex, and
+ * took minutes (issue 16). Where the hierarchy's top cpuset balances all CPUs, the flag of
+ * any other cpuset changes nothing (cgroup-v1/cpusets.rst 1.7), so lmctl's cpusets are made
+ * with it off, written while their cpus are still empty (no rebuild), then given their
+ * parent's cpus and mems. Otherwise, or when the top cannot be read, the kernel copies
+ * cpus and mems at mkdir (clone_children: our own writes with the flag on cost a rebuild
+ * each, 295 us a create with 2,000 cpusets against 92 us). Never on a hierarchy's own
+ * root, which is not lmctl's. */
+static void cpuset_root_prepare(struct lmc_cgfs_hier *h)
+{
+	char top[8] = "";
+
+	h->cpuset_nolb =
+		lmc_cgfs_read_at(h->mount_fd, "cpuset.sched_load_balance", top, sizeof(top)) >= 0 &&
+		top[0] == '1' &&
+		lmc_cgfs_write_at(h->root_fd, "cgroup.clone_children", "0", false) >= 0;
+	if (!h->cpuset_nolb)
+		h->cpuset_cloned =
+			lmc_cgfs_write_at(h->root_fd, "cgroup.clone_children", "1", false) >= 0;
+}
+
+/* A new v1 cpuset: balancing off first (see cpuset_root_prepare), then the parent's cpus
+ * and mems, unless the kernel copied them at mkdir. */
+static int cpuset_fill(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *name)
+{
+	char p[PATH_MAX];
+	int r;
+
+	if (h->cpuset_nolb) {
+		snprintf(p, sizeof(p), "%s/cpuset.sched_load_balance", name);
+		r = lmc_cgfs_write_at(h->root_fd, p, "0", false);
+		if (r < 0)
+			return r;
+	}
+	return h->cpuset_cloned ? 0 : lmc_cgfs_cpuset_copy(h->root_fd, name, cg->fake);
+}
+
 int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool create,
 			  struct lmc_err *err)
 {
@@ -217,13 +257,8 @@ int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool cre
 		return lmc_err_set(err, lmc_negerrno(), "cgroup root %s/%s: %s%s", h->mount,
 				   h->root, strerror(errno),
 				   errno == ENOENT ? " (lmctl init creates it)" : "");
-	/* Let the kernel give every new cpuset its parent's cpus and mems at mkdir (the flag is
-	 * inherited below lmctl's root): writing them ourselves made each cpuset write rebuild
-	 * the scheduler domains, 295 us a create with 2,000 cpusets against 92 us. Never on a
-	 * hierarchy's own root, which is not lmctl's. */
 	if (h->cpuset_v1 && !cg->fake && h->root[0])
-		h->cpuset_cloned =
-			lmc_cgfs_write_at(h->root_fd, "cgroup.clone_children", "1", false) >= 0;
+		cpuset_root_prepare(h);
 	return 0;
 }
 
@@ -311,8 +346,8 @@ static int create_in(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *n
 		return lmc_err_set(err, r, "%s: mkdir in %s hierarchy: %s", name, h->label,
 				   strerror(-r));
 	}
-	if (h->cpuset_v1 && !h->cpuset_cloned) {
-		r = lmc_cgfs_cpuset_copy(h->root_fd, name, cg->fake);
+	if (h->cpuset_v1) {
+		r = cpuset_fill(cg, h, name);
 		if (r < 0) {
 			rmdir_cg(h->root_fd, name, cg->fake);
 			return lmc_err_set(err, r, "%s: copying the parent's cpuset: %s", name,
