@@ -199,6 +199,41 @@ static void test_cpuset_usable(void **state)
 	spawn_in(f, "cs", false);
 }
 
+/* v1: where the top cpuset balances every CPU, lmctl's cpusets are made with balancing off
+ * (each one with it on rebuilt the scheduler domains at its offline, walking every cpuset of
+ * the machine under cgroup_mutex), and still get their parent's cpus and mems, nested too. */
+static void test_cpuset_no_rebuild(void **state)
+{
+	struct fx *f = *state;
+	char top[8] = "", buf[64], parent[64];
+	int fd;
+
+	if (lmc_cgfs_mode(f->cg) == LMC_CG_V2)
+		skip();
+	fd = open("/sys/fs/cgroup/cpuset/cpuset.sched_load_balance", O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0 && read(fd, top, sizeof(top) - 1) > 0);
+	close(fd);
+	assert_int_equal(lmc_cgfs_create(f->cg, "nb", NULL), 0);
+	assert_int_equal(lmc_cgfs_create(f->cg, "nb/c", NULL), 0);
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "nb/c" : "nb", *up = i ? "nb" : "";
+
+		assert_true(lmc_cgfs_read(f->cg, LMC_CTRL_CPUSET, name, "cpuset.sched_load_balance",
+					  buf, sizeof(buf)) > 0);
+		assert_int_equal(buf[0], top[0] == '1' ? '0' : '1');
+		for (int j = 0; j < 2; j++) {
+			const char *file = j ? "cpuset.mems" : "cpuset.cpus";
+
+			assert_true(lmc_cgfs_read(f->cg, LMC_CTRL_CPUSET, up, file, parent,
+						  sizeof(parent)) > 1);
+			assert_true(lmc_cgfs_read(f->cg, LMC_CTRL_CPUSET, name, file, buf,
+						  sizeof(buf)) > 1);
+			assert_string_equal(buf, parent);
+		}
+	}
+	spawn_in(f, "nb/c", false); /* tasks are taken: cpus and mems are set */
+}
+
 static void test_attach_child(void **state)
 {
 	struct fx *f = *state;
@@ -567,6 +602,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_create_remove_every_hierarchy, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cpuset_usable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpuset_no_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_attach_child, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_subtree, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_subtree, setup, teardown),
