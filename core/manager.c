@@ -663,23 +663,41 @@ int lmc_mgr_destroy_start(struct lmc_manager *m, const char *uname, bool recursi
 	return 0;
 }
 
-int lmc_mgr_destroy_work(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
-			 size_t *ret_done, struct lmc_err *err)
+bool lmc_mgr_destroy_quick(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n)
 {
-	_cleanup_free_ const char **v = malloc(n * sizeof(*v));
-	int r;
+	bool pop = true;
+
+	return n && n <= LMC_MGR_DESTROY_QUICK_MAX &&
+	       lmc_cgfs_populated(m->cg, names[n - 1], &pop) == 0 && !pop;
+}
+
+int lmc_mgr_destroy_rmdirs(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
+			   size_t *ret_done, struct lmc_err *err)
+{
+	const char *small[LMC_MGR_DESTROY_QUICK_MAX];
+	_cleanup_free_ const char **big = NULL;
+	const char **v = small;
 
 	*ret_done = 0;
-	if (!v)
+	if (n > ARRAY_SIZE(small) && !(v = big = malloc(n * sizeof(*v))))
 		return lmc_err_set(err, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		v[i] = names[i];
+	/* bottom-up, every hierarchy at once */
+	return lmc_cgfs_remove_many(m->cg, v, n, ret_done, err);
+}
+
+int lmc_mgr_destroy_work(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
+			 size_t *ret_done, struct lmc_err *err)
+{
+	int r;
+
+	*ret_done = 0;
 	/* the whole subtree killed once at its top (cgroup.kill, else freeze-kill-thaw) */
 	r = lmc_cgfs_kill(m->cg, names[n - 1], KILL_TIMEOUT_MS, err);
 	if (r < 0)
 		return r;
-	/* bottom-up, every hierarchy at once */
-	return lmc_cgfs_remove_many(m->cg, v, n, ret_done, err);
+	return lmc_mgr_destroy_rmdirs(m, names, n, ret_done, err);
 }
 
 int lmc_mgr_destroy_finish(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,

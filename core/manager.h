@@ -144,6 +144,14 @@ int lmc_mgr_destroy_start(struct lmc_manager *m, const char *name, bool recursiv
 			  char (**ret_names)[LMC_NAME_MAX + 1], size_t *ret_n, struct lmc_err *err);
 int lmc_mgr_destroy_work(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
 			 size_t *ret_done, struct lmc_err *err);
+/* A destroy small and empty enough for the caller's own thread, in place of _work: at most
+ * LMC_MGR_DESTROY_QUICK_MAX names and no process in them now (one read), so nothing to kill
+ * or wait for. _rmdirs then does _work's rmdirs alone (a process that slipped in since
+ * makes them fail: the destroy is refused, as with one that remains after a kill). */
+#define LMC_MGR_DESTROY_QUICK_MAX 8
+bool lmc_mgr_destroy_quick(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n);
+int lmc_mgr_destroy_rmdirs(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
+			   size_t *ret_done, struct lmc_err *err);
 int lmc_mgr_destroy_finish(struct lmc_manager *m, char (*names)[LMC_NAME_MAX + 1], size_t n,
 			   size_t done, int r, struct lmc_err *err);
 /* Is n, or a container above it, being destroyed (between _start and _finish)? */

@@ -40,6 +40,11 @@ bool lmc_frame_reader_pending(const struct lmc_frame_reader *r)
 	return !r->error && r->rest_off < r->rest_len;
 }
 
+bool lmc_frame_reader_more(const struct lmc_frame_reader *r)
+{
+	return lmc_frame_reader_pending(r) || (!r->error && !r->drained);
+}
+
 static int fail(struct lmc_frame_reader *r, int code)
 {
 	r->error = code;
@@ -453,11 +458,8 @@ int lmc_frame_recv(int fd, uint8_t **ret_buf, size_t *ret_len, int *fds, size_t 
 		size_t got = 0;
 		int wait = -1;
 
-		ret = lmc_frame_reader_recv(&r, fd, ret_buf, ret_len, fds, cap, &got);
-		if (ret > 0 && nfds)
-			*nfds = got;
-		if (ret != 0)
-			break;
+		/* Wait first: an answer is seldom there the moment its request has gone, and a
+		 * read that finds nothing costs a system call (poll, header, body: three). */
 		if (deadline >= 0) {
 			int64_t left = deadline - lmc_util_now_ms();
 
@@ -465,6 +467,11 @@ int lmc_frame_recv(int fd, uint8_t **ret_buf, size_t *ret_len, int *fds, size_t 
 		}
 		ret = wait_fd(fd, POLLIN, wait);
 		if (ret < 0)
+			break;
+		ret = lmc_frame_reader_recv(&r, fd, ret_buf, ret_len, fds, cap, &got);
+		if (ret > 0 && nfds)
+			*nfds = got;
+		if (ret != 0)
 			break;
 	}
 	lmc_frame_reader_done(&r);

@@ -54,6 +54,10 @@ void lmc_frame_reader_done(struct lmc_frame_reader *r);
 /* Frames already read and waiting in the reader (call recv again before waiting on the
  * socket: it will not become readable for them). */
 bool lmc_frame_reader_pending(const struct lmc_frame_reader *r);
+/* More frames may be there to read at once: some wait in the reader, or the last read
+ * filled its buffer (the socket may hold more). Answers to frames read with others are
+ * worth gathering into one send; the answer to a lone frame is not. */
+bool lmc_frame_reader_more(const struct lmc_frame_reader *r);
 
 /* Read from a non-blocking socket (or pipe), collecting SCM_RIGHTS fds (close-on-exec),
  * as described above. Returns 1 with a complete frame (*ret_buf malloc'd, owned by the

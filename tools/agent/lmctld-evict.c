@@ -376,8 +376,19 @@ static void on_psi(struct ev_loop *loop, ev_io *io, int revents)
 
 	(void)loop;
 	(void)revents;
-	for (int i = 0; i < n; i++)
-		check(evs[i].data.ptr, "psi", t);
+	for (int i = 0; i < n; i++) {
+		struct ewatch *w = evs[i].data.ptr;
+
+		/* Its cgroup is gone (the error stays readable): out of the set, or it spins. */
+		if (evs[i].events & EPOLLERR) {
+			if (w->kw)
+				lmc_evwatch_psi_close(w->kw);
+			else if (e->machine_psi_fd >= 0 && !close(e->machine_psi_fd))
+				e->machine_psi_fd = -1;
+			continue;
+		}
+		check(w, "psi", t);
+	}
 }
 
 /* ---------------- the set of watches ---------------- */
@@ -595,21 +606,63 @@ void lmc_agent_evict_sync(struct agent *a)
 		}
 }
 
-/* A create changes whether its parent is to be watched, nothing else: that one node, not a
- * walk of the whole tree per create (a 10,000-container build spent a tenth of the agent's
- * time in those walks). */
-void lmc_agent_evict_created(struct agent *a, const char *name)
+/* Free name's watches that the walk just made did not mark seen (its old one after a new
+ * limit, or one it no longer needs), and clear the mark of the rest. */
+static void drop_unseen(struct lmc_evict *e, const char *name)
+{
+	for (struct ewatch **pp = &e->buckets[bucket_of(name)]; *pp;) {
+		struct ewatch *w = *pp;
+
+		if (strcmp(w->name, name) != 0 || w->seen) {
+			w->seen = false;
+			pp = &w->hnext;
+			continue;
+		}
+		*pp = w->hnext;
+		watch_free(e, w);
+	}
+}
+
+/* One container's watch made to match the tree: opened, kept, re-opened for a new limit, or
+ * dropped where it needs none now (gone, no limit, no children). A create, an update or a
+ * destroy changes that for one node only: that node, not a walk of the whole tree per
+ * request (a 10,000-container build spent a tenth of the agent's time in those walks). */
+void lmc_agent_evict_recheck(struct agent *a, const char *name)
 {
 	struct lmc_evict *e = a->evict;
-	char parent[LMC_NAME_MAX + 1];
-	struct ewatch *w;
 
-	if (!e || e->stopping || lmc_name_parent(name, parent, sizeof(parent)) < 0)
+	if (!e || e->stopping)
 		return;
-	lmc_evwatch_one(a->m, parent, watch_node, e);
-	w = find_watch(e, parent);
-	if (w)
-		w->seen = false; /* as a sync leaves it: the next sync decides again */
+	lmc_evwatch_one(a->m, name, watch_node, e);
+	drop_unseen(e, name);
+}
+
+/* A create changes whether its parent is to be watched, nothing else. */
+void lmc_agent_evict_created(struct agent *a, const char *name)
+{
+	char parent[LMC_NAME_MAX + 1];
+
+	if (lmc_name_parent(name, parent, sizeof(parent)) >= 0)
+		lmc_agent_evict_recheck(a, parent);
+}
+
+/* A destroy is about to remove these containers: their watches go first. Left open, a
+ * PSI trigger reports its cgroup's removal as an error that stays readable, which spun the
+ * loop (an openat2 and two epoll_waits each turn) until the destroy had completed. */
+void lmc_agent_evict_gone(struct agent *a, char (*names)[LMC_NAME_MAX + 1], size_t n)
+{
+	struct lmc_evict *e = a->evict;
+
+	if (!e || e->stopping || !e->n_watches)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct ewatch *w = find_watch(e, names[i]);
+
+		if (w) {
+			w->seen = false;
+			drop_unseen(e, names[i]);
+		}
+	}
 }
 
 size_t lmc_agent_evict_watched(const struct agent *a)

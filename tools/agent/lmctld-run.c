@@ -166,7 +166,13 @@ void lmc_agent_client_release(struct client *c)
 	if (c->out_len - c->out_off > OUT_PAUSE)
 		return; /* back-pressure: the write side starts reading again */
 	ev_io_start(a->loop, &c->rio);
-	ev_feed_event(a->loop, &c->rio, EV_READ);
+	/* Frames read with the held one wait in the reader: the socket will not say so. What
+	 * came meanwhile the socket says (level-triggered), and the reader must look then
+	 * (outside the read callback; inside it, its last read was just now). */
+	if (!c->busy)
+		c->rd.drained = false;
+	if (lmc_frame_reader_pending(&c->rd))
+		ev_feed_event(a->loop, &c->rio, EV_READ);
 }
 
 static void run_start_free(struct run_start *q)
@@ -410,7 +416,7 @@ static void create_done(struct create_start *q, int r, const struct lmc_err *err
 		lmc_agent_event_simple(a, LMC_EVK_CREATED, q->name, 0);
 		lmc_agent_subs_created(a, q->name);
 	}
-	lmc_agent_evict_sync(a); /* the tree changed */
+	lmc_agent_evict_created(a, q->name); /* its parent's watch (created or undone) */
 	lmc_metrics_observe(a->metrics, q->op, q->t0);
 	create_start_free(q);
 	if (!c)

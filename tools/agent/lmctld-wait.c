@@ -19,7 +19,10 @@ static void stats_work(void *arg)
 	int r;
 
 	if (q->destroy) {
-		q->r = lmc_mgr_destroy_work(q->a->m, q->gone, q->n_gone, &q->done, &q->err);
+		q->r = q->quick ? lmc_mgr_destroy_rmdirs(q->a->m, q->gone, q->n_gone, &q->done,
+							 &q->err)
+				: lmc_mgr_destroy_work(q->a->m, q->gone, q->n_gone, &q->done,
+						       &q->err);
 		return;
 	}
 	if (q->freeze || q->kill) {
@@ -42,25 +45,36 @@ static void stats_work(void *arg)
 		lmc_api_reply_stats(q->id, q->e, q->n, &q->reply, &q->reply_len);
 }
 
-/* Back on the loop: the records and tree nodes of what went, its events, the log line. */
+/* Back on the loop: the records and tree nodes of what went, and its events (journaled
+ * before the answer, as every change is). */
 static void destroy_done(struct stats_req *q)
 {
-	struct lmc_err *err = &q->err;
-	int r = lmc_mgr_destroy_finish(q->a->m, q->gone, q->n_gone, q->done, q->r, err);
-
+	q->r = lmc_mgr_destroy_finish(q->a->m, q->gone, q->n_gone, q->done, q->r, &q->err);
 	for (size_t i = 0; i < q->done; i++)
 		lmc_agent_event_simple(q->a, LMC_EVK_DESTROYED, q->gone[i], 0);
-	if (r < 0)
-		lmc_agent_log("uid %u (pid %d): %s: failed: %s", (unsigned)q->uid, (int)q->pid,
-			      q->audit, lmc_err_str(err));
-	else
-		lmc_agent_log("uid %u (pid %d): %s: ok", (unsigned)q->uid, (int)q->pid, q->audit);
-	if (r < 0) {
+	if (q->r < 0) {
 		free(q->reply);
 		q->reply = NULL;
-		lmc_api_reply_error(q->id, r, lmc_err_str(err), &q->reply, &q->reply_len);
+		lmc_api_reply_error(q->id, q->r, lmc_err_str(&q->err), &q->reply, &q->reply_len);
 	}
-	lmc_agent_evict_sync(q->a); /* the tree changed */
+}
+
+/* After the answer: the log line, and the eviction watch of the parent, which may have lost
+ * its last child (all of the tree's where some of the subtree remains). */
+static void destroy_after(struct stats_req *q)
+{
+	char parent[LMC_NAME_MAX + 1];
+
+	if (q->r < 0)
+		lmc_agent_log("uid %u (pid %d): %s: failed: %s", (unsigned)q->uid, (int)q->pid,
+			      q->audit, lmc_err_str(&q->err));
+	else
+		lmc_agent_log("uid %u (pid %d): %s: ok", (unsigned)q->uid, (int)q->pid, q->audit);
+	if (q->done < q->n_gone ||
+	    lmc_name_parent(q->gone[q->n_gone - 1], parent, sizeof(parent)) < 0)
+		lmc_agent_evict_sync(q->a);
+	else
+		lmc_agent_evict_recheck(q->a, parent);
 	free(q->gone);
 }
 
@@ -79,6 +93,8 @@ static void stats_done(void *arg)
 		lmc_agent_send(q->c, TAKE_PTR(q->reply), q->reply_len);
 	else if (q->c)
 		lmc_agent_send_error(q->c, q->id, -ENOMEM, "out of memory");
+	if (q->destroy)
+		destroy_after(q);
 	if (q->prev)
 		q->prev->next = q->next;
 	else
@@ -151,12 +167,18 @@ void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res)
 		snprintf(q->audit, sizeof(q->audit), "%s", res->audit);
 		q->uid = c->peer.uid;
 		q->pid = c->peer.pid;
+		lmc_agent_evict_gone(a, q->gone, q->n_gone); /* before their cgroups go */
 	}
 	lmc_agent_client_hold(c); /* its next requests wait for this answer */
 	if (a->stats_reqs)
 		a->stats_reqs->prev = q;
 	a->stats_reqs = q;
-	if (a->jobs.n >= WAIT_JOBS_MAX || lmc_jobs_start(&a->jobs, stats_work, stats_done, q) < 0) {
+	/* A small subtree with nothing running in it: its rmdirs here cost less than a
+	 * worker's hand-off (two thread switches, a futex, an eventfd). */
+	if (q->destroy)
+		q->quick = lmc_mgr_destroy_quick(a->m, q->gone, q->n_gone);
+	if (q->quick || a->jobs.n >= WAIT_JOBS_MAX ||
+	    lmc_jobs_start(&a->jobs, stats_work, stats_done, q) < 0) {
 		stats_work(q);
 		stats_done(q);
 	}

@@ -130,8 +130,9 @@ int lmc_agent_send(struct client *c, uint8_t *buf, size_t len)
 		return 0; /* a replay sends its chunk at once (lmc_agent_uncork) */
 	/* Inside its read callback, the answers to a pipelined batch of frames go in one send
 	 * at its end (unless they pile up past OUT_PAUSE): one system call where there was one
-	 * per frame. */
-	if (c->busy && c->out_len - c->out_off <= OUT_PAUSE)
+	 * per frame. The answer to a lone frame goes at once: the client reads it while the
+	 * agent does what need not come before it (after_reply, the log line). */
+	if (c->busy && lmc_frame_reader_more(&c->rd) && c->out_len - c->out_off <= OUT_PAUSE)
 		return 0;
 	r = client_flush(c);
 	if (r < 0)
@@ -271,9 +272,28 @@ static bool id_in_flight(const void *conn, uint64_t id)
 	return lmc_agent_start_in_flight(c, id);
 }
 
+/* What an answer need not wait for: the new container's event sources for subscriptions
+ * that want it, and the one eviction watch the change concerns (not a walk of the tree,
+ * which every list and spec paid for before). */
+static void after_reply(struct agent *a, const struct lmc_api_result *res)
+{
+	if (res->created) {
+		lmc_agent_subs_created(a, res->name);
+		lmc_agent_evict_created(a, res->name);
+	} else if (res->lifecycle == LMC_EVK_UPDATED) {
+		lmc_agent_evict_recheck(a, res->name); /* its limit */
+	} else if (res->op == LMC_API_OP_INIT && res->status >= 0) {
+		lmc_agent_evict_recheck(a, ""); /* the root's capacity */
+	} else if (res->lifecycle == LMC_EVK_DESTROYED) {
+		lmc_agent_evict_sync(a);
+	}
+}
+
 /* What the request's result asks for: a reply, or the start of what answers later. */
 static void client_act(struct client *c, struct lmc_api_result *res)
 {
+	struct agent *a = c->a;
+
 	switch (res->action) {
 	case LMC_API_RUN:
 		lmc_agent_run_started(c->a, c, &c->peer, res);
@@ -305,14 +325,11 @@ static void client_act(struct client *c, struct lmc_api_result *res)
 		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
 		break;
 	default:
-		lifecycle_events(c->a, res);
-		if (res->created) {
-			lmc_agent_subs_created(c->a, res->name);
-			lmc_agent_evict_created(c->a, res->name);
-		} else {
-			lmc_agent_evict_sync(c->a); /* a limit or the tree may have changed */
-		}
+		/* Journaled before the answer: what a client was told happened is in the
+		 * stream a restarted agent replays. The rest waits until it has gone. */
+		lifecycle_events(a, res);
 		lmc_agent_send(c, TAKE_PTR(res->reply), res->reply_len);
+		after_reply(a, res);
 	}
 }
 
@@ -341,8 +358,8 @@ static void client_request(struct client *c, uint8_t *buf, size_t len, int *fds,
 		client_close(c);
 		return;
 	}
-	audit(c, &res);
 	client_act(c, &res);
+	audit(c, &res); /* after the answer has gone (c stays allocated while busy) */
 	/* A deferred reading is timed when its answer goes (stats_done). */
 	if (res.action != LMC_API_STATS && res.action != LMC_API_FREEZE_WAIT &&
 	    res.action != LMC_API_DESTROY_WAIT && res.action != LMC_API_CREATE_START)

@@ -180,6 +180,7 @@ struct stats_req {
 	/* A destroy: the names to remove, children first (lmc_mgr_destroy_work's input), how
 	 * many went, its result and error, and the request's audit line (logged at the end). */
 	bool destroy;
+	bool quick; /* small and empty: rmdirs only, on the loop (lmc_mgr_destroy_quick) */
 	char (*gone)[LMC_NAME_MAX + 1];
 	size_t n_gone, done;
 	int r;
@@ -370,6 +371,10 @@ void lmc_agent_oomw_free(struct agent *a);
 int lmc_agent_evict_start(struct agent *a, const struct lmc_evict_opts *o);
 void lmc_agent_evict_sync(struct agent *a);
 void lmc_agent_evict_created(struct agent *a, const char *name); /* after one create */
+/* One container's watch made to match the tree (after its update, or a change below it). */
+void lmc_agent_evict_recheck(struct agent *a, const char *name);
+/* Before a destroy's rmdirs: the watches of what it removes are closed. */
+void lmc_agent_evict_gone(struct agent *a, char (*names)[LMC_NAME_MAX + 1], size_t n);
 size_t lmc_agent_evict_watched(const struct agent *a);
 uint64_t lmc_agent_evict_count(const struct agent *a); /* victims killed so far */
 /* Stop before the workers are joined (nothing new starts), free after. */
