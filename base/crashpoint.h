@@ -4,7 +4,8 @@
  * the real binaries because the integration tests drive those; only whoever sets the
  * process's environment can use it, and that one could kill it anyway.
  * Points: "update-after-record" (lmc_mgr_update: the new spec stored, the kernel not yet
- * written). */
+ * written); "exit-after-event" (the agent: a task's EXIT event journaled and sent, its
+ * record not yet written). */
 #ifndef LMC_CRASHPOINT_H
 #define LMC_CRASHPOINT_H
 

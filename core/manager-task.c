@@ -433,6 +433,7 @@ int lmc_mgr_task_log(struct lmc_manager *m, const char *uname, const char *id, u
 
 void lmc_mgr_tasks_recover(struct lmc_manager *m,
 			   void (*watch)(const struct lmc_task *t, void *userdata),
+			   void (*ended)(struct lmc_task *t, void *userdata),
 			   void (*report)(const char *name, const char *what, void *userdata),
 			   void *userdata)
 {
@@ -456,6 +457,8 @@ void lmc_mgr_tasks_recover(struct lmc_manager *m,
 		snprintf(msg, sizeof(msg), "task %s (pid %d) ended while the agent was down: %s",
 			 t->id, (int)t->pid, lmc_task_state_str(t->state));
 		report(t->container, msg, userdata);
+		if (t->state != LMC_TASK_RUNNING)
+			ended(t, userdata);
 	}
 }
 

@@ -338,10 +338,13 @@ int lmc_mgr_task_log(struct lmc_manager *m, const char *name, const char *id, ui
 		     bool *ret_rotated, bool *ret_ended, struct lmc_err *err);
 /* The agent at start: every RUNNING record's process looked for again by pid and start
  * time. Ended with a status the kernel kept (a zombie, or a pidfd's exit information):
- * that status; gone without one: LOST. Still running: watch(t) is called, t->pidfd set
- * (the table keeps it; the caller polls a dup). report as for lmc_mgr_reconcile. */
+ * that status; gone without one: LOST; either way ended(t) is called (t stays in the table,
+ * the caller may end it again with a status it knows better: lmc_tasks_ended). Still
+ * running: watch(t) is called, t->pidfd set (the table keeps it; the caller polls a dup).
+ * report as for lmc_mgr_reconcile. */
 void lmc_mgr_tasks_recover(struct lmc_manager *m,
 			   void (*watch)(const struct lmc_task *t, void *userdata),
+			   void (*ended)(struct lmc_task *t, void *userdata),
 			   void (*report)(const char *name, const char *what, void *userdata),
 			   void *userdata);
 /* The table (opened on first use; NULL if it cannot be): for the hook and the eviction

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
+#include <sys/prctl.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -398,6 +399,165 @@ static void test_oom_while_down(void **state)
 	b->ops->close(b);
 }
 
+/* A task's record through the agent. */
+static struct lmc_task task_get(struct lmc_backend *b, const char *name, const char *id)
+{
+	struct lmc_task_query q = {.op = LMC_TASK_OP_GET, .name = name, .task_id = id};
+	struct lmc_task_answer ans = {0};
+	struct lmc_err err = {0};
+	struct lmc_task t;
+
+	if (b->ops->task(b, &q, &ans, &err) < 0 || ans.n != 1)
+		fail_msg("task %s %s: %s", name, id, lmc_err_str(&err));
+	t = ans.tasks[0];
+	t.argv = NULL;
+	ans.n = 1;
+	lmc_task_answer_done(&ans);
+	return t;
+}
+
+/* A detached task `read x; CMD` whose stdin is the returned fd's pipe. */
+static int start_reader(struct lmc_backend *b, const char *name, const char *id, const char *cmd,
+			pid_t *ret_pid)
+{
+	char script[128];
+	const char *argv[] = {"sh", "-c", script, NULL};
+	struct lmc_run_opts ro = {.argv = argv, .detach = true, .task_id = id};
+	struct lmc_err err = {0};
+	int in[2], st;
+
+	snprintf(script, sizeof(script), "read x; %s", cmd);
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	ro.stdio[0] = in[0], ro.stdio[1] = -1, ro.stdio[2] = -1;
+	if (b->ops->run(b, name, &ro, ret_pid, &st, &err) < 0)
+		fail_msg("run in %s: %s", name, lmc_err_str(&err));
+	close(in[0]);
+	return in[1];
+}
+
+/* Tasks that end while the agent is down (kill -9) get their EXIT events at its restart,
+ * with the status the kernel kept (this process is their subreaper and does not reap
+ * them meanwhile): a subscriber resuming from before the outage learns of them, once. The
+ * agent used to fix their records and journal nothing. */
+static void test_exit_while_down(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = h_open_be(h);
+	struct lmc_api_sub f = {.exit = true, .threshold = LMC_UNSET};
+	struct lmc_evrec ev[MAX_EV];
+	int fd, in5, interm, seen = 0;
+	pid_t p5, pterm;
+	uint64_t last;
+	size_t n;
+
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	create(b, "xw", 64 * MiB);
+	fd = subscribe(h, "xw", &f);
+	assert_int_equal(run_sh(b, "xw", "exit 0"), 0);
+	n = read_until(fd, LMC_EVK_EXIT, "xw", ev, 0, MAX_EV);
+	last = ev[n - 1].seq;
+	close(fd);
+	in5 = start_reader(b, "xw", "five", "exit 5", &p5);
+	interm = start_reader(b, "xw", "term", "kill -TERM $$", &pterm);
+	b->ops->close(b);
+	h_stop_agent(h, SIGKILL);
+	close(in5);
+	close(interm);
+	/* both end; their zombies are this process's now, and not reaped until the end */
+	for (int i = 0; i < 1000 && (kill(p5, 0) == 0 || kill(pterm, 0) == 0); i++) {
+		siginfo_t si = {0};
+
+		if (waitid(P_PID, (id_t)p5, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid &&
+		    waitid(P_PID, (id_t)pterm, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(h_start_agent(h), 0);
+	b = h_open_be(h);
+	f.resume = true;
+	f.since = last;
+	fd = subscribe(h, "xw", &f);
+	while (seen < 2) {
+		struct lmc_evrec e;
+
+		if (!next_event(fd, 10000, &e))
+			fail_msg("%d of 2 EXIT events after the restart", seen);
+		if (e.kind != LMC_EVK_EXIT)
+			continue;
+		print_message("after the restart: EXIT pid %d status 0x%x: %s\n", (int)e.pid,
+			      e.wstatus, e.detail);
+		if (e.pid == p5)
+			assert_true(WIFEXITED(e.wstatus) && WEXITSTATUS(e.wstatus) == 5);
+		else if (e.pid == pterm)
+			assert_true(WIFSIGNALED(e.wstatus) && WTERMSIG(e.wstatus) == SIGTERM);
+		else
+			fail_msg("an EXIT event for pid %d", (int)e.pid);
+		seen++;
+	}
+	assert_false(next_event(fd, 300, &ev[0])); /* none twice */
+	assert_int_equal(task_get(b, "xw", "five").exit_code, 5);
+	assert_int_equal(task_get(b, "xw", "term").signal, SIGTERM);
+	close(fd);
+	waitpid(p5, NULL, 0);
+	waitpid(pterm, NULL, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	destroy(b, "xw");
+	b->ops->close(b);
+}
+
+/* The agent killed after a task's EXIT event went to the journal, before the task's
+ * record was written (the crash point "exit-after-event"): at its restart the record takes
+ * the journaled status (the kernel kept none: the agent had reaped it), not "lost", and
+ * a subscriber resuming from before it gets that EXIT event once. */
+static void test_exit_crash_window(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = h_open_be(h);
+	struct lmc_api_sub f = {.exit = true, .threshold = LMC_UNSET};
+	struct lmc_evrec ev[MAX_EV];
+	struct lmc_task t;
+	int fd, in, exits = 0;
+	uint64_t last;
+	pid_t pid;
+	size_t n;
+
+	create(b, "cw", 64 * MiB);
+	fd = subscribe(h, "cw", &f);
+	assert_int_equal(run_sh(b, "cw", "exit 0"), 0);
+	n = read_until(fd, LMC_EVK_EXIT, "cw", ev, 0, MAX_EV);
+	last = ev[n - 1].seq;
+	close(fd);
+	b->ops->close(b);
+	h_stop_agent(h, SIGTERM);
+	setenv("LMCTL_TEST_CRASH_AT", "exit-after-event", 1);
+	assert_int_equal(h_start_agent(h), 0);
+	unsetenv("LMCTL_TEST_CRASH_AT");
+	b = h_open_be(h);
+	in = start_reader(b, "cw", "seven", "exit 7", &pid);
+	b->ops->close(b);
+	close(in);
+	assert_int_equal(lmc_test_wait_until(h_agent_gone, h, 10000), 0); /* at the point */
+	h->agent = 0;
+	assert_int_equal(h_start_agent(h), 0);
+	b = h_open_be(h);
+	t = task_get(b, "cw", "seven");
+	assert_string_equal(lmc_task_state_str(t.state), "exited");
+	assert_int_equal(t.exit_code, 7);
+	f.resume = true;
+	f.since = last;
+	fd = subscribe(h, "cw", &f);
+	while (next_event(fd, 500, &ev[0]))
+		if (ev[0].kind == LMC_EVK_EXIT) {
+			assert_int_equal(ev[0].pid, pid);
+			assert_true(WIFEXITED(ev[0].wstatus) && WEXITSTATUS(ev[0].wstatus) == 7);
+			exits++;
+		}
+	assert_int_equal(exits, 1);
+	close(fd);
+	destroy(b, "cw");
+	b->ops->close(b);
+}
+
 /* One line from fd (the test's end of the task's stdout), 10 s bound. */
 static void read_line(int fd, const char *want)
 {
@@ -508,6 +668,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_threshold_direction, h_fixture_setup,
 						h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_oom_while_down, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_exit_while_down, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_exit_crash_window, h_fixture_setup,
 						h_fixture_teardown),
 	};
 

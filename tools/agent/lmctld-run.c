@@ -20,6 +20,7 @@
 
 #include "nsutil/ns.h"
 #include "tools/agent/lmctld-metrics.h"
+#include "base/crashpoint.h"
 #include "tools/agent/lmctld.h"
 
 /* ---------------- processes the agent started ---------------- */
@@ -68,11 +69,13 @@ static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
 	/* Who waits hears first (the attached caller, subscribers: the event is journaled as it
 	 * goes out); the record, TaskWait answers and the log line follow in this same
 	 * callback, before any other request is read. An agent killed in between finds the
-	 * record running at its restart, and the task ends there as the kernel kept it. */
+	 * record running at its restart and the end in the journal: the record takes that
+	 * status, and no second event goes out (lmctld-tasks.c, outage_events). */
 	ws = wstatus < 0 ? 255 << 8 : wstatus; /* as before tasks: reaped elsewhere, unknown */
 	if (p->c && lmc_api_reply_exit_task(p->id, p->pid, ws, p->task_id, &buf, &len) >= 0)
 		lmc_agent_send(p->c, buf, len);
 	exit_event(p->a, p, ws);
+	lmc_crash_point("exit-after-event");
 	lmc_agent_task_ended(p->a, p, wstatus);
 	if (wstatus >= 0)
 		lmc_agent_log("%s: pid %d ended (%s %d)%s%s", lmc_name_display(p->name),
@@ -203,15 +206,19 @@ static void run_start_done(struct run_start *q, int r, pid_t pid, int pidfd,
 	struct lmc_api_peer peer = q->peer;
 	struct agent *a = q->a;
 	struct client *c = q->c;
-	struct proc *p;
 
 	snprintf(res.name, sizeof(res.name), "%s", q->name);
 	snprintf(res.task_id, sizeof(res.task_id), "%s", q->task_id);
 	if (r < 0)
 		lmc_agent_log("uid %u (pid %d): run %s: failed: %s", (unsigned)peer.uid,
 			      (int)peer.pid, q->name, lmc_err_str(err));
+	/* Its task: started (stored before anyone hears of it: a client told the task id and
+	 * pid finds the task after a kill -9 of the agent, and a retry of the same run gets it
+	 * instead of a second process), or forgotten. */
 	if (r < 0)
-		lmc_mgr_task_start_failed(a->m, q->name, q->task_id); /* its task forgotten */
+		lmc_mgr_task_start_failed(a->m, q->name, q->task_id);
+	else
+		lmc_mgr_task_started(a->m, q->name, q->task_id, pid, pidfd);
 	run_start_free(q);
 	if (c)
 		lmc_agent_client_release(c);
@@ -226,10 +233,7 @@ static void run_start_done(struct run_start *q, int r, pid_t pid, int pidfd,
 	if (res.detached &&
 	    lmc_api_reply_run_task(res.id, &started, false, &res.reply, &res.reply_len) < 0)
 		res.reply = NULL;
-	/* The reply goes first; its task's record (pid, start time: a file written) follows in
-	 * this callback, before any other request is read. */
-	p = lmc_agent_run_started(a, c, &peer, &res);
-	lmc_mgr_task_started(a->m, res.name, res.task_id, pid, p ? p->pidfd : -1);
+	lmc_agent_run_started(a, c, &peer, &res);
 	lmc_api_result_done(&res);
 }
 

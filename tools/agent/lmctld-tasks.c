@@ -139,10 +139,18 @@ bool lmc_agent_tasks_client_waiting(const struct client *c)
 	return false;
 }
 
+/* Tasks found ended at a restart, and what the journal says of their ends. */
+struct outage {
+	struct agent *a;
+	struct lmc_task **t; /* by pid */
+	int *journaled; /* the wait status of an EXIT event journaled for it; -1: none */
+	size_t n, cap;
+};
+
 /* A task still running after a restart: watched through a pidfd of its own. */
 static void watch(const struct lmc_task *t, void *userdata)
 {
-	struct agent *a = userdata;
+	struct agent *a = ((struct outage *)userdata)->a;
 	int fd = fcntl(t->pidfd, F_DUPFD_CLOEXEC, 3);
 
 	if (fd < 0 || !lmc_agent_proc_add(a, t->container, t->id, t->pid, fd, false, NULL, 0))
@@ -170,13 +178,108 @@ static void on_log_timer(struct ev_loop *loop, ev_timer *w, int revents)
 		lmc_tasks_log_rotate(ts);
 }
 
+static void outage_add(struct lmc_task *t, void *userdata)
+{
+	struct outage *o = userdata;
+
+	if (o->n == o->cap) {
+		size_t cap = o->cap ? o->cap * 2 : 16;
+		struct lmc_task **x = realloc(o->t, cap * sizeof(*x));
+
+		if (!x)
+			return; /* its end is reported as the record says, without an event */
+		o->t = x;
+		o->cap = cap;
+	}
+	o->t[o->n++] = t;
+}
+
+static int by_pid(const void *x, const void *y)
+{
+	pid_t p = (*(struct lmc_task *const *)x)->pid, q = (*(struct lmc_task *const *)y)->pid;
+
+	return (p > q) - (p < q);
+}
+
+/* An EXIT event journaled for one of them: a process of that pid in that container, seen
+ * after the task started. */
+static int outage_journaled(const struct lmc_evrec *ev, void *userdata)
+{
+	struct outage *o = userdata;
+	size_t lo = 0, hi = o->n;
+
+	if (ev->kind != LMC_EVK_EXIT)
+		return 0;
+	while (lo < hi) { /* the first with pid >= ev->pid */
+		size_t mid = (lo + hi) / 2;
+
+		if (o->t[mid]->pid < ev->pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < o->n && o->t[i]->pid == ev->pid; i++)
+		if (strcmp(o->t[i]->container, ev->name) == 0 &&
+		    ev->timestamp_ns >= o->t[i]->started_ns)
+			o->journaled[i] = ev->wstatus;
+	return 0;
+}
+
+static int task_wstatus(const struct lmc_task *t)
+{
+	if (t->state == LMC_TASK_EXITED)
+		return (t->exit_code & 0xff) << 8;
+	if (t->state == LMC_TASK_LOST || t->signal <= 0)
+		return 255 << 8; /* as a live end whose status is unknown */
+	return t->signal & 0x7f;
+}
+
+/* Every task that ended while the agent was down gets its EXIT event now, so that a
+ * subscriber resuming from before the outage learns of it: unless the journal already has
+ * it (the agent was killed after the event, before the record was written: the record
+ * said running). Then that status is the record's, where the kernel kept none. */
+static void outage_events(struct outage *o)
+{
+	struct lmc_tasks *ts = lmc_mgr_tasks(o->a->m);
+
+	o->journaled = malloc(o->n * sizeof(*o->journaled));
+	if (!o->journaled)
+		return;
+	qsort(o->t, o->n, sizeof(*o->t), by_pid);
+	for (size_t i = 0; i < o->n; i++)
+		o->journaled[i] = -1;
+	if (o->a->evlog)
+		lmc_evlog_replay(o->a->evlog, 0, outage_journaled, o);
+	for (size_t i = 0; i < o->n; i++) {
+		struct lmc_task *t = o->t[i];
+		struct lmc_evrec ev = {.kind = LMC_EVK_EXIT, .pid = t->pid};
+
+		if (o->journaled[i] >= 0) {
+			if (t->state == LMC_TASK_LOST && ts)
+				lmc_tasks_ended(ts, t, o->journaled[i], UINT64_MAX, NULL);
+			continue;
+		}
+		ev.wstatus = task_wstatus(t);
+		snprintf(ev.name, sizeof(ev.name), "%s", t->container);
+		snprintf(ev.detail, sizeof(ev.detail), "task %s ended while the agent was down: %s",
+			 t->id, lmc_task_state_str(t->state));
+		lmc_agent_event(o->a, &ev);
+	}
+}
+
 static void tasks_recover(struct agent *a)
 {
+	struct outage o = {.a = a};
+
 	if (!lmc_mgr_tasks(a->m)) {
 		lmc_agent_log("tasks: cannot open the task records: runs are refused");
 		return;
 	}
-	lmc_mgr_tasks_recover(a->m, watch, report, a);
+	lmc_mgr_tasks_recover(a->m, watch, outage_add, report, &o);
+	if (o.n)
+		outage_events(&o);
+	free(o.t);
+	free(o.journaled);
 	ev_timer_start(a->loop, &a->log_timer);
 }
 
