@@ -435,6 +435,19 @@ static int start_reader(struct lmc_backend *b, const char *name, const char *id,
 	return in[1];
 }
 
+/* pid, an orphan this process adopted (a subreaper), has ended: left unreaped (10 s). */
+static bool ended_unreaped(pid_t pid)
+{
+	for (int i = 0; i < 1000; i++) {
+		siginfo_t si = {0};
+
+		if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
 /* Tasks that end while the agent is down (kill -9) get their EXIT events at its restart,
  * with the status the kernel kept (this process is their subreaper and does not reap
  * them meanwhile): a subscriber resuming from before the outage learns of them, once. The
@@ -464,14 +477,7 @@ static void test_exit_while_down(void **state)
 	close(in5);
 	close(interm);
 	/* both end; their zombies are this process's now, and not reaped until the end */
-	for (int i = 0; i < 1000 && (kill(p5, 0) == 0 || kill(pterm, 0) == 0); i++) {
-		siginfo_t si = {0};
-
-		if (waitid(P_PID, (id_t)p5, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid &&
-		    waitid(P_PID, (id_t)pterm, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid)
-			break;
-		usleep(10000);
-	}
+	assert_true(ended_unreaped(p5) && ended_unreaped(pterm));
 	assert_int_equal(h_start_agent(h), 0);
 	b = h_open_be(h);
 	f.resume = true;
