@@ -110,6 +110,19 @@ static inline void h_stop_agent(struct harness *h, int sig)
 	h->agent = 0;
 }
 
+/* Restart the agent with the crash point `where` armed (base/crashpoint.h): it SIGKILLs
+ * itself there, as kill -9 would stop it. */
+static inline int h_restart_crash_at(struct harness *h, const char *where)
+{
+	int r;
+
+	h_stop_agent(h, SIGTERM);
+	setenv("LMCTL_TEST_CRASH_AT", where, 1);
+	r = h_start_agent(h);
+	unsetenv("LMCTL_TEST_CRASH_AT");
+	return r;
+}
+
 /* Scratch root, temporary directory, agent. */
 static inline int h_setup(struct harness *h)
 {

@@ -534,10 +534,7 @@ static void test_exit_crash_window(void **state)
 	last = ev[n - 1].seq;
 	close(fd);
 	b->ops->close(b);
-	h_stop_agent(h, SIGTERM);
-	setenv("LMCTL_TEST_CRASH_AT", "exit-after-event", 1);
-	assert_int_equal(h_start_agent(h), 0);
-	unsetenv("LMCTL_TEST_CRASH_AT");
+	assert_int_equal(h_restart_crash_at(h, "exit-after-event"), 0);
 	b = h_open_be(h);
 	in = start_reader(b, "cw", "seven", "exit 7", &pid);
 	b->ops->close(b);

@@ -310,10 +310,7 @@ static void test_update_killed_midway(void **state)
 
 	create(b, "upd", 64 * MiB, 45);
 	b->ops->close(b);
-	h_stop_agent(h, SIGTERM);
-	setenv("LMCTL_TEST_CRASH_AT", "update-after-record", 1);
-	assert_int_equal(h_start_agent(h), 0);
-	unsetenv("LMCTL_TEST_CRASH_AT");
+	assert_int_equal(h_restart_crash_at(h, "update-after-record"), 0);
 	b = h_open_be(h);
 	lmc_spec_init(&upd);
 	upd.pids.limit = 11;

@@ -593,6 +593,38 @@ static void test_v2_partial_delegation(void **state)
 	assert_null(strchr(err.msg, '\n'));
 }
 
+/* n containers read twice round (5 directories each) with 512 fds: what the second round
+ * opened. */
+static uint64_t dcache_rounds(struct fx *f, int n)
+{
+	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
+					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
+	struct lmc_err err = {0};
+	struct rlimit old, low;
+	char name[32];
+	uint64_t before = 0, opened;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = (struct rlimit){.rlim_cur = 512, .rlim_max = old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
+	for (int i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
+	}
+	for (int round = 0; round < 2; round++) {
+		before = lmc_cgfs_dcache_opened(f->cg);
+		for (int i = 0; i < n; i++)
+			for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++) {
+				snprintf(name, sizeof(name), "c%d", i);
+				assert_true(lmc_cgfs_dir_exists(f->cg, read[k], name));
+			}
+	}
+	opened = lmc_cgfs_dcache_opened(f->cg) - before;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	return opened;
+}
+
 /* A reading of every container (a scrape, stats -r) goes round them in the same order each
  * time: with the directory table one entry short of the set, least recently used first out
  * reopened every directory on every round. The table is bounded in fds held (half of
@@ -601,32 +633,7 @@ static void test_v2_partial_delegation(void **state)
  * second round opens nothing. */
 static void test_dcache_round(void **state)
 {
-	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
-					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
-	struct fx *f = *state;
-	struct lmc_err err = {0};
-	struct rlimit old, low;
-	char name[32];
-	uint64_t before;
-
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	low = (struct rlimit){.rlim_cur = 512, .rlim_max = old.rlim_max};
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
-	for (int i = 0; i < 20; i++) {
-		snprintf(name, sizeof(name), "c%d", i);
-		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
-	}
-	for (int round = 0; round < 2; round++) {
-		before = lmc_cgfs_dcache_opened(f->cg);
-		for (int i = 0; i < 20; i++)
-			for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++) {
-				snprintf(name, sizeof(name), "c%d", i);
-				assert_true(lmc_cgfs_dir_exists(f->cg, read[k], name));
-			}
-	}
-	assert_int_equal(lmc_cgfs_dcache_opened(f->cg) - before, 0);
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(dcache_rounds(*state, 20), 0);
 }
 
 /* A reading going round more directories than the table holds (stats -r of 10,000
@@ -636,32 +643,7 @@ static void test_dcache_round(void **state)
  * round opens about half of them, not all 500. */
 static void test_dcache_scan(void **state)
 {
-	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
-					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
-	struct fx *f = *state;
-	struct lmc_err err = {0};
-	struct rlimit old, low;
-	char name[32];
-	uint64_t before = 0;
-
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	low = (struct rlimit){.rlim_cur = 512, .rlim_max = old.rlim_max};
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
-	for (int i = 0; i < 100; i++) {
-		snprintf(name, sizeof(name), "c%d", i);
-		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
-	}
-	for (int round = 0; round < 2; round++) {
-		before = lmc_cgfs_dcache_opened(f->cg);
-		for (int i = 0; i < 100; i++)
-			for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++) {
-				snprintf(name, sizeof(name), "c%d", i);
-				assert_true(lmc_cgfs_dir_exists(f->cg, read[k], name));
-			}
-	}
-	assert_in_range(lmc_cgfs_dcache_opened(f->cg) - before, 1, 300);
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_in_range(dcache_rounds(*state, 100), 1, 300);
 }
 
 /* Statistics files are kept open (read again with pread) only in room the table has: they

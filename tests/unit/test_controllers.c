@@ -696,6 +696,15 @@ static void test_stats_v1(void **state)
 	assert_int_equal(lmc_controller_stats_all(x->cg, "nope", &st), -ENOENT);
 }
 
+/* v1's files, and the cgroup2 tree's cpu.stat and PSI (a hybrid host). */
+static void put_hybrid_stats(struct fx *x)
+{
+	put_v1_stats(x);
+	put(x, LMC_CTRL_UNIFIED, NAME, "cpu.stat",
+	    "usage_usec 4000000\nuser_usec 2500000\nsystem_usec 1500000\n");
+	put_psi(x, LMC_CTRL_UNIFIED);
+}
+
 /* A reading of some resources (stats --fields) reads only their files: the others' figures
  * stay unset, as if the files were not there. */
 static void test_stats_fields(void **state)
@@ -703,10 +712,7 @@ static void test_stats_fields(void **state)
 	struct fx *x = *state;
 	struct lmc_stats st;
 
-	put_v1_stats(x);
-	put(x, LMC_CTRL_UNIFIED, NAME, "cpu.stat",
-	    "usage_usec 4000000\nuser_usec 2500000\nsystem_usec 1500000\n");
-	put_psi(x, LMC_CTRL_UNIFIED);
+	put_hybrid_stats(x);
 	assert_int_equal(lmc_controller_stats_read(x->cg, NAME, LMC_STATF_CPU, &st), 0);
 	assert_int_equal(st.cpu_usage_ns, 4000000000ull);
 	assert_int_equal(st.cpu_nr_throttled, 40);
@@ -732,11 +738,7 @@ static void test_stats_hybrid(void **state)
 	struct fx *x = *state;
 	struct lmc_stats st;
 
-	put_v1_stats(x);
-	/* the cgroup2 tree's cpu.stat is preferred for usage */
-	put(x, LMC_CTRL_UNIFIED, NAME, "cpu.stat",
-	    "usage_usec 4000000\nuser_usec 2500000\nsystem_usec 1500000\n");
-	put_psi(x, LMC_CTRL_UNIFIED);
+	put_hybrid_stats(x); /* the cgroup2 tree's cpu.stat is preferred for usage */
 	assert_int_equal(lmc_controller_stats_all(x->cg, NAME, &st), 0);
 	check_v1_stats(&st);
 	assert_int_equal(st.cpu_usage_ns, 4000000000ull);
