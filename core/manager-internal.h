@@ -3,6 +3,7 @@
 #ifndef LMC_MANAGER_INTERNAL_H
 #define LMC_MANAGER_INTERNAL_H
 
+#include <pthread.h>
 #include "controllers/controller.h"
 #include "core/manager.h"
 #include "core/store.h"
@@ -22,6 +23,11 @@ struct lmc_manager {
 	size_t n_notes;
 	struct lmc_tasks *tasks; /* opened on first use (core/manager-task.c) */
 	struct lmc_mgr_tasks_loader *loader; /* lmc_mgr_tasks_load_start until joined */
+	/* lmc_mgr_tasks_load_start's ready(ready_data), due on the thread that started the
+	 * load (owner) at its first lmc_mgr_tasks; NULL once called */
+	void (*tasks_ready)(void *userdata);
+	void *tasks_ready_data;
+	pthread_t tasks_owner;
 };
 
 /* Wait for a table being loaded (lmc_mgr_tasks_load_start) and take it: before free. */

@@ -39,7 +39,8 @@ static void *loader_main(void *arg)
 	return NULL;
 }
 
-int lmc_mgr_tasks_load_start(struct lmc_manager *m, void (*done)(void *userdata), void *userdata)
+int lmc_mgr_tasks_load_start(struct lmc_manager *m, void (*done)(void *userdata),
+			     void (*ready)(void *userdata), void *userdata)
 {
 	struct lmc_mgr_tasks_loader *l;
 	int r;
@@ -59,6 +60,9 @@ int lmc_mgr_tasks_load_start(struct lmc_manager *m, void (*done)(void *userdata)
 		return r;
 	}
 	m->loader = l;
+	m->tasks_ready = ready;
+	m->tasks_ready_data = userdata;
+	m->tasks_owner = pthread_self();
 	return 0;
 }
 
@@ -80,6 +84,12 @@ struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m)
 	_cleanup_close_ int dfd = -EBADF;
 
 	lmc_mgr_tasks_join(m);
+	if (m->tasks_ready && pthread_equal(pthread_self(), m->tasks_owner)) {
+		void (*ready)(void *userdata) = m->tasks_ready;
+
+		m->tasks_ready = NULL; /* before: ready uses the table too */
+		ready(m->tasks_ready_data);
+	}
 	if (m->tasks)
 		return m->tasks;
 	dfd = lmc_safedir_open("state directory", lmc_store_dir(m->store), 0700, NULL);

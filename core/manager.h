@@ -354,8 +354,12 @@ struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m);
 /* Read the task records in a thread of their own (the agent's restart serves before its
  * 10,000 records are read): done(userdata) is called from that thread when they are; the
  * first lmc_mgr_tasks takes the table (waiting for the thread if it still runs), so nothing
- * ever sees a part of it. -errno (nothing started): open them on first use as before. */
-int lmc_mgr_tasks_load_start(struct lmc_manager *m, void (*done)(void *userdata), void *userdata);
+ * ever sees a part of it. ready(userdata) is called once, by the first lmc_mgr_tasks on the
+ * thread that called this one, before it returns (the agent recovers its tasks there, so no
+ * request sees a record before the recovery has looked at it). -errno (nothing started):
+ * open them on first use as before, ready not called. */
+int lmc_mgr_tasks_load_start(struct lmc_manager *m, void (*done)(void *userdata),
+			     void (*ready)(void *userdata), void *userdata);
 /* destroy: forget the tasks of name and below. */
 void lmc_mgr_tasks_forget(struct lmc_manager *m, const char *name);
 

@@ -589,8 +589,8 @@ static struct lmc_evrec next_threshold(int fd)
 	return ev;
 }
 
-/* A memory threshold event says which way usage crossed: up when a task fills 64 MiB of
- * tmpfs in a container watched at 32 MiB, down when it removes the file. Then the same
+/* A memory threshold event says which way usage crossed: up when a task writes a 64 MiB
+ * file (its page cache) in a container watched at 32 MiB, down when it removes the file. Then the same
  * while the agent is stopped (SIGSTOP), so the kernel signals both crossings before the
  * agent reads usage (already back under): both are reported, up then down, where the
  * kernel signals each crossing (v1's usage eventfd; cgroup v2 has no notification, the
@@ -601,7 +601,7 @@ static void test_threshold_direction(void **state)
 	struct harness *h = *state;
 	struct lmc_backend *b = h_open_be(h);
 	struct lmc_api_sub f = {.threshold = 32 * MiB};
-	char script[256], file[64];
+	char script[384], file[128];
 	const char *argv[] = {"sh", "-c", script, NULL};
 	struct lmc_run_opts ro = {.argv = argv, .detach = true};
 	struct lmc_err err = {0};
@@ -609,9 +609,9 @@ static void test_threshold_direction(void **state)
 	int in[2], out[2], fd, st;
 	pid_t pid;
 
-	snprintf(file, sizeof(file), "/dev/shm/lmctl-test-th-%d", (int)getpid());
+	snprintf(file, sizeof(file), "%s/th-fill", h->dir); /* page cache: charged to th */
 	snprintf(script, sizeof(script),
-		 "while read x; do head -c 64M /dev/zero > %s; echo up; read x; rm -f %s; "
+		 "while read x; do head -c 67108864 /dev/zero > %s; echo up; read x; rm -f %s; "
 		 "echo down; done",
 		 file, file);
 	create(b, "th", 256 * MiB);

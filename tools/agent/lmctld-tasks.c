@@ -283,13 +283,20 @@ static void tasks_recover(struct agent *a)
 	ev_timer_start(a->loop, &a->log_timer);
 }
 
+/* The table taken by the loop's first lmc_mgr_tasks: the recovery runs there, whether a
+ * request needed the table first or the loader's wake-up came first. */
+static void tasks_ready(void *userdata)
+{
+	tasks_recover(userdata);
+}
+
 static void on_tasks_loaded(struct ev_loop *loop, ev_async *w, int revents)
 {
 	struct agent *a = container_of(w, struct agent, tasks_loaded);
 
 	(void)revents;
 	ev_async_stop(loop, w);
-	tasks_recover(a);
+	lmc_mgr_tasks(a->m); /* recovers (tasks_ready), unless a request did already */
 }
 
 /* In the loader thread: only wakes the loop. */
@@ -307,7 +314,7 @@ void lmc_agent_tasks_start(struct agent *a)
 	/* Serving does not wait for the records: a request that needs them before the loop
 	 * has recovered them waits for the thread (lmc_mgr_tasks), and recovery follows. */
 	ev_async_start(a->loop, &a->tasks_loaded);
-	if (lmc_mgr_tasks_load_start(a->m, tasks_loaded, a) < 0) {
+	if (lmc_mgr_tasks_load_start(a->m, tasks_loaded, tasks_ready, a) < 0) {
 		ev_async_stop(a->loop, &a->tasks_loaded);
 		tasks_recover(a);
 	}
