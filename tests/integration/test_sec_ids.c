@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/store.h"
+#include "nsutil/ns.h"
 #include "tests/integration/agent-harness.h"
 #include "tests/lib/lmctl-run.h"
 #include "tests/lib/store-find.h"
@@ -345,9 +346,12 @@ static int impostor_start(void *ud)
 	return write(im->report, &pid, sizeof(pid)) == sizeof(pid) ? 0 : 15;
 }
 
-/* The leaf's record names another process at the pid of its dead init. */
+/* The leaf's record names another process: its pid and start time, as if the dead init's
+ * pid had been recycled within the clock tick it started in. */
 static void record_point_at(const char *name, pid_t pid)
 {
+	uint64_t start = 0;
+
 	struct lmc_store_opts so = {.dir = g_h.state, .lock = true, .lock_timeout_ms = 5000};
 	struct lmc_store *s = NULL;
 	struct lmc_record rec;
@@ -358,6 +362,8 @@ static void record_point_at(const char *name, pid_t pid)
 		fail_msg("store: %s", lmc_err_str(&err));
 	assert_int_equal(lmc_test_store_find(s, name, &rec), 0);
 	rec.init_pid = pid;
+	assert_int_equal(lmc_ns_proc_start(pid, &start), 0);
+	rec.init_start = start;
 	assert_int_equal(lmc_store_put(s, &rec, &err), 0);
 	lmc_store_free(s);
 	assert_int_equal(start_agent(), 0);
@@ -442,7 +448,8 @@ static void test_init_impostor(void **state)
 	assert_int_equal(ROOT(out, err, "run", "i/n", "--", "id", "-u"), 0);
 	assert_string_equal(out, "0\n");
 	ROOT_OK("kill", "-s", "KILL", "i/n");
-	/* The record names the impostor's pid (the dead init's pid, recycled). */
+	/* The record names the impostor's pid and start time (the dead init's pid, recycled
+	 * within a clock tick: pid and start time alone would take it for the init). */
 	record_point_at("i/n", pid);
 	if (ROOT(out, err, "run", "i/n", "--", "id") != 0)
 		fail_msg("run after restart: %s", err);
