@@ -69,7 +69,8 @@ int lmc_mgr_init_fd(struct lmc_node *n)
 		return -ESRCH;
 	/* Known from the store only (another process started it, or before a restart): the
 	 * pid counts only while it is still the process that started at the recorded time. */
-	if (rt->init_pidfd < 0 && lmc_ns_pidfd_adopt(rt->init.pid, rt->init.start, &fd) >= 0)
+	if (rt->init_pidfd < 0 &&
+	    lmc_ns_pidfd_adopt(rt->init.pid, rt->init.start, rt->init.ns, &fd) >= 0)
 		rt->init_pidfd = fd;
 	if (lmc_ns_pidfd_alive(rt->init_pidfd))
 		return rt->init_pidfd;

@@ -71,10 +71,13 @@ int lmc_mgr_init_end(struct lmc_manager *m, struct lmc_mgr_init_wait *iw,
 		return r;
 	/* With the pid, what the store knows it by. */
 	r = lmc_ns_proc_start(ret_id->pid, &ret_id->start);
+	if (r >= 0)
+		r = lmc_ns_proc_nskey(ret_id->pid, &ret_id->ns);
 	if (r < 0) {
 		lmc_ns_kill_reap(*ret_pidfd);
 		close(*ret_pidfd);
-		return lmc_err_set(err, r, "init: pid %d: cannot read its start time: %s",
+		return lmc_err_set(err, r,
+				   "init: pid %d: cannot read its start time or namespaces: %s",
 				   (int)ret_id->pid, strerror(-r));
 	}
 	return 0;

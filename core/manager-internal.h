@@ -44,6 +44,7 @@ struct lmc_mgr_note {
 struct lmc_init_id {
 	pid_t pid; /* 0 none */
 	uint64_t start; /* /proc/<pid>/stat field 22 */
+	uint64_t ns; /* lmc_ns_proc_nskey; 0 unknown (a record from before it) */
 };
 
 /* Per-node runtime facts kept in lmc_node.user (lmc_mgr_rt_free'd with the tree). */

@@ -110,8 +110,9 @@ static int place_waiting(struct lmc_manager *m, const struct lmc_record *rec)
 	if (r >= 0)
 		r = lmc_tree_add(m->tree, rec->name, &rec->spec, &node);
 	if (r >= 0 && rec->init_pid > 0)
-		r = lmc_mgr_set_init(node, &(struct lmc_init_id){rec->init_pid, rec->init_start},
-				     -1);
+		r = lmc_mgr_set_init(
+			node, &(struct lmc_init_id){rec->init_pid, rec->init_start, rec->init_ns},
+			-1);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)

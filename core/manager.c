@@ -40,6 +40,7 @@ int lmc_mgr_put(struct lmc_manager *m, const char *name, const struct lmc_spec *
 	if (init) {
 		rec.init_pid = init->pid;
 		rec.init_start = init->start;
+		rec.init_ns = init->ns;
 	}
 
 	if (!m->locked)
@@ -140,9 +141,11 @@ static int load_records(struct lmc_manager *m, struct lmc_err *err)
 		/* A record whose parent is missing waits for lmc_mgr_recover_lost. */
 		if (lmc_tree_add(m->tree, recs[i].name, &recs[i].spec, &node) < 0)
 			continue;
-		/* Only the pid and start time: lmc_mgr_init_fd checks it is still that process. */
+		/* Only pid, start time and namespaces: lmc_mgr_init_fd checks it is still that
+		 * process. */
 		if (lmc_mgr_set_init(node,
-				     &(struct lmc_init_id){recs[i].init_pid, recs[i].init_start},
+				     &(struct lmc_init_id){recs[i].init_pid, recs[i].init_start,
+							   recs[i].init_ns},
 				     -1) < 0)
 			return lmc_err_set(err, -ENOMEM, "out of memory");
 	}

@@ -29,6 +29,7 @@ int lmc_record_encode(const struct lmc_record *rec, uint8_t **ret_buf, size_t *r
 	m.state = (Lmctl__RecordState)rec->state;
 	m.init_pid = rec->init_pid;
 	m.init_start = rec->init_start;
+	m.init_ns = rec->init_ns;
 	return lmc_record_pack(&m.base, ret_buf, ret_len);
 }
 
@@ -67,6 +68,7 @@ int lmc_record_decode(const uint8_t *buf, size_t len, struct lmc_record *ret)
 		return -EBADMSG;
 	rec.init_pid = m->init_pid;
 	rec.init_start = m->init_start;
+	rec.init_ns = m->init_ns;
 	*ret = rec;
 	return 0;
 }

@@ -24,6 +24,7 @@ struct lmc_record {
 	enum lmc_rec_state state;
 	int32_t init_pid; /* the leaf's namespace init, 0 none */
 	uint64_t init_start; /* its start time (/proc/<pid>/stat field 22), to detect reuse */
+	uint64_t init_ns; /* its namespaces (lmc_ns_proc_nskey): reuse within a tick; 0 none */
 };
 
 /* Encode to a malloc'd buffer; -EINVAL if a string is not terminated within its buffer, a

@@ -148,9 +148,13 @@ int lmc_ns_init_timeout(struct lmc_ns_init_wait *w, struct lmc_err *err);
 
 /* Its start time: /proc/<pid>/stat field 22 (clock ticks after boot). */
 int lmc_ns_proc_start(pid_t pid, uint64_t *ret);
-/* A pidfd for the process that has pid now and started at start, if it has not exited;
- * -ESRCH if pid is gone or now another process (reused), start 0 included. */
-int lmc_ns_pidfd_adopt(pid_t pid, uint64_t start, int *ret_pidfd);
+/* Its namespaces as one number (the inode numbers of /proc/<pid>/ns/{user,mnt,pid,net,ipc,
+ * uts,cgroup} hashed; never 0): what a look-alike at a recycled pid cannot share. */
+int lmc_ns_proc_nskey(pid_t pid, uint64_t *ret);
+/* A pidfd for the process that has pid now, started at start and (nskey not 0) in the
+ * namespaces nskey names, if it has not exited; -ESRCH if pid is gone or now another
+ * process (reused), start 0 included. */
+int lmc_ns_pidfd_adopt(pid_t pid, uint64_t start, uint64_t nskey, int *ret_pidfd);
 /* Has the process behind pidfd not exited (zombies have)? */
 bool lmc_ns_pidfd_alive(int pidfd);
 /* Whether our just-cloned child (held before running anything) already has a SIGKILL

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -247,19 +248,54 @@ bool lmc_ns_killed_at_birth(pid_t pid, int pidfd)
 	return status_kill_pending(buf);
 }
 
-int lmc_ns_pidfd_adopt(pid_t pid, uint64_t start, int *ret_pidfd)
+int lmc_ns_proc_nskey(pid_t pid, uint64_t *ret)
+{
+	static const char *const kinds[] = {"user", "mnt", "pid", "net", "ipc", "uts", "cgroup"};
+	_cleanup_close_ int dir = -EBADF;
+	uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+	char path[64];
+	struct stat st;
+
+	if (pid <= 0)
+		return -ESRCH;
+	snprintf(path, sizeof(path), "/proc/%d/ns", (int)pid);
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return errno == ENOENT ? -ESRCH : lmc_negerrno();
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		if (fstatat(dir, kinds[i], &st, 0) < 0) {
+			if (errno == ENOENT)
+				continue; /* a kind this kernel lacks: the same at every look */
+			return errno == ESRCH ? -ESRCH : lmc_negerrno();
+		}
+		for (unsigned b = 0; b < 64; b += 8)
+			h = (h ^ (((uint64_t)st.st_ino >> b) & 0xff)) * 1099511628211ULL;
+	}
+	*ret = h ? h : 1;
+	return 0;
+}
+
+int lmc_ns_pidfd_adopt(pid_t pid, uint64_t start, uint64_t nskey, int *ret_pidfd)
 {
 	_cleanup_close_ int fd = -EBADF;
-	uint64_t now;
+	uint64_t now, ns;
 
 	if (pid <= 0 || start == 0)
 		return -ESRCH;
 	/* The pidfd first: if pid still shows the recorded start time after it was opened,
-	 * that process held pid all along, so the pidfd is for it and no later one. */
+	 * that process held pid all along, so the pidfd is for it and no later one.
+	 * Start times count clock ticks (10 ms): a pid recycled within the tick the recorded
+	 * process started in would pass that alone, so its namespaces must match too (a
+	 * look-alike makes its own; their inode numbers may be the dead ones' again, but not
+	 * within that same tick as well). nskey 0: a record from before the key, start only. */
 	fd = lmc_ns_pidfd_open(pid);
 	if (fd < 0)
 		return -ESRCH;
-	if (lmc_ns_proc_start(pid, &now) < 0 || now != start || !lmc_ns_pidfd_alive(fd))
+	if (lmc_ns_proc_start(pid, &now) < 0 || now != start)
+		return -ESRCH;
+	if (nskey && (lmc_ns_proc_nskey(pid, &ns) < 0 || ns != nskey))
+		return -ESRCH;
+	if (!lmc_ns_pidfd_alive(fd))
 		return -ESRCH;
 	*ret_pidfd = TAKE_FD(fd);
 	return 0;

@@ -482,7 +482,7 @@ static void test_init_start(void **state)
 	struct lmc_spec_ns ns = {.mask = ALL_NS, .n_uid_map = 1, .n_gid_map = 1};
 	struct lmc_ns_init_opts io = {.ns = &ns, .cgroup_fd = g_cg_fd};
 	struct lmc_err err = {0};
-	uint64_t start = 0, again = 0;
+	uint64_t start = 0, again = 0, key = 0, mine = 0;
 	char buf[2048];
 	unsigned a, b, c;
 	int fd = -1;
@@ -496,11 +496,15 @@ static void test_init_start(void **state)
 	assert_true(g_init_pidfd >= 0);
 	assert_true(lmc_ns_pidfd_alive(g_init_pidfd));
 	assert_int_equal(lmc_ns_proc_start(g_init, &start), 0);
-	assert_int_equal(lmc_ns_pidfd_adopt(g_init, start, &fd), 0);
+	assert_int_equal(lmc_ns_proc_nskey(g_init, &key), 0);
+	assert_int_equal(lmc_ns_pidfd_adopt(g_init, start, key, &fd), 0);
 	assert_true(lmc_ns_pidfd_alive(fd));
 	close(fd);
-	assert_int_equal(lmc_ns_pidfd_adopt(g_init, start + 1, &fd), -ESRCH);
-	assert_int_equal(lmc_ns_pidfd_adopt(g_init, 0, &fd), -ESRCH);
+	assert_int_equal(lmc_ns_pidfd_adopt(g_init, start + 1, key, &fd), -ESRCH);
+	assert_int_equal(lmc_ns_pidfd_adopt(g_init, 0, key, &fd), -ESRCH);
+	/* Same pid and start time, other namespaces (ours): a look-alike within a tick. */
+	assert_int_equal(lmc_ns_proc_nskey(getpid(), &mine), 0);
+	assert_int_equal(lmc_ns_pidfd_adopt(g_init, start, mine, &fd), -ESRCH);
 	assert_int_equal(lmc_ns_proc_start(getpid(), &again), 0);
 	assert_true(again <= start);
 	snprintf(buf, sizeof(buf), "/proc/%d/uid_map", (int)g_init);

@@ -69,6 +69,7 @@ static void full_record(struct lmc_record *r)
 	r->state = LMC_REC_DESTROYING;
 	r->init_pid = 4194304;
 	r->init_start = UINT64_MAX - 1;
+	r->init_ns = UINT64_MAX - 2;
 }
 
 static void roundtrip_record(const struct lmc_record *in)
