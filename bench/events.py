@@ -174,12 +174,19 @@ def spawn_ms(k):
 
 
 def replay_s(sock, since, count):
-    c = lmctl.Client(sock)
+    """A reconnecting subscriber's replay of count events after since; one that stalls for
+    60 s ends the benchmark saying how far it got."""
+    c = lmctl.Client(sock, timeout=60)
     t0 = time.monotonic()
     c.call(subscribe=pb.SubscribeRequest(name="", recursive=True, lifecycle=True, since=since))
-    got = 0
+    got, seq = 0, since
     while got < count:
-        r = c._recv()
+        try:
+            r = c._recv()
+        except OSError as e:
+            raise SystemExit("events.py: replay since %d: %d of %d events, the last seq %d: %s"
+                             % (since, got, count, seq, e))
+        seq = r.event.seq
         if r.event.kind != pb.EVENT_GAP:
             got += 1
     dt = time.monotonic() - t0
