@@ -288,7 +288,8 @@ static void test_replay_large(void **state)
 
 		close(fd);
 		if (got != SEEDED)
-			fail_msg("replay %d: %zu of %d events, then nothing for 3 s", r, got, SEEDED);
+			fail_msg("replay %d: %zu of %d events, then nothing for 3 s", r, got,
+				 SEEDED);
 	}
 }
 

@@ -195,6 +195,11 @@ void lmc_agent_replay_pump(struct client *c)
 		    s->cursor >= lmc_evlog_last(a->evlog))
 			s->replaying = false;
 		lmc_agent_uncork(c);
+		/* A reader that took the whole chunk as it went leaves nothing unsent, so no
+		 * write readiness would come: ask for it anyway, the next chunk goes then (after
+		 * the loop's other clients, not in this callback). */
+		if (s->replaying && !c->dead)
+			ev_io_start(a->loop, &c->wio);
 	}
 	a->emitting--;
 	lmc_agent_sweep(a);
