@@ -23,6 +23,8 @@ __all__ = ["Client", "errors", "pb", "kind_name", "DEFAULT_SOCKET"]
 
 DEFAULT_SOCKET = "/run/lmctl/lmctld.sock"
 FRAME_MAX = 4 << 20
+# StatsRequest.fields: the resources a stats request reads (a sum; 0 = all of them).
+STATS_CPU, STATS_MEMORY, STATS_IO, STATS_PIDS, STATS_PRESSURE = 1, 2, 4, 8, 16
 
 
 def kind_name(kind):
@@ -136,9 +138,12 @@ class Client:
     def list(self, name="", recursive=True, pids=False):
         return self.call(list=pb.ListRequest(name=name, recursive=recursive, pids=pids)).list
 
-    def stats(self, name, recursive=False):
-        """A StatsReply: containers (each with read_realtime_ns) and skipped names."""
-        return self.call(stats=pb.StatsRequest(name=name, recursive=recursive)).stats
+    def stats(self, name, recursive=False, fields=0):
+        """A StatsReply: containers (each with read_realtime_ns) and skipped names.
+        fields: a sum of STATS_CPU, STATS_MEMORY, STATS_IO, STATS_PIDS, STATS_PRESSURE, only
+        those resources' files read (the others' fields absent); 0 every one."""
+        return self.call(stats=pb.StatsRequest(name=name, recursive=recursive,
+                                               fields=fields)).stats
 
     def run(self, name, argv, stdio=None, detach=False, env=(), cwd=""):
         """Start argv in the leaf; stdio: three fds (stdin, stdout, stderr) or None for

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""The Python client library (python/lmctl) against a real agent: typed errors, and an event
-stream that survives kill -9 of the agent: the generator reconnects to the restarted agent
-and resumes after the last event it yielded, none missed, none twice.
+"""The Python client library (python/lmctl) against a real agent: typed errors, stats of
+chosen resources, and an event stream that survives kill -9 of the agent: the generator
+reconnects to the restarted agent and resumes after the last event it yielded, none missed,
+none twice.
 Usage: client_resume.py SOCKET STATE_DIR AGENT_PID LMCTLD_BIN; the agent it restarts is
 stopped (SIGTERM) before it exits."""
 import os
@@ -42,6 +43,11 @@ def main():
         check(False, "spec of nothing")
     except errors.NotFound:
         pass
+    only = c.stats("pr", fields=lmctl.STATS_MEMORY).containers[0].stats
+    check(only.mem_limit == 64 << 20 and not only.HasField("cpu_usage_ns"),
+          "stats fields=memory: the memory figures only")
+    every = c.stats("pr").containers[0].stats
+    check(every.HasField("cpu_usage_ns") and every.HasField("pids_current"), "stats: all")
     events = c.events("", since=c.capabilities().event_seq, lifecycle=True)
     c.create("pr/a", memory_limit=16 << 20)
     first = next(events)
