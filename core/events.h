@@ -12,6 +12,7 @@
 
 #include "base/err.h"
 #include "base/name.h"
+#include "core/task.h"
 
 /* The one event-kind enum, from the kernel source to the wire and the CLI: lmctl.proto's
  * EventKind has the same numbers, mapped in one place (proto/api-reply.c, checked when
@@ -45,6 +46,7 @@ struct lmc_evrec {
 	pid_t pid; /* EXIT, STARTED, OOM (victim, 0 = unknown) */
 	int wstatus; /* EXIT: as waitpid(2) */
 	char detail[256]; /* EVICTED, RECLAIM, EXIT */
+	char task_id[LMC_TASK_ID_MAX + 1]; /* STARTED, EXIT: the run's task; "" none */
 };
 
 struct lmc_evsrc;

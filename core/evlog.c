@@ -27,7 +27,8 @@ struct rec {
 	uint64_t seq, timestamp_ns, value, threshold;
 	int32_t kind, direction, pid, wstatus;
 	uint16_t name_len, detail_len;
-	uint32_t pad;
+	uint16_t task_len; /* 0 in a journal written before events carried task ids */
+	uint16_t pad;
 };
 
 struct lmc_evlog {
@@ -46,7 +47,8 @@ static struct rec *rec_new(const struct lmc_evrec *ev)
 {
 	size_t nl = strnlen(ev->name, sizeof(ev->name) - 1);
 	size_t dl = strnlen(ev->detail, sizeof(ev->detail) - 1);
-	size_t len = REC_ALIGN(sizeof(struct rec) + nl + dl);
+	size_t tl = strnlen(ev->task_id, sizeof(ev->task_id) - 1);
+	size_t len = REC_ALIGN(sizeof(struct rec) + nl + dl + tl);
 	struct rec *r = calloc(1, len);
 
 	if (!r)
@@ -62,9 +64,11 @@ static struct rec *rec_new(const struct lmc_evrec *ev)
 			  .pid = ev->pid,
 			  .wstatus = ev->wstatus,
 			  .name_len = (uint16_t)nl,
-			  .detail_len = (uint16_t)dl};
+			  .detail_len = (uint16_t)dl,
+			  .task_len = (uint16_t)tl};
 	memcpy((char *)(r + 1), ev->name, nl);
 	memcpy((char *)(r + 1) + nl, ev->detail, dl);
+	memcpy((char *)(r + 1) + nl + dl, ev->task_id, tl);
 	return r;
 }
 
@@ -83,6 +87,7 @@ static void rec_to_ev(const struct rec *r, struct lmc_evrec *ev)
 	ev->wstatus = r->wstatus;
 	memcpy(ev->name, p, r->name_len);
 	memcpy(ev->detail, p + r->name_len, r->detail_len);
+	memcpy(ev->task_id, p + r->name_len + r->detail_len, r->task_len);
 }
 
 /* A record read from the file is whole and sane. */
@@ -91,7 +96,9 @@ static bool rec_valid(const struct rec *r, size_t avail)
 	return avail >= sizeof(*r) && r->magic == REC_MAGIC && r->len <= avail &&
 	       r->name_len <= LMC_NAME_MAX &&
 	       r->detail_len < sizeof(((struct lmc_evrec *)0)->detail) &&
-	       r->len == REC_ALIGN(sizeof(*r) + r->name_len + r->detail_len) && r->seq;
+	       r->task_len <= LMC_TASK_ID_MAX &&
+	       r->len == REC_ALIGN(sizeof(*r) + r->name_len + r->detail_len + r->task_len) &&
+	       r->seq;
 }
 
 static void rec_free(struct lmc_evlog *l, struct rec *r)

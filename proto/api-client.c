@@ -366,6 +366,8 @@ static int dec_event(const Lmctl__Event *rep, struct lmc_evrec *ev)
 	ev->timestamp_ns = rep->timestamp_ns;
 	if (rep->detail && lmc_util_copy_str(ev->detail, sizeof(ev->detail), rep->detail) < 0)
 		return -EBADMSG;
+	if (rep->task_id && lmc_util_copy_str(ev->task_id, sizeof(ev->task_id), rep->task_id) < 0)
+		return -EBADMSG;
 	return lmc_util_copy_str(ev->name, sizeof(ev->name), rep->container);
 }
 

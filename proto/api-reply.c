@@ -287,6 +287,7 @@ int lmc_api_reply_event(uint64_t id, const struct lmc_evrec *ev, uint8_t **ret_b
 	rep.seq = ev->seq;
 	rep.direction = ev->direction;
 	rep.threshold = ev->threshold;
+	rep.task_id = (char *)ev->task_id;
 	return lmc_api_reply_payload(id, LMCTL__RESPONSE__PAYLOAD_EVENT, &rep, ret_buf, ret_len);
 }
 

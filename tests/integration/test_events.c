@@ -41,11 +41,11 @@ static void destroy(struct lmc_backend *b, const char *name)
 		fail_msg("destroy %s: %s", name, lmc_err_str(&err));
 }
 
-/* Run sh -c script in name and wait for its status. */
-static int run_sh(struct lmc_backend *b, const char *name, const char *script)
+/* Run sh -c script in name as task id (NULL: one is picked) and wait for its status. */
+static int run_task(struct lmc_backend *b, const char *name, const char *id, const char *script)
 {
 	const char *argv[] = {"sh", "-c", script, NULL};
-	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = argv};
+	struct lmc_run_opts ro = {.stdio = {-1, -1, -1}, .argv = argv, .task_id = id};
 	struct lmc_err err = {0};
 	pid_t pid;
 	int st;
@@ -53,6 +53,11 @@ static int run_sh(struct lmc_backend *b, const char *name, const char *script)
 	if (b->ops->run(b, name, &ro, &pid, &st, &err) < 0)
 		fail_msg("run in %s: %s", name, lmc_err_str(&err));
 	return st;
+}
+
+static int run_sh(struct lmc_backend *b, const char *name, const char *script)
+{
+	return run_task(b, name, NULL, script);
 }
 
 /* A raw subscription (the acknowledgement read); resume: since is asked. */
@@ -130,13 +135,17 @@ static void test_resume_after_kill9(void **state)
 	fd = subscribe(h, "", &f);
 	create(b, "rs", 256 * MiB);
 	create(b, "rs/a", 64 * MiB);
-	assert_int_equal(run_sh(b, "rs/a", "exit 3"), 3);
+	assert_int_equal(run_task(b, "rs/a", "three", "exit 3"), 3);
 	n = read_until(fd, LMC_EVK_EXIT, "rs/a", ev, 0, MAX_EV);
 	assert_int_equal(n, 4); /* created rs, created rs/a, started, exit */
 	assert_int_equal(ev[0].kind, LMC_EVK_CREATED);
 	for (size_t i = 1; i < n; i++)
 		assert_int_equal(ev[i].seq, ev[i - 1].seq + 1);
 	assert_int_equal(WEXITSTATUS(ev[3].wstatus), 3);
+	/* A task's events name it, as the run's reply did. */
+	assert_string_equal(ev[2].task_id, "three");
+	assert_string_equal(ev[3].task_id, "three");
+	assert_string_equal(ev[1].task_id, "");
 	last = ev[n - 1].seq;
 	close(fd);
 
@@ -147,7 +156,7 @@ static void test_resume_after_kill9(void **state)
 	assert_int_equal(h_start_agent(h), 0);
 	b = h_open_be(h);
 	destroy(b, "rs/b");
-	assert_int_equal(run_sh(b, "rs/a", "kill -9 $$"), 128 + SIGKILL);
+	assert_int_equal(run_task(b, "rs/a", "nine", "kill -9 $$"), 128 + SIGKILL);
 
 	f.resume = true;
 	f.since = last;
@@ -160,6 +169,7 @@ static void test_resume_after_kill9(void **state)
 	assert_string_equal(ev[1].name, "rs/b");
 	assert_int_equal(ev[2].kind, LMC_EVK_STARTED);
 	assert_true(WIFSIGNALED(ev[3].wstatus) && WTERMSIG(ev[3].wstatus) == SIGKILL);
+	assert_string_equal(ev[3].task_id, "nine"); /* replayed from the journal after kill -9 */
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(ev[i].seq, last + 1 + i);
 	/* Nothing twice: live events follow the replay with the next numbers. */
@@ -568,6 +578,7 @@ static void test_exit_while_down(void **state)
 			continue;
 		print_message("after the restart: EXIT pid %d status 0x%x: %s\n", (int)e.pid,
 			      e.wstatus, e.detail);
+		assert_string_equal(e.task_id, e.pid == p5 ? "five" : "term");
 		if (e.pid == p5)
 			assert_true(WIFEXITED(e.wstatus) && WEXITSTATUS(e.wstatus) == 5);
 		else if (e.pid == pterm)

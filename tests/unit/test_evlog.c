@@ -1,5 +1,5 @@
 /* The event journal: numbering, the ring's bound, replay after a seq, reopening (the counter
- * and the kept events survive), a torn tail cut off, the file compacted. */
+ * and the kept events survive), a torn tail cut off, the file compacted, task ids kept. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,10 +101,46 @@ static void test_ring_replay_reopen(void **state)
 	lmc_evlog_free(l);
 }
 
+static int first_ev(const struct lmc_evrec *ev, void *ud)
+{
+	*(struct lmc_evrec *)ud = *ev;
+	return -1;
+}
+
+/* A task's id, the longest a task may have, comes back from the file after a reopen, with
+ * the name and detail beside it whole; an event without one has none. */
+static void test_task_id_kept(void **state)
+{
+	struct lmc_evrec ev = {.kind = LMC_EVK_EXIT, .pid = 42, .wstatus = 3 << 8}, got;
+	struct lmc_evlog *l = NULL;
+	struct lmc_err err = {0};
+
+	(void)state;
+	assert_int_equal(lmc_evlog_open(dir, 8, &l, &err), 0);
+	snprintf(ev.name, sizeof(ev.name), "job/leaf");
+	snprintf(ev.detail, sizeof(ev.detail), "why");
+	memset(ev.task_id, 't', LMC_TASK_ID_MAX);
+	assert_int_equal(lmc_evlog_append(l, &ev), 0);
+	add(l, "a/b", 2);
+	lmc_evlog_free(l);
+	assert_int_equal(lmc_evlog_open(dir, 8, &l, &err), 0);
+	assert_int_equal(lmc_evlog_last(l), 2);
+	assert_int_equal(lmc_evlog_replay(l, 0, first_ev, &got), -1);
+	assert_string_equal(got.task_id, ev.task_id);
+	assert_string_equal(got.name, "job/leaf");
+	assert_string_equal(got.detail, "why");
+	assert_int_equal(got.wstatus, 3 << 8);
+	assert_int_equal(lmc_evlog_replay(l, 1, first_ev, &got), -1);
+	assert_string_equal(got.task_id, "");
+	assert_string_equal(got.detail, "d2");
+	lmc_evlog_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_ring_replay_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_id_kept, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

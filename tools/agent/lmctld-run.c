@@ -41,15 +41,15 @@ void lmc_agent_proc_free(struct proc *p)
 	free(p);
 }
 
-static void exit_event(struct agent *a, const struct proc *p, int wstatus)
+/* A run's STARTED or EXIT event: its container, pid and task. */
+static void proc_event(struct agent *a, const struct proc *p, enum lmc_events_kind kind,
+		       int wstatus)
 {
-	struct lmc_evrec ev = {.kind = LMC_EVK_EXIT,
-			       .pid = p->pid,
-			       .wstatus = wstatus,
-			       .timestamp_ns = lmc_agent_now_ns()};
+	struct lmc_evrec ev = {.kind = kind, .pid = p->pid, .wstatus = wstatus};
 
 	snprintf(ev.name, sizeof(ev.name), "%s", p->name);
-	snprintf(ev.detail, sizeof(ev.detail), "%s", p->reason);
+	snprintf(ev.detail, sizeof(ev.detail), "%s", kind == LMC_EVK_EXIT ? p->reason : "");
+	snprintf(ev.task_id, sizeof(ev.task_id), "%s", p->task_id);
 	lmc_agent_event(a, &ev);
 }
 
@@ -74,7 +74,7 @@ static void on_proc_exit(struct ev_loop *loop, ev_io *w, int revents)
 	ws = wstatus < 0 ? 255 << 8 : wstatus; /* as before tasks: reaped elsewhere, unknown */
 	if (p->c && lmc_api_reply_exit_task(p->id, p->pid, ws, p->task_id, &buf, &len) >= 0)
 		lmc_agent_send(p->c, buf, len);
-	exit_event(p->a, p, ws);
+	proc_event(p->a, p, LMC_EVK_EXIT, ws);
 	lmc_crash_point("exit-after-event");
 	lmc_agent_task_ended(p->a, p, wstatus);
 	if (wstatus >= 0)
@@ -136,7 +136,7 @@ struct proc *lmc_agent_run_started(struct agent *a, struct client *c,
 	lmc_agent_log("%s: uid %u started pid %d, task %s%s", lmc_name_display(p->name),
 		      (unsigned)peer->uid, (int)p->pid, p->task_id,
 		      res->detached ? " (detached)" : "");
-	lmc_agent_event_simple(a, LMC_EVK_STARTED, p->name, p->pid);
+	proc_event(a, p, LMC_EVK_STARTED, 0);
 	/* Its container and those above it hold a process now, seen by a sample or not. */
 	for (struct src *x = a->srcs; x; x = x->next)
 		if (lmc_events_kind(x->s) == LMC_EVK_EMPTY &&

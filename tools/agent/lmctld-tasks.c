@@ -220,7 +220,8 @@ static int outage_journaled(const struct lmc_evrec *ev, void *userdata)
 	}
 	for (size_t i = lo; i < o->n && o->t[i]->pid == ev->pid; i++)
 		if (strcmp(o->t[i]->container, ev->name) == 0 &&
-		    ev->timestamp_ns >= o->t[i]->started_ns)
+		    ev->timestamp_ns >= o->t[i]->started_ns &&
+		    (!ev->task_id[0] || strcmp(o->t[i]->id, ev->task_id) == 0))
 			o->journaled[i] = ev->wstatus;
 	return 0;
 }
@@ -261,6 +262,7 @@ static void outage_events(struct outage *o)
 		}
 		ev.wstatus = task_wstatus(t);
 		snprintf(ev.name, sizeof(ev.name), "%s", t->container);
+		snprintf(ev.task_id, sizeof(ev.task_id), "%s", t->id);
 		snprintf(ev.detail, sizeof(ev.detail), "task %s ended while the agent was down: %s",
 			 t->id, lmc_task_state_str(t->state));
 		lmc_agent_event(o->a, &ev);

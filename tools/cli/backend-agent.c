@@ -409,6 +409,7 @@ static void event_from_api(const struct lmc_evrec *in, struct lmc_event *out)
 	out->pid = in->pid;
 	out->timestamp_ns = in->timestamp_ns;
 	snprintf(out->detail, sizeof(out->detail), "%s", in->detail);
+	snprintf(out->task_id, sizeof(out->task_id), "%s", in->task_id);
 	if (in->kind == LMC_EVK_EXIT)
 		out->status = WIFSIGNALED(in->wstatus) ? 128 + WTERMSIG(in->wstatus)
 						       : WEXITSTATUS(in->wstatus);

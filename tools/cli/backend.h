@@ -28,6 +28,7 @@ struct lmc_event {
 	int status; /* EXIT: code or 128+signal */
 	uint64_t timestamp_ns; /* CLOCK_REALTIME when observed */
 	char detail[256]; /* EVICTED, RECLAIM */
+	char task_id[LMC_TASK_ID_MAX + 1]; /* STARTED, EXIT through the agent: the run's task */
 };
 
 /* Return < 0 to stop the stream (that value is returned by events()). */

@@ -636,9 +636,12 @@ static const char *event_kind_name(enum lmc_events_kind k)
 	return "unknown";
 }
 
-/* The tail of an event's text line: its direction and sequence number where it has them. */
+/* The tail of an event's text line: its task, direction and sequence number where it has
+ * them. */
 static void event_tail(FILE *f, const struct lmc_event *ev)
 {
+	if (ev->task_id[0])
+		fprintf(f, " task=%s", ev->task_id);
 	if (ev->kind == LMC_EVK_THRESHOLD && ev->direction)
 		fprintf(f, " direction=%s", ev->direction > 0 ? "up" : "down");
 	if (ev->seq)
@@ -673,6 +676,7 @@ static void event_json(FILE *f, const struct lmc_event *ev)
 		lmc_json_i64(&j, "pid", ev->pid);
 		if (ev->kind == LMC_EVK_EXIT)
 			lmc_json_i64(&j, "status", ev->status);
+		lmc_json_str(&j, "task_id", ev->task_id);
 	} else if (ev->kind == LMC_EVK_OOM || ev->kind == LMC_EVK_THRESHOLD ||
 		   ev->kind == LMC_EVK_EVICTED || ev->kind == LMC_EVK_RECLAIM) {
 		lmc_json_open(&j, "memory", '{');
