@@ -92,6 +92,10 @@ int lmc_ns_vspawn_prepare(const struct lmc_ns_spawn_opts *o, int *place, size_t 
 			  struct lmc_ns_spawn_wait *ret_w, struct lmc_ns_vspawn **ret,
 			  struct lmc_err *err);
 void lmc_ns_vspawn_exec(struct lmc_ns_vspawn *v);
+/* Reserve the low descriptors that let a vfork'd child share this process's fd table
+ * instead of copying it (nsutil/spawn.c: slots); called once, before anything else opens
+ * a descriptor (a process with thousands open: the agent). < 0: none (the copy stays). */
+int lmc_ns_vspawn_reserve(void);
 /* exec on a thread of its own, for a caller without workers (lmc_mgr_run): its wait
  * (lmc_ns_spawn_await) keeps its bound for a child frozen on its way. */
 void lmc_ns_vspawn_detach(struct lmc_ns_vspawn *v);

@@ -1,6 +1,7 @@
 /* Tasks through the real agent (issue 13): run names a task and keeps its status after it
  * ends and across a kill -9 of the agent; the same run sent three times starts one process;
  * detached runs log to a file and return at once; ps, wait, logs, task kill and task rm. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -439,6 +440,68 @@ static void test_run_placed(void **state)
 	b->ops->close(b);
 }
 
+static int fd_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* A run's process has its three stdio descriptors and nothing of the agent's, which holds
+ * hundreds (each container's directories, kept statistics files): the child shares the
+ * agent's table only until its first step, where it keeps a few reserved low numbers
+ * (nsutil/spawn.c). The agent has as many descriptors after 20 runs as before. */
+static void test_run_fds(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = h_open_be(h);
+	struct lmc_err err = {0};
+	const char *argv[] = {"sh", "-c", "cd /proc/self/fd && echo *", NULL};
+	struct lmc_run_opts ro = {.argv = argv};
+	struct lmc_spec s;
+	char out[256], name[32];
+	int p[2], devnull, status, before;
+	ssize_t n;
+	pid_t pid;
+
+	lmc_spec_init(&s);
+	assert_int_equal(b->ops->create(b, "fd", &s, &err), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "fd/c%d", i);
+		assert_int_equal(b->ops->create(b, name, &s, &err), 0);
+	}
+	assert_int_equal(lmctl(NULL, NULL, "stats", "-r", "fd", NULL), 0);
+	before = fd_count(h->agent);
+	assert_true(before > 100);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+		ro.stdio[0] = ro.stdio[2] = devnull;
+		ro.stdio[1] = p[1];
+		assert_int_equal(b->ops->run(b, "fd/c0", &ro, &pid, &status, &err), 0);
+		close(p[1]);
+		assert_int_equal(status, 0);
+		n = read(p[0], out, sizeof(out) - 1);
+		close(p[0]);
+		assert_true(n > 0);
+		out[n] = '\0';
+		assert_string_equal(out, "0 1 2 3\n"); /* 3: the glob's own directory */
+	}
+	close(devnull);
+	assert_int_equal(fd_count(h->agent), before);
+	assert_int_equal(b->ops->destroy(b, "fd", true, &err), 0);
+	b->ops->close(b);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +511,7 @@ int main(int argc, char **argv)
 						h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_detached_logs, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_run_placed, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_run_fds, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_run_after_kill, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_and_delete, h_fixture_setup_env,
 						teardown),

@@ -644,6 +644,9 @@ int main(int argc, char **argv)
 	struct lmc_manager_opts o = {.lock_timeout_ms = 5000};
 	int r;
 
+	/* First, while the low numbers are free: runs' children then copy none of the
+	 * thousands of descriptors the agent keeps (nsutil/spawn.c). Without: as before. */
+	(void)lmc_ns_vspawn_reserve();
 	if (!a.socket_path || !a.socket_path[0])
 		a.socket_path = LMC_DEFAULT_SOCKET;
 	r = lmc_agent_parse_args(argc, argv, &a, &o);
