@@ -7,13 +7,13 @@
  * parent, so it sticks to plain system calls: no malloc, no stdio, no glibc setxid
  * (setresuid & co. go through syscall(2)). */
 #include "nsutil/ns.h"
+#include "nsutil/fdslots.h"
 
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,99 +501,6 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
 
 #define VSTACK_SIZE (256u << 10)
 
-/* Slots of low descriptors, for a child that shares the agent's fd table. A vfork'd child
- * gets a copy of every descriptor, and its exec closes them all again (close-on-exec):
- * with the agent's 10,000 (the directories and statistics files it keeps open,
- * controllers/cgroupfs-dcache.c) that was 1.5 ms of each run's reply after a restart, and
- * as much again before its exit (perf: dnotify_flush, filp_flush, locks_remove_posix and
- * fput in the child's exec; a run's reply 2.5-2.8 ms against 1.0-1.2 ms with 1,000
- * descriptors). So the worker puts what the child needs (its placing fds, stdio, the
- * report channel) into a slot of reserved low numbers, clones with CLONE_FILES, and the
- * child's close_range(CLOSE_RANGE_UNSHARE) from the slot's end up makes a table of the
- * numbers below it only (the kernel copies no more: 0.2 ms less, the same as with no
- * descriptors, in a test with 10,000 open). The slots hold /dev/null while free, so
- * nothing else takes their numbers. Reserved by lmc_ns_vspawn_reserve (the agent, before
- * it opens anything); none reserved, or all busy: the copy, as before. */
-#define SLOT_FDS (LMC_NS_PLACE_MAX + 3 + 1)
-#define SLOTS 8
-
-static int slot_base = -1; /* the first reserved descriptor; -1 none */
-static int slot_null = -1; /* /dev/null, what a free slot's numbers hold */
-static _Atomic unsigned slot_busy;
-
-int lmc_ns_vspawn_reserve(void)
-{
-	int fd, base;
-
-	if (slot_base >= 0)
-		return 0;
-	/* The kernel must unshare the table (5.9): probed on nothing (the table is ours). */
-	if (syscall(SYS_close_range, ~0U, ~0U, CLOSE_RANGE_UNSHARE) < 0)
-		return lmc_negerrno();
-	/* A closed 0..2 is filled (with /dev/null, left so): the slots lie above them. */
-	while ((base = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0 && base < 3)
-		;
-	if (base < 0)
-		return lmc_negerrno();
-	for (int i = 1; i < SLOTS * SLOT_FDS; i++) {
-		fd = fcntl(base, F_DUPFD_CLOEXEC, base + i);
-		if (fd < 0) {
-			syscall(SYS_close_range, (unsigned)base, (unsigned)(base + i - 1), 0);
-			return lmc_negerrno();
-		}
-		if (fd != base + i) { /* one inherited in the way: the block starts after it */
-			syscall(SYS_close_range, (unsigned)base, (unsigned)(base + i - 1), 0);
-			base = fd;
-			i = 0;
-		}
-	}
-	slot_null = fcntl(base, F_DUPFD_CLOEXEC, 0);
-	if (slot_null < 0) {
-		syscall(SYS_close_range, (unsigned)base, (unsigned)(base + SLOTS * SLOT_FDS - 1),
-			0);
-		return lmc_negerrno();
-	}
-	slot_base = base;
-	return 0;
-}
-
-static int slot_take(void)
-{
-	unsigned cur = slot_busy;
-
-	if (slot_base < 0)
-		return -1;
-	for (int i = 0; i < SLOTS; i++)
-		if (!(cur & (1u << i))) {
-			if (atomic_compare_exchange_strong(&slot_busy, &cur, cur | (1u << i)))
-				return i;
-			i = -1; /* cur is fresh: look again */
-		}
-	return -1;
-}
-
-/* Duplicates of fds[] (the -1s left) at numbers from at on, which replace them in fds[];
- * the next number, or -1. */
-static int slot_fill(int at, int *fds, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (fds[i] < 0)
-			continue;
-		if (dup3(fds[i], at, O_CLOEXEC) < 0)
-			return -1;
-		fds[i] = at++;
-	}
-	return at;
-}
-
-/* Slot numbers [lo, hi) back to /dev/null (dropping what they held), the slot free. */
-static void slot_put(int s, int lo, int hi)
-{
-	for (int fd = lo; fd < hi; fd++)
-		dup3(slot_null, fd, O_CLOEXEC);
-	atomic_fetch_and(&slot_busy, ~(1u << s));
-}
-
 static int vspawn_child(void *arg)
 {
 	spawn_child(arg);
@@ -714,6 +621,34 @@ int lmc_ns_vspawn_prepare(const struct lmc_ns_spawn_opts *o, int *place, size_t 
 	return 0;
 }
 
+/* What the child needs, in a free slot (nsutil/fdslots.c): *c then names those numbers,
+ * through *o and place for the opts and placing fds. The slot, or -1: c as it was, the
+ * child gets a copy of the table. */
+static int vspawn_slot(const struct lmc_ns_vspawn *v, struct spawn_ctx *c,
+		       struct lmc_ns_spawn_opts *o, int *place)
+{
+	int slot = lmc_ns_slot_take(), chan[1] = {c->chan}, at;
+
+	if (slot < 0)
+		return -1;
+	memcpy(place, v->place_fds, v->n_place * sizeof(int));
+	c->fds_lo = lmc_ns_slot_first(slot);
+	at = lmc_ns_slot_fill(c->fds_lo, place, v->n_place);
+	at = at < 0 ? at : lmc_ns_slot_fill(at, o->stdio, 3);
+	at = at < 0 ? at : lmc_ns_slot_fill(at, chan, 1);
+	if (at < 0) {
+		lmc_ns_slot_put(slot, c->fds_lo, c->fds_lo + LMC_NS_SLOT_FDS);
+		c->fds_lo = 0;
+		*o = v->o;
+		return -1;
+	}
+	c->o = o;
+	c->place_fds = place;
+	c->chan = chan[0];
+	c->fds_hi = at;
+	return slot;
+}
+
 /* The clone: the child's report (a failure) in *rep, or exec reached (pid > 0, *ret_pidfd). */
 static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int *ret_pidfd)
 {
@@ -738,28 +673,9 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 	}
 	c.parent_chan = sv[0];
 	c.chan = sv[1];
-	slot = slot_take();
-	if (slot >= 0) {
-		int chan[1] = {sv[1]}, at;
-
-		memcpy(place, v->place_fds, v->n_place * sizeof(int));
-		c.fds_lo = slot_base + slot * SLOT_FDS;
-		at = slot_fill(c.fds_lo, place, v->n_place);
-		at = at < 0 ? at : slot_fill(at, o.stdio, 3);
-		at = at < 0 ? at : slot_fill(at, chan, 1);
-		if (at < 0) { /* cannot: the copy, then */
-			slot_put(slot, c.fds_lo, c.fds_lo + SLOT_FDS);
-			slot = -1;
-			c.fds_lo = 0;
-			o = v->o;
-		} else {
-			c.o = &o;
-			c.place_fds = place;
-			c.chan = chan[0];
-			c.fds_hi = at;
-			flags = CLONE_FILES;
-		}
-	}
+	slot = vspawn_slot(v, &c, &o, place);
+	if (slot >= 0)
+		flags = CLONE_FILES;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = clone(vspawn_child, (char *)stack + VSTACK_SIZE,
@@ -768,7 +684,7 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	munmap(stack, VSTACK_SIZE);
 	if (slot >= 0)
-		slot_put(slot, c.fds_lo, c.fds_hi);
+		lmc_ns_slot_put(slot, c.fds_lo, c.fds_hi);
 	close(sv[1]);
 	if (pid > 0) {
 		/* Back once it has exec'd or exited: a report, or none (exec'd, or killed). */
