@@ -459,7 +459,7 @@ static int fd_count(pid_t pid)
 /* A run's process has its three stdio descriptors and nothing of the agent's, which holds
  * hundreds (each container's directories, kept statistics files): the child shares the
  * agent's table only until its first step, where it keeps a few reserved low numbers
- * (nsutil/spawn.c). The agent has as many descriptors after 20 runs as before. */
+ * (nsutil/fdslots.c). The agent has as many descriptors after 20 runs as before. */
 static void test_run_fds(void **state)
 {
 	struct harness *h = *state;
@@ -469,7 +469,7 @@ static void test_run_fds(void **state)
 	struct lmc_run_opts ro = {.argv = argv};
 	struct lmc_spec s;
 	char out[256], name[32];
-	int p[2], devnull, status, before;
+	int p[2], devnull, status, before = 0;
 	ssize_t n;
 	pid_t pid;
 
@@ -480,10 +480,10 @@ static void test_run_fds(void **state)
 		assert_int_equal(b->ops->create(b, name, &s, &err), 0);
 	}
 	assert_int_equal(lmctl(NULL, NULL, "stats", "-r", "fd", NULL), 0);
-	before = fd_count(h->agent);
-	assert_true(before > 100);
 	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	for (int i = 0; i < 20; i++) {
+	for (int i = 0; i < 21; i++) {
+		if (i == 1) /* after the first, which may open more of the leaf's directories */
+			before = fd_count(h->agent);
 		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
 		ro.stdio[0] = ro.stdio[2] = devnull;
 		ro.stdio[1] = p[1];
@@ -497,6 +497,7 @@ static void test_run_fds(void **state)
 		assert_string_equal(out, "0 1 2 3\n"); /* 3: the glob's own directory */
 	}
 	close(devnull);
+	assert_true(before > 100);
 	assert_int_equal(fd_count(h->agent), before);
 	assert_int_equal(b->ops->destroy(b, "fd", true, &err), 0);
 	b->ops->close(b);
