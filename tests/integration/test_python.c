@@ -96,7 +96,7 @@ static void test_readme_loop(void **state)
 	run_py(h, args);
 	snprintf(
 		args, sizeof(args),
-		"grep -q 'task exited 2' %s/loop.out && grep -q '^refused: memory.limit' %s/loop.out"
+		"grep -q '^task [A-Za-z0-9_.-]\\+ exited 2' %s/loop.out && grep -q '^refused: memory.limit' %s/loop.out"
 		" && grep -q '^done' %s/loop.out && test $(awk '/<!-- node-agent-loop -->/{f=1;next}"
 		" f&&/^```python/{g=1;next} g&&/^```/{exit} g' %s/README.md | wc -l) -lt 40",
 		h->dir, h->dir, h->dir, getenv("LMCTL_SRCDIR") ? getenv("LMCTL_SRCDIR") : ".");
