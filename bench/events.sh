@@ -23,6 +23,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 # the kernel's floor for a task's start to its exit, in a leaf of its own (swept with ours)
 export LMCTL_BENCH_FLOOR=$BUILD/bench/bench_exit_floor
 export LMCTL_BENCH_FLOOR_ROOT=lmctl-test-bench-$$-exitfloor
+export LMCTL_BENCH_EXIT_AGENT=$BUILD/bench/bench_exit_agent
 PYTHONPATH=$src/python LMCTL_PY_CACHE=$dir/py /usr/bin/python3 "$src/bench/events.py" \
 	"$BUILD/lmctld" "$dir/lmctld.sock" "$dir/state" "$dir/empty" "$N" "$E" "$REPS" \
 	"$dir/agent.pid" "$BUILD/bench/bench_evlog" "$dir/state" "$E"
