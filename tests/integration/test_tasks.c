@@ -459,7 +459,8 @@ static int fd_count(pid_t pid)
 /* A run's process has its three stdio descriptors and nothing of the agent's, which holds
  * hundreds (each container's directories, kept statistics files): the child shares the
  * agent's table only until its first step, where it keeps a few reserved low numbers
- * (nsutil/fdslots.c). The agent has as many descriptors after 20 runs as before. */
+ * (nsutil/fdslots.c). The agent holds no more descriptors after 20 runs than its caches
+ * may take. */
 static void test_run_fds(void **state)
 {
 	struct harness *h = *state;
@@ -469,7 +470,7 @@ static void test_run_fds(void **state)
 	struct lmc_run_opts ro = {.argv = argv};
 	struct lmc_spec s;
 	char out[256], name[32];
-	int p[2], devnull, status, before = 0;
+	int p[2], devnull, status, before = 0, after;
 	ssize_t n;
 	pid_t pid;
 
@@ -498,7 +499,11 @@ static void test_run_fds(void **state)
 	}
 	close(devnull);
 	assert_true(before > 100);
-	assert_int_equal(fd_count(h->agent), before);
+	/* A run's descriptors left behind would be 20 or more; the agent's caches may open one
+	 * or two meanwhile (1,020 against 1,019 in a CI run). */
+	after = fd_count(h->agent);
+	if (after > before + 2)
+		fail_msg("the agent holds %d descriptors after 20 runs, %d before", after, before);
 	assert_int_equal(b->ops->destroy(b, "fd", true, &err), 0);
 	b->ops->close(b);
 }
