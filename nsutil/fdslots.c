@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -26,13 +28,21 @@
 static int slot_base = -1; /* the first reserved descriptor; -1 none */
 static int slot_null = -1; /* /dev/null, what a free slot's numbers hold */
 static _Atomic unsigned slot_busy;
+static _Atomic bool slot_gone; /* given back (lmc_ns_vspawn_release): none taken again */
+/* A process allowed fewer descriptors than this reserves none (8 slots would be much of
+ * what it may hold). */
+#define NOFILE_MIN 4096
 
 int lmc_ns_vspawn_reserve(void)
 {
 	int fd, base;
 
+	struct rlimit rl;
+
 	if (slot_base >= 0)
 		return 0;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_max < NOFILE_MIN)
+		return -EMFILE;
 	/* The kernel must unshare the table (5.9): probed on nothing (the table is ours). */
 	if (syscall(SYS_close_range, ~0U, ~0U, CLOSE_RANGE_UNSHARE) < 0)
 		return lmc_negerrno();
@@ -67,7 +77,7 @@ int lmc_ns_slot_take(void)
 {
 	unsigned cur = slot_busy;
 
-	if (slot_base < 0)
+	if (slot_base < 0 || slot_gone)
 		return -1;
 	for (int i = 0; i < SLOTS; i++)
 		if (!(cur & (1u << i))) {
@@ -95,9 +105,35 @@ int lmc_ns_slot_fill(int at, int *fds, size_t n)
 	return at;
 }
 
+static void slot_close(int s)
+{
+	int lo = lmc_ns_slot_first(s);
+
+	syscall(SYS_close_range, (unsigned)lo, (unsigned)(lo + LMC_NS_SLOT_FDS - 1), 0);
+}
+
 void lmc_ns_slot_put(int s, int lo, int hi)
 {
+	if (slot_gone) { /* given back meanwhile: its numbers go, it stays taken */
+		slot_close(s);
+		return;
+	}
 	for (int fd = lo; fd < hi; fd++)
 		dup3(slot_null, fd, O_CLOEXEC);
 	atomic_fetch_and(&slot_busy, ~(1u << s));
+}
+
+int lmc_ns_vspawn_release(void)
+{
+	int freed = 0;
+
+	if (slot_base < 0 || atomic_exchange(&slot_gone, true))
+		return 0;
+	/* Each free slot is taken for good and closed; a busy one closes at its put. */
+	for (int s = 0; s < SLOTS; s++)
+		if (!(atomic_fetch_or(&slot_busy, 1u << s) & (1u << s))) {
+			slot_close(s);
+			freed += LMC_NS_SLOT_FDS;
+		}
+	return freed;
 }

@@ -96,6 +96,10 @@ void lmc_ns_vspawn_exec(struct lmc_ns_vspawn *v);
  * instead of copying it (nsutil/spawn.c: slots); called once, before anything else opens
  * a descriptor (a process with thousands open: the agent). < 0: none (the copy stays). */
 int lmc_ns_vspawn_reserve(void);
+/* Give the reserved numbers back (the process has run out of descriptors): free slots at
+ * once, busy ones when their start is done; every start copies the table from then on.
+ * How many were freed now. */
+int lmc_ns_vspawn_release(void);
 /* exec on a thread of its own, for a caller without workers (lmc_mgr_run): its wait
  * (lmc_ns_spawn_await) keeps its bound for a child frozen on its way. */
 void lmc_ns_vspawn_detach(struct lmc_ns_vspawn *v);

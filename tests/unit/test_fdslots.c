@@ -1,7 +1,8 @@
 /* The reserved descriptor slots a vfork'd run shares the fd table through (nsutil/fdslots.c):
  * the block goes past a descriptor already in the way and never touches it, a slot's numbers
- * take the fds given and go back to /dev/null when it is put, and eight slots at most are
- * out at once (the ninth start copies the table instead). */
+ * take the fds given and go back to /dev/null when it is put, eight slots at most are out
+ * at once (the ninth start copies the table instead), and all are given back when the
+ * process runs out of descriptors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,8 +71,23 @@ static void test_slots(void **state)
 	assert_int_equal(lmc_ns_slot_take(), slots[3]);
 	for (int i = 0; i < SLOTS; i++)
 		lmc_ns_slot_put(slots[i], lmc_ns_slot_first(slots[i]), lmc_ns_slot_first(slots[i]));
-	assert_true(lmc_ns_slot_take() >= 0);
 	assert_int_equal(fstat(9, &st), 0);
+
+	/* Out of descriptors: given back, the free slots' numbers at once, a busy one's when
+	 * it is put; none taken again. */
+	slots[0] = lmc_ns_slot_take();
+	assert_true(slots[0] >= 0);
+	assert_int_equal(lmc_ns_vspawn_release(), (SLOTS - 1) * LMC_NS_SLOT_FDS);
+	assert_int_equal(lmc_ns_vspawn_release(), 0);
+	assert_int_equal(lmc_ns_slot_take(), -1);
+	first = lmc_ns_slot_first(slots[0] == 0 ? 1 : 0);
+	assert_int_equal(fcntl(first, F_GETFD), -1);
+	first = lmc_ns_slot_first(slots[0]);
+	assert_true(same_file(first, null)); /* still its own */
+	lmc_ns_slot_put(slots[0], first, first);
+	assert_int_equal(fcntl(first, F_GETFD), -1);
+	assert_int_equal(fcntl(first + LMC_NS_SLOT_FDS - 1, F_GETFD), -1);
+	assert_int_equal(lmc_ns_slot_take(), -1);
 	close(null);
 }
 

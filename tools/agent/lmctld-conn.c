@@ -96,8 +96,17 @@ static int accept_short(struct agent *a)
 {
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
-	int fd;
+	int fd, freed = lmc_ns_vspawn_release();
 
+	/* First the low numbers kept for runs (nsutil/fdslots.c), the spare moved down among
+	 * them: under a limit lowered below them, a spare above it frees nothing usable. */
+	if (freed > 0) {
+		lmc_agent_log("out of descriptors: the %d kept for runs given back", freed);
+		if (a->spare_fd >= 0)
+			close(a->spare_fd);
+		a->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		return -EAGAIN;
+	}
 	if (a->spare_fd < 0) {
 		ev_io_stop(a->loop, &a->lio);
 		ev_timer_set(&a->accept_again, 0.1, 0);
