@@ -598,6 +598,46 @@ static void test_exit_while_down(void **state)
 	b->ops->close(b);
 }
 
+/* A container watched for emptiness that empties while the agent is down (its only task
+ * ends in the outage): at the restart the agent journals its EMPTY event, so a subscriber
+ * resuming from before the outage receives it, once. */
+static void test_empty_while_down(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = h_open_be(h);
+	struct lmc_api_sub f = {.empty = true, .started = true, .threshold = LMC_UNSET};
+	struct lmc_evrec ev[MAX_EV];
+	uint64_t last;
+	size_t n;
+	int fd, in;
+	pid_t p;
+
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+	create(b, "ew", 64 * MiB);
+	fd = subscribe(h, "ew", &f);
+	in = start_reader(b, "ew", "rd", "exit 0", &p);
+	n = read_until(fd, LMC_EVK_STARTED, "ew", ev, 0, MAX_EV);
+	last = ev[n - 1].seq;
+	close(fd);
+	b->ops->close(b);
+	h_stop_agent(h, SIGKILL);
+	close(in);
+	assert_true(ended_unreaped(p)); /* ew holds no process now */
+	assert_int_equal(h_start_agent(h), 0);
+	b = h_open_be(h);
+	f.resume = true;
+	f.since = last;
+	fd = subscribe(h, "ew", &f);
+	n = read_until(fd, LMC_EVK_EMPTY, "ew", ev, 0, MAX_EV);
+	assert_true(ev[n - 1].seq > last);
+	assert_false(next_event(fd, 300, &ev[0])); /* once */
+	close(fd);
+	waitpid(p, NULL, 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+	destroy(b, "ew");
+	b->ops->close(b);
+}
+
 /* The agent killed after a task's EXIT event went to the journal, before the task's
  * record was written (the crash point "exit-after-event"): at its restart the record takes
  * the journaled status (the kernel kept none: the agent had reaped it), not "lost", and
@@ -764,6 +804,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exit_while_down, h_fixture_setup,
 						h_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_exit_crash_window, h_fixture_setup,
+						h_fixture_teardown),
+		cmocka_unit_test_setup_teardown(test_empty_while_down, h_fixture_setup,
 						h_fixture_teardown),
 	};
 
