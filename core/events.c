@@ -9,6 +9,7 @@
  *    alone: a timer checking the subtree's cgroup.procs.
  *  - the eviction watch: v1 as threshold; v2 inotify on memory.events. PSI: a trigger
  *    written to the cgroup2 memory.pressure. */
+#include "base/util.h"
 #include "core/events.h"
 
 #include <errno.h>
@@ -39,6 +40,7 @@ struct lmc_evsrc {
 	int fd;
 	uint64_t last; /* OOM: kill count; THRESHOLD: 1 if above; EMPTY: populated */
 	uint64_t frozen; /* EMPTY on cgroup2: cgroup.events' other key, as last read */
+	uint64_t settled_until; /* EMPTY: no came-and-went guess before (lmc_util_now_ns) */
 	uint64_t threshold;
 	bool oom_pending; /* v1: notified, the kill not counted yet (lmc_events_oom_recheck) */
 	unsigned more; /* THRESHOLD on v1: crossings read and not reported yet (lmc_events_more) */
@@ -431,7 +433,7 @@ uint64_t lmc_events_threshold(const struct lmc_evsrc *s)
 
 uint64_t lmc_events_count(const struct lmc_evsrc *s)
 {
-	return s->kind == LMC_EVK_OOM ? s->last : 0;
+	return s->kind == LMC_EVK_OOM || s->kind == LMC_EVK_EMPTY ? s->last : 0;
 }
 
 /* cgroup.events changed. A process that came and went between two reads (the change to 1
@@ -444,10 +446,17 @@ static int empty_read(struct lmc_evsrc *s, bool *ret_fired)
 
 	if (r < 0)
 		return r;
-	*ret_fired = !v && (s->last || (s->how == HOW_INOTIFY && frozen == s->frozen));
+	*ret_fired = !v && (s->last || (s->how == HOW_INOTIFY && frozen == s->frozen &&
+					lmc_util_now_ns() >= s->settled_until));
 	s->last = v;
 	s->frozen = frozen;
 	return 0;
+}
+
+void lmc_events_empty_settled(struct lmc_evsrc *s)
+{
+	if (s->kind == LMC_EVK_EMPTY)
+		s->settled_until = lmc_util_now_ns() + LMC_EVENTS_SETTLE_MS * 1000000ULL;
 }
 
 void lmc_events_note_populated(struct lmc_evsrc *s)

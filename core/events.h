@@ -93,6 +93,11 @@ int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value);
  * container is sampled (v1 alone, every LMC_EVENTS_EMPTY_POLL_MS) a process shorter than a
  * sample period would otherwise never be seen. No-op for the other kinds. */
 void lmc_events_note_populated(struct lmc_evsrc *s);
+/* The empty source's container was found emptied and reported so (its emptying happened
+ * unwatched): the kernel's notification of that change may still come, late, and must not
+ * read as a process that came and went. For LMC_EVENTS_SETTLE_MS no such guess is made. */
+#define LMC_EVENTS_SETTLE_MS 200
+void lmc_events_empty_settled(struct lmc_evsrc *s);
 /* v1 OOM: the notification came before the kernel counted the kill (lmc_events_read said
  * not fired): re-check the count a little later until it moves (then fired, value the
  * count), or give_up (fired with the count as it is). */
@@ -106,7 +111,8 @@ bool lmc_events_more(struct lmc_evsrc *s);
  * the threshold), else -1. */
 int lmc_events_direction(const struct lmc_evsrc *s);
 uint64_t lmc_events_threshold(const struct lmc_evsrc *s);
-/* OOM: the kill count as last read (at open: the kernel's count then). */
+/* OOM: the kill count as last read (at open: the kernel's count then); EMPTY: 1 if the
+ * container held a process as last read (or noted), else 0. */
 uint64_t lmc_events_count(const struct lmc_evsrc *s);
 void lmc_events_free(struct lmc_evsrc *s);
 

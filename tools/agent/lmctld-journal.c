@@ -111,7 +111,7 @@ void lmc_agent_event(struct agent *a, struct lmc_evrec *ev)
 	a->emitting--;
 	if (ev->kind == LMC_EVK_DESTROYED) {
 		lmc_agent_srcs_gone(a, ev->name);
-		lmc_agent_oomw_forget(a, ev->name);
+		lmc_agent_watch_forget(a, ev->name);
 	}
 	lmc_agent_sweep(a);
 }

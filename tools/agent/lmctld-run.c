@@ -140,8 +140,10 @@ struct proc *lmc_agent_run_started(struct agent *a, struct client *c,
 	/* Its container and those above it hold a process now, seen by a sample or not. */
 	for (struct src *x = a->srcs; x; x = x->next)
 		if (lmc_events_kind(x->s) == LMC_EVK_EMPTY &&
-		    lmc_name_is_under(p->name, lmc_events_name(x->s)))
+		    lmc_name_is_under(p->name, lmc_events_name(x->s))) {
 			lmc_events_note_populated(x->s);
+			lmc_agent_watch_seen(a, LMC_EVK_EMPTY, lmc_events_name(x->s), 1);
+		}
 	return p;
 }
 

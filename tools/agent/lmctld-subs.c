@@ -178,8 +178,10 @@ static void src_emit(struct src *x, uint64_t value)
 	}
 	if (x->kind == LMC_EVK_OOM) {
 		ev.pid = oom_victim(x, value);
-		lmc_agent_oomw_seen(x->a, ev.name, value);
+		lmc_agent_watch_seen(x->a, LMC_EVK_OOM, ev.name, value);
 	}
+	if (x->kind == LMC_EVK_EMPTY)
+		lmc_agent_watch_seen(x->a, LMC_EVK_EMPTY, ev.name, 0);
 	lmc_agent_event(x->a, &ev);
 }
 
@@ -225,8 +227,12 @@ static void on_source(struct ev_loop *loop, ev_io *w, int revents)
 		ev_timer_set(&x->settle, SETTLE_PERIOD, SETTLE_PERIOD);
 		ev_timer_start(loop, &x->settle);
 	}
-	if (!fired)
+	if (!fired) {
+		/* populated again (cgroup.events), seen by a sample: kept for a restart */
+		if (x->kind == LMC_EVK_EMPTY && lmc_events_count(x->s))
+			lmc_agent_watch_seen(a, LMC_EVK_EMPTY, lmc_events_name(x->s), 1);
 		return;
+	}
 	src_emit(x, ev.value);
 	while (lmc_events_more(x->s))
 		src_emit(x, ev.value);
@@ -265,19 +271,21 @@ static int src_open(struct agent *a, const char *name, enum lmc_events_kind k, u
 	ev_io_init(&x->io, on_source, lmc_events_fd(x->s), EV_READ);
 	ev_timer_init(&x->settle, on_settle, SETTLE_PERIOD, SETTLE_PERIOD);
 	ev_io_start(a->loop, &x->io);
-	if (k == LMC_EVK_OOM)
-		lmc_agent_oomw_opened(a, name, lmc_events_count(x->s));
+	/* an emptying found unseen is journaled once: its late notification is no other */
+	if ((k == LMC_EVK_OOM || k == LMC_EVK_EMPTY) &&
+	    lmc_agent_watch_opened(a, k, name, lmc_events_count(x->s)))
+		lmc_events_empty_settled(x->s);
 	*ret = x;
 	return 0;
 }
 
-int lmc_agent_oom_watch(struct agent *a, const char *name)
+int lmc_agent_src_watch(struct agent *a, const char *name, enum lmc_events_kind k)
 {
 	struct src *x;
 
-	if (src_find(a, name, LMC_EVK_OOM, 0))
+	if (src_find(a, name, k, 0))
 		return 0;
-	return src_open(a, name, LMC_EVK_OOM, 0, &x, NULL);
+	return src_open(a, name, k, 0, &x, NULL);
 }
 
 /* Refer s to the source for (name, k), opening it if nobody watches it yet; -EDQUOT when

@@ -567,7 +567,7 @@ static void agent_stop(struct agent *a)
 		close(a->lfd);
 		unlink(a->socket_path);
 	}
-	lmc_agent_oomw_free(a);
+	lmc_agent_watch_free(a);
 	lmc_mgr_free(a->m);
 	lmc_evlog_free(a->evlog);
 	lmc_oomlog_free(a->oomlog);
@@ -601,7 +601,7 @@ static int agent_start(struct agent *a, const struct lmc_manager_opts *o)
 	lmc_err_clear(&err);
 	if (lmc_oomlog_open(&a->oomlog, &err) < 0)
 		lmc_agent_log("%s", lmc_err_str(&err));
-	lmc_agent_oomw_start(a);
+	lmc_agent_watch_start(a);
 	a->lfd = lmc_agent_listen_unix(a->socket_path);
 	if (a->lfd < 0) {
 		lmc_agent_log("cannot listen on %s: %s", a->socket_path, strerror(-a->lfd));

@@ -157,9 +157,9 @@ struct agent {
 	struct lmc_oomlog *oomlog; /* OOM victims from the kernel log; NULL: OOM pids are 0 */
 	size_t event_history; /* events it keeps (--event-history) */
 	bool evlog_failed; /* the last append failed (logged once) */
-	struct oomw *oomw; /* OOM counts reported per watched container (lmctld-oomwatch.c) */
-	size_t n_oomw, cap_oomw;
-	ev_timer oomw_due; /* missed kills to journal, the counts to save */
+	struct watch *watches; /* what OOM and EMPTY sources last reported (lmctld-watch.c) */
+	size_t n_watches, cap_watches;
+	ev_timer watch_due; /* missed events to journal, the file to save */
 };
 
 /* A stats request whose cgroupfs reading runs off the loop (tools/agent/jobs.c), or a pause
@@ -354,17 +354,23 @@ void lmc_agent_replay_start(struct sub *s);
 void lmc_agent_replay_pump(struct client *c);
 /* name was destroyed: its kernel sources that nobody refers to any more are closed. */
 void lmc_agent_srcs_gone(struct agent *a, const char *name);
-/* Watch name's OOM kills with no subscriber (the journal records them); 0 if it is. */
-int lmc_agent_oom_watch(struct agent *a, const char *name);
+/* Watch name's OOM kills or emptiness (k) with no subscriber (the journal records them);
+ * 0 if it is. */
+int lmc_agent_src_watch(struct agent *a, const char *name, enum lmc_events_kind k);
 
-/* OOM kills missed while the agent did not watch (tools/agent/lmctld-oomwatch.c): start
- * (watch again what was watched, journal what was missed), a source opened with the
- * kernel's count, an OOM event reported with its count, a subtree destroyed, free. */
-void lmc_agent_oomw_start(struct agent *a);
-void lmc_agent_oomw_opened(struct agent *a, const char *name, uint64_t kernel_count);
-void lmc_agent_oomw_seen(struct agent *a, const char *name, uint64_t count);
-void lmc_agent_oomw_forget(struct agent *a, const char *name);
-void lmc_agent_oomw_free(struct agent *a);
+/* OOM kills and emptying missed while the agent did not watch (tools/agent/lmctld-watch.c):
+ * start (watch again what was watched, journal what was missed), a source of kind k opened
+ * with what the kernel says now (the OOM count; 1 if populated), what a source reported
+ * (an OOM event's count; an EMPTY event's 0, a process seen in it 1), a subtree destroyed,
+ * free. */
+void lmc_agent_watch_start(struct agent *a);
+/* opened: true if the container emptied unseen (its event is due). */
+bool lmc_agent_watch_opened(struct agent *a, enum lmc_events_kind k, const char *name,
+			    uint64_t now);
+void lmc_agent_watch_seen(struct agent *a, enum lmc_events_kind k, const char *name,
+			  uint64_t value);
+void lmc_agent_watch_forget(struct agent *a, const char *name);
+void lmc_agent_watch_free(struct agent *a);
 
 /* Priority eviction (tools/agent/lmctld-evict.c): start watching (nothing when !o->enabled),
  * follow the tree after a change, stop. */
