@@ -565,6 +565,26 @@ static bool log_has(const struct harness *h, const char *what)
 	return strstr(buf, what) != NULL;
 }
 
+struct log_want {
+	const struct harness *h;
+	const char *what;
+};
+
+static bool log_has_cb(void *ud)
+{
+	const struct log_want *w = ud;
+
+	return log_has(w->h, w->what);
+}
+
+/* The line is written after the answer went out: it may come a moment after the command. */
+static bool log_gets(const struct harness *h, const char *what)
+{
+	struct log_want w = {h, what};
+
+	return lmc_test_wait_until(log_has_cb, &w, 5000) == 0;
+}
+
 /* The agent logs every state-changing request, one line each: who, what, result. */
 static void test_agent_logs_changes(void **state)
 {
@@ -578,13 +598,13 @@ static void test_agent_logs_changes(void **state)
 	LMCTL_OK("list", "-r");
 	assert_int_equal(lmc_test_lmctl(out, OUT, err, OUT, "create", "a/x/y", NULL), 3);
 	LMCTL_OK("destroy", "-r", "a");
-	assert_true(log_has(h, "uid 0 (pid "));
-	assert_true(log_has(h, "create a: ok\n"));
-	assert_true(log_has(h, "update a: ok\n"));
-	assert_true(log_has(h, "pause a: ok\n"));
-	assert_true(log_has(h, "resume a: ok\n"));
-	assert_true(log_has(h, "create a/x/y: failed: "));
-	assert_true(log_has(h, "destroy -r a: ok\n"));
+	assert_true(log_gets(h, "uid 0 (pid "));
+	assert_true(log_gets(h, "create a: ok\n"));
+	assert_true(log_gets(h, "update a: ok\n"));
+	assert_true(log_gets(h, "pause a: ok\n"));
+	assert_true(log_gets(h, "resume a: ok\n"));
+	assert_true(log_gets(h, "create a/x/y: failed: "));
+	assert_true(log_gets(h, "destroy -r a: ok\n"));
 	assert_false(log_has(h, "): list")); /* reads are not logged */
 }
 
