@@ -194,15 +194,22 @@ void lmc_agent_replay_pump(struct client *c)
 		if (lmc_evlog_replay(a->evlog, s->cursor, replay_one, &x) >= 0 &&
 		    s->cursor >= lmc_evlog_last(a->evlog))
 			s->replaying = false;
+		/* A reader that took the whole chunk as it went leaves nothing unsent: the flush
+		 * keeps asking for write readiness all the same while the replay has more
+		 * (lmc_agent_replay_pending), and the next chunk goes then, after the loop's
+		 * other clients, not in this callback. */
 		lmc_agent_uncork(c);
-		/* A reader that took the whole chunk as it went leaves nothing unsent, so no
-		 * write readiness would come: ask for it anyway, the next chunk goes then (after
-		 * the loop's other clients, not in this callback). */
-		if (s->replaying && !c->dead)
-			ev_io_start(a->loop, &c->wio);
 	}
 	a->emitting--;
 	lmc_agent_sweep(a);
+}
+
+bool lmc_agent_replay_pending(const struct client *c)
+{
+	for (const struct sub *s = c->subs; s; s = s->next)
+		if (s->replaying && !s->dropped)
+			return !c->dead;
+	return false;
 }
 
 /* A subscription that asked since=SEQ: start replaying (after its acknowledgement). */

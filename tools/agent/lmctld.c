@@ -79,7 +79,14 @@ static int client_flush(struct client *c)
 	}
 	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
-		ev_io_stop(c->a->loop, &c->wio);
+		/* A replay with more to send goes on at the next write readiness, whoever
+		 * emptied the buffer: the chunk's own send, or the batch's at the end of a read
+		 * callback (a stopped watcher there stalled a resume for good after its first
+		 * chunk: test_replay_large in the v2 guest). */
+		if (lmc_agent_replay_pending(c))
+			ev_io_start(c->a->loop, &c->wio);
+		else
+			ev_io_stop(c->a->loop, &c->wio);
 	} else {
 		ev_io_start(c->a->loop, &c->wio);
 	}

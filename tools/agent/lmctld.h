@@ -352,6 +352,8 @@ void lmc_agent_event_simple(struct agent *a, enum lmc_events_kind kind, const ch
 /* Resuming subscriptions: start (after the acknowledgement), go on as the socket drains. */
 void lmc_agent_replay_start(struct sub *s);
 void lmc_agent_replay_pump(struct client *c);
+/* Has one of c's subscriptions more of the journal to send? */
+bool lmc_agent_replay_pending(const struct client *c);
 /* name was destroyed: its kernel sources that nobody refers to any more are closed. */
 void lmc_agent_srcs_gone(struct agent *a, const char *name);
 /* Watch name's OOM kills or emptiness (k) with no subscriber (the journal records them);
