@@ -136,14 +136,17 @@ struct proc *lmc_agent_run_started(struct agent *a, struct client *c,
 	lmc_agent_log("%s: uid %u started pid %d, task %s%s", lmc_name_display(p->name),
 		      (unsigned)peer->uid, (int)p->pid, p->task_id,
 		      res->detached ? " (detached)" : "");
-	proc_event(a, p, LMC_EVK_STARTED, 0);
-	/* Its container and those above it hold a process now, seen by a sample or not. */
+	/* Its container and those above it hold a process now, seen by a sample or not; kept
+	 * for a restart before anyone hears of it (the v1 guest's agent was killed between
+	 * the STARTED event and a later save, and its restart missed the emptying). */
 	for (struct src *x = a->srcs; x; x = x->next)
 		if (lmc_events_kind(x->s) == LMC_EVK_EMPTY &&
 		    lmc_name_is_under(p->name, lmc_events_name(x->s))) {
 			lmc_events_note_populated(x->s);
 			lmc_agent_watch_seen(a, LMC_EVK_EMPTY, lmc_events_name(x->s), 1);
 		}
+	lmc_agent_watch_flush(a);
+	proc_event(a, p, LMC_EVK_STARTED, 0);
 	return p;
 }
 

@@ -130,6 +130,14 @@ static void on_watch_due(struct ev_loop *loop, ev_timer *t, int revents)
 			      strerror(-r));
 }
 
+void lmc_agent_watch_flush(struct agent *a)
+{
+	if (!ev_is_active(&a->watch_due))
+		return;
+	ev_timer_stop(a->loop, &a->watch_due);
+	on_watch_due(a->loop, &a->watch_due, 0);
+}
+
 static void watch_due(struct agent *a)
 {
 	if (!ev_is_active(&a->watch_due)) {

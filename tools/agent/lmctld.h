@@ -372,6 +372,9 @@ bool lmc_agent_watch_opened(struct agent *a, enum lmc_events_kind k, const char 
 void lmc_agent_watch_seen(struct agent *a, enum lmc_events_kind k, const char *name,
 			  uint64_t value);
 void lmc_agent_watch_forget(struct agent *a, const char *name);
+/* What is due now rather than after this iteration's callbacks (before an event that a
+ * crash must not get ahead of). */
+void lmc_agent_watch_flush(struct agent *a);
 void lmc_agent_watch_free(struct agent *a);
 
 /* Priority eviction (tools/agent/lmctld-evict.c): start watching (nothing when !o->enabled),
