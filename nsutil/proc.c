@@ -62,20 +62,79 @@ pid_t lmc_ns_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd)
 	return (pid_t)r;
 }
 
+/* The kernel's struct sigaction (rt_sigaction): glibc's wrapper refuses signals 32 and 33,
+ * its own, which a parent may leave ignored (GNU make 4.3 does, for everything it runs), and
+ * an ignored signal stays ignored across exec: the command would inherit them. */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+static int ksigaction(int sig, const struct ksigaction *act, struct ksigaction *old)
+{
+	return (int)syscall(SYS_rt_sigaction, sig, act, old, sizeof(uint64_t));
+}
+
+static const struct ksigaction ksig_dfl = {.handler = SIG_DFL};
+
 void lmc_ns_reset_signals(void)
 {
-	struct sigaction dfl = {.sa_handler = SIG_DFL};
-	struct sigaction cur;
+	struct ksigaction cur;
 
-	sigemptyset(&dfl.sa_mask);
 	for (int sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
-		if (sigaction(sig, NULL, &cur) < 0)
+		if (ksigaction(sig, NULL, &cur) < 0)
 			continue;
-		if (cur.sa_handler != SIG_DFL)
-			sigaction(sig, &dfl, NULL);
+		if (cur.handler != SIG_DFL)
+			ksigaction(sig, &ksig_dfl, NULL);
 	}
+}
+
+/* A "Sig...:\t%016llx" line of /proc/self/status, bit N-1 for signal N, into *set. */
+static int signals_line(const char *status, const char *key, uint64_t *set)
+{
+	const char *p = strstr(status, key);
+	unsigned long long bits;
+	char *end;
+
+	if (!p)
+		return -EIO;
+	errno = 0;
+	bits = strtoull(p + strlen(key), &end, 16);
+	if (errno || end == p + strlen(key) || *end != '\n')
+		return -EIO;
+	*set |= bits;
+	return 0;
+}
+
+int lmc_ns_signals_set(uint64_t *ret)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd, r;
+
+	*ret = 0;
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lmc_negerrno();
+	n = read(fd, buf, sizeof(buf) - 1);
+	r = n < 0 ? lmc_negerrno() : 0;
+	close(fd);
+	if (r < 0)
+		return r;
+	buf[n] = '\0';
+	r = signals_line(buf, "\nSigIgn:\t", ret);
+	return r < 0 ? r : signals_line(buf, "\nSigCgt:\t", ret);
+}
+
+void lmc_ns_reset_signals_in(uint64_t set)
+{
+	for (int sig = 1; sig <= 64 && sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && (set & (1ULL << (sig - 1))))
+			ksigaction(sig, &ksig_dfl, NULL);
 }
 
 int lmc_ns_clone_flags(uint32_t mask)

@@ -25,6 +25,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
+
 #define DEFAULT_PATH "/usr/bin:/bin"
 
 /* Which step of the child's set-up failed; sent to the parent with errno. */
@@ -63,6 +67,9 @@ struct spawn_ctx {
 	/* vfork'd sharing our fd table (CLONE_FILES): what it needs is in [fds_lo, fds_hi) (a
 	 * slot, below); it keeps only that and 0..2, its very first step. 0: a copy. */
 	int fds_lo, fds_hi;
+	/* the signals to put back to SIG_DFL, as the parent read them (lmc_ns_signals_set) */
+	uint64_t reset;
+	bool reset_known; /* else the child asks for each */
 };
 
 static _Noreturn void child_fail(int chan, int step, int e)
@@ -167,7 +174,10 @@ static _Noreturn void spawn_child(const struct spawn_ctx *parent_ctx)
 	    (syscall(SYS_close_range, (unsigned)c->fds_hi, ~0U, CLOSE_RANGE_UNSHARE) < 0 ||
 	     (c->fds_lo > 3 && syscall(SYS_close_range, 3U, (unsigned)c->fds_lo - 1, 0) < 0)))
 		_exit(127);
-	lmc_ns_reset_signals();
+	if (c->reset_known)
+		lmc_ns_reset_signals_in(c->reset);
+	else
+		lmc_ns_reset_signals();
 	close(c->parent_chan); /* where it was copied at all */
 	/* Keep the report channel clear of 0..2, which the stdio set-up overwrites. */
 	if (c->chan < 3 && (c->chan = fcntl(c->chan, F_DUPFD_CLOEXEC, 3)) < 0)
@@ -501,6 +511,47 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
 
 #define VSTACK_SIZE (256u << 10)
 
+/* The child's stack, one per thread that clones and kept for its next clone: a mapping made
+ * and unmapped for each start cost an unmap's TLB shootdown across every CPU the agent's
+ * threads ran on (interprocessor interrupts, dear on this paravirtualized VM). */
+static pthread_key_t vstack_key;
+static pthread_once_t vstack_once = PTHREAD_ONCE_INIT;
+static bool vstack_keyed;
+
+static void vstack_unmap(void *stack)
+{
+	munmap(stack, VSTACK_SIZE);
+}
+
+static void vstack_key_init(void)
+{
+	vstack_keyed = pthread_key_create(&vstack_key, vstack_unmap) == 0;
+}
+
+/* This thread's stack for a child, or NULL; *owned: the caller unmaps it after (no key). */
+static void *vstack_get(bool *owned)
+{
+	void *stack;
+
+	pthread_once(&vstack_once, vstack_key_init);
+	*owned = false;
+	stack = vstack_keyed ? pthread_getspecific(vstack_key) : NULL;
+	if (stack) {
+#ifdef __SANITIZE_ADDRESS__
+		/* the last child's frames never returned: their redzones are still marked */
+		ASAN_UNPOISON_MEMORY_REGION(stack, VSTACK_SIZE);
+#endif
+		return stack;
+	}
+	stack = mmap(NULL, VSTACK_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return NULL;
+	if (!vstack_keyed || pthread_setspecific(vstack_key, stack) != 0)
+		*owned = true;
+	return stack;
+}
+
 static int vspawn_child(void *arg)
 {
 	spawn_child(arg);
@@ -649,8 +700,16 @@ static int vspawn_slot(const struct lmc_ns_vspawn *v, struct spawn_ctx *c,
 	return slot;
 }
 
-/* The clone: the child's report (a failure) in *rep, or exec reached (pid > 0, *ret_pidfd). */
-static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int *ret_pidfd)
+/* A slot a clone used, put back once its outcome has gone to the loop. */
+struct vspawn_used {
+	int slot, lo, hi;
+};
+
+/* The clone: the child's report (a failure) in *rep, or exec reached (pid > 0, *ret_pidfd).
+ * The slot it used is in *used, for the caller to put back (after its report: that is what
+ * the loop waits for). */
+static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int *ret_pidfd,
+			  struct vspawn_used *used)
 {
 	struct spawn_ctx c = {.o = &v->o,
 			      .search = env_path(v->o.env),
@@ -658,21 +717,23 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 			      .place_fds = v->place_fds,
 			      .n_place = v->n_place,
 			      .exec_reached = &v->exec_reached};
-	void *stack = mmap(NULL, VSTACK_SIZE, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	struct lmc_ns_spawn_opts o = v->o;
 	int place[LMC_NS_PLACE_MAX], sv[2], fd = -1, slot, flags = 0;
+	bool own_stack;
+	void *stack = vstack_get(&own_stack);
 	sigset_t all, old;
 	pid_t pid;
 
-	if (stack == MAP_FAILED || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		*rep = (struct spawn_report){.step = STEP_EXEC, .err = errno};
-		if (stack != MAP_FAILED)
+	*used = (struct vspawn_used){.slot = -1};
+	if (!stack || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		*rep = (struct spawn_report){.step = STEP_EXEC, .err = stack ? errno : ENOMEM};
+		if (own_stack)
 			munmap(stack, VSTACK_SIZE);
 		return -1;
 	}
 	c.parent_chan = sv[0];
 	c.chan = sv[1];
+	c.reset_known = lmc_ns_signals_set(&c.reset) >= 0;
 	slot = vspawn_slot(v, &c, &o, place);
 	if (slot >= 0)
 		flags = CLONE_FILES;
@@ -682,9 +743,10 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | flags, &c, &fd);
 	*rep = (struct spawn_report){.step = STEP_EXEC, .err = errno}; /* for pid < 0 */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	munmap(stack, VSTACK_SIZE);
+	if (own_stack)
+		munmap(stack, VSTACK_SIZE);
 	if (slot >= 0)
-		lmc_ns_slot_put(slot, c.fds_lo, c.fds_hi);
+		*used = (struct vspawn_used){.slot = slot, .lo = c.fds_lo, .hi = c.fds_hi};
 	close(sv[1]);
 	if (pid > 0) {
 		/* Back once it has exec'd or exited: a report, or none (exec'd, or killed). */
@@ -710,9 +772,10 @@ void lmc_ns_vspawn_exec(struct lmc_ns_vspawn *v)
 	struct spawn_report rep;
 	struct iovec iov = {.iov_base = &rep, .iov_len = sizeof(rep)};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	struct vspawn_used used;
 	int pidfd = -1;
 
-	vspawn_clone(v, &rep, &pidfd);
+	vspawn_clone(v, &rep, &pidfd, &used);
 	if (pidfd >= 0) {
 		struct cmsghdr *cm;
 
@@ -727,6 +790,10 @@ void lmc_ns_vspawn_exec(struct lmc_ns_vspawn *v)
 	/* The loop gave up meanwhile (its bound passed, or it stops): nothing is left running. */
 	if (sendmsg(v->report, &mh, MSG_NOSIGNAL) != (ssize_t)sizeof(rep) && pidfd >= 0)
 		lmc_ns_kill_reap(pidfd);
+	/* The loop has its outcome: what is left is ours to tidy (it overlaps the loop's
+	 * bookkeeping of the start instead of delaying it). */
+	if (used.slot >= 0)
+		lmc_ns_slot_put(used.slot, used.lo, used.hi);
 	if (pidfd >= 0)
 		close(pidfd);
 	lmc_ns_vspawn_free(v);

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -508,6 +509,86 @@ static void test_run_fds(void **state)
 	b->ops->close(b);
 }
 
+/* The kernel's sigaction: glibc's refuses 32 and 33, its own. */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+/* An agent that inherited ignored signals, as one started by GNU make does (4.3 leaves 32
+ * and 33 ignored in everything it runs) or by a shell script with "trap '' ...": SIGUSR2,
+ * SIGHUP and glibc's 32 and 33 ignored when it starts. */
+static int setup_ignoring(void **state)
+{
+	static const int sigs[] = {SIGUSR2, SIGHUP, 32, 33};
+	struct ksigaction ign = {.handler = SIG_IGN}, old[4];
+	int r;
+
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(syscall(SYS_rt_sigaction, sigs[i], &ign, &old[i], 8), 0);
+	r = h_fixture_setup_env(state);
+	for (int i = 0; i < 4; i++)
+		syscall(SYS_rt_sigaction, sigs[i], &old[i], NULL, 8);
+	return r;
+}
+
+/* A run's command starts with every signal at its default and none blocked, whatever the
+ * agent ignores or handles itself (ignored ones would outlive exec: a command that never
+ * dies of SIGHUP, a pipeline whose reader never gets SIGPIPE). */
+static void test_run_signals_default(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_backend *b = h_open_be(h);
+	struct lmc_err err = {0};
+	const char *argv[] = {"cat", "/proc/self/status", NULL};
+	struct lmc_run_opts ro = {.argv = argv};
+	static const char *const zero[] = {"SigBlk:\t0000000000000000\n",
+					   "SigIgn:\t0000000000000000\n",
+					   "SigCgt:\t0000000000000000\n"};
+	char out[8192], path[64], agent_status[4096];
+	int p[2], devnull, status, fd;
+	size_t got = 0;
+	struct lmc_spec s;
+	ssize_t n;
+	pid_t pid;
+
+	/* the agent did inherit them (32 and 33 at least: glibc cannot change those) */
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)h->agent);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	n = read(fd, agent_status, sizeof(agent_status) - 1);
+	close(fd);
+	assert_true(n > 0);
+	agent_status[n] = '\0';
+	assert_null(strstr(agent_status, zero[1]));
+
+	lmc_spec_init(&s);
+	assert_int_equal(b->ops->create(b, "sig", &s, &err), 0);
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	for (int round = 0; round < 2; round++) { /* the second on a reused stack */
+		assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+		ro.stdio[0] = ro.stdio[2] = devnull;
+		ro.stdio[1] = p[1];
+		assert_int_equal(b->ops->run(b, "sig", &ro, &pid, &status, &err), 0);
+		close(p[1]);
+		assert_int_equal(status, 0);
+		for (got = 0; got < sizeof(out) - 1 &&
+			      (n = read(p[0], out + got, sizeof(out) - 1 - got)) > 0;)
+			got += (size_t)n;
+		out[got] = '\0';
+		close(p[0]);
+		for (size_t i = 0; i < 3; i++)
+			if (!strstr(out, zero[i]))
+				fail_msg("run %d: the command's %.6s is not empty:\n%s", round,
+					 zero[i], out);
+	}
+	close(devnull);
+	assert_int_equal(b->ops->destroy(b, "sig", false, &err), 0);
+	b->ops->close(b);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -518,6 +599,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_detached_logs, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_run_placed, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_run_fds, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_run_signals_default, setup_ignoring,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_run_after_kill, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_and_delete, h_fixture_setup_env,
 						teardown),
