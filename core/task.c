@@ -33,6 +33,7 @@
 struct entry {
 	struct lmc_task t; /* first: v[] holds &e->t */
 	struct entry *next; /* in its bucket */
+	struct entry *older, *newer; /* its container's records, in start order */
 	uint64_t hash;
 };
 
@@ -41,6 +42,10 @@ struct count {
 	struct count *next;
 	uint64_t hash;
 	size_t n;
+	/* Its records oldest first: the cap's oldest ended one is found among the container's
+	 * own, where scanning every record (10,000 kept) for it cost each run at the cap
+	 * 10,000 name comparisons. */
+	struct entry *oldest, *newest;
 	char name[LMC_NAME_MAX + 1];
 };
 
@@ -265,6 +270,13 @@ static int index_add(struct lmc_tasks *ts, struct entry *e)
 		ts->counts[hc & (ts->n_bucket - 1)] = k;
 	}
 	k->n++;
+	e->older = k->newest;
+	e->newer = NULL;
+	if (k->newest)
+		k->newest->newer = e;
+	else
+		k->oldest = e;
+	k->newest = e;
 	e->hash = key_hash(e->t.container, e->t.id);
 	e->next = ts->bucket[e->hash & (ts->n_bucket - 1)];
 	ts->bucket[e->hash & (ts->n_bucket - 1)] = e;
@@ -282,6 +294,14 @@ static void index_del(struct lmc_tasks *ts, struct entry *e)
 	*pe = e->next;
 	while ((*pk)->hash != hc || strcmp((*pk)->name, e->t.container) != 0)
 		pk = &(*pk)->next;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		(*pk)->oldest = e->newer;
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		(*pk)->newest = e->older;
 	if (--(*pk)->n == 0) {
 		struct count *k = *pk;
 
@@ -299,6 +319,26 @@ static void index_free(struct lmc_tasks *ts)
 		}
 	free(ts->bucket);
 	free(ts->counts);
+}
+
+/* Each container's chain in v's order (start order, once v is sorted after a load). */
+static void chains_rebuild(struct lmc_tasks *ts)
+{
+	for (size_t i = 0; i < ts->n_bucket; i++)
+		for (struct count *k = ts->counts[i]; k; k = k->next)
+			k->oldest = k->newest = NULL;
+	for (size_t i = 0; i < ts->n; i++) {
+		struct entry *e = entry_of(ts->v[i]);
+		struct count *k = count_find(ts, e->t.container, lmc_util_hash(e->t.container));
+
+		e->older = k->newest;
+		e->newer = NULL;
+		if (k->newest)
+			k->newest->newer = e;
+		else
+			k->oldest = e;
+		k->newest = e;
+	}
 }
 
 static int by_start(const void *a, const void *b)
@@ -368,8 +408,10 @@ static int load(struct lmc_tasks *ts)
 		if (de->d_name[0] != '.' || strncmp(de->d_name, TMP_PREFIX, 5) == 0)
 			r = load_one(ts, de->d_name, de->d_type);
 	closedir(d);
-	if (ts->n)
+	if (ts->n) {
 		qsort(ts->v, ts->n, sizeof(*ts->v), by_start);
+		chains_rebuild(ts);
+	}
 	return r;
 }
 
@@ -475,6 +517,16 @@ static void remove_at(struct lmc_tasks *ts, size_t i)
 	ts->n--;
 }
 
+/* Where t is in v (a pointer compared, no name). */
+static size_t index_of(const struct lmc_tasks *ts, const struct lmc_task *t)
+{
+	size_t i = 0;
+
+	while (i < ts->n && ts->v[i] != t)
+		i++;
+	return i;
+}
+
 /* Past the cap, the container's oldest ended task goes; if all run, the run is refused. */
 static int make_room(struct lmc_tasks *ts, const char *container, struct lmc_err *err)
 {
@@ -482,10 +534,9 @@ static int make_room(struct lmc_tasks *ts, const char *container, struct lmc_err
 
 	if (!k || k->n < LMC_TASKS_PER_CONTAINER)
 		return 0;
-	for (size_t i = 0; i < ts->n; i++)
-		if (ts->v[i]->state != LMC_TASK_RUNNING &&
-		    strcmp(ts->v[i]->container, container) == 0) {
-			remove_at(ts, i);
+	for (const struct entry *e = k->oldest; e; e = e->newer)
+		if (e->t.state != LMC_TASK_RUNNING) {
+			remove_at(ts, index_of(ts, &e->t));
 			return 0;
 		}
 	return lmc_err_set(err, -EAGAIN, "%s: run: %d tasks are running (the most kept)",
@@ -554,12 +605,12 @@ void lmc_tasks_ended(struct lmc_tasks *ts, struct lmc_task *t, int wstatus, uint
 
 int lmc_tasks_delete(struct lmc_tasks *ts, const char *container, const char *id)
 {
-	for (size_t i = 0; i < ts->n; i++)
-		if (strcmp(ts->v[i]->id, id) == 0 && strcmp(ts->v[i]->container, container) == 0) {
-			remove_at(ts, i);
-			return 0;
-		}
-	return -ENOENT;
+	struct lmc_task *t = lmc_tasks_find(ts, container, id);
+
+	if (!t)
+		return -ENOENT;
+	remove_at(ts, index_of(ts, t));
+	return 0;
 }
 
 static bool in_scope(const char *name, const char *top, bool recursive)

@@ -39,11 +39,13 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* A task of container with id, started (its record stored), ended unless running. */
-static void add(struct lmc_tasks *ts, const char *container, const char *id, bool running)
+/* A task of container with id, started at started_ns (its record stored), ended unless
+ * running. */
+static void add_at(struct lmc_tasks *ts, const char *container, const char *id, bool running,
+		   uint64_t started_ns)
 {
 	static const char *const argv[] = {"/bin/true", NULL};
-	struct lmc_task t = {.exit_code = -1, .pidfd = -1, .pid = 4242};
+	struct lmc_task t = {.exit_code = -1, .pidfd = -1, .pid = 4242, .started_ns = started_ns};
 	struct lmc_err err = {0};
 	struct lmc_task *p;
 
@@ -58,6 +60,11 @@ static void add(struct lmc_tasks *ts, const char *container, const char *id, boo
 	assert_int_equal(lmc_tasks_started(ts, p), 0);
 	if (!running)
 		lmc_tasks_ended(ts, p, 0, UINT64_MAX, NULL);
+}
+
+static void add(struct lmc_tasks *ts, const char *container, const char *id, bool running)
+{
+	add_at(ts, container, id, running, 0);
 }
 
 static size_t count(struct lmc_tasks *ts, const char *container)
@@ -157,11 +164,51 @@ static void test_cap(void **state)
 	lmc_tasks_free(ts);
 }
 
+/* The cap's oldest ended record is the container's, in start order, also after the table is
+ * read again (in the directory's order, then sorted) and after a delete in the middle; the
+ * records of a container started in between are not touched. */
+static void test_cap_order_after_reload(void **state)
+{
+	struct lmc_tasks *ts;
+	char id[32];
+	uint64_t at = 1000;
+
+	(void)state;
+	assert_int_equal(lmc_tasks_open(dirfd_, &ts, NULL), 0);
+	add_at(ts, "a", "run", true, at++);
+	for (int i = 0; i < LMC_TASKS_PER_CONTAINER - 1; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		add_at(ts, "a", id, false, at++);
+		snprintf(id, sizeof(id), "u%d", i);
+		add_at(ts, "b", id, false, at++);
+	}
+	assert_int_equal(lmc_tasks_delete(ts, "a", "t0"), 0);
+	add_at(ts, "a", "new0", false, at++); /* below the cap again: nothing goes */
+	assert_non_null(lmc_tasks_find(ts, "a", "t1"));
+	lmc_tasks_free(ts);
+
+	assert_int_equal(lmc_tasks_open(dirfd_, &ts, NULL), 0);
+	assert_int_equal(count(ts, "a"), LMC_TASKS_PER_CONTAINER);
+	add_at(ts, "a", "new1", false, at++);
+	assert_null(lmc_tasks_find(ts, "a", "t1"));
+	assert_non_null(lmc_tasks_find(ts, "a", "t2"));
+	add_at(ts, "a", "new2", false, at++);
+	assert_null(lmc_tasks_find(ts, "a", "t2"));
+	assert_non_null(lmc_tasks_find(ts, "a", "t3"));
+	assert_non_null(lmc_tasks_find(ts, "a", "run"));
+	assert_non_null(lmc_tasks_find(ts, "a", "new0"));
+	assert_int_equal(count(ts, "a"), LMC_TASKS_PER_CONTAINER);
+	assert_int_equal(count(ts, "b"), LMC_TASKS_PER_CONTAINER - 1);
+	lmc_tasks_drop_container(ts, "");
+	lmc_tasks_free(ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_find_among_thousands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cap_order_after_reload, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
