@@ -22,6 +22,8 @@ struct lmc_manager {
 	struct lmc_mgr_note *notes; /* what open found and did, for lmc_mgr_notes */
 	size_t n_notes;
 	struct lmc_tasks *tasks; /* opened on first use (core/manager-task.c) */
+	/* Only this container's path and tasks were read (lmc_manager_opts.scope); "" all */
+	char scope[LMC_NAME_MAX + 1];
 	struct lmc_mgr_tasks_loader *loader; /* lmc_mgr_tasks_load_start until joined */
 	/* lmc_mgr_tasks_load_start's ready(ready_data), due on the thread that started the
 	 * load (owner) at its first lmc_mgr_tasks; NULL once called */

@@ -93,7 +93,9 @@ struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m)
 	if (m->tasks)
 		return m->tasks;
 	dfd = lmc_safedir_open("state directory", lmc_store_dir(m->store), 0700, NULL);
-	if (dfd >= 0)
+	if (dfd >= 0 && m->scope[0])
+		lmc_tasks_open_for(dfd, m->scope, &m->tasks, NULL);
+	else if (dfd >= 0)
 		lmc_tasks_open(dfd, &m->tasks, NULL);
 	return m->tasks;
 }

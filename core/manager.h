@@ -41,6 +41,12 @@ struct lmc_manager_opts {
 	 * manager runs over a temporary directory as cgroupfs does (tests/unit/test_manager.c).
 	 * Their root, recorded and create_root are the manager's own. NULL: the machine's. */
 	const struct lmc_cgfs_opts *cgfs;
+	/* A command about this one leaf alone (a run): open reads only the records of its
+	 * path (the root's, its ancestors', its own) and its own task records, where the
+	 * store shows that is all of it (every record on the path ready, nothing below the
+	 * leaf); otherwise everything, as without. Whatever else a crash left in flight waits
+	 * for the next whole load. NULL: everything. */
+	const char *scope;
 };
 
 /* Open: the cgroup hierarchies (creating lmctl's root), the store (locked), load every

@@ -389,8 +389,10 @@ static int load_one(struct lmc_tasks *ts, const char *file, unsigned char d_type
 	return 0;
 }
 
-static int load(struct lmc_tasks *ts)
+/* only: the file name prefix of one container's records ("" all) */
+static int load(struct lmc_tasks *ts, const char *only)
 {
+	size_t olen = strlen(only);
 	int fd = dup(ts->dirfd);
 	DIR *d;
 	struct dirent *de;
@@ -405,7 +407,8 @@ static int load(struct lmc_tasks *ts)
 	}
 	rewinddir(d);
 	while (r >= 0 && (de = readdir(d)))
-		if (de->d_name[0] != '.' || strncmp(de->d_name, TMP_PREFIX, 5) == 0)
+		if ((de->d_name[0] != '.' || (!olen && strncmp(de->d_name, TMP_PREFIX, 5) == 0)) &&
+		    strncmp(de->d_name, only, olen) == 0)
 			r = load_one(ts, de->d_name, de->d_type);
 	closedir(d);
 	if (ts->n) {
@@ -428,7 +431,8 @@ static int open_sub(int dirfd, const char *sub, struct lmc_err *err)
 	return fd;
 }
 
-int lmc_tasks_open(int state_dirfd, struct lmc_tasks **ret, struct lmc_err *err)
+static int tasks_open(int state_dirfd, const char *only, struct lmc_tasks **ret,
+		      struct lmc_err *err)
 {
 	struct lmc_tasks *ts = calloc(1, sizeof(*ts));
 	int r;
@@ -439,7 +443,7 @@ int lmc_tasks_open(int state_dirfd, struct lmc_tasks **ret, struct lmc_err *err)
 	ts->logfd = ts->dirfd < 0 ? -1 : open_sub(state_dirfd, LOGS_DIR, err);
 	r = ts->dirfd < 0 ? ts->dirfd : ts->logfd;
 	if (r >= 0) {
-		r = load(ts);
+		r = load(ts, only);
 		if (r < 0)
 			lmc_err_set(err, r, "state directory: cannot load tasks: %s", strerror(-r));
 	}
@@ -449,6 +453,21 @@ int lmc_tasks_open(int state_dirfd, struct lmc_tasks **ret, struct lmc_err *err)
 	}
 	*ret = ts;
 	return 0;
+}
+
+int lmc_tasks_open(int state_dirfd, struct lmc_tasks **ret, struct lmc_err *err)
+{
+	return tasks_open(state_dirfd, "", ret, err);
+}
+
+int lmc_tasks_open_for(int state_dirfd, const char *container, struct lmc_tasks **ret,
+		       struct lmc_err *err)
+{
+	char only[24];
+
+	/* the leftover temporaries of an interrupted write stay for the next whole load */
+	snprintf(only, sizeof(only), "%016llx.", (unsigned long long)lmc_util_hash(container));
+	return tasks_open(state_dirfd, only, ret, err);
 }
 
 void lmc_tasks_free(struct lmc_tasks *ts)

@@ -65,6 +65,11 @@ typedef void (*lmc_task_hook_fn)(enum lmc_task_change what, const struct lmc_tas
  * are created mode 0700). Records are read at once; a running record's process is looked
  * for again (lmc_tasks_recover). */
 int lmc_tasks_open(int state_dirfd, struct lmc_tasks **ret, struct lmc_err *err);
+/* The same with only container's records read (their files start with its hash), for a
+ * command about that container alone (a run): its lookups, cap and new ids are right; the
+ * table knows nothing of other containers' tasks. */
+int lmc_tasks_open_for(int state_dirfd, const char *container, struct lmc_tasks **ret,
+		       struct lmc_err *err);
 void lmc_tasks_free(struct lmc_tasks *ts);
 void lmc_tasks_set_hook(struct lmc_tasks *ts, lmc_task_hook_fn fn, void *userdata);
 

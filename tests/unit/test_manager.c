@@ -592,6 +592,65 @@ static void test_reopen(void **state)
 	assert_dirs(f, "job", false);
 }
 
+static int mgr_open_scoped(struct fx *f, const char *scope, struct lmc_err *err)
+{
+	struct lmc_cgfs_opts co = {.fake_fsroot = f->cg, .fake_mode = f->mode};
+	struct lmc_manager_opts o = {.state_dir = f->state, .cgroup_root = "lmctl", .cgfs = &co,
+				     .scope = scope};
+
+	lmc_mgr_free(f->m);
+	f->m = NULL;
+	return lmc_mgr_open(&o, &f->m, err);
+}
+
+/* An open for one leaf (a run in direct mode) reads its path only; one for a container
+ * with children, a name that has no record, or a path with a record in flight reads
+ * everything (and finishes what is in flight), as an open without a scope does. */
+static void test_open_scoped(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16), got;
+	struct lmc_store_opts so = {.dir = f->state, .lock = true};
+	struct lmc_store *st = NULL;
+	struct lmc_record rec;
+	struct lmc_err err = {0};
+
+	create_ok(f, "job", &s);
+	create_ok(f, "job/a", &s);
+	create_ok(f, "job/b", &s);
+	create_ok(f, "other", &s);
+	assert_int_equal(lmc_mgr_count(f->m), 4);
+
+	assert_int_equal(mgr_open_scoped(f, "job/a", &err), 0);
+	assert_int_equal(lmc_mgr_count(f->m), 2); /* job and job/a */
+	assert_int_equal(lmc_mgr_spec(f->m, "job/a", &got, NULL, &err), 0);
+	assert_int_equal(got.pids.limit, 16);
+	assert_int_equal(lmc_mgr_spec(f->m, "other", NULL, NULL, NULL), -ENOENT);
+
+	assert_int_equal(mgr_open_scoped(f, "job", &err), 0); /* has children */
+	assert_int_equal(lmc_mgr_count(f->m), 4);
+	assert_int_equal(mgr_open_scoped(f, "job/zz", &err), 0); /* no such container */
+	assert_int_equal(lmc_mgr_count(f->m), 4);
+
+	/* job/a's record in flight (an update a kill -9 interrupted): everything is read and
+	 * the update finished, the record ready again */
+	lmc_mgr_free(f->m);
+	f->m = NULL;
+	assert_int_equal(lmc_store_open(&so, &st, NULL), 0);
+	assert_int_equal(lmc_store_get(st, "job/a", &rec), 0);
+	rec.state = LMC_REC_UPDATING;
+	rec.spec.pids.limit = 12;
+	assert_int_equal(lmc_store_put(st, &rec, NULL), 0);
+	lmc_store_free(st);
+	assert_int_equal(mgr_open_scoped(f, "job/a", &err), 0);
+	assert_int_equal(lmc_mgr_count(f->m), 4);
+	assert_true(record(f, "job/a", &rec));
+	assert_int_equal(rec.state, LMC_REC_READY);
+	assert_pids(f, "job/a", "12");
+	assert_int_equal(mgr_open_scoped(f, "job/a", &err), 0); /* ready: the path again */
+	assert_int_equal(lmc_mgr_count(f->m), 2);
+}
+
 /* ---- kill -9 part way: the next open finishes or undoes it ---- */
 
 /* Run op in a child of the test that SIGKILLs itself at its first write of file, on the
@@ -827,6 +886,7 @@ static const struct {
 	{"test_update_fails_half_way", test_update_fails_half_way},
 	{"test_destroy", test_destroy},
 	{"test_reopen", test_reopen},
+	{"test_open_scoped", test_open_scoped},
 	{"test_crash_in_create", test_crash_in_create},
 	{"test_crash_in_update", test_crash_in_update},
 	{"test_crash_in_destroy", test_crash_in_destroy},

@@ -206,6 +206,14 @@ static void write_file(const char *dir, const char *file, const void *data, size
 	close(fd);
 }
 
+static void unlink_rec(const char *dir, const char *file)
+{
+	char p[600];
+
+	snprintf(p, sizeof(p), "%s/containers/%s", dir, file);
+	assert_int_equal(unlink(p), 0);
+}
+
 /* A writer killed between creating its temporary file and the rename leaves the temp file
  * and the old record: load keeps the record, removes the leftover, counts nothing bad. */
 static void test_interrupted_write_cleaned(void **state)
@@ -567,6 +575,57 @@ static void test_shared_dir_mode(void **state)
 	lmc_store_free(s);
 }
 
+/* One record by name (what a run in direct mode reads instead of every record), and
+ * whether any record lies below a name, from file names alone. */
+static void test_get_by_name_and_below(void **state)
+{
+	struct fixture *f = *state;
+	struct lmc_store *s = open_store(f->sub, true);
+	struct lmc_record r, got;
+	char longname[LMC_NAME_MAX + 1];
+
+	make_record(&r, "job", 4); /* READY */
+	assert_int_equal(lmc_store_put(s, &r, NULL), 0);
+	make_record(&r, "job/a", 5);
+	assert_int_equal(lmc_store_put(s, &r, NULL), 0);
+	make_record(&r, "jobb", 8);
+	assert_int_equal(lmc_store_put(s, &r, NULL), 0);
+
+	assert_int_equal(lmc_store_get(s, "job/a", &got), 0);
+	assert_string_equal(got.name, "job/a");
+	assert_true(got.spec.pids.limit == 5);
+	assert_int_equal(got.state, LMC_REC_CREATING); /* 5 % 4: states come back as stored */
+	assert_int_equal(lmc_store_get(s, "job/b", &got), -ENOENT);
+	assert_int_equal(lmc_store_get(s, "", &got), -ENOENT); /* no root record yet */
+	assert_int_equal(lmc_store_get(s, "a//b", &got), -EINVAL);
+	/* a file holding another name's record, or not a record at all */
+	write_file(f->sub, "job+c.rec", "\x0a\x03job", 5);
+	assert_int_equal(lmc_store_get(s, "job/c", &got), -EBADMSG);
+	write_file(f->sub, "job+d.rec", "\xff\xff\xff", 3);
+	assert_int_equal(lmc_store_get(s, "job/d", &got), -EBADMSG);
+	unlink_rec(f->sub, "job+c.rec");
+	unlink_rec(f->sub, "job+d.rec");
+
+	/* below: "job/a" is below "job"; "jobb" (a name sharing its start) is not below it */
+	assert_int_equal(lmc_store_has_below(s, "job"), 1);
+	assert_int_equal(lmc_store_has_below(s, "job/a"), 0);
+	assert_int_equal(lmc_store_has_below(s, "jobb"), 0);
+	assert_int_equal(lmc_store_has_below(s, ""), 1);
+	/* a file the names cannot place: a hashed long name, or one moved aside */
+	for (size_t i = 0; i < LMC_NAME_MAX; i++)
+		longname[i] = i % 60 == 59 ? '/' : 'x';
+	longname[LMC_NAME_MAX] = '\0';
+	make_record(&r, longname, 4);
+	assert_int_equal(lmc_store_put(s, &r, NULL), 0);
+	assert_int_equal(lmc_store_has_below(s, "jobb"), -EAGAIN);
+	assert_int_equal(lmc_store_get(s, longname, &got), 0); /* found through its hash */
+	assert_int_equal(lmc_store_del(s, longname, NULL), 0);
+	assert_int_equal(lmc_store_has_below(s, "jobb"), 0);
+	write_file(f->sub, "jobb+x.rec.corrupt", "", 0);
+	assert_int_equal(lmc_store_has_below(s, "jobb"), -EAGAIN);
+	lmc_store_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -580,6 +639,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_listed_and_moved_aside, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shared_dir_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_by_name_and_below, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -203,12 +203,48 @@ static void test_cap_order_after_reload(void **state)
 	lmc_tasks_free(ts);
 }
 
+/* A table read for one container (a run in direct mode): that container's records only,
+ * with its cap and ids as in the whole table. */
+static void test_open_for_one_container(void **state)
+{
+	struct lmc_tasks *ts;
+	char id[32];
+
+	(void)state;
+	assert_int_equal(lmc_tasks_open(dirfd_, &ts, NULL), 0);
+	for (int i = 0; i < 50; i++) {
+		snprintf(id, sizeof(id), "t%d", i);
+		add(ts, "job/a", id, false);
+		add(ts, "job/b", id, false);
+	}
+	add(ts, "job/a/x", "t0", false); /* a name the container's is the start of */
+	lmc_tasks_free(ts);
+
+	assert_int_equal(lmc_tasks_open_for(dirfd_, "job/a", &ts, NULL), 0);
+	assert_int_equal(count(ts, "job/a"), 50);
+	assert_non_null(lmc_tasks_find(ts, "job/a", "t49"));
+	assert_null(lmc_tasks_find(ts, "job/b", "t0"));
+	assert_null(lmc_tasks_find(ts, "job/a/x", "t0"));
+	lmc_tasks_new_id(ts, "job/a", id);
+	assert_null(lmc_tasks_find(ts, "job/a", id));
+	add(ts, "job/a", id, false);
+	lmc_tasks_free(ts);
+
+	/* what it wrote is there for the whole table */
+	assert_int_equal(lmc_tasks_open(dirfd_, &ts, NULL), 0);
+	assert_int_equal(count(ts, "job/a"), 51);
+	assert_int_equal(count(ts, "job/b"), 50);
+	lmc_tasks_drop_container(ts, "");
+	lmc_tasks_free(ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_find_among_thousands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cap_order_after_reload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_for_one_container, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
