@@ -164,6 +164,24 @@ static int log_stdio(struct lmc_tasks *ts, const char *name, const char *id,
 
 /* The task's record: the container's task of that id (*ret_existed, copied to ret), or a
  * new one entered as starting (pid 0), whose id goes to ret. */
+static void refresh(struct lmc_manager *m, struct lmc_tasks *ts, struct lmc_task *t);
+
+/* A container at the cap whose records all say running may hold ones whose processes are
+ * gone unseen (direct mode: nobody watches a detached run): the oldest such is settled,
+ * so the cap has an ended record to let go instead of refusing every run for good. */
+static void settle_for_room(struct lmc_manager *m, struct lmc_tasks *ts, const char *container)
+{
+	if (lmc_tasks_count(ts, container) < LMC_TASKS_PER_CONTAINER)
+		return;
+	for (struct lmc_task *t = lmc_tasks_oldest(ts, container); t; t = lmc_tasks_newer(t)) {
+		if (t->state != LMC_TASK_RUNNING)
+			return; /* there is one to let go */
+		refresh(m, ts, t);
+		if (t->state != LMC_TASK_RUNNING)
+			return;
+	}
+}
+
 static int task_begin(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
 		      uid_t uid, struct lmc_task *ret, bool *ret_existed, struct lmc_err *err)
 {
@@ -198,6 +216,7 @@ static int task_begin(struct lmc_manager *m, const char *uname, const struct lmc
 		return lmc_err_set(err, -ENOMEM, "out of memory");
 	}
 	t.oom_kills = oom_kills(m, node->name);
+	settle_for_room(m, ts, node->name);
 	r = lmc_tasks_add(ts, &t, err);
 	lmc_task_done(&t);
 	if (r < 0)

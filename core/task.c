@@ -536,6 +536,27 @@ static void remove_at(struct lmc_tasks *ts, size_t i)
 	ts->n--;
 }
 
+size_t lmc_tasks_count(struct lmc_tasks *ts, const char *container)
+{
+	const struct count *k = count_find(ts, container, lmc_util_hash(container));
+
+	return k ? k->n : 0;
+}
+
+struct lmc_task *lmc_tasks_oldest(struct lmc_tasks *ts, const char *container)
+{
+	const struct count *k = count_find(ts, container, lmc_util_hash(container));
+
+	return k && k->oldest ? &k->oldest->t : NULL;
+}
+
+struct lmc_task *lmc_tasks_newer(struct lmc_task *t)
+{
+	struct entry *e = entry_of(t)->newer;
+
+	return e ? &e->t : NULL;
+}
+
 /* Where t is in v (a pointer compared, no name). */
 static size_t index_of(const struct lmc_tasks *ts, const struct lmc_task *t)
 {

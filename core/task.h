@@ -75,6 +75,11 @@ void lmc_tasks_set_hook(struct lmc_tasks *ts, lmc_task_hook_fn fn, void *userdat
 
 /* The record of (container, id) or NULL. Pointers stay valid until the next add or delete. */
 struct lmc_task *lmc_tasks_find(struct lmc_tasks *ts, const char *container, const char *id);
+/* How many records container has, and its records oldest first: lmc_tasks_oldest, then
+ * lmc_tasks_newer until NULL (valid while the table is not changed). */
+size_t lmc_tasks_count(struct lmc_tasks *ts, const char *container);
+struct lmc_task *lmc_tasks_oldest(struct lmc_tasks *ts, const char *container);
+struct lmc_task *lmc_tasks_newer(struct lmc_task *t);
 /* A fresh id for the container ("t" + a number not in use). */
 void lmc_tasks_new_id(struct lmc_tasks *ts, const char *container, char *ret);
 /* Enter a task in the table (takes t's argv and pidfd), making room past the cap (-EAGAIN

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "tests/integration/agent-fixture.h"
+#include "core/task.h"
 #include "tests/lib/lmctl-run.h"
 
 #define OUT 65536
@@ -509,6 +510,62 @@ static void test_run_fds(void **state)
 	b->ops->close(b);
 }
 
+/* Direct mode: nobody watches a detached run, so its record says running until something
+ * looks. A container whose 1,000 kept records all say so (their processes long gone) took
+ * no more runs: "1000 tasks are running (the most kept)" for good. The next run settles the
+ * oldest instead and starts. */
+static void test_direct_cap_settles(void **state)
+{
+	struct harness *h = *state;
+	struct lmc_tasks *ts;
+	char out[OUT], err[OUT], id[32];
+	pid_t gone;
+	int dfd, st;
+
+	assert_int_equal(lmctl(NULL, NULL, "create", "cap", NULL), 0);
+	h_stop_agent(h, SIGTERM);
+	/* a process that has ended and been reaped: the records' pid */
+	gone = fork();
+	assert_true(gone >= 0);
+	if (gone == 0)
+		_exit(0);
+	assert_int_equal(waitpid(gone, &st, 0), gone);
+	dfd = open(h->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(lmc_tasks_open(dfd, &ts, NULL), 0);
+	for (int i = 0; i < LMC_TASKS_PER_CONTAINER; i++) {
+		struct lmc_task t = {.exit_code = -1, .pidfd = -1, .pid = gone, .pid_start = 1,
+				     .started_ns = 1000 + (uint64_t)i};
+		struct lmc_task *p;
+
+		snprintf(t.container, sizeof(t.container), "cap");
+		snprintf(t.id, sizeof(t.id), "old%d", i);
+		t.argv = calloc(2, sizeof(char *));
+		assert_non_null(t.argv);
+		t.argv[0] = strdup("/bin/true");
+		assert_int_equal(lmc_tasks_add(ts, &t, NULL), 0);
+		p = lmc_tasks_find(ts, "cap", t.id);
+		assert_non_null(p);
+		assert_int_equal(lmc_tasks_started(ts, p), 0);
+	}
+	lmc_tasks_free(ts);
+	close(dfd);
+
+	if (lmctl(out, err, "--direct", "run", "cap", "--", "/bin/true", NULL) != 0)
+		fail_msg("run at the cap: %s", err);
+	/* the oldest went (settled, then let go), the others are kept, the run is one more */
+	dfd = open(h->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(lmc_tasks_open(dfd, &ts, NULL), 0);
+	close(dfd);
+	assert_null(lmc_tasks_find(ts, "cap", "old0"));
+	assert_non_null(lmc_tasks_find(ts, "cap", "old1"));
+	snprintf(id, sizeof(id), "old%d", LMC_TASKS_PER_CONTAINER - 1);
+	assert_non_null(lmc_tasks_find(ts, "cap", id));
+	assert_int_equal(lmc_tasks_count(ts, "cap"), LMC_TASKS_PER_CONTAINER);
+	lmc_tasks_free(ts);
+}
+
 /* The kernel's sigaction: glibc's refuses 32 and 33, its own. */
 struct ksigaction {
 	void *handler;
@@ -600,6 +657,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_run_placed, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_run_fds, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_run_signals_default, setup_ignoring,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_direct_cap_settles, h_fixture_setup_env,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_run_after_kill, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_signal_and_delete, h_fixture_setup_env,
