@@ -43,6 +43,7 @@ fi
 bench_run "$BUILD/bench/bench_lifecycle" "$ITERS" "$CLI_ITERS"
 bench_run "$BUILD/bench/bench_spawn" "$ITERS"
 bench_run bench/run-agent.sh
+bench_run bench/direct-run.sh "$BUILD" $((1000 / scale)) 20
 echo
 echo "Summary (issue 16 targets; load average $(cut -d' ' -f1-3 /proc/loadavg)):"
 sed 's/^target: /  /' "$BENCH_TARGETS"
