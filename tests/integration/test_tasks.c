@@ -534,7 +534,10 @@ static void test_direct_cap_settles(void **state)
 	assert_true(dfd >= 0);
 	assert_int_equal(lmc_tasks_open(dfd, &ts, NULL), 0);
 	for (int i = 0; i < LMC_TASKS_PER_CONTAINER; i++) {
-		struct lmc_task t = {.exit_code = -1, .pidfd = -1, .pid = gone, .pid_start = 1,
+		struct lmc_task t = {.exit_code = -1,
+				     .pidfd = -1,
+				     .pid = gone,
+				     .pid_start = 1,
 				     .started_ns = 1000 + (uint64_t)i};
 		struct lmc_task *p;
 
@@ -656,8 +659,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_detached_logs, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_run_placed, h_fixture_setup_env, teardown),
 		cmocka_unit_test_setup_teardown(test_run_fds, h_fixture_setup_env, teardown),
-		cmocka_unit_test_setup_teardown(test_run_signals_default, setup_ignoring,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_run_signals_default, setup_ignoring, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_cap_settles, h_fixture_setup_env,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_run_after_kill, h_fixture_setup_env, teardown),

@@ -595,8 +595,8 @@ static void test_reopen(void **state)
 static int mgr_open_scoped(struct fx *f, const char *scope, struct lmc_err *err)
 {
 	struct lmc_cgfs_opts co = {.fake_fsroot = f->cg, .fake_mode = f->mode};
-	struct lmc_manager_opts o = {.state_dir = f->state, .cgroup_root = "lmctl", .cgfs = &co,
-				     .scope = scope};
+	struct lmc_manager_opts o = {
+		.state_dir = f->state, .cgroup_root = "lmctl", .cgfs = &co, .scope = scope};
 
 	lmc_mgr_free(f->m);
 	f->m = NULL;

@@ -42,7 +42,7 @@ static void parent_signals(void)
 	pthread_sigmask(SIG_BLOCK, &blk, NULL);
 }
 
-#define BIT(sig) (1ULL << ((sig) - 1))
+#define BIT(sig) (1ULL << ((sig)-1))
 
 static void test_signals_set(void **state)
 {
@@ -66,8 +66,11 @@ static void test_signals_set(void **state)
 static void start_cat(char *out, size_t size)
 {
 	static const char *const argv[] = {"cat", "/proc/self/status", NULL};
-	struct lmc_ns_spawn_opts o = {.argv = argv, .stdio = {-1, -1, -1}, .cgroup_fd = -1,
-				      .join_pidfd = -1, .new_session = true};
+	struct lmc_ns_spawn_opts o = {.argv = argv,
+				      .stdio = {-1, -1, -1},
+				      .cgroup_fd = -1,
+				      .join_pidfd = -1,
+				      .new_session = true};
 	struct lmc_ns_spawn_wait w;
 	struct lmc_ns_vspawn *v;
 	struct lmc_err err = {0};
