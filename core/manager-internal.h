@@ -32,6 +32,10 @@ struct lmc_manager {
 	pthread_t tasks_owner;
 };
 
+/* Open's reading of one leaf's path only (core/manager-scope.c): 1 when the tree holds the
+ * path, 0 when the whole store must be read instead (nothing was added to the tree). */
+int lmc_mgr_load_path(struct lmc_manager *m, const char *scope, struct lmc_err *err);
+
 /* Wait for a table being loaded (lmc_mgr_tasks_load_start) and take it: before free. */
 void lmc_mgr_tasks_join(struct lmc_manager *m);
 

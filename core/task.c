@@ -1,4 +1,8 @@
-/* Tasks (core/task.h): the table in memory, one record file per task in <state>/tasks/
+/* Over 800 lines: the table, its two indexes (by task, and by container with its records in
+ * start order) and its files are one unit, and every function here keeps their invariant (a
+ * record is in v, in its bucket and in its container's chain, or in none).
+ *
+ * Tasks (core/task.h): the table in memory, one record file per task in <state>/tasks/
  * (<16 hex digits of the container's hash>.<task id>.task; the record names its container,
  * which settles a hash collision), and the detached tasks' logs in <state>/logs/. Records
  * are written to a temporary file and renamed, never fsynced: the state directory lives as

@@ -14,14 +14,20 @@
 #include "nsutil/fdslots.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/util.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
 
 #define SLOTS 8
 
@@ -136,4 +142,44 @@ int lmc_ns_vspawn_release(void)
 			freed += LMC_NS_SLOT_FDS;
 		}
 	return freed;
+}
+
+/* The child's stack, one per thread that clones and kept for its next clone: a mapping made
+ * and unmapped for each start cost an unmap's TLB shootdown across every CPU the agent's
+ * threads ran on (interprocessor interrupts, dear on this paravirtualized VM). */
+static pthread_key_t vstack_key;
+static pthread_once_t vstack_once = PTHREAD_ONCE_INIT;
+static bool vstack_keyed;
+
+static void vstack_unmap(void *stack)
+{
+	munmap(stack, LMC_NS_VSTACK_SIZE);
+}
+
+static void vstack_key_init(void)
+{
+	vstack_keyed = pthread_key_create(&vstack_key, vstack_unmap) == 0;
+}
+
+void *lmc_ns_vstack_get(bool *owned)
+{
+	void *stack;
+
+	pthread_once(&vstack_once, vstack_key_init);
+	*owned = false;
+	stack = vstack_keyed ? pthread_getspecific(vstack_key) : NULL;
+	if (stack) {
+#ifdef __SANITIZE_ADDRESS__
+		/* the last child's frames never returned: their redzones are still marked */
+		ASAN_UNPOISON_MEMORY_REGION(stack, LMC_NS_VSTACK_SIZE);
+#endif
+		return stack;
+	}
+	stack = mmap(NULL, LMC_NS_VSTACK_SIZE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED)
+		return NULL;
+	if (!vstack_keyed || pthread_setspecific(vstack_key, stack) != 0)
+		*owned = true;
+	return stack;
 }

@@ -25,10 +25,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#ifdef __SANITIZE_ADDRESS__
-#include <sanitizer/asan_interface.h>
-#endif
-
 #define DEFAULT_PATH "/usr/bin:/bin"
 
 /* Which step of the child's set-up failed; sent to the parent with errno. */
@@ -509,49 +505,6 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
  * does otherwise. It runs on the parent thread's TLS (errno) while that thread is
  * suspended, as glibc's posix_spawn does; everything else is spawn_child as for clone3. */
 
-#define VSTACK_SIZE (256u << 10)
-
-/* The child's stack, one per thread that clones and kept for its next clone: a mapping made
- * and unmapped for each start cost an unmap's TLB shootdown across every CPU the agent's
- * threads ran on (interprocessor interrupts, dear on this paravirtualized VM). */
-static pthread_key_t vstack_key;
-static pthread_once_t vstack_once = PTHREAD_ONCE_INIT;
-static bool vstack_keyed;
-
-static void vstack_unmap(void *stack)
-{
-	munmap(stack, VSTACK_SIZE);
-}
-
-static void vstack_key_init(void)
-{
-	vstack_keyed = pthread_key_create(&vstack_key, vstack_unmap) == 0;
-}
-
-/* This thread's stack for a child, or NULL; *owned: the caller unmaps it after (no key). */
-static void *vstack_get(bool *owned)
-{
-	void *stack;
-
-	pthread_once(&vstack_once, vstack_key_init);
-	*owned = false;
-	stack = vstack_keyed ? pthread_getspecific(vstack_key) : NULL;
-	if (stack) {
-#ifdef __SANITIZE_ADDRESS__
-		/* the last child's frames never returned: their redzones are still marked */
-		ASAN_UNPOISON_MEMORY_REGION(stack, VSTACK_SIZE);
-#endif
-		return stack;
-	}
-	stack = mmap(NULL, VSTACK_SIZE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-	if (stack == MAP_FAILED)
-		return NULL;
-	if (!vstack_keyed || pthread_setspecific(vstack_key, stack) != 0)
-		*owned = true;
-	return stack;
-}
-
 static int vspawn_child(void *arg)
 {
 	spawn_child(arg);
@@ -720,7 +673,7 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 	struct lmc_ns_spawn_opts o = v->o;
 	int place[LMC_NS_PLACE_MAX], sv[2], fd = -1, slot, flags = 0;
 	bool own_stack;
-	void *stack = vstack_get(&own_stack);
+	void *stack = lmc_ns_vstack_get(&own_stack);
 	sigset_t all, old;
 	pid_t pid;
 
@@ -728,7 +681,7 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 	if (!stack || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		*rep = (struct spawn_report){.step = STEP_EXEC, .err = stack ? errno : ENOMEM};
 		if (own_stack)
-			munmap(stack, VSTACK_SIZE);
+			munmap(stack, LMC_NS_VSTACK_SIZE);
 		return -1;
 	}
 	c.parent_chan = sv[0];
@@ -739,12 +692,12 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 		flags = CLONE_FILES;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = clone(vspawn_child, (char *)stack + VSTACK_SIZE,
+	pid = clone(vspawn_child, (char *)stack + LMC_NS_VSTACK_SIZE,
 		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | flags, &c, &fd);
 	*rep = (struct spawn_report){.step = STEP_EXEC, .err = errno}; /* for pid < 0 */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (own_stack)
-		munmap(stack, VSTACK_SIZE);
+		munmap(stack, LMC_NS_VSTACK_SIZE);
 	if (slot >= 0)
 		*used = (struct vspawn_used){.slot = slot, .lo = c.fds_lo, .hi = c.fds_hi};
 	close(sv[1]);
