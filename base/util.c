@@ -106,6 +106,23 @@ static bool regular_under(int fd, size_t max)
 	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size <= max;
 }
 
+int lmc_util_opendir_at(int dirfd, DIR **ret)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	*ret = NULL;
+	if (fd < 0)
+		return lmc_negerrno();
+	*ret = fdopendir(fd);
+	if (!*ret) {
+		int r = lmc_negerrno();
+
+		close(fd);
+		return r;
+	}
+	return 0;
+}
+
 int lmc_util_read_file_at(int dirfd, const char *file, unsigned char d_type, size_t max, char *buf,
 			  size_t size, char **ret_big, const char **ret)
 {

@@ -3,6 +3,7 @@
 #ifndef LMC_UTIL_H
 #define LMC_UTIL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,9 @@ int lmc_util_read_all(int fd, size_t max, bool one_shot, char **ret);
  * DT_UNKNOWN is refused. A file that fills buf is read whole into *ret_big (malloc'd, freed by
  * the caller; else NULL). -EBADMSG: not a regular file, or more than max bytes. Returns the
  * length and *ret (buf or *ret_big), or -errno. */
+/* A directory stream of dirfd's directory from its start, on a descriptor of its own (dirfd
+ * stays the caller's). 0 or -errno. */
+int lmc_util_opendir_at(int dirfd, DIR **ret);
 int lmc_util_read_file_at(int dirfd, const char *file, unsigned char d_type, size_t max, char *buf,
 			  size_t size, char **ret_big, const char **ret);
 

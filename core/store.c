@@ -458,7 +458,7 @@ int lmc_store_has_below(struct lmc_store *s, const char *name)
 	char prefix[NAME_MAX + 1];
 	struct dirent *de;
 	size_t plen;
-	int fd, r;
+	int r;
 
 	if (lmc_name_is_root(name))
 		prefix[0] = '\0';
@@ -473,14 +473,9 @@ int lmc_store_has_below(struct lmc_store *s, const char *name)
 		prefix[plen + 1] = '\0';
 	}
 	plen = strlen(prefix);
-	fd = openat(s->cdirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return lmc_negerrno();
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return lmc_negerrno();
-	}
+	r = lmc_util_opendir_at(s->cdirfd, &d);
+	if (r < 0)
+		return r;
 	r = 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
@@ -502,16 +497,11 @@ int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n,
 	_cleanup_free_ struct lmc_store_bad *bad = NULL;
 	size_t n = 0, cap = 0, nbad = 0, bcap = 0;
 	struct dirent *de;
-	int fd, r;
+	int r;
 
-	fd = openat(s->cdirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return lmc_negerrno();
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return lmc_negerrno();
-	}
+	r = lmc_util_opendir_at(s->cdirfd, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		bool ok;
 

@@ -257,6 +257,18 @@ static struct count *count_find(const struct lmc_tasks *ts, const char *containe
 	return k;
 }
 
+/* e the newest of its container's chain. */
+static void chain_append(struct count *k, struct entry *e)
+{
+	e->older = k->newest;
+	e->newer = NULL;
+	if (k->newest)
+		k->newest->newer = e;
+	else
+		k->oldest = e;
+	k->newest = e;
+}
+
 /* Enter a record (index_grow done): -ENOMEM, and nothing changed, if its container's count
  * cannot be made. */
 static int index_add(struct lmc_tasks *ts, struct entry *e)
@@ -274,13 +286,7 @@ static int index_add(struct lmc_tasks *ts, struct entry *e)
 		ts->counts[hc & (ts->n_bucket - 1)] = k;
 	}
 	k->n++;
-	e->older = k->newest;
-	e->newer = NULL;
-	if (k->newest)
-		k->newest->newer = e;
-	else
-		k->oldest = e;
-	k->newest = e;
+	chain_append(k, e);
 	e->hash = key_hash(e->t.container, e->t.id);
 	e->next = ts->bucket[e->hash & (ts->n_bucket - 1)];
 	ts->bucket[e->hash & (ts->n_bucket - 1)] = e;
@@ -333,15 +339,7 @@ static void chains_rebuild(struct lmc_tasks *ts)
 			k->oldest = k->newest = NULL;
 	for (size_t i = 0; i < ts->n; i++) {
 		struct entry *e = entry_of(ts->v[i]);
-		struct count *k = count_find(ts, e->t.container, lmc_util_hash(e->t.container));
-
-		e->older = k->newest;
-		e->newer = NULL;
-		if (k->newest)
-			k->newest->newer = e;
-		else
-			k->oldest = e;
-		k->newest = e;
+		chain_append(count_find(ts, e->t.container, lmc_util_hash(e->t.container)), e);
 	}
 }
 
@@ -397,19 +395,12 @@ static int load_one(struct lmc_tasks *ts, const char *file, unsigned char d_type
 static int load(struct lmc_tasks *ts, const char *only)
 {
 	size_t olen = strlen(only);
-	int fd = dup(ts->dirfd);
 	DIR *d;
 	struct dirent *de;
-	int r = 0;
+	int r = lmc_util_opendir_at(ts->dirfd, &d);
 
-	if (fd < 0)
-		return lmc_negerrno();
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return lmc_negerrno();
-	}
-	rewinddir(d);
+	if (r < 0)
+		return r;
 	while (r >= 0 && (de = readdir(d)))
 		if ((de->d_name[0] != '.' || (!olen && strncmp(de->d_name, TMP_PREFIX, 5) == 0)) &&
 		    strncmp(de->d_name, only, olen) == 0)
