@@ -162,8 +162,6 @@ static int log_stdio(struct lmc_tasks *ts, const char *name, const char *id,
 	return 0;
 }
 
-/* The task's record: the container's task of that id (*ret_existed, copied to ret), or a
- * new one entered as starting (pid 0), whose id goes to ret. */
 static void refresh(struct lmc_manager *m, struct lmc_tasks *ts, struct lmc_task *t);
 
 /* A container at the cap whose records all say running may hold ones whose processes are
@@ -182,6 +180,8 @@ static void settle_for_room(struct lmc_manager *m, struct lmc_tasks *ts, const c
 	}
 }
 
+/* The task's record: the container's task of that id (*ret_existed, copied to ret), or a
+ * new one entered as starting (pid 0), whose id goes to ret. */
 static int task_begin(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
 		      uid_t uid, struct lmc_task *ret, bool *ret_existed, struct lmc_err *err)
 {
