@@ -100,8 +100,8 @@ vm_failures() {
 	for p in $progs; do
 		[ "$p" = hand-checks ] && continue
 		echo "=== $p, from $console:"
-		tr -d '\r' <"$console" | awk -v p="$p" '
-			$0 == "=== integration-vm: " p { on = 1; print; next }
+		tr -d '\r' <"$console" | awk -v h="=== integration-vm: $p" '
+			$0 == h || index($0, h " (") == 1 { on = 1; print; next }
 			on && (/^=== / || /^integration-vm: [0-9]+ passed/) { on = 0 }
 			on { print }'
 	done

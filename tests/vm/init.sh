@@ -223,7 +223,9 @@ elif hand_checks; then pass=1; else
 fi
 for t in /build/tests/integration/test_*; do
 	[ -x "$t" ] || continue
-	echo "=== integration-vm: ${t##*/}"
+	# What the guest has left before each program: a slow leak shows across the run.
+	echo "=== integration-vm: ${t##*/} ($(awk '/^MemAvailable/ { print int($2 / 1024) }' /proc/meminfo) MiB available," \
+		"$(awk '$1 == "memory" { print $3 }' /proc/cgroups) memory cgroups)"
 	# A heartbeat keeps the host's no-output watchdog for a hung guest, not a slow test.
 	(
 		s=0

@@ -104,7 +104,9 @@ main() {
 	initrd=$vmdir/initramfs-$flavor-$mode.cpio.gz
 	# no_timer_check: under emulation on a loaded host the kernel's IO-APIC timer check can
 	# miss its ticks and panic at boot ("IO-APIC + timer doesn't work!", seen with 6.12).
-	append="console=ttyS0 panic=-1 quiet no_timer_check"
+	# sysrq_always_enabled: a guest that goes quiet gets its blocked tasks, memory, CPUs and
+	# every task's state dumped on the console (through the monitor below) before it is killed.
+	append="console=ttyS0 panic=-1 quiet no_timer_check sysrq_always_enabled"
 	case $flavor in
 	v2 | machine) append="$append cgroup_no_v1=all" ;;
 	v1) ;;
@@ -156,20 +158,51 @@ main() {
 
 	log=$vmdir/console-$flavor-$mode.log
 	: >"$log"
+	# The monitor: a pair of fifos (qemu opens both read-write, so neither open blocks); what
+	# it answers is drained to a file.
+	mon=$vmdir/monitor-$flavor-$mode
+	rm -f "$mon.in" "$mon.out"
+	mkfifo "$mon.in" "$mon.out" || {
+		echo "$name: FAILED: cannot make the monitor fifos $mon.in, $mon.out"
+		exit 1
+	}
 	start=$(date +%s)
 	qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp "${LMCTL_VM_CPUS:-2}" \
-		-m "$mem" -nodefaults -display none -monitor none -no-reboot \
+		-m "$mem" -nodefaults -display none -monitor "pipe:$mon" -no-reboot \
 		-serial "file:$log" -kernel "$vmlinuz" -initrd "$initrd" "${drives[@]}" \
 		-append "$append" </dev/null &
 	qpid=$!
+	cat <>"$mon.out" >"$mon.log" &
+	mpid=$!
 	tail -n +1 -f --pid=$qpid "$log" &
 	tpid=$!
-	# An interrupted run takes its guest and console reader with it (our own pids only).
-	trap 'kill -KILL $qpid $tpid 2>/dev/null' EXIT
+	# An interrupted run takes its guest, console and monitor readers with it (our own pids).
+	trap 'kill -KILL $qpid $tpid $mpid 2>/dev/null' EXIT
 	trap 'exit 130' INT TERM
 
-	# Watch the guest: a hard deadline, and an earlier one when the console goes quiet.
+	# A guest about to be killed for silence shows why first: the kernel's view of blocked
+	# tasks (w), memory (m), each CPU (l) and every task with its state (t), all at the console
+	# log level (9), through magic SysRq keys on its keyboard. A guest wedged below the kernel
+	# prints nothing more.
+	sysrq_dump() {
+		local k
+		echo "$name: $why: SysRq 9 w m l t on the guest's console"
+		for k in 9 w m l t; do
+			echo "sendkey alt-sysrq-$k" >"$mon.in"
+			sleep 3
+		done
+		sleep 5
+	}
+	# Watch the guest: a hard deadline, and an earlier one when the console goes quiet. Quiet
+	# first earns a poke: one kernel message (SysRq h). An emulated 8250 can miss the
+	# interrupt that moves its transmit on (vm-superio and firecracker fixed such bugs),
+	# which leaves every writer to the console blocked in the tty layer while the kernel's
+	# own messages, written by polling, still go out and restart it. Output that resumes
+	# within a heartbeat of the poke (the guest prints one each minute) was such a stall and
+	# is counted in the result line; none, and the guest is dumped and killed.
 	why=
+	stalls=0
+	poked=0
 	last_size=0
 	last_change=$start
 	while kill -0 $qpid 2>/dev/null; do
@@ -177,27 +210,49 @@ main() {
 		now=$(date +%s)
 		size=$(stat -c %s "$log" 2>/dev/null || echo 0)
 		if [ "$size" != "$last_size" ]; then
+			[ $poked -eq 1 ] && stalls=$((stalls + 1)) &&
+				echo "$name: the console resumed after the poke"
+			poked=0
 			last_size=$size
 			last_change=$now
 		fi
 		if [ $((now - start)) -ge "$timeout_s" ]; then
 			why="guest still running after ${timeout_s}s"
-		elif [ $((now - last_change)) -ge "$idle_s" ]; then
-			why="no console output for ${idle_s}s"
+		elif [ $poked -eq 0 ] && [ $((now - last_change)) -ge "$idle_s" ]; then
+			echo "$name: no console output for ${idle_s}s: a poke (SysRq h)"
+			echo "sendkey alt-sysrq-h" >"$mon.in"
+			sleep 5
+			poked=1
+			last_size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+			last_change=$(date +%s)
+		elif [ $poked -eq 1 ] && [ $((now - last_change)) -ge 75 ]; then
+			why="no console output for ${idle_s}s, nor for 75s after a poke"
 		fi
 		if [ -n "$why" ]; then
+			dump_from=$(stat -c %s "$log" 2>/dev/null || echo 0)
+			sysrq_dump
 			kill -KILL $qpid 2>/dev/null
 			break
 		fi
 	done
 	wait $qpid 2>/dev/null
 	wait $tpid 2>/dev/null
+	kill $mpid 2>/dev/null
+	wait $mpid 2>/dev/null
+	rm -f "$mon.in" "$mon.out"
 	secs=$(($(date +%s) - start))
 	rm -f "${overlay:-}" "${tmpdisk:-}" "$disk"
 
 	marker=$(tr -d '\r' <"$log" | grep -a '^LMCTL-VM-RESULT ' | tail -n 1)
 	echo
 	if [ -n "$why" ]; then
+		# The dump's gist, where the last lines of a run are all one may see: every task
+		# not sleeping (R running, D blocked, T stopped, ...), and the free memory.
+		tail -c +"$((dump_from + 1))" "$log" | tr -d '\r' |
+			sed -n 's/^.*task:\([^ ]*\) *state:\([^SI]\).*$/\1 \2/p' |
+			sort | uniq -c | sort -rn | head -n 8 | sed "s/^ */$name: not sleeping: /"
+		tail -c +"$((dump_from + 1))" "$log" | tr -d '\r' | grep -a -m 1 ' free:[0-9]' |
+			sed "s/^/$name: memory: /"
 		echo "$name: FAILED: $why; guest killed (console: $log)"
 		exit 1
 	fi
@@ -211,7 +266,9 @@ main() {
 	failed=$(field failed)
 	kver=$(basename "$vmlinuz")
 	if [ "$rc" = 0 ]; then
-		echo "$name: PASSED: ${kver#vmlinuz-}, $tests programs/checks passed in ${secs}s (console: $log)"
+		stalled=
+		[ $stalls -gt 0 ] && stalled=", the console stalled $stalls time(s) and resumed after a poke"
+		echo "$name: PASSED: ${kver#vmlinuz-}, $tests programs/checks passed in ${secs}s$stalled (console: $log)"
 		exit 0
 	fi
 	echo "$name: FAILED: ${kver#vmlinuz-}, $failed of $tests programs/checks failed in ${secs}s (console: $log)"
