@@ -97,6 +97,9 @@ main() {
 	vmlinuz=$(sed -n 1p <<<"$kout")
 	moddir=$(sed -n 2p <<<"$kout")
 
+	# A disk error reaches the guest as one (werror/rerror=report) instead of pausing it,
+	# qemu's default for a full host disk, which would look like a hung guest.
+	dopts=cache=unsafe,werror=report,rerror=report
 	disk=$vmdir/scratch-$flavor.img
 	rm -f "$disk"
 	truncate -s 256M "$disk"
@@ -127,14 +130,14 @@ main() {
 			echo "$name: FAILED: qemu-img cannot make $overlay"
 			exit 1
 		}
-		drives+=(-drive "file=$overlay,format=qcow2,if=virtio,cache=unsafe")
+		drives+=(-drive "file=$overlay,format=qcow2,if=virtio,$dopts")
 		# No login prompt on the console (nobody logs in; it would wait on udev for ttyS0).
 		append="$append systemd.firstboot=off systemd.show_status=error"
 		append="$append systemd.mask=serial-getty@ttyS0.service"
 		append="$append systemd.unified_cgroup_hierarchy=1"
 		;;
 	esac
-	drives+=(-drive "file=$disk,format=raw,if=virtio,cache=unsafe")
+	drives+=(-drive "file=$disk,format=raw,if=virtio,$dopts")
 	if [ "$flavor" != systemd ]; then
 		# The busybox guests' /tmp (/dev/vdb): ext4, made here, as a Debian host has it.
 		tmpdisk=$vmdir/tmp-$flavor.img
@@ -144,7 +147,7 @@ main() {
 			echo "$name: FAILED: mke2fs cannot make $tmpdisk"
 			exit 1
 		}
-		drives+=(-drive "file=$tmpdisk,format=raw,if=virtio,cache=unsafe")
+		drives+=(-drive "file=$tmpdisk,format=raw,if=virtio,$dopts")
 	fi
 
 	if [ "$flavor" = systemd ]; then
@@ -187,6 +190,7 @@ main() {
 	sysrq_dump() {
 		local k
 		echo "$name: $why: SysRq 9 w m l t on the guest's console"
+		echo "info status" >"$mon.in"
 		for k in 9 w m l t; do
 			echo "sendkey alt-sysrq-$k" >"$mon.in"
 			sleep 3
@@ -253,6 +257,7 @@ main() {
 			sort | uniq -c | sort -rn | head -n 8 | sed "s/^ */$name: not sleeping: /"
 		tail -c +"$((dump_from + 1))" "$log" | tr -d '\r' | grep -a -m 1 ' free:[0-9]' |
 			sed "s/^/$name: memory: /"
+		tr -d '\r' <"$mon.log" | grep -a '^VM status' | tail -n 1 | sed "s/^/$name: qemu: /"
 		echo "$name: FAILED: $why; guest killed (console: $log)"
 		exit 1
 	fi
