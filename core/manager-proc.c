@@ -197,7 +197,8 @@ static int run_prepare(struct lmc_manager *m, const char *uname, const struct lm
 /* A clone here: into the cgroup2 leaf where it can be (CLONE_INTO_CGROUP), attach the rest. */
 static void run_clone_into(struct lmc_manager *m, struct run_prep *p)
 {
-	p->cgfd = lmc_cgfs_unified_fd(m->cg, p->a.name);
+	if (p->cgfd < 0)
+		p->cgfd = lmc_cgfs_unified_fd(m->cg, p->a.name);
 	p->so.cgroup_fd = p->cgfd >= 0 ? p->cgfd : -1;
 	p->a.skip_unified = p->cgfd >= 0;
 }
@@ -235,11 +236,17 @@ static int run_defer(struct lmc_manager *m, const struct lmc_run_opts *o, struct
 	_Static_assert(LMC_CTRL__MAX <= LMC_NS_PLACE_MAX, "a fd per hierarchy");
 	*o->defer = NULL;
 	/* On cgroup v2 clone3 places the child (CLONE_INTO_CGROUP), and the fork is checked
-	 * against pids.max there; a move through cgroup.procs is not. v1 hierarchies were
-	 * always joined through cgroup.procs (hybrid's cgroup2 has no controllers). */
-	if (lmc_cgfs_mode(m->cg) == LMC_CG_V2 || !lmc_ns_vspawn_possible(&p->so) ||
-	    lmc_cgfs_procs_fds(m->cg, p->a.name, place, &n, NULL) < 0)
+	 * against pids.max there; a move through cgroup.procs is not: the vfork'd child is
+	 * cloned into the leaf too (lmc_ns_clone_fn), cgroup.procs kept for a clone the
+	 * kernel kills at birth. v1 hierarchies were always joined through cgroup.procs
+	 * (hybrid's cgroup2 has no controllers). */
+	if (lmc_cgfs_mode(m->cg) == LMC_CG_V2)
+		run_clone_into(m, p);
+	if (!lmc_ns_vspawn_possible(&p->so) ||
+	    lmc_cgfs_procs_fds(m->cg, p->a.name, place, &n, NULL) < 0) {
+		run_unplaced(p, NULL);
 		return 0;
+	}
 	r = lmc_ns_vspawn_prepare(&p->so, place, n, ret, o->defer, err);
 	return r < 0 ? r : 1;
 }

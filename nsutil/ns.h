@@ -80,7 +80,9 @@ int lmc_ns_spawn_timeout(struct lmc_ns_spawn_wait *w, struct lmc_err *err);
 /* The same start with its clone done later, on another thread (the agent's worker): a
  * CLONE_VM|CLONE_VFORK child that writes itself into the container's cgroup.procs (place:
  * one fd per hierarchy, taken) before anything of its own runs, then goes on as above.
- * Possible where no namespaces are joined. prepare copies what the child needs (the
+ * Possible where no namespaces are joined. With opts->cgroup_fd, the cgroup2 leaf, the child
+ * is cloned into it instead (CLONE_INTO_CGROUP: pids.max checked at the fork), and place
+ * serves only if the kernel kills that child at birth. prepare copies what the child needs (the
  * request may go meanwhile) and gives *ret_w, whose chan says the outcome as for
  * lmc_ns_spawn_start (lmc_ns_spawn_finish, _cancel and _timeout as there); exec, on the
  * other thread, returns once the child has exec'd or failed, and frees v. A start the
@@ -206,6 +208,13 @@ int lmc_ns_pidfd_open(pid_t pid);
  * failure. flags are CLONE_* bits (CLONE_PIDFD is added when ret_pidfd is not NULL);
  * cgroup_fd >= 0 adds CLONE_INTO_CGROUP. The child's exit signal is SIGCHLD. */
 pid_t lmc_ns_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd);
+/* The same with the child on a stack of the caller's [stack, stack + size): it runs fn(arg)
+ * there and exits with what fn returns, as glibc's clone(3) does, with CLONE_INTO_CGROUP
+ * possible (for CLONE_VM | CLONE_VFORK into a cgroup2 leaf). The pid, or -errno; -ENOSYS
+ * where it is not written (lmc_ns_clone_fn_possible false). */
+pid_t lmc_ns_clone_fn(uint64_t flags, int cgroup_fd, void *stack, size_t size, int (*fn)(void *),
+		      void *arg, int *ret_pidfd);
+bool lmc_ns_clone_fn_possible(void);
 
 /* In a freshly cloned child: every signal disposition back to SIG_DFL, so no handler of the
  * parent's can run in the child once signals are unblocked. */

@@ -35,23 +35,28 @@ struct ns_clone_args {
 	uint64_t cgroup;
 };
 
-pid_t lmc_ns_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd)
+/* The arguments both clones share: the pidfd lands in *pidfd when asked for. */
+static struct ns_clone_args clone_args(uint64_t flags, int cgroup_fd, int *pidfd, bool want_pidfd)
 {
-	int pidfd = -1;
-	struct ns_clone_args args = {
-		.flags = flags,
-		.exit_signal = SIGCHLD,
-	};
-	long r;
+	struct ns_clone_args args = {.flags = flags, .exit_signal = SIGCHLD};
 
-	if (ret_pidfd) {
+	if (want_pidfd) {
 		args.flags |= CLONE_PIDFD;
-		args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+		args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	}
 	if (cgroup_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
 		args.cgroup = (uint64_t)cgroup_fd;
 	}
+	return args;
+}
+
+pid_t lmc_ns_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd)
+{
+	int pidfd = -1;
+	struct ns_clone_args args = clone_args(flags, cgroup_fd, &pidfd, ret_pidfd != NULL);
+	long r;
+
 	/* glibc 2.36 has no clone3 wrapper; with no stack given the child runs on a copy of
 	 * ours, as after fork. */
 	r = syscall(SYS_clone3, &args, sizeof(args));
@@ -60,6 +65,69 @@ pid_t lmc_ns_clone(uint64_t flags, int cgroup_fd, int *ret_pidfd)
 	if (r > 0 && ret_pidfd)
 		*ret_pidfd = pidfd;
 	return (pid_t)r;
+}
+
+/* clone3 with a stack: the child comes back from the system call on that stack, where no
+ * C frame of ours exists, so the call and what follows it in the child are assembly: call
+ * fn(arg), then exit(2) with its value (x86-64; glibc's clone(3) does the same for clone).
+ * The system call keeps every register but rax, rcx and r11, in the child too: fn and arg
+ * wait in r8 and r9. The new stack's top is 16-byte aligned (a page), as a call wants. */
+#if defined(__x86_64__)
+#define NS_STR_(x) #x
+#define NS_STR(x) NS_STR_(x)
+long lmc_ns_clone3_asm(void *args, size_t size, int (*fn)(void *), void *arg);
+/* clang-format off */
+__asm__(".text\n"
+	".globl lmc_ns_clone3_asm\n"
+	".hidden lmc_ns_clone3_asm\n"
+	".type lmc_ns_clone3_asm, @function\n"
+	"lmc_ns_clone3_asm:\n"
+	"	mov %rdx, %r8\n"
+	"	mov %rcx, %r9\n"
+	"	mov $" NS_STR(SYS_clone3) ", %eax\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jz 1f\n"
+	"	ret\n"
+	"1:	xor %ebp, %ebp\n"
+	"	mov %r9, %rdi\n"
+	"	call *%r8\n"
+	"	mov %eax, %edi\n"
+	"	mov $" NS_STR(SYS_exit) ", %eax\n"
+	"	syscall\n"
+	"	hlt\n"
+	".size lmc_ns_clone3_asm, .-lmc_ns_clone3_asm\n");
+/* clang-format on */
+#endif
+
+bool lmc_ns_clone_fn_possible(void)
+{
+#if defined(__x86_64__)
+	return true;
+#else
+	return false;
+#endif
+}
+
+pid_t lmc_ns_clone_fn(uint64_t flags, int cgroup_fd, void *stack, size_t size, int (*fn)(void *),
+		      void *arg, int *ret_pidfd)
+{
+#if defined(__x86_64__)
+	int pidfd = -1;
+	struct ns_clone_args args = clone_args(flags, cgroup_fd, &pidfd, ret_pidfd != NULL);
+	long r;
+
+	args.stack = (uint64_t)(uintptr_t)stack;
+	args.stack_size = size;
+	r = lmc_ns_clone3_asm(&args, sizeof(args), fn, arg);
+	if (r > 0 && ret_pidfd)
+		*ret_pidfd = pidfd;
+	return (pid_t)r;
+#else
+	(void)flags, (void)cgroup_fd, (void)stack, (void)size, (void)fn, (void)arg;
+	(void)ret_pidfd;
+	return -ENOSYS;
+#endif
 }
 
 /* The kernel's struct sigaction (rt_sigaction): glibc's wrapper refuses signals 32 and 33,

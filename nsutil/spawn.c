@@ -503,7 +503,10 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
  * the agent's workers, never on the loop. The child places itself (it writes "0" to every
  * cgroup.procs, opened beforehand) before anything of its own runs, as the parent's attach
  * does otherwise. It runs on the parent thread's TLS (errno) while that thread is
- * suspended, as glibc's posix_spawn does; everything else is spawn_child as for clone3. */
+ * suspended, as glibc's posix_spawn does; everything else is spawn_child as for clone3.
+ * On cgroup v2 the kernel places it instead: clone3 with CLONE_VM | CLONE_VFORK and
+ * CLONE_INTO_CGROUP on the same stack (lmc_ns_clone_fn), so the fork is held to the leaf's
+ * pids.max as a plain clone3 into it would be. */
 
 static int vspawn_child(void *arg)
 {
@@ -515,13 +518,15 @@ struct lmc_ns_vspawn {
 	char *blob;
 	int place_fds[LMC_NS_PLACE_MAX];
 	size_t n_place;
+	int into_fd; /* the cgroup2 leaf for CLONE_INTO_CGROUP (a copy), or -1 */
 	int report; /* the worker's end of the loop's channel */
 	volatile int exec_reached;
 };
 
 bool lmc_ns_vspawn_possible(const struct lmc_ns_spawn_opts *o)
 {
-	return o->join_pidfd < 0 || !o->join_mask;
+	return (o->join_pidfd < 0 || !o->join_mask) &&
+	       (o->cgroup_fd < 0 || lmc_ns_clone_fn_possible());
 }
 
 static size_t strv_bytes(const char *const *v, size_t *n)
@@ -574,6 +579,8 @@ void lmc_ns_vspawn_free(struct lmc_ns_vspawn *v)
 			close(v->o.stdio[i]);
 	if (v->report >= 0)
 		close(v->report);
+	if (v->into_fd >= 0)
+		close(v->into_fd);
 	free(v->blob);
 	free(v);
 }
@@ -588,9 +595,12 @@ static int vspawn_fill(struct lmc_ns_vspawn *v, const struct lmc_ns_spawn_opts *
 	v->o.join_mask = 0;
 	v->o.stdio[0] = v->o.stdio[1] = v->o.stdio[2] = -1;
 	v->report = -1;
+	v->into_fd = -1;
 	v->blob = NULL;
 	for (; v->n_place < n_place; v->n_place++)
 		v->place_fds[v->n_place] = place[v->n_place];
+	if (o->cgroup_fd >= 0 && (v->into_fd = fcntl(o->cgroup_fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		return lmc_negerrno();
 	for (int i = 0; i < 3; i++)
 		if (o->stdio[i] >= 0 &&
 		    (v->o.stdio[i] = fcntl(o->stdio[i], F_DUPFD_CLOEXEC, 3)) < 0)
@@ -692,8 +702,17 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 		flags = CLONE_FILES;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = clone(vspawn_child, (char *)stack + LMC_NS_VSTACK_SIZE,
-		    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | flags, &c, &fd);
+	if (v->into_fd >= 0) {
+		/* The kernel places it (and checks pids.max at the fork): nothing to write. */
+		c.n_place = 0;
+		pid = lmc_ns_clone_fn(CLONE_VM | CLONE_VFORK | (uint64_t)flags, v->into_fd, stack,
+				      LMC_NS_VSTACK_SIZE, vspawn_child, &c, &fd);
+		errno = pid < 0 ? -pid : 0;
+		pid = pid < 0 ? -1 : pid;
+	} else {
+		pid = clone(vspawn_child, (char *)stack + LMC_NS_VSTACK_SIZE,
+			    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | flags, &c, &fd);
+	}
 	*rep = (struct spawn_report){.step = STEP_EXEC, .err = errno}; /* for pid < 0 */
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (own_stack)
@@ -729,6 +748,15 @@ void lmc_ns_vspawn_exec(struct lmc_ns_vspawn *v)
 	int pidfd = -1;
 
 	vspawn_clone(v, &rep, &pidfd, &used);
+	/* Killed at birth by CLONE_INTO_CGROUP (see lmc_mgr_clone_into_refused): once more,
+	 * placed through cgroup.procs by the child itself, as where the kernel has no clone3. */
+	if (v->into_fd >= 0 && rep.step == STEP_EXEC && rep.err == ESRCH) {
+		if (used.slot >= 0)
+			lmc_ns_slot_put(used.slot, used.lo, used.hi);
+		close(v->into_fd);
+		v->into_fd = -1;
+		vspawn_clone(v, &rep, &pidfd, &used);
+	}
 	if (pidfd >= 0) {
 		struct cmsghdr *cm;
 

@@ -1,5 +1,6 @@
 /* cgroupfs on this machine's real cgroups, inside a scratch subtree: directories in every
- * hierarchy, attach, kill (frozen processes included), freeze, populated, PSI. Root only. */
+ * hierarchy, attach, kill (frozen processes included), freeze, populated, PSI, a vfork'd
+ * start cloned into a cgroup2 leaf. Root only. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 
 #include "controllers/cgroupfs.h"
 #include "base/spec.h"
+#include "nsutil/ns.h"
 #include "tests/lib/scratch.h"
 
 #define MAX_KIDS 8
@@ -510,6 +512,77 @@ static void test_unified_fd(void **state)
 	close(fd);
 }
 
+/* Start "cat /proc/self/cgroup" as the agent does on cgroup v2: vfork'd on a stack of our
+ * own, cloned into the leaf's cgroup2 directory (into), with its cgroup.procs (procs) for a
+ * clone the kernel kills at birth. Its cgroup2 line, or fails. */
+static void vspawn_cat(int into, int procs, char *line, size_t size)
+{
+	static const char *const argv[] = {"cat", "/proc/self/cgroup", NULL};
+	struct lmc_ns_spawn_opts o = {
+		.argv = argv, .stdio = {-1, -1, -1}, .cgroup_fd = into, .join_pidfd = -1};
+	char out[4096], *l;
+	struct lmc_ns_spawn_wait w;
+	struct lmc_ns_vspawn *v;
+	struct lmc_err err = {0};
+	int p[2], pidfd = -1, st, place = fcntl(procs, F_DUPFD_CLOEXEC, 3);
+	ssize_t n;
+	pid_t pid;
+
+	assert_true(lmc_ns_vspawn_possible(&o));
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	o.stdio[1] = p[1];
+	assert_int_equal(lmc_ns_vspawn_prepare(&o, &place, 1, &w, &v, &err), 0);
+	close(p[1]);
+	lmc_ns_vspawn_exec(v);
+	if (lmc_ns_spawn_await(&w, &pid, &pidfd, &err) < 0)
+		fail_msg("vfork'd start into the leaf: %s", err.msg);
+	n = read(p[0], out, sizeof(out) - 1);
+	close(p[0]);
+	assert_true(n > 0);
+	out[n] = '\0';
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(pidfd);
+	l = strstr(out, "0::");
+	assert_non_null(l);
+	snprintf(line, size, "%.*s", (int)strcspn(l, "\n"), l);
+}
+
+/* What the agent does for a run on cgroup v2 (core/manager-proc.c: run_defer): the command
+ * is in the leaf from its first instruction. Again after a cgroup.kill of the leaf, which
+ * this host's kernel (6.18) answers by killing a child cloned into it at birth: the start
+ * goes on, the child placing itself through cgroup.procs. */
+static void test_vspawn_into_leaf(void **state)
+{
+	struct fx *f = *state;
+	char path[PATH_MAX], want[PATH_MAX], line[PATH_MAX];
+	int into, procs;
+
+	assert_int_equal(lmc_cgfs_create(f->cg, "v", NULL), 0);
+	if (!lmc_cgfs_has(f->cg, LMC_CTRL_UNIFIED))
+		skip(); /* v1 alone: no cgroup2 tree to clone into */
+	into = lmc_cgfs_unified_fd(f->cg, "v");
+	assert_true(into >= 0);
+	procs = openat(into, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+	assert_true(procs >= 0);
+	assert_int_equal(lmc_cgfs_path(f->cg, LMC_CTRL_UNIFIED, "v", path, sizeof(path)), 0);
+	/* /proc's line names the path below the cgroup2 mount: the scratch root's, then v. */
+	snprintf(want, sizeof(want), "/%s/v", f->root);
+	for (int round = 0; round < 2; round++) {
+		if (round == 1)
+			assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_UNIFIED, "v", "cgroup.kill",
+							"1"),
+					 0);
+		vspawn_cat(into, procs, line, sizeof(line));
+		if (strlen(line) < strlen(want) ||
+		    strcmp(line + strlen(line) - strlen(want), want) != 0)
+			fail_msg("round %d: the command ran in '%s', not in %s (%s)", round, line,
+				 want, path);
+	}
+	close(procs);
+	close(into);
+}
+
 /* Child: live in the scratch root, then open lmctl's default root below it (own + /lmctl).
  * Exit 0 when it worked; on v2 it must have moved itself into own/lmctl.agent first. */
 static int delegated_child(struct fx *f)
@@ -611,6 +684,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kept_fresh, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scratch_close_leaves_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unified_fd, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vspawn_into_leaf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delegated_root, setup, teardown),
 	};
 

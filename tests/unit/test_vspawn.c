@@ -4,18 +4,22 @@
  * wrongly would leave the command ignoring SIGPIPE or, worse, run one of our handlers on our
  * memory. Run under make, this process also inherits glibc's own 32 and 33 ignored (GNU
  * make 4.3 leaves them so), which glibc's sigaction cannot reset. Each start reuses its
- * thread's stack: the second start and one on another thread must see the same. */
+ * thread's stack: the second start and one on another thread must see the same. And the
+ * clone3 with a stack of ours that the start into a cgroup2 leaf uses (lmc_ns_clone_fn). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,6 +141,44 @@ static void test_child_clean_thread(void **state)
 	assert_clean(out);
 }
 
+/* lmc_ns_clone_fn: the child runs fn on the given stack, sharing our memory (CLONE_VM), while
+ * we wait (CLONE_VFORK); it exits with fn's value; a pidfd comes back. */
+static int clone_fn_child(void *arg)
+{
+	int *seen = arg;
+
+	*seen = getpid();
+	return 7;
+}
+
+static void test_clone_fn(void **state)
+{
+	size_t size = 64 << 10;
+	void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile int seen = 0;
+	int pidfd = -1, st;
+	pid_t pid;
+
+	(void)state;
+	if (!lmc_ns_clone_fn_possible())
+		skip();
+	assert_true(stack != MAP_FAILED);
+	pid = lmc_ns_clone_fn(CLONE_VM | CLONE_VFORK, -1, stack, size, clone_fn_child,
+			      (void *)&seen, &pidfd);
+	assert_true(pid > 0);
+	assert_int_equal(seen, pid); /* written in our memory before we went on */
+	assert_true(pidfd >= 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 7);
+	close(pidfd);
+	/* A bad cgroup fd: -errno, nothing started. */
+	assert_int_equal(lmc_ns_clone_fn(CLONE_VM | CLONE_VFORK, 999, stack, size, clone_fn_child,
+					 (void *)&seen, NULL),
+			 -EBADF);
+	munmap(stack, size);
+}
+
 int main(void)
 {
 	/* As lmctld does first: the starts share the fd table through a slot. */
@@ -146,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_signals_set),
 		cmocka_unit_test(test_child_clean),
 		cmocka_unit_test(test_child_clean_thread),
+		cmocka_unit_test(test_clone_fn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
