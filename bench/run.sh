@@ -1,5 +1,5 @@
 #!/bin/bash
-# Runs every benchmark (issues 3, 4, 5, 6, 16) and prints their tables, then one summary line
+# Runs every benchmark (issues 3, 4, 5, 6, 13, 16) and prints their tables, then one summary line
 # per target of issue 16 (the figure, the target, met or not); each table holds its own
 # baseline measured in the same run. Called by `make bench` with BUILD set. Knobs:
 #   BENCH_ITERS (default 500), BENCH_CLI_ITERS (the slow cg* tool chain, default 100),
@@ -42,6 +42,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 bench_run "$BUILD/bench/bench_lifecycle" "$ITERS" "$CLI_ITERS"
 bench_run "$BUILD/bench/bench_spawn" "$ITERS"
+bench_run "$BUILD/bench/bench_vclone" "$ITERS"
 bench_run bench/run-agent.sh
 bench_run bench/direct-run.sh "$BUILD" $((1000 / scale)) 20
 echo
