@@ -124,6 +124,11 @@ done
 if [ -b /dev/vdb ] && mount -t ext4 -o rw /dev/vdb /tmp; then
 	chmod 1777 /tmp
 	echo "tmp: $(grep ' /tmp ' /proc/mounts)"
+	# The kernel's code symbols, for the host to name where the vCPUs of a hung guest are
+	# (tests/vm/run-vm.sh reads this file from the disk image; Debian's System.map is a
+	# stub).
+	grep ' [tTwW] ' /proc/kallsyms >/tmp/.kallsyms 2>/dev/null
+	sync
 else
 	echo "init: /tmp stays on the initramfs (no ext4 /dev/vdb)"
 fi

@@ -109,7 +109,9 @@ main() {
 	# miss its ticks and panic at boot ("IO-APIC + timer doesn't work!", seen with 6.12).
 	# sysrq_always_enabled: a guest that goes quiet gets its blocked tasks, memory, CPUs and
 	# every task's state dumped on the console (through the monitor below) before it is killed.
-	append="console=ttyS0 panic=-1 quiet no_timer_check sysrq_always_enabled"
+	# nokaslr: the CPUs' instruction pointers in that dump fall where the guest's kallsyms,
+	# read at boot, says.
+	append="console=ttyS0 panic=-1 quiet no_timer_check sysrq_always_enabled nokaslr"
 	case $flavor in
 	v2 | machine) append="$append cgroup_no_v1=all" ;;
 	v1) ;;
@@ -191,11 +193,34 @@ main() {
 		local k
 		echo "$name: $why: SysRq 9 w m l t on the guest's console"
 		echo "info status" >"$mon.in"
+		# Where each vCPU is, three times a second apart: spinning, halted or stuck.
+		for k in 1 2 3; do
+			echo "info registers -a" >"$mon.in"
+			sleep 1
+		done
 		for k in 9 w m l t; do
 			echo "sendkey alt-sysrq-$k" >"$mon.in"
 			sleep 3
 		done
 		sleep 5
+	}
+	# The vCPUs' instruction pointers in the monitor's "info registers" answers, each named
+	# by the nearest code symbol of the guest's /proc/kallsyms below it (or "user space").
+	vcpu_places() {
+		local m=$1 map=$2
+		tr -d '\r' <"$m" | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' |
+			sed -n 's/^.*\(CPU#[0-9]*\).*$/\1/p; s/^RIP=\([0-9a-f]*\) .*HLT=\([01]\).*$/RIP \1 \2/p' |
+			awk -v map="$map" '
+			# 16 hex digits both sides: comparing the strings compares the numbers.
+			BEGIN { while ((getline l < map) > 0) {
+					split(l, f, " ")
+					if (f[2] ~ /^[tTwW]$/) { a[n] = f[1]; s[n++] = f[3] } } }
+			/^CPU#/ { cpu = $1; next }
+			/^RIP/ { best = "user space"; bv = ""
+				if ($2 >= "ffff800000000000")
+					for (i = 0; i < n; i++)
+						if (a[i] <= $2 && a[i] > bv) { bv = a[i]; best = s[i] }
+				printf "vcpu %s at %s (rip %s%s)\n", cpu, best, $2, $3 == "1" ? ", halted" : "" }'
 	}
 	# Watch the guest: a hard deadline, and an earlier one when the console goes quiet. Quiet
 	# first earns a poke: one kernel message (SysRq h). An emulated 8250 can miss the
@@ -236,6 +261,11 @@ main() {
 			dump_from=$(stat -c %s "$log" 2>/dev/null || echo 0)
 			sysrq_dump
 			kill -KILL $qpid 2>/dev/null
+			# The guest's symbols (tests/vm/init.sh put them on its /tmp disk).
+			syms=$vmdir/kallsyms-$flavor-$mode
+			rm -f "$syms"
+			[ -n "${tmpdisk:-}" ] && command -v debugfs >/dev/null &&
+				debugfs -R "dump /.kallsyms $syms" "$tmpdisk" >/dev/null 2>&1
 			break
 		fi
 	done
@@ -258,6 +288,7 @@ main() {
 		tail -c +"$((dump_from + 1))" "$log" | tr -d '\r' | grep -a -m 1 ' free:[0-9]' |
 			sed "s/^/$name: memory: /"
 		tr -d '\r' <"$mon.log" | grep -a '^VM status' | tail -n 1 | sed "s/^/$name: qemu: /"
+		vcpu_places "$mon.log" "$syms" | sed "s/^/$name: /"
 		echo "$name: FAILED: $why; guest killed (console: $log)"
 		exit 1
 	fi
