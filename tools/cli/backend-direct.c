@@ -291,11 +291,14 @@ static int d_task_wait(struct direct *d, const struct lmc_task_query *q,
 		r = lmc_mgr_task_get(d->m, q->name, q->task_id, &t, err);
 		if (r < 0)
 			return r;
-		if (t.state != LMC_TASK_RUNNING || lmc_task_probe(&t, &ws) != 0)
+		if (t.state != LMC_TASK_RUNNING || t.pid <= 0) /* ended, or a start under way */
 			break;
 		lmc_mgr_free(d->m);
 		d->m = NULL;
-		lmc_ns_wait_readable(t.pidfd, -1);
+		/* Still running: until it ends. Ended (and maybe reaped) since the look above:
+		 * look again at once, which records its end (it answered "running" here). */
+		if (lmc_task_probe(&t, &ws) == 0)
+			lmc_ns_wait_readable(t.pidfd, -1);
 		lmc_task_done(&t);
 		r = lmc_mgr_open(&d->opts, &d->m, err);
 		if (r < 0)
