@@ -4,9 +4,10 @@
  * run, and each page it wrote afterwards faulted. Now the clone is vfork'd on a stack of its
  * own (lmc_ns_clone_fn: CLONE_VM | CLONE_VFORK | CLONE_INTO_CGROUP), its child keeping only
  * what it needs of a shared table (CLONE_FILES, then close_range with CLOSE_RANGE_UNSHARE,
- * as nsutil's slots do). Rows: clone3 into the leaf + exec /bin/true + wait from this
- * process while small (the floor), then after it has grown to the agent's size (MiB of
- * written heap and descriptors, arguments), both ways, interleaved.
+ * as nsutil's slots do). Rows: clone3 into the leaf + exec /bin/true + wait from a helper
+ * forked while this process is small (the floor), and from this process grown to the
+ * agent's size (MiB of written heap and descriptors, arguments) both ways; the three
+ * interleaved in rounds.
  *   bench_vclone [ITERS=500] [MIB=48] [FDS=10000]
  * Scratch: lmctl-test-bench-<pid>-vclone below this process's cgroup (the top on v2),
  * removed at the end. Needs root and a cgroup2 tree (hybrid or v2). */
@@ -91,6 +92,41 @@ static int measure(struct bench_samples *s, int (*iter)(void), int n)
 	return 0;
 }
 
+/* The floor's rounds come from a helper forked while we are still small: told a count on
+ * cmd, it times that many clones and sends the samples back on res. */
+static void floor_helper(int cmd, int res)
+{
+	int n;
+
+	while (read(cmd, &n, sizeof(n)) == (ssize_t)sizeof(n)) {
+		for (int i = 0; i < n; i++) {
+			uint64_t t0 = bench_now_ns(), dt;
+			int r = fork_iter();
+
+			dt = r == 0 ? bench_now_ns() - t0 : 0;
+			if (write(res, &dt, sizeof(dt)) != (ssize_t)sizeof(dt))
+				_exit(1);
+		}
+	}
+	_exit(0);
+}
+
+static int floor_round(int cmd, int res, struct bench_samples *s, int n)
+{
+	uint64_t dt;
+
+	if (write(cmd, &n, sizeof(n)) != (ssize_t)sizeof(n))
+		return -EIO;
+	for (int i = 0; i < n; i++) {
+		if (read(res, &dt, sizeof(dt)) != (ssize_t)sizeof(dt) || dt == 0) {
+			fprintf(stderr, "bench_vclone: %s: the helper failed\n", s->label);
+			return -EIO;
+		}
+		bench_add(s, dt);
+	}
+	return 0;
+}
+
 /* Written heap and open descriptors, as the agent holds them with 1,000 containers. */
 static int grow(size_t mib, int fds)
 {
@@ -114,7 +150,8 @@ int main(int argc, char **argv)
 	struct bench_samples floor = {.label = "clone3 into it, small process (floor)"},
 			     copy = {.label = "copying clone3 (the old v2 start)"},
 			     vf = {.label = "vfork'd clone3 (lmc_ns_clone_fn)"};
-	int hfd[N_H_MAX], r, rounds = 10;
+	int hfd[N_H_MAX], r, rounds = 10, cmd[2] = {-1, -1}, res[2] = {-1, -1};
+	pid_t helper = -1;
 	char title[256];
 
 	if (bench_cg_init() < 0 || UNI < 0) {
@@ -131,15 +168,28 @@ int main(int argc, char **argv)
 	if (r >= 0)
 		leaf = hfd[UNI];
 	iters = iters < rounds ? rounds : iters;
-	if (r >= 0)
-		r = measure(&floor, fork_iter, iters);
+	if (r >= 0 && (pipe2(cmd, O_CLOEXEC) < 0 || pipe2(res, O_CLOEXEC) < 0))
+		r = -errno;
+	if (r >= 0 && (helper = fork()) == 0) {
+		close(cmd[1]);
+		close(res[0]);
+		floor_helper(cmd[0], res[1]);
+	}
+	if (r >= 0 && helper < 0)
+		r = -errno;
 	if (r >= 0 && (r = grow(mib, fds)) < 0)
 		fprintf(stderr, "bench_vclone: growing to %zu MiB and %d fds: %s\n", mib, fds,
 			strerror(-r));
 	for (int i = 0; r >= 0 && i < rounds; i++) {
-		r = measure(&copy, fork_iter, iters / rounds);
+		r = floor_round(cmd[1], res[0], &floor, iters / rounds);
+		if (r >= 0)
+			r = measure(&copy, fork_iter, iters / rounds);
 		if (r >= 0)
 			r = measure(&vf, vfork_iter, iters / rounds);
+	}
+	if (helper > 0) {
+		close(cmd[1]);
+		waitpid(helper, NULL, 0);
 	}
 	bench_scratch_remove(root);
 	if (r < 0)
