@@ -119,23 +119,30 @@ static void test_parent_limit_binds_child(void **state)
 }
 
 struct pids_wait {
+	struct lmc_cgfs *cg;
 	const char *name;
 	uint64_t want;
 };
 
+/* Never more processes than the limit, at any sample: counted in cgroup.procs. The
+ * counter (pids.current) may read one over for a moment: a fork adds itself first and
+ * takes it back when that passes the limit (seen at 17 of 16 in the v1 guest). */
 static bool pids_reached(void *ud)
 {
 	struct pids_wait *w = ud;
-	uint64_t cur = lmc_test_stat(w->name, "pids.current");
+	pid_t *pids = NULL;
+	size_t n = 0;
 
-	assert_true(cur <= w->want); /* never past the limit, at any sample */
-	return cur == w->want;
+	assert_int_equal(lmc_cgfs_procs(w->cg, w->name, &pids, &n), 0);
+	free(pids);
+	assert_true(n <= w->want);
+	return lmc_test_stat(w->name, "pids.current") >= w->want;
 }
 
 static void test_fork_bomb_held_at_pids_limit(void **state)
 {
 	struct lmc_test_env *f = *state;
-	struct pids_wait w = {"bomb", 16};
+	struct pids_wait w = {f->cg, "bomb", 16};
 
 	LMCTL_OK("create", "bomb", "--pids-limit=16");
 	LMCTL_OK("run", "-d", "bomb", "--", lmc_test_self_exe(), "forkbomb");
