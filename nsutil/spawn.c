@@ -1,4 +1,8 @@
-/* Starting a command in a leaf: clone3 into the cgroup2 leaf, hold the child until the v1
+/* Over 800 lines: both starts (clone3 on the caller's thread, vfork'd on a worker) run the
+ * same child, whose every step between clone and exec is bound by one contract (plain
+ * system calls on a copy or a share of the parent), and are kept beside it.
+ *
+ * Starting a command in a leaf: clone3 into the cgroup2 leaf, hold the child until the v1
  * hierarchies have it, join the leaf init's namespaces, set ids, then cwd, stdio and exec
  * (the look-ups as the target ids); every
  * failure up to exec comes back to the caller as a one-line error with the child reaped.
@@ -668,6 +672,30 @@ struct vspawn_used {
 	int slot, lo, hi;
 };
 
+/* The clone with every signal blocked: into the cgroup2 leaf by the kernel where there is
+ * one (which checks pids.max at the fork; nothing for the child to write), else glibc's
+ * clone. The pid, or -errno. */
+static pid_t vspawn_do_clone(const struct lmc_ns_vspawn *v, struct spawn_ctx *c, void *stack,
+			     int flags, int *fd)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (v->into_fd >= 0) {
+		c->n_place = 0;
+		pid = lmc_ns_clone_fn(CLONE_VM | CLONE_VFORK | (uint64_t)flags, v->into_fd, stack,
+				      LMC_NS_VSTACK_SIZE, vspawn_child, c, fd);
+	} else {
+		pid = clone(vspawn_child, (char *)stack + LMC_NS_VSTACK_SIZE,
+			    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | flags, c, fd);
+		pid = pid < 0 ? -errno : pid;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+
 /* The clone: the child's report (a failure) in *rep, or exec reached (pid > 0, *ret_pidfd).
  * The slot it used is in *used, for the caller to put back (after its report: that is what
  * the loop waits for). */
@@ -684,7 +712,6 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 	int place[LMC_NS_PLACE_MAX], sv[2], fd = -1, slot, flags = 0;
 	bool own_stack;
 	void *stack = lmc_ns_vstack_get(&own_stack);
-	sigset_t all, old;
 	pid_t pid;
 
 	*used = (struct vspawn_used){.slot = -1};
@@ -700,21 +727,8 @@ static pid_t vspawn_clone(struct lmc_ns_vspawn *v, struct spawn_report *rep, int
 	slot = vspawn_slot(v, &c, &o, place);
 	if (slot >= 0)
 		flags = CLONE_FILES;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (v->into_fd >= 0) {
-		/* The kernel places it (and checks pids.max at the fork): nothing to write. */
-		c.n_place = 0;
-		pid = lmc_ns_clone_fn(CLONE_VM | CLONE_VFORK | (uint64_t)flags, v->into_fd, stack,
-				      LMC_NS_VSTACK_SIZE, vspawn_child, &c, &fd);
-		errno = pid < 0 ? -pid : 0;
-		pid = pid < 0 ? -1 : pid;
-	} else {
-		pid = clone(vspawn_child, (char *)stack + LMC_NS_VSTACK_SIZE,
-			    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD | flags, &c, &fd);
-	}
-	*rep = (struct spawn_report){.step = STEP_EXEC, .err = errno}; /* for pid < 0 */
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pid = vspawn_do_clone(v, &c, stack, flags, &fd);
+	*rep = (struct spawn_report){.step = STEP_EXEC, .err = -pid}; /* for pid < 0 */
 	if (own_stack)
 		munmap(stack, LMC_NS_VSTACK_SIZE);
 	if (slot >= 0)
