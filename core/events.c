@@ -43,6 +43,7 @@ struct lmc_evsrc {
 	uint64_t settled_until; /* EMPTY: no came-and-went guess before (lmc_util_now_ns) */
 	uint64_t threshold;
 	bool oom_pending; /* v1: notified, the kill not counted yet (lmc_events_oom_recheck) */
+	bool oom_trailing; /* pending only for a kill whose notice came with an earlier one's */
 	unsigned more; /* THRESHOLD on v1: crossings read and not reported yet (lmc_events_more) */
 };
 
@@ -402,6 +403,12 @@ bool lmc_events_oom_pending(const struct lmc_evsrc *s)
 	return s->oom_pending;
 }
 
+void lmc_events_oom_trail(struct lmc_evsrc *s)
+{
+	if (s->kind == LMC_EVK_OOM && s->how == HOW_EVENTFD && !oom_held(s))
+		s->oom_pending = s->oom_trailing = true;
+}
+
 int lmc_events_oom_recheck(struct lmc_evsrc *s, bool give_up, bool *ret_fired, uint64_t *ret_value)
 {
 	uint64_t v = 0;
@@ -414,7 +421,11 @@ int lmc_events_oom_recheck(struct lmc_evsrc *s, bool give_up, bool *ret_fired, u
 	}
 	if (v <= s->last && !give_up)
 		return 0;
-	s->oom_pending = false;
+	if (v <= s->last && s->oom_trailing) { /* no later kill: nothing to say */
+		s->oom_pending = s->oom_trailing = false;
+		return 0;
+	}
+	s->oom_pending = s->oom_trailing = false;
 	s->last = v > s->last ? v : s->last;
 	*ret_fired = true;
 	*ret_value = v;
@@ -511,6 +522,7 @@ int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 		 * reasons too, only a higher oom_kill is one. */
 		if (s->how == HOW_EVENTFD && v <= s->last && !oom_held(s)) {
 			s->oom_pending = true;
+			s->oom_trailing = false; /* a notice of its own: it fires at give-up */
 			return 0;
 		}
 		*ret_fired = s->how == HOW_EVENTFD || v > s->last;

@@ -103,6 +103,10 @@ void lmc_events_empty_settled(struct lmc_evsrc *s);
  * count), or give_up (fired with the count as it is). */
 bool lmc_events_oom_pending(const struct lmc_evsrc *s);
 int lmc_events_oom_recheck(struct lmc_evsrc *s, bool give_up, bool *ret_fired, uint64_t *ret_value);
+/* v1 OOM, after an OOM event went out: two kills' notifications read as one left the
+ * second's count unsaid (its event said 2, the kernel 3, in the emulated v1 guest). Pending
+ * again, so the re-checks fire once more if the count moves, and at give_up say nothing. */
+void lmc_events_oom_trail(struct lmc_evsrc *s);
 /* THRESHOLD where the kernel signals each crossing (v1): after a fired read, true once for
  * each further crossing that read took (usage up and back down while nobody read): report
  * another event, with lmc_events_direction as it is now, and ask again. */

@@ -188,21 +188,38 @@ static void src_emit(struct src *x, uint64_t value)
 /* Every 2 ms, at most 250 times: the OOM kill counted yet? Then its event, with the count. */
 #define SETTLE_PERIOD 0.002
 #define SETTLE_TRIES 250
+static void settle_start(struct ev_loop *loop, struct src *x)
+{
+	if (!lmc_events_oom_pending(x->s) || ev_is_active(&x->settle))
+		return;
+	x->settle_tries = 0;
+	ev_timer_set(&x->settle, SETTLE_PERIOD, SETTLE_PERIOD);
+	ev_timer_start(loop, &x->settle);
+}
+
+/* An OOM event went out: a later kill whose notice was read with this one's is still
+ * looked for (lmc_events_oom_trail). */
+static void oom_emit(struct ev_loop *loop, struct src *x, uint64_t v)
+{
+	src_emit(x, v);
+	lmc_events_oom_trail(x->s);
+	settle_start(loop, x);
+}
+
 static void on_settle(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct src *x = container_of(w, struct src, settle);
 	uint64_t v = 0;
 	bool fired;
+	int r;
 
 	(void)revents;
-	if (lmc_events_oom_recheck(x->s, ++x->settle_tries >= SETTLE_TRIES, &fired, &v) < 0) {
-		ev_timer_stop(loop, w);
-		return;
-	}
-	if (!fired)
+	r = lmc_events_oom_recheck(x->s, ++x->settle_tries >= SETTLE_TRIES, &fired, &v);
+	if (r >= 0 && !fired && lmc_events_oom_pending(x->s))
 		return;
 	ev_timer_stop(loop, w);
-	src_emit(x, v);
+	if (r >= 0 && fired)
+		oom_emit(loop, x, v);
 }
 
 static void on_source(struct ev_loop *loop, ev_io *w, int revents)
@@ -222,15 +239,19 @@ static void on_source(struct ev_loop *loop, ev_io *w, int revents)
 			src_free(a, x);
 		return;
 	}
-	if (!fired && lmc_events_oom_pending(x->s) && !ev_is_active(&x->settle)) {
-		x->settle_tries = 0;
-		ev_timer_set(&x->settle, SETTLE_PERIOD, SETTLE_PERIOD);
-		ev_timer_start(loop, &x->settle);
+	if (!fired && lmc_events_oom_pending(x->s)) {
+		ev_timer_stop(loop, &x->settle); /* a notice of its own: its full wait */
+		settle_start(loop, x);
 	}
 	if (!fired) {
 		/* populated again (cgroup.events), seen by a sample: kept for a restart */
 		if (x->kind == LMC_EVK_EMPTY && lmc_events_count(x->s))
 			lmc_agent_watch_seen(a, LMC_EVK_EMPTY, lmc_events_name(x->s), 1);
+		return;
+	}
+	if (x->kind == LMC_EVK_OOM) {
+		ev_timer_stop(loop, &x->settle); /* a trailing look, over: this one's begins */
+		oom_emit(loop, x, ev.value);
 		return;
 	}
 	src_emit(x, ev.value);
