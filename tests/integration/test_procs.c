@@ -278,6 +278,11 @@ static bool gone(const char *name)
 	return lmc_test_wait_until(pids_zero, (void *)name, 5000) == 0;
 }
 
+static bool three_pids(void *name)
+{
+	return lmc_test_stat(name, "pids.current") >= 3;
+}
+
 static void test_kill_reaches_everything(void **state)
 {
 	(void)state;
@@ -286,7 +291,8 @@ static void test_kill_reaches_everything(void **state)
 	LMCTL_OK("create", "k/b", "--ns=pid,mnt");
 	LMCTL_OK("run", "-d", "k/a", "--", "/bin/sh", "-c", "sleep 100 & sleep 100 & wait");
 	LMCTL_OK("run", "-d", "k/b", "--", "/bin/sh", "-c", "sleep 100 & wait");
-	assert_true(lmc_test_stat("k/a", "pids.current") >= 3);
+	/* run -d answers once the shell is exec'd: its two sleeps come a moment later. */
+	assert_int_equal(lmc_test_wait_until(three_pids, (void *)"k/a", 5000), 0);
 	LMCTL_OK("kill", "-r", "k");
 	/* Gone from the cgroups at once; pids.current drops when whoever inherited them
 	 * (the host's init for detached runs) has reaped the zombies. */
