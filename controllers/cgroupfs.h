@@ -122,13 +122,15 @@ int lmc_cgfs_open_file(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, c
  * cgroup.procs. skip_unified: the caller already placed it there (CLONE_INTO_CGROUP). */
 int lmc_cgfs_attach(struct lmc_cgfs *cg, const char *name, pid_t pid, bool skip_unified,
 		    struct lmc_err *err);
-/* The container's cgroup.procs in every hierarchy, open for writing (O_CLOEXEC), for a
- * process to place itself (it writes "0") before it runs anything of its own: *ret_n fds
- * in fds (LMC_CTRL__MAX at most), closed by the caller. -EOPNOTSUPP on a fake root. */
+/* For a single-threaded process to place itself (it writes "0") before it runs anything of
+ * its own, the container's file in every hierarchy, open for writing (O_CLOEXEC): v1's
+ * tasks (no global lock: see cgroupfs-proc.c), cgroup2's cgroup.procs, which comes first
+ * (fds[0]) where there is a cgroup2 tree; the freezer's last. *ret_n fds in fds
+ * (LMC_CTRL__MAX at most), closed by the caller. -EOPNOTSUPP on a fake root. */
 int lmc_cgfs_procs_fds(struct lmc_cgfs *cg, const char *name, int *fds, size_t *ret_n,
 		       struct lmc_err *err);
-/* The cgroup2 directory fd for clone3(CLONE_INTO_CGROUP), or -EOPNOTSUPP in v1 mode and on a
- * fake root. */
+/* The cgroup2 directory fd for clone3(CLONE_INTO_CGROUP) (v2, and hybrid's cgroup2 tree),
+ * or -EOPNOTSUPP in v1 mode and on a fake root. */
 int lmc_cgfs_unified_fd(struct lmc_cgfs *cg, const char *name);
 /* Pids in the container itself (not its children): from cgroup.procs of the process-
  * tracking hierarchy (unified if present, else freezer, else the first). malloc'd. */

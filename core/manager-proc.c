@@ -235,13 +235,13 @@ static int run_defer(struct lmc_manager *m, const struct lmc_run_opts *o, struct
 
 	_Static_assert(LMC_CTRL__MAX <= LMC_NS_PLACE_MAX, "a fd per hierarchy");
 	*o->defer = NULL;
-	/* On cgroup v2 clone3 places the child (CLONE_INTO_CGROUP), and the fork is checked
-	 * against pids.max there; a move through cgroup.procs is not: the vfork'd child is
-	 * cloned into the leaf too (lmc_ns_clone_fn), cgroup.procs kept for a clone the
-	 * kernel kills at birth. v1 hierarchies were always joined through cgroup.procs
-	 * (hybrid's cgroup2 has no controllers). */
-	if (lmc_cgfs_mode(m->cg) == LMC_CG_V2)
-		run_clone_into(m, p);
+	/* Where there is a cgroup2 tree, clone3 places the child there (CLONE_INTO_CGROUP), and
+	 * on v2 the fork is checked against pids.max; a move through cgroup.procs is not: the
+	 * vfork'd child is cloned into the leaf (lmc_ns_clone_fn), its cgroup.procs kept for
+	 * a clone the kernel kills at birth. It joins the v1 hierarchies itself, through
+	 * their tasks files (no global lock: lmc_cgfs_procs_fds). In hybrid mode this also
+	 * spares it the cgroup2 cgroup.procs write, the one that took that lock. */
+	run_clone_into(m, p);
 	if (!lmc_ns_vspawn_possible(&p->so) ||
 	    lmc_cgfs_procs_fds(m->cg, p->a.name, place, &n, NULL) < 0) {
 		run_unplaced(p, NULL);

@@ -505,12 +505,13 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
  * agent thread's time in a loop of runs). A vfork'd child shares the memory until its exec,
  * so none of that happens; but its parent thread waits until then, so this runs on one of
  * the agent's workers, never on the loop. The child places itself (it writes "0" to every
- * cgroup.procs, opened beforehand) before anything of its own runs, as the parent's attach
- * does otherwise. It runs on the parent thread's TLS (errno) while that thread is
+ * hierarchy's file, opened beforehand: v1's tasks, cgroup2's cgroup.procs) before anything
+ * of its own runs, as the parent's attach does otherwise. It runs on the parent thread's TLS (errno) while that thread is
  * suspended, as glibc's posix_spawn does; everything else is spawn_child as for clone3.
- * On cgroup v2 the kernel places it instead: clone3 with CLONE_VM | CLONE_VFORK and
- * CLONE_INTO_CGROUP on the same stack (lmc_ns_clone_fn), so the fork is held to the leaf's
- * pids.max as a plain clone3 into it would be. */
+ * Where there is a cgroup2 tree (v2, and hybrid's) the kernel places it there instead:
+ * clone3 with CLONE_VM | CLONE_VFORK and CLONE_INTO_CGROUP on the same stack
+ * (lmc_ns_clone_fn), so on v2 the fork is held to the leaf's pids.max as a plain clone3
+ * into it would be; the child writes itself into the v1 hierarchies. */
 
 static int vspawn_child(void *arg)
 {
@@ -684,7 +685,9 @@ static pid_t vspawn_do_clone(const struct lmc_ns_vspawn *v, struct spawn_ctx *c,
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (v->into_fd >= 0) {
-		c->n_place = 0;
+		/* place[0] is that leaf's own cgroup.procs, kept for the retry below. */
+		c->place_fds += c->n_place ? 1 : 0;
+		c->n_place -= c->n_place ? 1 : 0;
 		pid = lmc_ns_clone_fn(CLONE_VM | CLONE_VFORK | (uint64_t)flags, v->into_fd, stack,
 				      LMC_NS_VSTACK_SIZE, vspawn_child, c, fd);
 	} else {
