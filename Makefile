@@ -152,6 +152,7 @@ TEST_MODS_test_policy := policy base
 TEST_MODS_test_frame := proto core base
 TEST_MODS_test_store := proto core base
 TEST_MODS_test_vspawn := nsutil base
+TEST_MODS_test_bg := base
 tmods = $(if $(TEST_MODS_$(1)),$(TEST_MODS_$(1)),$(call rev,$(MODULES)))
 # Link flags of one unit test: test_manager's fake kernel refuses the writes it is told to.
 TEST_LDFLAGS_test_manager := -Wl,--wrap=lmc_cgfs_write

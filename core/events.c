@@ -9,6 +9,7 @@
  *    alone: a timer checking the subtree's cgroup.procs.
  *  - the eviction watch: v1 as threshold; v2 inotify on memory.events. PSI: a trigger
  *    written to the cgroup2 memory.pressure. */
+#include "base/bg.h"
 #include "base/util.h"
 #include "core/events.h"
 
@@ -77,8 +78,12 @@ static void evsrc_freep(struct lmc_evsrc **s)
 	lmc_events_free(*s);
 }
 
-/* v1: eventfd registered through cgroup.event_control on file (args: extra text or NULL). */
-static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, struct lmc_err *err)
+static int register_v1_deferred(struct lmc_evsrc *s, int efd, int *cfd, const char *args);
+
+/* v1: eventfd registered through cgroup.event_control on file (args: extra text or NULL;
+ * deferred: the registration itself done on a background thread, register_v1_deferred). */
+static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, bool deferred,
+		       struct lmc_err *err)
 {
 	_cleanup_close_ int efd = -EBADF, cfd = -EBADF;
 	int r;
@@ -91,7 +96,9 @@ static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, 
 	if (cfd < 0)
 		return lmc_err_set(err, cfd, "%s: cannot open %s: %s", lmc_name_display(s->name),
 				   file, strerror(-cfd));
-	if (args)
+	if (args && deferred)
+		r = register_v1_deferred(s, efd, &cfd, args);
+	else if (args)
 		r = lmc_cgfs_writef(s->cg, LMC_CTRL_MEMORY, s->name, "cgroup.event_control",
 				    "%d %d %s", efd, cfd, args);
 	else
@@ -101,6 +108,65 @@ static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, 
 		return lmc_err_set(err, r, "%s: cannot register for %s events: %s",
 				   lmc_name_display(s->name), file, strerror(-r));
 	s->fd = TAKE_FD(efd);
+	return 0;
+}
+
+/* A v1 threshold registered later, on a background thread (base/bg.h): the kernel waits
+ * for an RCU grace period in it (__mem_cgroup_usage_register_event), 6-16 ms on this idle
+ * host, which the agent paid on its loop for each watched parent it created. The job holds
+ * its own copies of the eventfd and the usage file, so the numbers it writes stay theirs
+ * whatever the source does meanwhile. Once registered it signals the eventfd once: the
+ * owner reads the usage then, and a crossing between the open and the registration (which
+ * the kernel never counted) is not missed. */
+struct defer_reg {
+	int ctl, efd, cfd;
+	char name[LMC_NAME_MAX + 1];
+	char args[32];
+};
+
+static void defer_reg_run(void *arg)
+{
+	struct defer_reg *d = arg;
+	char buf[96];
+	int n = snprintf(buf, sizeof(buf), "%d %d %s", d->efd, d->cfd, d->args);
+	uint64_t one = 1;
+
+	if (write(d->ctl, buf, (size_t)n) != n)
+		fprintf(stderr, "lmctld: %s: memory threshold not registered: %m\n",
+			lmc_name_display(d->name));
+	else if (write(d->efd, &one, sizeof(one)) != sizeof(one))
+		(void)0; /* the counter is full: the owner has a wake pending anyway */
+	close(d->ctl);
+	close(d->efd);
+	close(d->cfd);
+	free(d);
+}
+
+/* register_v1's write, queued: the fds of the job its own (closed by it); -errno if it
+ * cannot be queued. */
+static int register_v1_deferred(struct lmc_evsrc *s, int efd, int *cfd, const char *args)
+{
+	struct defer_reg *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->ctl = lmc_cgfs_open_file(s->cg, LMC_CTRL_MEMORY, s->name, "cgroup.event_control",
+				    O_WRONLY);
+	d->efd = fcntl(efd, F_DUPFD_CLOEXEC, 3);
+	if (d->ctl < 0 || d->efd < 0) {
+		int r = d->ctl < 0 ? d->ctl : lmc_negerrno();
+
+		if (d->ctl >= 0)
+			close(d->ctl);
+		if (d->efd >= 0)
+			close(d->efd);
+		free(d);
+		return r;
+	}
+	d->cfd = TAKE_FD(*cfd);
+	snprintf(d->name, sizeof(d->name), "%s", s->name);
+	snprintf(d->args, sizeof(d->args), "%s", args);
+	lmc_bg_run(defer_reg_run, d);
 	return 0;
 }
 
@@ -174,7 +240,7 @@ int lmc_events_oom_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc 
 	if (r < 0)
 		return r;
 	r = v2 ? register_inotify(s, LMC_CTRL_MEMORY, "memory.events", err)
-	       : register_v1(s, "memory.oom_control", NULL, err);
+	       : register_v1(s, "memory.oom_control", NULL, false, err);
 	if (r < 0)
 		return r;
 	if (oom_count(s, &s->last) < 0)
@@ -196,8 +262,8 @@ static int timer_open(struct lmc_evsrc *s, long period_ms, struct lmc_err *err)
 	return 0;
 }
 
-int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
-			      struct lmc_evsrc **ret, struct lmc_err *err)
+static int threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes, bool deferred,
+			  struct lmc_evsrc **ret, struct lmc_err *err)
 {
 	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
 	bool v2 = lmc_cgfs_mode(cg) == LMC_CG_V2;
@@ -216,7 +282,8 @@ int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t by
 		return r;
 	s->threshold = bytes;
 	snprintf(arg, sizeof(arg), "%llu", (unsigned long long)bytes);
-	r = v2 ? timer_open(s, 10, err) : register_v1(s, "memory.usage_in_bytes", arg, err);
+	r = v2 ? timer_open(s, 10, err)
+	       : register_v1(s, "memory.usage_in_bytes", arg, deferred, err);
 	if (r < 0)
 		return r;
 	if (mem_usage(s, &usage) >= 0)
@@ -225,14 +292,24 @@ int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t by
 	return 0;
 }
 
+int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
+			      struct lmc_evsrc **ret, struct lmc_err *err)
+{
+	/* A subscriber's: the direction of each crossing counts from the usage read at the
+	 * open, so the registration must be in place by then (see register_v1_deferred). */
+	return threshold_open(cg, name, bytes, false, ret, err);
+}
+
 int lmc_events_pressure_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
 			     struct lmc_evsrc **ret, struct lmc_err *err)
 {
 	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
 	int r;
 
+	/* The eviction watch reads the usage at each wake and never asks the direction: its
+	 * registration is deferred. */
 	if (lmc_cgfs_mode(cg) != LMC_CG_V2)
-		return lmc_events_threshold_open(cg, name, bytes, ret, err);
+		return threshold_open(cg, name, bytes, true, ret, err);
 	r = need_memory(cg, name, err);
 	if (r < 0)
 		return r;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "base/bg.h"
 #include "base/macro.h"
 #include "base/tree.h"
 #include "controllers/controller.h"
@@ -138,8 +139,8 @@ int lmc_evwatch_psi_fd(const struct lmc_evwatch *w)
 
 void lmc_evwatch_psi_close(struct lmc_evwatch *w)
 {
-	if (w->psi_fd >= 0)
-		close(w->psi_fd); /* leaves any epoll set with it */
+	/* Its release waits for an RCU grace period (psi_trigger_destroy): not here. */
+	lmc_bg_close(w->psi_fd);
 	w->psi_fd = -1;
 }
 

@@ -41,7 +41,9 @@ void lmc_evwatch_one(struct lmc_manager *m, const char *name,
  * psi_err says why not (code 0: none was asked). err: why it cannot be watched. */
 int lmc_evwatch_open(struct lmc_manager *m, const char *name, const struct lmc_evwatch_opts *o,
 		     struct lmc_err *psi_err, struct lmc_evwatch **ret, struct lmc_err *err);
-/* Hand back what the watch set (memory.high, the OOM killer) and close its fds; NULL ok. */
+/* Hand back what the watch set (memory.high, the OOM killer) and close its fds; NULL ok.
+ * The PSI trigger is closed on a background thread (base/bg.h): take it out of any epoll
+ * set first. */
 void lmc_evwatch_free(struct lmc_evwatch *w);
 
 /* The fds to poll: the usage signal (readable), the v1 OOM notification (readable; -1:
@@ -49,7 +51,8 @@ void lmc_evwatch_free(struct lmc_evwatch *w);
 int lmc_evwatch_fd(const struct lmc_evwatch *w);
 int lmc_evwatch_oom_fd(const struct lmc_evwatch *w);
 int lmc_evwatch_psi_fd(const struct lmc_evwatch *w);
-/* Give up the PSI trigger (the caller could not poll it). */
+/* Give up the PSI trigger (the caller could not poll it), closed as by lmc_evwatch_free:
+ * out of any epoll set first. */
 void lmc_evwatch_psi_close(struct lmc_evwatch *w);
 /* After the usage signal's (oom: the OOM notification's) fd polled readable: drain it;
  * *ret_fired says whether it signalled. -errno once the container is gone. */

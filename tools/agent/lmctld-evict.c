@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/bg.h"
 #include "base/util.h"
 #include "core/manager.h"
 #include "policy/policy.h"
@@ -367,6 +368,15 @@ static void on_oom(struct ev_loop *loop, ev_io *io, int revents)
 		check(w, "oom", t);
 }
 
+/* A PSI trigger out of the set before it is closed: the close happens later, on a
+ * background thread (its release waits for an RCU grace period, base/bg.h), and a trigger
+ * still in the set meanwhile could report a watch already freed. */
+static void psi_unwatch(struct lmc_evict *e, int fd)
+{
+	if (fd >= 0 && e->psi_epfd >= 0)
+		(void)epoll_ctl(e->psi_epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
 static void on_psi(struct ev_loop *loop, ev_io *io, int revents)
 {
 	struct lmc_evict *e = container_of(io, struct lmc_evict, psi_io);
@@ -381,10 +391,14 @@ static void on_psi(struct ev_loop *loop, ev_io *io, int revents)
 
 		/* Its cgroup is gone (the error stays readable): out of the set, or it spins. */
 		if (evs[i].events & EPOLLERR) {
-			if (w->kw)
+			if (w->kw) {
+				psi_unwatch(e, lmc_evwatch_psi_fd(w->kw));
 				lmc_evwatch_psi_close(w->kw);
-			else if (e->machine_psi_fd >= 0 && !close(e->machine_psi_fd))
+			} else if (e->machine_psi_fd >= 0) {
+				psi_unwatch(e, e->machine_psi_fd);
+				lmc_bg_close(e->machine_psi_fd);
 				e->machine_psi_fd = -1;
+			}
 			continue;
 		}
 		check(w, "psi", t);
@@ -397,8 +411,10 @@ static void watch_free(struct lmc_evict *e, struct ewatch *w)
 {
 	ev_io_stop(e->a->loop, &w->io);
 	ev_io_stop(e->a->loop, &w->oom_io);
-	/* Its fds, and what it set in the kernel given back (the PSI trigger leaves the epoll
-	 * set as it is closed). */
+	/* Its fds, and what it set in the kernel given back (the PSI trigger out of the
+	 * epoll set first: it is closed later). */
+	if (w->kw)
+		psi_unwatch(e, lmc_evwatch_psi_fd(w->kw));
 	lmc_evwatch_free(w->kw);
 	free(w);
 	e->n_watches--;
@@ -574,8 +590,8 @@ static void machine_stop(struct lmc_evict *e)
 {
 	if (e->machine) {
 		ev_timer_stop(e->a->loop, &e->machine_timer);
-		if (e->machine_psi_fd >= 0)
-			close(e->machine_psi_fd);
+		psi_unwatch(e, e->machine_psi_fd);
+		lmc_bg_close(e->machine_psi_fd);
 		e->machine_psi_fd = -1;
 		free(e->machine);
 		e->machine = NULL;
