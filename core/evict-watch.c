@@ -22,6 +22,7 @@ struct lmc_evwatch {
 	struct lmc_evsrc *src; /* usage: v1 threshold eventfd, v2 memory.events */
 	struct lmc_evsrc *oom; /* v1 with hold_oom: the OOM notification */
 	int psi_fd;
+	struct lmc_evwatch_opts o; /* what lmc_evwatch_arm opens */
 	bool high_set; /* v2: the memory.high the watch wrote */
 	bool oom_off; /* v1: the kernel's OOM killer held off (memory.oom_control) */
 };
@@ -91,19 +92,33 @@ int lmc_evwatch_open(struct lmc_manager *m, const char *name, const struct lmc_e
 		return lmc_err_set(err, -ENOMEM, "%s: out of memory", lmc_name_display(name));
 	w->cg = m->cg;
 	w->psi_fd = -1;
+	w->o = *o;
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	set_high(w, n, o->threshold);
-	r = lmc_events_pressure_open(w->cg, name, o->threshold, &w->src, err);
+	if (o->hold_oom)
+		hold_oom(w, n);
+	r = o->arm_later ? 0 : lmc_evwatch_arm(w, psi_err, err);
 	if (r < 0) {
 		lmc_evwatch_free(w);
 		return r;
 	}
-	if (o->hold_oom)
-		hold_oom(w, n);
-	if (o->psi_stall_us)
-		(void)lmc_events_psi_open(w->cg, name, o->psi_stall_us, o->psi_window_us,
-					  &w->psi_fd, psi_err);
 	*ret = w;
+	return 0;
+}
+
+int lmc_evwatch_arm(struct lmc_evwatch *w, struct lmc_err *psi_err, struct lmc_err *err)
+{
+	int r;
+
+	*psi_err = (struct lmc_err){0};
+	if (w->src)
+		return 0;
+	r = lmc_events_pressure_open(w->cg, w->name, w->o.threshold, &w->src, err);
+	if (r < 0)
+		return r;
+	if (w->o.psi_stall_us)
+		(void)lmc_events_psi_open(w->cg, w->name, w->o.psi_stall_us, w->o.psi_window_us,
+					  &w->psi_fd, psi_err);
 	return 0;
 }
 
@@ -124,7 +139,7 @@ void lmc_evwatch_free(struct lmc_evwatch *w)
 
 int lmc_evwatch_fd(const struct lmc_evwatch *w)
 {
-	return lmc_events_fd(w->src);
+	return w->src ? lmc_events_fd(w->src) : -1;
 }
 
 int lmc_evwatch_oom_fd(const struct lmc_evwatch *w)

@@ -21,6 +21,11 @@ struct lmc_evwatch_opts {
 	uint64_t threshold; /* usage at which the agent acts (lmc_policy_evict_threshold) */
 	bool hold_oom; /* v1: hold the kernel's OOM killer off, listen to its OOMs */
 	unsigned psi_stall_us, psi_window_us; /* a PSI "full" trigger; 0 stall: none */
+	/* The usage signal and the PSI trigger opened later, by lmc_evwatch_arm. Both cost an
+	 * RCU grace period in the kernel (a v1 threshold's registration, a trigger's release),
+	 * which a removal of the cgroup within that time waits for too: a container that
+	 * lives a few milliseconds need not pay it. */
+	bool arm_later;
 };
 
 /* Is the memory controller managed here (nothing can be watched without it)? */
@@ -41,13 +46,16 @@ void lmc_evwatch_one(struct lmc_manager *m, const char *name,
  * psi_err says why not (code 0: none was asked). err: why it cannot be watched. */
 int lmc_evwatch_open(struct lmc_manager *m, const char *name, const struct lmc_evwatch_opts *o,
 		     struct lmc_err *psi_err, struct lmc_evwatch **ret, struct lmc_err *err);
+/* With opts.arm_later: open the usage signal and the PSI trigger now (psi_err as for
+ * open; nothing if armed already). 0, or -errno (err): the watch keeps what open gave it. */
+int lmc_evwatch_arm(struct lmc_evwatch *w, struct lmc_err *psi_err, struct lmc_err *err);
 /* Hand back what the watch set (memory.high, the OOM killer) and close its fds; NULL ok.
  * The PSI trigger is closed on a background thread (base/bg.h): take it out of any epoll
  * set first. */
 void lmc_evwatch_free(struct lmc_evwatch *w);
 
-/* The fds to poll: the usage signal (readable), the v1 OOM notification (readable; -1:
- * none), the PSI trigger (POLLPRI; -1: none). */
+/* The fds to poll: the usage signal (readable; -1: not armed yet), the v1 OOM
+ * notification (readable; -1: none), the PSI trigger (POLLPRI; -1: none). */
 int lmc_evwatch_fd(const struct lmc_evwatch *w);
 int lmc_evwatch_oom_fd(const struct lmc_evwatch *w);
 int lmc_evwatch_psi_fd(const struct lmc_evwatch *w);

@@ -23,9 +23,21 @@ static int init_attempt(struct lmc_manager *m, struct lmc_mgr_init_wait *iw, boo
 		.attach = lmc_mgr_attach_cb,
 		.userdata = &a,
 	};
+	int place[LMC_CTRL__MAX];
+	size_t n = 0;
+	int r;
 
+	/* It places itself where the files open (v1's tasks: no global lock, as a run's
+	 * child, lmc_cgfs_procs_fds); else attach does. */
+	if (lmc_cgfs_procs_fds(m->cg, iw->name, place, &n, NULL) >= 0 && n) {
+		o.place_fds = place;
+		o.n_place = n;
+	}
 	iw->placed = cgfd >= 0;
-	return lmc_ns_init_start(&o, &iw->w, err);
+	r = lmc_ns_init_start(&o, &iw->w, err);
+	for (size_t i = 0; i < n; i++)
+		close(place[i]);
+	return r;
 }
 
 /* After an attempt that gave r: if the kernel killed the child at birth (see

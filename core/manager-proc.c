@@ -139,6 +139,8 @@ struct run_prep {
 	struct lmc_mgr_attach a;
 	gid_t *groups;
 	int cgfd;
+	int place[LMC_CTRL__MAX]; /* a copying clone's placing files (run_place) */
+	size_t n_place;
 };
 
 static void run_prep_done(struct run_prep *p)
@@ -146,6 +148,8 @@ static void run_prep_done(struct run_prep *p)
 	free(p->groups);
 	if (p->cgfd >= 0)
 		close(p->cgfd);
+	for (size_t i = 0; i < p->n_place; i++)
+		close(p->place[i]);
 }
 
 static int run_prepare(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
@@ -201,6 +205,17 @@ static void run_clone_into(struct lmc_manager *m, struct run_prep *p)
 		p->cgfd = lmc_cgfs_unified_fd(m->cg, p->a.name);
 	p->so.cgroup_fd = p->cgfd >= 0 ? p->cgfd : -1;
 	p->a.skip_unified = p->cgfd >= 0;
+}
+
+/* A copying clone's child places itself too, through the files a vfork'd one writes (v1's
+ * tasks: no global lock, lmc_cgfs_procs_fds), where they can be opened; else attach does. */
+static void run_place(struct lmc_manager *m, struct run_prep *p)
+{
+	if (p->n_place == 0 &&
+	    lmc_cgfs_procs_fds(m->cg, p->a.name, p->place, &p->n_place, NULL) < 0)
+		p->n_place = 0;
+	p->so.place_fds = p->n_place ? p->place : NULL;
+	p->so.n_place = p->n_place;
 }
 
 static void run_unplaced(struct run_prep *p, struct lmc_err *err)
@@ -266,6 +281,7 @@ int lmc_mgr_run_start(struct lmc_manager *m, const char *uname, const struct lmc
 	}
 	if (r >= 0) {
 		run_clone_into(m, &p);
+		run_place(m, &p);
 		r = lmc_ns_spawn_start(&p.so, ret, err);
 	}
 	/* A child killed at birth shows here, at its release (see lmc_mgr_clone_into_refused). */

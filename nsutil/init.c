@@ -35,6 +35,7 @@ enum init_step {
 	ISTEP_HOSTNAME,
 	ISTEP_LO,
 	ISTEP_DEVNULL,
+	ISTEP_PLACE,
 };
 
 struct init_report {
@@ -218,7 +219,8 @@ __attribute__((constructor)) static void init_entry(int argc, char **argv, char 
 	init_loop(argv[1][0] == '1');
 }
 
-static _Noreturn void init_child(const struct lmc_spec_ns *ns, int chan, int parent_chan)
+static _Noreturn void init_child(const struct lmc_spec_ns *ns, int chan, int parent_chan,
+				 const int *place, size_t n_place)
 {
 	char go;
 
@@ -231,6 +233,11 @@ static _Noreturn void init_child(const struct lmc_spec_ns *ns, int chan, int par
 			_exit(127);
 	}
 	prctl(PR_SET_NAME, INIT_COMM, 0, 0, 0);
+	/* Placed by itself where it can be (lmc_ns_init_opts.place_fds), then held until its
+	 * maps are written. */
+	for (size_t i = 0; i < n_place; i++)
+		if (write(place[i], "0", 1) != 1)
+			init_send(chan, ISTEP_PLACE, errno);
 	if (recv(chan, &go, 1, 0) != 1)
 		_exit(127);
 	init_setup(ns, chan);
@@ -299,6 +306,7 @@ static int init_error(const char *hostname, const struct init_report *rep, struc
 		[ISTEP_HOSTNAME] = "hostname",
 		[ISTEP_LO] = "bringing lo up",
 		[ISTEP_DEVNULL] = "/dev/null",
+		[ISTEP_PLACE] = "joining its cgroups",
 	};
 	int code = rep->err > 0 ? -rep->err : -EIO;
 	const char *w = rep->step > 0 && (size_t)rep->step < ARRAY_SIZE(what) ? what[rep->step]
@@ -315,7 +323,7 @@ static int init_release(const struct lmc_ns_init_opts *o, pid_t pid, int chan, s
 {
 	int r;
 
-	if (o->attach && (r = o->attach(pid, o->userdata, err)) < 0)
+	if (o->attach && !o->place_fds && (r = o->attach(pid, o->userdata, err)) < 0)
 		return lmc_err_set(err, r, "init: placing pid %d: %s", (int)pid, strerror(-r));
 	if (o->ns->mask & LMC_NS_USER) {
 		r = write_map(pid, "uid_map", o->ns->uid_map, o->ns->n_uid_map, err);
@@ -385,10 +393,13 @@ int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, struct lmc_ns_init_wa
 	_cleanup_close_ int pidfd = -EBADF, chan = -EBADF;
 	sigset_t all, old;
 	int sv[2], r, flags;
+	const int *place;
+	size_t n_place;
 	pid_t pid;
 
 	if (!opts->ns)
 		return lmc_err_set(err, -EINVAL, "init: no namespaces given");
+	lmc_ns_place_skip(opts->place_fds, opts->n_place, opts->cgroup_fd, &place, &n_place);
 	/* The cgroup namespace comes later, from inside, once the init is placed. */
 	flags = lmc_ns_clone_flags(opts->ns->mask & ~(uint32_t)LMC_NS_CGROUP);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -398,11 +409,17 @@ int lmc_ns_init_start(const struct lmc_ns_init_opts *opts, struct lmc_ns_init_wa
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid = lmc_ns_clone((uint64_t)flags, opts->cgroup_fd, &pidfd);
 	if (pid == 0)
-		init_child(opts->ns, sv[1], sv[0]);
+		init_child(opts->ns, sv[1], sv[0], place, n_place);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(sv[1]);
 	if (pid < 0)
 		return lmc_err_set(err, pid, "init: cannot start: %s", strerror(-pid));
+	/* Killed at birth by CLONE_INTO_CGROUP (see lmc_ns_spawn_start): said so, while the
+	 * caller can still start it again unplaced. */
+	if (opts->cgroup_fd >= 0 && lmc_ns_killed_at_birth(pid, pidfd)) {
+		lmc_ns_kill_reap(pidfd);
+		return lmc_err_set(err, -ECONNRESET, "init: killed at birth");
+	}
 	r = init_release(opts, pid, chan, err);
 	if (r < 0) {
 		lmc_ns_kill_reap(pidfd);

@@ -31,6 +31,11 @@ struct lmc_ns_spawn_opts {
 	 * as the target ids: a run learns nothing about paths its uid cannot reach. */
 	const char *cwd;
 	int cgroup_fd; /* cgroup2 dir fd for clone3(CLONE_INTO_CGROUP), -1 none */
+	/* The container's files for the child to write itself into before anything of its own
+	 * runs (lmc_cgfs_procs_fds: v1's tasks need no global lock; place[0] is the cgroup2
+	 * leaf's, skipped when cgroup_fd clones it there); NULL: attach places it instead. */
+	const int *place_fds;
+	size_t n_place;
 	lmc_ns_attach_fn attach;
 	void *userdata;
 	int join_pidfd; /* pidfd of the leaf's init: join its namespaces (mask below); -1 none */
@@ -122,6 +127,8 @@ void lmc_ns_set_child_nofile(rlim_t soft);
 struct lmc_ns_init_opts {
 	const struct lmc_spec_ns *ns;
 	int cgroup_fd;
+	const int *place_fds; /* as in lmc_ns_spawn_opts; NULL: attach */
+	size_t n_place;
 	lmc_ns_attach_fn attach;
 	void *userdata;
 };
@@ -170,6 +177,9 @@ bool lmc_ns_pidfd_alive(int pidfd);
 /* Whether our just-cloned child (held before running anything) already has a SIGKILL
  * pending or is gone: what the kernel's birth kill (see lmc_ns_spawn_start) leaves. */
 bool lmc_ns_killed_at_birth(pid_t pid, int pidfd);
+/* The placing files a child writes (lmc_ns_spawn_opts.place_fds): all of place, or all but
+ * place[0] (the cgroup2 leaf's) when it is cloned there (cgroup_fd >= 0). */
+void lmc_ns_place_skip(const int *place, size_t n, int cgroup_fd, const int **ret, size_t *ret_n);
 
 /* ---- user namespace id ranges (idmap.c) ---- */
 

@@ -356,6 +356,16 @@ static bool status_kill_pending(const char *buf)
 	return false;
 }
 
+void lmc_ns_place_skip(const int *place, size_t n, int cgroup_fd, const int **ret, size_t *ret_n)
+{
+	if (place && n && cgroup_fd >= 0) {
+		place++;
+		n--;
+	}
+	*ret = place;
+	*ret_n = place ? n : 0;
+}
+
 bool lmc_ns_killed_at_birth(pid_t pid, int pidfd)
 {
 	char path[64], buf[4096];

@@ -59,10 +59,14 @@ struct spawn_ctx {
 	int parent_chan; /* the parent's end, closed in the child so a dead parent is seen */
 	int setns_flags; /* CLONE_NEW* to join in the child (never pid) */
 	bool join_mnt, join_user;
-	/* vfork'd (lmc_ns_vspawn_exec): the child places itself through these fds instead of
-	 * waiting for the parent's "go", and says it reached exec */
+	/* The child places itself through these fds (NULL: the parent attaches it). */
 	const int *place_fds;
 	size_t n_place;
+	/* A copy (lmc_ns_spawn_start) waits for the parent's "go" in any case: placed by the
+	 * parent, or by itself and the parent still to check it was not killed at birth (a
+	 * child already gone would look so). vfork'd (lmc_ns_vspawn_exec): no "go", its
+	 * parent waits for its exec; it says it reached it. */
+	bool hold;
 	volatile int *exec_reached;
 	/* vfork'd sharing our fd table (CLONE_FILES): what it needs is in [fds_lo, fds_hi) (a
 	 * slot, below); it keeps only that and 0..2, its very first step. 0: a copy. */
@@ -186,7 +190,7 @@ static _Noreturn void spawn_child(const struct spawn_ctx *parent_ctx)
 	for (size_t i = 0; i < c->n_place; i++)
 		if (write(c->place_fds[i], "0", 1) != 1)
 			child_fail(c->chan, STEP_PLACE, errno);
-	if (!c->place_fds && recv(c->chan, &go, 1, 0) != 1)
+	if (c->hold && recv(c->chan, &go, 1, 0) != 1)
 		_exit(127);
 	if (c->setns_flags && setns(o->join_pidfd, c->setns_flags) < 0)
 		child_fail(c->chan, STEP_SETNS, errno);
@@ -308,7 +312,7 @@ static int spawn_release(const struct lmc_ns_spawn_opts *o, pid_t pid, int pidfd
 {
 	int r;
 
-	if (o->attach) {
+	if (o->attach && !o->place_fds) {
 		r = o->attach(pid, o->userdata, err);
 		if (r < 0) {
 			lmc_ns_kill_reap(pidfd);
@@ -432,7 +436,7 @@ int lmc_ns_spawn_timeout(struct lmc_ns_spawn_wait *w, struct lmc_err *err)
 int lmc_ns_spawn_start(const struct lmc_ns_spawn_opts *opts, struct lmc_ns_spawn_wait *ret,
 		       struct lmc_err *err)
 {
-	struct spawn_ctx c = {.o = opts};
+	struct spawn_ctx c = {.o = opts, .hold = true};
 	_cleanup_close_ int pidfd = -EBADF, chan = -EBADF;
 	uint32_t join;
 	int sv[2], r;
@@ -446,6 +450,8 @@ int lmc_ns_spawn_start(const struct lmc_ns_spawn_opts *opts, struct lmc_ns_spawn
 	c.setns_flags = lmc_ns_clone_flags(join & ~(uint32_t)LMC_NS_PID);
 	c.search = env_path(opts->env);
 	c.envp = opts->env ? (char *const *)opts->env : environ;
+	lmc_ns_place_skip(opts->place_fds, opts->n_place, opts->cgroup_fd, &c.place_fds,
+			  &c.n_place);
 	/* The child looks the command up itself, as the target ids (never as root for them). */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return lmc_err_set(err, lmc_negerrno(), "run: %s: socketpair: %s", opts->argv[0],
@@ -595,6 +601,8 @@ static int vspawn_fill(struct lmc_ns_vspawn *v, const struct lmc_ns_spawn_opts *
 {
 	v->o = *o;
 	v->o.attach = NULL;
+	v->o.place_fds = NULL; /* the caller's: v has place_fds of its own */
+	v->o.n_place = 0;
 	v->o.cgroup_fd = -1;
 	v->o.join_pidfd = -1;
 	v->o.join_mask = 0;
@@ -686,8 +694,7 @@ static pid_t vspawn_do_clone(const struct lmc_ns_vspawn *v, struct spawn_ctx *c,
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	if (v->into_fd >= 0) {
 		/* place[0] is that leaf's own cgroup.procs, kept for the retry below. */
-		c->place_fds += c->n_place ? 1 : 0;
-		c->n_place -= c->n_place ? 1 : 0;
+		lmc_ns_place_skip(c->place_fds, c->n_place, v->into_fd, &c->place_fds, &c->n_place);
 		pid = lmc_ns_clone_fn(CLONE_VM | CLONE_VFORK | (uint64_t)flags, v->into_fd, stack,
 				      LMC_NS_VSTACK_SIZE, vspawn_child, c, fd);
 	} else {

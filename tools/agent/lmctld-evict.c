@@ -31,6 +31,8 @@
 
 #define EVICT_BUCKETS 1024
 #define KILL_TIMEOUT_MS 5000
+/* A new watch's usage signal and PSI trigger wait this long (on_arm). */
+#define EVICT_ARM_S 0.5
 /* The machine's sampling: the next sample comes before a grower at this rate could use up
  * what is left above the floor, at most a second and at least 10 ms away; 500 ms while
  * short with nothing left to evict. */
@@ -48,6 +50,7 @@ struct ewatch {
 	struct lmc_evwatch *kw; /* a container's signals (NULL: the machine) */
 	ev_io io;
 	ev_io oom_io; /* v1: the OOM notification, where the watch has one */
+	ev_timer arm_timer; /* EVICT_ARM_S after the watch opened: its other signals */
 	bool seen; /* during a sync */
 	bool again; /* a signal came while an eviction was under way */
 	uint64_t signalled_ns; /* when the pending signal was read */
@@ -409,6 +412,7 @@ static void on_psi(struct ev_loop *loop, ev_io *io, int revents)
 
 static void watch_free(struct lmc_evict *e, struct ewatch *w)
 {
+	ev_timer_stop(e->a->loop, &w->arm_timer);
 	ev_io_stop(e->a->loop, &w->io);
 	ev_io_stop(e->a->loop, &w->oom_io);
 	/* Its fds, and what it set in the kernel given back (the PSI trigger out of the
@@ -435,6 +439,31 @@ static void watch_psi(struct lmc_evict *e, struct ewatch *w, const struct lmc_er
 	}
 }
 
+/* The usage signal and the PSI trigger, EVICT_ARM_S after the watch opened. Each costs an
+ * RCU grace period in the kernel (a v1 threshold's registration, a trigger's release: 6-21
+ * ms on an idle host), which the cgroup's removal waits for when it comes within that time:
+ * a parent created and destroyed within milliseconds (a short job, a test) paid up to two on
+ * its destroy. What held the kernel's OOM killer off (v1) and the memory.high (v2) were set
+ * at the open. The usage is checked once now: what crossed before is not missed. */
+static void on_arm(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct ewatch *w = container_of(t, struct ewatch, arm_timer);
+	struct lmc_evict *e = w->e;
+	struct lmc_err perr = {0}, err = {0};
+
+	(void)loop;
+	(void)revents;
+	if (lmc_evwatch_arm(w->kw, &perr, &err) < 0) {
+		lmc_agent_log("eviction: cannot watch %s: %s", lmc_name_display(w->name),
+			      lmc_err_str(&err));
+		return; /* its OOM signal (v1) stays; a new limit opens the watch again */
+	}
+	ev_io_init(&w->io, on_signal_src, lmc_evwatch_fd(w->kw), EV_READ);
+	ev_io_start(e->a->loop, &w->io);
+	watch_psi(e, w, &perr);
+	check(w, lmc_evwatch_signal(w->kw), lmc_util_now_ns());
+}
+
 static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *err)
 {
 	struct lmc_evwatch_opts o = {
@@ -442,6 +471,7 @@ static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *
 		.hold_oom = e->o.hold_oom,
 		.psi_stall_us = e->psi_epfd >= 0 ? e->o.psi_stall_us : 0,
 		.psi_window_us = e->o.psi_window_us,
+		.arm_later = true,
 	};
 	struct lmc_err perr = {0};
 	int r;
@@ -453,9 +483,8 @@ static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *
 		ev_io_init(&w->oom_io, on_oom, lmc_evwatch_oom_fd(w->kw), EV_READ);
 		ev_io_start(e->a->loop, &w->oom_io);
 	}
-	ev_io_init(&w->io, on_signal_src, lmc_evwatch_fd(w->kw), EV_READ);
-	ev_io_start(e->a->loop, &w->io);
-	watch_psi(e, w, &perr);
+	ev_timer_init(&w->arm_timer, on_arm, EVICT_ARM_S, 0);
+	ev_timer_start(e->a->loop, &w->arm_timer);
 	return 0;
 }
 
@@ -665,20 +694,23 @@ void lmc_agent_evict_created(struct agent *a, const char *name)
 /* A destroy is about to remove these containers: their watches go first. Left open, a
  * PSI trigger reports its cgroup's removal as an error that stays readable, which spun the
  * loop (an openat2 and two epoll_waits each turn) until the destroy had completed. */
-void lmc_agent_evict_gone(struct agent *a, char (*names)[LMC_NAME_MAX + 1], size_t n)
+bool lmc_agent_evict_gone(struct agent *a, char (*names)[LMC_NAME_MAX + 1], size_t n)
 {
 	struct lmc_evict *e = a->evict;
+	bool armed = false;
 
 	if (!e || e->stopping || !e->n_watches)
-		return;
+		return false;
 	for (size_t i = 0; i < n; i++) {
 		struct ewatch *w = find_watch(e, names[i]);
 
 		if (w) {
+			armed = armed || (w->kw && lmc_evwatch_fd(w->kw) >= 0);
 			w->seen = false;
 			drop_unseen(e, names[i]);
 		}
 	}
+	return armed;
 }
 
 size_t lmc_agent_evict_watched(const struct agent *a)

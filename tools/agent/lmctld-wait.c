@@ -141,6 +141,7 @@ void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res)
 {
 	struct agent *a = c->a;
 	struct stats_req *q = calloc(1, sizeof(*q));
+	bool slow_rmdirs = false;
 
 	if (!q) {
 		if (res->action == LMC_API_DESTROY_WAIT) /* nothing removed: retried later */
@@ -167,7 +168,8 @@ void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res)
 		snprintf(q->audit, sizeof(q->audit), "%s", res->audit);
 		q->uid = c->peer.uid;
 		q->pid = c->peer.pid;
-		lmc_agent_evict_gone(a, q->gone, q->n_gone); /* before their cgroups go */
+		/* before their cgroups go */
+		slow_rmdirs = lmc_agent_evict_gone(a, q->gone, q->n_gone);
 	}
 	lmc_agent_client_hold(c); /* its next requests wait for this answer */
 	if (a->stats_reqs)
@@ -176,7 +178,7 @@ void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res)
 	/* A small subtree with nothing running in it: its rmdirs here cost less than a
 	 * worker's hand-off (two thread switches, a futex, an eventfd). */
 	if (q->destroy)
-		q->quick = lmc_mgr_destroy_quick(a->m, q->gone, q->n_gone);
+		q->quick = !slow_rmdirs && lmc_mgr_destroy_quick(a->m, q->gone, q->n_gone);
 	if (q->quick || a->jobs.n >= WAIT_JOBS_MAX ||
 	    lmc_jobs_start(&a->jobs, stats_work, stats_done, q) < 0) {
 		stats_work(q);
