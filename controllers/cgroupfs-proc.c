@@ -60,7 +60,8 @@ static size_t place_order(const struct lmc_cgfs *cg, size_t k)
 	if (cg->unified >= 0)
 		order[n++] = un;
 	for (size_t i = 0; i < cg->n_hier && n < ARRAY_SIZE(order); i++)
-		if ((cg->unified < 0 || i != un) && (cg->ctrl_hier[LMC_CTRL_FREEZER] < 0 || i != fz))
+		if ((cg->unified < 0 || i != un) &&
+		    (cg->ctrl_hier[LMC_CTRL_FREEZER] < 0 || i != fz))
 			order[n++] = i;
 	if (cg->ctrl_hier[LMC_CTRL_FREEZER] >= 0 && (cg->unified < 0 || fz != un) &&
 	    n < ARRAY_SIZE(order))
