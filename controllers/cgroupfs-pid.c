@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/name.h"
+
 /* Is tok one of the comma-separated names in list (list's length len)? */
 static bool list_has(const char *list, size_t len, const char *tok, size_t toklen)
 {
@@ -91,5 +93,26 @@ int lmc_cgfs_pid_places(struct lmc_cgfs *cg, pid_t pid,
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+int lmc_cgfs_pid_under(struct lmc_cgfs *cg, pid_t pid, const char *name, bool *ret)
+{
+	char proc[64], at[PATH_MAX];
+	_cleanup_free_ char *buf = NULL;
+	const char *p, *below;
+	size_t len = 0;
+	int h = lmc_cgfs_track_hier(cg), r;
+
+	*ret = true;
+	if (cg->fake || h < 0)
+		return 0; /* a fake root's cgroups are no process's: nothing to tell */
+	snprintf(proc, sizeof(proc), "/proc/%d/cgroup", (int)pid);
+	r = lmc_cgfs_read_all_at(AT_FDCWD, proc, &buf);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	p = hier_line(&cg->hier[h], buf, &len);
+	below = p ? below_root(&cg->hier[h], p, len, at, sizeof(at)) : NULL;
+	*ret = below && (strcmp(below, name) == 0 || lmc_name_is_under(below, name));
 	return 0;
 }

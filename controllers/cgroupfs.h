@@ -141,6 +141,9 @@ int lmc_cgfs_populated(struct lmc_cgfs *cg, const char *name, bool *ret);
 /* Where pid is: fn(c, name, ud) once per managed hierarchy (c one controller it serves),
  * name the container it is in relative to lmctl's root ("" the root itself), or NULL where
  * it lies outside lmctl's root. Stops at fn's first negative return. -ESRCH: no such pid. */
+/* Is pid in name or below it (in the hierarchy that tracks processes)? -ESRCH: no such pid.
+ * A fake root says yes (no process is in it). */
+int lmc_cgfs_pid_under(struct lmc_cgfs *cg, pid_t pid, const char *name, bool *ret);
 int lmc_cgfs_pid_places(struct lmc_cgfs *cg, pid_t pid,
 			int (*fn)(enum lmc_ctrl c, const char *name, void *ud), void *ud);
 

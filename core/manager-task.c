@@ -311,6 +311,22 @@ void lmc_mgr_task_ended(struct lmc_manager *m, const char *container, const char
 		lmc_tasks_ended(ts, t, wstatus, killed ? oom_kills(m, container) : UINT64_MAX, why);
 }
 
+/* A process found again by pid and start time (lmc_task_probe) is the task's only if it is
+ * in the task's container (or below): a pid recycled within the clock tick of its start
+ * (10 ms) passes both, and the task's signal would then reach it. The pidfd was opened
+ * before the start time was checked, so the /proc entry read here is that process's (unless
+ * it died and its pid was taken again in between). False: it is not (its pidfd closed). */
+static bool task_in_place(struct lmc_manager *m, struct lmc_task *t)
+{
+	bool in = true;
+
+	if (lmc_cgfs_pid_under(m->cg, t->pid, t->container, &in) < 0 || in)
+		return true; /* in place, or gone meanwhile: the next look says how it ended */
+	close(t->pidfd);
+	t->pidfd = -1;
+	return false;
+}
+
 /* A running record nobody has seen end: is its process still there? (Direct mode, or an
  * agent that has not watched it yet.) */
 static void refresh(struct lmc_manager *m, struct lmc_tasks *ts, struct lmc_task *t)
@@ -325,6 +341,12 @@ static void refresh(struct lmc_manager *m, struct lmc_tasks *ts, struct lmc_task
 		r = lmc_task_exit_status(t, &ws) < 0 ? -ESRCH : 1;
 	} else {
 		r = lmc_task_probe(t, &ws);
+		if (r == 0 && !task_in_place(m, t)) {
+			lmc_tasks_ended(ts, t, -1, UINT64_MAX,
+					"ended while no agent watched it; its pid is now a process "
+					"outside the container");
+			return;
+		}
 	}
 	if (r == 1)
 		lmc_tasks_ended(ts, t, ws, oom_kills(m, t->container), NULL);

@@ -23,6 +23,7 @@
 
 #include "tests/integration/agent-fixture.h"
 #include "core/task.h"
+#include "nsutil/ns.h"
 #include "tests/lib/lmctl-run.h"
 
 #define OUT 65536
@@ -369,6 +370,63 @@ static void test_agent_kill9_outage(void **state)
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
+/* After a restart a running record is known again by its pid and start time; a pid taken
+ * again within the clock tick of the task's start (10 ms) passes both. The record pointed at
+ * a process outside the container, with that process's own start time: the agent must not
+ * take it for the task (`ps` says lost) nor signal it (`task kill` finds it ended). Before
+ * the cgroup check the record said running and `task kill` killed this process's child. */
+static void test_task_pid_reused(void **state)
+{
+	struct harness *h = *state;
+	char out[OUT], err[OUT], v[64], state_[64];
+	struct lmc_tasks *ts;
+	struct lmc_task *t;
+	uint64_t start = 0;
+	pid_t other, task;
+	int dfd, st, ps, killed;
+	bool untouched;
+
+	LMCTL_OK("create", "reuse");
+	assert_int_equal(lmctl(out, err, "run", "-d", "--json", "--task-id", "t", "reuse", "--",
+			       "/bin/sleep", "300", NULL),
+			 0);
+	task = (pid_t)lmc_test_json_u64(out, "pid");
+	h_stop_agent(h, SIGKILL);
+	assert_int_equal(kill(task, SIGKILL), 0);
+	other = fork(); /* the process now at the record's pid: in this test's own cgroup */
+	assert_true(other >= 0);
+	if (other == 0) {
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(lmc_ns_proc_start(other, &start), 0);
+	dfd = open(h->state, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(lmc_tasks_open(dfd, &ts, NULL), 0);
+	close(dfd);
+	t = lmc_tasks_find(ts, "reuse", "t");
+	assert_non_null(t);
+	assert_int_equal(t->pid, task);
+	t->pid = other;
+	t->pid_start = start;
+	assert_int_equal(lmc_tasks_started(ts, t), 0);
+	lmc_tasks_free(ts);
+	/* What the agent says and does, read first: other is ended whatever it says. */
+	ps = h_start_agent(h) == 0 ? lmctl(out, err, "ps", "--json", "reuse", NULL) : -1;
+	snprintf(state_, sizeof(state_), "%s",
+		 ps == 0 && task_field(out, "t", "state", v, sizeof(v)) ? v : "?");
+	killed = lmctl(NULL, err, "task", "kill", "-s", "KILL", "reuse", "t", NULL);
+	untouched = waitpid(other, &st, WNOHANG) == 0;
+	kill(other, SIGKILL);
+	waitpid(other, &st, 0);
+	assert_int_equal(ps, 0);
+	assert_string_equal(state_, "lost");
+	assert_int_equal(killed, 3);
+	assert_non_null(strstr(err, "has ended"));
+	assert_true(untouched);
+	LMCTL_OK("destroy", "-r", "reuse");
+}
+
 /* A test program's helper modes (the tasks it runs). */
 static int helper(int argc, char **argv)
 {
@@ -684,6 +742,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_signal_and_delete, h_fixture_setup_env,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_oom_killed, h_fixture_setup_env, teardown),
+		cmocka_unit_test_setup_teardown(test_task_pid_reused, h_fixture_setup_env,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_agent_kill9_outage, h_fixture_setup_env,
 						teardown),
 	};
