@@ -1,10 +1,15 @@
 /* The kernel's floor for a task's start to its exit (issue 13, for bench/events.py): what any
  * agent must have done for /bin/true in a leaf, with nothing of lmctl: a CLONE_VM|CLONE_VFORK
- * child that writes itself ("0") into the leaf's cgroup.procs of every hierarchy (the order
- * bench.h lists them, the freezer after the other v1 ones, as the agent's child does), then
- * execs /bin/true; its parent waits for the exit. Also the same without the writes.
+ * child cloned into the cgroup2 leaf (clone3 with CLONE_INTO_CGROUP, through the x86-64
+ * trampoline lmc_ns_clone_fn, a system call wrapper) that writes itself ("0") into the
+ * leaf's tasks of every v1 hierarchy (the order bench.h lists them, the freezer after the
+ * other v1 ones), then execs /bin/true; its parent waits for the exit. The fastest placing
+ * the kernel offers: a cgroup.procs write takes the global threadgroup lock, whose first
+ * writer after a quiet spell waits for an RCU grace period (kept as the "procs" variant, the
+ * floor before session 10). Also the same without placing ("bare").
  *
- * Usage: bench_exit_floor ROOT. Reads commands from stdin, one a line: "placed K" or "bare K"
+ * Usage: bench_exit_floor ROOT. Reads commands from stdin, one a line: "placed K", "procs K"
+ * or "bare K"
  * runs K starts and prints K lines of nanoseconds, then "." (a caller interleaves them with
  * its own figures). The leaf is the scratch root ROOT (lmctl-test-bench-<pid>-...) below this
  * process's own cgroup in every hierarchy, removed at EOF, SIGINT or SIGTERM. */
@@ -13,10 +18,11 @@
 #include <sys/wait.h>
 
 #include "bench/bench.h"
+#include "nsutil/ns.h"
 
 extern char **environ;
 
-static int procs[N_H_MAX];
+static int procs[N_H_MAX], tasks[N_H_MAX], leaf_fd = -1;
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -26,7 +32,8 @@ static void on_signal(int sig)
 }
 
 struct floor_ctx {
-	int n; /* cgroup.procs to write */
+	const int *fds; /* files to write "0" to */
+	int n;
 };
 
 static int floor_child(void *arg)
@@ -35,22 +42,32 @@ static int floor_child(void *arg)
 	const struct floor_ctx *c = arg;
 
 	for (int h = 0; h < c->n; h++)
-		if (write(procs[h], "0", 1) != 1)
+		if (write(c->fds[h], "0", 1) != 1)
 			_exit(126);
 	execve(argv[0], argv, environ);
 	_exit(127);
 }
 
-static int floor_iter(bool placed)
+/* what: 'b' bare, 'p' placed through every cgroup.procs, 't' cloned into the cgroup2 leaf
+ * and placed through v1's tasks. */
+static int floor_iter(char what)
 {
 	static char stack[64 * 1024] __attribute__((aligned(16)));
-	struct floor_ctx c = {.n = placed ? N_H : 0};
+	struct floor_ctx c = {.fds = what == 't' ? tasks : procs,
+			      .n = what == 'b'	 ? 0
+				   : what == 't' ? UNI
+						 : N_H};
 	pid_t pid;
 	int st;
 
-	pid = clone(floor_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+	if (what == 't')
+		pid = lmc_ns_clone_fn(CLONE_VM | CLONE_VFORK, leaf_fd, stack, sizeof(stack),
+				      floor_child, &c, NULL);
+	else
+		pid = clone(floor_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD,
+			    &c);
 	if (pid < 0)
-		return -errno;
+		return pid == -1 ? -errno : pid;
 	if (waitpid(pid, &st, 0) < 0)
 		return -errno;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -66,7 +83,9 @@ static int serve(void)
 			return -EINVAL;
 		for (int i = 0; i < k && !stop; i++) {
 			uint64_t t0 = bench_now_ns();
-			int r = floor_iter(strcmp(what, "placed") == 0);
+			int r = floor_iter(strcmp(what, "placed") == 0	? 't'
+					   : strcmp(what, "procs") == 0 ? 'p'
+									: 'b');
 
 			if (r != 0) {
 				fprintf(stderr, "bench_exit_floor: /bin/true: %d\n", r);
@@ -98,9 +117,13 @@ int main(int argc, char **argv)
 	r = bench_scratch_make(argv[1], fds);
 	for (int h = 0; h < N_H && r >= 0; h++) {
 		procs[h] = openat(fds[h], "cgroup.procs", O_WRONLY | O_CLOEXEC);
-		if (procs[h] < 0)
+		tasks[h] = h < UNI ? openat(fds[h], "tasks", O_WRONLY | O_CLOEXEC) : -1;
+		if (procs[h] < 0 || (h < UNI && tasks[h] < 0))
 			r = -errno;
 	}
+	if (r >= 0 && !lmc_ns_clone_fn_possible())
+		r = -ENOSYS;
+	leaf_fd = r >= 0 ? fds[UNI] : -1;
 	if (r >= 0)
 		r = serve();
 	else

@@ -120,57 +120,52 @@ static int raw_level(struct raw *x, int lv, const char *dir)
 }
 #undef W
 
-/* clone3 into the cgroup2 leaf; in hybrid mode the child waits on a pipe until its pid is in
- * every v1 cgroup.procs (on v2 clone3 placed it completely), then execs /bin/true. Returns
- * its exit status. */
+/* clone3 into the cgroup2 leaf; in hybrid mode the child writes itself ("0") into every v1
+ * hierarchy's tasks (opened before the clone; "0" in tasks moves the writer alone, without
+ * the kernel's global threadgroup lock, whose first writer after a quiet spell waits for an
+ * RCU grace period: the fastest placing there is), then execs /bin/true. Returns its exit
+ * status. */
 static int raw_spawn(struct raw *x, const char *leaf)
 {
 	static char *const argv[] = {"/bin/true", NULL};
 	struct clone_args ca = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD};
-	char f[64], pidbuf[16];
-	const bool hold = UNI > 0; /* v1 hierarchies to join after clone3 */
-	int p[2] = {-1, -1}, st, r = 0;
+	int tasks[N_H_MAX], st, r = 0, h;
 	int cfd = openat(x->fd[UNI], leaf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	char f[64];
 	pid_t pid;
 
 	if (cfd < 0)
 		return -errno;
-	if (hold && pipe2(p, O_CLOEXEC) < 0) {
+	snprintf(f, sizeof(f), "%s/tasks", leaf);
+	for (h = 0; h < UNI; h++)
+		if ((tasks[h] = openat(x->fd[h], f, O_WRONLY | O_CLOEXEC)) < 0)
+			break;
+	if (h < UNI) {
 		r = -errno;
+		while (h > 0)
+			close(tasks[--h]);
 		close(cfd);
 		return r;
 	}
 	ca.cgroup = (uint64_t)cfd;
 	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid == 0) {
-		char c;
-
-		if (hold) {
-			close(p[1]);
-			if (read(p[0], &c, 1) != 0)
+		for (h = 0; h < UNI; h++)
+			if (write(tasks[h], "0", 1) != 1)
 				_exit(126);
-		}
 		execve(argv[0], argv, environ);
 		_exit(127);
 	}
 	if (pid < 0)
 		r = -errno;
 	close(cfd);
-	if (hold) {
-		close(p[0]);
-		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
-		snprintf(f, sizeof(f), "%s/cgroup.procs", leaf);
-		for (int h = 0; pid > 0 && h < UNI && r >= 0; h++)
-			r = bench_write_at(x->fd[h], f, pidbuf);
-		if (pid > 0 && r < 0)
-			kill(pid, SIGKILL);
-		close(p[1]);
-	}
+	for (h = 0; h < UNI; h++)
+		close(tasks[h]);
 	if (pid < 0)
 		return r;
 	if (waitpid(pid, &st, 0) < 0)
 		return -errno;
-	return r < 0 ? r : (WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 static int raw_rmdir(struct raw *x, const char *dir)

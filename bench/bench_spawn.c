@@ -43,49 +43,48 @@ static int exit_code(int st)
 struct raw {
 	int fd[N_H_MAX]; /* the scratch root: itself the leaf */
 	uint64_t flags; /* extra clone3 flags (namespaces) */
-	bool placed; /* into the leaf: CLONE_INTO_CGROUP (+ every v1 cgroup.procs in hybrid) */
+	bool placed; /* into the leaf: CLONE_INTO_CGROUP (+ every v1 tasks in hybrid) */
 };
 
 /* clone3 + exec /bin/true + wait; placed: CLONE_INTO_CGROUP into the cgroup2 tree, and in
- * hybrid mode the child waits on a pipe until the parent has written it into every v1
- * hierarchy (on v2 clone3 alone places it). */
+ * hybrid mode the child writes itself ("0") into every v1 hierarchy's tasks, opened before
+ * the clone (on v2 clone3 alone places it). "0" in tasks moves the writer alone, without the
+ * kernel's global threadgroup lock: a parent writing the child's pid into cgroup.procs took
+ * it, and its first writer after a quiet spell waits for an RCU grace period. */
 static int raw_iter(void *ctx)
 {
 	static char *const argv[] = {"/bin/true", NULL};
 	struct raw *x = ctx;
 	struct clone_args ca = {.flags = x->flags, .exit_signal = SIGCHLD};
-	const bool hold = x->placed && UNI > 0; /* v1 hierarchies to join after clone3 */
-	int p[2] = {-1, -1}, st, r = 0;
-	char pidbuf[16], c;
+	const int nt = x->placed ? UNI : 0; /* v1 hierarchies the child joins */
+	int tasks[N_H_MAX], st, r = 0, h;
 	pid_t pid;
 
-	if (hold && pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
+	for (h = 0; h < nt; h++)
+		if ((tasks[h] = openat(x->fd[h], "tasks", O_WRONLY | O_CLOEXEC)) < 0)
+			break;
+	if (h < nt) {
+		r = -errno;
+		while (h > 0)
+			close(tasks[--h]);
+		return r;
+	}
 	if (x->placed) {
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = (uint64_t)x->fd[UNI];
 	}
 	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
 	if (pid == 0) {
-		if (hold) {
-			close(p[1]);
-			if (read(p[0], &c, 1) != 0)
+		for (h = 0; h < nt; h++)
+			if (write(tasks[h], "0", 1) != 1)
 				_exit(126);
-		}
 		execve(argv[0], argv, environ);
 		_exit(127);
 	}
 	if (pid < 0)
 		r = -errno;
-	if (hold) {
-		close(p[0]);
-		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
-		for (int h = 0; pid > 0 && h < UNI && r >= 0; h++)
-			r = bench_write_at(x->fd[h], "cgroup.procs", pidbuf);
-		if (pid > 0 && r < 0)
-			kill(pid, SIGKILL);
-		close(p[1]);
-	}
+	for (h = 0; h < nt; h++)
+		close(tasks[h]);
 	if (pid > 0 && waitpid(pid, &st, 0) < 0)
 		return -errno;
 	return r < 0 ? r : exit_code(st);

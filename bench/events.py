@@ -8,8 +8,10 @@
   event: a detached /bin/true sent, until a subscriber has its EXIT (K = LMCTL_BENCH_EXITS,
   default 1000; p50, p99), beside, interleaved in ten blocks (the same run's baselines):
   posix_spawn + waitpid of /bin/true in this process, and bench_exit_floor's vfork + exec +
-  wait in C, bare and placed (the child writing itself into the leaf's cgroup.procs in
-  every hierarchy, as the agent's does: the kernel's floor for a task in a leaf); and the
+  wait in C, bare and placed (the child cloned into the cgroup2 leaf and writing itself
+  into v1's tasks, as the agent's does: the kernel's floor for a task in a leaf; and
+  through every cgroup.procs, the floor before session 10, which waits for an RCU grace
+  period after a quiet spell); and the
   agent's figure again from a client in C (bench_exit_agent, in b/c1: the path without
   Python's own framing and decoding).
 Usage: events.py LMCTLD SOCKET STATE EMPTY_STATE N E REPS AGENT_PID_FILE SEED_CMD...
@@ -126,7 +128,7 @@ def exit_ms(sub, c, k):
 
 
 def floor_ms(floor, what, k):
-    """k starts by bench_exit_floor (what: placed or bare), or by bench_exit_agent (what:
+    """k starts by bench_exit_floor (what: placed, procs or bare), or by bench_exit_agent (what:
     None), in ms."""
     floor.stdin.write("%d\n" % k if what is None else "%s %d\n" % (what, k))
     floor.stdin.flush()
@@ -153,7 +155,7 @@ def exit_figures(sock, k):
     # the same through a client in C, in a leaf of its own (its exits not in sub's stream)
     cclient = subprocess.Popen([os.environ["LMCTL_BENCH_EXIT_AGENT"], sock, "b/c1"],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    got = {"agent": [], "cagent": [], "spawn": [], "bare": [], "placed": []}
+    got = {"agent": [], "cagent": [], "spawn": [], "bare": [], "placed": [], "procs": []}
     try:
         for _ in range(10):
             n = max(1, k // 10)
@@ -162,6 +164,7 @@ def exit_figures(sock, k):
             got["spawn"] += spawn_ms(n)
             got["bare"] += floor_ms(floor, "bare", n)
             got["placed"] += floor_ms(floor, "placed", n)
+            got["procs"] += floor_ms(floor, "procs", n)
     finally:
         for p in (floor, cclient):
             p.stdin.close()
@@ -269,7 +272,8 @@ def main():
             ("cagent", "through the agent (C client)"),
             ("spawn", "baseline: posix_spawn + waitpid, Python"),
             ("bare", "floor: vfork + exec + wait, C"),
-            ("placed", "floor, placed: + cgroup.procs of the leaf"))
+            ("placed", "floor, placed: into the leaf + v1 tasks"),
+            ("procs", "floor, placed through cgroup.procs"))
     for key, what in rows:
         print("  %-44s p50 %6.2f ms  p90 %6.2f ms  p99 %6.2f ms"
               % (what, percentile(ex[key], 50), percentile(ex[key], 90),
