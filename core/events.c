@@ -46,6 +46,8 @@ struct lmc_evsrc {
 	bool oom_pending; /* v1: notified, the kill not counted yet (lmc_events_oom_recheck) */
 	bool oom_trailing; /* pending only for a kill whose notice came with an earlier one's */
 	unsigned more; /* THRESHOLD on v1: crossings read and not reported yet (lmc_events_more) */
+	bool arming; /* THRESHOLD on v1: registered on a background thread, no report yet */
+	uint64_t arm_crossings; /* the kernel's crossings read while arming */
 };
 
 static int evsrc_new(struct lmc_cgfs *cg, const char *name, enum lmc_events_kind kind,
@@ -78,12 +80,11 @@ static void evsrc_freep(struct lmc_evsrc **s)
 	lmc_events_free(*s);
 }
 
-static int register_v1_deferred(struct lmc_evsrc *s, int efd, int *cfd, const char *args);
+static int register_v1_deferred(struct lmc_evsrc *s, int efd, int *cfd);
 
-/* v1: eventfd registered through cgroup.event_control on file (args: extra text or NULL;
- * deferred: the registration itself done on a background thread, register_v1_deferred). */
-static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, bool deferred,
-		       struct lmc_err *err)
+/* v1: eventfd registered through cgroup.event_control on file (args: extra text or NULL). A
+ * threshold's (args) is done on a background thread (register_v1_deferred). */
+static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, struct lmc_err *err)
 {
 	_cleanup_close_ int efd = -EBADF, cfd = -EBADF;
 	int r;
@@ -96,11 +97,8 @@ static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, 
 	if (cfd < 0)
 		return lmc_err_set(err, cfd, "%s: cannot open %s: %s", lmc_name_display(s->name),
 				   file, strerror(-cfd));
-	if (args && deferred)
-		r = register_v1_deferred(s, efd, &cfd, args);
-	else if (args)
-		r = lmc_cgfs_writef(s->cg, LMC_CTRL_MEMORY, s->name, "cgroup.event_control",
-				    "%d %d %s", efd, cfd, args);
+	if (args)
+		r = register_v1_deferred(s, efd, &cfd);
 	else
 		r = lmc_cgfs_writef(s->cg, LMC_CTRL_MEMORY, s->name, "cgroup.event_control",
 				    "%d %d", efd, cfd);
@@ -113,38 +111,54 @@ static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, 
 
 /* A v1 threshold registered later, on a background thread (base/bg.h): the kernel waits
  * for an RCU grace period in it (__mem_cgroup_usage_register_event), 6-16 ms on this idle
- * host, which the agent paid on its loop for each watched parent it created. The job holds
- * its own copies of the eventfd and the usage file, so the numbers it writes stay theirs
- * whatever the source does meanwhile. Once registered it signals the eventfd once: the
- * owner reads the usage then, and a crossing between the open and the registration (which
- * the kernel never counted) is not missed. */
+ * host, which the agent paid on its loop for each watched parent it created and each
+ * subscription to a threshold (a client could stall it so). The job holds its own copies of
+ * the eventfd and the usage file, so the numbers it writes stay theirs whatever the source
+ * does meanwhile. It reads the usage just before the registration (the kernel counts
+ * crossings from its own reading then), registers, and reports on the eventfd: ARM_MARK,
+ * plus ARM_ABOVE if the usage was at or over the threshold; the kernel's crossings add to
+ * the same counter. The source is arming until the report comes (threshold_armed): a
+ * crossing between the open and the registration, which the kernel never counted, is told
+ * from the usage reported, so it is not missed and the directions that follow stay right. */
+#define ARM_MARK (1ULL << 40)
+#define ARM_ABOVE (1ULL << 20)
+#define ARM_COUNT (ARM_ABOVE - 1) /* the kernel's crossings in the same read */
+
 struct defer_reg {
 	int ctl, efd, cfd;
+	uint64_t bytes;
 	char name[LMC_NAME_MAX + 1];
-	char args[32];
 };
 
 static void defer_reg_run(void *arg)
 {
 	struct defer_reg *d = arg;
-	char buf[96];
-	int n = snprintf(buf, sizeof(buf), "%d %d %s", d->efd, d->cfd, d->args);
-	uint64_t one = 1;
+	char buf[96], num[32] = "";
+	uint64_t usage = 0, report = ARM_MARK;
+	int n = snprintf(buf, sizeof(buf), "%d %d %llu", d->efd, d->cfd,
+			 (unsigned long long)d->bytes);
+	ssize_t k = pread(d->cfd, num, sizeof(num) - 1, 0);
 
-	if (write(d->ctl, buf, (size_t)n) != n)
+	if (k > 0) {
+		num[k] = '\0';
+		usage = strtoull(num, NULL, 10);
+	}
+	report |= usage >= d->bytes ? ARM_ABOVE : 0;
+	/* ENODEV/ENOENT: the container went meanwhile, which says nothing wrong. */
+	if (write(d->ctl, buf, (size_t)n) != n && errno != ENODEV && errno != ENOENT)
 		fprintf(stderr, "lmctld: %s: memory threshold not registered: %m\n",
 			lmc_name_display(d->name));
-	else if (write(d->efd, &one, sizeof(one)) != sizeof(one))
-		(void)0; /* the counter is full: the owner has a wake pending anyway */
+	/* Sent whatever came of it: the source stops arming. A full counter cannot be. */
+	(void)!write(d->efd, &report, sizeof(report));
 	close(d->ctl);
 	close(d->efd);
 	close(d->cfd);
 	free(d);
 }
 
-/* register_v1's write, queued: the fds of the job its own (closed by it); -errno if it
- * cannot be queued. */
-static int register_v1_deferred(struct lmc_evsrc *s, int efd, int *cfd, const char *args)
+/* register_v1's write for a threshold, queued: the fds of the job its own (closed by it);
+ * -errno if it cannot be queued. */
+static int register_v1_deferred(struct lmc_evsrc *s, int efd, int *cfd)
 {
 	struct defer_reg *d = calloc(1, sizeof(*d));
 
@@ -164,8 +178,9 @@ static int register_v1_deferred(struct lmc_evsrc *s, int efd, int *cfd, const ch
 		return r;
 	}
 	d->cfd = TAKE_FD(*cfd);
+	d->bytes = s->threshold;
 	snprintf(d->name, sizeof(d->name), "%s", s->name);
-	snprintf(d->args, sizeof(d->args), "%s", args);
+	s->arming = true;
 	lmc_bg_run(defer_reg_run, d);
 	return 0;
 }
@@ -240,7 +255,7 @@ int lmc_events_oom_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc 
 	if (r < 0)
 		return r;
 	r = v2 ? register_inotify(s, LMC_CTRL_MEMORY, "memory.events", err)
-	       : register_v1(s, "memory.oom_control", NULL, false, err);
+	       : register_v1(s, "memory.oom_control", NULL, err);
 	if (r < 0)
 		return r;
 	if (oom_count(s, &s->last) < 0)
@@ -262,8 +277,8 @@ static int timer_open(struct lmc_evsrc *s, long period_ms, struct lmc_err *err)
 	return 0;
 }
 
-static int threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes, bool deferred,
-			  struct lmc_evsrc **ret, struct lmc_err *err)
+int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
+			      struct lmc_evsrc **ret, struct lmc_err *err)
 {
 	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
 	bool v2 = lmc_cgfs_mode(cg) == LMC_CG_V2;
@@ -282,22 +297,15 @@ static int threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
 		return r;
 	s->threshold = bytes;
 	snprintf(arg, sizeof(arg), "%llu", (unsigned long long)bytes);
-	r = v2 ? timer_open(s, 10, err)
-	       : register_v1(s, "memory.usage_in_bytes", arg, deferred, err);
-	if (r < 0)
-		return r;
+	/* The usage now is where a subscriber's directions count from (the registration on
+	 * v1 reports its own, threshold_armed). */
 	if (mem_usage(s, &usage) >= 0)
 		s->last = usage >= bytes;
+	r = v2 ? timer_open(s, 10, err) : register_v1(s, "memory.usage_in_bytes", arg, err);
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(s);
 	return 0;
-}
-
-int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
-			      struct lmc_evsrc **ret, struct lmc_err *err)
-{
-	/* A subscriber's: the direction of each crossing counts from the usage read at the
-	 * open, so the registration must be in place by then (see register_v1_deferred). */
-	return threshold_open(cg, name, bytes, false, ret, err);
 }
 
 int lmc_events_pressure_open(struct lmc_cgfs *cg, const char *name, uint64_t bytes,
@@ -306,10 +314,8 @@ int lmc_events_pressure_open(struct lmc_cgfs *cg, const char *name, uint64_t byt
 	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
 	int r;
 
-	/* The eviction watch reads the usage at each wake and never asks the direction: its
-	 * registration is deferred. */
 	if (lmc_cgfs_mode(cg) != LMC_CG_V2)
-		return threshold_open(cg, name, bytes, true, ret, err);
+		return lmc_events_threshold_open(cg, name, bytes, ret, err);
 	r = need_memory(cg, name, err);
 	if (r < 0)
 		return r;
@@ -566,6 +572,35 @@ static void threshold_crossed(struct lmc_evsrc *s, uint64_t count)
 	s->more = rest <= 2 ? (unsigned)rest : 2 - (unsigned)(rest % 2);
 }
 
+/* A read while arming (see register_v1_deferred): the kernel's crossings are kept until the
+ * report comes; then the crossings the kernel counted, and one more if the usage it
+ * reported is across from where the open left it, are reported as threshold_crossed
+ * does. */
+static int threshold_armed(struct lmc_evsrc *s, uint64_t count, bool *ret_fired,
+			   uint64_t *ret_value)
+{
+	uint64_t total, v = 0;
+	int r;
+
+	if (count < ARM_MARK) {
+		s->arm_crossings += count;
+		return 0;
+	}
+	total = s->arm_crossings + (count & ARM_COUNT) +
+		(((count & ARM_ABOVE) != 0) != (s->last != 0));
+	s->arming = false;
+	s->arm_crossings = 0;
+	if (!total)
+		return 0;
+	r = mem_usage(s, &v);
+	if (r < 0)
+		return r;
+	*ret_value = v;
+	threshold_crossed(s, total);
+	*ret_fired = true;
+	return 0;
+}
+
 bool lmc_events_more(struct lmc_evsrc *s)
 {
 	if (!s->more)
@@ -605,6 +640,8 @@ int lmc_events_read(struct lmc_evsrc *s, bool *ret_fired, uint64_t *ret_value)
 		*ret_fired = s->how == HOW_EVENTFD || v > s->last;
 		break;
 	case LMC_EVK_THRESHOLD:
+		if (s->arming)
+			return threshold_armed(s, count, ret_fired, ret_value);
 		r = mem_usage(s, &v);
 		if (r < 0)
 			return r;

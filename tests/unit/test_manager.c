@@ -18,6 +18,8 @@
  * reaped its process (nothing may later signal a pid that could belong to another).
  * Over 800 lines: fifteen cases share the fake-kernel fixture, which only this program uses. */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -32,7 +34,9 @@
 
 #include <cmocka.h>
 
+#include "base/bg.h"
 #include "controllers/cgroupfs.h"
+#include "core/events.h"
 #include "core/manager.h"
 #include "core/store.h"
 #include "nsutil/ns.h"
@@ -873,6 +877,109 @@ static void test_run_refused(void **state)
 	assert_int_equal(pidfd, -1);
 }
 
+/* ---- a v1 threshold registered off the caller's thread (core/events.c) ---- */
+
+static pthread_mutex_t hold_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t hold_cond = PTHREAD_COND_INITIALIZER;
+static int holding, held;
+
+static void hold_job(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&hold_lock);
+	held++;
+	pthread_cond_broadcast(&hold_cond);
+	while (holding)
+		pthread_cond_wait(&hold_cond, &hold_lock);
+	held--;
+	pthread_mutex_unlock(&hold_lock);
+}
+
+/* Every background thread busy (base/bg.h) until release_bg: what is queued meanwhile waits. */
+static void hold_bg(void)
+{
+	struct timespec until;
+
+	pthread_mutex_lock(&hold_lock);
+	holding = 1;
+	pthread_mutex_unlock(&hold_lock);
+	for (int i = 0; i < LMC_BG_THREADS; i++)
+		lmc_bg_run(hold_job, NULL);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&hold_lock);
+	while (held < LMC_BG_THREADS &&
+	       pthread_cond_timedwait(&hold_cond, &hold_lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&hold_lock);
+	assert_int_equal(held, LMC_BG_THREADS);
+}
+
+static void release_bg(void)
+{
+	pthread_mutex_lock(&hold_lock);
+	holding = 0;
+	pthread_cond_broadcast(&hold_cond);
+	pthread_mutex_unlock(&hold_lock);
+	lmc_bg_flush();
+}
+
+/* Usage crosses the threshold (to after) between the source's open (at before) and its
+ * registration; the fake kernel counts no crossing: the registration's report alone must
+ * tell it, in its direction, once. */
+static void arm_across(struct fx *f, const char *before, const char *after, int direction)
+{
+	struct lmc_evsrc *src = NULL;
+	struct lmc_err err = {0};
+	bool fired = false;
+	uint64_t v = 0;
+
+	put(f, "memory", "th/memory.usage_in_bytes", before);
+	hold_bg();
+	if (lmc_mgr_events_open(f->m, "th", LMC_EVK_THRESHOLD, 4096, &src, &err) < 0) {
+		release_bg();
+		fail_msg("open: %s", err.msg);
+	}
+	put(f, "memory", "th/memory.usage_in_bytes", after);
+	assert_int_equal(lmc_events_read(src, &fired, &v), 0); /* nothing yet: arming */
+	assert_false(fired);
+	release_bg();
+	assert_int_equal(lmc_events_read(src, &fired, &v), 0);
+	assert_true(fired);
+	assert_int_equal(v, strtoull(after, NULL, 10));
+	assert_int_equal(lmc_events_direction(src), direction);
+	assert_false(lmc_events_more(src));
+	/* the registration reached the kernel's file: "<eventfd> <usage fd> 4096" */
+	assert_non_null(strstr(get(f, "memory", "th/cgroup.event_control"), " 4096"));
+	assert_int_equal(lmc_events_read(src, &fired, &v), 0);
+	assert_false(fired);
+	lmc_events_free(src);
+}
+
+static void test_threshold_arming(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_spec s = limits(64 * MB, 500, 16);
+	struct lmc_evsrc *src = NULL;
+	struct lmc_err err = {0};
+	bool fired = true;
+	uint64_t v = 0;
+
+	if (f->mode == LMC_CG_V2)
+		return; /* v2 samples the usage on a timer: nothing is registered */
+	create_ok(f, "th", &s);
+	put(f, "memory", "th/cgroup.event_control", "");
+	arm_across(f, "1000\n", "8192\n", 1);
+	arm_across(f, "8192\n", "1000\n", -1);
+	/* no crossing while arming: nothing to tell */
+	put(f, "memory", "th/memory.usage_in_bytes", "1000\n");
+	assert_int_equal(lmc_mgr_events_open(f->m, "th", LMC_EVK_THRESHOLD, 4096, &src, &err), 0);
+	lmc_bg_flush();
+	assert_int_equal(lmc_events_read(src, &fired, &v), 0);
+	assert_false(fired);
+	lmc_events_free(src);
+}
+
 static const struct {
 	const char *name;
 	CMUnitTestFunction fn;
@@ -893,6 +1000,7 @@ static const struct {
 	{"test_run_placed", test_run_placed},
 	{"test_run_busy_and_kill", test_run_busy_and_kill},
 	{"test_run_refused", test_run_refused},
+	{"test_threshold_arming", test_threshold_arming},
 };
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
 
