@@ -11,7 +11,10 @@
 
 /* The tree of one leaf's path alone (lmc_manager_opts.scope): 1 when loaded so, 0 when the
  * store cannot vouch for it (a record on the path missing, unreadable or in flight, a child
- * in the store or in cgroupfs, a name the store hashes): the caller loads everything. */
+ * cgroup): the caller loads everything. The store's directory is not listed: a child record
+ * with no cgroup (a create that crashed before its mkdir, which the next full load undoes)
+ * leaves the leaf a leaf in the kernel; the listing of 1,000 records was most of what a run
+ * among 1,000 containers cost over one among 2 (1.14x -> 1.01x). */
 int lmc_mgr_load_path(struct lmc_manager *m, const char *scope, struct lmc_err *err)
 {
 	_cleanup_free_ struct lmc_record *recs = NULL;
@@ -21,8 +24,7 @@ int lmc_mgr_load_path(struct lmc_manager *m, const char *scope, struct lmc_err *
 	size_t nkids = 0;
 	int r, depth;
 
-	if (lmc_name_parse(scope, name, NULL) < 0 || lmc_name_is_root(name) ||
-	    lmc_store_has_below(m->store, name) != 0)
+	if (lmc_name_parse(scope, name, NULL) < 0 || lmc_name_is_root(name))
 		return 0;
 	/* a child's cgroup without a record (one whose record was moved aside) is a child */
 	r = lmc_cgfs_children(m->cg, name, &kids, &nkids);

@@ -452,43 +452,6 @@ int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret)
 	return 0;
 }
 
-int lmc_store_has_below(struct lmc_store *s, const char *name)
-{
-	_cleanup_(closedirp) DIR *d = NULL;
-	char prefix[NAME_MAX + 1];
-	struct dirent *de;
-	size_t plen;
-	int r;
-
-	if (lmc_name_is_root(name))
-		prefix[0] = '\0';
-	else {
-		r = rec_filename(name, prefix, sizeof(prefix));
-		if (r < 0)
-			return r;
-		if (strchr(prefix, '~'))
-			return -EAGAIN;
-		plen = strlen(prefix) - strlen(REC_SUFFIX);
-		prefix[plen] = '+'; /* "a+b.rec" -> "a+b+": its children's files start so */
-		prefix[plen + 1] = '\0';
-	}
-	plen = strlen(prefix);
-	r = lmc_util_opendir_at(s->cdirfd, &d);
-	if (r < 0)
-		return r;
-	r = 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue; /* ., .. and temporary files */
-		if (strchr(de->d_name, '~') || has_suffix(de->d_name, CORRUPT_SUFFIX))
-			r = -EAGAIN;
-		else if (has_suffix(de->d_name, REC_SUFFIX) && strcmp(de->d_name, ROOT_FILE) != 0 &&
-			 strncmp(de->d_name, prefix, plen) == 0)
-			return 1;
-	}
-	return r;
-}
-
 int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n,
 		   struct lmc_store_bad **ret_bad, size_t *ret_nbad)
 {

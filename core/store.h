@@ -63,9 +63,5 @@ int lmc_store_load(struct lmc_store *s, struct lmc_record **ret, size_t *ret_n,
 /* One record, read by its name ("" the root's): -ENOENT if it has no file, -EBADMSG if its
  * file does not decode or holds another name's record. Nothing is moved or removed. */
 int lmc_store_get(struct lmc_store *s, const char *name, struct lmc_record *ret);
-/* Whether the directory holds a record file of a container below name, from the file
- * names alone (nothing is read): 1 yes, 0 no, -EAGAIN where the names cannot tell (a file
- * named by hash, for a name too long, or one moved aside as unreadable). */
-int lmc_store_has_below(struct lmc_store *s, const char *name);
 
 #endif
