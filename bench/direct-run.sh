@@ -44,7 +44,7 @@ done
 t=$(printf '%s\n' "${f_true[@]}" | median)
 a=$(printf '%s\n' "${f_few[@]}" | median)
 b=$(printf '%s\n' "${f_many[@]}" | median)
-ratio=$(echo "scale=2; $b / $a" | bc)
+ratio=$(printf "%.2f" "$(echo "scale=4; $b / $a" | bc)")
 echo "lmctl --direct run LEAF /bin/true, median of $REPS (interleaved); load average $(cut -d' ' -f1-3 /proc/loadavg):"
 printf '  among %5d containers   %8.2f ms\n' "$N" "$b"
 printf '  among %5d containers   %8.2f ms  (baseline)\n' 2 "$a"
