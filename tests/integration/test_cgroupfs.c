@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -376,11 +377,19 @@ struct psi_wait {
 	struct lmc_cgfs *cg;
 };
 
+/* Read no more often than every 20 ms: each read of a cgroup's pressure folds the time since
+ * the last one into its total weighted by the CPUs' non-idle time in whole jiffies
+ * (collect_percpu_times), so reads less than a tick apart (4 ms at HZ 250) add nothing and
+ * the total stays 0 however long the spinners contend. Polled every 1 ms, this test failed
+ * whenever the poller had a CPU of its own (its spinners pinned to the other one); pinned
+ * beside them, the poller ran slower and it passed. */
 static bool cpu_pressure_seen(void *ud)
 {
 	struct psi_wait *w = ud;
 	struct lmc_psi psi = {0};
+	struct timespec ts = {0, 20 * 1000 * 1000};
 
+	nanosleep(&ts, NULL);
 	return lmc_cgfs_read_psi(w->cg, "hot", "cpu", &psi) == 0 && psi.some_total_us > 0;
 }
 

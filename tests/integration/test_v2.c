@@ -713,8 +713,13 @@ static uint64_t psi_cpu_total(const char *name)
 	return lmc_test_json_u64(out, "pressure.cpu.some.total_us");
 }
 
+/* Every 20 ms at most: reads of a cgroup's pressure less than a scheduler tick apart add
+ * nothing to its total (see test_cgroupfs:cpu_pressure_seen). */
 static bool cpu_pressured(void *ud)
 {
+	struct timespec ts = {0, 20 * 1000 * 1000};
+
+	nanosleep(&ts, NULL);
 	return psi_cpu_total(ud) > 0;
 }
 
