@@ -356,3 +356,55 @@ int lmc_cgfs_open_file(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, c
 {
 	return open_in(cg, c, name, file, flags);
 }
+
+/* ---- a v1 memory threshold registered on another thread ---- */
+
+struct lmc_cgfs_memreg {
+	int ctl, usage; /* cgroup.event_control, memory.usage_in_bytes */
+	int efd; /* the caller's */
+	uint64_t bytes;
+};
+
+int lmc_cgfs_memreg_prepare(struct lmc_cgfs *cg, const char *name, int efd, uint64_t bytes,
+			    struct lmc_cgfs_memreg **ret)
+{
+	struct lmc_cgfs_memreg *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	*m = (struct lmc_cgfs_memreg){.ctl = -1, .usage = -1, .efd = efd, .bytes = bytes};
+	m->ctl = open_in(cg, LMC_CTRL_MEMORY, name, "cgroup.event_control", O_WRONLY);
+	m->usage = m->ctl < 0
+			   ? m->ctl
+			   : open_in(cg, LMC_CTRL_MEMORY, name, "memory.usage_in_bytes", O_RDONLY);
+	r = m->ctl < 0 ? m->ctl : m->usage < 0 ? m->usage : 0;
+	if (r < 0) {
+		lmc_cgfs_memreg_free(m);
+		return r;
+	}
+	*ret = m;
+	return 0;
+}
+
+int lmc_cgfs_memreg_do(struct lmc_cgfs_memreg *m, uint64_t *ret_usage)
+{
+	char buf[96], num[32];
+	int n = snprintf(buf, sizeof(buf), "%d %d %" PRIu64, m->efd, m->usage, m->bytes);
+	ssize_t k = pread(m->usage, num, sizeof(num) - 1, 0);
+
+	num[k > 0 ? k : 0] = '\0';
+	*ret_usage = strtoull(num, NULL, 10);
+	return write(m->ctl, buf, (size_t)n) == n ? 0 : lmc_negerrno();
+}
+
+void lmc_cgfs_memreg_free(struct lmc_cgfs_memreg *m)
+{
+	if (!m)
+		return;
+	if (m->ctl >= 0)
+		close(m->ctl);
+	if (m->usage >= 0)
+		close(m->usage);
+	free(m);
+}

@@ -118,6 +118,18 @@ int lmc_cgfs_open_dir(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name);
 int lmc_cgfs_open_file(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file,
 		       int flags);
 
+/* A v1 memory usage threshold (cgroup.event_control) registered on another thread: the
+ * kernel waits for an RCU grace period in it. prepare opens the files on the caller's
+ * thread; efd, the eventfd to register, must stay open until do has returned (the caller
+ * holds a copy of its own, so the number written stays that eventfd's). do (any thread,
+ * once) reads the usage just before the registration (*ret_usage: the kernel counts
+ * crossings from its own reading then) and registers efd for bytes: 0 or -errno (-ENODEV
+ * once the container is gone); free closes the files. */
+struct lmc_cgfs_memreg;
+int lmc_cgfs_memreg_prepare(struct lmc_cgfs *cg, const char *name, int efd, uint64_t bytes,
+			    struct lmc_cgfs_memreg **ret);
+int lmc_cgfs_memreg_do(struct lmc_cgfs_memreg *m, uint64_t *ret_usage);
+void lmc_cgfs_memreg_free(struct lmc_cgfs_memreg *m);
 /* Move a whole process (thread group) into the container in every hierarchy via
  * cgroup.procs. skip_unified: the caller already placed it there (CLONE_INTO_CGROUP). */
 int lmc_cgfs_attach(struct lmc_cgfs *cg, const char *name, pid_t pid, bool skip_unified,
@@ -138,12 +150,12 @@ int lmc_cgfs_procs(struct lmc_cgfs *cg, const char *name, pid_t **ret, size_t *r
 /* Does the container or anything below it hold a process? */
 int lmc_cgfs_populated(struct lmc_cgfs *cg, const char *name, bool *ret);
 
-/* Where pid is: fn(c, name, ud) once per managed hierarchy (c one controller it serves),
- * name the container it is in relative to lmctl's root ("" the root itself), or NULL where
- * it lies outside lmctl's root. Stops at fn's first negative return. -ESRCH: no such pid. */
 /* Is pid in name or below it (in the hierarchy that tracks processes)? -ESRCH: no such pid.
  * A fake root says yes (no process is in it). */
 int lmc_cgfs_pid_under(struct lmc_cgfs *cg, pid_t pid, const char *name, bool *ret);
+/* Where pid is: fn(c, name, ud) once per managed hierarchy (c one controller it serves),
+ * name the container it is in relative to lmctl's root ("" the root itself), or NULL where
+ * it lies outside lmctl's root. Stops at fn's first negative return. -ESRCH: no such pid. */
 int lmc_cgfs_pid_places(struct lmc_cgfs *cg, pid_t pid,
 			int (*fn)(enum lmc_ctrl c, const char *name, void *ud), void *ud);
 

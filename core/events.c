@@ -80,11 +80,8 @@ static void evsrc_freep(struct lmc_evsrc **s)
 	lmc_events_free(*s);
 }
 
-static int register_v1_deferred(struct lmc_evsrc *s, int efd, int *cfd);
-
-/* v1: eventfd registered through cgroup.event_control on file (args: extra text or NULL). A
- * threshold's (args) is done on a background thread (register_v1_deferred). */
-static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, struct lmc_err *err)
+/* v1: eventfd registered through cgroup.event_control on file. */
+static int register_v1(struct lmc_evsrc *s, const char *file, struct lmc_err *err)
 {
 	_cleanup_close_ int efd = -EBADF, cfd = -EBADF;
 	int r;
@@ -97,11 +94,8 @@ static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, 
 	if (cfd < 0)
 		return lmc_err_set(err, cfd, "%s: cannot open %s: %s", lmc_name_display(s->name),
 				   file, strerror(-cfd));
-	if (args)
-		r = register_v1_deferred(s, efd, &cfd);
-	else
-		r = lmc_cgfs_writef(s->cg, LMC_CTRL_MEMORY, s->name, "cgroup.event_control",
-				    "%d %d", efd, cfd);
+	r = lmc_cgfs_writef(s->cg, LMC_CTRL_MEMORY, s->name, "cgroup.event_control", "%d %d", efd,
+			    cfd);
 	if (r < 0)
 		return lmc_err_set(err, r, "%s: cannot register for %s events: %s",
 				   lmc_name_display(s->name), file, strerror(-r));
@@ -109,23 +103,23 @@ static int register_v1(struct lmc_evsrc *s, const char *file, const char *args, 
 	return 0;
 }
 
-/* A v1 threshold registered later, on a background thread (base/bg.h): the kernel waits
- * for an RCU grace period in it (__mem_cgroup_usage_register_event), 6-16 ms on this idle
- * host, which the agent paid on its loop for each watched parent it created and each
- * subscription to a threshold (a client could stall it so). The job holds its own copies of
- * the eventfd and the usage file, so the numbers it writes stay theirs whatever the source
- * does meanwhile. It reads the usage just before the registration (the kernel counts
- * crossings from its own reading then), registers, and reports on the eventfd: ARM_MARK,
- * plus ARM_ABOVE if the usage was at or over the threshold; the kernel's crossings add to
- * the same counter. The source is arming until the report comes (threshold_armed): a
- * crossing between the open and the registration, which the kernel never counted, is told
- * from the usage reported, so it is not missed and the directions that follow stay right. */
+/* A v1 threshold, registered on a background thread (base/bg.h, lmc_cgfs_memreg_*): the
+ * kernel waits for an RCU grace period in it (__mem_cgroup_usage_register_event), 6-16 ms
+ * on this idle host, which the agent paid on its loop for each watched parent it created and
+ * each subscription to a threshold (a client could stall it so). The job reads the usage
+ * just before the registration (the kernel counts crossings from its own reading then),
+ * registers, and reports on the eventfd: ARM_MARK, plus ARM_ABOVE if the usage was at or
+ * over the threshold; the kernel's crossings add to the same counter. The source is arming
+ * until the report comes (threshold_armed): a crossing between the open and the
+ * registration, which the kernel never counted, is told from the usage reported, so it is
+ * not missed and the directions that follow stay right. */
 #define ARM_MARK (1ULL << 40)
 #define ARM_ABOVE (1ULL << 20)
 #define ARM_COUNT (ARM_ABOVE - 1) /* the kernel's crossings in the same read */
 
 struct defer_reg {
-	int ctl, efd, cfd;
+	struct lmc_cgfs_memreg *reg;
+	int efd; /* a copy of the source's: registered, then the report written to it */
 	uint64_t bytes;
 	char name[LMC_NAME_MAX + 1];
 };
@@ -133,54 +127,48 @@ struct defer_reg {
 static void defer_reg_run(void *arg)
 {
 	struct defer_reg *d = arg;
-	char buf[96], num[32] = "";
 	uint64_t usage = 0, report = ARM_MARK;
-	int n = snprintf(buf, sizeof(buf), "%d %d %llu", d->efd, d->cfd,
-			 (unsigned long long)d->bytes);
-	ssize_t k = pread(d->cfd, num, sizeof(num) - 1, 0);
+	int r = lmc_cgfs_memreg_do(d->reg, &usage);
 
-	if (k > 0) {
-		num[k] = '\0';
-		usage = strtoull(num, NULL, 10);
-	}
-	report |= usage >= d->bytes ? ARM_ABOVE : 0;
-	/* ENODEV/ENOENT: the container went meanwhile, which says nothing wrong. */
-	if (write(d->ctl, buf, (size_t)n) != n && errno != ENODEV && errno != ENOENT)
-		fprintf(stderr, "lmctld: %s: memory threshold not registered: %m\n",
-			lmc_name_display(d->name));
+	/* -ENODEV/-ENOENT: the container went meanwhile, which says nothing wrong. */
+	if (r < 0 && r != -ENODEV && r != -ENOENT)
+		fprintf(stderr, "lmctld: %s: memory threshold not registered: %s\n",
+			lmc_name_display(d->name), strerror(-r));
 	/* Sent whatever came of it: the source stops arming. A full counter cannot be. */
+	report |= usage >= d->bytes ? ARM_ABOVE : 0;
 	(void)!write(d->efd, &report, sizeof(report));
-	close(d->ctl);
+	lmc_cgfs_memreg_free(d->reg);
 	close(d->efd);
-	close(d->cfd);
 	free(d);
 }
 
-/* register_v1's write for a threshold, queued: the fds of the job its own (closed by it);
- * -errno if it cannot be queued. */
-static int register_v1_deferred(struct lmc_evsrc *s, int efd, int *cfd)
+/* The eventfd of a threshold source, its registration queued (defer_reg_run). */
+static int register_threshold(struct lmc_evsrc *s, struct lmc_err *err)
 {
-	struct defer_reg *d = calloc(1, sizeof(*d));
+	_cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	struct defer_reg *d;
+	int r;
 
+	if (efd < 0)
+		return lmc_err_set(err, lmc_negerrno(), "%s: eventfd: %m",
+				   lmc_name_display(s->name));
+	d = calloc(1, sizeof(*d));
 	if (!d)
-		return -ENOMEM;
-	d->ctl = lmc_cgfs_open_file(s->cg, LMC_CTRL_MEMORY, s->name, "cgroup.event_control",
-				    O_WRONLY);
+		return lmc_err_set(err, -ENOMEM, "out of memory");
 	d->efd = fcntl(efd, F_DUPFD_CLOEXEC, 3);
-	if (d->ctl < 0 || d->efd < 0) {
-		int r = d->ctl < 0 ? d->ctl : lmc_negerrno();
-
-		if (d->ctl >= 0)
-			close(d->ctl);
+	r = d->efd < 0 ? lmc_negerrno()
+		       : lmc_cgfs_memreg_prepare(s->cg, s->name, d->efd, s->threshold, &d->reg);
+	if (r < 0) {
 		if (d->efd >= 0)
 			close(d->efd);
 		free(d);
-		return r;
+		return lmc_err_set(err, r, "%s: cannot register a memory threshold: %s",
+				   lmc_name_display(s->name), strerror(-r));
 	}
-	d->cfd = TAKE_FD(*cfd);
 	d->bytes = s->threshold;
 	snprintf(d->name, sizeof(d->name), "%s", s->name);
 	s->arming = true;
+	s->fd = TAKE_FD(efd);
 	lmc_bg_run(defer_reg_run, d);
 	return 0;
 }
@@ -255,7 +243,7 @@ int lmc_events_oom_open(struct lmc_cgfs *cg, const char *name, struct lmc_evsrc 
 	if (r < 0)
 		return r;
 	r = v2 ? register_inotify(s, LMC_CTRL_MEMORY, "memory.events", err)
-	       : register_v1(s, "memory.oom_control", NULL, err);
+	       : register_v1(s, "memory.oom_control", err);
 	if (r < 0)
 		return r;
 	if (oom_count(s, &s->last) < 0)
@@ -282,7 +270,6 @@ int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t by
 {
 	_cleanup_(evsrc_freep) struct lmc_evsrc *s = NULL;
 	bool v2 = lmc_cgfs_mode(cg) == LMC_CG_V2;
-	char arg[32];
 	uint64_t usage = 0;
 	int r;
 
@@ -296,12 +283,11 @@ int lmc_events_threshold_open(struct lmc_cgfs *cg, const char *name, uint64_t by
 	if (r < 0)
 		return r;
 	s->threshold = bytes;
-	snprintf(arg, sizeof(arg), "%llu", (unsigned long long)bytes);
 	/* The usage now is where a subscriber's directions count from (the registration on
 	 * v1 reports its own, threshold_armed). */
 	if (mem_usage(s, &usage) >= 0)
 		s->last = usage >= bytes;
-	r = v2 ? timer_open(s, 10, err) : register_v1(s, "memory.usage_in_bytes", arg, err);
+	r = v2 ? timer_open(s, 10, err) : register_threshold(s, err);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(s);
@@ -572,7 +558,7 @@ static void threshold_crossed(struct lmc_evsrc *s, uint64_t count)
 	s->more = rest <= 2 ? (unsigned)rest : 2 - (unsigned)(rest % 2);
 }
 
-/* A read while arming (see register_v1_deferred): the kernel's crossings are kept until the
+/* A read while arming (see register_threshold): the kernel's crossings are kept until the
  * report comes; then the crossings the kernel counted, and one more if the usage it
  * reported is across from where the open left it, are reported as threshold_crossed
  * does. */
