@@ -98,13 +98,12 @@ int lmc_cgfs_procs_fds(struct lmc_cgfs *cg, const char *name, int *fds, size_t *
 		/* Through the container's kept directory: one name to look up instead of the
 		 * whole path (each run's start opens one a hierarchy, 100 us of its 200 us
 		 * before the clone with 1,000 containers). */
+		fd = -1;
 		if (lmc_cgfs_dir_get(cg, (int)i, name, &ref) >= 0)
 			fd = openat(ref.fd, file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		else if (lmc_cgfs_relpath(name, file, path, sizeof(path)) >= 0)
+		else if ((r = lmc_cgfs_relpath(name, file, path, sizeof(path))) >= 0)
 			fd = openat(cg->hier[i].root_fd, path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		else
-			fd = -1, errno = EINVAL;
-		if (fd < 0)
+		if (fd < 0 && r >= 0)
 			r = lmc_negerrno();
 		lmc_cgfs_dir_put(cg, &ref);
 		if (fd < 0) {

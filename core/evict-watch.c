@@ -81,13 +81,11 @@ static void hold_oom(struct lmc_evwatch *w, const struct lmc_node *n)
 }
 
 int lmc_evwatch_open(struct lmc_manager *m, const char *name, const struct lmc_evwatch_opts *o,
-		     struct lmc_err *psi_err, struct lmc_evwatch **ret, struct lmc_err *err)
+		     struct lmc_evwatch **ret, struct lmc_err *err)
 {
 	const struct lmc_node *n = lmc_tree_find(m->tree, name);
 	struct lmc_evwatch *w = calloc(1, sizeof(*w));
-	int r;
 
-	*psi_err = (struct lmc_err){0};
 	if (!w)
 		return lmc_err_set(err, -ENOMEM, "%s: out of memory", lmc_name_display(name));
 	w->cg = m->cg;
@@ -97,11 +95,6 @@ int lmc_evwatch_open(struct lmc_manager *m, const char *name, const struct lmc_e
 	set_high(w, n, o->threshold);
 	if (o->hold_oom)
 		hold_oom(w, n);
-	r = o->arm_later ? 0 : lmc_evwatch_arm(w, psi_err, err);
-	if (r < 0) {
-		lmc_evwatch_free(w);
-		return r;
-	}
 	*ret = w;
 	return 0;
 }

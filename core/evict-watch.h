@@ -21,11 +21,6 @@ struct lmc_evwatch_opts {
 	uint64_t threshold; /* usage at which the agent acts (lmc_policy_evict_threshold) */
 	bool hold_oom; /* v1: hold the kernel's OOM killer off, listen to its OOMs */
 	unsigned psi_stall_us, psi_window_us; /* a PSI "full" trigger; 0 stall: none */
-	/* The usage signal and the PSI trigger opened later, by lmc_evwatch_arm. Both cost an
-	 * RCU grace period in the kernel (a v1 threshold's registration, a trigger's release),
-	 * which a removal of the cgroup within that time waits for too: a container that
-	 * lives a few milliseconds need not pay it. */
-	bool arm_later;
 };
 
 /* Is the memory controller managed here (nothing can be watched without it)? */
@@ -39,15 +34,19 @@ void lmc_evwatch_each(struct lmc_manager *m,
 void lmc_evwatch_one(struct lmc_manager *m, const char *name,
 		     void (*fn)(const char *name, uint64_t limit, void *userdata), void *userdata);
 
-/* Watch name from now on: v1 a usage threshold (eventfd), and with hold_oom (not on the
- * root) the OOM killer held off and its notification; v2 memory.events (inotify), made to
- * fire at the threshold by a memory.high the watch sets there where the user set none (not
- * on the root); a PSI trigger on its memory.pressure where asked and possible, else
- * psi_err says why not (code 0: none was asked). err: why it cannot be watched. */
+/* Watch name from now on: with hold_oom (v1, not on the root) the OOM killer held off and
+ * its notification, at once; on v2 a memory.high at the threshold where the user set none
+ * (not on the root), at once. The rest waits for lmc_evwatch_arm. err: why it cannot be
+ * watched. */
 int lmc_evwatch_open(struct lmc_manager *m, const char *name, const struct lmc_evwatch_opts *o,
-		     struct lmc_err *psi_err, struct lmc_evwatch **ret, struct lmc_err *err);
-/* With opts.arm_later: open the usage signal and the PSI trigger now (psi_err as for
- * open; nothing if armed already). 0, or -errno (err): the watch keeps what open gave it. */
+		     struct lmc_evwatch **ret, struct lmc_err *err);
+/* The usage signal (v1 a threshold, registered on a background thread; v2 memory.events
+ * through inotify) and a PSI trigger on its memory.pressure where asked and possible, else
+ * psi_err says why not (code 0: none was asked). Both cost an RCU grace period in the
+ * kernel (a v1 threshold's registration, a trigger's release), which a removal of the
+ * cgroup within that time waits for too: the caller arms a watch a while after it opens, so
+ * a container that lives a few milliseconds does not pay it. Nothing if armed already.
+ * 0, or -errno (err): the watch keeps what open gave it. */
 int lmc_evwatch_arm(struct lmc_evwatch *w, struct lmc_err *psi_err, struct lmc_err *err);
 /* Hand back what the watch set (memory.high, the OOM killer) and close its fds; NULL ok.
  * The PSI trigger is closed on a background thread (base/bg.h): take it out of any epoll

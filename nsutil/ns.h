@@ -83,12 +83,12 @@ void lmc_ns_spawn_cancel(struct lmc_ns_spawn_wait *w);
 int lmc_ns_spawn_timeout(struct lmc_ns_spawn_wait *w, struct lmc_err *err);
 
 /* The same start with its clone done later, on another thread (the agent's worker): a
- * CLONE_VM|CLONE_VFORK child that writes itself into the container's cgroup.procs (place:
- * one fd per hierarchy, taken) before anything of its own runs, then goes on as above.
- * Possible where no namespaces are joined. With opts->cgroup_fd, the cgroup2 leaf, the child
- * is cloned into it instead (CLONE_INTO_CGROUP: pids.max checked at the fork); place[0] is
- * then that leaf's cgroup.procs, written only if the kernel kills that child at birth. prepare copies what the child needs (the
- * request may go meanwhile) and gives *ret_w, whose chan says the outcome as for
+ * CLONE_VM|CLONE_VFORK child that writes itself into the container (place: one fd per
+ * hierarchy, lmc_cgfs_procs_fds, taken) before anything of its own runs, then goes on as
+ * above. Possible where no namespaces are joined. With opts->cgroup_fd, the cgroup2 leaf, the
+ * child is cloned into it instead (CLONE_INTO_CGROUP: pids.max checked at the fork); place[0]
+ * is then that leaf's cgroup.procs, written only if the kernel kills that child at birth.
+ * prepare copies what the child needs (the request may go meanwhile) and gives *ret_w, whose chan says the outcome as for
  * lmc_ns_spawn_start (lmc_ns_spawn_finish, _cancel and _timeout as there); exec, on the
  * other thread, returns once the child has exec'd or failed, and frees v. A start the
  * loop has given up on meanwhile is killed and reaped there. */

@@ -2,8 +2,9 @@
  * same child, whose every step between clone and exec is bound by one contract (plain
  * system calls on a copy or a share of the parent), and are kept beside it.
  *
- * Starting a command in a leaf: clone3 into the cgroup2 leaf, hold the child until the v1
- * hierarchies have it, join the leaf init's namespaces, set ids, then cwd, stdio and exec
+ * Starting a command in a leaf: clone3 into the cgroup2 leaf, the child writing itself into
+ * the v1 hierarchies (or held until its parent has put it there), join the leaf init's
+ * namespaces, set ids, then cwd, stdio and exec
  * (the look-ups as the target ids); every
  * failure up to exec comes back to the caller as a one-line error with the child reaped.
  *
@@ -512,7 +513,7 @@ int lmc_ns_spawn(const struct lmc_ns_spawn_opts *opts, pid_t *ret_pid, int *ret_
  * so none of that happens; but its parent thread waits until then, so this runs on one of
  * the agent's workers, never on the loop. The child places itself (it writes "0" to every
  * hierarchy's file, opened beforehand: v1's tasks, cgroup2's cgroup.procs) before anything
- * of its own runs, as the parent's attach does otherwise. It runs on the parent thread's TLS (errno) while that thread is
+ * of its own runs. It runs on the parent thread's TLS (errno) while that thread is
  * suspended, as glibc's posix_spawn does; everything else is spawn_child as for clone3.
  * Where there is a cgroup2 tree (v2, and hybrid's) the kernel places it there instead:
  * clone3 with CLONE_VM | CLONE_VFORK and CLONE_INTO_CGROUP on the same stack
@@ -682,8 +683,8 @@ struct vspawn_used {
 };
 
 /* The clone with every signal blocked: into the cgroup2 leaf by the kernel where there is
- * one (which checks pids.max at the fork; nothing for the child to write), else glibc's
- * clone. The pid, or -errno. */
+ * one (on v2 it checks pids.max at the fork; the child writes only the v1 hierarchies'
+ * files), else glibc's clone. The pid, or -errno. */
 static pid_t vspawn_do_clone(const struct lmc_ns_vspawn *v, struct spawn_ctx *c, void *stack,
 			     int flags, int *fd)
 {

@@ -471,12 +471,10 @@ static int watch_signals(struct lmc_evict *e, struct ewatch *w, struct lmc_err *
 		.hold_oom = e->o.hold_oom,
 		.psi_stall_us = e->psi_epfd >= 0 ? e->o.psi_stall_us : 0,
 		.psi_window_us = e->o.psi_window_us,
-		.arm_later = true,
 	};
-	struct lmc_err perr = {0};
 	int r;
 
-	r = lmc_evwatch_open(e->a->m, w->name, &o, &perr, &w->kw, err);
+	r = lmc_evwatch_open(e->a->m, w->name, &o, &w->kw, err);
 	if (r < 0)
 		return r;
 	if (lmc_evwatch_oom_fd(w->kw) >= 0) {
@@ -697,7 +695,7 @@ void lmc_agent_evict_created(struct agent *a, const char *name)
 bool lmc_agent_evict_gone(struct agent *a, char (*names)[LMC_NAME_MAX + 1], size_t n)
 {
 	struct lmc_evict *e = a->evict;
-	bool armed = false;
+	bool armed = false; /* a PSI trigger of theirs closed */
 
 	if (!e || e->stopping || !e->n_watches)
 		return false;
@@ -705,7 +703,7 @@ bool lmc_agent_evict_gone(struct agent *a, char (*names)[LMC_NAME_MAX + 1], size
 		struct ewatch *w = find_watch(e, names[i]);
 
 		if (w) {
-			armed = armed || (w->kw && lmc_evwatch_fd(w->kw) >= 0);
+			armed = armed || (w->kw && lmc_evwatch_psi_fd(w->kw) >= 0);
 			w->seen = false;
 			drop_unseen(e, names[i]);
 		}

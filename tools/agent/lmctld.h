@@ -384,9 +384,9 @@ void lmc_agent_evict_sync(struct agent *a);
 void lmc_agent_evict_created(struct agent *a, const char *name); /* after one create */
 /* One container's watch made to match the tree (after its update, or a change below it). */
 void lmc_agent_evict_recheck(struct agent *a, const char *name);
-/* Before a destroy's rmdirs: the watches of what it removes are closed. True when one was
- * armed (a usage signal, a PSI trigger): the kernel's release of those waits for an RCU
- * grace period, and so do the rmdirs after it (not on the loop, then). */
+/* Before a destroy's rmdirs: the watches of what it removes are closed. True when one had a
+ * PSI trigger: the kernel's release of it waits for an RCU grace period, and so does the
+ * rmdir after it (not on the loop, then). */
 bool lmc_agent_evict_gone(struct agent *a, char (*names)[LMC_NAME_MAX + 1], size_t n);
 size_t lmc_agent_evict_watched(const struct agent *a);
 uint64_t lmc_agent_evict_count(const struct agent *a); /* victims killed so far */
