@@ -7,7 +7,8 @@
 #     most --metrics-max-age old), and beside them `lmctl stats -r --json /` through the same
 #     agent in the same run (the same cgroupfs reading, encoded as protobuf, printed as JSON).
 #     Median and p99 of each, the body's size, the machine's load, and issue 15's target line
-#     (a fresh scrape of N containers: median under 100 ms) through $BENCH_TARGETS.
+#     (every fresh scrape of N containers under 100 ms: the worst of them, the first
+#     included, which reads the new containers' files) through $BENCH_TARGETS.
 #     BENCH_METRICS_MAX_AGE sets the agent's --metrics-max-age (1 s).
 #   bench/metrics.sh --lint LMCTL LMCTLD
 #     `make lint`: a scrape of an agent with a few containers through `promtool check metrics`.
@@ -117,9 +118,9 @@ def row(label, v):
 # Issue 15's target, in bench/bench.h's bench_target format (bench/run.sh sums them up).
 def target(v):
     med, p99 = pct(v)
-    what = f"metrics: fresh scrape of {n} containers, p99 {p99:.0f} ms"
+    what = f"metrics: fresh scrape of {n} containers, worst; median {med:.0f} ms"
     line = "target: %-52s %14s  (target %s)  %s\n" % (
-        what, f"{med:.1f} ms", "< 100 ms", "met" if med < 100 else "NOT met")
+        what, f"{max(v):.1f} ms", "< 100 ms", "met" if max(v) < 100 else "NOT met")
     print(line, end="")
     if os.environ.get("BENCH_TARGETS"):
         with open(os.environ["BENCH_TARGETS"], "a") as f:
@@ -148,6 +149,7 @@ for _ in range(max(3, scrapes // 4)):
 load = open("/proc/loadavg").read().split()[0]
 print(f"metrics endpoint, {n} containers, body {size / 1e6:.1f} MB (load {load}):")
 row("GET /metrics read at the scrape (fresh)", fresh)
+print(f"  {'the first of them (new containers)':<58} {fresh[0]:8.1f} ms")
 row(f"GET /metrics every 1 s (read ahead, <= {max_age:g} s old)", ahead)
 row("baseline: lmctl stats -r --json / (same agent)", base)
 row("agent CPU per fresh reading (all threads)", cpu)

@@ -31,12 +31,14 @@
 struct lmc_cgfs_dent {
 	struct lmc_cgfs_dent *next; /* bucket chain */
 	struct lmc_cgfs_dent *lru_prev, *lru_next; /* most recent at the head */
+	struct lmc_cgfs_dent *kl_prev, *kl_next; /* in the kept list while n_kept > 0 */
 	unsigned refs;
 	bool dead; /* forgotten while referenced: closed at the last put */
 	uint64_t used_ns; /* last handed out (lmc_util_now_ns) */
 	int fd[LMC_CTRL__MAX]; /* per hierarchy index, -EBADF until opened */
 	/* Statistics files kept open (lmc_cgfs_kept_*): n_kept slots, each written whole under
-	 * the lock before n_kept counts it. */
+	 * the lock before n_kept counts it (a release store: a pinned reader loads it without
+	 * the lock). fd[] likewise. */
 	unsigned n_kept;
 	struct {
 		int fd;
@@ -49,6 +51,11 @@ struct lmc_cgfs_dcache {
 	pthread_mutex_t lock;
 	struct lmc_cgfs_dent *b[BUCKETS];
 	struct lmc_cgfs_dent *lru_head, *lru_tail;
+	/* entries holding kept files, oldest first: the first to yield (room) without a walk
+	 * past every entry that holds none (a scrape's first reading of 1,000 containers walked
+	 * the whole table under the lock for each directory it opened, and its readers waited
+	 * for the lock more than they read) */
+	struct lmc_cgfs_dent *kl_head, *kl_tail;
 	size_t n, fds, cap; /* entries, fds they hold, the bound on fds */
 	size_t kept; /* of fds: kept files */
 	uint64_t forgets; /* lmc_cgfs_dir_forget calls so far */
@@ -57,6 +64,10 @@ struct lmc_cgfs_dcache {
 };
 
 static bool no_openat2;
+/* The entry this thread pinned (lmc_cgfs_pin), and its table's. */
+static __thread struct lmc_cgfs_dent *pinned;
+static __thread struct lmc_cgfs_dcache *pinned_d;
+static struct lmc_cgfs_dent *pin_of(struct lmc_cgfs_dcache *d, const char *name);
 /* The fds every table of this process holds: the bound is the process's, not a table's (a
  * process with two managers, as bench_agent's reader beside a fresh one, had each take half
  * of RLIMIT_NOFILE and the second ran out of fds: EMFILE in the middle of a stats -r). */
@@ -121,6 +132,29 @@ static void lru_push(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
 		d->lru_tail = e;
 }
 
+static void kl_unlink(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
+{
+	if (e->kl_prev)
+		e->kl_prev->kl_next = e->kl_next;
+	else
+		d->kl_head = e->kl_next;
+	if (e->kl_next)
+		e->kl_next->kl_prev = e->kl_prev;
+	else
+		d->kl_tail = e->kl_prev;
+	e->kl_prev = e->kl_next = NULL;
+}
+
+static void kl_append(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
+{
+	e->kl_prev = d->kl_tail;
+	if (d->kl_tail)
+		d->kl_tail->kl_next = e;
+	else
+		d->kl_head = e;
+	d->kl_tail = e;
+}
+
 /* Take e out of the table; closed now, or by the last put when still referenced. */
 static void drop(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
 {
@@ -130,6 +164,8 @@ static void drop(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
 		p = &(*p)->next;
 	*p = e->next;
 	lru_unlink(d, e);
+	if (e->n_kept)
+		kl_unlink(d, e);
 	d->n--;
 	for (int i = 0; i < LMC_CTRL__MAX; i++)
 		if (e->fd[i] >= 0) {
@@ -158,18 +194,37 @@ void lmc_cgfs_dcache_free(struct lmc_cgfs *cg)
 	cg->dcache = NULL;
 }
 
-/* Close the kept files of an entry nobody holds. */
-static void unkeep(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
+/* Kept fds taken out of the table under the lock, closed by the caller after it: a kernfs
+ * file's release is slow enough that closing them under the lock had the other readers of a
+ * scrape wait for it. */
+struct closing {
+	unsigned n;
+	int fd[4 * LMC_CGFS_KEPT_MAX];
+};
+
+static void closing_flush(struct closing *c)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		close(c->fd[i]);
+	c->n = 0;
+}
+
+/* Close the kept files of an entry nobody holds (into c while it has room). */
+static void unkeep(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e, struct closing *c)
 {
 	for (unsigned i = 0; i < e->n_kept; i++)
-		close(e->kept[i].fd);
+		if (c->n < ARRAY_SIZE(c->fd))
+			c->fd[c->n++] = e->kept[i].fd;
+		else
+			close(e->kept[i].fd);
 	d->fds -= e->n_kept;
 	d->kept -= e->n_kept;
 	proc_fds -= e->n_kept;
-	e->n_kept = 0;
+	e->n_kept = 0; /* nobody holds e: no pinned reader */
+	kl_unlink(d, e);
 }
 
-/* Room for one more fd. Kept files yield first, least recently used entries' first, to
+/* Room for one more fd. Kept files yield first, the longest kept first, to
  * anything: they only save system calls, and where they filled the table before a reading
  * had all its directories (a scrape's first), the directories of the rest were opened and
  * closed again on every scrape. Then entries nobody holds and nobody used for IDLE_NS, least
@@ -179,17 +234,19 @@ static void unkeep(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
  * each out the round before its turn and found none. */
 #define IDLE_NS (300 * 1000000000ull)
 
-static bool room(struct lmc_cgfs_dcache *d)
+static bool room(struct lmc_cgfs_dcache *d, struct closing *c)
 {
-	struct lmc_cgfs_dent *e, *prev;
+	struct lmc_cgfs_dent *e, *prev, *next;
 	uint64_t now;
 
 	if (proc_fds < d->cap)
 		return true;
 	d->cap = cap_now(); /* the agent raises its limit after opening */
-	for (e = d->lru_tail; e && d->kept && proc_fds >= d->cap; e = e->lru_prev)
-		if (e->n_kept && !e->refs)
-			unkeep(d, e);
+	for (e = d->kl_head; e && proc_fds >= d->cap; e = next) {
+		next = e->kl_next;
+		if (!e->refs)
+			unkeep(d, e, c);
+	}
 	now = lmc_util_now_ns();
 	/* in order of use: the first one used since IDLE_NS ends the search */
 	for (e = d->lru_tail; e && proc_fds >= d->cap; e = prev) {
@@ -255,7 +312,8 @@ static int open_beneath(int root_fd, const char *name)
 /* Locked: keep *fd, just opened, as name's in hierarchy h, unless another thread kept one
  * meanwhile (*fd stays the caller's to close) or there is no room (NULL: it stays the
  * caller's alone). The entry comes referenced. */
-static struct lmc_cgfs_dent *keep(struct lmc_cgfs_dcache *d, const char *name, int h, int *fd)
+static struct lmc_cgfs_dent *keep(struct lmc_cgfs_dcache *d, const char *name, int h, int *fd,
+				  struct closing *c)
 {
 	struct lmc_cgfs_dent *e = lookup(d, name);
 
@@ -265,7 +323,7 @@ static struct lmc_cgfs_dent *keep(struct lmc_cgfs_dcache *d, const char *name, i
 	}
 	if (e)
 		e->refs++; /* not made room from */
-	if (!room(d)) {
+	if (!room(d, c)) {
 		if (e)
 			e->refs--;
 		return NULL;
@@ -274,7 +332,7 @@ static struct lmc_cgfs_dent *keep(struct lmc_cgfs_dcache *d, const char *name, i
 		e->refs++;
 	if (!e)
 		return NULL;
-	e->fd[h] = *fd;
+	__atomic_store_n(&e->fd[h], *fd, __ATOMIC_RELEASE);
 	e->used_ns = lmc_util_now_ns();
 	d->fds++;
 	proc_fds++;
@@ -286,13 +344,20 @@ int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cg
 {
 	struct lmc_cgfs_dcache *d = cg->dcache;
 	struct lmc_cgfs_dent *e;
+	struct closing c;
 	uint64_t forgets;
 	int fd;
 
+	c.n = 0;
 	*ret = (struct lmc_cgfs_dref){.fd = -EBADF};
 	if (!name[0]) {
 		ret->fd = cg->hier[h].root_fd;
 		return ret->fd;
+	}
+	e = pin_of(d, name);
+	if (e && (fd = __atomic_load_n(&e->fd[h], __ATOMIC_ACQUIRE)) >= 0) {
+		ret->fd = fd; /* the pin holds it */
+		return fd;
 	}
 	pthread_mutex_lock(&d->lock);
 	e = lookup(d, name);
@@ -318,10 +383,11 @@ int lmc_cgfs_dir_get(struct lmc_cgfs *cg, int h, const char *name, struct lmc_cg
 	pthread_mutex_lock(&d->lock);
 	/* A directory forgotten while this one was being opened may be the one just opened,
 	 * removed since: it is not kept (this caller's alone; the next lookup opens anew). */
-	e = d->forgets != forgets ? NULL : keep(d, name, h, &fd);
+	e = d->forgets != forgets ? NULL : keep(d, name, h, &fd, &c);
 	if (e)
 		*ret = (struct lmc_cgfs_dref){.fd = e->fd[h], .ent = e};
 	pthread_mutex_unlock(&d->lock);
+	closing_flush(&c);
 	if (!e) /* the table is full of held entries: this fd is the caller's alone */
 		*ret = (struct lmc_cgfs_dref){.fd = fd, .own = true};
 	else if (fd >= 0)
@@ -371,8 +437,22 @@ int lmc_cgfs_kept_get(struct lmc_cgfs *cg, int h, const char *name, unsigned k,
 	struct lmc_cgfs_dent *e;
 
 	*ret = (struct lmc_cgfs_dref){.fd = -EBADF};
+	if (!d || !name[0])
+		return -ENOENT;
+	e = pin_of(d, name);
+	if (e) {
+		unsigned n = __atomic_load_n(&e->n_kept, __ATOMIC_ACQUIRE);
+
+		for (unsigned i = 0; i < n; i++)
+			if (e->kept[i].h == h && e->kept[i].k == k) {
+				__atomic_fetch_add(&d->kept_reads, 1, __ATOMIC_RELAXED);
+				ret->fd = e->kept[i].fd; /* the pin holds it */
+				return ret->fd;
+			}
+		return -ENOENT;
+	}
 	/* unlocked: a table without kept files (full of directories) costs no lock here */
-	if (!d || !name[0] || !__atomic_load_n(&d->kept, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&d->kept, __ATOMIC_RELAXED))
 		return -ENOENT;
 	pthread_mutex_lock(&d->lock);
 	e = lookup(d, name);
@@ -383,7 +463,7 @@ int lmc_cgfs_kept_get(struct lmc_cgfs *cg, int h, const char *name, unsigned k,
 			lru_unlink(d, e);
 			lru_push(d, e);
 			*ret = (struct lmc_cgfs_dref){.fd = e->kept[i].fd, .ent = e};
-			d->kept_reads++;
+			__atomic_fetch_add(&d->kept_reads, 1, __ATOMIC_RELAXED);
 			break;
 		}
 	pthread_mutex_unlock(&d->lock);
@@ -412,7 +492,9 @@ void lmc_cgfs_kept_add(struct lmc_cgfs *cg, int h, const char *name, unsigned k,
 		e->kept[e->n_kept].fd = fd;
 		e->kept[e->n_kept].h = (uint8_t)h;
 		e->kept[e->n_kept].k = (uint8_t)k;
-		e->n_kept++;
+		if (!e->n_kept)
+			kl_append(d, e);
+		__atomic_store_n(&e->n_kept, e->n_kept + 1, __ATOMIC_RELEASE);
 		d->fds++;
 		d->kept++;
 		proc_fds++;
@@ -427,10 +509,56 @@ uint64_t lmc_cgfs_dcache_kept_reads(struct lmc_cgfs *cg)
 {
 	uint64_t n = 0;
 
-	if (cg->dcache) {
-		pthread_mutex_lock(&cg->dcache->lock);
-		n = cg->dcache->kept_reads;
-		pthread_mutex_unlock(&cg->dcache->lock);
-	}
+	if (cg->dcache)
+		n = __atomic_load_n(&cg->dcache->kept_reads, __ATOMIC_RELAXED);
 	return n;
+}
+
+/* ---- a pinned entry ---- */
+
+static struct lmc_cgfs_dent *pin_of(struct lmc_cgfs_dcache *d, const char *name)
+{
+	return pinned && pinned_d == d && strcmp(pinned->name, name) == 0 ? pinned : NULL;
+}
+
+void lmc_cgfs_pin(struct lmc_cgfs *cg, const char *name)
+{
+	struct lmc_cgfs_dcache *d = cg->dcache;
+	struct lmc_cgfs_dent *e;
+
+	if (!d || !name[0] || pinned)
+		return;
+	pthread_mutex_lock(&d->lock);
+	e = lookup(d, name);
+	if (!e)
+		e = insert(d, name); /* no fds yet: nothing to make room for */
+	if (e) {
+		e->refs++;
+		e->used_ns = lmc_util_now_ns();
+		lru_unlink(d, e);
+		lru_push(d, e);
+	}
+	pthread_mutex_unlock(&d->lock);
+	pinned = e;
+	pinned_d = d;
+}
+
+void lmc_cgfs_unpin(struct lmc_cgfs *cg)
+{
+	struct lmc_cgfs_dcache *d = cg->dcache;
+	struct lmc_cgfs_dent *e = pinned;
+	bool empty = true;
+
+	if (!e || pinned_d != d)
+		return;
+	pinned = NULL;
+	pinned_d = NULL;
+	pthread_mutex_lock(&d->lock);
+	for (int i = 0; i < LMC_CTRL__MAX; i++)
+		empty = empty && e->fd[i] < 0;
+	if (--e->refs == 0 && e->dead)
+		dent_close(e);
+	else if (!e->refs && !e->dead && empty && !e->n_kept)
+		drop(d, e); /* a name nothing could be opened for keeps no entry */
+	pthread_mutex_unlock(&d->lock);
 }

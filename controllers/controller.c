@@ -246,22 +246,22 @@ int lmc_controller_stats_read(struct lmc_cgfs *cg, const char *name, unsigned wh
 	/* One directory checked, not every hierarchy's (8 fstatat a container were a third of
 	 * `stats -r`): a container that is gone is gone everywhere. Its kept fd answers
 	 * without a system call. */
-	if (!dir_exists(cg, name))
-		return -ENOENT;
-	for (const struct lmc_controller_ops *const *o = lmc_controllers; *o; o++) {
-		int r;
+	int r = 0;
 
+	lmc_cgfs_pin(cg, name);
+	if (!dir_exists(cg, name))
+		r = -ENOENT;
+	for (const struct lmc_controller_ops *const *o = lmc_controllers; r >= 0 && *o; o++) {
 		if (!(*o)->stats || !lmc_cgfs_has(cg, (*o)->ctrl) ||
 		    !(what & stat_field((*o)->ctrl)))
 			continue;
 		r = (*o)->stats(cg, name, what, st);
-		if (r < 0)
-			return r;
 	}
-	if ((what & LMC_STATF_PRESSURE) &&
+	if (r >= 0 && (what & LMC_STATF_PRESSURE) &&
 	    (lmc_cgfs_has(cg, LMC_CTRL_UNIFIED) || lmc_controller_is_v2(cg)))
-		return stats_psi(cg, name, st);
-	return 0;
+		r = stats_psi(cg, name, st);
+	lmc_cgfs_unpin(cg);
+	return r;
 }
 
 /* ---- conversions, without libm (the build does not link it) ---- */

@@ -693,6 +693,68 @@ static void test_dcache_kept_bounded(void **state)
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 }
 
+/* A pinned container (a reading of it under way, lmc_cgfs_pin) is read through its kept
+ * files and directories without the table's lock, and keeps them while others' make room:
+ * with 60 fds for 20 containers, the directories of 19 others opened meanwhile close kept
+ * files, never the pinned one's, and nothing of it is opened again. */
+static void test_dcache_pin(void **state)
+{
+	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
+					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
+	struct fx *f = *state;
+	struct lmc_err err = {0};
+	struct rlimit old, low;
+	char name[32], buf[64];
+	uint64_t opened, kept;
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = (struct rlimit){.rlim_cur = 120, .rlim_max = old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
+		assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_PIDS, name, "pids.current", "3\n"),
+				 0);
+	}
+	/* c1..c19's pids.current kept, their pids directories open */
+	for (int i = 1; i < 20; i++) {
+		snprintf(name, sizeof(name), "c%d", i);
+		assert_int_equal(lmc_cgfs_read(f->cg, LMC_CTRL_PIDS, name, "pids.current", buf,
+					       sizeof(buf)),
+				 2);
+	}
+	lmc_cgfs_pin(f->cg, "c0");
+	assert_int_equal(
+		lmc_cgfs_read(f->cg, LMC_CTRL_PIDS, "c0", "pids.current", buf, sizeof(buf)), 2);
+	kept = lmc_cgfs_dcache_kept_reads(f->cg);
+	assert_int_equal(
+		lmc_cgfs_read(f->cg, LMC_CTRL_PIDS, "c0", "pids.current", buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "3\n");
+	assert_int_equal(lmc_cgfs_dcache_kept_reads(f->cg), kept + 1);
+	opened = lmc_cgfs_dcache_opened(f->cg);
+	for (int i = 1; i < 20; i++)
+		for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++) {
+			snprintf(name, sizeof(name), "c%d", i);
+			assert_true(lmc_cgfs_dir_exists(f->cg, read[k], name));
+		}
+	assert_true(lmc_cgfs_dcache_opened(f->cg) > opened); /* the table filled */
+	opened = lmc_cgfs_dcache_opened(f->cg);
+	assert_true(lmc_cgfs_dir_exists(f->cg, LMC_CTRL_PIDS, "c0"));
+	assert_int_equal(
+		lmc_cgfs_read(f->cg, LMC_CTRL_PIDS, "c0", "pids.current", buf, sizeof(buf)), 2);
+	assert_int_equal(lmc_cgfs_dcache_kept_reads(f->cg), kept + 2);
+	assert_int_equal(lmc_cgfs_dcache_opened(f->cg), opened);
+	lmc_cgfs_unpin(f->cg);
+	/* a name with nothing behind it: read as before, nothing kept for it */
+	lmc_cgfs_pin(f->cg, "nosuch");
+	assert_int_equal(lmc_cgfs_read(f->cg, LMC_CTRL_PIDS, "nosuch", "pids.current", buf,
+				       sizeof(buf)),
+			 -ENOENT);
+	lmc_cgfs_unpin(f->cg);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
 /* Two tables in one process (a reader beside a fresh manager, as bench_agent's stats -r)
  * share one bound, half of RLIMIT_NOFILE: each taking half of its own ran the process out of
  * fds (with 256, the second table's reads failed with EMFILE). */
@@ -753,6 +815,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dcache_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dcache_kept_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dcache_two_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dcache_pin, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -409,3 +409,13 @@ void lmc_metrics_build_work(void *arg)
 	reader_nice(false);
 	b->build_ns = lmc_metrics_clock() - t0;
 }
+
+void lmc_metrics_prime_work(void *arg)
+{
+	struct mprime *p = arg;
+	struct lmc_err err = {0};
+
+	reader_nice(true);
+	(void)lmc_mgr_stats_fill_live(p->m, p->e, p->n, &err); /* a failure: the scrape's */
+	reader_nice(false);
+}

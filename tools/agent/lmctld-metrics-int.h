@@ -50,6 +50,16 @@ struct mbuild {
 	char why[256];
 };
 
+/* New containers read once ahead of the first scrape (lmctld-metrics.c, PRIME_QUIET). */
+struct mprime {
+	struct lmc_metrics *mx;
+	struct lmc_manager *m;
+	struct lmc_stats_entry *e;
+	size_t n;
+};
+/* On a worker: read p's containers' figures, to be thrown away. */
+void lmc_metrics_prime_work(void *arg);
+
 /* On the loop: the containers and their tree-side figures into b. */
 int lmc_metrics_build_plan(struct mbuild *b, struct lmc_manager *m);
 /* On a worker: the kernel's figures, then the text into b->body (b->r, b->why on failure). */

@@ -16,6 +16,9 @@ int lmc_metrics_start(struct agent *a, const char *addr);
 void lmc_metrics_stop(struct agent *a);
 void lmc_metrics_free(struct agent *a);
 
+/* name was created: read its figures once when creates pause (the kernel makes each file's
+ * dentry at its first lookup), ahead of the next scrape. Nothing when mx is NULL. */
+void lmc_metrics_created(struct lmc_metrics *mx, const char *name);
 /* CLOCK_MONOTONIC in ns: when a request arrived. */
 uint64_t lmc_metrics_clock(void);
 /* A request of kind op (enum lmc_api_op; 0 undecodable) that arrived at t0 was answered now.

@@ -424,6 +424,7 @@ static void create_done(struct create_start *q, int r, const struct lmc_err *err
 	if (r >= 0) {
 		lmc_agent_event_simple(a, LMC_EVK_CREATED, q->name, 0);
 		lmc_agent_subs_created(a, q->name);
+		lmc_metrics_created(a->metrics, q->name);
 	}
 	lmc_agent_evict_created(a, q->name); /* its parent's watch (created or undone) */
 	lmc_metrics_observe(a->metrics, q->op, q->t0);

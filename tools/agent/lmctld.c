@@ -287,6 +287,7 @@ static void after_reply(struct agent *a, const struct lmc_api_result *res)
 	if (res->created) {
 		lmc_agent_subs_created(a, res->name);
 		lmc_agent_evict_created(a, res->name);
+		lmc_metrics_created(a->metrics, res->name);
 	} else if (res->lifecycle == LMC_EVK_UPDATED) {
 		lmc_agent_evict_recheck(a, res->name); /* its limit */
 	} else if (res->op == LMC_API_OP_INIT && res->status >= 0) {
