@@ -593,31 +593,47 @@ static void test_v2_partial_delegation(void **state)
 	assert_null(strchr(err.msg, '\n'));
 }
 
-/* n containers read twice round (5 directories each) with 512 fds: what the second round
- * opened. */
-static uint64_t dcache_rounds(struct fx *f, int n)
-{
-	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
-					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
-	struct lmc_err err = {0};
-	struct rlimit old, low;
-	char name[32];
-	uint64_t before = 0, opened;
+/* The directories a reading of a container opens on hybrid. */
+static const enum lmc_ctrl dcache_read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
+					    LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
 
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	low = (struct rlimit){.rlim_cur = 512, .rlim_max = old.rlim_max};
+/* RLIMIT_NOFILE lowered to fds (*old: what it was), a hybrid table, and containers c0..c(n-1)
+ * whose pids.current reads "3\n" and memory.failcnt "4\n". */
+static void few_fds_tree(struct fx *f, rlim_t fds, int n, struct rlimit *old)
+{
+	struct lmc_err err = {0};
+	struct rlimit low;
+	char name[32];
+
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, old), 0);
+	low = (struct rlimit){.rlim_cur = fds, .rlim_max = old->rlim_max};
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
 	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
 	for (int i = 0; i < n; i++) {
 		snprintf(name, sizeof(name), "c%d", i);
 		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
+		assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_PIDS, name, "pids.current", "3\n"),
+				 0);
+		assert_int_equal(
+			lmc_cgfs_write(f->cg, LMC_CTRL_MEMORY, name, "memory.failcnt", "4\n"), 0);
 	}
+}
+
+/* n containers read twice round (5 directories each) with 512 fds: what the second round
+ * opened. */
+static uint64_t dcache_rounds(struct fx *f, int n)
+{
+	struct rlimit old;
+	char name[32];
+	uint64_t before = 0, opened;
+
+	few_fds_tree(f, 512, n, &old);
 	for (int round = 0; round < 2; round++) {
 		before = lmc_cgfs_dcache_opened(f->cg);
 		for (int i = 0; i < n; i++)
-			for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++) {
+			for (size_t k = 0; k < ARRAY_SIZE(dcache_read); k++) {
 				snprintf(name, sizeof(name), "c%d", i);
-				assert_true(lmc_cgfs_dir_exists(f->cg, read[k], name));
+				assert_true(lmc_cgfs_dir_exists(f->cg, dcache_read[k], name));
 			}
 	}
 	opened = lmc_cgfs_dcache_opened(f->cg) - before;
@@ -652,33 +668,19 @@ static void test_dcache_scan(void **state)
  * all; the second round opens no directory and reads the files it kept through them. */
 static void test_dcache_kept_bounded(void **state)
 {
-	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
-					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
 	struct fx *f = *state;
-	struct lmc_err err = {0};
-	struct rlimit old, low;
+	struct rlimit old;
 	char name[32], buf[64];
 	uint64_t opened = 0, kept = 0;
 
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	low = (struct rlimit){.rlim_cur = 240, .rlim_max = old.rlim_max};
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
-	for (int i = 0; i < 20; i++) {
-		snprintf(name, sizeof(name), "c%d", i);
-		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
-		assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_PIDS, name, "pids.current", "3\n"),
-				 0);
-		assert_int_equal(
-			lmc_cgfs_write(f->cg, LMC_CTRL_MEMORY, name, "memory.failcnt", "4\n"), 0);
-	}
+	few_fds_tree(f, 240, 20, &old);
 	for (int round = 0; round < 2; round++) {
 		opened = lmc_cgfs_dcache_opened(f->cg);
 		kept = lmc_cgfs_dcache_kept_reads(f->cg);
 		for (int i = 0; i < 20; i++) {
 			snprintf(name, sizeof(name), "c%d", i);
-			for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++)
-				assert_true(lmc_cgfs_dir_exists(f->cg, read[k], name));
+			for (size_t k = 0; k < ARRAY_SIZE(dcache_read); k++)
+				assert_true(lmc_cgfs_dir_exists(f->cg, dcache_read[k], name));
 			assert_int_equal(lmc_cgfs_read(f->cg, LMC_CTRL_PIDS, name, "pids.current",
 						       buf, sizeof(buf)),
 					 2);
@@ -699,24 +701,12 @@ static void test_dcache_kept_bounded(void **state)
  * files, never the pinned one's, and nothing of it is opened again. */
 static void test_dcache_pin(void **state)
 {
-	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
-					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
 	struct fx *f = *state;
-	struct lmc_err err = {0};
-	struct rlimit old, low;
+	struct rlimit old;
 	char name[32], buf[64];
 	uint64_t opened, kept;
 
-	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
-	low = (struct rlimit){.rlim_cur = 120, .rlim_max = old.rlim_max};
-	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
-	assert_int_equal(fx_open(f, LMC_CG_HYBRID, NULL), 0);
-	for (int i = 0; i < 20; i++) {
-		snprintf(name, sizeof(name), "c%d", i);
-		assert_int_equal(lmc_cgfs_create(f->cg, name, &err), 0);
-		assert_int_equal(lmc_cgfs_write(f->cg, LMC_CTRL_PIDS, name, "pids.current", "3\n"),
-				 0);
-	}
+	few_fds_tree(f, 120, 20, &old);
 	/* c1..c19's pids.current kept, their pids directories open */
 	for (int i = 1; i < 20; i++) {
 		snprintf(name, sizeof(name), "c%d", i);
@@ -734,9 +724,9 @@ static void test_dcache_pin(void **state)
 	assert_int_equal(lmc_cgfs_dcache_kept_reads(f->cg), kept + 1);
 	opened = lmc_cgfs_dcache_opened(f->cg);
 	for (int i = 1; i < 20; i++)
-		for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++) {
+		for (size_t k = 0; k < ARRAY_SIZE(dcache_read); k++) {
 			snprintf(name, sizeof(name), "c%d", i);
-			assert_true(lmc_cgfs_dir_exists(f->cg, read[k], name));
+			assert_true(lmc_cgfs_dir_exists(f->cg, dcache_read[k], name));
 		}
 	assert_true(lmc_cgfs_dcache_opened(f->cg) > opened); /* the table filled */
 	opened = lmc_cgfs_dcache_opened(f->cg);
@@ -760,8 +750,6 @@ static void test_dcache_pin(void **state)
  * fds (with 256, the second table's reads failed with EMFILE). */
 static void test_dcache_two_tables(void **state)
 {
-	static const enum lmc_ctrl read[] = {LMC_CTRL_CPU, LMC_CTRL_MEMORY, LMC_CTRL_BLKIO,
-					     LMC_CTRL_PIDS, LMC_CTRL_UNIFIED};
 	struct fx *f = *state, g = *f;
 	struct lmc_err err = {0};
 	struct rlimit old, low;
@@ -778,9 +766,10 @@ static void test_dcache_two_tables(void **state)
 	}
 	for (int t = 0; t < 2; t++)
 		for (int i = 0; i < 40; i++)
-			for (size_t k = 0; k < sizeof(read) / sizeof(read[0]); k++) {
+			for (size_t k = 0; k < ARRAY_SIZE(dcache_read); k++) {
 				snprintf(name, sizeof(name), "c%d", i);
-				assert_true(lmc_cgfs_dir_exists(t ? g.cg : f->cg, read[k], name));
+				assert_true(lmc_cgfs_dir_exists(t ? g.cg : f->cg, dcache_read[k],
+								name));
 			}
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
 	lmc_cgfs_free(g.cg);
