@@ -176,7 +176,7 @@ static void drop(struct lmc_cgfs_dcache *d, struct lmc_cgfs_dent *e)
 	d->kept -= e->n_kept;
 	proc_fds -= e->n_kept;
 	if (e->refs)
-		e->dead = true;
+		__atomic_store_n(&e->dead, true, __ATOMIC_RELAXED); /* a pin stops using it */
 	else
 		dent_close(e);
 }
@@ -518,7 +518,11 @@ uint64_t lmc_cgfs_dcache_kept_reads(struct lmc_cgfs *cg)
 
 static struct lmc_cgfs_dent *pin_of(struct lmc_cgfs_dcache *d, const char *name)
 {
-	return pinned && pinned_d == d && strcmp(pinned->name, name) == 0 ? pinned : NULL;
+	/* A pinned entry forgotten since (its directory made again behind lmctl's back) is
+	 * not used: the locked paths open the new one. */
+	if (!pinned || pinned_d != d || __atomic_load_n(&pinned->dead, __ATOMIC_RELAXED))
+		return NULL;
+	return strcmp(pinned->name, name) == 0 ? pinned : NULL;
 }
 
 void lmc_cgfs_pin(struct lmc_cgfs *cg, const char *name)

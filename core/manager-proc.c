@@ -598,9 +598,12 @@ static void *fill_worker(void *arg)
 
 static size_t fill_threads(size_t n)
 {
-	long cpus = 2 * sysconf(_SC_NPROCESSORS_ONLN); /* two a CPU: see above */
 	size_t t = n / FILL_PER_THREAD_MIN;
+	long cpus;
 
+	if (t <= 1) /* sysconf opens, reads and closes a sysfs file: not for one container */
+		return 1;
+	cpus = 2 * sysconf(_SC_NPROCESSORS_ONLN); /* two a CPU: see above */
 	if (cpus < 1)
 		cpus = 1;
 	if (t > (size_t)cpus)
