@@ -526,7 +526,11 @@ int lmc_mgr_stats_plan(struct lmc_manager *m, const char *uname, bool recursive,
 /* Reading is all system calls on cgroupfs (15 files a container, 13 for a scrape), which
  * run in parallel, and part of each waits in the kernel: `stats -r` of 10,000 containers on
  * this 2-CPU machine took 1.5 s on one thread, 1.1 s on two, 0.78 s on four. From 128
- * containers a thread: a scrape of 1,000 is read by four (two a CPU). */
+ * containers a thread. A scrape's reading (skip_gone) takes one a CPU: since a reading pins
+ * its containers (lmc_cgfs_pin) its threads no longer wait on the directory table's lock,
+ * and two a CPU took more CPU (70-80 ms against 60-70 ms for 1,000 containers), were no
+ * faster (a fresh scrape 39-43 ms against 38-41 ms) and slowed the loop's answers meanwhile
+ * (`lmctl version` median 2.3 ms against 1.1-1.7 ms; bench/metrics.sh, quiet host). */
 #define FILL_PER_THREAD_MIN 128
 #define FILL_THREADS_MAX 8
 
@@ -596,14 +600,14 @@ static void *fill_worker(void *arg)
 	return NULL;
 }
 
-static size_t fill_threads(size_t n)
+static size_t fill_threads(size_t n, long per_cpu)
 {
 	size_t t = n / FILL_PER_THREAD_MIN;
 	long cpus;
 
 	if (t <= 1) /* sysconf opens, reads and closes a sysfs file: not for one container */
 		return 1;
-	cpus = 2 * sysconf(_SC_NPROCESSORS_ONLN); /* two a CPU: see above */
+	cpus = per_cpu * sysconf(_SC_NPROCESSORS_ONLN);
 	if (cpus < 1)
 		cpus = 1;
 	if (t > (size_t)cpus)
@@ -624,7 +628,7 @@ static int stats_fill(struct lmc_cgfs *cg, struct lmc_stats_entry *e, size_t n, 
 			      .what = (fields & LMC_STATF_ALL) |
 				      (skip_gone ? 0 : LMC_STATS_LIMITS)};
 	pthread_t tids[FILL_THREADS_MAX];
-	size_t nt = fill_threads(n), started = 1;
+	size_t nt = fill_threads(n, skip_gone ? 1 : 2), started = 1;
 
 	pthread_mutex_init(&w.lock, NULL);
 	/* This thread reads too, whatever number of the others could start. */
