@@ -244,15 +244,23 @@ static int cpuset_fill(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char 
 int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool create,
 			  struct lmc_err *err)
 {
+	bool enable = h->v2 && cg->mode == LMC_CG_V2;
 	int r;
 
-	if (create && h->root[0]) {
+	/* Where nothing is to be enabled on the way (v1, hybrid), the root is opened first: it
+	 * is there at every open but the first, where the mkdir -p was a failed mkdir a
+	 * component (11 of a command's 19 mkdirat on hybrid). */
+	h->root_fd = -EBADF;
+	if (create && h->root[0] && !enable)
+		h->root_fd = openat(h->mount_fd, h->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (create && h->root[0] && h->root_fd < 0) {
 		r = make_root_chain(cg, h, err);
 		if (r < 0)
 			return r;
 	}
-	h->root_fd =
-		openat(h->mount_fd, h->root[0] ? h->root : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->root_fd < 0)
+		h->root_fd = openat(h->mount_fd, h->root[0] ? h->root : ".",
+				    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (h->root_fd < 0)
 		return lmc_err_set(err, lmc_negerrno(), "cgroup root %s/%s: %s%s", h->mount,
 				   h->root, strerror(errno),
