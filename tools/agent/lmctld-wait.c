@@ -106,6 +106,84 @@ static void stats_done(void *arg)
 	free(q);
 }
 
+/* ---------------- small readings, in parallel when several wait ---------------- */
+
+/* A small reading (one container's 15 files, ~25 us) is done on the loop: a worker's hand-off
+ * costs about as much. But the loop reads one at a time, and with 8 or 64 clients asking at
+ * once it was the bottleneck while the other CPU idled (24,000-28,000 readings a second
+ * against 30,000-36,000 by direct mode's threads under one lock). So the small readings of
+ * one loop iteration (every client whose request was there when the loop woke) are queued
+ * and read when the iteration ends: one alone on the loop, as before; several split in
+ * two, the first half read by a worker beside the loop reading the rest. */
+static void batch_work(void *arg)
+{
+	for (struct stats_req *q = arg; q; q = q->batch_next)
+		stats_work(q);
+}
+
+static void batch_done(void *arg)
+{
+	struct stats_req *q = arg, *next;
+
+	for (; q; q = next) {
+		next = q->batch_next;
+		stats_done(q);
+	}
+}
+
+static void small_run(struct agent *a)
+{
+	struct stats_req *list = a->small, *q, *half;
+	size_t n = 0;
+
+	a->small = NULL;
+	a->small_tail = &a->small;
+	for (q = list; q; q = q->batch_next)
+		n++;
+	if (n >= 2 && a->jobs.n < STATS_JOBS_MAX) {
+		half = list;
+		for (size_t i = 1; i < n / 2; i++)
+			half = half->batch_next;
+		q = half->batch_next;
+		half->batch_next = NULL;
+		if (lmc_jobs_start(&a->jobs, batch_work, batch_done, list) == 0)
+			list = q;
+		else
+			half->batch_next = q; /* all on the loop */
+	}
+	batch_work(list);
+	batch_done(list);
+}
+
+static void on_small_flush(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct agent *a = container_of(w, struct agent, small_flush);
+
+	(void)revents;
+	ev_prepare_stop(loop, w);
+	small_run(a); /* what its answers release is queued for the next iteration */
+}
+
+static void small_queue(struct agent *a, struct stats_req *q)
+{
+	if (!a->small_tail)
+		a->small_tail = &a->small;
+	*a->small_tail = q;
+	a->small_tail = &q->batch_next;
+	if (!ev_is_active(&a->small_flush)) {
+		ev_prepare_init(&a->small_flush, on_small_flush);
+		ev_prepare_start(a->loop, &a->small_flush);
+	}
+}
+
+void lmc_agent_stats_flush(struct agent *a)
+{
+	if (ev_is_active(&a->small_flush))
+		ev_prepare_stop(a->loop, &a->small_flush);
+	while (a->small)
+		small_run(a);
+}
+
 /* The tree was read on the loop (res holds the containers); the kernel's figures are read
  * by a worker for a large set, so one `stats -r` of 10,000 containers stalls nobody. */
 void lmc_agent_stats_begin(struct client *c, struct lmc_api_result *res)
@@ -127,7 +205,11 @@ void lmc_agent_stats_begin(struct client *c, struct lmc_api_result *res)
 	if (a->stats_reqs)
 		a->stats_reqs->prev = q;
 	a->stats_reqs = q;
-	if (q->n < STATS_ASYNC_MIN || a->jobs.n >= STATS_JOBS_MAX ||
+	if (q->n < STATS_ASYNC_MIN) {
+		small_queue(a, q);
+		return;
+	}
+	if (a->jobs.n >= STATS_JOBS_MAX ||
 	    lmc_jobs_start(&a->jobs, stats_work, stats_done, q) < 0) {
 		stats_work(q);
 		stats_done(q);

@@ -559,6 +559,7 @@ static void agent_stop(struct agent *a)
 {
 	lmc_agent_evict_stop(a);
 	lmc_metrics_stop(a);
+	lmc_agent_stats_flush(a);
 	if (a->jobs.loop)
 		lmc_jobs_stop(&a->jobs); /* the readers use the manager: finish them first */
 	lmc_agent_evict_free(a);

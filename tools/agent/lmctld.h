@@ -140,6 +140,9 @@ struct agent {
 	bool sweep; /* some client or subscription waits to be freed */
 	struct lmc_jobs jobs;
 	struct stats_req *stats_reqs; /* being read on a worker thread */
+	/* Small readings of this loop iteration, read together when it ends (lmctld-wait.c) */
+	struct stats_req *small, **small_tail;
+	ev_prepare small_flush;
 	struct run_start *run_starts; /* runs whose child has not reported yet */
 	unsigned vspawns; /* runs being cloned on a worker (lmc_ns_vspawn_exec) */
 	struct create_start *create_starts; /* creates whose init has not reported yet */
@@ -191,6 +194,7 @@ struct stats_req {
 	char name[LMC_NAME_MAX + 1];
 	int op; /* the request's kind and arrival, for its latency (metrics) */
 	uint64_t t0;
+	struct stats_req *batch_next; /* small, waiting for the loop's iteration to end */
 };
 
 /* A run whose child was released and whose report (or bound) is awaited. */
@@ -286,6 +290,8 @@ struct proc *lmc_agent_run_started(struct agent *a, struct client *c,
 /* Off the loop (tools/agent/lmctld-wait.c): STATS, FREEZE_WAIT, KILL_WAIT and DESTROY_WAIT
  * results. */
 void lmc_agent_stats_begin(struct client *c, struct lmc_api_result *res);
+/* Small readings still queued for the loop's iteration's end: read them now (stopping). */
+void lmc_agent_stats_flush(struct agent *a);
 void lmc_agent_wait_begin(struct client *c, struct lmc_api_result *res);
 
 /* Runs starting, and holding a connection's reading (tools/agent/lmctld-run.c). */
