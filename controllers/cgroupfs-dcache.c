@@ -64,9 +64,11 @@ struct lmc_cgfs_dcache {
 };
 
 static bool no_openat2;
-/* The entry this thread pinned (lmc_cgfs_pin), and its table's. */
+/* The entry this thread pinned (lmc_cgfs_pin), its table's, and how many pins are open
+ * (nested ones pin nothing more: the outermost pin holds, until its own unpin). */
 static __thread struct lmc_cgfs_dent *pinned;
 static __thread struct lmc_cgfs_dcache *pinned_d;
+static __thread unsigned pin_depth;
 static struct lmc_cgfs_dent *pin_of(struct lmc_cgfs_dcache *d, const char *name);
 /* The fds every table of this process holds: the bound is the process's, not a table's (a
  * process with two managers, as bench_agent's reader beside a fresh one, had each take half
@@ -530,7 +532,7 @@ void lmc_cgfs_pin(struct lmc_cgfs *cg, const char *name)
 	struct lmc_cgfs_dcache *d = cg->dcache;
 	struct lmc_cgfs_dent *e;
 
-	if (!d || !name[0] || pinned)
+	if (pin_depth++ || !d || !name[0])
 		return;
 	pthread_mutex_lock(&d->lock);
 	e = lookup(d, name);
@@ -553,7 +555,7 @@ void lmc_cgfs_unpin(struct lmc_cgfs *cg)
 	struct lmc_cgfs_dent *e = pinned;
 	bool empty = true;
 
-	if (!e || pinned_d != d)
+	if (!pin_depth || --pin_depth || !e || pinned_d != d)
 		return;
 	pinned = NULL;
 	pinned_d = NULL;

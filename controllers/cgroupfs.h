@@ -109,7 +109,7 @@ bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name
 /* Is the container's directory of controller c there (its kept fd, else opened now)? */
 bool lmc_cgfs_dir_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name);
 /* Pin name's entry in the directory table for this thread until unpin (one pin a thread;
- * a second is ignored): its directory fds and kept files stay open meanwhile, and this
+ * a nested pair pins nothing more, and the outer one holds until its own unpin): its directory fds and kept files stay open meanwhile, and this
  * thread's reads of name find them without taking the table's lock (a reading of every
  * container took it 18 times a container on hybrid, and four readers waited for it more
  * than they read). */

@@ -113,7 +113,8 @@ static void test_dcache_kept_bounded(void **state)
 }
 
 /* A pinned container (a reading of it under way, lmc_cgfs_pin) is read through its kept
- * files and directories without the table's lock, and keeps them while others' make room:
+ * files and directories without the table's lock, and keeps them while others' make room
+ * (a nested pin and unpin in between leave it pinned):
  * with 60 fds for 20 containers, the directories of 19 others opened meanwhile close kept
  * files, never the pinned one's, and nothing of it is opened again. */
 static void test_dcache_pin(void **state)
@@ -139,6 +140,8 @@ static void test_dcache_pin(void **state)
 		lmc_cgfs_read(f->cg, LMC_CTRL_PIDS, "c0", "pids.current", buf, sizeof(buf)), 2);
 	assert_string_equal(buf, "3\n");
 	assert_int_equal(lmc_cgfs_dcache_kept_reads(f->cg), kept + 1);
+	lmc_cgfs_pin(f->cg, "c1"); /* nested: pins nothing more, and c0's pin holds after it */
+	lmc_cgfs_unpin(f->cg);
 	opened = lmc_cgfs_dcache_opened(f->cg);
 	for (int i = 1; i < 20; i++)
 		for (size_t k = 0; k < ARRAY_SIZE(dcache_read); k++) {
