@@ -130,6 +130,12 @@ static void rollback_made(struct lmc_cgfs_hier *h, char *path, const size_t *mad
 	}
 }
 
+/* Are v2 controllers enabled along the root's chain (pure v2; hybrid's cgroup2 tree has none)? */
+static bool chain_enables(const struct lmc_cgfs *cg, const struct lmc_cgfs_hier *h)
+{
+	return h->v2 && cg->mode == LMC_CG_V2;
+}
+
 /* mkdir -p the root, enabling v2 controllers from the base (cgroupfs-v2.c: the deepest cgroup
  * that existed above the root) down to the root's parent, only where not already on. */
 static int make_root_chain(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, struct lmc_err *err)
@@ -137,7 +143,7 @@ static int make_root_chain(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, struct 
 	size_t len = strlen(h->root), start = h->base_len, made[ROOT_DEPTH_MAX];
 	size_t n_made = 0;
 	_cleanup_free_ char *path = strdup(h->root);
-	bool enable = h->v2 && cg->mode == LMC_CG_V2;
+	bool enable = chain_enables(cg, h);
 	int r = 0;
 
 	if (!path)
@@ -244,14 +250,13 @@ static int cpuset_fill(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char 
 int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool create,
 			  struct lmc_err *err)
 {
-	bool enable = h->v2 && cg->mode == LMC_CG_V2;
 	int r;
 
 	/* Where nothing is to be enabled on the way (v1, hybrid), the root is opened first: it
 	 * is there at every open but the first, where the mkdir -p was a failed mkdir a
 	 * component (11 of a command's 19 mkdirat on hybrid). */
 	h->root_fd = -EBADF;
-	if (create && h->root[0] && !enable)
+	if (create && h->root[0] && !chain_enables(cg, h))
 		h->root_fd = openat(h->mount_fd, h->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (create && h->root[0] && h->root_fd < 0) {
 		r = make_root_chain(cg, h, err);

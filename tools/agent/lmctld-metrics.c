@@ -78,7 +78,7 @@ struct lmc_metrics {
 	ev_timer prefetch;
 	/* containers created since the last reading, and the reading of them under way */
 	char **fresh;
-	size_t n_fresh;
+	size_t n_fresh, cap_fresh;
 	uint64_t fresh_ns; /* when the first of them was created */
 	ev_timer prime;
 	struct mprime *priming;
@@ -360,7 +360,7 @@ static void fresh_clear(struct lmc_metrics *mx)
 		free(mx->fresh[i]);
 	free(mx->fresh);
 	mx->fresh = NULL;
-	mx->n_fresh = 0;
+	mx->n_fresh = mx->cap_fresh = 0;
 }
 
 static void prime_done(void *arg)
@@ -415,12 +415,17 @@ void lmc_metrics_created(struct lmc_metrics *mx, const char *name)
 
 	if (!mx || mx->stopping || mx->n_fresh >= PRIME_MAX || !name[0])
 		return;
-	v = realloc(mx->fresh, (mx->n_fresh + 1) * sizeof(*v));
-	if (!v)
-		return;
-	mx->fresh = v;
-	v[mx->n_fresh] = strdup(name);
-	if (!v[mx->n_fresh])
+	if (mx->n_fresh == mx->cap_fresh) {
+		size_t cap = mx->cap_fresh ? 2 * mx->cap_fresh : 64;
+
+		v = realloc(mx->fresh, cap * sizeof(*v));
+		if (!v)
+			return;
+		mx->fresh = v;
+		mx->cap_fresh = cap;
+	}
+	mx->fresh[mx->n_fresh] = strdup(name);
+	if (!mx->fresh[mx->n_fresh])
 		return;
 	if (!mx->n_fresh++)
 		mx->fresh_ns = now;

@@ -137,7 +137,6 @@ static void small_run(struct agent *a)
 	size_t n = 0;
 
 	a->small = NULL;
-	a->small_tail = &a->small;
 	for (q = list; q; q = q->batch_next)
 		n++;
 	if (n >= 2 && a->jobs.n < STATS_JOBS_MAX) {
@@ -166,10 +165,8 @@ static void on_small_flush(struct ev_loop *loop, ev_prepare *w, int revents)
 
 static void small_queue(struct agent *a, struct stats_req *q)
 {
-	if (!a->small_tail)
-		a->small_tail = &a->small;
-	*a->small_tail = q;
-	a->small_tail = &q->batch_next;
+	q->batch_next = a->small;
+	a->small = q;
 	if (!ev_is_active(&a->small_flush)) {
 		ev_prepare_init(&a->small_flush, on_small_flush);
 		ev_prepare_start(a->loop, &a->small_flush);

@@ -141,7 +141,7 @@ struct agent {
 	struct lmc_jobs jobs;
 	struct stats_req *stats_reqs; /* being read on a worker thread */
 	/* Small readings of this loop iteration, read together when it ends (lmctld-wait.c) */
-	struct stats_req *small, **small_tail;
+	struct stats_req *small;
 	ev_prepare small_flush;
 	struct run_start *run_starts; /* runs whose child has not reported yet */
 	unsigned vspawns; /* runs being cloned on a worker (lmc_ns_vspawn_exec) */
