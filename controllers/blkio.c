@@ -258,8 +258,8 @@ static int blkio_validate(struct lmc_cgfs *cg, const char *name, const struct lm
 	if (spec->blkio.weight == LMC_UNSET)
 		return 0;
 	if (v2 ? lmc_cgfs_file_exists(cg, B, "", "io.weight")
-	       : lmc_cgfs_file_exists(cg, B, "", "blkio.weight") ||
-			    lmc_cgfs_file_exists(cg, B, "", "blkio.bfq.weight"))
+	       : lmc_cgfs_file_exists(cg, B, "", "blkio.bfq.weight") ||
+			    lmc_cgfs_file_exists(cg, B, "", "blkio.weight"))
 		return 0;
 	return lmc_err_set(err, -EOPNOTSUPP,
 			   "%s: blkio.weight needs a proportional I/O policy, and this kernel "

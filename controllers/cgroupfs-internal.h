@@ -23,6 +23,7 @@ struct lmc_cgfs_hier {
 	bool cpuset_cloned; /* ... which the kernel does itself: clone_children set on the root */
 	bool cpuset_nolb; /* new cpusets get sched_load_balance 0 before their cpus (below) */
 	unsigned ctrls; /* bit per enum lmc_ctrl served here */
+	unsigned seen_files; /* bit per uniform file seen here (cgroupfs-io.c); atomic */
 	char label[32]; /* for messages: "memory", "cpu,cpuacct", "unified" */
 };
 

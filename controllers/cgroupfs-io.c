@@ -322,16 +322,42 @@ int lmc_cgfs_read_key(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, co
 	return 0;
 }
 
+/* Files the kernel gives every cgroup of a hierarchy alike but its own root (a
+ * controller's, or the core's on cgroup2), so one seen once is there in every container:
+ * a create asked for the BFQ weight twice, a destroy for cgroup.kill. Absence is never
+ * remembered (a module such as BFQ may load later). */
+static const char *const uniform_files[] = {
+	"blkio.bfq.weight", "blkio.weight",   "cgroup.kill",
+	"cgroup.freeze",    "memory.reclaim", "memory.memsw.limit_in_bytes",
+};
+
+static int uniform_bit(const struct lmc_cgfs_hier *h, const char *name, const char *file)
+{
+	if (!name[0] && !h->root[0])
+		return -1; /* the hierarchy's root has files of its own */
+	for (size_t i = 0; i < ARRAY_SIZE(uniform_files); i++)
+		if (strcmp(uniform_files[i], file) == 0)
+			return (int)i;
+	return -1;
+}
+
 bool lmc_cgfs_file_exists(struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, const char *file)
 {
 	struct lmc_cgfs_dref ref;
-	int h = lmc_cgfs_hier_of(cg, c);
+	int h = lmc_cgfs_hier_of(cg, c), bit;
 	bool yes;
 
-	if (h < 0 || lmc_cgfs_dir_get(cg, h, name, &ref) < 0)
+	if (h < 0)
+		return false;
+	bit = uniform_bit(&cg->hier[h], name, file);
+	if (bit >= 0 && (__atomic_load_n(&cg->hier[h].seen_files, __ATOMIC_RELAXED) & (1u << bit)))
+		return lmc_cgfs_dir_exists(cg, c, name);
+	if (lmc_cgfs_dir_get(cg, h, name, &ref) < 0)
 		return false;
 	yes = faccessat(ref.fd, file, F_OK, 0) == 0;
 	lmc_cgfs_dir_put(cg, &ref);
+	if (yes && bit >= 0)
+		__atomic_fetch_or(&cg->hier[h].seen_files, 1u << bit, __ATOMIC_RELAXED);
 	return yes;
 }
 

@@ -231,10 +231,39 @@ static void cpuset_root_prepare(struct lmc_cgfs_hier *h)
 			lmc_cgfs_write_at(h->root_fd, "cgroup.clone_children", "1", false) >= 0;
 }
 
-/* A new v1 cpuset: balancing off first (see cpuset_root_prepare), then the parent's cpus
- * and mems, unless the kernel copied them at mkdir. */
-static int cpuset_fill(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *name)
+static void parent_of(const char *name, char *buf, size_t size)
 {
+	const char *slash = strrchr(name, '/');
+
+	if (!slash)
+		snprintf(buf, size, ".");
+	else
+		snprintf(buf, size, "%.*s", (int)(slash - name), name);
+}
+
+/* One of a new cpuset's sets: the container's own where it has one (the read of the
+ * parent's and the controller's second write saved: 4 opens a create), else the parent's. */
+static int fill_one(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *name,
+		    const char *what, const char *own, bool *wrote)
+{
+	char parent[PATH_MAX], p[PATH_MAX];
+
+	if (own && own[0]) {
+		snprintf(p, sizeof(p), "%s/cpuset.%s", name, what);
+		*wrote = true;
+		return lmc_cgfs_write_at(h->root_fd, p, own, cg->fake);
+	}
+	parent_of(name, parent, sizeof(parent));
+	snprintf(p, sizeof(p), "cpuset.%s", what);
+	return copy_one(h->root_fd, parent, name, p, cg->fake);
+}
+
+/* A new v1 cpuset: balancing off first (see cpuset_root_prepare), then its cpus and mems,
+ * unless the kernel copied the parent's at mkdir. */
+static int cpuset_fill(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *name,
+		       struct lmc_cgfs_newset *set)
+{
+	struct lmc_cgfs_newset none = {0};
 	char p[PATH_MAX];
 	int r;
 
@@ -244,7 +273,14 @@ static int cpuset_fill(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char 
 		if (r < 0)
 			return r;
 	}
-	return h->cpuset_cloned ? 0 : lmc_cgfs_cpuset_copy(h->root_fd, name, cg->fake);
+	if (h->cpuset_cloned)
+		return 0;
+	if (!set)
+		set = &none;
+	r = fill_one(cg, h, name, "cpus", set->cpus, &set->wrote_cpus);
+	if (r >= 0)
+		r = fill_one(cg, h, name, "mems", set->mems, &set->wrote_mems);
+	return r;
 }
 
 int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool create,
@@ -327,18 +363,8 @@ static int rmdir_cg(int dirfd, const char *path, bool fake)
 	return unlinkat(dirfd, path, AT_REMOVEDIR) < 0 ? lmc_negerrno() : 0;
 }
 
-static void parent_of(const char *name, char *buf, size_t size)
-{
-	const char *slash = strrchr(name, '/');
-
-	if (!slash)
-		snprintf(buf, size, ".");
-	else
-		snprintf(buf, size, "%.*s", (int)(slash - name), name);
-}
-
 static int create_in(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *name,
-		     struct lmc_err *err)
+		     struct lmc_cgfs_newset *set, struct lmc_err *err)
 {
 	char parent[PATH_MAX];
 	int r;
@@ -360,11 +386,11 @@ static int create_in(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *n
 				   strerror(-r));
 	}
 	if (h->cpuset_v1) {
-		r = cpuset_fill(cg, h, name);
+		r = cpuset_fill(cg, h, name, set);
 		if (r < 0) {
 			rmdir_cg(h->root_fd, name, cg->fake);
-			return lmc_err_set(err, r, "%s: copying the parent's cpuset: %s", name,
-					   strerror(-r));
+			return lmc_err_set(err, r, "%s: setting its cpuset's cpus and mems: %s",
+					   name, strerror(-r));
 		}
 	}
 	return 0;
@@ -372,13 +398,19 @@ static int create_in(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *n
 
 int lmc_cgfs_create(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 {
+	return lmc_cgfs_create_set(cg, name, NULL, err);
+}
+
+int lmc_cgfs_create_set(struct lmc_cgfs *cg, const char *name, struct lmc_cgfs_newset *set,
+			struct lmc_err *err)
+{
 	size_t i;
 	int r = 0;
 
 	if (!name[0] || !lmc_name_is_relpath(name))
 		return lmc_err_set(err, -EINVAL, "'%s': invalid container name", name);
 	for (i = 0; i < cg->n_hier; i++) {
-		r = create_in(cg, &cg->hier[i], name, err);
+		r = create_in(cg, &cg->hier[i], name, set, err);
 		if (r < 0)
 			break;
 	}

@@ -63,6 +63,15 @@ int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, 
  * cgroup.subtree_control first. cpuset: copies the parent's effective cpus/mems in so
  * tasks may attach. -EEXIST if it exists in any hierarchy. */
 int lmc_cgfs_create(struct lmc_cgfs *cg, const char *name, struct lmc_err *err);
+/* The same, where the new container's own cpus and mems are known: a v1 cpuset gets them
+ * at once instead of its parent's (NULL or "": the parent's), and wrote_cpus/wrote_mems say
+ * which went in as given (so the controllers need not write them again). */
+struct lmc_cgfs_newset {
+	const char *cpus, *mems;
+	bool wrote_cpus, wrote_mems;
+};
+int lmc_cgfs_create_set(struct lmc_cgfs *cg, const char *name, struct lmc_cgfs_newset *set,
+			struct lmc_err *err);
 /* Remove the container's directory in every hierarchy where it exists (children first is
  * the caller's job). -EBUSY if processes remain. Missing directories are not an error. */
 int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err);

@@ -186,6 +186,27 @@ int lmc_controller_apply_all(struct lmc_cgfs *cg, const char *name, const struct
 	return r;
 }
 
+int lmc_controller_create(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			  struct lmc_err *err)
+{
+	struct lmc_cgfs_newset set = {.cpus = spec->cpu.cpus, .mems = spec->cpu.mems};
+	struct setlog log = {0};
+	int r = lmc_cgfs_create_set(cg, name, &set, err);
+
+	if (r < 0)
+		return r;
+	if (set.wrote_cpus)
+		setlog_add(&log, LMC_CTRL_CPUSET, "cpuset.cpus", spec->cpu.cpus);
+	if (set.wrote_mems)
+		setlog_add(&log, LMC_CTRL_CPUSET, "cpuset.mems", spec->cpu.mems);
+	unchanged = &log;
+	r = apply_each(cg, name, spec, NULL, err);
+	unchanged = NULL;
+	if (r < 0)
+		lmc_cgfs_remove(cg, name, NULL);
+	return r;
+}
+
 static int stats_psi(struct lmc_cgfs *cg, const char *name, struct lmc_stats *st)
 {
 	static const char *const res[] = {"cpu", "memory", "io"};

@@ -37,6 +37,11 @@ extern const struct lmc_controller_ops *const lmc_controllers[];
  * a fifth of its time. */
 int lmc_controller_apply_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 			     const struct lmc_spec *old, struct lmc_err *err);
+/* A new container: its directories (lmc_cgfs_create_set), then apply_all with no old spec,
+ * skipping the cpuset writes the mkdir's fill already made with the spec's values. On a
+ * failure of the writes the directories are removed again. */
+int lmc_controller_create(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
+			  struct lmc_err *err);
 int lmc_controller_validate_all(struct lmc_cgfs *cg, const char *name, const struct lmc_spec *spec,
 				struct lmc_err *err);
 /* Only the block throttles: b replaces ob (NULL: none before; a rate ob set that b does not

@@ -48,13 +48,13 @@ static int parent_set(struct lmc_cgfs *cg, const char *parent, const char *what,
 	char file[64];
 	int r;
 
-	/* v2 names it cpuset.<what>.effective, v1 cpuset.effective_<what>; a v2 cpuset.<what>
-	 * is empty (inherit), so it is only the last resort. */
-	snprintf(file, sizeof(file), "cpuset.%s.effective", what);
-	r = lmc_cgfs_read(cg, C, parent, file, buf, size);
-	if (r >= 0)
-		return r;
-	snprintf(file, sizeof(file), "cpuset.effective_%s", what);
+	/* v2 names it cpuset.<what>.effective, v1 cpuset.effective_<what> (asked by the mode:
+	 * trying the other name first cost each create two failed opens); a v2
+	 * cpuset.<what> is empty (inherit), so it is only the last resort. */
+	if (lmc_controller_is_v2(cg))
+		snprintf(file, sizeof(file), "cpuset.%s.effective", what);
+	else
+		snprintf(file, sizeof(file), "cpuset.effective_%s", what);
 	r = lmc_cgfs_read(cg, C, parent, file, buf, size);
 	if (r >= 0)
 		return r;

@@ -742,12 +742,9 @@ static int reconcile_node(struct lmc_manager *m, struct lmc_node *n, lmc_mgr_rep
 	/* the directory fds opened here serve the reads of its limits that follow */
 	if (!lmc_cgfs_exists_kept(m->cg, n->name)) {
 		lmc_cgfs_remove(m->cg, n->name, NULL); /* partial remains, if any */
-		r = lmc_cgfs_create(m->cg, n->name, &e);
+		r = lmc_mgr_kernel_spec(m, n->name, n->parent, &n->spec, NULL, NULL, &k, &e);
 		if (r >= 0)
-			r = lmc_mgr_kernel_spec(m, n->name, n->parent, &n->spec, NULL, NULL, &k,
-						&e);
-		if (r >= 0)
-			r = lmc_controller_apply_all(m->cg, n->name, &k, NULL, &e);
+			r = lmc_controller_create(m->cg, n->name, &k, &e);
 		report(n->name, r < 0 ? lmc_err_str(&e) : "cgroups were missing: recreated",
 		       userdata);
 		pid = 0;

@@ -461,12 +461,9 @@ int lmc_mgr_create_start(struct lmc_manager *m, const char *uname, const struct 
 	r = lmc_mgr_put(m, name, &spec, LMC_REC_CREATING, NULL, err);
 	if (r < 0)
 		return r;
-	r = lmc_cgfs_create(m->cg, name, err);
+	r = lmc_controller_create(m->cg, name, &kspec, err);
 	if (r < 0)
 		goto out_unstore;
-	r = lmc_controller_apply_all(m->cg, name, &kspec, NULL, err);
-	if (r < 0)
-		goto out_rmdir;
 	/* With namespaces the READY record waits for the init (lmc_mgr_create_finish). */
 	if (spec.ns.mask)
 		r = lmc_mgr_create_wait(m, name, &spec, ret, err);
@@ -475,7 +472,6 @@ int lmc_mgr_create_start(struct lmc_manager *m, const char *uname, const struct 
 		lmc_err_set(err, r, "%s: out of memory", name);
 	if (r >= 0)
 		return 0;
-out_rmdir:
 	lmc_cgfs_remove(m->cg, name, NULL);
 out_unstore:
 	lmc_store_del(m->store, name, NULL);

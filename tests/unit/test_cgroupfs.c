@@ -280,6 +280,33 @@ static void test_cpuset_copied(void **state)
 	assert_string_equal(buf, "0\n");
 }
 
+/* A container's own cpus and mems go into its new cpuset at once (the parent's where it
+ * has none). */
+static void test_cpuset_own_set(void **state)
+{
+	struct fx *f = *state;
+	struct lmc_cgfs_newset set = {.cpus = "1", .mems = ""};
+	struct lmc_spec s;
+	char buf[64];
+
+	assert_int_equal(fx_open(f, LMC_CG_V1, NULL), 0);
+	put(f->dir, "cpuset/lmctl/cpuset.cpus", "0-3\n");
+	put(f->dir, "cpuset/lmctl/cpuset.mems", "0\n");
+	assert_int_equal(lmc_cgfs_create_set(f->cg, "c", &set, NULL), 0);
+	assert_true(set.wrote_cpus);
+	assert_false(set.wrote_mems);
+	get(f->dir, "cpuset/lmctl/c/cpuset.cpus", buf, sizeof(buf));
+	assert_string_equal(buf, "1");
+	get(f->dir, "cpuset/lmctl/c/cpuset.mems", buf, sizeof(buf));
+	assert_string_equal(buf, "0\n");
+	/* through the controllers: the spec's set, not the parent's */
+	lmc_spec_init(&s);
+	snprintf(s.cpu.cpus, sizeof(s.cpu.cpus), "2");
+	assert_int_equal(lmc_controller_create(f->cg, "d", &s, NULL), 0);
+	get(f->dir, "cpuset/lmctl/d/cpuset.cpus", buf, sizeof(buf));
+	assert_string_equal(buf, "2");
+}
+
 static void test_v2_enable_and_mapping(void **state)
 {
 	struct fx *f = *state;
@@ -571,6 +598,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_remove_many, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpuset_copied, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpuset_own_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_enable_and_mapping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_key, setup, teardown),
