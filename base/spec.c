@@ -637,7 +637,7 @@ int lmc_parse_cpulist(const char *flag, const char *s, char *ret, struct lmc_err
 	uint8_t set[CPU_ID_MAX / 8] = {0};
 	char out[LMC_CPUSET_MAX];
 	const char *p;
-	size_t len = 0;
+	size_t len = 0, top = sizeof(set);
 	int r;
 
 	p = s = s ?: "";
@@ -646,8 +646,12 @@ int lmc_parse_cpulist(const char *flag, const char *s, char *ret, struct lmc_err
 		if (r < 0)
 			return r;
 	} while (*p++ == ',');
+	/* up to the highest id set only: walking all 4,096 ids cost each create 30 us (perf,
+	 * the library's lifecycle) for two lists a validation */
+	while (top > 0 && !set[top - 1])
+		top--;
 	out[0] = '\0';
-	for (unsigned i = 0; i < CPU_ID_MAX; i++) {
+	for (unsigned i = 0; i < top * 8; i++) {
 		unsigned j = i;
 		int n;
 
