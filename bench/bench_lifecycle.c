@@ -1012,6 +1012,14 @@ static void mandated_dirfds(struct raw *x, int iters)
 	bench_sort(&mand_dirfds);
 }
 
+static void mandated(struct raw *x, int iters)
+{
+	if (iters > 0 && row_runs(0) && row_runs(1)) {
+		mandated_store(iters);
+		mandated_dirfds(x, iters);
+	}
+}
+
 static void mandated_print(const struct bench_samples *floor)
 {
 	uint64_t fl = bench_pct(floor, 50);
@@ -1087,10 +1095,7 @@ int main(int argc, char **argv)
 	if (statfs(state_disk, &sf) == 0 && (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC))
 		vs[2].all.note = "(/var/tmp is in memory here)";
 	r = run_rounds(vs, nv, rounds);
-	if (r >= 0 && row_runs(0) && row_runs(1)) {
-		mandated_store(iters);
-		mandated_dirfds(&raw, iters);
-	}
+	mandated(&raw, r >= 0 ? iters : 0);
 	cleanup(m1, m2);
 	if (r < 0)
 		return 1;
