@@ -1084,8 +1084,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	r = setup(&raw, &lcg, &nv, &m1, &m2);
-	if (r < 0) {
+	if ((r = setup(&raw, &lcg, &nv, &m1, &m2)) < 0) {
 		fprintf(stderr, "bench_lifecycle: set-up failed: %s\n", strerror(-r));
 		cleanup(m1, m2);
 		return 1;
