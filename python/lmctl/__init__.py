@@ -201,16 +201,20 @@ class Client:
 
 
 def _wait_for_agent(path, bound_s):
-    """Until a connection to path succeeds (the agent is back), at most bound_s."""
+    """Until the agent at path answers a request (the agent is back), at most bound_s. A
+    connection alone proves nothing: the kernel queues one on the listening socket of an agent
+    that has just died until that socket's last reference goes, then resets it."""
     deadline = time.monotonic() + bound_s
     while True:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c = None
         try:
-            s.connect(path)
+            c = Client(path, timeout=max(0.1, deadline - time.monotonic()))
+            c.capabilities()
             return
-        except OSError:
+        except (OSError, EOFError):
             if time.monotonic() > deadline:
                 raise errors.Unavailable(-111, "lmctld at %s did not come back" % path)
             time.sleep(0.05)
         finally:
-            s.close()
+            if c:
+                c.close()

@@ -7,6 +7,7 @@ Usage: client_resume.py SOCKET STATE_DIR AGENT_PID LMCTLD_BIN; the agent it rest
 stopped (SIGTERM) before it exits."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,6 +49,18 @@ def main():
           "stats fields=memory: the memory figures only")
     every = c.stats("pr").containers[0].stats
     check(every.HasField("cpu_usage_ns") and every.HasField("pids_current"), "stats: all")
+    # A socket that takes connections and never answers (a dead agent's, until the kernel
+    # lets it go) is not the agent back.
+    mute = os.path.join(os.path.dirname(state), "mute.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as m:
+        m.bind(mute)
+        m.listen(8)
+        try:
+            lmctl._wait_for_agent(mute, 0.3)
+            check(False, "a socket that never answers taken for the agent")
+        except errors.Unavailable:
+            pass
+    os.unlink(mute)
     events = c.events("", since=c.capabilities().event_seq, lifecycle=True)
     c.create("pr/a", memory_limit=16 << 20)
     first = next(events)
