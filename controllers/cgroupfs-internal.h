@@ -22,6 +22,7 @@ struct lmc_cgfs_hier {
 	bool cpuset_v1; /* new directories need cpuset.cpus/mems copied from the parent */
 	bool cpuset_cloned; /* ... which the kernel does itself: clone_children set on the root */
 	bool cpuset_nolb; /* new cpusets get sched_load_balance 0 before their cpus (below) */
+	bool cpuset_prepared; /* the two above are decided (at the first create) */
 	unsigned ctrls; /* bit per enum lmc_ctrl served here */
 	unsigned seen_files; /* bit per uniform file seen here (cgroupfs-io.c); atomic */
 	char label[32]; /* for messages: "memory", "cpu,cpuacct", "unified" */
@@ -66,6 +67,10 @@ char *lmc_cgfs_recorded_root(const struct lmc_cgfs_opts *o, const char *mount);
 /* v2: choose where lmctl's root goes and which controllers it can use there (sets the
  * hierarchy's own, root, base_len and mount_fd, cg->enable, cg->why, cg->placement). */
 int lmc_cgfs_v2_place(struct lmc_cgfs *cg, const struct lmc_cgfs_opts *o, struct lmc_err *err);
+
+/* The hierarchy's mount directory, opened at the first use (v1 and hybrid: most commands
+ * need only the root's fd), -errno if it cannot be. */
+int lmc_cgfs_mount_fd(struct lmc_cgfs_hier *h);
 
 /* Root creation (cgroupfs-tree.c): mkdir -p the root in hierarchy h, enabling v2
  * controllers on the way; directories made are undone on failure. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -577,39 +578,34 @@ int lmc_cgfs_read_psi(struct lmc_cgfs *cg, const char *name, const char *res, st
 	return 0;
 }
 
-static int read_proc_u64(const char *path, const char *key, uint64_t *ret)
+static int read_proc_u64(const char *path, uint64_t *ret)
 {
 	_cleanup_free_ char *buf = NULL;
 	int r = lmc_cgfs_read_all_at(AT_FDCWD, path, &buf);
-	const char *p;
 
 	if (r < 0)
 		return r;
-	if (!key)
-		p = buf;
-	else if ((p = strstr(buf, key)))
-		p += strlen(key);
-	else
-		return -ENOENT;
-	if (sscanf(p, " %" SCNu64, ret) != 1)
+	if (sscanf(buf, " %" SCNu64, ret) != 1)
 		return -EINVAL;
 	return 0;
 }
 
 int lmc_cgfs_machine(uint64_t *ret_mem_bytes, unsigned *ret_cpus, uint64_t *ret_pid_max)
 {
-	uint64_t mem_kb, pid_max;
+	uint64_t pid_max;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	struct sysinfo si;
 	int r;
 
-	r = read_proc_u64("/proc/meminfo", "MemTotal:", &mem_kb);
-	if (r < 0)
-		return r;
-	r = read_proc_u64("/proc/sys/kernel/pid_max", NULL, &pid_max);
+	/* sysinfo's totalram is /proc/meminfo's MemTotal, without the kernel composing the
+	 * whole of meminfo (every command reads the machine's capacity as it opens) */
+	if (sysinfo(&si) < 0)
+		return lmc_negerrno();
+	r = read_proc_u64("/proc/sys/kernel/pid_max", &pid_max);
 	if (r < 0)
 		return r;
 	if (ret_mem_bytes)
-		*ret_mem_bytes = mem_kb * 1024;
+		*ret_mem_bytes = (uint64_t)si.totalram * (si.mem_unit ? si.mem_unit : 1);
 	if (ret_cpus)
 		*ret_cpus = cpus > 0 ? (unsigned)cpus : 1;
 	if (ret_pid_max)

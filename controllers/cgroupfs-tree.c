@@ -144,10 +144,12 @@ static int make_root_chain(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, struct 
 	size_t n_made = 0;
 	_cleanup_free_ char *path = strdup(h->root);
 	bool enable = chain_enables(cg, h);
-	int r = 0;
+	int r = lmc_cgfs_mount_fd(h);
 
 	if (!path)
 		return -ENOMEM;
+	if (r < 0)
+		return lmc_err_set(err, r, "cgroup mount %s: %s", h->mount, strerror(-r));
 	for (size_t i = 1; i <= len && r >= 0; i++) {
 		if (i < len && h->root[i] != '/')
 			continue;
@@ -221,11 +223,14 @@ void lmc_cgfs_root_unmake(struct lmc_cgfs_hier *h)
 static void cpuset_root_prepare(struct lmc_cgfs_hier *h)
 {
 	char top[8] = "";
+	int mfd = lmc_cgfs_mount_fd(h);
 
-	h->cpuset_nolb =
-		lmc_cgfs_read_at(h->mount_fd, "cpuset.sched_load_balance", top, sizeof(top)) >= 0 &&
-		top[0] == '1' &&
-		lmc_cgfs_write_at(h->root_fd, "cgroup.clone_children", "0", false) >= 0;
+	h->cpuset_prepared = true;
+	h->cpuset_nolb = mfd >= 0 &&
+			 lmc_cgfs_read_at(mfd, "cpuset.sched_load_balance", top, sizeof(top)) >=
+				 0 &&
+			 top[0] == '1' &&
+			 lmc_cgfs_write_at(h->root_fd, "cgroup.clone_children", "0", false) >= 0;
 	if (!h->cpuset_nolb)
 		h->cpuset_cloned =
 			lmc_cgfs_write_at(h->root_fd, "cgroup.clone_children", "1", false) >= 0;
@@ -267,6 +272,10 @@ static int cpuset_fill(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char 
 	char p[PATH_MAX];
 	int r;
 
+	/* decided at the first create, not at every open: a command that makes no container
+	 * reads and writes nothing for it */
+	if (!h->cpuset_prepared && !cg->fake && h->root[0])
+		cpuset_root_prepare(h);
 	if (h->cpuset_nolb) {
 		snprintf(p, sizeof(p), "%s/cpuset.sched_load_balance", name);
 		r = lmc_cgfs_write_at(h->root_fd, p, "0", false);
@@ -283,6 +292,23 @@ static int cpuset_fill(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char 
 	return r;
 }
 
+/* The root's directory by its whole path where the mount is not open (v1, hybrid: one open,
+ * not two and a close, for each of 8 hierarchies a command), else below the mount. */
+static int open_root(struct lmc_cgfs_hier *h)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	if (h->mount_fd >= 0)
+		fd = openat(h->mount_fd, h->root[0] ? h->root : ".",
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	else if (snprintf(p, sizeof(p), "%s/%s", h->mount, h->root) >= (int)sizeof(p))
+		return -ENAMETOOLONG;
+	else
+		fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd >= 0 ? fd : lmc_negerrno();
+}
+
 int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool create,
 			  struct lmc_err *err)
 {
@@ -293,21 +319,18 @@ int lmc_cgfs_root_prepare(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, bool cre
 	 * component (11 of a command's 19 mkdirat on hybrid). */
 	h->root_fd = -EBADF;
 	if (create && h->root[0] && !chain_enables(cg, h))
-		h->root_fd = openat(h->mount_fd, h->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		h->root_fd = open_root(h);
 	if (create && h->root[0] && h->root_fd < 0) {
 		r = make_root_chain(cg, h, err);
 		if (r < 0)
 			return r;
 	}
 	if (h->root_fd < 0)
-		h->root_fd = openat(h->mount_fd, h->root[0] ? h->root : ".",
-				    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		h->root_fd = open_root(h);
 	if (h->root_fd < 0)
-		return lmc_err_set(err, lmc_negerrno(), "cgroup root %s/%s: %s%s", h->mount,
-				   h->root, strerror(errno),
-				   errno == ENOENT ? " (lmctl init creates it)" : "");
-	if (h->cpuset_v1 && !cg->fake && h->root[0])
-		cpuset_root_prepare(h);
+		return lmc_err_set(err, h->root_fd, "cgroup root %s/%s: %s%s", h->mount, h->root,
+				   strerror(-h->root_fd),
+				   h->root_fd == -ENOENT ? " (lmctl init creates it)" : "");
 	return 0;
 }
 
@@ -451,8 +474,10 @@ int lmc_cgfs_remove(struct lmc_cgfs *cg, const char *name, struct lmc_err *err)
 		if (!name[0] && !h->root[0])
 			return lmc_err_set(err, -EPERM, "will not remove the hierarchy root %s",
 					   h->mount);
-		r = name[0] ? rmdir_retry(h->root_fd, name, cg->fake)
-			    : rmdir_retry(h->mount_fd, h->root, cg->fake);
+		if (name[0])
+			r = rmdir_retry(h->root_fd, name, cg->fake);
+		else if ((r = lmc_cgfs_mount_fd(h)) >= 0)
+			r = rmdir_retry(h->mount_fd, h->root, cg->fake);
 		if (r < 0)
 			return lmc_err_set(err, r, "%s: rmdir in %s hierarchy: %s%s",
 					   name[0] ? name : h->root, h->label, strerror(-r),

@@ -366,10 +366,6 @@ static int open_hier(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const struct 
 
 	if (h->root) /* placed already (v2) */
 		return lmc_cgfs_root_prepare(cg, h, o->create_root, err);
-	h->mount_fd = open(h->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (h->mount_fd < 0)
-		return lmc_err_set(err, lmc_negerrno(), "cgroup mount %s: %s", h->mount,
-				   strerror(errno));
 	if (cg->fake)
 		h->own = strdup("");
 	else if ((r = lmc_cgfs_own_cgroup(h, &h->own)) < 0)
@@ -384,6 +380,13 @@ static int open_hier(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const struct 
 	if (r < 0)
 		return lmc_err_set(err, r, "cgroup root '%s': invalid path", o->root);
 	return lmc_cgfs_root_prepare(cg, h, o->create_root, err);
+}
+
+int lmc_cgfs_mount_fd(struct lmc_cgfs_hier *h)
+{
+	if (h->mount_fd < 0)
+		h->mount_fd = open(h->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return h->mount_fd >= 0 ? h->mount_fd : lmc_negerrno();
 }
 
 static void cgfs_init(struct lmc_cgfs *cg)

@@ -485,9 +485,19 @@ static void test_machine(void **state)
 {
 	uint64_t mem = 0, pid_max = 0;
 	unsigned cpus = 0;
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *mi = fopen("/proc/meminfo", "re");
 
 	(void)state;
+	assert_non_null(mi);
+	while (fgets(line, sizeof(line), mi) && sscanf(line, "MemTotal: %llu kB", &kb) != 1)
+		;
+	fclose(mi);
 	assert_int_equal(lmc_cgfs_machine(&mem, &cpus, &pid_max), 0);
+	/* the memory is what /proc/meminfo (and free(1)) call the total */
+	assert_true(kb > 0);
+	assert_int_equal(mem, kb * 1024);
 	assert_true(mem > 16ull << 20);
 	assert_true(cpus >= 1);
 	assert_true(pid_max >= 301);
