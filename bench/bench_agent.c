@@ -775,19 +775,28 @@ static int tree_left(void)
 	return left + (n < 0 ? 0 : n);
 }
 
-static void tree_targets(int n, uint64_t ns_create, uint64_t ns_destroy, uint64_t ns_stats,
-			 unsigned long rss_kib)
+/* The build's target both ways a client may build: one create at a time, and pipelined
+ * (TREE_WINDOW in flight on the connection, as the issue asks the agent to serve). */
+static void tree_targets(int n, uint64_t ns_create, uint64_t ns_pipe, uint64_t ns_destroy,
+			 uint64_t ns_stats, unsigned long rss_kib)
 {
 	char what[80], f[32];
 	double rate = (double)n / ((double)ns_create / 1e9);
+	double prate = (double)n / ((double)(ns_pipe | 1) / 1e9);
 
 	snprintf(what, sizeof(what), "%d containers: stats -r / through the agent", n);
 	bench_target(what, bench_fmt(ns_stats, f, sizeof(f)), "< 200 ms", ns_stats < 200000000);
 	snprintf(what, sizeof(what), "%d containers: destroy -r", n);
 	bench_target(what, bench_fmt(ns_destroy, f, sizeof(f)), "< 2 s", ns_destroy < 2000000000);
-	snprintf(what, sizeof(what), "%d containers: build", n);
+	snprintf(what, sizeof(what), "%d containers: build, one create at a time", n);
 	snprintf(f, sizeof(f), "%.0f/s", rate);
 	bench_target(what, f, ">= 5000 creates/s", rate >= 5000);
+	if (ns_pipe) {
+		snprintf(what, sizeof(what), "%d containers: build, %d creates in flight", n,
+			 TREE_WINDOW);
+		snprintf(f, sizeof(f), "%.0f/s", prate);
+		bench_target(what, f, ">= 5000 creates/s", prate >= 5000);
+	}
 	snprintf(what, sizeof(what), "%d containers: agent RSS with the tree", n);
 	snprintf(f, sizeof(f), "%.1f MiB", (double)rss_kib / 1024);
 	bench_target(what, f, "< 48 MiB", rss_kib < 48 * 1024);
@@ -864,7 +873,7 @@ static void tree_report(const struct tree_fig *t)
 	       bench_fmt(t->pipe[1], c, sizeof(c)),
 	       bench_fmt(t->cpu_pipe[2] + t->cpu_pipe[3], d, sizeof(d)));
 	tree_floor_report(t);
-	tree_targets(t->n, t->create, t->destroy, t->st[1], t->rss[1]);
+	tree_targets(t->n, t->create, t->pipe[0], t->destroy, t->st[1], t->rss[1]);
 }
 
 /* Direct stats -r as the CLI pays it: open a reading manager, read, free. */

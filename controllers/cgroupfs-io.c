@@ -190,6 +190,9 @@ static const char *const kept_files[] = {
 	"cpu.pressure",
 	"memory.pressure",
 	"io.pressure",
+	/* a parent's sets, which each new child's cpuset copies (v1) */
+	"cpuset.cpus",
+	"cpuset.mems",
 };
 
 static int kept_index(const char *file)

@@ -251,16 +251,28 @@ static void parent_of(const char *name, char *buf, size_t size)
 static int fill_one(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *name,
 		    const char *what, const char *own, bool *wrote)
 {
-	char parent[PATH_MAX], p[PATH_MAX];
+	char parent[PATH_MAX], p[PATH_MAX], file[32], val[4096];
+	int r;
 
+	snprintf(p, sizeof(p), "%s/cpuset.%s", name, what);
 	if (own && own[0]) {
-		snprintf(p, sizeof(p), "%s/cpuset.%s", name, what);
 		*wrote = true;
 		return lmc_cgfs_write_at(h->root_fd, p, own, cg->fake);
 	}
+	/* the parent's through its kept file (one pread: a parent of many is read at each
+	 * child's create) */
 	parent_of(name, parent, sizeof(parent));
-	snprintf(p, sizeof(p), "cpuset.%s", what);
-	return copy_one(h->root_fd, parent, name, p, cg->fake);
+	snprintf(file, sizeof(file), "cpuset.%s", what);
+	r = lmc_cgfs_read(cg, LMC_CTRL_CPUSET, strcmp(parent, ".") ? parent : "", file, val,
+			  sizeof(val));
+	if (r == -ENOENT && cg->fake)
+		return 0;
+	if (r < 0)
+		return r;
+	/* An empty parent has nothing to give; leave the child's (empty) default. */
+	if (val[0] == '\n' || val[0] == '\0')
+		return 0;
+	return lmc_cgfs_write_at(h->root_fd, p, val, cg->fake);
 }
 
 /* A new v1 cpuset: balancing off first (see cpuset_root_prepare), then its cpus and mems,

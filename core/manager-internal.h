@@ -190,4 +190,7 @@ void lmc_mgr_owner_default(struct lmc_manager *m, const char *name, struct lmc_s
 int lmc_mgr_create_limits(struct lmc_manager *m, const char *name, const struct lmc_spec *spec,
 			  struct lmc_spec *ret_kspec, struct lmc_err *err);
 
+/* The store options an open with opts uses (its directory, lock and durability). */
+void lmc_mgr_store_opts(const struct lmc_manager_opts *opts, struct lmc_store_opts *so);
+
 #endif

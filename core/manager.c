@@ -212,11 +212,24 @@ static bool env_true(const char *var)
 	return v && (strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 || strcmp(v, "true") == 0);
 }
 
+void lmc_mgr_store_opts(const struct lmc_manager_opts *opts, struct lmc_store_opts *so)
+{
+	*so = (struct lmc_store_opts){.lock = !opts->no_lock};
+	so->dir = opts->state_dir ? opts->state_dir : getenv("LMCTL_STATE_DIR");
+	if (!so->dir || !so->dir[0])
+		so->dir = LMC_DEFAULT_STATE_DIR;
+	so->lock_timeout_ms = opts->lock_timeout_ms;
+	so->durable = opts->fsync || env_true("LMCTL_FSYNC");
+	/* the default directory also holds the agent's socket, which owners must reach; the
+	 * records themselves stay in containers/ (0700) */
+	so->dir_mode = strcmp(so->dir, LMC_DEFAULT_STATE_DIR) == 0 ? 0755 : 0700;
+}
+
 int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, struct lmc_err *err)
 {
 	struct lmc_manager *m;
 	struct lmc_cgfs_opts co = opts->cgfs ? *opts->cgfs : (struct lmc_cgfs_opts){0};
-	struct lmc_store_opts so = {.lock = !opts->no_lock};
+	struct lmc_store_opts so;
 	char recorded[ROOTS_META_MAX];
 	int r;
 
@@ -226,14 +239,7 @@ int lmc_mgr_open(const struct lmc_manager_opts *opts, struct lmc_manager **ret, 
 	co.root = opts->cgroup_root ? opts->cgroup_root : getenv("LMCTL_CGROUP_ROOT");
 	if (co.root && !co.root[0])
 		co.root = NULL;
-	so.dir = opts->state_dir ? opts->state_dir : getenv("LMCTL_STATE_DIR");
-	if (!so.dir || !so.dir[0])
-		so.dir = LMC_DEFAULT_STATE_DIR;
-	so.lock_timeout_ms = opts->lock_timeout_ms;
-	so.durable = opts->fsync || env_true("LMCTL_FSYNC");
-	/* the default directory also holds the agent's socket, which owners must reach; the
-	 * records themselves stay in containers/ (0700) */
-	so.dir_mode = strcmp(so.dir, LMC_DEFAULT_STATE_DIR) == 0 ? 0755 : 0700;
+	lmc_mgr_store_opts(opts, &so);
 
 	m = calloc(1, sizeof(*m));
 	if (!m)

@@ -326,6 +326,12 @@ void lmc_mgr_task_start_failed(struct lmc_manager *m, const char *container, con
  * task is gone or has ended already. */
 void lmc_mgr_task_ended(struct lmc_manager *m, const char *container, const char *id, int wstatus,
 			const char *why);
+/* The same for a direct-mode run whose manager was let go while its command ran (pid, its
+ * process): the state lock and the container's task records only are taken, without the
+ * cgroups or the container records an open reads; a SIGKILL, which needs the OOM count,
+ * opens the manager. Best effort: the next reader finds the task ended anyway. */
+void lmc_mgr_task_end_unheld(const struct lmc_manager_opts *opts, const char *container,
+			     const char *id, pid_t pid, int wstatus);
 /* One task (a copy). A running task whose process nobody watches is looked at first. */
 int lmc_mgr_task_get(struct lmc_manager *m, const char *name, const char *id, struct lmc_task *ret,
 		     struct lmc_err *err);

@@ -129,10 +129,8 @@ static int d_run(struct lmc_backend *b, const char *name, const struct lmc_run_o
 	if (r < 0)
 		return lmc_err_set(err, r, "run: waiting for pid %d: %s", t.pid, strerror(-r));
 	/* Its record gets its end (best effort: the next reader would find it ended anyway). */
-	if (lmc_mgr_open(&d->opts, &d->m, NULL) >= 0)
-		lmc_mgr_task_ended(
-			d->m, name, b->task_id,
-			*ret_status > 128 ? *ret_status - 128 : (*ret_status & 0xff) << 8, NULL);
+	lmc_mgr_task_end_unheld(&d->opts, name, b->task_id, *ret_pid,
+				*ret_status > 128 ? *ret_status - 128 : (*ret_status & 0xff) << 8);
 	return 0;
 }
 
