@@ -5,6 +5,7 @@
  * not be executed / found). */
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -526,6 +527,10 @@ int main(int argc, char **argv)
 	const struct cmd *cmd;
 	int first, r;
 
+	/* One malloc arena: the few threads of a command (a run's start, a reading's workers)
+	 * would each have glibc reserve and trim an arena of their own (a 128 MiB mmap and two
+	 * munmaps at a direct run's start thread's first free), for no contention worth it. */
+	mallopt(M_ARENA_MAX, 1);
 	c.socket = getenv("LMCTL_SOCKET");
 	if (!c.socket || !c.socket[0])
 		c.socket = LMC_DEFAULT_SOCKET;
