@@ -267,6 +267,17 @@ static void test_dcache_two_tables(void **state)
 	lmc_cgfs_free(g.cg);
 }
 
+/* An empty file rel in the fake cgroup tree. */
+static void touch(const struct fx *f, const char *rel)
+{
+	char p[256];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/%s", f->dir, rel);
+	assert_non_null(fp = fopen(p, "w"));
+	fclose(fp);
+}
+
 /* A file the kernel gives every cgroup of a hierarchy alike, once seen, is not looked up
  * again for another container (what a create asked for its BFQ weight), but a container that
  * is not there has none, absence is not remembered (a module may load later), and another
@@ -275,24 +286,18 @@ static void test_uniform_files(void **state)
 {
 	struct fx *f = *state;
 	struct lmc_err err = {0};
-	char p[256];
-	FILE *fp;
 
 	assert_int_equal(fx_open(f, LMC_CG_V1, NULL), 0);
 	assert_int_equal(lmc_cgfs_create(f->cg, "a", &err), 0);
 	assert_int_equal(lmc_cgfs_create(f->cg, "b", &err), 0);
 	assert_false(lmc_cgfs_file_exists(f->cg, LMC_CTRL_BLKIO, "a", "blkio.bfq.weight"));
-	snprintf(p, sizeof(p), "%s/blkio/lmctl/a/blkio.bfq.weight", f->dir);
-	assert_non_null(fp = fopen(p, "w"));
-	fclose(fp);
+	touch(f, "blkio/lmctl/a/blkio.bfq.weight");
 	assert_true(lmc_cgfs_file_exists(f->cg, LMC_CTRL_BLKIO, "a", "blkio.bfq.weight"));
 	/* b's was never made here: the kernel makes it with b */
 	assert_true(lmc_cgfs_file_exists(f->cg, LMC_CTRL_BLKIO, "b", "blkio.bfq.weight"));
 	assert_false(lmc_cgfs_file_exists(f->cg, LMC_CTRL_BLKIO, "gone", "blkio.bfq.weight"));
 	/* a file outside the list is asked of each container */
-	snprintf(p, sizeof(p), "%s/blkio/lmctl/a/blkio.other", f->dir);
-	assert_non_null(fp = fopen(p, "w"));
-	fclose(fp);
+	touch(f, "blkio/lmctl/a/blkio.other");
 	assert_true(lmc_cgfs_file_exists(f->cg, LMC_CTRL_BLKIO, "a", "blkio.other"));
 	assert_false(lmc_cgfs_file_exists(f->cg, LMC_CTRL_BLKIO, "b", "blkio.other"));
 	/* the same file in another hierarchy is that hierarchy's own question */
