@@ -258,6 +258,14 @@ static void test_many_clients(void **state)
 	rss1 = rss_kib(h->agent);
 	print_message("agent: %d fds, VmRSS %ld -> %ld KiB over %d x %d requests\n", fds0, rss0,
 		      rss1, NCLIENTS, nreq);
+	/* A leak grows with every round: a round that grew (2 MiB once in CI's v1 VM, after a
+	 * warm-up that had not) is followed by one more, which must not. */
+	if (rss1 - rss0 >= 1024) {
+		rss0 = rss1;
+		run_workers(h);
+		rss1 = rss_kib(h->agent);
+		print_message("agent: VmRSS %ld -> %ld KiB over another round\n", rss0, rss1);
+	}
 	assert_true(rss1 - rss0 < 1024);
 }
 
