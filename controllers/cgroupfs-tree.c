@@ -2,6 +2,7 @@
  * enabling, the delegated agent leaf), and per-container mkdir/rmdir in every hierarchy with
  * rollback so a failed create leaves nothing behind. */
 #include "controllers/cgroupfs-internal.h"
+#include "base/name.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +19,12 @@
 #define RMDIR_BUSY_MS 500
 #define ROOT_DEPTH_MAX 64
 
+/* An empty parent set has nothing to give: the child keeps its (empty) default. */
+static bool set_empty(const char *val)
+{
+	return val[0] == '\n' || val[0] == '\0';
+}
+
 static int copy_one(int dirfd, const char *parent, const char *path, const char *file, bool fake)
 {
 	char src[PATH_MAX], dst[PATH_MAX], val[4096];
@@ -30,10 +37,7 @@ static int copy_one(int dirfd, const char *parent, const char *path, const char 
 		return 0;
 	if (r < 0)
 		return r;
-	/* An empty parent has nothing to give; leave the child's (empty) default. */
-	if (val[0] == '\n' || val[0] == '\0')
-		return 0;
-	return lmc_cgfs_write_at(dirfd, dst, val, fake);
+	return set_empty(val) ? 0 : lmc_cgfs_write_at(dirfd, dst, val, fake);
 }
 
 /* v1 cpuset cgroups start with empty cpus/mems and refuse tasks until both are set. */
@@ -261,18 +265,16 @@ static int fill_one(struct lmc_cgfs *cg, struct lmc_cgfs_hier *h, const char *na
 	}
 	/* the parent's through its kept file (one pread: a parent of many is read at each
 	 * child's create) */
-	parent_of(name, parent, sizeof(parent));
+	r = lmc_name_parent(name, parent, sizeof(parent));
+	if (r < 0)
+		return r;
 	snprintf(file, sizeof(file), "cpuset.%s", what);
-	r = lmc_cgfs_read(cg, LMC_CTRL_CPUSET, strcmp(parent, ".") ? parent : "", file, val,
-			  sizeof(val));
+	r = lmc_cgfs_read(cg, LMC_CTRL_CPUSET, parent, file, val, sizeof(val));
 	if (r == -ENOENT && cg->fake)
 		return 0;
 	if (r < 0)
 		return r;
-	/* An empty parent has nothing to give; leave the child's (empty) default. */
-	if (val[0] == '\n' || val[0] == '\0')
-		return 0;
-	return lmc_cgfs_write_at(h->root_fd, p, val, cg->fake);
+	return set_empty(val) ? 0 : lmc_cgfs_write_at(h->root_fd, p, val, cg->fake);
 }
 
 /* A new v1 cpuset: balancing off first (see cpuset_root_prepare), then its cpus and mems,

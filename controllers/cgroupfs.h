@@ -60,8 +60,8 @@ int lmc_cgfs_path(const struct lmc_cgfs *cg, enum lmc_ctrl c, const char *name, 
 
 /* Create the container's directory in every hierarchy (parent must exist). On failure
  * nothing is left behind. On v2, enables the needed controllers in the parent's
- * cgroup.subtree_control first. cpuset: copies the parent's effective cpus/mems in so
- * tasks may attach. -EEXIST if it exists in any hierarchy. */
+ * cgroup.subtree_control first. v1 cpuset: copies the parent's cpuset.cpus/cpuset.mems
+ * in so tasks may attach. -EEXIST if it exists in any hierarchy. */
 int lmc_cgfs_create(struct lmc_cgfs *cg, const char *name, struct lmc_err *err);
 /* The same, where the new container's own cpus and mems are known: a v1 cpuset gets them
  * at once instead of its parent's (NULL or "": the parent's), and wrote_cpus/wrote_mems say

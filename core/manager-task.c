@@ -79,10 +79,20 @@ void lmc_mgr_tasks_join(struct lmc_manager *m)
 	free(l);
 }
 
+/* The task records of a store: a scope's (a leaf's) only, or all ("" scope). */
+static int tasks_open_in(struct lmc_store *st, const char *scope, struct lmc_tasks **ret)
+{
+	_cleanup_close_ int dfd =
+		lmc_safedir_open("state directory", lmc_store_dir(st), 0700, NULL);
+
+	if (dfd < 0)
+		return dfd;
+	return scope[0] ? lmc_tasks_open_for(dfd, scope, ret, NULL)
+			: lmc_tasks_open(dfd, ret, NULL);
+}
+
 struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m)
 {
-	_cleanup_close_ int dfd = -EBADF;
-
 	lmc_mgr_tasks_join(m);
 	if (m->tasks_ready && pthread_equal(pthread_self(), m->tasks_owner)) {
 		void (*ready)(void *userdata) = m->tasks_ready;
@@ -92,11 +102,7 @@ struct lmc_tasks *lmc_mgr_tasks(struct lmc_manager *m)
 	}
 	if (m->tasks)
 		return m->tasks;
-	dfd = lmc_safedir_open("state directory", lmc_store_dir(m->store), 0700, NULL);
-	if (dfd >= 0 && m->scope[0])
-		lmc_tasks_open_for(dfd, m->scope, &m->tasks, NULL);
-	else if (dfd >= 0)
-		lmc_tasks_open(dfd, &m->tasks, NULL);
+	tasks_open_in(m->store, m->scope, &m->tasks);
 	return m->tasks;
 }
 
@@ -320,7 +326,6 @@ void lmc_mgr_task_end_unheld(const struct lmc_manager_opts *opts, const char *co
 	struct lmc_tasks *ts = NULL;
 	struct lmc_manager *m = NULL;
 	struct lmc_task *t;
-	_cleanup_close_ int dfd = -EBADF;
 
 	if (WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) {
 		if (lmc_mgr_open(opts, &m, NULL) >= 0)
@@ -331,10 +336,10 @@ void lmc_mgr_task_end_unheld(const struct lmc_manager_opts *opts, const char *co
 	/* an open's state lock and the leaf's records (as lmc_mgr_tasks for a scope), no more:
 	 * the cgroups, the machine and the container records cost a direct run 0.2 ms again */
 	lmc_mgr_store_opts(opts, &so);
-	if (lmc_name_parse(container, name, NULL) < 0 || lmc_store_open(&so, &st, NULL) < 0)
+	if (lmc_name_parse(container, name, NULL) < 0 || !name[0] ||
+	    lmc_store_open(&so, &st, NULL) < 0)
 		return;
-	dfd = lmc_safedir_open("state directory", lmc_store_dir(st), 0700, NULL);
-	if (dfd >= 0 && lmc_tasks_open_for(dfd, name, &ts, NULL) >= 0) {
+	if (tasks_open_in(st, name, &ts) >= 0) {
 		t = lmc_tasks_find(ts, name, id);
 		/* the pid too: a task of the same id in a container made again meanwhile */
 		if (t && t->state == LMC_TASK_RUNNING && t->pid == pid)
