@@ -124,6 +124,10 @@ step_vm() {
 			st=1
 			[ "$f" -eq 0 ] && f=1
 			[ -n "$console" ] && [ -f "$console" ] && vm_failures "$console"
+			# What run-vm.sh saw of a guest it killed (where its vCPUs were, which tasks
+			# were not sleeping, its memory): beside the result line, where a short tail of
+			# the output still shows it.
+			grep -a "^$name: " "$log" | grep -av "^$name: \(PASSED\|FAILED\|SKIPPED\)"
 			;;
 		esac
 		echo "$line; tests: $p passed, $f failed, $s skipped"
