@@ -83,20 +83,6 @@ v1)
 	fi
 	hier=$(awk '$3 == "cgroup" { print $2 }' /proc/mounts)
 	echo "cgroup mode: v1 only ($(echo $hier | wc -w) hierarchies, no cgroup2 mount)"
-	# One v1 freezer cgroup stays frozen for the whole run. The kernel patches its own
-	# text (int3, then the jump) each time the count of freezing cgroups goes from 0 to 1
-	# or back (the freezer_active static key), and under emulation that patching wedged
-	# the guest three times, each in a kill through the freezer (test_sec_limits'
-	# teardown; test_v2:test_cgroup_kill_subtree, a fork bomb, twice): one vCPU cycling
-	# exc_int3 -> __refrigerator -> iret, the other spinning in
-	# native_queued_spin_lock_slowpath, no SysRq answered. Held at one or more, the key
-	# is never patched; every freeze and thaw of the suite still happens.
-	if mkdir /sys/fs/cgroup/freezer/vm-hold; then
-		sleep 1000000 &
-		echo $! >/sys/fs/cgroup/freezer/vm-hold/cgroup.procs &&
-			echo FROZEN >/sys/fs/cgroup/freezer/vm-hold/freezer.state &&
-			echo "freezer: vm-hold frozen ($(cat /sys/fs/cgroup/freezer/vm-hold/freezer.state))"
-	fi
 	grep -E ' cgroup2? ' /proc/mounts | sed 's/^/mount: /'
 	;;
 *)
