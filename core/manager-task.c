@@ -253,9 +253,12 @@ void lmc_mgr_task_start_failed(struct lmc_manager *m, const char *container, con
 		lmc_tasks_delete(ts, container, id);
 }
 
-int lmc_mgr_task_run_start(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
-			   uid_t uid, struct lmc_task *ret, bool *ret_existed,
-			   struct lmc_ns_spawn_wait *w, struct lmc_err *err)
+/* The record, its stdio logs, then the process: the agent's asynchronous start where w is
+ * given (lmc_mgr_run_start; the record says started when the start completes), else the
+ * whole start here (lmc_mgr_run). A failure leaves the record failed. */
+static int task_launch(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
+		       uid_t uid, struct lmc_task *ret, bool *ret_existed,
+		       struct lmc_ns_spawn_wait *w, int *ret_pidfd, struct lmc_err *err)
 {
 	struct lmc_run_opts oo = *o;
 	int fds[2] = {-1, -1}, r;
@@ -266,42 +269,34 @@ int lmc_mgr_task_run_start(struct lmc_manager *m, const char *uname, const struc
 	if (o->log)
 		r = log_stdio(m->tasks, ret->container, ret->id, &oo, fds, err);
 	if (r >= 0)
-		r = lmc_mgr_run_start(m, ret->container, &oo, w, err);
+		r = w ? lmc_mgr_run_start(m, ret->container, &oo, w, err)
+		      : lmc_mgr_run(m, ret->container, &oo, &ret->pid, ret_pidfd, err);
 	for (int i = 0; i < 2; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	if (r < 0) {
 		lmc_mgr_task_start_failed(m, ret->container, ret->id);
 		lmc_task_done(ret);
+		return r;
 	}
-	return r;
+	if (!w)
+		lmc_mgr_task_started(m, ret->container, ret->id, ret->pid, *ret_pidfd);
+	return 0;
+}
+
+int lmc_mgr_task_run_start(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
+			   uid_t uid, struct lmc_task *ret, bool *ret_existed,
+			   struct lmc_ns_spawn_wait *w, struct lmc_err *err)
+{
+	return task_launch(m, uname, o, uid, ret, ret_existed, w, NULL, err);
 }
 
 int lmc_mgr_task_run(struct lmc_manager *m, const char *uname, const struct lmc_run_opts *o,
 		     uid_t uid, struct lmc_task *ret, bool *ret_existed, int *ret_pidfd,
 		     struct lmc_err *err)
 {
-	struct lmc_run_opts oo = *o;
-	int fds[2] = {-1, -1}, r;
-
 	*ret_pidfd = -1;
-	r = task_begin(m, uname, o, uid, ret, ret_existed, err);
-	if (r < 0 || *ret_existed)
-		return r;
-	if (o->log)
-		r = log_stdio(m->tasks, ret->container, ret->id, &oo, fds, err);
-	if (r >= 0)
-		r = lmc_mgr_run(m, ret->container, &oo, &ret->pid, ret_pidfd, err);
-	for (int i = 0; i < 2; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	if (r < 0) {
-		lmc_mgr_task_start_failed(m, ret->container, ret->id);
-		lmc_task_done(ret);
-		return r;
-	}
-	lmc_mgr_task_started(m, ret->container, ret->id, ret->pid, *ret_pidfd);
-	return 0;
+	return task_launch(m, uname, o, uid, ret, ret_existed, NULL, ret_pidfd, err);
 }
 
 void lmc_mgr_task_ended(struct lmc_manager *m, const char *container, const char *id, int wstatus,
